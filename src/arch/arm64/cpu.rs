@@ -1,0 +1,23 @@
+//! Stopping and idling a CPU (Linux: `arch/arm64/kernel/process.c`, `machine_halt`).
+
+use super::irqflags::local_irq_disable;
+
+/// Stop this CPU for good: interrupts masked, waiting for an event that never matters.
+pub fn halt() -> ! {
+    local_irq_disable();
+    loop {
+        aarch64_cpu::asm::wfi();
+    }
+}
+
+/// Linux's `machine_power_off`: PSCI SYSTEM_OFF where there is PSCI, else halt.
+pub fn machine_power_off() -> ! {
+    crate::drivers::firmware::psci::psci_system_off();
+    halt()
+}
+
+/// Linux's `machine_restart`: PSCI SYSTEM_RESET where there is PSCI, else halt.
+pub fn machine_restart() -> ! {
+    crate::drivers::firmware::psci::psci_system_reset();
+    halt()
+}

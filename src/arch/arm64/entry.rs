@@ -1,0 +1,26 @@
+//! Brings `asm/entry.S` (the exception vectors) into the build with the `pt_regs` offsets.
+
+use super::percpu::PERCPU_ENTRY_TASK;
+use super::ptrace::{S_FRAME_SIZE, S_LR, S_PC, S_SP, S_STACKFRAME, S_SYSCALLNO};
+use super::traps::vector;
+
+core::arch::global_asm!(
+    include_str!("../../../asm/entry.S"),
+    S_FRAME_SIZE = const S_FRAME_SIZE,
+    S_LR = const S_LR,
+    S_SP = const S_SP,
+    S_PC = const S_PC,
+    S_SYSCALLNO = const S_SYSCALLNO,
+    S_STACKFRAME = const S_STACKFRAME,
+    PERCPU_ENTRY_TASK = const PERCPU_ENTRY_TASK,
+    VECTOR_EL1T_SYNC = const vector::EL1T_SYNC,
+    VECTOR_EL1T_IRQ = const vector::EL1T_IRQ,
+    VECTOR_EL1T_FIQ = const vector::EL1T_FIQ,
+    VECTOR_EL1T_ERROR = const vector::EL1T_ERROR,
+    VECTOR_EL1H_FIQ = const vector::EL1H_FIQ,
+    VECTOR_EL0T_FIQ = const vector::EL0T_FIQ,
+    VECTOR_EL0T32_SYNC = const vector::EL0T32_SYNC,
+    VECTOR_EL0T32_IRQ = const vector::EL0T32_IRQ,
+    VECTOR_EL0T32_FIQ = const vector::EL0T32_FIQ,
+    VECTOR_EL0T32_ERROR = const vector::EL0T32_ERROR,
+);

@@ -1,0 +1,3 @@
+//! Firmware interfaces (Linux's `drivers/firmware/`).
+
+pub mod psci;

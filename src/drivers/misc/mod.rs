@@ -1,0 +1,3 @@
+//! Miscellaneous drivers (Linux's `drivers/misc/`).
+
+pub mod lkdtm;

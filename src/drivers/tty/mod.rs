@@ -1,0 +1,3 @@
+//! Terminals (Linux's `drivers/tty/`).
+
+pub mod serial;

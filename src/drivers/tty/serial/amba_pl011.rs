@@ -1,0 +1,132 @@
+//! The Arm PrimeCell UART, PL011 (Linux: `drivers/tty/serial/amba-pl011.c`).
+//!
+//! QEMU `virt`'s console and the Raspberry Pi's UART0. Registers from the PL011 Technical
+//! Reference Manual (ARM DDI 0183G), section 3.2.
+
+use tock_registers::interfaces::{ReadWriteable, Readable, Writeable};
+use tock_registers::register_bitfields;
+use tock_registers::register_structs;
+use tock_registers::registers::{ReadOnly, ReadWrite, WriteOnly};
+
+use crate::kernel::printk::Console;
+
+register_bitfields! {
+    u32,
+    /// Flag register (TRM 3.3.3).
+    FR [
+        /// Transmit FIFO full.
+        TXFF OFFSET(5) NUMBITS(1) [],
+        /// Receive FIFO empty.
+        RXFE OFFSET(4) NUMBITS(1) [],
+        /// UART busy transmitting.
+        BUSY OFFSET(3) NUMBITS(1) []
+    ],
+    /// Control register (TRM 3.3.8).
+    CR [
+        /// Receive enable.
+        RXE OFFSET(9) NUMBITS(1) [],
+        /// Transmit enable.
+        TXE OFFSET(8) NUMBITS(1) [],
+        /// UART enable.
+        UARTEN OFFSET(0) NUMBITS(1) []
+    ],
+    /// Line control register (TRM 3.3.7).
+    LCR_H [
+        /// Word length: 0b11 = 8 bits.
+        WLEN OFFSET(5) NUMBITS(2) [EightBit = 0b11],
+        /// Enable FIFOs.
+        FEN OFFSET(4) NUMBITS(1) []
+    ]
+}
+
+register_structs! {
+    /// The PL011's registers.
+    #[allow(non_snake_case)]
+    pub Pl011Registers {
+        (0x00 => DR: ReadWrite<u32>),
+        (0x04 => _reserved0),
+        (0x18 => FR: ReadOnly<u32, FR::Register>),
+        (0x1c => _reserved1),
+        (0x24 => IBRD: ReadWrite<u32>),
+        (0x28 => FBRD: ReadWrite<u32>),
+        (0x2c => LCR_H: ReadWrite<u32, LCR_H::Register>),
+        (0x30 => CR: ReadWrite<u32, CR::Register>),
+        (0x34 => IFLS: ReadWrite<u32>),
+        (0x38 => IMSC: ReadWrite<u32>),
+        (0x3c => RIS: ReadOnly<u32>),
+        (0x40 => MIS: ReadOnly<u32>),
+        (0x44 => ICR: WriteOnly<u32>),
+        (0x48 => @END),
+    }
+}
+
+/// A PL011 at a mapped virtual address.
+pub struct Pl011 {
+    regs: &'static Pl011Registers,
+    name: &'static str,
+}
+
+impl Pl011 {
+    /// Take over the PL011 mapped at `base`.
+    ///
+    /// # Safety
+    ///
+    /// `base` must be the virtual address of a PL011's registers, mapped as device memory
+    /// for the rest of the kernel's life, and no other driver may use the device.
+    pub unsafe fn new(base: usize, name: &'static str) -> Self {
+        // SAFETY: the caller guarantees `base` maps a PL011 register block forever.
+        let regs = unsafe { &*(base as *const Pl011Registers) };
+        Self { regs, name }
+    }
+
+    /// Make sure the UART transmits: enable it if the firmware left it off. The baud rate
+    /// is left as the firmware (or QEMU, which ignores it) set it.
+    pub fn startup(&self) {
+        if !self.regs.CR.is_set(CR::UARTEN) || !self.regs.CR.is_set(CR::TXE) {
+            self.regs.CR.set(0);
+            self.regs
+                .LCR_H
+                .write(LCR_H::WLEN::EightBit + LCR_H::FEN::SET);
+            self.regs
+                .CR
+                .modify(CR::UARTEN::SET + CR::TXE::SET + CR::RXE::SET);
+        }
+    }
+
+    fn putc(&self, byte: u8) {
+        while self.regs.FR.is_set(FR::TXFF) {
+            core::hint::spin_loop();
+        }
+        self.regs.DR.set(byte as u32);
+    }
+
+    /// A received byte, if one is waiting.
+    pub fn getc(&self) -> Option<u8> {
+        if self.regs.FR.is_set(FR::RXFE) {
+            None
+        } else {
+            Some(self.regs.DR.get() as u8)
+        }
+    }
+}
+
+impl Console for Pl011 {
+    fn name(&self) -> &str {
+        self.name
+    }
+
+    fn write(&self, bytes: &[u8]) {
+        for &b in bytes {
+            if b == b'\n' {
+                self.putc(b'\r');
+            }
+            self.putc(b);
+        }
+    }
+}
+
+// SAFETY: the registers are MMIO; concurrent use from two CPUs can garble output but cannot
+// break memory safety. printk's lock serialises all but the panic path.
+unsafe impl Sync for Pl011 {}
+// SAFETY: as above: the struct is only an address and a name.
+unsafe impl Send for Pl011 {}

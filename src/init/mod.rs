@@ -1,0 +1,5 @@
+//! Kernel initialisation (Linux's `init/`): `start_kernel` and PID 0.
+
+pub mod init_task;
+pub mod main;
+pub mod version;

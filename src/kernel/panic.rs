@@ -1,0 +1,32 @@
+//! `panic`: stop the machine, saying why (Linux: `kernel/panic.c`).
+//!
+//! Every Rust panic in the kernel lands here. Under QEMU a panic must look like one: the
+//! message in Linux's words, a call trace, then PSCI SYSTEM_OFF so QEMU exits (or, with no
+//! PSCI, a halted CPU).
+
+use core::panic::PanicInfo;
+use core::sync::atomic::{AtomicBool, Ordering};
+
+use crate::arch::arm64::{cpu, irqflags, process};
+use crate::kernel::printk::printk_emergency;
+
+/// Set by the first CPU to panic; a second panic (say, inside the panic path) just stops.
+static PANICKING: AtomicBool = AtomicBool::new(false);
+
+#[panic_handler]
+fn panic(info: &PanicInfo<'_>) -> ! {
+    irqflags::local_irq_disable();
+    if PANICKING.swap(true, Ordering::SeqCst) {
+        cpu::halt();
+    }
+    let message = info.message();
+    printk_emergency(format_args!("Kernel panic - not syncing: {message}"));
+    if let Some(location) = info.location() {
+        printk_emergency(format_args!("  at {location}"));
+    }
+    process::dump_stack();
+    printk_emergency(format_args!(
+        "---[ end Kernel panic - not syncing: {message} ]---"
+    ));
+    cpu::machine_power_off()
+}

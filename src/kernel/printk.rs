@@ -1,0 +1,184 @@
+//! printk: the kernel log buffer and the consoles (Linux: `kernel/printk/printk.c`).
+//!
+//! Every message goes into a ring buffer with its level and the generic counter's time, and
+//! then to every registered console whose loglevel lets it through. Messages logged before
+//! any console exists (the first lines of boot) are replayed when the first one registers,
+//! so nothing is lost — as Linux's `register_console` replays its buffer.
+//!
+//! The `log` crate's macros (`info!`, `warn!`, ...) land here too: [`Printk`] is the
+//! `log::Log` backend, mapping its levels onto Linux's `KERN_*` levels.
+
+use core::fmt::{self, Write};
+
+use crate::kernel::printk_fmt::{LineWriter, LogRing, Loglevel, Timestamp};
+use crate::kernel::sync::{InitOnce, SpinLock};
+
+/// Something that can print bytes: a UART, in practice (Linux's `struct console`).
+pub trait Console: Sync {
+    /// The device name Linux would give it (`ttyAMA0`, `ttyS1`).
+    fn name(&self) -> &str;
+    /// Write bytes, turning `\n` into `\r\n`, waiting for room as needed.
+    fn write(&self, bytes: &[u8]);
+}
+
+/// How many consoles may be registered.
+const MAX_CONSOLES: usize = 4;
+/// Size of the log ring buffer (Linux: `CONFIG_LOG_BUF_SHIFT`, 64 KiB here).
+const LOG_BUF_LEN: usize = 64 * 1024;
+
+/// The log buffer and the console loglevel. The lock also keeps lines from interleaving.
+struct State {
+    ring: LogRing<LOG_BUF_LEN>,
+    /// Messages with a level numerically below this reach the consoles.
+    console_loglevel: Loglevel,
+}
+
+static STATE: SpinLock<State> = SpinLock::new(State {
+    ring: LogRing::new(),
+    console_loglevel: Loglevel::DEFAULT_CONSOLE,
+});
+
+/// The registered consoles. Written once each, read without a lock, so the panic path can
+/// print even when the CPU that holds `STATE` will never release it.
+static CONSOLES: [InitOnce<&'static dyn Console>; MAX_CONSOLES] =
+    [const { InitOnce::new() }; MAX_CONSOLES];
+
+fn consoles() -> impl Iterator<Item = &'static dyn Console> {
+    CONSOLES.iter().filter_map(|c| c.get().copied())
+}
+
+/// Log one message at `level` (Linux's `printk(KERN_xxx ...)`).
+pub fn printk(level: Loglevel, args: fmt::Arguments<'_>) {
+    let ts = now();
+    let mut line = LineWriter::<512>::new();
+    // A message longer than the line buffer is cut, as Linux cuts at LOG_LINE_MAX.
+    let _ = line.write_fmt(args);
+    let text = line.as_bytes();
+    let mut state = STATE.lock();
+    state.ring.push(level, ts, text);
+    if level < state.console_loglevel {
+        for console in consoles() {
+            emit(console, ts, text);
+        }
+    }
+}
+
+/// Log at KERN_EMERG from the panic and oops paths. If the log lock is held (perhaps by
+/// this very CPU, which faulted inside printk), print straight to the consoles instead of
+/// waiting forever.
+pub fn printk_emergency(args: fmt::Arguments<'_>) {
+    match STATE.try_lock() {
+        Some(guard) => {
+            drop(guard);
+            printk(Loglevel::EMERG, args);
+        }
+        None => {
+            let mut line = LineWriter::<512>::new();
+            let _ = line.write_fmt(args);
+            for console in consoles() {
+                emit(console, now(), line.as_bytes());
+            }
+        }
+    }
+}
+
+/// The time stamp of a message: the generic counter, which runs from power-on.
+fn now() -> Timestamp {
+    let (count, freq) = crate::arch::arm64::arch_timer::counter_and_frequency();
+    Timestamp::from_counter(count, freq)
+}
+
+/// Print one record: every line of it gets the time stamp, as Linux prints multi-line
+/// messages.
+fn emit(console: &dyn Console, ts: Timestamp, text: &[u8]) {
+    let mut prefix = LineWriter::<32>::new();
+    let _ = write!(prefix, "{ts} ");
+    let text = text.strip_suffix(b"\n").unwrap_or(text);
+    for line in text.split(|&b| b == b'\n') {
+        console.write(prefix.as_bytes());
+        console.write(line);
+        console.write(b"\n");
+    }
+}
+
+/// Register a console and replay the log buffer onto it (Linux's `register_console`).
+pub fn register_console(console: &'static dyn Console) {
+    let state = STATE.lock();
+    if !CONSOLES.iter().any(|slot| slot.set(console).is_ok()) {
+        return;
+    }
+    let level = state.console_loglevel;
+    for (lvl, ts, text) in state.ring.iter() {
+        if lvl < level {
+            emit(console, ts, text);
+        }
+    }
+    drop(state);
+    printk(
+        Loglevel::INFO,
+        format_args!("printk: console [{}] enabled", console.name()),
+    );
+}
+
+/// Set the console loglevel from the command line: `loglevel=N`, `quiet`, `debug`.
+pub fn set_console_loglevel(level: Loglevel) {
+    STATE.lock().console_loglevel = level;
+}
+
+/// The current console loglevel.
+pub fn console_loglevel() -> Loglevel {
+    STATE.lock().console_loglevel
+}
+
+/// Write raw bytes to every console, bypassing the log (for KTAP output and the like,
+/// which tests parse line by line and which must not carry a timestamp).
+pub fn console_write(bytes: &[u8]) {
+    let _state = STATE.lock();
+    for console in consoles() {
+        console.write(bytes);
+    }
+}
+
+/// The `log` crate backend.
+pub struct Printk;
+
+/// The one instance handed to `log::set_logger`.
+pub static PRINTK: Printk = Printk;
+
+impl log::Log for Printk {
+    fn enabled(&self, _metadata: &log::Metadata<'_>) -> bool {
+        true
+    }
+
+    fn log(&self, record: &log::Record<'_>) {
+        let level = Loglevel::from(record.level());
+        printk(level, *record.args());
+    }
+
+    fn flush(&self) {}
+}
+
+/// Install [`PRINTK`] as the `log` backend. Called first thing in `start_kernel`.
+pub fn printk_init() {
+    // Only fails if a logger is already set, which would mean printk_init ran twice.
+    let _ = log::set_logger(&PRINTK);
+    log::set_max_level(log::LevelFilter::Trace);
+}
+
+/// `pr_emerg!`: log at KERN_EMERG (always reaches the console).
+#[macro_export]
+macro_rules! pr_emerg {
+    ($($arg:tt)*) => {
+        $crate::kernel::printk::printk(
+            $crate::kernel::printk_fmt::Loglevel::EMERG, format_args!($($arg)*))
+    };
+}
+
+/// `pr_alert!`: log at KERN_ALERT.
+#[macro_export]
+macro_rules! pr_alert {
+    ($($arg:tt)*) => {
+        $crate::kernel::printk::printk(
+            $crate::kernel::printk_fmt::Loglevel::ALERT, format_args!($($arg)*))
+    };
+}

@@ -1,0 +1,107 @@
+//! An IRQ-safe ticket spinlock with a guard (Linux's `spin_lock_irqsave`).
+//!
+//! Taking the lock masks interrupts on this CPU first, so an interrupt handler that takes
+//! the same lock can never deadlock against the code it interrupted. The ticket discipline
+//! makes waiting CPUs take the lock in arrival order.
+
+use core::cell::UnsafeCell;
+use core::ops::{Deref, DerefMut};
+use core::sync::atomic::{AtomicU32, Ordering};
+
+use crate::arch::arm64::irqflags::{local_irq_restore, local_irq_save, IrqFlags};
+
+/// A value protected by an IRQ-safe spinlock.
+///
+/// # Invariants
+///
+/// `data` is only reached through a [`SpinLockGuard`], and at most one guard exists at a
+/// time: the one whose ticket equals `owner`.
+pub struct SpinLock<T: ?Sized> {
+    next: AtomicU32,
+    owner: AtomicU32,
+    data: UnsafeCell<T>,
+}
+
+// SAFETY: the lock hands out access to `data` to one holder at a time (see Invariants), so
+// sharing the lock between CPUs is safe whenever `T` may be sent between them.
+unsafe impl<T: ?Sized + Send> Sync for SpinLock<T> {}
+// SAFETY: moving the lock moves the `T` it owns.
+unsafe impl<T: ?Sized + Send> Send for SpinLock<T> {}
+
+impl<T> SpinLock<T> {
+    /// A new, unlocked lock around `data`.
+    pub const fn new(data: T) -> Self {
+        Self {
+            next: AtomicU32::new(0),
+            owner: AtomicU32::new(0),
+            data: UnsafeCell::new(data),
+        }
+    }
+}
+
+impl<T: ?Sized> SpinLock<T> {
+    /// Mask interrupts, then wait for our turn.
+    pub fn lock(&self) -> SpinLockGuard<'_, T> {
+        let flags = local_irq_save();
+        let ticket = self.next.fetch_add(1, Ordering::Relaxed);
+        while self.owner.load(Ordering::Acquire) != ticket {
+            core::hint::spin_loop();
+        }
+        SpinLockGuard { lock: self, flags }
+    }
+
+    /// Take the lock only if no one holds it (used where waiting could deadlock, e.g. on
+    /// the panic path).
+    pub fn try_lock(&self) -> Option<SpinLockGuard<'_, T>> {
+        let flags = local_irq_save();
+        let owner = self.owner.load(Ordering::Relaxed);
+        if self
+            .next
+            .compare_exchange(
+                owner,
+                owner.wrapping_add(1),
+                Ordering::Acquire,
+                Ordering::Relaxed,
+            )
+            .is_ok()
+        {
+            Some(SpinLockGuard { lock: self, flags })
+        } else {
+            local_irq_restore(flags);
+            None
+        }
+    }
+
+    /// True if someone holds the lock (for assertions only: the answer may be stale).
+    pub fn is_locked(&self) -> bool {
+        self.next.load(Ordering::Relaxed) != self.owner.load(Ordering::Relaxed)
+    }
+}
+
+/// Access to the data of a held [`SpinLock`]; dropping it unlocks and restores interrupts.
+pub struct SpinLockGuard<'a, T: ?Sized> {
+    lock: &'a SpinLock<T>,
+    flags: IrqFlags,
+}
+
+impl<T: ?Sized> Deref for SpinLockGuard<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        // SAFETY: this guard holds the lock, so no other reference to the data exists.
+        unsafe { &*self.lock.data.get() }
+    }
+}
+
+impl<T: ?Sized> DerefMut for SpinLockGuard<'_, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        // SAFETY: as in `deref`, and `&mut self` makes this the only access through the guard.
+        unsafe { &mut *self.lock.data.get() }
+    }
+}
+
+impl<T: ?Sized> Drop for SpinLockGuard<'_, T> {
+    fn drop(&mut self) {
+        self.lock.owner.fetch_add(1, Ordering::Release);
+        local_irq_restore(self.flags);
+    }
+}

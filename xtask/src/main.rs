@@ -1,0 +1,65 @@
+//! `cargo xtask`: Cradle's build, run and test tool.
+//!
+//! ```text
+//! cargo xtask build                 build target/cradle/vmlinux and target/cradle/Image
+//! cargo xtask qemu [options]        build, then boot in QEMU with the console on this terminal
+//! cargo xtask test                  every test: host unit tests, lints, in-kernel KUnit tests,
+//!                                   QEMU boot tests; ends with "N passed, N failed"
+//! ```
+//!
+//! Both `qemu` and `test` first make sure the machine has what they need (the Rust target
+//! and components, QEMU >= 9.0) and install it when they can (see `env.rs`).
+
+mod board;
+mod build;
+mod env;
+mod image;
+mod kallsyms;
+mod ktap;
+mod qemu;
+mod test;
+
+use std::process::ExitCode;
+
+const USAGE: &str = "\
+usage: cargo xtask <command> [options]
+
+commands:
+  build                 build target/cradle/vmlinux (ELF) and target/cradle/Image
+  qemu [options]        build and boot in QEMU (serial console on this terminal)
+  test [--only NAME]    run every test; ends with a line 'N passed, N failed'
+
+qemu options:
+  --board NAME          board under boards/ (default: virt)
+  --el2                 enter the kernel at EL2 (virt,virtualization=on)
+  --gic 2|3             GIC version on virt (default 2)
+  --smp N               number of CPUs
+  --mem SIZE            memory, e.g. 512M or 2G
+  --append \"ARGS\"       kernel command line
+  --gdb                 wait for GDB on :1234
+  -- ARGS...            extra QEMU arguments
+";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("build") => build::build_kernel().map(|out| {
+            println!("vmlinux: {}", out.vmlinux.display());
+            println!("Image:   {}", out.image.display());
+        }),
+        Some("qemu") => qemu::cmd_qemu(&args[1..]),
+        Some("test") => test::cmd_test(&args[1..]),
+        Some("help") | Some("--help") | Some("-h") | None => {
+            print!("{USAGE}");
+            Ok(())
+        }
+        Some(other) => Err(format!("unknown command '{other}'\n\n{USAGE}")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}

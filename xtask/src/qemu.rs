@@ -1,0 +1,284 @@
+//! `cargo xtask qemu`: boot the kernel in QEMU, and the QEMU runner the tests share.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use crate::board::Board;
+use crate::build::build_kernel;
+use crate::env::{ensure_qemu, project_root};
+
+/// How to run QEMU: the board plus the command-line overrides.
+#[derive(Debug, Clone, Default)]
+pub struct QemuOptions {
+    /// Board name under `boards/`.
+    pub board: String,
+    /// Enter at EL2 (`virtualization=on`).
+    pub el2: bool,
+    /// GIC version on virt.
+    pub gic: Option<u32>,
+    /// CPUs.
+    pub smp: Option<u32>,
+    /// Memory size.
+    pub mem: Option<String>,
+    /// Kernel command line.
+    pub append: Option<String>,
+    /// Wait for GDB.
+    pub gdb: bool,
+    /// An initramfs for `-initrd`.
+    pub initrd: Option<PathBuf>,
+    /// Extra QEMU arguments.
+    pub extra: Vec<String>,
+}
+
+impl QemuOptions {
+    /// Options for `board` with nothing overridden.
+    pub fn for_board(board: &str) -> Self {
+        Self {
+            board: board.to_string(),
+            ..Self::default()
+        }
+    }
+}
+
+/// Parse `cargo xtask qemu` options.
+pub fn parse_options(args: &[String]) -> Result<QemuOptions, String> {
+    let mut opts = QemuOptions::for_board("virt");
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        let mut value = |name: &str| {
+            it.next()
+                .cloned()
+                .ok_or_else(|| format!("{name} needs a value"))
+        };
+        match arg.as_str() {
+            "--board" => opts.board = value("--board")?,
+            "--el2" => opts.el2 = true,
+            "--gic" => {
+                let v = value("--gic")?;
+                opts.gic = Some(match v.as_str() {
+                    "2" => 2,
+                    "3" => 3,
+                    _ => return Err(format!("--gic takes 2 or 3, not {v}")),
+                });
+            }
+            "--smp" => {
+                let v = value("--smp")?;
+                opts.smp = Some(
+                    v.parse()
+                        .map_err(|_| format!("--smp takes a number, not {v}"))?,
+                );
+            }
+            "--mem" => opts.mem = Some(value("--mem")?),
+            "--append" => opts.append = Some(value("--append")?),
+            "--initrd" => opts.initrd = Some(PathBuf::from(value("--initrd")?)),
+            "--gdb" => opts.gdb = true,
+            "--" => {
+                opts.extra.extend(it.by_ref().cloned());
+            }
+            other => {
+                return Err(format!(
+                    "unknown qemu option '{other}' (see cargo xtask help)"
+                ))
+            }
+        }
+    }
+    Ok(opts)
+}
+
+/// The QEMU command line for `image` under `opts` (without the console wiring).
+pub fn qemu_args(opts: &QemuOptions, image: &Path) -> Result<Vec<String>, String> {
+    let board = Board::load(&opts.board)?;
+    let mut machine = board.machine.clone();
+    if opts.el2 {
+        if board.machine != "virt" {
+            return Err("--el2 only applies to virt (the Pi always enters at EL2)".into());
+        }
+        machine.push_str(",virtualization=on");
+    }
+    if let Some(gic) = opts.gic {
+        if board.machine != "virt" {
+            return Err("--gic only applies to virt".into());
+        }
+        machine.push_str(&format!(",gic-version={gic}"));
+    }
+    let mut args = vec![
+        "-M".to_string(),
+        machine,
+        "-cpu".into(),
+        board.cpu.clone(),
+        "-smp".into(),
+        opts.smp.unwrap_or(board.smp).to_string(),
+        "-m".into(),
+        opts.mem.clone().unwrap_or(board.memory.clone()),
+        "-kernel".into(),
+        image.display().to_string(),
+    ];
+    if let Some(dtb) = &board.dtb {
+        args.push("-dtb".into());
+        args.push(
+            project_root()
+                .join("boards")
+                .join(&board.name)
+                .join(dtb)
+                .display()
+                .to_string(),
+        );
+    }
+    if let Some(initrd) = &opts.initrd {
+        args.push("-initrd".into());
+        args.push(initrd.display().to_string());
+    }
+    if let Some(append) = &opts.append {
+        args.push("-append".into());
+        args.push(append.clone());
+    }
+    if opts.gdb {
+        args.extend(["-s".into(), "-S".into()]);
+    }
+    args.extend(opts.extra.iter().cloned());
+    Ok(args)
+}
+
+/// Console wiring: the board's console serial port on stdio, no display, no reboot.
+fn console_args(board: &Board) -> Vec<String> {
+    let mut args = vec!["-display".to_string(), "none".into()];
+    if board.console_on_second_serial {
+        args.extend([
+            "-serial".into(),
+            "null".into(),
+            "-serial".into(),
+            "mon:stdio".into(),
+        ]);
+    } else {
+        args.extend(["-serial".into(), "mon:stdio".into()]);
+    }
+    args.push("-no-reboot".into());
+    args
+}
+
+/// `cargo xtask qemu`.
+pub fn cmd_qemu(args: &[String]) -> Result<(), String> {
+    let opts = parse_options(args)?;
+    ensure_qemu()?;
+    let built = build_kernel()?;
+    let board = Board::load(&opts.board)?;
+    let mut qemu_argv = qemu_args(&opts, &built.image)?;
+    qemu_argv.extend(console_args(&board));
+    if opts.gdb {
+        println!(
+            "QEMU waits for GDB on :1234. In another terminal:\n  \
+             gdb-multiarch {} -ex 'target remote :1234'",
+            built.vmlinux.display()
+        );
+    }
+    eprintln!("xtask: qemu-system-aarch64 {}", qemu_argv.join(" "));
+    eprintln!("xtask: Ctrl-A X quits QEMU");
+    let status = Command::new("qemu-system-aarch64")
+        .args(&qemu_argv)
+        .status()
+        .map_err(|e| format!("cannot run qemu-system-aarch64: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("QEMU exited with {status}"))
+    }
+}
+
+/// The serial output of one QEMU run.
+#[derive(Debug)]
+pub struct Transcript {
+    /// Everything the guest printed (lossy UTF-8, `\r` removed).
+    pub text: String,
+    /// True if QEMU exited by itself (poweroff, panic) before the time limit.
+    pub exited: bool,
+    /// True if the run was stopped because `stop_at` appeared.
+    pub stopped_at_marker: bool,
+}
+
+/// Run QEMU with the console on a pipe until it exits, `stop_at` appears, or `timeout`.
+pub fn run_captured(
+    opts: &QemuOptions,
+    image: &Path,
+    stop_at: Option<&str>,
+    timeout: Duration,
+) -> Result<Transcript, String> {
+    let board = Board::load(&opts.board)?;
+    let mut argv = qemu_args(opts, image)?;
+    argv.extend([
+        "-display".into(),
+        "none".into(),
+        "-monitor".into(),
+        "none".into(),
+    ]);
+    if board.console_on_second_serial {
+        argv.extend(["-serial".into(), "null".into()]);
+    }
+    argv.extend(["-serial".into(), "stdio".into(), "-no-reboot".into()]);
+    let mut child = Command::new("qemu-system-aarch64")
+        .args(&argv)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot run qemu-system-aarch64: {e}"))?;
+    let mut stdout = child.stdout.take().expect("piped stdout");
+    let (tx, rx) = mpsc::channel::<Vec<u8>>();
+    let reader = std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = stdout.read(&mut buf) {
+            if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
+                break;
+            }
+        }
+    });
+    let start = Instant::now();
+    let mut bytes = Vec::new();
+    let mut exited = false;
+    let mut stopped_at_marker = false;
+    loop {
+        match rx.recv_timeout(Duration::from_millis(50)) {
+            Ok(chunk) => bytes.extend_from_slice(&chunk),
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                exited = true;
+                break;
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
+        }
+        if let Some(marker) = stop_at {
+            if String::from_utf8_lossy(&bytes).contains(marker) {
+                stopped_at_marker = true;
+                // Let the line finish printing.
+                std::thread::sleep(Duration::from_millis(100));
+                while let Ok(chunk) = rx.try_recv() {
+                    bytes.extend_from_slice(&chunk);
+                }
+                break;
+            }
+        }
+        if start.elapsed() > timeout {
+            break;
+        }
+    }
+    if !exited {
+        let _ = child.kill();
+    }
+    let _ = child.wait();
+    let _ = reader.join();
+    let mut err = String::new();
+    if let Some(mut stderr) = child.stderr.take() {
+        let _ = stderr.read_to_string(&mut err);
+    }
+    let mut text = String::from_utf8_lossy(&bytes).replace('\r', "");
+    if !err.trim().is_empty() {
+        text.push_str("\n--- QEMU stderr ---\n");
+        text.push_str(&err);
+    }
+    Ok(Transcript {
+        text,
+        exited,
+        stopped_at_marker,
+    })
+}

@@ -1,0 +1,475 @@
+//! `cargo xtask test`: every test Cradle has, ending with `N passed, N failed`.
+//!
+//! 1. lints: `cargo fmt --check`, clippy for the kernel and for the host crates;
+//! 2. host unit tests (`cargo test`): each test counts;
+//! 3. the kernel build and its Image header;
+//! 4. QEMU boot tests: boot a configuration, read the serial transcript with a time limit,
+//!    and check what it printed; on failure the transcript is shown (and kept under
+//!    `target/cradle/test-logs/`);
+//! 5. in-kernel KUnit tests: boot with `kunit.enable=1`, parse the KTAP; each case counts.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use crate::build::build_kernel;
+use crate::env::{ensure_qemu, ensure_rust, out_dir, project_root};
+use crate::image::ImageHeader;
+use crate::ktap;
+use crate::qemu::{run_captured, QemuOptions, Transcript};
+
+/// Tally of results.
+#[derive(Default)]
+struct Summary {
+    passed: usize,
+    failed: usize,
+    skipped: usize,
+    failures: Vec<String>,
+}
+
+impl Summary {
+    fn skip(&mut self, name: &str, why: &str) {
+        self.skipped += 1;
+        println!("skip - {name}: {why}");
+    }
+
+    fn record(&mut self, name: &str, result: Result<(), String>) {
+        match result {
+            Ok(()) => {
+                self.passed += 1;
+                println!("ok - {name}");
+            }
+            Err(why) => {
+                self.failed += 1;
+                println!("FAILED - {name}\n{}", indent(&why));
+                self.failures.push(name.to_string());
+            }
+        }
+    }
+}
+
+fn indent(text: &str) -> String {
+    text.lines()
+        .map(|l| format!("    {l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// `cargo xtask test [--only SUBSTRING]`.
+pub fn cmd_test(args: &[String]) -> Result<(), String> {
+    let only = match args {
+        [] => None,
+        [flag, value] if flag == "--only" => Some(value.clone()),
+        _ => return Err("usage: cargo xtask test [--only NAME]".into()),
+    };
+    let selected = |name: &str| only.as_deref().is_none_or(|o| name.contains(o));
+    ensure_rust()?;
+    ensure_qemu()?;
+    let mut summary = Summary::default();
+
+    if selected("lint") {
+        lints(&mut summary);
+    }
+    if selected("host") {
+        host_tests(&mut summary);
+    }
+    let built = build_kernel();
+    summary.record(
+        "build: kernel vmlinux and Image",
+        built.as_ref().map(|_| ()).map_err(Clone::clone),
+    );
+    if let Ok(built) = &built {
+        if selected("image") {
+            summary.record("image: arm64 Image header", check_image(&built.image));
+        }
+        for test in boot_tests() {
+            if selected(test.name) {
+                let result = run_boot_test(&test, &built.image);
+                summary.record(test.name, result);
+            }
+        }
+        if selected("kunit") {
+            kunit_tests(&mut summary, &built.image);
+        }
+    }
+
+    println!();
+    if !summary.failures.is_empty() {
+        println!("failed tests:");
+        for name in &summary.failures {
+            println!("  {name}");
+        }
+    }
+    if summary.skipped > 0 {
+        println!(
+            "{} passed, {} failed, {} skipped",
+            summary.passed, summary.failed, summary.skipped
+        );
+    } else {
+        println!("{} passed, {} failed", summary.passed, summary.failed);
+    }
+    if summary.failed == 0 && summary.passed > 0 {
+        Ok(())
+    } else {
+        Err(format!("{} test(s) failed", summary.failed))
+    }
+}
+
+fn cargo() -> Command {
+    let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    cmd.current_dir(project_root());
+    cmd
+}
+
+fn run_command(mut cmd: Command) -> Result<String, String> {
+    let out = cmd
+        .output()
+        .map_err(|e| format!("cannot run {cmd:?}: {e}"))?;
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    if out.status.success() {
+        Ok(text)
+    } else {
+        Err(text)
+    }
+}
+
+fn lints(summary: &mut Summary) {
+    let mut fmt = cargo();
+    fmt.args(["fmt", "--all", "--", "--check"]);
+    summary.record("lint: cargo fmt --check", run_command(fmt).map(|_| ()));
+
+    let mut kernel = cargo();
+    kernel.args([
+        "clippy",
+        "--release",
+        "--package",
+        "cradle",
+        "--target",
+        "aarch64-unknown-none",
+        "--",
+        "-D",
+        "warnings",
+    ]);
+    summary.record(
+        "lint: clippy (kernel, aarch64-unknown-none)",
+        run_command(kernel).map(|_| ()),
+    );
+
+    let mut host = cargo();
+    host.args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]);
+    summary.record(
+        "lint: clippy (host crates and unit tests)",
+        run_command(host).map(|_| ()),
+    );
+}
+
+/// Run `cargo test` for the host crates; each unit test is counted on its own.
+fn host_tests(summary: &mut Summary) {
+    let mut cmd = cargo();
+    cmd.args(["test", "--workspace", "--", "--test-threads", "2"]);
+    let (ok, text) = match run_command(cmd) {
+        Ok(t) => (true, t),
+        Err(t) => (false, t),
+    };
+    for line in text.lines() {
+        let Some(rest) = line.strip_prefix("test ") else {
+            continue;
+        };
+        if let Some(name) = rest.strip_suffix(" ... ok") {
+            summary.record(&format!("host: {name}"), Ok(()));
+        } else if let Some(name) = rest.strip_suffix(" ... FAILED") {
+            summary.record(
+                &format!("host: {name}"),
+                Err("see the cargo test output above".into()),
+            );
+        }
+    }
+    if !ok {
+        // A build failure or a crashed test binary: count it, and show what cargo said.
+        summary.record("host: cargo test", Err(text));
+    }
+}
+
+fn check_image(image: &Path) -> Result<(), String> {
+    let bytes = std::fs::read(image).map_err(|e| format!("{}: {e}", image.display()))?;
+    let header = ImageHeader::parse(&bytes)?;
+    header.check(bytes.len() as u64)?;
+    if header.text_offset != 0x80000 {
+        return Err(format!(
+            "text_offset is {:#x}, expected 0x80000",
+            header.text_offset
+        ));
+    }
+    Ok(())
+}
+
+/// One QEMU boot and what its transcript must (and must not) contain.
+struct BootTest {
+    name: &'static str,
+    opts: QemuOptions,
+    /// Stop the run once this appears (for boots that idle instead of powering off).
+    stop_at: Option<&'static str>,
+    /// QEMU must exit by itself (power off) within the time limit.
+    must_exit: bool,
+    expect: Vec<String>,
+    reject: Vec<&'static str>,
+}
+
+const IDLE_MARKER: &str = "no init to run yet, CPU 0 idles";
+
+fn virt(f: impl FnOnce(&mut QemuOptions)) -> QemuOptions {
+    let mut o = QemuOptions::for_board("virt");
+    f(&mut o);
+    o
+}
+
+fn boot_banner(el: u32, cmdline: &str) -> Vec<String> {
+    vec![
+        "Booting Cradle on physical CPU 0x0000000000 [0x410fd083]".into(),
+        format!("Cradle version {} (rustc ", env!("CARGO_PKG_VERSION")),
+        "Machine model: linux,dummy-virt".into(),
+        "printk: console [ttyAMA0] enabled".into(),
+        "psci: PSCIv1.1 detected in firmware.".into(),
+        format!("Kernel command line: {cmdline}"),
+        format!("CPU: All CPU(s) started at EL{el}"),
+        IDLE_MARKER.into(),
+    ]
+}
+
+fn boot_tests() -> Vec<BootTest> {
+    let args = "cradle.test=boot loglevel=7";
+    let plain = |name, el, opts: QemuOptions| BootTest {
+        name,
+        opts,
+        stop_at: Some(IDLE_MARKER),
+        must_exit: false,
+        expect: boot_banner(el, args),
+        reject: vec!["Kernel panic", "Internal error", "Unhandled"],
+    };
+    let crash = |name, kind: &str, expect: Vec<&str>| BootTest {
+        name,
+        opts: virt(|o| o.append = Some(format!("lkdtm.cpoint_type={kind}"))),
+        stop_at: None,
+        must_exit: true,
+        expect: expect.into_iter().map(String::from).collect(),
+        reject: vec![IDLE_MARKER],
+    };
+    vec![
+        plain(
+            "boot: virt at EL1",
+            1,
+            virt(|o| o.append = Some(args.into())),
+        ),
+        plain(
+            "boot: virt at EL2 (virtualization=on)",
+            2,
+            virt(|o| {
+                o.el2 = true;
+                o.append = Some(args.into());
+            }),
+        ),
+        plain(
+            "boot: virt with GICv3",
+            1,
+            virt(|o| {
+                o.gic = Some(3);
+                o.append = Some(args.into());
+            }),
+        ),
+        plain(
+            "boot: virt at EL2 with GICv3",
+            2,
+            virt(|o| {
+                o.el2 = true;
+                o.gic = Some(3);
+                o.append = Some(args.into());
+            }),
+        ),
+        plain(
+            "boot: virt -smp 4",
+            1,
+            virt(|o| {
+                o.smp = Some(4);
+                o.append = Some(args.into());
+            }),
+        ),
+        plain(
+            "boot: virt -m 64M",
+            1,
+            virt(|o| {
+                o.mem = Some("64M".into());
+                o.append = Some(args.into());
+            }),
+        ),
+        plain(
+            "boot: virt -m 2G",
+            1,
+            virt(|o| {
+                o.mem = Some("2G".into());
+                o.append = Some(args.into());
+            }),
+        ),
+        crash(
+            "oops: NULL pointer dereference (lkdtm EXCEPTION)",
+            "EXCEPTION",
+            vec![
+            "lkdtm: Performing direct entry EXCEPTION",
+            "Unable to handle kernel NULL pointer dereference at virtual address 0000000000000000",
+            "EC = 0x25: DABT (current EL), IL = 32 bits",
+            "Internal error: Oops: 0000000096000044 [#1]",
+            "CPU: 0 PID: 0 Comm: swapper/0",
+            "pc : cradle::drivers::misc::lkdtm::lkdtm_cpoint+",
+            "Call trace:",
+            " start_kernel+",
+            "Kernel panic - not syncing: Attempted to kill the idle task!",
+            "---[ end Kernel panic - not syncing: Attempted to kill the idle task! ]---",
+        ],
+        ),
+        crash(
+            "oops: paging request (lkdtm ACCESS_USERSPACE)",
+            "ACCESS_USERSPACE",
+            vec![
+                "Unable to handle kernel paging request at virtual address 0000000010000000",
+                "Internal error: Oops:",
+                "Kernel panic - not syncing: Attempted to kill the idle task!",
+            ],
+        ),
+        crash(
+            "oops: undefined instruction (lkdtm UNDEFINED)",
+            "UNDEFINED",
+            vec![
+                "Internal error: Oops - Undefined instruction: 0000000002000000 [#1]",
+                "pc : cradle::drivers::misc::lkdtm::lkdtm_cpoint+",
+                "Kernel panic - not syncing: Attempted to kill the idle task!",
+            ],
+        ),
+        crash(
+            "oops: BUG (lkdtm BUG)",
+            "BUG",
+            vec![
+                "Internal error: Oops - BRK: 00000000f2000800 [#1]",
+                "Kernel panic - not syncing: Attempted to kill the idle task!",
+            ],
+        ),
+        crash(
+            "panic: lkdtm PANIC powers QEMU off",
+            "PANIC",
+            vec![
+                "Kernel panic - not syncing: dumptest",
+                "Call trace:",
+                "---[ end Kernel panic - not syncing: dumptest ]---",
+            ],
+        ),
+        BootTest {
+            name: "printk: quiet hides info messages, not the panic",
+            opts: virt(|o| o.append = Some("quiet lkdtm.cpoint_type=PANIC".into())),
+            stop_at: None,
+            must_exit: true,
+            expect: vec!["Kernel panic - not syncing: dumptest".into()],
+            reject: vec!["Machine model", "Booting Cradle"],
+        },
+    ]
+}
+
+fn log_transcript(name: &str, transcript: &Transcript) -> String {
+    let dir = out_dir().join("test-logs");
+    let _ = std::fs::create_dir_all(&dir);
+    let file: String = name
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    let path = dir.join(format!("{file}.log"));
+    let _ = std::fs::write(&path, &transcript.text);
+    path.display().to_string()
+}
+
+fn run_boot_test(test: &BootTest, image: &Path) -> Result<(), String> {
+    let transcript = run_captured(&test.opts, image, test.stop_at, Duration::from_secs(60))?;
+    let log = log_transcript(test.name, &transcript);
+    let mut problems = Vec::new();
+    for want in &test.expect {
+        if !transcript.text.contains(want.as_str()) {
+            problems.push(format!("missing: {want}"));
+        }
+    }
+    for unwanted in &test.reject {
+        if transcript.text.contains(unwanted) {
+            problems.push(format!("unexpected: {unwanted}"));
+        }
+    }
+    if test.must_exit && !transcript.exited {
+        problems.push("QEMU did not exit by itself within the time limit".into());
+    }
+    if test.stop_at.is_some() && !transcript.stopped_at_marker {
+        problems.push("the boot did not reach its end marker within the time limit".into());
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{}\ntranscript ({log}):\n{}",
+            problems.join("\n"),
+            transcript.text
+        ))
+    }
+}
+
+fn kunit_tests(summary: &mut Summary, image: &Path) {
+    let opts = virt(|o| o.append = Some("kunit.enable=1 kunit_shutdown=poweroff".into()));
+    let transcript = match run_captured(&opts, image, None, Duration::from_secs(300)) {
+        Ok(t) => t,
+        Err(e) => return summary.record("kunit: boot", Err(e)),
+    };
+    let log = log_transcript("kunit", &transcript);
+    let report = ktap::parse(&transcript.text);
+    let totals = report.totals();
+    println!(
+        "kunit: {} suites; {} passed, {} failed, {} skipped, {} crashed",
+        report.suites.len(),
+        totals.passed,
+        totals.failed,
+        totals.skipped,
+        totals.crashed
+    );
+    let mut cases = 0;
+    for suite in &report.suites {
+        for case in &suite.cases {
+            cases += 1;
+            let name = format!("kunit: {}.{}", suite.name, case.name);
+            match &case.result {
+                ktap::TestResult::Ok => summary.record(&name, Ok(())),
+                ktap::TestResult::Skip { reason } => summary.skip(&name, reason),
+                ktap::TestResult::NotOk => summary.record(&name, Err(case.diagnostics.join("\n"))),
+                ktap::TestResult::Crashed => {
+                    summary.record(&name, Err(format!("the kernel died in this test ({log})")))
+                }
+            }
+        }
+    }
+    let whole = if report.complete && cases > 0 && !report.passed() {
+        Err("a KUnit suite failed".to_string())
+    } else if !report.complete {
+        Err(format!(
+            "the KTAP output is incomplete ({log}):\n{}",
+            transcript.text
+        ))
+    } else if cases == 0 {
+        Err(format!("no KUnit test ran ({log})"))
+    } else if !transcript.exited {
+        Err("the kernel did not power off after the tests".to_string())
+    } else {
+        Ok(())
+    };
+    summary.record("kunit: complete run, plan matched, powered off", whole);
+}
