@@ -13,6 +13,7 @@
 //! | `UNDEFINED` | an undefined instruction (`udf`)             | `Internal error: Oops - Undefined instruction` |
 
 /// Take the crash the command line asks for, if any.
+#[inline(never)] // keep it a frame of its own, so the oops names it (Linux: noinline)
 pub fn lkdtm_cpoint(cmdline: &str) {
     let Some(Some(kind)) = crate::kernel::params::get(cmdline, "lkdtm.cpoint_type") else {
         return;
