@@ -4,6 +4,7 @@ fn main() {
     println!("cargo:rerun-if-changed=linker/vmlinux.lds");
     println!("cargo:rerun-if-changed=asm/head.S");
     println!("cargo:rerun-if-changed=asm/entry.S");
+    println!("cargo:rerun-if-changed=asm/uaccess.S");
     let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
     let version = std::process::Command::new(rustc)
         .arg("--version")

@@ -13,8 +13,8 @@
  * pt_regs offsets come from Rust (src/arch/arm64/ptrace.rs) as `const` operands.
  */
 
+/* Save the interrupted context into the pt_regs kernel_ventry made room for at sp. */
 .macro kernel_entry, el
-	sub	sp, sp, #{S_FRAME_SIZE}
 	stp	x0, x1, [sp, #16 * 0]
 	stp	x2, x3, [sp, #16 * 1]
 	stp	x4, x5, [sp, #16 * 2]
@@ -83,9 +83,34 @@
 	eret
 .endm
 
-/* One vector slot: 32 instructions, of which we use one. */
+/*
+ * One vector slot (32 instructions at most). Make room for pt_regs, then check that the
+ * stack has not overflowed, without corrupting any register: every kernel stack is aligned
+ * to 2 * THREAD_SIZE, so a valid sp has bit THREAD_SHIFT clear and one that ran into the
+ * guard below has it set (Linux's CONFIG_VMAP_STACK check). On overflow, switch to this
+ * CPU's overflow stack and report it (__bad_stack).
+ */
 .macro kernel_ventry, label
 	.balign	128
+	sub	sp, sp, #{S_FRAME_SIZE}
+	add	sp, sp, x0			/* sp' = sp + x0 */
+	sub	x0, sp, x0			/* x0' = sp' - x0 = sp */
+	tbnz	x0, #{THREAD_SHIFT}, 0f
+	sub	x0, sp, x0			/* x0'' = sp' - x0' = x0 */
+	sub	sp, sp, x0			/* sp'' = sp' - x0 = sp */
+	b	\label
+0:	msr	tpidr_el0, x0			/* stash the overflowed sp (user TLS is lost: we die) */
+	sub	x0, sp, x0			/* the original x0 */
+	msr	tpidrro_el0, x0
+	mrs	x0, tpidr_el1			/* this CPU's overflow stack */
+	ldr	x0, [x0, #{PERCPU_OVERFLOW_STACK_TOP}]
+	mov	sp, x0
+	mrs	x0, tpidr_el0			/* already on the overflow stack? */
+	sub	x0, sp, x0
+	tst	x0, #~({OVERFLOW_STACK_SIZE} - 1)
+	b.ne	__bad_stack			/* no: report the overflow */
+	sub	sp, sp, x0			/* yes: carry on there */
+	mrs	x0, tpidrro_el0
 	b	\label
 .endm
 
@@ -137,6 +162,22 @@ vectors:
 	unhandled_entry 0, EL0T32_FIQ, {VECTOR_EL0T32_FIQ}
 	unhandled_entry 0, EL0T32_ERROR, {VECTOR_EL0T32_ERROR}
 
+/*
+ * __bad_stack - kernel_ventry found sp in a stack's guard. We are on the overflow stack
+ * with the original x0 in tpidrro_el0 and the overflowed sp in tpidr_el0: save what we can
+ * and report it (handle_bad_stack never returns).
+ */
+__bad_stack:
+	mrs	x0, tpidrro_el0
+	sub	sp, sp, #{S_FRAME_SIZE}
+	kernel_entry 1
+	mrs	x0, tpidr_el0
+	add	x0, x0, #{S_FRAME_SIZE}
+	str	x0, [sp, #{S_SP}]
+	mov	x0, sp
+	bl	handle_bad_stack
+	b	.
+
 el1h_64_sync:
 	kernel_entry 1
 	mov	x0, sp
@@ -177,3 +218,18 @@ el0t_64_error:
 	.globl	ret_to_user
 ret_to_user:
 	kernel_exit 0
+
+/*
+ * call_on_stack(arg: x0, fn: x1, stack_top: x2) - run fn(arg) on another stack and come
+ * back (Linux's call_on_irq_stack, generalised). A frame record on the old stack links the
+ * call trace back.
+ */
+	.globl	call_on_stack
+call_on_stack:
+	stp	x29, x30, [sp, #-16]!
+	mov	x29, sp
+	mov	sp, x2
+	blr	x1
+	mov	sp, x29
+	ldp	x29, x30, [sp], #16
+	ret

@@ -111,6 +111,12 @@ primary_entry:
 	b	__primary_switch
 
 /*
+ * Everything from here to __primary_switch runs once, at boot: it lives in .init.text,
+ * which free_initmem gives back to the page allocator (Linux's __INIT).
+ */
+	.section ".init.text", "ax"
+
+/*
  * preserve_boot_args - keep x0..x3 as the loader passed them.
  * Takes x0..x3. Returns x21 = x0 (the FDT pointer). Corrupts x0-x3.
  * The MMU is off, so the stores went straight to memory; invalidate the lines so that no
@@ -311,6 +317,24 @@ __enable_mmu:
 	isb
 	ic	iallu				/* discard instructions fetched with the MMU off */
 	dsb	nsh
+	isb
+	ret
+
+/*
+ * idmap_cpu_replace_ttbr1 - point TTBR1 at new kernel page tables (Linux: mm/proc.S).
+ * Runs from the identity map, so no kernel (TTBR1) address is touched while the kernel's
+ * tables are swapped: TTBR1 goes to an empty table first, the TLB is flushed, then the new
+ * table goes in (break-before-make for the whole upper half). No stack is used.
+ * Takes x0 = the new TTBR1, x1 = the physical address of an empty table. Corrupts nothing.
+ */
+	.globl	idmap_cpu_replace_ttbr1
+idmap_cpu_replace_ttbr1:
+	msr	ttbr1_el1, x1
+	isb
+	tlbi	vmalle1
+	dsb	nsh
+	isb
+	msr	ttbr1_el1, x0
 	isb
 	ret
 

@@ -44,6 +44,9 @@
 #![cfg_attr(target_os = "none", no_main)]
 #![forbid(unsafe_op_in_unsafe_fn)]
 
+#[cfg(target_os = "none")]
+extern crate alloc;
+
 pub mod arch;
 #[cfg(target_os = "none")]
 pub mod drivers;

@@ -27,11 +27,18 @@ pub extern "C" fn start_kernel() -> ! {
     // The device tree: model, command line, console, PSCI.
     let command_line = arm64::setup::setup_arch();
     log::info!("Kernel command line: {command_line}");
+    // Memory: the buddy allocator over all free RAM, then the heap that grows from it.
+    arm64::mm_init::mm_init();
+    // ioremap needs the page allocator: move the console off the fixmap.
+    crate::drivers::tty::serial::console_ioremap();
+    report_wx(command_line);
     log::info!("CPU: All CPU(s) started at EL{}", head::boot_el());
 
     crate::kunit::kunit_run_all_tests(command_line);
     lkdtm::lkdtm_cpoint(command_line);
 
+    // Boot-only code is not needed any more (Linux does this in kernel_init).
+    arm64::mm_init::free_initmem();
     // Nothing more to start yet: PID 0 becomes the idle task.
     log::info!("Cradle: boot complete; no init to run yet, CPU 0 idles");
     cpu_startup_entry()
@@ -44,6 +51,19 @@ fn cpu_startup_entry() -> ! {
             panic!("corrupted stack end detected inside scheduler");
         }
         aarch64_cpu::asm::wfi();
+    }
+}
+
+/// Check that no kernel page is both writable and executable (Linux's `ptdump_check_wx`),
+/// and print the page tables if `ptdump` is on the command line.
+fn report_wx(cmdline: &str) {
+    match arm64::paging::ptdump_check_wx() {
+        0 => log::info!("Checked W+X mappings: passed, no W+X pages found"),
+        n => log::warn!("Checked W+X mappings: FAILED, {n} W+X pages found"),
+    }
+    if params::get(cmdline, "ptdump").is_some() {
+        log::info!("---[ Kernel page tables ]---");
+        arm64::paging::ptdump(&mut printk::LineLogger::new());
     }
 }
 

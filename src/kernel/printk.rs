@@ -182,3 +182,45 @@ macro_rules! pr_alert {
             $crate::kernel::printk_fmt::Loglevel::ALERT, format_args!($($arg)*))
     };
 }
+
+/// A `fmt::Write` that logs each complete line at KERN_INFO (for long reports such as the
+/// page-table dump, without a large buffer on the stack).
+pub struct LineLogger {
+    line: LineWriter<160>,
+}
+
+impl LineLogger {
+    /// An empty logger.
+    pub fn new() -> Self {
+        Self {
+            line: LineWriter::new(),
+        }
+    }
+}
+
+impl Default for LineLogger {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl fmt::Write for LineLogger {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let mut rest = s;
+        while let Some(nl) = rest.find('\n') {
+            self.line.write_str(&rest[..nl])?;
+            printk(Loglevel::INFO, format_args!("{}", self.line.as_str()));
+            self.line = LineWriter::new();
+            rest = &rest[nl + 1..];
+        }
+        self.line.write_str(rest)
+    }
+}
+
+impl Drop for LineLogger {
+    fn drop(&mut self) {
+        if !self.line.as_bytes().is_empty() {
+            printk(Loglevel::INFO, format_args!("{}", self.line.as_str()));
+        }
+    }
+}

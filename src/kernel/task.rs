@@ -7,8 +7,11 @@
 use core::cell::UnsafeCell;
 use core::sync::atomic::{AtomicI32, AtomicU32, AtomicUsize, Ordering};
 
+use alloc::sync::Arc;
+
 use crate::arch::arm64::memory::THREAD_SIZE;
 use crate::kernel::sync::SpinLock;
+use crate::mm::mm_types::MmStruct;
 
 /// Registers `cpu_switch_to` saves: the callee-saved ones, the frame pointer, sp and the
 /// resume pc (Linux: `struct cpu_context`).
@@ -69,6 +72,8 @@ pub struct TaskStruct {
     pub flags: AtomicU32,
     /// Executable name, NUL-padded (Linux: `comm`). Lock: its own.
     pub comm: SpinLock<[u8; TASK_COMM_LEN]>,
+    /// The user address space; `None` for kernel threads (Linux: `mm`). Lock: its own.
+    pub mm: SpinLock<Option<Arc<MmStruct>>>,
 }
 
 // SAFETY: every field is atomic or lock-protected except `thread`, whose access rule is the
@@ -106,6 +111,7 @@ impl TaskStruct {
             state: AtomicU32::new(TASK_RUNNING),
             flags: AtomicU32::new(flags),
             comm: SpinLock::new(comm_from(comm)),
+            mm: SpinLock::new(None),
         }
     }
 
@@ -117,6 +123,11 @@ impl TaskStruct {
     /// A copy of `comm`, for printing.
     pub fn comm(&self) -> Comm {
         Comm(*self.comm.lock())
+    }
+
+    /// The task's address space, if it has one.
+    pub fn mm(&self) -> Option<Arc<MmStruct>> {
+        self.mm.lock().clone()
     }
 
     /// Lowest address of the kernel stack.

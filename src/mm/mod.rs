@@ -2,5 +2,20 @@
 //!
 //! Mirrors Linux's `mm/`. The allocators' bookkeeping is portable and unit-tested on the host.
 
+pub mod asid;
 pub mod memblock;
 pub mod page_alloc;
+pub mod vma;
+
+#[cfg(target_os = "none")]
+pub mod fault;
+#[cfg(target_os = "none")]
+pub mod heap;
+#[cfg(target_os = "none")]
+pub mod mm_kunit;
+#[cfg(target_os = "none")]
+pub mod mm_types;
+#[cfg(target_os = "none")]
+pub mod pages;
+#[cfg(target_os = "none")]
+pub mod vmalloc;

@@ -224,6 +224,8 @@ struct BootTest {
     must_exit: bool,
     expect: Vec<String>,
     reject: Vec<&'static str>,
+    /// RAM size in KiB the `Memory:` line must report, with avail + reserved adding up.
+    memory_kib: Option<u64>,
 }
 
 const IDLE_MARKER: &str = "no init to run yet, CPU 0 idles";
@@ -251,11 +253,17 @@ fn boot_tests() -> Vec<BootTest> {
     let args = "cradle.test=boot loglevel=7";
     let plain = |name, el, opts: QemuOptions| BootTest {
         name,
+        memory_kib: Some(kib(opts.mem.as_deref().unwrap_or("512M"))),
         opts,
         stop_at: Some(IDLE_MARKER),
         must_exit: false,
         expect: boot_banner(el, args),
-        reject: vec!["Kernel panic", "Internal error", "Unhandled"],
+        reject: vec![
+            "Kernel panic",
+            "Internal error",
+            "Unhandled",
+            "W+X mappings: FAILED",
+        ],
     };
     let crash = |name, kind: &str, expect: Vec<&str>| BootTest {
         name,
@@ -264,6 +272,7 @@ fn boot_tests() -> Vec<BootTest> {
         must_exit: true,
         expect: expect.into_iter().map(String::from).collect(),
         reject: vec![IDLE_MARKER],
+        memory_kib: None,
     };
     vec![
         plain(
@@ -319,6 +328,56 @@ fn boot_tests() -> Vec<BootTest> {
                 o.mem = Some("2G".into());
                 o.append = Some(args.into());
             }),
+        ),
+        plain(
+            "memory: virt -m 1G",
+            1,
+            virt(|o| {
+                o.mem = Some("1G".into());
+                o.append = Some(args.into());
+            }),
+        ),
+        plain(
+            "memory: virt -m 4G (RAM above the 4 GiB line)",
+            1,
+            virt(|o| {
+                o.mem = Some("4G".into());
+                o.append = Some(args.into());
+            }),
+        ),
+        BootTest {
+            name: "memory: ptdump shows the kernel mapped W^X",
+            opts: virt(|o| o.append = Some("ptdump".into())),
+            stop_at: Some(IDLE_MARKER),
+            must_exit: false,
+            expect: vec![
+                "Checked W+X mappings: passed, no W+X pages found".into(),
+                "---[ Kernel page tables ]---".into(),
+                "ro x  SHD AF            UXN    MEM/NORMAL".into(),
+                "Freeing unused kernel memory: ".into(),
+            ],
+            reject: vec!["Kernel panic"],
+            memory_kib: Some(512 * 1024),
+        },
+        crash(
+            "memory: writing kernel text faults (lkdtm WRITE_KERN)",
+            "WRITE_KERN",
+            vec![
+                "Unable to handle kernel write to read-only memory at virtual address ffff8000",
+                "FSC = 0x0f: level 3 permission fault",
+                "Kernel panic - not syncing: Attempted to kill the idle task!",
+            ],
+        ),
+        crash(
+            "memory: kernel stack overflow is caught (lkdtm EXHAUST_STACK)",
+            "EXHAUST_STACK",
+            vec![
+                "lkdtm: recursing on the stack at",
+                "Insufficient stack space to handle exception!",
+                "Task stack:     [",
+                "of swapper/0[0]",
+                "Kernel panic - not syncing: kernel stack overflow",
+            ],
         ),
         crash(
             "oops: NULL pointer dereference (lkdtm EXCEPTION)",
@@ -378,8 +437,59 @@ fn boot_tests() -> Vec<BootTest> {
             must_exit: true,
             expect: vec!["Kernel panic - not syncing: dumptest".into()],
             reject: vec!["Machine model", "Booting Cradle"],
+            memory_kib: None,
         },
     ]
+}
+
+/// "512M" → 524288 (KiB).
+fn kib(size: &str) -> u64 {
+    let (num, unit) = size.split_at(size.len() - 1);
+    let n: u64 = num.parse().unwrap_or(0);
+    match unit {
+        "G" => n << 20,
+        "M" => n << 10,
+        _ => 0,
+    }
+}
+
+/// Check Linux's `Memory: <avail>K/<total>K available (... <r>K reserved)` line: the total is
+/// the RAM QEMU gave, and available + reserved add up to it.
+fn check_memory_line(text: &str, total_kib: u64) -> Result<(), String> {
+    let line = text
+        .lines()
+        .find(|l| l.contains("Memory: "))
+        .ok_or("no Memory: line")?;
+    let rest = &line[line.find("Memory: ").unwrap_or(0) + 8..];
+    let number = |s: &str| s.trim_end_matches('K').parse::<u64>().ok();
+    let (avail, rest) = rest
+        .split_once("K/")
+        .ok_or("Memory: line has no avail/total")?;
+    let (total, _) = rest
+        .split_once("K available")
+        .ok_or("Memory: line has no total")?;
+    let reserved = line
+        .rsplit_once(", ")
+        .and_then(|(_, r)| r.strip_suffix(" reserved)"))
+        .and_then(number)
+        .ok_or("Memory: line has no reserved count")?;
+    let (avail, total) = (number(avail).unwrap_or(0), number(total).unwrap_or(0));
+    if total != total_kib {
+        return Err(format!(
+            "Memory: total {total}K, QEMU gave {total_kib}K: {line}"
+        ));
+    }
+    if avail + reserved != total {
+        return Err(format!(
+            "Memory: {avail}K + {reserved}K reserved != {total}K: {line}"
+        ));
+    }
+    if avail < total / 2 {
+        return Err(format!(
+            "Memory: only {avail}K of {total}K available: {line}"
+        ));
+    }
+    Ok(())
 }
 
 fn log_transcript(name: &str, transcript: &Transcript) -> String {
@@ -406,6 +516,11 @@ fn run_boot_test(test: &BootTest, image: &Path) -> Result<(), String> {
     for unwanted in &test.reject {
         if transcript.text.contains(unwanted) {
             problems.push(format!("unexpected: {unwanted}"));
+        }
+    }
+    if let Some(total) = test.memory_kib {
+        if let Err(e) = check_memory_line(&transcript.text, total) {
+            problems.push(e);
         }
     }
     if test.must_exit && !transcript.exited {

@@ -1,6 +1,7 @@
 //! Brings `asm/entry.S` (the exception vectors) into the build with the `pt_regs` offsets.
 
-use super::percpu::PERCPU_ENTRY_TASK;
+use super::memory::THREAD_SHIFT;
+use super::percpu::{OVERFLOW_STACK_SIZE, PERCPU_ENTRY_TASK, PERCPU_OVERFLOW_STACK_TOP};
 use super::ptrace::{S_FRAME_SIZE, S_LR, S_PC, S_SP, S_STACKFRAME, S_SYSCALLNO};
 use super::traps::vector;
 
@@ -13,6 +14,9 @@ core::arch::global_asm!(
     S_SYSCALLNO = const S_SYSCALLNO,
     S_STACKFRAME = const S_STACKFRAME,
     PERCPU_ENTRY_TASK = const PERCPU_ENTRY_TASK,
+    PERCPU_OVERFLOW_STACK_TOP = const PERCPU_OVERFLOW_STACK_TOP,
+    OVERFLOW_STACK_SIZE = const OVERFLOW_STACK_SIZE,
+    THREAD_SHIFT = const THREAD_SHIFT,
     VECTOR_EL1T_SYNC = const vector::EL1T_SYNC,
     VECTOR_EL1T_IRQ = const vector::EL1T_IRQ,
     VECTOR_EL1T_FIQ = const vector::EL1T_FIQ,
@@ -24,3 +28,8 @@ core::arch::global_asm!(
     VECTOR_EL0T32_FIQ = const vector::EL0T32_FIQ,
     VECTOR_EL0T32_ERROR = const vector::EL0T32_ERROR,
 );
+
+extern "C" {
+    /// asm/entry.S: run `f(arg)` on the stack whose top is `stack_top`, then return.
+    pub fn call_on_stack(arg: usize, f: extern "C" fn(usize), stack_top: u64);
+}

@@ -1,7 +1,9 @@
 //! Data and instruction aborts (Linux: `arch/arm64/mm/fault.c`).
 //!
-//! No kernel access fault can be fixed up yet (page faults on user memory come with user
-//! address spaces), so every abort here is reported as Linux reports it and ends in `die`.
+//! A fault the kernel takes on a user address (inside `copy_from_user` and friends) is first
+//! offered to the current address space's page-fault handler; if the page cannot be made
+//! present, the exception table moves the faulting copy to its fixup, which returns EFAULT.
+//! Any other kernel fault is reported as Linux reports it and ends in `die`.
 
 use super::esr::{self, MemAbortInfo};
 use super::memory::PAGE_SIZE;
@@ -9,8 +11,14 @@ use super::ptrace::PtRegs;
 use super::traps::die;
 use crate::kernel::printk::printk_emergency;
 
-/// Handle an abort at `far` described by `esr` (Linux's `do_mem_abort`).
-pub fn do_mem_abort(far: u64, esr: u64, regs: &PtRegs) -> ! {
+/// Handle an abort the kernel took at `far` described by `esr` (Linux's `do_mem_abort`).
+pub fn do_mem_abort(far: u64, esr: u64, regs: &mut PtRegs) {
+    if far < super::uaccess::TASK_SIZE && crate::mm::fault::handle_user_fault(far, esr, false) {
+        return;
+    }
+    if super::uaccess::fixup_exception(regs) {
+        return;
+    }
     die_kernel_fault(fault_message(far, esr), far, esr, regs)
 }
 

@@ -8,9 +8,13 @@
 //! 0xffff_ffff_ffff_ffff  +----------------------------------+
 //!                        |  (unused)                        |
 //! 0xffff_8100_0000_0000  +----------------------------------+ VMALLOC_END
-//!                        |  vmalloc area: kernel stacks     |
-//!                        |  with guard pages, ioremap       |
-//! 0xffff_8001_0000_0000  +----------------------------------+ VMALLOC_START
+//!                        |  ioremap: device registers       |
+//! 0xffff_8001_8000_0000  +----------------------------------+ IOREMAP_START
+//!                        |  kernel stacks: 64 KiB slots,    |
+//!                        |  32 KiB guard + 32 KiB stack     |
+//! 0xffff_8001_4000_0000  +----------------------------------+ STACKS_START
+//!                        |  kernel heap, grown page by page |
+//! 0xffff_8001_0000_0000  +----------------------------------+ VMALLOC_START = HEAP_START
 //!                        |  (unused)                        |
 //! 0xffff_8000_3fc0_0000  +----------------------------------+ FIXADDR_START (4 MiB)
 //!                        |  fixmap: early console, the FDT  |
@@ -41,11 +45,41 @@ pub const FIXADDR_START: u64 = KIMAGE_VADDR + (1 << 30) - FIXADDR_SIZE;
 pub const VMALLOC_START: u64 = 0xffff_8001_0000_0000;
 /// End of the vmalloc area (exclusive).
 pub const VMALLOC_END: u64 = 0xffff_8100_0000_0000;
+/// The kernel heap grows up from here (1 GiB at most).
+pub const HEAP_START: u64 = VMALLOC_START;
+/// End of the heap's window.
+pub const HEAP_END: u64 = HEAP_START + (1 << 30);
+/// Kernel stacks: each slot is `2 * THREAD_SIZE`, an unmapped guard below the stack.
+pub const STACKS_START: u64 = HEAP_END;
+/// End of the stack slots.
+pub const STACKS_END: u64 = STACKS_START + (1 << 30);
+/// Device mappings (`ioremap`).
+pub const IOREMAP_START: u64 = STACKS_END;
+/// End of the device mappings.
+pub const IOREMAP_END: u64 = VMALLOC_END;
 
-/// Size of a kernel stack (Linux arm64: 16 KiB).
-pub const THREAD_SIZE: usize = 16 * 1024;
-/// Kernel stacks are aligned to their size, so a stack's base is `sp & !(THREAD_SIZE - 1)`.
-pub const THREAD_ALIGN: usize = THREAD_SIZE;
+/// Size of a kernel stack. Linux arm64 uses 16 KiB; Rust's frames run larger than C's (the
+/// device-tree walks in `setup_arch` alone take over 12 KiB with the `fdt` crate), so
+/// Cradle's stacks are 32 KiB.
+pub const THREAD_SIZE: usize = 32 * 1024;
+/// log2(THREAD_SIZE): `kernel_ventry` tests this bit of sp to spot an overflow.
+pub const THREAD_SHIFT: usize = 15;
+/// Kernel stacks are aligned to twice their size (Linux's THREAD_ALIGN with VMAP_STACK): a
+/// valid sp has bit THREAD_SHIFT clear, and an sp that ran off the bottom into the guard
+/// below has it set.
+pub const THREAD_ALIGN: usize = 2 * THREAD_SIZE;
+
+const _: () = assert!(1 << THREAD_SHIFT == THREAD_SIZE);
+
+/// The linear-map address of physical address `pa` (Linux's `__va`).
+pub const fn phys_to_virt(pa: u64) -> u64 {
+    pa + PAGE_OFFSET
+}
+
+/// The physical address of a linear-map address (Linux's `__pa` for the linear map).
+pub const fn virt_to_phys(va: u64) -> u64 {
+    va - PAGE_OFFSET
+}
 
 /// The translation granule.
 pub const PAGE_SHIFT: u64 = 12;

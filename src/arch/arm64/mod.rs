@@ -5,6 +5,7 @@
 
 pub mod esr;
 pub mod memory;
+pub mod mmu;
 pub mod pgtable;
 pub mod sysreg;
 
@@ -23,7 +24,11 @@ pub mod head;
 #[cfg(target_os = "none")]
 pub mod irqflags;
 #[cfg(target_os = "none")]
+pub mod mm_init;
+#[cfg(target_os = "none")]
 pub mod mmu_context;
+#[cfg(target_os = "none")]
+pub mod paging;
 #[cfg(target_os = "none")]
 pub mod percpu;
 #[cfg(target_os = "none")]
@@ -38,3 +43,5 @@ pub mod stacktrace;
 pub mod tlbflush;
 #[cfg(target_os = "none")]
 pub mod traps;
+#[cfg(target_os = "none")]
+pub mod uaccess;

@@ -155,6 +155,8 @@ pub fn setup_arch() -> &'static str {
     crate::init::main::parse_early_param(cmdline);
     crate::drivers::tty::serial::console_init_from_dt();
     crate::drivers::firmware::psci::psci_dt_init();
+    super::mm_init::arm64_memblock_init(cmdline);
+    super::paging::paging_init();
     cmdline
 }
 

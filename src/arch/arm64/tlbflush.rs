@@ -48,3 +48,41 @@ pub fn local_flush_tlb_all() {
         )
     };
 }
+
+/// Drop the TLB entry for user page `va` of address space `asid`, on every CPU.
+pub fn flush_tlb_user_page(asid: u16, va: u64) {
+    let arg = ((asid as u64) << 48) | ((va >> 12) & ((1 << 44) - 1));
+    // SAFETY: TLB maintenance and barriers only.
+    unsafe {
+        core::arch::asm!("dsb ishst", "tlbi vale1is, {arg}", "dsb ish", "isb",
+            arg = in(reg) arg, options(nostack))
+    };
+}
+
+/// Drop every TLB entry of address space `asid`, on every CPU.
+pub fn flush_tlb_mm(asid: u16) {
+    let arg = (asid as u64) << 48;
+    // SAFETY: TLB maintenance and barriers only.
+    unsafe {
+        core::arch::asm!("dsb ishst", "tlbi aside1is, {arg}", "dsb ish", "isb",
+            arg = in(reg) arg, options(nostack))
+    };
+}
+
+/// Make a page just written through the kernel's mapping at `va` safe to execute: clean the
+/// data cache to the point of unification, then invalidate all instruction caches
+/// (Linux's `__sync_icache_dcache`; the whole I-cache, since it may be VIPT-aliasing).
+pub fn flush_icache_page(va: u64) {
+    let ctr: u64;
+    // SAFETY: reading CTR_EL0 has no side effects.
+    unsafe { core::arch::asm!("mrs {}, ctr_el0", out(reg) ctr, options(nomem, nostack)) };
+    let line = 4u64 << ((ctr >> 16) & 0xf);
+    let mut addr = va & !(line - 1);
+    while addr < va + 4096 {
+        // SAFETY: cleaning a cache line by VA only writes dirty data back; `va` is mapped.
+        unsafe { core::arch::asm!("dc cvau, {}", in(reg) addr, options(nostack)) };
+        addr += line;
+    }
+    // SAFETY: barriers and I-cache invalidation only.
+    unsafe { core::arch::asm!("dsb ish", "ic ialluis", "dsb ish", "isb", options(nostack)) };
+}

@@ -149,3 +149,38 @@ extern "C" fn el0t_64_irq_handler(regs: &mut PtRegs) {
 extern "C" fn el0t_64_error_handler(regs: &mut PtRegs) {
     panic_unhandled(regs, 11)
 }
+
+/// Called by `__bad_stack` (asm/entry.S) on the overflow stack when an exception found sp in
+/// a stack's guard (Linux's `handle_bad_stack`).
+#[no_mangle]
+extern "C" fn handle_bad_stack(regs: &mut PtRegs) -> ! {
+    let esr = ESR_EL1.get();
+    let far = FAR_EL1.get();
+    let task = crate::kernel::task::current();
+    let cpu = super::percpu::smp_processor_id();
+    let (ovf_low, ovf_high) = super::percpu::overflow_stack_bounds(cpu);
+    printk_emergency(format_args!(
+        "Insufficient stack space to handle exception!"
+    ));
+    printk_emergency(format_args!(
+        "ESR: {esr:#018x} -- {}",
+        esr::esr_get_class_string(esr)
+    ));
+    printk_emergency(format_args!("FAR: {far:#018x}"));
+    let stack = match crate::mm::vmalloc::stack_slot_of(regs.sp) {
+        Some(base) => base,
+        None => task.stack_base() as u64,
+    };
+    printk_emergency(format_args!(
+        "Task stack:     [{:#018x}..{:#018x}] of {}[{}]",
+        stack,
+        stack + super::memory::THREAD_SIZE as u64,
+        task.comm(),
+        task.pid()
+    ));
+    printk_emergency(format_args!(
+        "Overflow stack: [{ovf_low:#018x}..{ovf_high:#018x}]"
+    ));
+    show_regs(regs);
+    panic!("kernel stack overflow");
+}

@@ -8,6 +8,8 @@ use tock_registers::register_bitfields;
 use tock_registers::register_structs;
 use tock_registers::registers::{ReadOnly, ReadWrite, WriteOnly};
 
+use core::sync::atomic::{AtomicUsize, Ordering};
+
 use crate::kernel::printk::Console;
 
 register_bitfields! {
@@ -62,7 +64,9 @@ register_structs! {
 
 /// A PL011 at a mapped virtual address.
 pub struct Pl011 {
-    regs: &'static Pl011Registers,
+    /// Virtual address of the registers; changes once, when the console moves from the
+    /// fixmap to its ioremap mapping.
+    base: AtomicUsize,
     name: &'static str,
 }
 
@@ -74,38 +78,54 @@ impl Pl011 {
     /// `base` must be the virtual address of a PL011's registers, mapped as device memory
     /// for the rest of the kernel's life, and no other driver may use the device.
     pub unsafe fn new(base: usize, name: &'static str) -> Self {
-        // SAFETY: the caller guarantees `base` maps a PL011 register block forever.
-        let regs = unsafe { &*(base as *const Pl011Registers) };
-        Self { regs, name }
+        Self {
+            base: AtomicUsize::new(base),
+            name,
+        }
+    }
+
+    fn regs(&self) -> &Pl011Registers {
+        // SAFETY: `base` maps a PL011 register block for as long as it is stored here (the
+        // contract of `new` and `move_to`).
+        unsafe { &*(self.base.load(Ordering::Relaxed) as *const Pl011Registers) }
+    }
+
+    /// Use the registers at a new virtual address (the same device, mapped again).
+    ///
+    /// # Safety
+    ///
+    /// As for [`Pl011::new`]: `base` maps this same PL011 for the rest of the kernel's life.
+    pub unsafe fn move_to(&self, base: usize) {
+        self.base.store(base, Ordering::Relaxed);
     }
 
     /// Make sure the UART transmits: enable it if the firmware left it off. The baud rate
     /// is left as the firmware (or QEMU, which ignores it) set it.
     pub fn startup(&self) {
-        if !self.regs.CR.is_set(CR::UARTEN) || !self.regs.CR.is_set(CR::TXE) {
-            self.regs.CR.set(0);
-            self.regs
+        if !self.regs().CR.is_set(CR::UARTEN) || !self.regs().CR.is_set(CR::TXE) {
+            self.regs().CR.set(0);
+            self.regs()
                 .LCR_H
                 .write(LCR_H::WLEN::EightBit + LCR_H::FEN::SET);
-            self.regs
+            self.regs()
                 .CR
                 .modify(CR::UARTEN::SET + CR::TXE::SET + CR::RXE::SET);
         }
     }
 
     fn putc(&self, byte: u8) {
-        while self.regs.FR.is_set(FR::TXFF) {
+        while self.regs().FR.is_set(FR::TXFF) {
             core::hint::spin_loop();
         }
-        self.regs.DR.set(byte as u32);
+        self.regs().DR.set(byte as u32);
     }
 
     /// A received byte, if one is waiting.
     pub fn getc(&self) -> Option<u8> {
-        if self.regs.FR.is_set(FR::RXFE) {
+        if self.regs().FR.is_set(FR::RXFE) {
             None
         } else {
-            Some(self.regs.DR.get() as u8)
+            Some(self.regs().DR.get() as u8)
         }
     }
 }

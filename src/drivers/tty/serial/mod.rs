@@ -14,6 +14,8 @@ use crate::kernel::sync::InitOnce;
 use amba_pl011::Pl011;
 
 static PL011_CONSOLE: InitOnce<Pl011> = InitOnce::new();
+/// The console UART's physical address, for `console_ioremap`.
+static CONSOLE_PHYS: InitOnce<u64> = InitOnce::new();
 
 /// The node `/chosen/stdout-path` points at, without its `:options` suffix.
 fn stdout_path<'a>(fdt: &fdt::Fdt<'a>) -> Option<&'a str> {
@@ -56,9 +58,23 @@ pub fn console_init_from_dt() {
     // memory for good, and nothing else drives this UART.
     let uart = unsafe { Pl011::new(va, "ttyAMA0") };
     uart.startup();
+    let _ = CONSOLE_PHYS.set(pa);
     if PL011_CONSOLE.set(uart).is_ok() {
         if let Some(console) = PL011_CONSOLE.get() {
             register_console(console);
         }
+    }
+}
+
+/// Move the console from its fixmap slot to an `ioremap` mapping, once the page allocator
+/// exists; the fixmap slot is then free for other early mappings.
+pub fn console_ioremap() {
+    let (Some(uart), Some(&pa)) = (PL011_CONSOLE.get(), CONSOLE_PHYS.get()) else {
+        return;
+    };
+    match crate::mm::vmalloc::ioremap(pa, 0x1000) {
+        // SAFETY: ioremap mapped the same PL011 as device memory, for good.
+        Some(va) => unsafe { uart.move_to(va as usize) },
+        None => log::warn!("console: ioremap of {pa:#x} failed, staying on the fixmap"),
     }
 }

@@ -1,0 +1,147 @@
+/*
+ * uaccess.S - copying to and from user memory, surviving faults
+ * (Linux: arch/arm64/lib/copy_from_user.S, copy_to_user.S, strncpy_from_user, clear_user.S).
+ *
+ * Every load or store that may fault has an entry in __ex_table: (instruction, fixup), both
+ * as offsets from the entry itself. When such an instruction faults and the page-fault
+ * handler cannot make the page present, the handler moves pc to the fixup, which returns
+ * how much was left undone. This must be assembly: the fault-prone instructions' addresses
+ * must be known exactly.
+ *
+ * User accesses use the unprivileged forms (ldtr/sttr) so user-space permissions apply: a
+ * copy_to_user into a read-only or copy-on-write page faults just as the program would.
+ */
+
+/* Mark the instruction at \insn as allowed to fault; go to \fixup if it does. */
+.macro _asm_extable, insn, fixup
+	.pushsection __ex_table, "a"
+	.balign	4
+	.long	(\insn - .)
+	.long	(\fixup - .)
+	.popsection
+.endm
+
+	.text
+
+/*
+ * __arch_copy_from_user(to: x0, from: x1 (user), n: x2) -> x0 = bytes not copied.
+ * Corrupts x0-x4.
+ */
+	.globl	__arch_copy_from_user
+__arch_copy_from_user:
+	cbz	x2, 9f
+	orr	x3, x0, x1
+	tst	x3, #7
+	b.ne	2f
+1:	cmp	x2, #8			/* both aligned: whole words */
+	b.lo	2f
+10:	ldtr	x3, [x1]
+	_asm_extable 10b, 8f
+	str	x3, [x0], #8
+	add	x1, x1, #8
+	sub	x2, x2, #8
+	b	1b
+2:	cbz	x2, 9f
+11:	ldtrb	w3, [x1]
+	_asm_extable 11b, 8f
+	strb	w3, [x0], #1
+	add	x1, x1, #1
+	sub	x2, x2, #1
+	b	2b
+8:	mov	x0, x2			/* fixup: what is left */
+	ret
+9:	mov	x0, #0
+	ret
+
+/*
+ * __arch_copy_to_user(to: x0 (user), from: x1, n: x2) -> x0 = bytes not copied.
+ * Corrupts x0-x4.
+ */
+	.globl	__arch_copy_to_user
+__arch_copy_to_user:
+	cbz	x2, 9f
+	orr	x3, x0, x1
+	tst	x3, #7
+	b.ne	2f
+1:	cmp	x2, #8
+	b.lo	2f
+	ldr	x3, [x1], #8
+10:	sttr	x3, [x0]
+	_asm_extable 10b, 7f
+	add	x0, x0, #8
+	sub	x2, x2, #8
+	b	1b
+2:	cbz	x2, 9f
+	ldrb	w3, [x1], #1
+11:	sttrb	w3, [x0]
+	_asm_extable 11b, 6f
+	add	x0, x0, #1
+	sub	x2, x2, #1
+	b	2b
+7:	mov	x0, x2			/* fixup after a word store */
+	ret
+6:	mov	x0, x2			/* fixup after a byte store */
+	ret
+9:	mov	x0, #0
+	ret
+
+/*
+ * __arch_clear_user(to: x0 (user), n: x1) -> x0 = bytes not cleared. Corrupts x0-x2.
+ */
+	.globl	__arch_clear_user
+__arch_clear_user:
+	cbz	x1, 9f
+10:	sttrb	wzr, [x0]
+	_asm_extable 10b, 8f
+	add	x0, x0, #1
+	subs	x1, x1, #1
+	b.ne	10b
+9:	mov	x0, #0
+	ret
+8:	mov	x0, x1
+	ret
+
+/*
+ * __arch_strncpy_from_user(to: x0, from: x1 (user), count: x2) -> x0 = length of the string
+ * copied (without its NUL), count if no NUL came within count bytes, or -EFAULT (-14).
+ * Corrupts x0-x4.
+ */
+	.globl	__arch_strncpy_from_user
+__arch_strncpy_from_user:
+	mov	x4, #0
+1:	cmp	x4, x2
+	b.hs	3f
+	add	x3, x1, x4
+10:	ldtrb	w3, [x3]
+	_asm_extable 10b, 8f
+	strb	w3, [x0, x4]
+	cbz	w3, 2f
+	add	x4, x4, #1
+	b	1b
+2:	mov	x0, x4
+	ret
+3:	mov	x0, x2
+	ret
+8:	mov	x0, #-14
+	ret
+
+/*
+ * __copy_nofault(to: x0, from: x1, n: x2) -> x0 = bytes not copied. Kernel addresses,
+ * privileged accesses; a fault ends the copy instead of oopsing (Linux's
+ * copy_from_kernel_nofault and copy_to_kernel_nofault). Corrupts x0-x3.
+ */
+	.globl	__copy_nofault
+__copy_nofault:
+	cbz	x2, 9f
+10:	ldrb	w3, [x1]
+	_asm_extable 10b, 8f
+11:	strb	w3, [x0]
+	_asm_extable 11b, 8f
+	add	x0, x0, #1
+	add	x1, x1, #1
+	subs	x2, x2, #1
+	b.ne	10b
+9:	mov	x0, #0
+	ret
+8:	mov	x0, x2
+	ret

@@ -1,0 +1,90 @@
+//! Error numbers, as Linux numbers them (Linux: `include/uapi/asm-generic/errno-base.h`,
+//! `errno.h`). A syscall returns `-errno` in x0.
+
+/// A Linux error number.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Errno(pub i32);
+
+macro_rules! errnos {
+    ($($name:ident = $value:expr, $what:expr;)*) => {
+        impl Errno {
+            $(#[doc = $what] pub const $name: Errno = Errno($value);)*
+
+            /// The symbolic name (`"EFAULT"`), for logs.
+            pub fn name(self) -> &'static str {
+                match self.0 {
+                    $($value => stringify!($name),)*
+                    _ => "E?",
+                }
+            }
+        }
+    };
+}
+
+errnos! {
+    EPERM = 1, "Operation not permitted";
+    ENOENT = 2, "No such file or directory";
+    ESRCH = 3, "No such process";
+    EINTR = 4, "Interrupted system call";
+    EIO = 5, "I/O error";
+    ENXIO = 6, "No such device or address";
+    E2BIG = 7, "Argument list too long";
+    ENOEXEC = 8, "Exec format error";
+    EBADF = 9, "Bad file number";
+    ECHILD = 10, "No child processes";
+    EAGAIN = 11, "Try again";
+    ENOMEM = 12, "Out of memory";
+    EACCES = 13, "Permission denied";
+    EFAULT = 14, "Bad address";
+    EBUSY = 16, "Device or resource busy";
+    EEXIST = 17, "File exists";
+    EXDEV = 18, "Cross-device link";
+    ENODEV = 19, "No such device";
+    ENOTDIR = 20, "Not a directory";
+    EISDIR = 21, "Is a directory";
+    EINVAL = 22, "Invalid argument";
+    ENFILE = 23, "File table overflow";
+    EMFILE = 24, "Too many open files";
+    ENOTTY = 25, "Not a typewriter";
+    EFBIG = 27, "File too large";
+    ENOSPC = 28, "No space left on device";
+    ESPIPE = 29, "Illegal seek";
+    EROFS = 30, "Read-only file system";
+    EMLINK = 31, "Too many links";
+    EPIPE = 32, "Broken pipe";
+    ERANGE = 34, "Math result not representable";
+    EDEADLK = 35, "Resource deadlock would occur";
+    ENAMETOOLONG = 36, "File name too long";
+    ENOSYS = 38, "Invalid system call number";
+    ENOTEMPTY = 39, "Directory not empty";
+    ELOOP = 40, "Too many symbolic links encountered";
+    ENOTSUP = 95, "Operation not supported";
+    ETIMEDOUT = 110, "Connection timed out";
+}
+
+impl Errno {
+    /// The value a syscall returns: `-errno`.
+    pub const fn to_syscall_ret(self) -> i64 {
+        -(self.0 as i64)
+    }
+}
+
+impl core::fmt::Display for Errno {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "{} ({})", self.name(), self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_and_names_match_linux() {
+        assert_eq!(Errno::EFAULT.0, 14);
+        assert_eq!(Errno::ENOSYS.0, 38);
+        assert_eq!(Errno::ENOEXEC.name(), "ENOEXEC");
+        assert_eq!(Errno(9999).name(), "E?");
+        assert_eq!(Errno::EINVAL.to_syscall_ret(), -22);
+    }
+}

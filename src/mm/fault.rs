@@ -1,0 +1,151 @@
+//! Page faults on user addresses (Linux: `mm/memory.c`, `handle_mm_fault`,
+//! `do_anonymous_page`, `do_wp_page`; `arch/arm64/mm/fault.c`, `do_page_fault`).
+//!
+//! A fault is resolved when the address lies in a VMA that allows the access:
+//!
+//! - nothing mapped yet: a zeroed page is mapped (demand-zero);
+//! - a write to a page shared copy-on-write after `fork`: if this address space holds the
+//!   only reference, the page is simply made writable again; otherwise it is copied and the
+//!   copy mapped writable;
+//! - the entry already allows the access (another CPU fixed it first): nothing to do.
+//!
+//! Anything else is a bad access: the caller turns it into SIGSEGV (from EL0) or EFAULT
+//! (from `copy_from_user`).
+//!
+//! Never call this with the address space's lock held: it takes it.
+
+use crate::arch::arm64::esr;
+use crate::arch::arm64::memory::PAGE_SIZE;
+use crate::arch::arm64::mmu;
+use crate::arch::arm64::paging::KernelTableAlloc;
+use crate::arch::arm64::pgtable::{Descriptor, PTE_COW, PTE_RDONLY};
+use crate::arch::arm64::tlbflush;
+use crate::kernel::errno::Errno;
+use crate::mm::mm_types::{page_address, user_prot, MmStruct};
+use crate::mm::pages::{alloc_pages, get_zeroed_page, page_count, put_page};
+use crate::mm::vma::VmFlags;
+
+/// What kind of access faulted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// A load.
+    Read,
+    /// A store.
+    Write,
+    /// An instruction fetch.
+    Exec,
+}
+
+/// Resolve a fault at `addr` in `mm` (Linux's `handle_mm_fault`).
+pub fn handle_mm_fault(mm: &MmStruct, addr: u64, access: Access) -> Result<(), Errno> {
+    let page_va = addr & !(PAGE_SIZE - 1);
+    let inner = mm.inner.lock();
+    let vma = *inner.vmas.find(addr).ok_or(Errno::EFAULT)?;
+    let allowed = match access {
+        Access::Read => vma.flags.contains(VmFlags::READ),
+        Access::Write => vma.flags.contains(VmFlags::WRITE),
+        Access::Exec => vma.flags.contains(VmFlags::EXEC),
+    };
+    if !allowed {
+        return Err(Errno::EFAULT);
+    }
+    let writable = vma.flags.contains(VmFlags::WRITE);
+    let exec = vma.flags.contains(VmFlags::EXEC);
+    // SAFETY: `inner` is held, so no one else edits these tables.
+    let present = unsafe { mmu::walk(mm.pgd, page_va, &KernelTableAlloc) };
+    match present {
+        None => {
+            // do_anonymous_page: a fresh zeroed page.
+            let pa = get_zeroed_page().ok_or(Errno::ENOMEM)?;
+            if exec {
+                sync_icache(pa);
+            }
+            let prot = user_prot(writable, exec);
+            // SAFETY: `inner` is held; the entry was empty, so the new page aliases nothing.
+            let mapped = unsafe {
+                mmu::map_range(
+                    mm.pgd,
+                    page_va,
+                    pa,
+                    PAGE_SIZE,
+                    prot,
+                    mmu::MapFlags::PAGES,
+                    &mut KernelTableAlloc,
+                )
+            };
+            if mapped.is_err() {
+                put_page(pa);
+                return Err(Errno::ENOMEM);
+            }
+            Ok(())
+        }
+        Some((desc, _level, entry)) => {
+            let bits = desc.bits();
+            if access != Access::Write || bits & PTE_RDONLY == 0 {
+                return Ok(()); // spurious: the entry already allows it
+            }
+            if bits & PTE_COW == 0 {
+                return Err(Errno::EFAULT);
+            }
+            // do_wp_page: break copy-on-write.
+            let old = desc.output_address();
+            let new = if page_count(old) == 1 {
+                old // the other side is gone: reuse the page
+            } else {
+                let new = alloc_pages(0).ok_or(Errno::ENOMEM)?;
+                // SAFETY: both pages are RAM reached through the linear map; `new` is ours
+                // alone, `old` is only read.
+                unsafe {
+                    core::ptr::copy_nonoverlapping(
+                        page_address(old),
+                        page_address(new),
+                        PAGE_SIZE as usize,
+                    )
+                };
+                if exec {
+                    sync_icache(new);
+                }
+                put_page(old);
+                new
+            };
+            let updated = Descriptor::page(
+                new,
+                crate::arch::arm64::pgtable::PageProt::from_bits(user_prot(true, exec)),
+            );
+            // SAFETY: `entry` is the live leaf for `page_va` in this mm's tables, which we
+            // hold the lock of; break-before-make is not needed for a permission upgrade on
+            // the same page, but a changed output address needs the TLB flush below.
+            unsafe { entry.write_volatile(updated.bits()) };
+            tlbflush::flush_tlb_user_page(mm.asid(), page_va);
+            Ok(())
+        }
+    }
+}
+
+/// Make instructions written to the page at `pa` visible to instruction fetch.
+fn sync_icache(pa: u64) {
+    tlbflush::flush_icache_page(page_address(pa) as u64);
+}
+
+/// Called by the abort handlers for a fault at a user address. Returns true if the page
+/// is now there and the faulting instruction can be retried.
+pub fn handle_user_fault(far: u64, esr_val: u64, _from_el0: bool) -> bool {
+    let fsc_type = esr::fsc(esr_val) & esr::ESR_ELX_FSC_TYPE;
+    if fsc_type != esr::ESR_ELX_FSC_FAULT
+        && fsc_type != esr::ESR_ELX_FSC_PERM
+        && fsc_type != esr::ESR_ELX_FSC_ACCESS
+    {
+        return false; // alignment, external aborts: not something a page fixes
+    }
+    let access = if esr::is_instruction_abort(esr_val) {
+        Access::Exec
+    } else if esr::wnr(esr_val) && !esr::cm(esr_val) {
+        Access::Write
+    } else {
+        Access::Read
+    };
+    let Some(mm) = crate::kernel::task::current().mm() else {
+        return false;
+    };
+    handle_mm_fault(&mm, far, access).is_ok()
+}

@@ -1,0 +1,231 @@
+//! `struct mm_struct`: a user address space (Linux: `include/linux/mm_types.h`,
+//! `kernel/fork.c` `mm_alloc`/`dup_mm`, `mm/mmap.c`, `mm/mprotect.c`).
+//!
+//! One TTBR0 page-table tree per process, tagged with an ASID so switching address spaces
+//! needs no TLB flush, and the list of its VMAs (the ranges it may use and how). Pages are
+//! not mapped when a VMA is created: the first touch faults and `mm::fault` maps them
+//! (demand-zero), and `fork` shares every page read-only until one side writes
+//! (copy-on-write).
+//!
+//! Lock order: `MmStruct::inner` before the page allocator's lock.
+
+use alloc::sync::Arc;
+use core::sync::atomic::{AtomicU64, Ordering};
+
+use crate::arch::arm64::memory::{phys_to_virt, PAGE_SIZE};
+use crate::arch::arm64::mmu::{self, MapFlags, TableAllocator};
+use crate::arch::arm64::paging::KernelTableAlloc;
+use crate::arch::arm64::pgtable::{Descriptor, PageProt, PTE_COW, PTE_RDONLY, PTE_USER};
+use crate::arch::arm64::tlbflush;
+use crate::arch::arm64::uaccess::TASK_SIZE;
+use crate::kernel::errno::Errno;
+use crate::kernel::sync::SpinLock;
+use crate::mm::pages::{get_page, get_zeroed_page, put_page};
+use crate::mm::vma::{VmFlags, Vma, Vmas};
+
+/// The most VMAs one address space may have (Linux's default is 65530; static binaries
+/// and busybox use a handful).
+pub const MAX_VMAS: usize = 64;
+
+/// The lowest address user mappings may use (Linux's default `mmap_min_addr`).
+pub const MMAP_MIN_ADDR: u64 = 0x1_0000;
+/// Where `mmap` without a hint searches down from (below the stack).
+pub const MMAP_BASE: u64 = 0x7f_0000_0000 << 4;
+
+/// What the lock protects: the VMAs and the page-table contents.
+pub struct MmInner {
+    /// The address space's ranges.
+    pub vmas: Vmas<MAX_VMAS>,
+    /// The program break (Linux's `start_brk`, `brk`).
+    pub start_brk: u64,
+    /// Current break.
+    pub brk: u64,
+}
+
+/// A user address space.
+pub struct MmStruct {
+    /// Physical address of the L0 table (TTBR0's base).
+    pub pgd: u64,
+    /// ASID context: generation << 16 | asid, 0 before the first switch (Linux's `context.id`).
+    pub context: AtomicU64,
+    /// VMAs and page tables. Lock: its own.
+    pub inner: SpinLock<MmInner>,
+}
+
+impl MmStruct {
+    /// An empty address space (Linux's `mm_alloc`).
+    pub fn new() -> Result<Arc<Self>, Errno> {
+        let pgd = get_zeroed_page().ok_or(Errno::ENOMEM)?;
+        Ok(Arc::new(Self {
+            pgd,
+            context: AtomicU64::new(0),
+            inner: SpinLock::new(MmInner {
+                vmas: Vmas::new(),
+                start_brk: 0,
+                brk: 0,
+            }),
+        }))
+    }
+
+    /// The current ASID (meaningful after `switch_mm`).
+    pub fn asid(&self) -> u16 {
+        (self.context.load(Ordering::Relaxed) & 0xffff) as u16
+    }
+
+    /// Add a VMA at `start` (page aligned) of `len` bytes; no page is mapped yet.
+    pub fn map_region(&self, start: u64, len: u64, flags: VmFlags) -> Result<(), Errno> {
+        check_range(start, len)?;
+        let mut inner = self.inner.lock();
+        inner
+            .vmas
+            .insert(Vma::anon(start, start + len, flags))
+            .map_err(|_| Errno::ENOMEM)
+    }
+
+    /// Find room for `len` bytes, highest first below `MMAP_BASE` (Linux's
+    /// `get_unmapped_area`).
+    pub fn get_unmapped_area(&self, len: u64) -> Result<u64, Errno> {
+        let inner = self.inner.lock();
+        inner
+            .vmas
+            .find_free(len, 0, MMAP_MIN_ADDR, MMAP_BASE)
+            .map_err(|_| Errno::ENOMEM)
+    }
+
+    /// Remove `[start, start + len)`: VMAs are cut, pages freed, TLB entries dropped.
+    pub fn unmap_region(&self, start: u64, len: u64) -> Result<(), Errno> {
+        check_range(start, len)?;
+        let mut inner = self.inner.lock();
+        let _ = inner.vmas.unmap(start, len, &mut |_| {});
+        self.zap_range(start, len);
+        Ok(())
+    }
+
+    /// Unmap and free the pages in `[start, start + len)` (Linux's `zap_page_range`).
+    fn zap_range(&self, start: u64, len: u64) {
+        let asid = self.asid();
+        let mut freed = |va: u64, desc: Descriptor| {
+            tlbflush::flush_tlb_user_page(asid, va);
+            put_page(desc.output_address());
+        };
+        // SAFETY: callers hold `inner` (or own the mm exclusively, in Drop); the pages are
+        // freed only after their TLB entries are gone.
+        let _ =
+            unsafe { mmu::unmap_range(self.pgd, start, len, &mut KernelTableAlloc, &mut freed) };
+    }
+
+    /// Change the protection of `[start, start + len)` (Linux's `mprotect`).
+    pub fn protect_region(&self, start: u64, len: u64, flags: VmFlags) -> Result<(), Errno> {
+        check_range(start, len)?;
+        let mut inner = self.inner.lock();
+        inner
+            .vmas
+            .mprotect(start, len, flags)
+            .map_err(|_| Errno::ENOMEM)?;
+        let writable = flags.contains(VmFlags::WRITE);
+        let exec = flags.contains(VmFlags::EXEC);
+        let mut reprotect = |d: Descriptor| {
+            let prot = user_prot(writable && d.bits() & PTE_COW == 0, exec);
+            Descriptor::page(d.output_address(), PageProt::from_bits(prot))
+        };
+        // SAFETY: `inner` is held; user permissions cannot break kernel memory safety.
+        let _ =
+            unsafe { mmu::change_prot(self.pgd, start, len, &mut reprotect, &KernelTableAlloc) };
+        tlbflush::flush_tlb_mm(self.asid());
+        Ok(())
+    }
+
+    /// A copy of this address space for `fork`: the same VMAs, and every present page shared
+    /// read-only and marked copy-on-write in both (Linux's `dup_mmap` + `copy_page_range`).
+    pub fn dup(&self) -> Result<Arc<MmStruct>, Errno> {
+        let child = MmStruct::new()?;
+        let inner = self.inner.lock();
+        {
+            let mut child_inner = child.inner.lock();
+            child_inner.start_brk = inner.start_brk;
+            child_inner.brk = inner.brk;
+            for vma in inner.vmas.iter() {
+                child_inner.vmas.insert(*vma).map_err(|_| Errno::ENOMEM)?;
+            }
+        }
+        let mut result = Ok(());
+        for vma in inner.vmas.iter() {
+            let private_write = vma.flags.contains(VmFlags::WRITE);
+            let child_pgd = child.pgd;
+            let mut copy = |va: u64, d: &mut Descriptor| {
+                if result.is_err() {
+                    return;
+                }
+                if private_write && d.bits() & PTE_RDONLY == 0 {
+                    // Both sides now share the page read-only until one writes.
+                    *d = Descriptor::from_bits(d.bits() | PTE_RDONLY | PTE_COW);
+                }
+                let pa = d.output_address();
+                get_page(pa);
+                let prot = d.prot().bits();
+                // SAFETY: the child is not live (no CPU runs it) and only we hold it.
+                let mapped = unsafe {
+                    mmu::map_range(
+                        child_pgd,
+                        va,
+                        pa,
+                        PAGE_SIZE,
+                        prot,
+                        MapFlags::PAGES,
+                        &mut KernelTableAlloc,
+                    )
+                };
+                if mapped.is_err() {
+                    put_page(pa);
+                    result = Err(Errno::ENOMEM);
+                }
+            };
+            // SAFETY: the parent's `inner` is held; write-protecting its pages is what COW
+            // needs, and its stale TLB entries are flushed below.
+            unsafe {
+                mmu::for_each_leaf(self.pgd, vma.start, vma.end, &KernelTableAlloc, &mut copy)
+            };
+        }
+        // The parent's pages just became read-only: drop its stale writable TLB entries.
+        tlbflush::flush_tlb_mm(self.asid());
+        result.map(|()| child)
+    }
+}
+
+impl Drop for MmStruct {
+    fn drop(&mut self) {
+        // Linux's exit_mmap: free every page and table, then the ASID's TLB entries.
+        self.zap_range(0, TASK_SIZE);
+        // SAFETY: the last reference is going: no CPU runs this mm (switch_mm took a
+        // reference for every CPU that does) and its pages are gone.
+        unsafe { mmu::free_page_tables(self.pgd, 0, TASK_SIZE, &mut KernelTableAlloc) };
+        tlbflush::flush_tlb_mm(self.asid());
+        KernelTableAlloc.free_table(self.pgd);
+    }
+}
+
+fn check_range(start: u64, len: u64) -> Result<(), Errno> {
+    let end = start.checked_add(len).ok_or(Errno::EINVAL)?;
+    if !start.is_multiple_of(PAGE_SIZE) || len == 0 || end > TASK_SIZE {
+        return Err(Errno::EINVAL);
+    }
+    Ok(())
+}
+
+/// The leaf attributes of a user page: EL0-accessible, not executable by the kernel, and
+/// non-global (ASID-tagged).
+pub fn user_prot(writable: bool, exec: bool) -> u64 {
+    use crate::arch::arm64::pgtable::{PAGE_READONLY, PAGE_READONLY_EXEC, PAGE_SHARED, PTE_UXN};
+    let base = match (writable, exec) {
+        (true, false) => PAGE_SHARED.bits(),
+        (false, false) => PAGE_READONLY.bits(),
+        (false, true) => PAGE_READONLY_EXEC.bits(),
+        (true, true) => PAGE_SHARED.bits() & !PTE_UXN,
+    };
+    base | PTE_USER
+}
+
+/// The kernel's view of a user page's contents (through the linear map).
+pub fn page_address(pa: u64) -> *mut u8 {
+    phys_to_virt(pa) as *mut u8
+}

@@ -1,0 +1,150 @@
+//! The kernel's page allocator: the one buddy zone, locked (Linux: `mm/page_alloc.c`,
+//! `alloc_pages` / `__free_pages`, and `mm/mm_init.c`, `mem_init`).
+//!
+//! `mem_init` takes the metadata array from memblock, builds the [`BuddyAllocator`] over all
+//! of RAM, hands it every range memblock left free, and prints Linux's `Memory:` line. From
+//! then on every page — page tables, kernel stacks, the heap, user memory — comes from here.
+//!
+//! Order-0 pages also carry a reference count (Linux's `page_ref`): user pages shared
+//! copy-on-write after `fork` are freed when the last mapping goes.
+
+use core::sync::atomic::{AtomicU32, Ordering};
+
+use crate::arch::arm64::memory::{phys_to_virt, PAGE_SIZE};
+use crate::kernel::sync::{InitOnce, SpinLock};
+use crate::mm::page_alloc::{meta_pages_needed, pfn_phys, phys_pfn, BuddyAllocator, PageMeta};
+
+/// The zone. Lock: its own; never held while taking another lock but the caller's.
+static ZONE: SpinLock<Option<BuddyAllocator<'static>>> = SpinLock::new(None);
+
+/// Reference counts, one per page frame of the zone, indexed by `pfn - base_pfn`.
+static PAGE_REFS: InitOnce<(&'static [AtomicU32], u64)> = InitOnce::new();
+
+/// Pages handed to the buddy allocator at boot (Linux's `totalram_pages`).
+static TOTALRAM_PAGES: AtomicU32 = AtomicU32::new(0);
+
+/// Build the zone from memblock. Called once, after `paging_init` (the metadata is
+/// written through the linear map).
+pub fn mem_init() {
+    let mut mb = crate::arch::arm64::mm_init::MEMBLOCK.lock();
+    let (Some(start), Some(end)) = (mb.start_of_dram(), mb.end_of_dram()) else {
+        panic!("mem_init: no memory in memblock");
+    };
+    let base_pfn = phys_pfn(start);
+    let npages = (phys_pfn(end) - base_pfn) as usize;
+    let meta_bytes = (meta_pages_needed(npages) as u64) * PAGE_SIZE;
+    let refs_bytes = (npages as u64 * 4).next_multiple_of(PAGE_SIZE);
+    let Some(meta_pa) = mb.alloc(meta_bytes + refs_bytes, PAGE_SIZE) else {
+        panic!("mem_init: no memory for {npages} pages of page metadata");
+    };
+    let meta_va = phys_to_virt(meta_pa) as *mut u8;
+    // SAFETY: memblock just reserved these bytes for us, and the linear map covers all RAM
+    // since paging_init. Nothing else refers to them; zeroing makes valid PageMeta entries
+    // and zero reference counts.
+    unsafe { core::ptr::write_bytes(meta_va, 0, (meta_bytes + refs_bytes) as usize) };
+    // SAFETY: zeroed memory is a valid [PageMeta] (see PageMeta's docs); the region is
+    // reserved forever and this is the only reference to it.
+    let meta = unsafe { core::slice::from_raw_parts_mut(meta_va.cast::<PageMeta>(), npages) };
+    // SAFETY: as above, the bytes after the metadata are ours; zero is a valid AtomicU32.
+    let refs = unsafe {
+        core::slice::from_raw_parts(meta_va.add(meta_bytes as usize).cast::<AtomicU32>(), npages)
+    };
+    let mut zone = BuddyAllocator::new(meta, base_pfn);
+    for range in mb.iter_free() {
+        let first = phys_pfn(range.base.next_multiple_of(PAGE_SIZE));
+        let last = phys_pfn(range.end());
+        if last > first {
+            zone.free_range(first, last);
+        }
+    }
+    TOTALRAM_PAGES.store(zone.total_pages() as u32, Ordering::Relaxed);
+    let _ = PAGE_REFS.set((refs, base_pfn));
+    *ZONE.lock() = Some(zone);
+}
+
+/// Free pages now.
+pub fn nr_free_pages() -> u64 {
+    ZONE.lock().as_ref().map_or(0, |z| z.nr_free_pages())
+}
+
+/// Pages the allocator manages.
+pub fn totalram_pages() -> u64 {
+    TOTALRAM_PAGES.load(Ordering::Relaxed) as u64
+}
+
+/// Free blocks of each order (for `/proc/buddyinfo` and tests).
+pub fn free_counts() -> [usize; crate::mm::page_alloc::NR_PAGE_ORDERS] {
+    let zone = ZONE.lock();
+    core::array::from_fn(|order| zone.as_ref().map_or(0, |z| z.free_count(order)))
+}
+
+/// Allocate 2^order contiguous pages; their physical address, or `None` when memory is out.
+pub fn alloc_pages(order: usize) -> Option<u64> {
+    let pfn = ZONE.lock().as_mut()?.alloc_pages(order)?;
+    if order == 0 {
+        if let Some(r) = page_ref(pfn_phys(pfn)) {
+            r.store(1, Ordering::Relaxed);
+        }
+    }
+    Some(pfn_phys(pfn))
+}
+
+/// A zeroed page.
+pub fn get_zeroed_page() -> Option<u64> {
+    let pa = alloc_pages(0)?;
+    // SAFETY: the page was just allocated for us, and the linear map covers it.
+    unsafe { core::ptr::write_bytes(phys_to_virt(pa) as *mut u8, 0, PAGE_SIZE as usize) };
+    Some(pa)
+}
+
+/// Give back 2^order pages from `alloc_pages`.
+pub fn free_pages(pa: u64, order: usize) {
+    let mut zone = ZONE.lock();
+    let zone = zone.as_mut().expect("free_pages before mem_init");
+    zone.free_pages(phys_pfn(pa), order);
+}
+
+fn page_ref(pa: u64) -> Option<&'static AtomicU32> {
+    let (refs, base) = *PAGE_REFS.get()?;
+    refs.get(phys_pfn(pa).checked_sub(base)? as usize)
+}
+
+/// Take another reference to an order-0 page (Linux's `get_page`).
+pub fn get_page(pa: u64) {
+    if let Some(r) = page_ref(pa) {
+        r.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// Drop a reference to an order-0 page, freeing it with the last one (Linux's `put_page`).
+/// Returns true if the page was freed.
+pub fn put_page(pa: u64) -> bool {
+    let r = page_ref(pa).expect("put_page on a page outside RAM");
+    let old = r.fetch_sub(1, Ordering::AcqRel);
+    assert!(old > 0, "put_page: page {pa:#x} had no references");
+    if old == 1 {
+        free_pages(pa, 0);
+        true
+    } else {
+        false
+    }
+}
+
+/// References held on an order-0 page (Linux's `page_count`).
+pub fn page_count(pa: u64) -> u32 {
+    page_ref(pa).map_or(0, |r| r.load(Ordering::Relaxed))
+}
+
+/// Give memory that memblock reserved at boot to the allocator (Linux's
+/// `free_reserved_area`). Returns the number of pages freed.
+pub fn free_reserved_area(start: u64, end: u64) -> u64 {
+    let (first, last) = (phys_pfn(start.next_multiple_of(PAGE_SIZE)), phys_pfn(end));
+    if last <= first {
+        return 0;
+    }
+    let mut zone = ZONE.lock();
+    let zone = zone.as_mut().expect("free_reserved_area before mem_init");
+    zone.free_range(first, last);
+    TOTALRAM_PAGES.fetch_add((last - first) as u32, Ordering::Relaxed);
+    last - first
+}
