@@ -254,7 +254,7 @@ __create_page_tables:
 
 /*
  * __cpu_setup - prepare this CPU for turning the MMU on (Linux: arch/arm64/mm/proc.S).
- * FP/SIMD on at EL1 (Rust's core::fmt uses NEON registers), MAIR and TCR programmed with
+ * FP/SIMD untrapped for user space (the kernel itself is built soft-float), MAIR and TCR programmed with
  * the CPU's physical address size and ASID width.
  * Returns x0 = the SCTLR_EL1 value to write. Corrupts x0-x2.
  */

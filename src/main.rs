@@ -36,7 +36,8 @@
 //!
 //! # Host builds
 //!
-//! The kernel proper only builds for `aarch64-unknown-none`. Built for the host (`cargo test`),
+//! The kernel proper only builds for `aarch64-unknown-none-softfloat` (no FP/SIMD registers in
+//! kernel code, as Linux's `-mgeneral-regs-only`). Built for the host (`cargo test`),
 //! the crate holds just its portable logic — parsers, allocators, arithmetic — with unit tests.
 //! This is the one place that decides which is which.
 

@@ -1,6 +1,6 @@
 //! `cargo xtask build`: the kernel ELF (`vmlinux`) and the flat arm64 `Image`.
 //!
-//! 1. `cargo build --release` for `aarch64-unknown-none` (the linker script does the layout);
+//! 1. `cargo build --release` for `KERNEL_TARGET` (the linker script does the layout);
 //! 2. copy the ELF to `target/cradle/vmlinux` and write its symbol table into the space the
 //!    kernel reserved for it (`kallsyms.rs`);
 //! 3. `llvm-objcopy -O binary` to `target/cradle/Image`, and check the Image header.
@@ -8,7 +8,7 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use crate::env::{ensure_rust, llvm_tool, out_dir, project_root};
+use crate::env::{ensure_rust, llvm_tool, out_dir, project_root, KERNEL_TARGET};
 use crate::image::ImageHeader;
 
 /// What a build produced.
@@ -31,14 +31,14 @@ pub fn build_kernel() -> Result<BuildOutput, String> {
             "--package",
             "cradle",
             "--target",
-            "aarch64-unknown-none",
+            KERNEL_TARGET,
         ])
         .status()
         .map_err(|e| format!("cannot run cargo: {e}"))?;
     if !status.success() {
         return Err("the kernel did not build".into());
     }
-    let elf = project_root().join("target/aarch64-unknown-none/release/cradle");
+    let elf = project_root().join("target").join(KERNEL_TARGET).join("release/cradle");
     let out = out_dir();
     std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
     let vmlinux = out.join("vmlinux");

@@ -1,6 +1,6 @@
 //! What the machine needs, and installing it when possible.
 //!
-//! - the Rust target `aarch64-unknown-none` and the `llvm-tools` component (rustup);
+//! - the Rust target [`KERNEL_TARGET`] and the `llvm-tools` component (rustup);
 //! - `qemu-system-aarch64` 9.0 or newer (Debian bookworm has 7.2; bookworm-backports has
 //!   10.0, which also has `raspi4b`).
 //!
@@ -8,6 +8,11 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+/// The kernel's target: bare-metal AArch64 with no FP/SIMD in kernel code (Linux builds
+/// with `-mgeneral-regs-only` for the same reason: user space owns the vector registers,
+/// so the kernel only saves and restores them on a context switch).
+pub const KERNEL_TARGET: &str = "aarch64-unknown-none-softfloat";
 
 /// The repository's root (xtask lives in `<root>/xtask`).
 pub fn project_root() -> PathBuf {
@@ -55,18 +60,18 @@ fn rustc_sysroot() -> Result<PathBuf, String> {
     Ok(PathBuf::from(out.trim()))
 }
 
-/// Make sure `aarch64-unknown-none` and `llvm-tools` are installed.
+/// Make sure [`KERNEL_TARGET`] and `llvm-tools` are installed.
 pub fn ensure_rust() -> Result<(), String> {
     let sysroot = rustc_sysroot()?;
-    let target_dir = sysroot.join("lib/rustlib/aarch64-unknown-none");
+    let target_dir = sysroot.join("lib/rustlib").join(KERNEL_TARGET);
     if !target_dir.exists() {
-        eprintln!("xtask: installing the Rust target aarch64-unknown-none");
+        eprintln!("xtask: installing the Rust target {KERNEL_TARGET}");
         if !run_ok(
             Command::new("rustup")
-                .args(["target", "add", "aarch64-unknown-none"])
+                .args(["target", "add", KERNEL_TARGET])
                 .current_dir(project_root()),
         ) {
-            return Err("missing Rust target; run: rustup target add aarch64-unknown-none".into());
+            return Err(format!("missing Rust target; run: rustup target add {KERNEL_TARGET}"));
         }
     }
     if llvm_tool("llvm-objcopy").is_err() {

@@ -13,7 +13,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use crate::build::build_kernel;
-use crate::env::{ensure_qemu, ensure_rust, out_dir, project_root};
+use crate::env::{ensure_qemu, ensure_rust, out_dir, project_root, KERNEL_TARGET};
 use crate::image::ImageHeader;
 use crate::ktap;
 use crate::qemu::{run_captured, QemuOptions, Transcript};
@@ -149,13 +149,13 @@ fn lints(summary: &mut Summary) {
         "--package",
         "cradle",
         "--target",
-        "aarch64-unknown-none",
+        KERNEL_TARGET,
         "--",
         "-D",
         "warnings",
     ]);
     summary.record(
-        "lint: clippy (kernel, aarch64-unknown-none)",
+        "lint: clippy (kernel)",
         run_command(kernel).map(|_| ()),
     );
 
