@@ -214,9 +214,14 @@ el0t_64_error:
 	bl	el0t_64_error_handler
 	b	ret_to_user
 
-/* ret_to_user - back to EL0 with the pt_regs at sp. The handlers did the exit work. */
+/*
+ * ret_to_user - back to EL0 with the pt_regs at sp, after the pending work
+ * (exit_to_user_mode: rescheduling, and later signals) is done.
+ */
 	.globl	ret_to_user
 ret_to_user:
+	mov	x0, sp
+	bl	exit_to_user_mode
 	kernel_exit 0
 
 /*
@@ -232,4 +237,105 @@ call_on_stack:
 	blr	x1
 	mov	sp, x29
 	ldp	x29, x30, [sp], #16
+	ret
+
+/*
+ * cpu_switch_to(prev: x0, next: x1) -> x0 = prev
+ * Save prev's callee-saved registers, frame pointer, stack pointer and return address in
+ * prev->thread.cpu_context; load next's; point sp_el0 (current) at next. Returns, on next's
+ * stack, to wherever next last called cpu_switch_to from (or to ret_from_fork).
+ * (Linux: arch/arm64/kernel/entry.S.) Corrupts x8-x10.
+ */
+	.globl	cpu_switch_to
+cpu_switch_to:
+	mov	x10, #{THREAD_CPU_CONTEXT}
+	add	x8, x0, x10
+	mov	x9, sp
+	stp	x19, x20, [x8], #16
+	stp	x21, x22, [x8], #16
+	stp	x23, x24, [x8], #16
+	stp	x25, x26, [x8], #16
+	stp	x27, x28, [x8], #16
+	stp	x29, x9, [x8], #16
+	str	lr, [x8]
+	add	x8, x1, x10
+	ldp	x19, x20, [x8], #16
+	ldp	x21, x22, [x8], #16
+	ldp	x23, x24, [x8], #16
+	ldp	x25, x26, [x8], #16
+	ldp	x27, x28, [x8], #16
+	ldp	x29, x9, [x8], #16
+	ldr	lr, [x8]
+	mov	sp, x9
+	msr	sp_el0, x1			/* current = next */
+	ret
+
+/*
+ * ret_from_fork - where every new task starts (Linux: arch/arm64/kernel/entry.S).
+ * schedule_tail finishes the switch that brought us here. A kernel thread then runs its
+ * function (x19) with its argument (x20); if that returns — kernel_init after a successful
+ * execve — the task returns to user space through the pt_regs at the top of its stack.
+ * A user task (x19 = 0, from fork) goes straight there.
+ */
+	.globl	ret_from_fork
+ret_from_fork:
+	bl	schedule_tail
+	cbz	x19, 1f
+	mov	x0, x20
+	blr	x19
+1:	b	ret_to_user
+
+/*
+ * fpsimd_save_state(state: x0) / fpsimd_load_state(state: x0): the user's v0-v31, FPSR and
+ * FPCR to and from a struct FpsimdState (Linux: arch/arm64/kernel/entry-fpsimd.S). The
+ * kernel is soft-float, so these are its only FP/SIMD instructions. Corrupts x8.
+ */
+	.arch_extension fp
+	.arch_extension simd
+	.globl	fpsimd_save_state
+fpsimd_save_state:
+	stp	q0, q1, [x0, #32 * 0]
+	stp	q2, q3, [x0, #32 * 1]
+	stp	q4, q5, [x0, #32 * 2]
+	stp	q6, q7, [x0, #32 * 3]
+	stp	q8, q9, [x0, #32 * 4]
+	stp	q10, q11, [x0, #32 * 5]
+	stp	q12, q13, [x0, #32 * 6]
+	stp	q14, q15, [x0, #32 * 7]
+	stp	q16, q17, [x0, #32 * 8]
+	stp	q18, q19, [x0, #32 * 9]
+	stp	q20, q21, [x0, #32 * 10]
+	stp	q22, q23, [x0, #32 * 11]
+	stp	q24, q25, [x0, #32 * 12]
+	stp	q26, q27, [x0, #32 * 13]
+	stp	q28, q29, [x0, #32 * 14]
+	stp	q30, q31, [x0, #32 * 15]
+	mrs	x8, fpsr
+	str	w8, [x0, #512]
+	mrs	x8, fpcr
+	str	w8, [x0, #516]
+	ret
+
+	.globl	fpsimd_load_state
+fpsimd_load_state:
+	ldp	q0, q1, [x0, #32 * 0]
+	ldp	q2, q3, [x0, #32 * 1]
+	ldp	q4, q5, [x0, #32 * 2]
+	ldp	q6, q7, [x0, #32 * 3]
+	ldp	q8, q9, [x0, #32 * 4]
+	ldp	q10, q11, [x0, #32 * 5]
+	ldp	q12, q13, [x0, #32 * 6]
+	ldp	q14, q15, [x0, #32 * 7]
+	ldp	q16, q17, [x0, #32 * 8]
+	ldp	q18, q19, [x0, #32 * 9]
+	ldp	q20, q21, [x0, #32 * 10]
+	ldp	q22, q23, [x0, #32 * 11]
+	ldp	q24, q25, [x0, #32 * 12]
+	ldp	q26, q27, [x0, #32 * 13]
+	ldp	q28, q29, [x0, #32 * 14]
+	ldp	q30, q31, [x0, #32 * 15]
+	ldr	w8, [x0, #512]
+	msr	fpsr, x8
+	ldr	w8, [x0, #516]
+	msr	fpcr, x8
 	ret

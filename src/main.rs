@@ -45,7 +45,6 @@
 #![cfg_attr(target_os = "none", no_main)]
 #![forbid(unsafe_op_in_unsafe_fn)]
 
-#[cfg(target_os = "none")]
 extern crate alloc;
 
 pub mod arch;

@@ -7,10 +7,19 @@
 use crate::arch::arm64::{self, head, irqflags};
 use crate::drivers::misc::lkdtm;
 use crate::init::init_task::{init_task, init_task_stack_setup};
+use crate::init::initcall::do_initcalls;
 use crate::init::version::{CRADLE_VERSION, RUSTC_VERSION};
+use crate::kernel::errno::Errno;
+use crate::kernel::fork::clone::{CLONE_FILES, CLONE_FS};
+use crate::kernel::fork::kernel_thread;
+use crate::kernel::kthread::{kthreadd, KTHREADD_TASK};
 use crate::kernel::params;
+use crate::kernel::pid::find_task_by_pid;
 use crate::kernel::printk::{self, printk_init};
 use crate::kernel::printk_fmt::Loglevel;
+use crate::kernel::sched::{self, completion::Completion};
+use crate::kernel::sync::InitOnce;
+use crate::kernel::workqueue::workqueue_init;
 
 /// Linux's `start_kernel`. Never returns: PID 0 ends in the idle loop.
 #[no_mangle]
@@ -24,33 +33,121 @@ pub extern "C" fn start_kernel() -> ! {
     printk_init();
     arm64::setup::smp_setup_processor_id();
     log::info!("Cradle version {CRADLE_VERSION} ({RUSTC_VERSION}) #1 SMP");
-    // The device tree: model, command line, console, PSCI.
+    // The device tree: model, command line, console, PSCI, memblock, the final page tables.
     let command_line = arm64::setup::setup_arch();
+    let _ = COMMAND_LINE.set(command_line);
     log::info!("Kernel command line: {command_line}");
     // Memory: the buddy allocator over all free RAM, then the heap that grows from it.
     arm64::mm_init::mm_init();
     // ioremap needs the page allocator: move the console off the fixmap.
     crate::drivers::tty::serial::console_ioremap();
     report_wx(command_line);
+    // init_task becomes this CPU's idle task; from here on tasks can be created.
+    sched::core::sched_init();
+    // The interrupt controller, then the timer whose interrupt is the scheduler's tick.
+    crate::drivers::irqchip::init_irq();
+    crate::drivers::clocksource::time_init();
     log::info!("CPU: All CPU(s) started at EL{}", head::boot_el());
-
-    crate::kunit::kunit_run_all_tests(command_line);
+    // Deliberate crashes (tests of the oops path) happen with the machine fully up.
     lkdtm::lkdtm_cpoint(command_line);
-
-    // Boot-only code is not needed any more (Linux does this in kernel_init).
-    arm64::mm_init::free_initmem();
-    // Nothing more to start yet: PID 0 becomes the idle task.
-    log::info!("Cradle: boot complete; no init to run yet, CPU 0 idles");
-    cpu_startup_entry()
+    // Interrupts on: the tick starts preempting.
+    irqflags::local_irq_enable();
+    rest_init()
 }
 
-/// The idle loop of PID 0 (Linux: `kernel/sched/idle.c`, `cpu_startup_entry` → `do_idle`).
-fn cpu_startup_entry() -> ! {
-    loop {
-        if init_task.stack_end_corrupted() {
-            panic!("corrupted stack end detected inside scheduler");
+/// The kernel command line, for kernel_init (Linux's `saved_command_line`).
+static COMMAND_LINE: InitOnce<&'static str> = InitOnce::new();
+
+/// Completed by PID 0 once kthreadd exists; kernel_init waits for it before anything that
+/// may create kernel threads (Linux's `kthreadd_done`).
+static KTHREADD_DONE: Completion = Completion::new();
+
+/// Linux's `rest_init`: create PID 1 and PID 2, then become the idle task.
+#[inline(never)]
+fn rest_init() -> ! {
+    // PID 1 first, so that it gets PID 1; it waits for kthreadd_done before doing anything.
+    let pid = match kernel_thread(kernel_init, 0, Some("kernel_init"), CLONE_FS) {
+        Ok(pid) => pid,
+        Err(e) => panic!("rest_init: cannot create kernel_init: {e}"),
+    };
+    log::info!("rest_init: kernel_thread(kernel_init) = PID {pid}");
+    let pid = match kernel_thread(kthreadd, 0, Some("kthreadd"), CLONE_FS | CLONE_FILES) {
+        Ok(pid) => pid,
+        Err(e) => panic!("rest_init: cannot create kthreadd: {e}"),
+    };
+    log::info!("rest_init: kernel_thread(kthreadd) = PID {pid}");
+    match find_task_by_pid(pid) {
+        Some(task) => {
+            let _ = KTHREADD_TASK.set(task);
         }
-        aarch64_cpu::asm::wfi();
+        None => panic!("rest_init: kthreadd (PID {pid}) vanished"),
+    }
+    KTHREADD_DONE.complete_all();
+    // The boot idle task must schedule once to get things moving (Linux's comment).
+    sched::core::schedule_preempt_disabled();
+    // Call into cpu_idle with preempt disabled.
+    sched::idle::cpu_startup_entry()
+}
+
+/// PID 1 (Linux's `kernel_init`): finish booting, then become the first user program.
+extern "C" fn kernel_init(_unused: usize) -> i32 {
+    kernel_init_freeable();
+    let cmdline = COMMAND_LINE.get().copied().unwrap_or("");
+    // Boot-only code and data go back to the page allocator.
+    arm64::mm_init::free_initmem();
+    if params::get(cmdline, "show_state").is_some() {
+        sched::show::show_state(false);
+    }
+    run_init_processes(cmdline)
+}
+
+/// What PID 1 does before it can run init (Linux's `kernel_init_freeable`).
+fn kernel_init_freeable() {
+    // Wait until kthreadd is all set up: kernel threads can be created from here on.
+    KTHREADD_DONE.wait_for_completion();
+    workqueue_init();
+    let cmdline = COMMAND_LINE.get().copied().unwrap_or("");
+    // do_basic_setup: every registered initcall, level by level.
+    do_initcalls(params::get(cmdline, "initcall_debug").is_some());
+    crate::kunit::kunit_run_all_tests(cmdline);
+}
+
+/// Try the inits Linux tries, in Linux's order (`kernel_init`'s tail): `rdinit=` (default
+/// `/init`), `init=`, then `/sbin/init`, `/etc/init`, `/bin/init`, `/bin/sh`.
+fn run_init_processes(cmdline: &str) -> i32 {
+    let rdinit = params::get(cmdline, "rdinit").flatten().unwrap_or("/init");
+    if try_to_run_init_process(rdinit) {
+        return 0;
+    }
+    if let Some(Some(init)) = params::get(cmdline, "init") {
+        if try_to_run_init_process(init) {
+            return 0;
+        }
+        panic!("Requested init {init} failed (error -2).");
+    }
+    for path in ["/sbin/init", "/etc/init", "/bin/init", "/bin/sh"] {
+        if try_to_run_init_process(path) {
+            return 0;
+        }
+    }
+    panic!(
+        "No working init found.  Try passing init= option to kernel. \
+         See Linux Documentation/admin-guide/init.rst for guidance."
+    );
+}
+
+/// Linux's `try_to_run_init_process`: true if `path` now runs as PID 1.
+fn try_to_run_init_process(path: &str) -> bool {
+    match crate::kernel::exec::kernel_execve(path) {
+        Ok(()) => true,
+        Err(e) if e == Errno::ENOENT => false,
+        Err(e) => {
+            log::error!(
+                "Starting init: {path} exists but couldn't execute it (error -{})",
+                e.0
+            );
+            false
+        }
     }
 }
 

@@ -25,6 +25,9 @@ fn panic(info: &PanicInfo<'_>) -> ! {
         printk_emergency(format_args!("  at {location}"));
     }
     process::dump_stack();
+    if crate::kernel::sched::core::scheduler_running() {
+        crate::kernel::sched::show::show_state(true);
+    }
     printk_emergency(format_args!(
         "---[ end Kernel panic - not syncing: {message} ]---"
     ));

@@ -2,14 +2,25 @@
 //!
 //! The running task on a CPU is `current`, found through `sp_el0` exactly as Linux arm64
 //! finds it. PID 0, `init_task`, is the only task not created by `copy_process`: it is a
-//! static (src/init/init_task.rs) whose stack the linker script places.
-
-use core::cell::UnsafeCell;
-use core::sync::atomic::{AtomicI32, AtomicU32, AtomicUsize, Ordering};
+//! static (src/init/init_task.rs) whose stack the linker script places. Every other task is
+//! allocated by `copy_process` and freed when its last [`TaskRef`] goes (Linux's
+//! `get_task_struct` / `put_task_struct`).
+//!
+//! Locking: the family links (`parent`, `children`) change only under the tasklist lock
+//! (`kernel::pid::TASKLIST`); the scheduling fields (`se`) only under the task's run-queue
+//! lock; `thread` only by the task itself or by `cpu_switch_to`.
 
 use alloc::sync::Arc;
+use alloc::vec::Vec;
+use core::cell::UnsafeCell;
+use core::ptr::NonNull;
+use core::sync::atomic::{AtomicBool, AtomicI32, AtomicPtr, AtomicU32, AtomicUsize, Ordering};
 
+use crate::arch::arm64::fpsimd::FpsimdState;
 use crate::arch::arm64::memory::THREAD_SIZE;
+use crate::kernel::sched::completion::Completion;
+use crate::kernel::sched::fair::SchedEntity;
+use crate::kernel::sched::wait::WaitQueueHead;
 use crate::kernel::sync::SpinLock;
 use crate::mm::mm_types::MmStruct;
 
@@ -18,7 +29,7 @@ use crate::mm::mm_types::MmStruct;
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default)]
 pub struct CpuContext {
-    /// x19..x28.
+    /// x19..x28. A new kernel thread's function is in x19 and its argument in x20.
     pub x19_x28: [u64; 10],
     /// x29, the frame pointer.
     pub fp: u64,
@@ -30,20 +41,38 @@ pub struct CpuContext {
 
 /// Architecture state of a task that is not in its pt_regs (Linux: `struct thread_struct`).
 #[repr(C)]
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Default)]
 pub struct ThreadStruct {
-    /// Saved by `cpu_switch_to`.
+    /// Saved by `cpu_switch_to`. First: asm/entry.S finds it at offset 0.
     pub cpu_context: CpuContext,
     /// TPIDR_EL0, the user thread pointer (TLS).
     pub tp_value: u64,
+    /// The user's FP/SIMD registers while the task is switched out.
+    pub fpsimd: FpsimdState,
 }
 
-/// Task is runnable or running (Linux: TASK_RUNNING).
-pub const TASK_RUNNING: u32 = 0x0000;
+/// Task states (Linux's `TASK_*` and `EXIT_*`).
+pub mod state {
+    /// Runnable or running.
+    pub const TASK_RUNNING: u32 = 0x0000;
+    /// Sleeping; signals wake it.
+    pub const TASK_INTERRUPTIBLE: u32 = 0x0001;
+    /// Sleeping; only the event it waits for wakes it.
+    pub const TASK_UNINTERRUPTIBLE: u32 = 0x0002;
+    /// Stopped by a signal.
+    pub const TASK_STOPPED: u32 = 0x0004;
+    /// Exited; waiting for its parent to reap it.
+    pub const EXIT_ZOMBIE: u32 = 0x0020;
+    /// Exited and reaped (or self-reaping): about to be freed.
+    pub const TASK_DEAD: u32 = 0x0080;
+}
+
 /// A kernel thread (Linux: PF_KTHREAD).
 pub const PF_KTHREAD: u32 = 0x0020_0000;
 /// The idle task of a CPU (Linux: PF_IDLE).
 pub const PF_IDLE: u32 = 0x0000_0002;
+/// Getting shut down (Linux: PF_EXITING).
+pub const PF_EXITING: u32 = 0x0000_0004;
 /// Length of `comm`, NUL included (Linux: TASK_COMM_LEN).
 pub const TASK_COMM_LEN: usize = 16;
 /// Written at the lowest address of every kernel stack; a changed value means the stack
@@ -55,32 +84,66 @@ pub const STACK_END_MAGIC: u64 = 0x57AC_6E9D;
 /// # Invariants
 ///
 /// `thread` is only touched by the CPU running the task or, while the task is switched
-/// out, by `cpu_switch_to` with the run-queue lock held.
+/// out, by `cpu_switch_to` with the run-queue lock held. `se` is only touched with the run
+/// queue's lock held.
 #[repr(C)]
 pub struct TaskStruct {
     /// Saved context; first, so `asm/entry.S` finds it at offset 0.
     pub thread: UnsafeCell<ThreadStruct>,
+    /// Nesting of preemption-disabled sections (Linux: `thread_info.preempt_count`).
+    pub preempt_count: AtomicU32,
+    /// The scheduler wants this task to give up the CPU (Linux: TIF_NEED_RESCHED).
+    pub need_resched: AtomicBool,
     /// Lowest address of the kernel stack (the stack grows down from `stack + THREAD_SIZE`).
     pub stack: AtomicUsize,
     /// Process ID (the thread's ID; Linux's `pid`).
     pub pid: AtomicI32,
     /// Thread group ID (the process's ID).
     pub tgid: AtomicI32,
-    /// TASK_* state.
+    /// `state::*`.
     pub state: AtomicU32,
     /// PF_* flags.
     pub flags: AtomicU32,
+    /// The status `do_exit` left (Linux's `exit_code`).
+    pub exit_code: AtomicI32,
+    /// 0 while alive; `EXIT_ZOMBIE` once exited and waiting to be reaped (Linux's
+    /// `exit_state`).
+    pub exit_state: AtomicU32,
+    /// Completed when the task has exited (Linux's `struct kthread.exited` and
+    /// `vfork_done`): `kthread_stop` and `vfork` wait on it.
+    pub exit_done: Completion,
+    /// The signal to send the parent at exit; 0 or -1 means none, and the task reaps
+    /// itself (Linux's `exit_signal`, with kthreadd's ignoring of SIGCHLD folded in).
+    pub exit_signal: AtomicI32,
     /// Executable name, NUL-padded (Linux: `comm`). Lock: its own.
     pub comm: SpinLock<[u8; TASK_COMM_LEN]>,
     /// The user address space; `None` for kernel threads (Linux: `mm`). Lock: its own.
     pub mm: SpinLock<Option<Arc<MmStruct>>>,
+    /// The parent. Lock: the tasklist lock for changes; reading the pointer is atomic.
+    pub parent: AtomicPtr<TaskStruct>,
+    /// The children, each holding a reference. Lock: its own, taken under the tasklist lock.
+    pub children: SpinLock<Vec<TaskRef>>,
+    /// Scheduling state. Lock: the run queue's.
+    pub se: UnsafeCell<SchedEntity>,
+    /// The CPU whose run queue holds the task.
+    pub cpu: AtomicU32,
+    /// Woken when a child exits (Linux's `signal->wait_chldexit`): `wait4` sleeps here.
+    pub child_exit_wait: WaitQueueHead,
+    /// Set by `kthread_stop` (Linux: KTHREAD_SHOULD_STOP).
+    pub kthread_should_stop: AtomicBool,
+    /// References: the pid table, the parent's children list, run queues, waiters.
+    usage: AtomicUsize,
+    /// True for tasks `copy_process` allocated (freed with the last reference).
+    allocated: bool,
 }
 
-// SAFETY: every field is atomic or lock-protected except `thread`, whose access rule is the
-// type's invariant.
+// SAFETY: every field is atomic or lock-protected except `thread` and `se`, whose access
+// rules are the type's invariants.
 unsafe impl Sync for TaskStruct {}
+// SAFETY: as above; a task may be woken or freed from any CPU.
+unsafe impl Send for TaskStruct {}
 
-/// `comm` from a string at compile time, cut to 15 bytes.
+/// `comm` from a string, cut to 15 bytes.
 pub const fn comm_from(name: &str) -> [u8; TASK_COMM_LEN] {
     let mut comm = [0u8; TASK_COMM_LEN];
     let bytes = name.as_bytes();
@@ -93,7 +156,7 @@ pub const fn comm_from(name: &str) -> [u8; TASK_COMM_LEN] {
 }
 
 impl TaskStruct {
-    /// A task with the given identity and no stack yet.
+    /// A task with the given identity and no stack yet (used for `init_task`).
     pub const fn new(pid: i32, comm: &str, flags: u32) -> Self {
         Self {
             thread: UnsafeCell::new(ThreadStruct {
@@ -104,15 +167,44 @@ impl TaskStruct {
                     pc: 0,
                 },
                 tp_value: 0,
+                fpsimd: FpsimdState::ZERO,
             }),
+            preempt_count: AtomicU32::new(0),
+            need_resched: AtomicBool::new(false),
             stack: AtomicUsize::new(0),
             pid: AtomicI32::new(pid),
             tgid: AtomicI32::new(pid),
-            state: AtomicU32::new(TASK_RUNNING),
+            state: AtomicU32::new(state::TASK_RUNNING),
             flags: AtomicU32::new(flags),
+            exit_code: AtomicI32::new(0),
+            exit_state: AtomicU32::new(0),
+            exit_done: Completion::new(),
+            exit_signal: AtomicI32::new(0),
             comm: SpinLock::new(comm_from(comm)),
             mm: SpinLock::new(None),
+            parent: AtomicPtr::new(core::ptr::null_mut()),
+            children: SpinLock::new(Vec::new()),
+            se: UnsafeCell::new(SchedEntity::new()),
+            cpu: AtomicU32::new(0),
+            child_exit_wait: WaitQueueHead::new(),
+            kthread_should_stop: AtomicBool::new(false),
+            usage: AtomicUsize::new(1),
+            allocated: false,
         }
+    }
+
+    /// A heap-allocated task (for `copy_process`), with one reference.
+    pub fn alloc(comm: [u8; TASK_COMM_LEN], flags: u32) -> Option<TaskRef> {
+        let layout = core::alloc::Layout::new::<TaskStruct>();
+        // SAFETY: the layout is TaskStruct's, which is not zero-sized.
+        let ptr = NonNull::new(unsafe { alloc::alloc::alloc(layout) }.cast::<TaskStruct>())?;
+        let mut task = Self::new(0, "", flags);
+        *task.comm.get_mut() = comm;
+        task.allocated = true;
+        // SAFETY: `ptr` is a fresh, suitably aligned allocation for one TaskStruct; freeing
+        // it with `Box::from_raw` in TaskRef::drop matches this layout.
+        unsafe { ptr.as_ptr().write(task) };
+        Some(TaskRef(ptr))
     }
 
     /// The task's PID.
@@ -120,9 +212,31 @@ impl TaskStruct {
         self.pid.load(Ordering::Relaxed)
     }
 
+    /// The parent's PID (0 for init_task and tasks whose parent is PID 0).
+    pub fn ppid(&self) -> i32 {
+        let parent = self.parent.load(Ordering::Acquire);
+        if parent.is_null() {
+            0
+        } else {
+            // SAFETY: a parent outlives the link to it: `exit` re-parents children (under
+            // the tasklist lock) before the parent can be freed.
+            unsafe { (*parent).pid() }
+        }
+    }
+
     /// A copy of `comm`, for printing.
     pub fn comm(&self) -> Comm {
         Comm(*self.comm.lock())
+    }
+
+    /// Set `comm` (Linux's `set_task_comm`).
+    pub fn set_comm(&self, name: &str) {
+        *self.comm.lock() = comm_from(name);
+    }
+
+    /// True for kernel threads.
+    pub fn is_kthread(&self) -> bool {
+        self.flags.load(Ordering::Relaxed) & PF_KTHREAD != 0
     }
 
     /// The task's address space, if it has one.
@@ -159,6 +273,89 @@ impl TaskStruct {
         // SAFETY: as in `set_stack_end_magic`; reading the word is always allowed.
         unsafe { end.read_volatile() != STACK_END_MAGIC }
     }
+
+    /// The task's state letter as `ps` shows it.
+    pub fn state_char(&self) -> char {
+        if self.exit_state.load(Ordering::Relaxed) == state::EXIT_ZOMBIE {
+            return 'Z';
+        }
+        match self.state.load(Ordering::Relaxed) {
+            state::TASK_RUNNING => 'R',
+            state::TASK_INTERRUPTIBLE => 'S',
+            state::TASK_UNINTERRUPTIBLE => 'D',
+            state::TASK_STOPPED => 'T',
+            state::EXIT_ZOMBIE => 'Z',
+            _ => 'X',
+        }
+    }
+
+    /// A new reference to this task.
+    pub fn get_ref(&self) -> TaskRef {
+        self.usage.fetch_add(1, Ordering::Relaxed);
+        TaskRef(NonNull::from(self))
+    }
+}
+
+/// A counted reference to a task (Linux's `get_task_struct`/`put_task_struct`). The last
+/// one frees a task that `copy_process` allocated; `init_task` is never freed.
+pub struct TaskRef(NonNull<TaskStruct>);
+
+// SAFETY: a TaskRef is a shared reference with a count; TaskStruct is Sync.
+unsafe impl Send for TaskRef {}
+// SAFETY: as above.
+unsafe impl Sync for TaskRef {}
+
+impl TaskRef {
+    /// The raw pointer, for `cpu_switch_to` and intrusive uses.
+    pub fn as_ptr(&self) -> *const TaskStruct {
+        self.0.as_ptr()
+    }
+
+    /// Give up the reference without dropping it, as a raw pointer (for timers).
+    pub fn into_raw(self) -> *const TaskStruct {
+        let ptr = self.as_ptr();
+        core::mem::forget(self);
+        ptr
+    }
+
+    /// Take back a reference `into_raw` gave up.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` must come from `into_raw`, and each such pointer may be taken back once.
+    pub unsafe fn from_raw(ptr: *const TaskStruct) -> Self {
+        // SAFETY: `into_raw` kept the count for this reference, so the task is alive.
+        Self(unsafe { NonNull::new_unchecked(ptr as *mut TaskStruct) })
+    }
+
+    /// True if both refer to the same task.
+    pub fn ptr_eq(&self, other: &TaskStruct) -> bool {
+        core::ptr::eq(self.as_ptr(), other)
+    }
+}
+
+impl Clone for TaskRef {
+    fn clone(&self) -> Self {
+        self.get_ref()
+    }
+}
+
+impl core::ops::Deref for TaskRef {
+    type Target = TaskStruct;
+    fn deref(&self) -> &TaskStruct {
+        // SAFETY: the reference count keeps the task alive while this TaskRef exists.
+        unsafe { self.0.as_ref() }
+    }
+}
+
+impl Drop for TaskRef {
+    fn drop(&mut self) {
+        if self.usage.fetch_sub(1, Ordering::AcqRel) == 1 && self.allocated {
+            // SAFETY: that was the last reference to a task `alloc` leaked from a Box; no
+            // one can reach it any more.
+            drop(unsafe { alloc::boxed::Box::from_raw(self.0.as_ptr()) });
+        }
+    }
 }
 
 /// A task's name, printable.
@@ -167,7 +364,7 @@ pub struct Comm(pub [u8; TASK_COMM_LEN]);
 impl core::fmt::Display for Comm {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         let len = self.0.iter().position(|&b| b == 0).unwrap_or(TASK_COMM_LEN);
-        f.write_str(core::str::from_utf8(&self.0[..len]).unwrap_or("?"))
+        f.pad(core::str::from_utf8(&self.0[..len]).unwrap_or("?"))
     }
 }
 
@@ -178,7 +375,7 @@ pub fn current() -> &'static TaskStruct {
     // SAFETY: reading sp_el0 has no side effects.
     unsafe { core::arch::asm!("mrs {}, sp_el0", out(reg) task, options(nomem, nostack)) };
     // SAFETY: while the CPU is in the kernel, sp_el0 always points at the running task:
-    // head.S sets it to init_task, cpu_switch_to and kernel_entry keep it so. Tasks are
-    // never freed while running.
+    // head.S sets it to init_task, cpu_switch_to and kernel_entry keep it so. A running
+    // task holds a reference to itself until it has switched away for the last time.
     unsafe { &*task }
 }

@@ -25,6 +25,8 @@ use crate::{kunit_assert, kunit_expect, kunit_test_suite};
 /// Allocate every free page (chained through the pages themselves, so the test needs no
 /// memory of its own), then free them all: the allocator must be exactly as before.
 fn buddy_exhaustion_and_recovery(test: &mut Test) {
+    // Nothing else may allocate or free meanwhile (an exiting thread frees its stack).
+    crate::kernel::sched::core::preempt_disable();
     let before = nr_free_pages();
     let counts_before = free_counts();
     let mut head = 0u64;

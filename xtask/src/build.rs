@@ -38,7 +38,10 @@ pub fn build_kernel() -> Result<BuildOutput, String> {
     if !status.success() {
         return Err("the kernel did not build".into());
     }
-    let elf = project_root().join("target").join(KERNEL_TARGET).join("release/cradle");
+    let elf = project_root()
+        .join("target")
+        .join(KERNEL_TARGET)
+        .join("release/cradle");
     let out = out_dir();
     std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
     let vmlinux = out.join("vmlinux");

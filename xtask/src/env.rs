@@ -71,7 +71,9 @@ pub fn ensure_rust() -> Result<(), String> {
                 .args(["target", "add", KERNEL_TARGET])
                 .current_dir(project_root()),
         ) {
-            return Err(format!("missing Rust target; run: rustup target add {KERNEL_TARGET}"));
+            return Err(format!(
+                "missing Rust target; run: rustup target add {KERNEL_TARGET}"
+            ));
         }
     }
     if llvm_tool("llvm-objcopy").is_err() {

@@ -154,10 +154,7 @@ fn lints(summary: &mut Summary) {
         "-D",
         "warnings",
     ]);
-    summary.record(
-        "lint: clippy (kernel)",
-        run_command(kernel).map(|_| ()),
-    );
+    summary.record("lint: clippy (kernel)", run_command(kernel).map(|_| ()));
 
     let mut host = cargo();
     host.args([
@@ -214,6 +211,9 @@ fn check_image(image: &Path) -> Result<(), String> {
     Ok(())
 }
 
+/// A check of a whole transcript, with the reason it fails.
+type TranscriptCheck = fn(&str) -> Result<(), String>;
+
 /// One QEMU boot and what its transcript must (and must not) contain.
 struct BootTest {
     name: &'static str,
@@ -226,9 +226,15 @@ struct BootTest {
     reject: Vec<&'static str>,
     /// RAM size in KiB the `Memory:` line must report, with avail + reserved adding up.
     memory_kib: Option<u64>,
+    /// A further check of the transcript.
+    check: Option<TranscriptCheck>,
 }
 
-const IDLE_MARKER: &str = "no init to run yet, CPU 0 idles";
+/// How a boot without a user-space init ends, in Linux's words.
+const NO_INIT: &str =
+    "Kernel panic - not syncing: No working init found.  Try passing init= option to kernel.";
+/// The last line of every panic.
+const END_PANIC: &str = "---[ end Kernel panic - not syncing:";
 
 fn virt(f: impl FnOnce(&mut QemuOptions)) -> QemuOptions {
     let mut o = QemuOptions::for_board("virt");
@@ -245,7 +251,10 @@ fn boot_banner(el: u32, cmdline: &str) -> Vec<String> {
         "psci: PSCIv1.1 detected in firmware.".into(),
         format!("Kernel command line: {cmdline}"),
         format!("CPU: All CPU(s) started at EL{el}"),
-        IDLE_MARKER.into(),
+        "rest_init: kernel_thread(kernel_init) = PID 1".into(),
+        "rest_init: kernel_thread(kthreadd) = PID 2".into(),
+        "Freeing unused kernel memory: ".into(),
+        NO_INIT.into(),
     ]
 }
 
@@ -254,12 +263,13 @@ fn boot_tests() -> Vec<BootTest> {
     let plain = |name, el, opts: QemuOptions| BootTest {
         name,
         memory_kib: Some(kib(opts.mem.as_deref().unwrap_or("512M"))),
+        check: None,
         opts,
-        stop_at: Some(IDLE_MARKER),
-        must_exit: false,
+        stop_at: None,
+        must_exit: true,
         expect: boot_banner(el, args),
         reject: vec![
-            "Kernel panic",
+            "Oops",
             "Internal error",
             "Unhandled",
             "W+X mappings: FAILED",
@@ -271,8 +281,9 @@ fn boot_tests() -> Vec<BootTest> {
         stop_at: None,
         must_exit: true,
         expect: expect.into_iter().map(String::from).collect(),
-        reject: vec![IDLE_MARKER],
+        reject: vec!["rest_init:"],
         memory_kib: None,
+        check: None,
     };
     vec![
         plain(
@@ -348,16 +359,17 @@ fn boot_tests() -> Vec<BootTest> {
         BootTest {
             name: "memory: ptdump shows the kernel mapped W^X",
             opts: virt(|o| o.append = Some("ptdump".into())),
-            stop_at: Some(IDLE_MARKER),
-            must_exit: false,
+            stop_at: None,
+            must_exit: true,
             expect: vec![
                 "Checked W+X mappings: passed, no W+X pages found".into(),
                 "---[ Kernel page tables ]---".into(),
                 "ro x  SHD AF            UXN    MEM/NORMAL".into(),
                 "Freeing unused kernel memory: ".into(),
             ],
-            reject: vec!["Kernel panic"],
+            reject: vec!["Oops", "Internal error"],
             memory_kib: Some(512 * 1024),
+            check: None,
         },
         crash(
             "memory: writing kernel text faults (lkdtm WRITE_KERN)",
@@ -379,6 +391,11 @@ fn boot_tests() -> Vec<BootTest> {
                 "Kernel panic - not syncing: kernel stack overflow",
             ],
         ),
+        trio(
+            "trio: PID 0 swapper, PID 1 kernel_init, PID 2 kthreadd, kthreads under 2",
+            None,
+        ),
+        trio("trio: the same with GICv3", Some(3)),
         crash(
             "oops: NULL pointer dereference (lkdtm EXCEPTION)",
             "EXCEPTION",
@@ -438,8 +455,81 @@ fn boot_tests() -> Vec<BootTest> {
             expect: vec!["Kernel panic - not syncing: dumptest".into()],
             reject: vec!["Machine model", "Booting Cradle"],
             memory_kib: None,
+            check: None,
         },
     ]
+}
+
+/// Boot with `show_state` and check the task tree it prints.
+fn trio(name: &'static str, gic: Option<u32>) -> BootTest {
+    BootTest {
+        name,
+        opts: virt(|o| {
+            o.gic = gic;
+            o.append = Some("show_state".into());
+        }),
+        stop_at: None,
+        must_exit: true,
+        expect: vec![
+            "sysrq: Show State".into(),
+            "    0     0 R [swapper/0]".into(),
+            "    2     0 S [kthreadd]".into(),
+            NO_INIT.into(),
+            END_PANIC.into(),
+        ],
+        reject: vec!["Internal error", "Unhandled"],
+        memory_kib: None,
+        check: Some(check_task_tree),
+    }
+}
+
+/// The first `show_state` table: PID 1 and 2 are children of PID 0, created in that
+/// order; every other task is a kernel thread whose parent is PID 2.
+fn check_task_tree(text: &str) -> Result<(), String> {
+    let pid1 = text.find("rest_init: kernel_thread(kernel_init) = PID 1");
+    let pid2 = text.find("rest_init: kernel_thread(kthreadd) = PID 2");
+    match (pid1, pid2) {
+        (Some(a), Some(b)) if a < b => {}
+        _ => return Err("PID 1 and PID 2 were not created in that order".into()),
+    }
+    let start = text
+        .find("  PID  PPID S COMMAND")
+        .ok_or("no show_state table")?;
+    let mut rows = Vec::new();
+    for line in text[start..].lines().skip(1) {
+        let body = line.split_once("] ").map_or(line, |(_, b)| b);
+        let fields: Vec<&str> = body.split_whitespace().collect();
+        let (Some(pid), Some(ppid)) = (
+            fields.first().and_then(|f| f.parse::<i32>().ok()),
+            fields.get(1).and_then(|f| f.parse::<i32>().ok()),
+        ) else {
+            break;
+        };
+        let comm = fields.get(3).copied().unwrap_or("").to_string();
+        rows.push((pid, ppid, comm));
+    }
+    let find = |pid| rows.iter().find(|r| r.0 == pid);
+    match find(1) {
+        Some((_, 0, comm)) if comm == "[kernel_init]" => {}
+        other => return Err(format!("PID 1 row is {other:?}")),
+    }
+    match find(2) {
+        Some((_, 0, comm)) if comm == "[kthreadd]" => {}
+        other => return Err(format!("PID 2 row is {other:?}")),
+    }
+    let others: Vec<_> = rows.iter().filter(|r| r.0 > 2).collect();
+    if others.is_empty() {
+        return Err("no kernel threads besides PID 1 and 2".into());
+    }
+    if !others.iter().any(|r| r.2.starts_with("[kworker/")) {
+        return Err(format!("no kworker among {others:?}"));
+    }
+    for (pid, ppid, comm) in others {
+        if *ppid != 2 || !comm.starts_with('[') {
+            return Err(format!("PID {pid} {comm} has parent {ppid}, not kthreadd"));
+        }
+    }
+    Ok(())
 }
 
 /// "512M" → 524288 (KiB).
@@ -516,6 +606,11 @@ fn run_boot_test(test: &BootTest, image: &Path) -> Result<(), String> {
     for unwanted in &test.reject {
         if transcript.text.contains(unwanted) {
             problems.push(format!("unexpected: {unwanted}"));
+        }
+    }
+    if let Some(check) = test.check {
+        if let Err(e) = check(&transcript.text) {
+            problems.push(e);
         }
     }
     if let Some(total) = test.memory_kib {

@@ -16,9 +16,13 @@ pub mod cpu;
 #[cfg(target_os = "none")]
 pub mod entry;
 #[cfg(target_os = "none")]
+pub mod entry_common;
+#[cfg(target_os = "none")]
 pub mod fault;
 #[cfg(target_os = "none")]
 pub mod fixmap;
+#[cfg(target_os = "none")]
+pub mod fpsimd;
 #[cfg(target_os = "none")]
 pub mod head;
 #[cfg(target_os = "none")]

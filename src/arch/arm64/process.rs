@@ -4,7 +4,7 @@ use super::ptrace::PtRegs;
 use super::stacktrace::walk_stackframe;
 use crate::kernel::kallsyms::{Ksym, KsymBacktrace};
 use crate::kernel::printk::printk_emergency;
-use crate::kernel::task::current;
+use crate::kernel::task::{current, CpuContext, TaskStruct};
 
 /// PSTATE flags as Linux prints them: `nZCv daif -PAN -UAO -TCO -DIT -SSBS BTYPE=--`.
 struct Pstate(u64);
@@ -96,4 +96,59 @@ pub fn dump_stack() {
     walk_stackframe(super::stacktrace::current_frame_pointer(), |lr| {
         printk_emergency(format_args!(" {}", KsymBacktrace(lr)))
     });
+}
+
+/// The pt_regs at the top of `task`'s kernel stack: where its user context is saved on
+/// every entry from EL0 (Linux's `task_pt_regs`).
+pub fn task_pt_regs(task: &TaskStruct) -> *mut PtRegs {
+    (task.stack_base() + super::memory::THREAD_SIZE - core::mem::size_of::<PtRegs>()) as *mut PtRegs
+}
+
+/// Set up a new task's first context (Linux's `copy_thread`): it starts in
+/// `ret_from_fork` with its pt_regs at the top of its stack.
+pub fn copy_thread(p: &TaskStruct, args: &crate::kernel::fork::KernelCloneArgs<'_>) {
+    let childregs = task_pt_regs(p);
+    let mut ctx = CpuContext::default();
+    let regs = match args.fn_ {
+        Some(f) => {
+            // A kernel thread: no user context; its function and argument ride in x19/x20.
+            ctx.x19_x28[0] = f as usize as u64;
+            ctx.x19_x28[1] = args.fn_arg as u64;
+            PtRegs {
+                pstate: super::ptrace::PSR_MODE_EL1H,
+                ..PtRegs::default()
+            }
+        }
+        None => {
+            // A user fork: the parent's registers, but fork returns 0 in the child.
+            // SAFETY: the current task entered the kernel from EL0 (it is forking), so its
+            // pt_regs at the top of its stack are its saved user context.
+            let mut regs = unsafe { *task_pt_regs(current()) };
+            regs.regs[0] = 0;
+            if args.stack != 0 {
+                regs.sp = args.stack;
+            }
+            regs
+        }
+    };
+    // SAFETY: `childregs` is inside the new task's own, unused stack.
+    unsafe { childregs.write(regs) };
+    ctx.pc = super::entry::ret_from_fork as *const () as u64;
+    ctx.sp = childregs as u64;
+    // SAFETY: the new task is not running and nothing else refers to its thread state yet.
+    let thread = unsafe { &mut *p.thread.get() };
+    thread.cpu_context = ctx;
+    if args.fn_.is_none() {
+        thread.tp_value = if args.flags & crate::kernel::fork::clone::CLONE_SETTLS != 0 {
+            args.tls
+        } else {
+            let tls: u64;
+            // SAFETY: reading TPIDR_EL0 has no side effects.
+            unsafe { core::arch::asm!("mrs {}, tpidr_el0", out(reg) tls, options(nomem, nostack)) };
+            tls
+        };
+        // The child starts with the parent's vector registers, which are live in the CPU.
+        // SAFETY: the child's FP/SIMD area is ours alone until it first runs.
+        unsafe { super::fpsimd::fpsimd_save(&mut thread.fpsimd) };
+    }
 }

@@ -173,17 +173,35 @@ mod kunit_tests {
         kunit_expect!(test, super::machine_model().is_some());
     }
 
-    fn current_is_init_task_with_magic(test: &mut Test) {
+    /// Tests run in PID 1 (kernel_init); PID 0 is init_task, on the linker's stack.
+    fn current_and_init_task_stacks(test: &mut Test) {
         let task = crate::kernel::task::current();
         let init = &crate::init::init_task::init_task;
-        kunit_expect!(test, core::ptr::eq(task, init), "current is not init_task");
-        kunit_expect!(test, task.pid() == 0);
-        kunit_expect!(test, !task.stack_end_corrupted(), "STACK_END_MAGIC missing");
-        let sp = super::super::stacktrace::current_frame_pointer() as usize;
+        kunit_expect!(test, task.pid() == 1, "tests run in PID {}", task.pid());
         kunit_expect!(
             test,
-            task.on_stack(sp, 16),
-            "fp {sp:#x} is not on init_task's stack"
+            init.pid() == 0 && init.comm().0.starts_with(b"swapper/0")
+        );
+        kunit_expect!(
+            test,
+            !init.stack_end_corrupted(),
+            "init_task's STACK_END_MAGIC missing"
+        );
+        kunit_expect!(
+            test,
+            !task.stack_end_corrupted(),
+            "PID 1's STACK_END_MAGIC missing"
+        );
+        let fp = super::super::stacktrace::current_frame_pointer() as usize;
+        kunit_expect!(
+            test,
+            task.on_stack(fp, 16),
+            "fp {fp:#x} is not on the current stack"
+        );
+        kunit_expect!(
+            test,
+            !init.on_stack(fp, 16),
+            "PID 1 runs on init_task's stack"
         );
     }
 
@@ -212,7 +230,7 @@ mod kunit_tests {
         setup_arch,
         [
             device_tree_is_checked_and_kept,
-            current_is_init_task_with_magic,
+            current_and_init_task_stacks,
             kernel_runs_at_its_link_address
         ]
     );

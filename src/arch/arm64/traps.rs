@@ -115,10 +115,13 @@ extern "C" fn el1h_64_sync_handler(regs: &mut PtRegs) {
     }
 }
 
-/// IRQ taken in the kernel. Nothing enables interrupts yet, so one arriving is a bug.
+/// IRQ taken in the kernel (Linux's `el1h_64_irq_handler` → `handle_arch_irq`).
 #[no_mangle]
-extern "C" fn el1h_64_irq_handler(regs: &mut PtRegs) {
-    panic_unhandled(regs, 5)
+extern "C" fn el1h_64_irq_handler(_regs: &mut PtRegs) {
+    crate::kernel::irq::handle_arch_irq();
+    // Kernel preemption: the tick or a wake-up may have asked for it (Linux's
+    // `arm64_preempt_schedule_irq`).
+    crate::kernel::sched::core::irq_exit_preempt();
 }
 
 /// SError taken in the kernel: an asynchronous external abort. Fatal, as on Linux.
@@ -138,10 +141,10 @@ extern "C" fn el0t_64_sync_handler(regs: &mut PtRegs) {
     panic_unhandled(regs, 8)
 }
 
-/// IRQ taken in user space. There is no user space yet.
+/// IRQ taken in user space (Linux's `el0t_64_irq_handler` → `handle_arch_irq`).
 #[no_mangle]
-extern "C" fn el0t_64_irq_handler(regs: &mut PtRegs) {
-    panic_unhandled(regs, 9)
+extern "C" fn el0t_64_irq_handler(_regs: &mut PtRegs) {
+    crate::kernel::irq::handle_arch_irq()
 }
 
 /// SError taken in user space. There is no user space yet.

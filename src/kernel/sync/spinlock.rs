@@ -1,14 +1,17 @@
 //! An IRQ-safe ticket spinlock with a guard (Linux's `spin_lock_irqsave`).
 //!
 //! Taking the lock masks interrupts on this CPU first, so an interrupt handler that takes
-//! the same lock can never deadlock against the code it interrupted. The ticket discipline
-//! makes waiting CPUs take the lock in arrival order.
+//! the same lock can never deadlock against the code it interrupted, and disables
+//! preemption (Linux's `spin_lock` does too); releasing it re-enables preemption, which is
+//! where a wake-up's request to reschedule takes effect. The ticket discipline makes
+//! waiting CPUs take the lock in arrival order.
 
 use core::cell::UnsafeCell;
 use core::ops::{Deref, DerefMut};
 use core::sync::atomic::{AtomicU32, Ordering};
 
 use crate::arch::arm64::irqflags::{local_irq_restore, local_irq_save, IrqFlags};
+use crate::kernel::sched::core::{preempt_disable, preempt_enable, preempt_enable_no_resched};
 
 /// A value protected by an IRQ-safe spinlock.
 ///
@@ -43,6 +46,7 @@ impl<T: ?Sized> SpinLock<T> {
     /// Mask interrupts, then wait for our turn.
     pub fn lock(&self) -> SpinLockGuard<'_, T> {
         let flags = local_irq_save();
+        preempt_disable();
         let ticket = self.next.fetch_add(1, Ordering::Relaxed);
         while self.owner.load(Ordering::Acquire) != ticket {
             core::hint::spin_loop();
@@ -54,6 +58,7 @@ impl<T: ?Sized> SpinLock<T> {
     /// the panic path).
     pub fn try_lock(&self) -> Option<SpinLockGuard<'_, T>> {
         let flags = local_irq_save();
+        preempt_disable();
         let owner = self.owner.load(Ordering::Relaxed);
         if self
             .next
@@ -68,8 +73,14 @@ impl<T: ?Sized> SpinLock<T> {
             Some(SpinLockGuard { lock: self, flags })
         } else {
             local_irq_restore(flags);
+            preempt_enable_no_resched();
             None
         }
+    }
+
+    /// The data, through exclusive access to the lock itself (no locking needed).
+    pub fn get_mut(&mut self) -> &mut T {
+        self.data.get_mut()
     }
 
     /// True if someone holds the lock (for assertions only: the answer may be stale).
@@ -103,5 +114,6 @@ impl<T: ?Sized> Drop for SpinLockGuard<'_, T> {
     fn drop(&mut self) {
         self.lock.owner.fetch_add(1, Ordering::Release);
         local_irq_restore(self.flags);
+        preempt_enable();
     }
 }

@@ -1,0 +1,271 @@
+//! The Arm generic timer as the periodic tick (Linux: `drivers/clocksource/arm_arch_timer.c`).
+//!
+//! Every CPU has the same four timers (secure and non-secure physical, virtual,
+//! hypervisor) counting the one system counter; each signals a PPI, which the DT node
+//! (`arm,armv8-timer`) lists in that order in `interrupts`. Cradle runs at EL1 and uses the
+//! virtual timer, as Linux does there: CNTV_CVAL_EL0 holds the next deadline, CNTV_CTL_EL0
+//! enables it, and the PPI stays asserted until the deadline moves into the future.
+//!
+//! The tick is periodic at [`HZ`]: deadline k is `start + k × CNTFRQ / HZ`, computed from k
+//! rather than by adding a rounded period, so the tick neither drifts nor accumulates
+//! rounding; a late interrupt shortens the next period instead of delaying all later ones.
+//! The counter itself is read in `arch/arm64/arch_timer.rs`.
+
+use core::sync::atomic::{AtomicU64, Ordering};
+
+use aarch64_cpu::asm::barrier;
+use aarch64_cpu::registers::{Readable, Writeable, CNTV_CTL_EL0, CNTV_CVAL_EL0};
+
+use crate::arch::arm64::arch_timer::{counter, frequency};
+use crate::arch::arm64::percpu::{smp_processor_id, NR_CPUS};
+use crate::drivers::irqchip::{of_find_compatible, of_irq_parse_one};
+use crate::kernel::irq;
+use crate::kernel::sync::InitOnce;
+use crate::kernel::time::{tick_handle_periodic, HZ};
+
+/// The DT bindings of the CPU-local generic timer.
+const ARCH_TIMER_COMPATIBLE: [&str; 2] = ["arm,armv8-timer", "arm,armv7-timer"];
+
+/// Index of each timer's interrupt in the node's `interrupts` (Linux's `enum arch_timer_ppi_nr`).
+#[allow(dead_code)]
+mod ppi {
+    pub const ARCH_TIMER_PHYS_SECURE_PPI: usize = 0;
+    pub const ARCH_TIMER_PHYS_NONSECURE_PPI: usize = 1;
+    pub const ARCH_TIMER_VIRT_PPI: usize = 2;
+    pub const ARCH_TIMER_HYP_PPI: usize = 3;
+}
+
+/// The virtual timer's hwirq, once the tick is set up.
+static TIMER_HWIRQ: InitOnce<u32> = InitOnce::new();
+/// CNTFRQ_EL0 as `time_init` found it.
+static TIMER_RATE: AtomicU64 = AtomicU64::new(0);
+
+/// One CPU's tick: the counter value it started at and how many ticks it has had.
+struct TickState {
+    start: AtomicU64,
+    ticks: AtomicU64,
+}
+
+/// Each CPU's tick. Only that CPU touches its entry, with IRQs masked.
+static TICKS: [TickState; NR_CPUS] = [const {
+    TickState {
+        start: AtomicU64::new(0),
+        ticks: AtomicU64::new(0),
+    }
+}; NR_CPUS];
+
+/// Counter value of deadline `k` after `start`.
+fn deadline(start: u64, k: u64, rate: u64) -> u64 {
+    let offset = u128::from(k) * u128::from(rate) / u128::from(HZ);
+    start.wrapping_add(offset as u64)
+}
+
+/// Start this CPU's periodic tick: the first deadline one period from now.
+fn start_periodic_tick() {
+    let rate = TIMER_RATE.load(Ordering::Relaxed);
+    let state = &TICKS[smp_processor_id()];
+    let start = counter();
+    state.start.store(start, Ordering::Relaxed);
+    state.ticks.store(0, Ordering::Relaxed);
+    CNTV_CVAL_EL0.set(deadline(start, 1, rate));
+    CNTV_CTL_EL0.write(CNTV_CTL_EL0::ENABLE::SET + CNTV_CTL_EL0::IMASK::CLEAR);
+    barrier::isb(barrier::SY);
+}
+
+/// The virtual timer's interrupt (Linux's `arch_timer_handler_virt` + the periodic clock
+/// event): move the deadline one period on, which deasserts the PPI, then tick.
+fn arch_timer_handler_virt(_hwirq: u32) {
+    if !CNTV_CTL_EL0.is_set(CNTV_CTL_EL0::ISTATUS) {
+        // The deadline was already moved: nothing to do.
+        return;
+    }
+    let state = &TICKS[smp_processor_id()];
+    let ticks = state.ticks.fetch_add(1, Ordering::Relaxed) + 1;
+    let next = deadline(
+        state.start.load(Ordering::Relaxed),
+        ticks + 1,
+        TIMER_RATE.load(Ordering::Relaxed),
+    );
+    CNTV_CVAL_EL0.set(next);
+    barrier::isb(barrier::SY);
+    tick_handle_periodic();
+}
+
+/// Stop this CPU's virtual timer from signalling.
+fn timer_stop() {
+    CNTV_CTL_EL0.write(CNTV_CTL_EL0::ENABLE::CLEAR + CNTV_CTL_EL0::IMASK::SET);
+    barrier::isb(barrier::SY);
+}
+
+/// Linux's `time_init` → `arch_timer_of_init`: find the timer in the device tree, take its
+/// virtual timer interrupt and start the boot CPU's tick at [`HZ`]. Needs the root
+/// interrupt controller (`init_irq`); without one, or without the timer, there is no tick.
+pub fn time_init() {
+    timer_stop();
+    let Some(fdt) = crate::arch::arm64::setup::fdt() else {
+        log::warn!("arch_timer: no device tree: no tick");
+        return;
+    };
+    let Some(node) = of_find_compatible(&fdt, &ARCH_TIMER_COMPATIBLE) else {
+        log::warn!("arch_timer: no arm,armv8-timer node in the device tree: no tick");
+        return;
+    };
+    let rate = frequency();
+    if rate == 0 {
+        log::warn!("arch_timer: Architected timer frequency not available");
+        return;
+    }
+    TIMER_RATE.store(rate, Ordering::Relaxed);
+    log::info!(
+        "arch_timer: cp15 timer(s) running at {}.{:02}MHz (virt).",
+        rate / 1_000_000,
+        (rate / 10_000) % 100
+    );
+    let hwirq = match of_irq_parse_one(&fdt, node, ppi::ARCH_TIMER_VIRT_PPI) {
+        Ok(hwirq) => hwirq,
+        Err(err) => {
+            log::warn!("arch_timer: virtual timer interrupt: {err}: no tick");
+            return;
+        }
+    };
+    if let Err(err) = irq::request_irq(hwirq, arch_timer_handler_virt, "arch_timer") {
+        log::error!("arch_timer: can't register interrupt {hwirq} ({err:?}): no tick");
+        return;
+    }
+    let _ = TIMER_HWIRQ.set(hwirq);
+    start_periodic_tick();
+    log::info!(
+        "arch_timer: tick at {HZ} Hz ({} counts) on hwirq {hwirq}",
+        rate / HZ
+    );
+}
+
+/// Start the tick on a secondary CPU (Linux's `arch_timer_starting_cpu`): enable its own
+/// copy of the timer's PPI and start its timer. Call after the CPU's `IrqChip::init_cpu`.
+pub fn timer_init_cpu() {
+    timer_stop();
+    let Some(&hwirq) = TIMER_HWIRQ.get() else {
+        return;
+    };
+    if irq::enable_percpu_irq(hwirq).is_ok() {
+        start_periodic_tick();
+    }
+}
+
+/// The timer's hwirq, once the tick runs.
+pub fn arch_timer_hwirq() -> Option<u32> {
+    TIMER_HWIRQ.get().copied()
+}
+
+mod kunit_tests {
+    use core::sync::atomic::Ordering;
+
+    use crate::arch::arm64::arch_timer::{counter, frequency};
+    use crate::arch::arm64::irqflags::{
+        local_irq_disable, local_irq_enable, local_irq_restore, local_irq_save,
+    };
+    use crate::kernel::irq;
+    use crate::kernel::time::{HZ, JIFFIES};
+    use crate::kunit::Test;
+    use crate::{kunit_assert, kunit_expect, kunit_skip, kunit_test_suite};
+
+    /// How many ticks the test waits for: 100 ms at 250 Hz.
+    const TICKS: u64 = 25;
+
+    /// `(jiffies, timer IRQ count)`, read together with IRQs masked.
+    fn snapshot(hwirq: u32) -> (u64, u64) {
+        (JIFFIES.load(Ordering::Relaxed), irq::irq_count(hwirq))
+    }
+
+    /// 25 ticks, waited for with `wfi`, take 100 ms of the counter (within one tick and
+    /// 2 ms), and each was one timer interrupt. Leaves IRQs masked or not as it found them.
+    fn tick_at_hz(test: &mut Test) {
+        let flags = local_irq_save();
+        tick_at_hz_irqs_toggled(test);
+        local_irq_restore(flags);
+    }
+
+    fn tick_at_hz_irqs_toggled(test: &mut Test) {
+        let Some(hwirq) = super::arch_timer_hwirq() else {
+            kunit_skip!(test, "no tick");
+        };
+        let rate = frequency();
+        let period = rate / HZ;
+
+        // First make sure the tick runs at all, spinning with a time limit: if it does not,
+        // `wfi` below would wait for ever.
+        local_irq_disable();
+        let (jiffies, _) = snapshot(hwirq);
+        let limit = counter() + rate;
+        local_irq_enable();
+        while JIFFIES.load(Ordering::Relaxed) == jiffies && counter() < limit {
+            core::hint::spin_loop();
+        }
+        local_irq_disable();
+        kunit_assert!(
+            test,
+            JIFFIES.load(Ordering::Relaxed) != jiffies,
+            "no tick in 1 s"
+        );
+
+        // Start just after a tick, so the phase is known.
+        let (jiffies, _) = snapshot(hwirq);
+        local_irq_enable();
+        while JIFFIES.load(Ordering::Relaxed) == jiffies {
+            aarch64_cpu::asm::wfi();
+        }
+        local_irq_disable();
+        let start = counter();
+        let (jiffies, count) = snapshot(hwirq);
+        local_irq_enable();
+        while JIFFIES.load(Ordering::Relaxed) < jiffies + TICKS {
+            aarch64_cpu::asm::wfi();
+        }
+        local_irq_disable();
+        let elapsed = counter() - start;
+        let (jiffies_after, count_after) = snapshot(hwirq);
+
+        let expected = TICKS * period;
+        let slack = period + rate / 500;
+        let us = |counts: u64| counts * 1_000_000 / rate;
+        kunit_expect!(
+            test,
+            elapsed.abs_diff(expected) <= slack,
+            "{TICKS} ticks took {} us, expected {} us +- {} us",
+            us(elapsed),
+            us(expected),
+            us(slack)
+        );
+        log::info!(
+            "        # tick_at_hz: {TICKS} ticks in {} us, {} timer IRQs",
+            us(elapsed),
+            count_after - count
+        );
+        let ticked = jiffies_after - jiffies;
+        // A tick may land between the loop's last check and masking IRQs.
+        kunit_expect!(
+            test,
+            (TICKS..=TICKS + 1).contains(&ticked),
+            "jiffies +{ticked}"
+        );
+        kunit_expect!(
+            test,
+            count_after - count == ticked,
+            "timer IRQ count +{} but jiffies +{ticked}",
+            count_after - count
+        );
+    }
+
+    /// Deadlines are exact multiples of the rate over HZ from the start, even when the
+    /// period is not a whole number of counts.
+    fn deadlines_do_not_drift(test: &mut Test) {
+        kunit_expect!(test, super::deadline(1000, 1, 62_500_000) == 1000 + 250_000);
+        // A rate that is not a multiple of HZ: each deadline is rounded down on its own.
+        kunit_expect!(test, super::deadline(0, 250, 19_200_000) == 19_200_000);
+        kunit_expect!(test, super::deadline(0, 3, 1_000_001) == 12_000);
+        kunit_expect!(test, super::deadline(0, 250, 1_000_001) == 1_000_001);
+        kunit_expect!(test, super::deadline(u64::MAX, 1, 250) == 0);
+    }
+
+    kunit_test_suite!(arch_timer, [tick_at_hz, deadlines_do_not_drift]);
+}

@@ -1,0 +1,111 @@
+//! Ending a task (Linux: `kernel/exit.c`).
+//!
+//! `do_exit` drops the task's address space, hands its children to the child reaper (PID 1,
+//! as Linux's `forget_original_parent` does), and then either waits as a zombie for its
+//! parent to collect its status, or — for tasks whose exit signal is none, like kernel
+//! threads under kthreadd, which ignores SIGCHLD — releases itself at once. Either way it
+//! schedules away for the last time with state TASK_DEAD, and the next task frees its
+//! stack (`put_task_struct_dead`).
+
+use core::sync::atomic::Ordering;
+
+use crate::kernel::pid::TASKLIST;
+use crate::kernel::sched::core::{schedule, set_current_state};
+use crate::kernel::task::{current, state, TaskRef, TaskStruct, PF_EXITING};
+
+/// The task that inherits orphans: PID 1 (Linux's `child_reaper`), or PID 0 before it exists.
+fn child_reaper() -> *mut TaskStruct {
+    match TASKLIST.lock().find(1) {
+        Some(init) => init.as_ptr() as *mut TaskStruct,
+        None => &crate::init::init_task::init_task as *const TaskStruct as *mut TaskStruct,
+    }
+}
+
+/// Take `task` out of the table and its parent's children (Linux's `release_task`).
+/// Called with nothing locked.
+pub fn release_task(task: &TaskStruct) {
+    let mut tasklist = TASKLIST.lock();
+    let removed = tasklist.free_pid(task.pid());
+    let parent = task.parent.load(Ordering::Acquire);
+    if !parent.is_null() {
+        // SAFETY: a parent outlives its children's links to it (re-parenting happens under
+        // the tasklist lock, which we hold).
+        let parent = unsafe { &*parent };
+        parent.children.lock().retain(|c| !c.ptr_eq(task));
+    }
+    drop(tasklist);
+    drop(removed);
+}
+
+/// Hand `task`'s children to the reaper (Linux's `forget_original_parent`).
+fn forget_original_parent(task: &TaskStruct) {
+    let reaper = child_reaper();
+    let orphans: alloc::vec::Vec<TaskRef> = core::mem::take(&mut *task.children.lock());
+    if orphans.is_empty() {
+        return;
+    }
+    let _tasklist = TASKLIST.lock();
+    // SAFETY: the reaper is PID 1 (in the table, which we hold) or init_task (static).
+    let reaper_task = unsafe { &*reaper };
+    let mut adopted = reaper_task.children.lock();
+    for child in orphans {
+        child.parent.store(reaper, Ordering::Release);
+        adopted.push(child);
+    }
+}
+
+/// End the current task with `code` (Linux's `do_exit`). Never returns.
+pub fn do_exit(code: i32) -> ! {
+    let tsk = current();
+    if tsk.pid() == 1 {
+        panic!("Attempted to kill init! exitcode={code:#010x}");
+    }
+    if tsk.pid() == 0 {
+        panic!("Attempted to kill the idle task!");
+    }
+    tsk.flags.fetch_or(PF_EXITING, Ordering::Relaxed);
+    tsk.exit_code.store(code, Ordering::Relaxed);
+    // exit_mm: the address space goes with its last user.
+    let mm = tsk.mm.lock().take();
+    crate::arch::arm64::mmu_context::switch_to_kernel_mm();
+    drop(mm);
+    forget_original_parent(tsk);
+    tsk.exit_done.complete_all();
+
+    if tsk.exit_signal.load(Ordering::Relaxed) <= 0 {
+        release_task(tsk); // nobody waits for this one: reap ourselves
+    } else {
+        tsk.exit_state.store(state::EXIT_ZOMBIE, Ordering::Release);
+        crate::kernel::exit::notify_parent(tsk);
+    }
+    do_task_dead()
+}
+
+/// Tell the parent a child changed state (its `wait4` wakes). Signals come with user space.
+pub fn notify_parent(task: &TaskStruct) {
+    let parent = task.parent.load(Ordering::Acquire);
+    if !parent.is_null() {
+        // SAFETY: as in release_task; the parent is alive while we are its child.
+        let parent = unsafe { &*parent };
+        parent.child_exit_wait.wake_up_all();
+    }
+}
+
+/// Schedule away for the last time (Linux's `do_task_dead`).
+fn do_task_dead() -> ! {
+    set_current_state(state::TASK_DEAD);
+    schedule();
+    unreachable!("a dead task was scheduled again");
+}
+
+/// Free what a dead task no longer needs once the CPU has left it: its stack and the
+/// reference it held on itself. Called by the next task in `finish_task_switch`.
+pub fn put_task_struct_dead(task: &TaskStruct) {
+    let stack = task.stack.swap(0, Ordering::AcqRel);
+    if stack != 0 && task.pid() != 0 {
+        crate::mm::vmalloc::free_thread_stack(stack as u64);
+    }
+    // SAFETY: `kernel_clone` turned the task's first reference into its self-reference with
+    // `into_raw`; this is the one place it is taken back, after the task's last switch.
+    drop(unsafe { TaskRef::from_raw(task) });
+}

@@ -1,0 +1,3 @@
+//! Sleeping locks (Linux's `kernel/locking/`).
+
+pub mod mutex;

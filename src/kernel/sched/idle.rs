@@ -1,0 +1,38 @@
+//! The idle loop (Linux: `kernel/sched/idle.c`).
+//!
+//! PID 0 ends here: `cpu_startup_entry` → `do_idle`, forever. With nothing to run, the CPU
+//! sleeps in `wfi` until an interrupt; the check for work and the `wfi` happen with
+//! interrupts masked, so an interrupt that makes work cannot slip in between (a pending
+//! interrupt still ends `wfi`).
+
+use core::sync::atomic::{AtomicU64, Ordering};
+
+use super::core::{need_resched, schedule_idle};
+use crate::arch::arm64::irqflags::{local_irq_disable, local_irq_enable};
+use crate::kernel::task::current;
+
+/// Times the boot CPU entered `wfi` (for tests: proof that idle really idles).
+pub static IDLE_ENTRIES: AtomicU64 = AtomicU64::new(0);
+
+/// One pass of idling (Linux's `do_idle`).
+fn do_idle() {
+    while !need_resched() {
+        if current().stack_end_corrupted() {
+            panic!("corrupted stack end detected inside scheduler");
+        }
+        local_irq_disable();
+        if !need_resched() {
+            IDLE_ENTRIES.fetch_add(1, Ordering::Relaxed);
+            aarch64_cpu::asm::wfi();
+        }
+        local_irq_enable();
+    }
+    schedule_idle();
+}
+
+/// What PID 0 (and each secondary CPU's idle task) runs forever (Linux's `cpu_startup_entry`).
+pub fn cpu_startup_entry() -> ! {
+    loop {
+        do_idle();
+    }
+}

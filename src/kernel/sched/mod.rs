@@ -1,0 +1,21 @@
+//! The scheduler (Linux's `kernel/sched/`): run queues and CFS, the idle loop, wait queues,
+//! completions, the load average.
+//!
+//! `fair` is portable bookkeeping, unit-tested on the host; the rest runs the hardware.
+
+pub mod fair;
+
+#[cfg(target_os = "none")]
+pub mod completion;
+#[cfg(target_os = "none")]
+pub mod core;
+#[cfg(target_os = "none")]
+pub mod idle;
+#[cfg(target_os = "none")]
+pub mod loadavg;
+#[cfg(target_os = "none")]
+pub mod sched_kunit;
+#[cfg(target_os = "none")]
+pub mod show;
+#[cfg(target_os = "none")]
+pub mod wait;

@@ -1,0 +1,51 @@
+//! Kernel time: the tick rate and the jiffies counter (Linux: `kernel/time/`, `jiffies.c`,
+//! `tick-common.c`'s `tick_handle_periodic`).
+//!
+//! The clock event driver (`drivers/clocksource/arm_arch_timer.rs`) interrupts every CPU
+//! [`HZ`] times a second and calls [`tick_handle_periodic`], which counts the tick in
+//! [`JIFFIES`] and then runs the hook that the scheduler installs with [`set_tick_hook`].
+
+use core::sync::atomic::{AtomicU64, Ordering};
+
+use crate::kernel::sync::InitOnce;
+
+/// Ticks per second (Linux's `CONFIG_HZ`).
+pub const HZ: u64 = 250;
+
+/// Ticks since the tick started (Linux's `jiffies_64`).
+pub static JIFFIES: AtomicU64 = AtomicU64::new(0);
+
+/// What runs on every tick after jiffies moved on (the scheduler's `scheduler_tick`).
+static TICK_HOOK: InitOnce<fn()> = InitOnce::new();
+
+/// Install the function every tick calls. There is one hook: installing a second one is a
+/// bug, and panics.
+pub fn set_tick_hook(hook: fn()) {
+    assert!(TICK_HOOK.set(hook).is_ok(), "tick hook installed twice");
+}
+
+/// The periodic tick, from the timer interrupt with IRQs masked (Linux's
+/// `tick_handle_periodic` → `tick_periodic`).
+pub fn tick_handle_periodic() {
+    JIFFIES.fetch_add(1, Ordering::Relaxed);
+    if let Some(hook) = TICK_HOOK.get() {
+        hook();
+    }
+}
+
+pub mod timer;
+
+/// Ticks since boot.
+pub fn jiffies() -> u64 {
+    JIFFIES.load(Ordering::Relaxed)
+}
+
+/// Nanoseconds since the generic counter started (power-on): the kernel's monotonic clock
+/// (Linux's `ktime_get` on a system whose clocksource is the arch timer).
+pub fn ktime_get_ns() -> u64 {
+    let (count, freq) = crate::arch::arm64::arch_timer::counter_and_frequency();
+    if freq == 0 {
+        return 0;
+    }
+    ((count as u128 * 1_000_000_000) / freq as u128) as u64
+}
