@@ -391,6 +391,14 @@ fn boot_tests() -> Vec<BootTest> {
                 "Kernel panic - not syncing: kernel stack overflow",
             ],
         ),
+        plain(
+            "boot: virt with -dtb (a loader-edited blob with FDT_NOPs)",
+            1,
+            virt(|o| {
+                o.append = Some(args.into());
+                o.extra = vec!["-dtb".into(), dumped_virt_dtb()];
+            }),
+        ),
         trio(
             "trio: PID 0 swapper, PID 1 kernel_init, PID 2 kthreadd, kthreads under 2",
             None,
@@ -458,6 +466,22 @@ fn boot_tests() -> Vec<BootTest> {
             check: None,
         },
     ]
+}
+
+/// QEMU virt's own device tree, dumped to a file: booting it with `-dtb` makes QEMU edit it
+/// the way loaders do (NOPs where properties were removed, padding).
+fn dumped_virt_dtb() -> String {
+    let path = out_dir().join("virt-dumped.dtb");
+    let _ = std::process::Command::new("qemu-system-aarch64")
+        .args([
+            "-M",
+            &format!("virt,dumpdtb={}", path.display()),
+            "-cpu",
+            "cortex-a72",
+        ])
+        .args(["-display", "none"])
+        .output();
+    path.display().to_string()
 }
 
 /// Boot with `show_state` and check the task tree it prints.

@@ -21,7 +21,7 @@ pub mod slot {
     pub const FIX_EARLYCON_MEM_BASE: usize = 0;
     /// The first page of the device tree blob.
     pub const FIX_FDT: usize = 1;
-    /// Pages for the blob: 2 MiB (`MAX_FDT_SIZE`) plus one for an unaligned start.
+    /// Pages for the blob: `MAX_FDT_SIZE` plus one for an unaligned start.
     pub const FIX_FDT_PAGES: usize = (super::MAX_FDT_SIZE / 4096) + 1;
     /// Number of slots.
     pub const NR_FIX: usize = FIX_FDT + FIX_FDT_PAGES;
@@ -29,11 +29,14 @@ pub mod slot {
 
 /// Read-only normal memory, for the device tree (Linux's `FIXMAP_PAGE_RO`).
 pub const FIXMAP_PAGE_RO: u64 = PAGE_KERNEL_RO.bits() | PTE_TYPE_PAGE;
+/// Read-write normal memory (Linux's `FIXMAP_PAGE_NORMAL`).
+pub const FIXMAP_PAGE_NORMAL: u64 = super::pgtable::PAGE_KERNEL.bits() | PTE_TYPE_PAGE;
 /// Device-nGnRE registers (Linux's `FIXMAP_PAGE_IO`).
 pub const FIXMAP_PAGE_IO: u64 = PAGE_KERNEL_DEVICE.bits() | PTE_TYPE_PAGE;
 
-/// The largest device tree Cradle maps (Linux: MAX_FDT_SIZE).
-pub const MAX_FDT_SIZE: usize = 2 << 20;
+/// The largest device tree Cradle maps. Linux's MAX_FDT_SIZE is 2 MiB; QEMU pads a blob
+/// given with `-dtb` (a 1 MiB `dumpdtb` grows past 2 MiB), so Cradle allows 3 MiB.
+pub const MAX_FDT_SIZE: usize = 3 << 20;
 
 /// A page-aligned translation table whose entries may be written while the MMU walks it.
 #[repr(C, align(4096))]

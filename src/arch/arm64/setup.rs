@@ -13,7 +13,7 @@ use super::fixmap::{self, set_fixmap, slot, MAX_FDT_SIZE};
 use super::head;
 use super::memory::PAGE_SIZE;
 use crate::kernel::sync::InitOnce;
-use crate::of::validate::{check_fdt, header_totalsize};
+use crate::of::validate::{check_fdt, header_totalsize, remove_nops};
 
 /// The device tree, checked and mapped (Linux's `initial_boot_params`).
 static INITIAL_BOOT_PARAMS: InitOnce<&'static [u8]> = InitOnce::new();
@@ -71,12 +71,26 @@ fn fixmap_remap_fdt(pa: u64) -> Result<&'static [u8], FdtMapError> {
         return Err(FdtMapError::BadSize(size as u64));
     }
     let pages = (offset + size).div_ceil(PAGE_SIZE as usize);
-    for i in 2..pages {
+    // Writable while the NOPs loaders leave behind are packed away, then read-only.
+    for i in 0..pages {
+        set_fixmap(
+            slot::FIX_FDT + i,
+            page + i as u64 * PAGE_SIZE,
+            fixmap::FIXMAP_PAGE_NORMAL,
+        );
+    }
+    // SAFETY: `pages` pages from FIX_FDT map the blob, which the loader handed to us; nothing
+    // else refers to it while it is packed.
+    let blob = unsafe { core::slice::from_raw_parts_mut(va as *mut u8, size) };
+    let removed = remove_nops(blob).map_err(FdtMapError::Invalid)?;
+    for i in 0..pages {
         set_fixmap(slot::FIX_FDT + i, page + i as u64 * PAGE_SIZE, prot);
     }
-    // SAFETY: `pages` pages from FIX_FDT are mapped to the blob, read-only and never
-    // unmapped; `offset + size` bytes fit in them.
+    // SAFETY: as above, read-only from here on and never unmapped.
     let blob = unsafe { core::slice::from_raw_parts(va as *const u8, size) };
+    if removed > 0 {
+        log::debug!("of: packed {removed} FDT_NOP tokens out of the device tree");
+    }
     check_fdt(blob).map_err(FdtMapError::Invalid)?;
     FDT_PHYS.store(pa, Ordering::Relaxed);
     FDT_SIZE.store(size as u64, Ordering::Relaxed);
@@ -130,7 +144,7 @@ pub fn setup_arch() -> &'static str {
             // log it for a debugger and stop, as Linux does.
             log::error!(
                 "Error: invalid device tree blob at physical address {:#x}: {:?}. \
-                 The dtb must be 8-byte aligned and must not exceed 2 MB in size. \
+                 The dtb must be 8-byte aligned and must not exceed 3 MB in size. \
                  Please check your bootloader.",
                 head::fdt_pointer(),
                 err
