@@ -92,6 +92,9 @@ pub struct TaskStruct {
     pub thread: UnsafeCell<ThreadStruct>,
     /// Nesting of preemption-disabled sections (Linux: `thread_info.preempt_count`).
     pub preempt_count: AtomicU32,
+    /// Where preemption was last disabled from enabled (a `&'static Location`), for the
+    /// "scheduling while atomic" report.
+    pub preempt_site: AtomicUsize,
     /// The scheduler wants this task to give up the CPU (Linux: TIF_NEED_RESCHED).
     pub need_resched: AtomicBool,
     /// Lowest address of the kernel stack (the stack grows down from `stack + THREAD_SIZE`).
@@ -170,6 +173,7 @@ impl TaskStruct {
                 fpsimd: FpsimdState::ZERO,
             }),
             preempt_count: AtomicU32::new(0),
+            preempt_site: AtomicUsize::new(0),
             need_resched: AtomicBool::new(false),
             stack: AtomicUsize::new(0),
             pid: AtomicI32::new(pid),

@@ -115,13 +115,13 @@ fn suites() -> &'static [&'static KunitSuite] {
     }
 }
 
-/// `*` matches anything; otherwise an exact match (Linux's `kunit.filter_glob`, simplified
-/// to a trailing `*`).
-fn glob_match(glob: &str, name: &str) -> bool {
-    match glob.strip_suffix('*') {
+/// Linux's `kunit.filter_glob`, simplified: a comma-separated list of patterns, each an
+/// exact name or a prefix ending in `*`; suites run in the order the patterns name them.
+fn glob_match(globs: &str, name: &str) -> bool {
+    globs.split(',').any(|glob| match glob.strip_suffix('*') {
         Some(prefix) => name.starts_with(prefix),
         None => glob == name,
-    }
+    })
 }
 
 /// Run every registered suite if `kunit.enable=1` is on the command line, print KTAP, and
@@ -133,7 +133,15 @@ pub fn kunit_run_all_tests(cmdline: &str) {
     let filter = params::get(cmdline, "kunit.filter_glob")
         .flatten()
         .unwrap_or("*");
-    let selected = || suites().iter().filter(|s| glob_match(filter, s.name));
+    // Suites in the order the patterns name them (link order within one pattern), each once.
+    let selected = || {
+        filter.split(',').enumerate().flat_map(move |(i, glob)| {
+            suites().iter().filter(move |s| {
+                glob_match(glob, s.name)
+                    && !filter.split(',').take(i).any(|g| glob_match(g, s.name))
+            })
+        })
+    };
     log::info!("KTAP version 1");
     log::info!("1..{}", selected().count());
     for (i, suite) in selected().enumerate() {
@@ -157,7 +165,26 @@ fn run_suite(number: usize, suite: &KunitSuite) {
             failed: false,
             skipped: None,
         };
+        let preempt_before = crate::kernel::sched::core::preempt_count();
+        let irqs_before = crate::arch::arm64::irqflags::irqs_disabled();
         (case.run)(&mut test);
+        // A case must leave the CPU as it found it; say so (and repair it) if it did not.
+        let preempt_after = crate::kernel::sched::core::preempt_count();
+        if preempt_after != preempt_before {
+            let why = format_args!("preempt_count leaked: {preempt_before} -> {preempt_after}");
+            test.fail(file!(), line!(), why);
+            crate::kernel::task::current()
+                .preempt_count
+                .store(preempt_before, core::sync::atomic::Ordering::Relaxed);
+        }
+        if crate::arch::arm64::irqflags::irqs_disabled() != irqs_before {
+            test.fail(file!(), line!(), format_args!("the interrupt mask changed"));
+            if irqs_before {
+                crate::arch::arm64::irqflags::local_irq_disable();
+            } else {
+                crate::arch::arm64::irqflags::local_irq_enable();
+            }
+        }
         match (test.failed, test.skipped) {
             (true, _) => {
                 suite_ok = false;

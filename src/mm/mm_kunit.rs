@@ -61,6 +61,7 @@ fn buddy_exhaustion_and_recovery(test: &mut Test) {
         free_counts() == counts_before,
         "blocks did not merge back"
     );
+    crate::kernel::sched::core::preempt_enable();
 }
 
 /// A large allocation grows the heap past its first pages, and the memory is usable.

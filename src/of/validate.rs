@@ -500,6 +500,86 @@ fn check_property(name: &str, value: &[u8], offset: usize) -> Result<(), FdtErro
     Ok(())
 }
 
+/// Squeeze the `FDT_NOP` tokens out of the structure block, in place, and shrink the
+/// header's `size_dt_struct` (what libfdt's `fdt_pack` does for deleted nodes). Loaders edit
+/// device trees by overwriting what they delete with NOPs — QEMU's `-dtb`, the Raspberry Pi
+/// firmware, U-Boot — and the `fdt` crate does not accept NOPs everywhere, so the kernel
+/// packs the blob before checking it. Returns how many NOP tokens were removed.
+///
+/// Only the token framing is trusted here, and checked as it is walked: anything malformed
+/// stops the packing with an error and leaves the rest of the blob for `check_fdt` to
+/// reject.
+pub fn remove_nops(blob: &mut [u8]) -> Result<usize, FdtError> {
+    let be32 = |b: &[u8], at: usize| -> Option<u32> {
+        Some(u32::from_be_bytes(b.get(at..at + 4)?.try_into().ok()?))
+    };
+    let total = header_totalsize(blob).ok_or(FdtError::TooShort { len: blob.len() })?;
+    if total > blob.len() || total < FDT_HEADER_SIZE {
+        return Err(FdtError::BadTotalSize {
+            totalsize: total as u32,
+            len: blob.len(),
+        });
+    }
+    let off_struct = be32(blob, 8).ok_or(FdtError::TooShort { len: blob.len() })? as usize;
+    let size_struct = be32(blob, 36).ok_or(FdtError::TooShort { len: blob.len() })? as usize;
+    let end = off_struct.checked_add(size_struct).filter(|&e| e <= total);
+    let end = end.ok_or(FdtError::BadBlock {
+        block: Block::Struct,
+        offset: off_struct as u32,
+        size: size_struct as u32,
+    })?;
+    let (mut read, mut write, mut removed) = (off_struct, off_struct, 0);
+    while read < end {
+        let token = be32(blob, read).ok_or(FdtError::StructTruncated {
+            offset: read - off_struct,
+        })?;
+        let len = match token {
+            FDT_NOP => {
+                removed += 1;
+                read += 4;
+                continue;
+            }
+            FDT_BEGIN_NODE => {
+                let name = blob.get(read + 4..end).ok_or(FdtError::StructTruncated {
+                    offset: read - off_struct,
+                })?;
+                let nul = name.iter().position(|&b| b == 0);
+                4 + (nul.ok_or(FdtError::StructTruncated {
+                    offset: read - off_struct,
+                })? + 1)
+                    .next_multiple_of(4)
+            }
+            FDT_PROP => {
+                let vlen = be32(blob, read + 4).ok_or(FdtError::StructTruncated {
+                    offset: read - off_struct,
+                })?;
+                12 + (vlen as usize).next_multiple_of(4)
+            }
+            FDT_END_NODE | FDT_END => 4,
+            token => {
+                return Err(FdtError::BadToken {
+                    offset: read - off_struct,
+                    token,
+                })
+            }
+        };
+        if read + len > end {
+            return Err(FdtError::StructTruncated {
+                offset: read - off_struct,
+            });
+        }
+        blob.copy_within(read..read + len, write);
+        read += len;
+        write += len;
+        if token == FDT_END {
+            break;
+        }
+    }
+    let new_size = (write - off_struct) as u32;
+    blob[36..40].copy_from_slice(&new_size.to_be_bytes());
+    Ok(removed)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -984,84 +1064,4 @@ mod tests {
         }
         assert!(accepted > base.len());
     }
-}
-
-/// Squeeze the `FDT_NOP` tokens out of the structure block, in place, and shrink the
-/// header's `size_dt_struct` (what libfdt's `fdt_pack` does for deleted nodes). Loaders edit
-/// device trees by overwriting what they delete with NOPs — QEMU's `-dtb`, the Raspberry Pi
-/// firmware, U-Boot — and the `fdt` crate does not accept NOPs everywhere, so the kernel
-/// packs the blob before checking it. Returns how many NOP tokens were removed.
-///
-/// Only the token framing is trusted here, and checked as it is walked: anything malformed
-/// stops the packing with an error and leaves the rest of the blob for `check_fdt` to
-/// reject.
-pub fn remove_nops(blob: &mut [u8]) -> Result<usize, FdtError> {
-    let be32 = |b: &[u8], at: usize| -> Option<u32> {
-        Some(u32::from_be_bytes(b.get(at..at + 4)?.try_into().ok()?))
-    };
-    let total = header_totalsize(blob).ok_or(FdtError::TooShort { len: blob.len() })?;
-    if total > blob.len() || total < FDT_HEADER_SIZE {
-        return Err(FdtError::BadTotalSize {
-            totalsize: total as u32,
-            len: blob.len(),
-        });
-    }
-    let off_struct = be32(blob, 8).ok_or(FdtError::TooShort { len: blob.len() })? as usize;
-    let size_struct = be32(blob, 36).ok_or(FdtError::TooShort { len: blob.len() })? as usize;
-    let end = off_struct.checked_add(size_struct).filter(|&e| e <= total);
-    let end = end.ok_or(FdtError::BadBlock {
-        block: Block::Struct,
-        offset: off_struct as u32,
-        size: size_struct as u32,
-    })?;
-    let (mut read, mut write, mut removed) = (off_struct, off_struct, 0);
-    while read < end {
-        let token = be32(blob, read).ok_or(FdtError::StructTruncated {
-            offset: read - off_struct,
-        })?;
-        let len = match token {
-            FDT_NOP => {
-                removed += 1;
-                read += 4;
-                continue;
-            }
-            FDT_BEGIN_NODE => {
-                let name = blob.get(read + 4..end).ok_or(FdtError::StructTruncated {
-                    offset: read - off_struct,
-                })?;
-                let nul = name.iter().position(|&b| b == 0);
-                4 + (nul.ok_or(FdtError::StructTruncated {
-                    offset: read - off_struct,
-                })? + 1)
-                    .next_multiple_of(4)
-            }
-            FDT_PROP => {
-                let vlen = be32(blob, read + 4).ok_or(FdtError::StructTruncated {
-                    offset: read - off_struct,
-                })?;
-                12 + (vlen as usize).next_multiple_of(4)
-            }
-            FDT_END_NODE | FDT_END => 4,
-            token => {
-                return Err(FdtError::BadToken {
-                    offset: read - off_struct,
-                    token,
-                })
-            }
-        };
-        if read + len > end {
-            return Err(FdtError::StructTruncated {
-                offset: read - off_struct,
-            });
-        }
-        blob.copy_within(read..read + len, write);
-        read += len;
-        write += len;
-        if token == FDT_END {
-            break;
-        }
-    }
-    let new_size = (write - off_struct) as u32;
-    blob[36..40].copy_from_slice(&new_size.to_be_bytes());
-    Ok(removed)
 }

@@ -282,8 +282,15 @@ pub fn need_resched() -> bool {
 
 /// Disable preemption of the current task (Linux's `preempt_disable`).
 #[inline]
+#[track_caller]
 pub fn preempt_disable() {
-    current().preempt_count.fetch_add(1, Ordering::Relaxed);
+    let task = current();
+    if task.preempt_count.fetch_add(1, Ordering::Relaxed) == 0 {
+        task.preempt_site.store(
+            core::panic::Location::caller() as *const _ as usize,
+            Ordering::Relaxed,
+        );
+    }
 }
 
 /// Re-enable preemption without rescheduling now.
@@ -350,10 +357,11 @@ pub fn irq_exit_preempt() {
 pub fn schedule() {
     assert!(
         preempt_count() == 0 || is_idle(current()),
-        "BUG: scheduling while atomic: {}/{}/{:#x}",
+        "BUG: scheduling while atomic: {}/{}/{:#x} (preemption disabled at {})",
         current().comm(),
         current().pid(),
-        preempt_count()
+        preempt_count(),
+        preempt_site(current())
     );
     loop {
         preempt_disable();
@@ -524,4 +532,15 @@ pub fn nr_context_switches() -> u64 {
 /// True once the scheduler runs.
 pub fn scheduler_running() -> bool {
     SCHEDULER_RUNNING.load(Ordering::Relaxed)
+}
+
+/// Where `task` last disabled preemption from enabled, for "scheduling while atomic".
+fn preempt_site(task: &TaskStruct) -> &'static core::panic::Location<'static> {
+    let site = task.preempt_site.load(Ordering::Relaxed) as *const core::panic::Location<'static>;
+    if site.is_null() {
+        core::panic::Location::caller()
+    } else {
+        // SAFETY: only `preempt_disable` stores here, the address of a `&'static Location`.
+        unsafe { &*site }
+    }
 }

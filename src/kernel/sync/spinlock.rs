@@ -44,6 +44,7 @@ impl<T> SpinLock<T> {
 
 impl<T: ?Sized> SpinLock<T> {
     /// Mask interrupts, then wait for our turn.
+    #[track_caller]
     pub fn lock(&self) -> SpinLockGuard<'_, T> {
         let flags = local_irq_save();
         preempt_disable();
