@@ -50,6 +50,7 @@ extern crate alloc;
 pub mod arch;
 #[cfg(target_os = "none")]
 pub mod drivers;
+pub mod fs;
 #[cfg(target_os = "none")]
 pub mod init;
 pub mod kernel;

@@ -107,9 +107,17 @@ fn kernel_init_freeable() {
     KTHREADD_DONE.wait_for_completion();
     workqueue_init();
     let cmdline = COMMAND_LINE.get().copied().unwrap_or("");
-    // do_basic_setup: every registered initcall, level by level.
+    // do_basic_setup: the character devices, the root filesystem with the initramfs
+    // unpacked into it (Linux's init_rootfs + populate_rootfs), then every registered
+    // initcall, level by level.
+    crate::fs::char_dev::chr_dev_init();
+    crate::drivers::tty::n_tty::tty_init();
+    crate::kernel::random::rand_initialize();
+    crate::fs::initramfs::rootfs_init();
     do_initcalls(params::get(cmdline, "initcall_debug").is_some());
     crate::kunit::kunit_run_all_tests(cmdline);
+    // Open /dev/console as fds 0, 1 and 2: every process inherits them from here.
+    crate::fs::initramfs::console_on_rootfs();
 }
 
 /// Try the inits Linux tries, in Linux's order (`kernel_init`'s tail): `rdinit=` (default
@@ -138,7 +146,10 @@ fn run_init_processes(cmdline: &str) -> i32 {
 
 /// Linux's `try_to_run_init_process`: true if `path` now runs as PID 1.
 fn try_to_run_init_process(path: &str) -> bool {
-    match crate::kernel::exec::kernel_execve(path) {
+    let cmdline = COMMAND_LINE.get().copied().unwrap_or("");
+    let init_args: alloc::vec::Vec<&str> = params::init_args(cmdline).split_whitespace().collect();
+    log::info!("Run {path} as init process");
+    match crate::fs::exec::kernel_execve(path, &init_args) {
         Ok(()) => true,
         Err(e) if e == Errno::ENOENT => false,
         Err(e) => {

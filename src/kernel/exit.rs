@@ -65,12 +65,23 @@ pub fn do_exit(code: i32) -> ! {
     }
     tsk.flags.fetch_or(PF_EXITING, Ordering::Relaxed);
     tsk.exit_code.store(code, Ordering::Relaxed);
+    // CLONE_CHILD_CLEARTID / set_tid_address: tell a joining thread we are gone.
+    let tid_ptr = tsk.clear_child_tid.swap(0, Ordering::Relaxed);
+    if tid_ptr != 0 && tsk.mm.lock().is_some() {
+        let _ = crate::arch::arm64::uaccess::copy_to_user(tid_ptr, &0u32.to_le_bytes());
+    }
     // exit_mm: the address space goes with its last user.
     let mm = tsk.mm.lock().take();
     crate::arch::arm64::mmu_context::switch_to_kernel_mm();
     drop(mm);
+    // exit_files / exit_fs: the descriptors close with the last task sharing them.
+    let files = tsk.files.lock().take();
+    drop(files);
+    let fs = tsk.fs.lock().take();
+    drop(fs);
     forget_original_parent(tsk);
     tsk.exit_done.complete_all();
+    tsk.vfork_done.complete_all();
 
     if tsk.exit_signal.load(Ordering::Relaxed) <= 0 {
         release_task(tsk); // nobody waits for this one: reap ourselves
@@ -108,4 +119,75 @@ pub fn put_task_struct_dead(task: &TaskStruct) {
     // SAFETY: `kernel_clone` turned the task's first reference into its self-reference with
     // `into_raw`; this is the one place it is taken back, after the task's last switch.
     drop(unsafe { TaskRef::from_raw(task) });
+}
+
+/// `exit(2)`: end the calling thread with `status` (as `WEXITSTATUS` sees it).
+pub fn sys_exit(status: i32) -> Result<u64, crate::kernel::errno::Errno> {
+    do_exit((status & 0xff) << 8)
+}
+
+/// `exit_group(2)`: end the process. Processes have one thread each so far.
+pub fn sys_exit_group(status: i32) -> Result<u64, crate::kernel::errno::Errno> {
+    do_exit((status & 0xff) << 8)
+}
+
+/// `wait4` options (Linux's `include/uapi/linux/wait.h`).
+const WNOHANG: u32 = 1;
+
+/// `wait4(2)`: reap a zombie child (pid -1 or 0: any; > 0: that one; < -1: the group,
+/// which is any child until process groups exist) and report its status in Linux's
+/// encoding. ECHILD if there is no such child; 0 with WNOHANG if none has exited.
+pub fn sys_wait4(
+    pid: i32,
+    wstatus: u64,
+    options: u32,
+    rusage: u64,
+) -> Result<u64, crate::kernel::errno::Errno> {
+    use crate::kernel::errno::Errno;
+    let me = current();
+    let matches = |child: &TaskStruct| pid <= 0 || pid == -1 || child.pid() == pid;
+    let find_zombie = || -> (Option<TaskRef>, bool) {
+        let children = me.children.lock();
+        let mut any = false;
+        for child in children.iter() {
+            if matches(child) {
+                any = true;
+                if child.exit_state.load(Ordering::Acquire) == state::EXIT_ZOMBIE {
+                    return (Some(child.clone()), true);
+                }
+            }
+        }
+        (None, any)
+    };
+    loop {
+        let (zombie, any) = find_zombie();
+        if let Some(child) = zombie {
+            let status = child.exit_code.load(Ordering::Relaxed);
+            let child_pid = child.pid();
+            release_task(&child);
+            if wstatus != 0 {
+                crate::arch::arm64::uaccess::copy_to_user(wstatus, &status.to_le_bytes())?;
+            }
+            if rusage != 0 {
+                crate::arch::arm64::uaccess::clear_user(rusage, 144)?;
+            }
+            return Ok(child_pid as u64);
+        }
+        if !any {
+            return Err(Errno::ECHILD);
+        }
+        if options & WNOHANG != 0 {
+            return Ok(0);
+        }
+        me.child_exit_wait
+            .wait_event_state(state::TASK_INTERRUPTIBLE, false, || {
+                let (z, any) = find_zombie();
+                z.is_some() || !any || me.pending.load(Ordering::Relaxed) != 0
+            });
+        if me.pending.load(Ordering::Relaxed) & !me.blocked.load(Ordering::Relaxed) != 0
+            && find_zombie().0.is_none()
+        {
+            return Err(Errno::EINTR);
+        }
+    }
 }

@@ -7,7 +7,10 @@
 //! copy of its parent's registers with x0 = 0, which is why `fork` returns 0 in the child),
 //! gives it a PID and links it to its parent. `kernel_clone` then makes it runnable.
 
+use alloc::sync::Arc;
 use core::sync::atomic::Ordering;
+
+use crate::kernel::sync::SpinLock;
 
 use crate::arch::arm64::process::copy_thread;
 use crate::kernel::errno::Errno;
@@ -90,6 +93,24 @@ fn copy_process(args: &KernelCloneArgs<'_>) -> Result<TaskRef, Errno> {
     };
     *p.mm.lock() = mm;
 
+    // copy_files / copy_fs: share under CLONE_FILES / CLONE_FS, else copy.
+    let files = parent.files.lock().clone().map(|files| {
+        if args.flags & CLONE_FILES != 0 {
+            files
+        } else {
+            Arc::new(SpinLock::new(files.lock().clone()))
+        }
+    });
+    *p.files.lock() = files;
+    let fs = parent.fs.lock().clone().map(|fs| {
+        if args.flags & CLONE_FS != 0 {
+            fs
+        } else {
+            Arc::new(SpinLock::new(fs.lock().clone()))
+        }
+    });
+    *p.fs.lock() = fs;
+
     copy_thread(&p, args);
 
     // sched_fork: born with preemption disabled; schedule_tail enables it.
@@ -143,4 +164,50 @@ pub fn kernel_thread(
         name,
         ..KernelCloneArgs::default()
     })
+}
+
+/// `clone(2)` (arm64 argument order: flags, newsp, parent_tid, tls, child_tid). `fork` is
+/// `clone(SIGCHLD)`; `vfork` adds CLONE_VM | CLONE_VFORK and the parent waits until the
+/// child execs or exits.
+pub fn sys_clone(
+    _regs: &mut crate::arch::arm64::ptrace::PtRegs,
+    flags: u64,
+    newsp: u64,
+    parent_tid: u64,
+    tls: u64,
+    child_tid: u64,
+) -> Result<u64, Errno> {
+    if flags & CLONE_THREAD != 0 && flags & CLONE_VM == 0 {
+        return Err(Errno::EINVAL);
+    }
+    let args = KernelCloneArgs {
+        flags: flags & !CSIGNAL,
+        exit_signal: (flags & CSIGNAL) as i32,
+        stack: newsp,
+        tls,
+        ..KernelCloneArgs::default()
+    };
+    let p = copy_process(&args)?;
+    let pid = p.pid();
+    if flags & CLONE_THREAD != 0 {
+        p.tgid
+            .store(current().tgid.load(Ordering::Relaxed), Ordering::Relaxed);
+    }
+    if flags & CLONE_CHILD_SETTID != 0 {
+        p.set_child_tid.store(child_tid, Ordering::Relaxed);
+    }
+    if flags & CLONE_CHILD_CLEARTID != 0 {
+        p.clear_child_tid.store(child_tid, Ordering::Relaxed);
+    }
+    if flags & CLONE_PARENT_SETTID != 0 {
+        crate::arch::arm64::uaccess::copy_to_user(parent_tid, &pid.to_le_bytes())?;
+    }
+    let vfork = flags & CLONE_VFORK != 0;
+    let child = p.clone();
+    wake_up_new_task(&p);
+    let _ = p.into_raw();
+    if vfork {
+        child.vfork_done.wait_for_completion();
+    }
+    Ok(pid as u64)
 }

@@ -9,8 +9,6 @@ pub mod params;
 pub mod printk_fmt;
 
 #[cfg(target_os = "none")]
-pub mod exec;
-#[cfg(target_os = "none")]
 pub mod exit;
 #[cfg(target_os = "none")]
 pub mod fork;
@@ -28,9 +26,15 @@ pub mod panic;
 pub mod pid;
 #[cfg(target_os = "none")]
 pub mod printk;
+#[cfg(target_os = "none")]
+pub mod random;
 pub mod sched;
 #[cfg(target_os = "none")]
+pub mod signal;
+#[cfg(target_os = "none")]
 pub mod sync;
+#[cfg(target_os = "none")]
+pub mod sys;
 #[cfg(target_os = "none")]
 pub mod task;
 #[cfg(target_os = "none")]

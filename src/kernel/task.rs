@@ -14,13 +14,18 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::cell::UnsafeCell;
 use core::ptr::NonNull;
-use core::sync::atomic::{AtomicBool, AtomicI32, AtomicPtr, AtomicU32, AtomicUsize, Ordering};
+use core::sync::atomic::{
+    AtomicBool, AtomicI32, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering,
+};
 
 use crate::arch::arm64::fpsimd::FpsimdState;
 use crate::arch::arm64::memory::THREAD_SIZE;
+use crate::fs::file::{FilesStruct, FsStruct};
+use crate::kernel::errno::Errno;
 use crate::kernel::sched::completion::Completion;
 use crate::kernel::sched::fair::SchedEntity;
 use crate::kernel::sched::wait::WaitQueueHead;
+use crate::kernel::signal::SignalState;
 use crate::kernel::sync::SpinLock;
 use crate::mm::mm_types::MmStruct;
 
@@ -122,6 +127,10 @@ pub struct TaskStruct {
     pub comm: SpinLock<[u8; TASK_COMM_LEN]>,
     /// The user address space; `None` for kernel threads (Linux: `mm`). Lock: its own.
     pub mm: SpinLock<Option<Arc<MmStruct>>>,
+    /// Open files (Linux: `files`), shared under CLONE_FILES. Lock: its own.
+    pub files: SpinLock<Option<Arc<SpinLock<FilesStruct>>>>,
+    /// Root and working directory (Linux: `fs`), shared under CLONE_FS. Lock: its own.
+    pub fs: SpinLock<Option<Arc<SpinLock<FsStruct>>>>,
     /// The parent. Lock: the tasklist lock for changes; reading the pointer is atomic.
     pub parent: AtomicPtr<TaskStruct>,
     /// The children, each holding a reference. Lock: its own, taken under the tasklist lock.
@@ -132,6 +141,19 @@ pub struct TaskStruct {
     pub cpu: AtomicU32,
     /// Woken when a child exits (Linux's `signal->wait_chldexit`): `wait4` sleeps here.
     pub child_exit_wait: WaitQueueHead,
+    /// Signal actions. Lock: its own.
+    pub signal: SpinLock<SignalState>,
+    /// Blocked signals (bit n-1 for signal n).
+    pub blocked: AtomicU64,
+    /// Pending signals.
+    pub pending: AtomicU64,
+    /// Where to write the child's TID once it runs (CLONE_CHILD_SETTID).
+    pub set_child_tid: AtomicU64,
+    /// Completed when a vfork child execs or exits (Linux's `vfork_done`).
+    pub vfork_done: Completion,
+    /// Where to write 0 (and wake a futex) when the thread exits (Linux's
+    /// `clear_child_tid`, set by `set_tid_address` and CLONE_CHILD_CLEARTID).
+    pub clear_child_tid: AtomicU64,
     /// Set by `kthread_stop` (Linux: KTHREAD_SHOULD_STOP).
     pub kthread_should_stop: AtomicBool,
     /// References: the pid table, the parent's children list, run queues, waiters.
@@ -186,11 +208,19 @@ impl TaskStruct {
             exit_signal: AtomicI32::new(0),
             comm: SpinLock::new(comm_from(comm)),
             mm: SpinLock::new(None),
+            files: SpinLock::new(None),
+            fs: SpinLock::new(None),
             parent: AtomicPtr::new(core::ptr::null_mut()),
             children: SpinLock::new(Vec::new()),
             se: UnsafeCell::new(SchedEntity::new()),
             cpu: AtomicU32::new(0),
             child_exit_wait: WaitQueueHead::new(),
+            signal: SpinLock::new(SignalState::new()),
+            blocked: AtomicU64::new(0),
+            pending: AtomicU64::new(0),
+            set_child_tid: AtomicU64::new(0),
+            vfork_done: Completion::new(),
+            clear_child_tid: AtomicU64::new(0),
             kthread_should_stop: AtomicBool::new(false),
             usage: AtomicUsize::new(1),
             allocated: false,
@@ -246,6 +276,16 @@ impl TaskStruct {
     /// The task's address space, if it has one.
     pub fn mm(&self) -> Option<Arc<MmStruct>> {
         self.mm.lock().clone()
+    }
+
+    /// The task's descriptor table (EBADF for a task without one, like most kernel threads).
+    pub fn files(&self) -> Result<Arc<SpinLock<FilesStruct>>, Errno> {
+        self.files.lock().clone().ok_or(Errno::EBADF)
+    }
+
+    /// The task's root and working directory.
+    pub fn fs(&self) -> Result<Arc<SpinLock<FsStruct>>, Errno> {
+        self.fs.lock().clone().ok_or(Errno::ENOENT)
     }
 
     /// Lowest address of the kernel stack.

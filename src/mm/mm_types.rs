@@ -135,6 +135,63 @@ impl MmStruct {
         Ok(())
     }
 
+    /// Write `data` at user address `addr` of this address space through the kernel's own
+    /// mapping, whatever the pages' user permissions are — how `execve` fills text and
+    /// the initial stack (Linux uses the page cache and `copy_to_user` on a writable stack).
+    /// Pages are allocated as needed, with the VMA's permissions.
+    pub fn populate_write(&self, addr: u64, data: &[u8]) -> Result<(), Errno> {
+        let inner = self.inner.lock();
+        let mut done = 0usize;
+        while done < data.len() {
+            let va = addr + done as u64;
+            let page_va = va & !(PAGE_SIZE - 1);
+            let vma = *inner.vmas.find(va).ok_or(Errno::EFAULT)?;
+            let exec = vma.flags.contains(VmFlags::EXEC);
+            // SAFETY: `inner` is held, so nobody else edits these tables.
+            let present = unsafe { mmu::walk(self.pgd, page_va, &KernelTableAlloc) };
+            let pa = match present {
+                Some((desc, _, _)) => desc.output_address(),
+                None => {
+                    let pa = get_zeroed_page().ok_or(Errno::ENOMEM)?;
+                    let prot = user_prot(vma.flags.contains(VmFlags::WRITE), exec);
+                    // SAFETY: `inner` is held; the entry was empty.
+                    let mapped = unsafe {
+                        mmu::map_range(
+                            self.pgd,
+                            page_va,
+                            pa,
+                            PAGE_SIZE,
+                            prot,
+                            MapFlags::PAGES,
+                            &mut KernelTableAlloc,
+                        )
+                    };
+                    if mapped.is_err() {
+                        put_page(pa);
+                        return Err(Errno::ENOMEM);
+                    }
+                    pa
+                }
+            };
+            let offset = (va - page_va) as usize;
+            let n = (PAGE_SIZE as usize - offset).min(data.len() - done);
+            // SAFETY: `pa` is a page of this address space, reached through the linear map;
+            // nothing runs this address space while execve builds it.
+            unsafe {
+                core::ptr::copy_nonoverlapping(
+                    data[done..].as_ptr(),
+                    page_address(pa).add(offset),
+                    n,
+                )
+            };
+            if exec {
+                tlbflush::flush_icache_page(page_address(pa) as u64);
+            }
+            done += n;
+        }
+        Ok(())
+    }
+
     /// A copy of this address space for `fork`: the same VMAs, and every present page shared
     /// read-only and marked copy-on-write in both (Linux's `dup_mmap` + `copy_page_range`).
     pub fn dup(&self) -> Result<Arc<MmStruct>, Errno> {

@@ -16,6 +16,8 @@ pub mod mm_kunit;
 #[cfg(target_os = "none")]
 pub mod mm_types;
 #[cfg(target_os = "none")]
+pub mod mmap;
+#[cfg(target_os = "none")]
 pub mod pages;
 #[cfg(target_os = "none")]
 pub mod vmalloc;

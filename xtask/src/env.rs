@@ -2,7 +2,9 @@
 //!
 //! - the Rust target [`KERNEL_TARGET`] and the `llvm-tools` component (rustup);
 //! - `qemu-system-aarch64` 9.0 or newer (Debian bookworm has 7.2; bookworm-backports has
-//!   10.0, which also has `raspi4b`).
+//!   10.0, which also has `raspi4b`);
+//! - for the user-space test programs: Debian's `aarch64-linux-gnu-gcc` with static glibc,
+//!   and `qemu-aarch64` (QEMU's Linux user mode) to run them on Linux.
 //!
 //! As root on Debian, missing pieces are installed; otherwise the exact commands are printed.
 
@@ -182,5 +184,67 @@ pub fn ensure_qemu() -> Result<(), String> {
     match qemu_version() {
         Some(v) if v >= (9, 0) => Ok(()),
         _ => Err(how),
+    }
+}
+
+/// The C cross compiler for the user-space test programs (`user/*.c`).
+pub const CROSS_CC: &str = "aarch64-linux-gnu-gcc";
+
+/// True if [`CROSS_CC`] runs and finds a static C library (`libc.a`) to link with.
+fn cross_cc_works() -> bool {
+    // gcc prints the bare name when it cannot find the file.
+    output(Command::new(CROSS_CC).arg("-print-file-name=libc.a"))
+        .map(|path| Path::new(path.trim()).is_absolute())
+        .unwrap_or(false)
+}
+
+/// Make sure Debian's arm64 cross compiler and static glibc are installed.
+pub fn ensure_cross_cc() -> Result<(), String> {
+    if cross_cc_works() {
+        return Ok(());
+    }
+    let packages = ["gcc-aarch64-linux-gnu", "libc6-dev-arm64-cross"];
+    let how = format!(
+        "{CROSS_CC} with a static glibc is needed to build user/*.c.\n\
+         As root on Debian: apt-get update && apt-get install -y {}",
+        packages.join(" ")
+    );
+    if !is_root() || !is_debian() {
+        return Err(how);
+    }
+    apt_install(&packages).map_err(|e| format!("{e}\n{how}"))?;
+    if cross_cc_works() {
+        Ok(())
+    } else {
+        Err(how)
+    }
+}
+
+/// Make sure `qemu-aarch64` (QEMU's Linux user mode) is installed, from bookworm-backports
+/// when that is configured (the same QEMU version as `qemu-system-aarch64`).
+pub fn ensure_qemu_user() -> Result<(), String> {
+    let works = || output(Command::new("qemu-aarch64").arg("--version")).is_some();
+    if works() {
+        return Ok(());
+    }
+    let backports = backports_configured();
+    let args: &[&str] = if backports {
+        &["-t", "bookworm-backports", "qemu-user"]
+    } else {
+        &["qemu-user"]
+    };
+    let how = format!(
+        "qemu-aarch64 (QEMU's Linux user mode) is needed to run user/*.c on Linux.\n\
+         As root on Debian: apt-get update && apt-get install -y {}",
+        args.join(" ")
+    );
+    if !is_root() || !is_debian() {
+        return Err(how);
+    }
+    apt_install(args).map_err(|e| format!("{e}\n{how}"))?;
+    if works() {
+        Ok(())
+    } else {
+        Err(how)
     }
 }

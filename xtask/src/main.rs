@@ -5,6 +5,8 @@
 //! cargo xtask qemu [options]        build, then boot in QEMU with the console on this terminal
 //! cargo xtask test                  every test: host unit tests, lints, in-kernel KUnit tests,
 //!                                   QEMU boot tests; ends with "N passed, N failed"
+//! cargo xtask user [run NAME ARGS]  build user/*.c and the test initramfs; run one program
+//!                                   on Linux under qemu-aarch64
 //! ```
 //!
 //! Both `qemu` and `test` first make sure the machine has what they need (the Rust target
@@ -12,12 +14,15 @@
 
 mod board;
 mod build;
+mod difftest;
 mod env;
 mod image;
+mod initramfs;
 mod kallsyms;
 mod ktap;
 mod qemu;
 mod test;
+mod user;
 
 use std::process::ExitCode;
 
@@ -28,6 +33,8 @@ commands:
   build                 build target/cradle/vmlinux (ELF) and target/cradle/Image
   qemu [options]        build and boot in QEMU (serial console on this terminal)
   test [--only NAME]    run every test; ends with a line 'N passed, N failed'
+  user                  build user/*.c and target/cradle/initramfs-test.cpio
+  user run NAME [ARGS]  build, then run target/cradle/user/NAME under qemu-aarch64
 
 qemu options:
   --board NAME          board under boards/ (default: virt)
@@ -49,6 +56,7 @@ fn main() -> ExitCode {
         }),
         Some("qemu") => qemu::cmd_qemu(&args[1..]),
         Some("test") => test::cmd_test(&args[1..]),
+        Some("user") => user::cmd_user(&args[1..]),
         Some("help") | Some("--help") | Some("-h") | None => {
             print!("{USAGE}");
             Ok(())

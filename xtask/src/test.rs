@@ -20,7 +20,7 @@ use crate::qemu::{run_captured, QemuOptions, Transcript};
 
 /// Tally of results.
 #[derive(Default)]
-struct Summary {
+pub(crate) struct Summary {
     passed: usize,
     failed: usize,
     skipped: usize,
@@ -33,7 +33,7 @@ impl Summary {
         println!("skip - {name}: {why}");
     }
 
-    fn record(&mut self, name: &str, result: Result<(), String>) {
+    pub(crate) fn record(&mut self, name: &str, result: Result<(), String>) {
         match result {
             Ok(()) => {
                 self.passed += 1;
@@ -72,6 +72,9 @@ pub fn cmd_test(args: &[String]) -> Result<(), String> {
     }
     if selected("host") {
         host_tests(&mut summary);
+    }
+    if selected("user") {
+        crate::difftest::user_tests(&mut summary);
     }
     let built = build_kernel();
     summary.record(

@@ -19,7 +19,22 @@ pub extern "C" fn exit_to_user_mode(regs: &mut PtRegs) {
         );
         crate::kernel::exit::do_exit(0);
     }
-    while need_resched() {
-        schedule();
+    loop {
+        crate::arch::arm64::irqflags::local_irq_disable();
+        if need_resched() {
+            crate::arch::arm64::irqflags::local_irq_enable();
+            schedule();
+            continue;
+        }
+        let task = current();
+        if task.pending.load(core::sync::atomic::Ordering::Relaxed)
+            & !task.blocked.load(core::sync::atomic::Ordering::Relaxed)
+            != 0
+        {
+            crate::arch::arm64::irqflags::local_irq_enable();
+            crate::kernel::signal::do_signal();
+            crate::arch::arm64::irqflags::local_irq_disable();
+        }
+        break;
     }
 }

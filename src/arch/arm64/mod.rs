@@ -14,6 +14,8 @@ pub mod arch_timer;
 #[cfg(target_os = "none")]
 pub mod cpu;
 #[cfg(target_os = "none")]
+pub mod cpufeature;
+#[cfg(target_os = "none")]
 pub mod entry;
 #[cfg(target_os = "none")]
 pub mod entry_common;
@@ -43,6 +45,8 @@ pub mod ptrace;
 pub mod setup;
 #[cfg(target_os = "none")]
 pub mod stacktrace;
+#[cfg(target_os = "none")]
+pub mod syscall;
 #[cfg(target_os = "none")]
 pub mod tlbflush;
 #[cfg(target_os = "none")]

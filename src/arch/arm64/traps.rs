@@ -135,10 +135,54 @@ extern "C" fn el1h_64_error_handler(regs: &mut PtRegs) {
     die("Asynchronous SError Interrupt", regs, esr)
 }
 
-/// Synchronous exception from user space. There is no user space yet.
+/// Synchronous exception from user space (Linux's `el0t_64_sync_handler`): system calls,
+/// page faults, and the faults that end a process. Interrupts are enabled while it runs.
 #[no_mangle]
 extern "C" fn el0t_64_sync_handler(regs: &mut PtRegs) {
-    panic_unhandled(regs, 8)
+    let esr = ESR_EL1.get();
+    let far = FAR_EL1.get();
+    super::irqflags::local_irq_enable();
+    match esr::ec(esr) {
+        esr::ESR_ELX_EC_SVC64 => super::syscall::el0_svc(regs),
+        esr::ESR_ELX_EC_DABT_LOW | esr::ESR_ELX_EC_IABT_LOW => {
+            if !crate::mm::fault::handle_user_fault(far, esr, true) {
+                user_fault(regs, esr, far, crate::kernel::signal::sig::SIGSEGV);
+            }
+        }
+        esr::ESR_ELX_EC_SYS64 => {
+            if !super::cpufeature::do_emulate_mrs(regs, esr) {
+                user_fault(regs, esr, far, crate::kernel::signal::sig::SIGILL);
+            }
+        }
+        esr::ESR_ELX_EC_PC_ALIGN | esr::ESR_ELX_EC_SP_ALIGN => {
+            user_fault(regs, esr, far, crate::kernel::signal::sig::SIGBUS)
+        }
+        esr::ESR_ELX_EC_BRK64 => user_fault(regs, esr, far, crate::kernel::signal::sig::SIGTRAP),
+        esr::ESR_ELX_EC_UNKNOWN => {
+            if !super::cpufeature::do_emulate_undef_mrs(regs) {
+                user_fault(regs, esr, far, crate::kernel::signal::sig::SIGILL);
+            }
+        }
+        _ => user_fault(regs, esr, far, crate::kernel::signal::sig::SIGILL),
+    }
+}
+
+/// A fault the process cannot survive: log it as Linux's `show_unhandled_signals` does,
+/// then end the process with the signal.
+fn user_fault(regs: &PtRegs, esr: u64, far: u64, signo: i32) -> ! {
+    let task = crate::kernel::task::current();
+    let what = if esr::is_data_abort(esr) || esr::is_instruction_abort(esr) {
+        esr::esr_fault_name(esr)
+    } else {
+        esr::esr_get_class_string(esr)
+    };
+    log::info!(
+        "{}[{}]: unhandled {what} ({signo}) at {far:#018x}, esr {esr:#010x}, pc {:#x}",
+        task.comm(),
+        task.pid(),
+        regs.pc
+    );
+    crate::kernel::signal::force_sig_fault(signo)
 }
 
 /// IRQ taken in user space (Linux's `el0t_64_irq_handler` → `handle_arch_irq`).
@@ -147,10 +191,11 @@ extern "C" fn el0t_64_irq_handler(_regs: &mut PtRegs) {
     crate::kernel::irq::handle_arch_irq()
 }
 
-/// SError taken in user space. There is no user space yet.
+/// SError taken in user space: the process that was running dies (Linux kills it too).
 #[no_mangle]
 extern "C" fn el0t_64_error_handler(regs: &mut PtRegs) {
-    panic_unhandled(regs, 11)
+    let esr = ESR_EL1.get();
+    user_fault(regs, esr, 0, crate::kernel::signal::sig::SIGBUS)
 }
 
 /// Called by `__bad_stack` (asm/entry.S) on the overflow stack when an exception found sp in

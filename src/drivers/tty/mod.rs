@@ -1,3 +1,4 @@
 //! Terminals (Linux's `drivers/tty/`).
 
+pub mod n_tty;
 pub mod serial;

@@ -514,6 +514,12 @@ extern "C" fn schedule_tail(prev: *const TaskStruct) {
     // SAFETY: `prev` is what cpu_switch_to returned: the task that ran before us.
     finish_task_switch(unsafe { &*prev });
     preempt_enable();
+    // CLONE_CHILD_SETTID: the child writes its TID in its own memory (Linux does it here).
+    let task = current();
+    let tid_ptr = task.set_child_tid.swap(0, Ordering::Relaxed);
+    if tid_ptr != 0 {
+        let _ = crate::arch::arm64::uaccess::copy_to_user(tid_ptr, &task.pid().to_le_bytes());
+    }
 }
 
 /// Runnable tasks on this CPU, the running one included.

@@ -49,3 +49,9 @@ pub fn ktime_get_ns() -> u64 {
     }
     ((count as u128 * 1_000_000_000) / freq as u128) as u64
 }
+
+/// Seconds since the epoch by the wall clock. There is no RTC driver yet, so the wall clock
+/// starts at the epoch at power-on (as Linux's does on a board without an RTC).
+pub fn realtime_seconds() -> i64 {
+    (ktime_get_ns() / 1_000_000_000) as i64
+}

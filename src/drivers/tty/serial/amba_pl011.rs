@@ -62,6 +62,10 @@ register_structs! {
     }
 }
 
+/// Interrupt mask bits (TRM 3.3.10): receive, and receive timeout.
+const IMSC_RXIM: u32 = 1 << 4;
+const IMSC_RTIM: u32 = 1 << 6;
+
 /// A PL011 at a mapped virtual address.
 pub struct Pl011 {
     /// Virtual address of the registers; changes once, when the console moves from the
@@ -118,6 +122,20 @@ impl Pl011 {
             core::hint::spin_loop();
         }
         self.regs().DR.set(byte as u32);
+    }
+
+    /// Interrupt on received data and on receive timeout (a partly filled FIFO going idle).
+    pub fn enable_rx_interrupt(&self) {
+        self.regs().ICR.set(0x7ff);
+        self.regs().IMSC.set(IMSC_RXIM | IMSC_RTIM);
+    }
+
+    /// Drain the receive FIFO into `sink` and acknowledge the interrupt.
+    pub fn handle_rx(&self, mut sink: impl FnMut(u8)) {
+        while let Some(byte) = self.getc() {
+            sink(byte);
+        }
+        self.regs().ICR.set(IMSC_RXIM | IMSC_RTIM);
     }
 
     /// A received byte, if one is waiting.

@@ -78,3 +78,36 @@ pub fn console_ioremap() {
         None => log::warn!("console: ioremap of {pa:#x} failed, staying on the fixmap"),
     }
 }
+
+fn pl011_irq(_hwirq: u32) {
+    if let Some(uart) = PL011_CONSOLE.get() {
+        uart.handle_rx(crate::drivers::tty::n_tty::tty_receive);
+    }
+}
+
+/// Take console input by interrupt: find the UART's interrupt in the DT and request it
+/// (a device initcall: the interrupt controller is up by then).
+fn console_rx_init() -> i32 {
+    let (Some(uart), Some(fdt)) = (PL011_CONSOLE.get(), crate::arch::arm64::setup::fdt()) else {
+        return 0;
+    };
+    let Some(node) = stdout_path(&fdt).and_then(|p| fdt.find_node(p)) else {
+        return 0;
+    };
+    let hwirq = match crate::drivers::irqchip::of_irq_parse_one(&fdt, node, 0) {
+        Ok(hwirq) => hwirq,
+        Err(e) => {
+            log::warn!("serial: no interrupt for the console ({e:?}): input disabled");
+            return 0;
+        }
+    };
+    match crate::kernel::irq::request_irq(hwirq, pl011_irq, "uart-pl011") {
+        Ok(()) => {
+            uart.enable_rx_interrupt();
+            log::info!("serial: ttyAMA0 receives on hwirq {hwirq}");
+        }
+        Err(e) => log::warn!("serial: cannot request hwirq {hwirq}: {e}"),
+    }
+    0
+}
+crate::device_initcall!(console_rx_init);

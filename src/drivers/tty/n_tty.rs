@@ -1,0 +1,296 @@
+//! The console terminal and its line discipline (Linux: `drivers/tty/tty_io.c`,
+//! `drivers/tty/n_tty.c`, reduced).
+//!
+//! Bytes the UART receives (by interrupt) go through a canonical-mode line discipline:
+//! echoed back, edited by backspace, and handed to readers a line at a time; Ctrl-D ends
+//! input. Writes go to the console with `\n` as `\r\n`. `/dev/console` (5:1), `/dev/tty`
+//! (5:0) and `/dev/ttyAMA0` (204:64) all reach it.
+
+use alloc::collections::VecDeque;
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+
+use crate::fs::char_dev::{self, CharDevice};
+use crate::kernel::errno::Errno;
+use crate::kernel::sched::wait::WaitQueueHead;
+use crate::kernel::sync::SpinLock;
+
+/// termios ioctls (Linux's `asm-generic/ioctls.h`).
+pub mod ioctls {
+    /// Get the termios.
+    pub const TCGETS: u32 = 0x5401;
+    /// Set the termios now.
+    pub const TCSETS: u32 = 0x5402;
+    /// Set after output drains.
+    pub const TCSETSW: u32 = 0x5403;
+    /// Set after output drains, flushing input.
+    pub const TCSETSF: u32 = 0x5404;
+    /// Get the foreground process group.
+    pub const TIOCGPGRP: u32 = 0x540f;
+    /// Set the foreground process group.
+    pub const TIOCSPGRP: u32 = 0x5410;
+    /// Get the window size.
+    pub const TIOCGWINSZ: u32 = 0x5413;
+    /// Set the window size.
+    pub const TIOCSWINSZ: u32 = 0x5414;
+}
+
+/// Linux's `struct termios` for arm64 (asm-generic `termbits.h`): 36 bytes.
+#[repr(C)]
+#[derive(Clone, Copy)]
+struct Termios {
+    c_iflag: u32,
+    c_oflag: u32,
+    c_cflag: u32,
+    c_lflag: u32,
+    c_line: u8,
+    c_cc: [u8; 19],
+}
+
+const ICRNL: u32 = 0o400;
+const OPOST: u32 = 0o1;
+const ONLCR: u32 = 0o4;
+const ISIG: u32 = 0o1;
+const ICANON: u32 = 0o2;
+const ECHO: u32 = 0o10;
+const ECHOE: u32 = 0o20;
+const ECHOK: u32 = 0o40;
+const B115200: u32 = 0o10002;
+const CS8: u32 = 0o60;
+const CREAD: u32 = 0o200;
+const VINTR: usize = 0;
+const VERASE: usize = 2;
+const VKILL: usize = 3;
+const VEOF: usize = 4;
+const VMIN: usize = 6;
+
+impl Termios {
+    /// Linux's `tty_std_termios`.
+    const fn default() -> Self {
+        let mut c_cc = [0u8; 19];
+        c_cc[VINTR] = 3; // ^C
+        c_cc[1] = 28; // VQUIT ^\
+        c_cc[VERASE] = 127;
+        c_cc[VKILL] = 21; // ^U
+        c_cc[VEOF] = 4; // ^D
+        c_cc[VMIN] = 1;
+        c_cc[10] = 26; // VSUSP ^Z
+        Self {
+            c_iflag: ICRNL,
+            c_oflag: OPOST | ONLCR,
+            c_cflag: B115200 | CS8 | CREAD,
+            c_lflag: ISIG | ICANON | ECHO | ECHOE | ECHOK,
+            c_line: 0,
+            c_cc,
+        }
+    }
+}
+
+struct Ldisc {
+    termios: Termios,
+    /// Bytes being typed (canonical mode): not yet readable.
+    edit: Vec<u8>,
+    /// Bytes a reader can take.
+    ready: VecDeque<u8>,
+    /// Ctrl-D seen with nothing typed: the next read returns 0.
+    eof: usize,
+    winsize: [u16; 4],
+}
+
+/// The console tty.
+pub struct Tty {
+    ldisc: SpinLock<Ldisc>,
+    readers: WaitQueueHead,
+}
+
+static CONSOLE_TTY: Tty = Tty {
+    ldisc: SpinLock::new(Ldisc {
+        termios: Termios::default(),
+        edit: Vec::new(),
+        ready: VecDeque::new(),
+        eof: 0,
+        winsize: [24, 80, 0, 0],
+    }),
+    readers: WaitQueueHead::new(),
+};
+
+fn echo(bytes: &[u8]) {
+    crate::kernel::printk::console_write(bytes);
+}
+
+impl Tty {
+    /// A byte from the UART (interrupt context): the line discipline's input side.
+    pub fn receive(&self, mut byte: u8) {
+        let mut ld = self.ldisc.lock();
+        let t = ld.termios;
+        if byte == b'\r' && t.c_iflag & ICRNL != 0 {
+            byte = b'\n';
+        }
+        let echoing = t.c_lflag & ECHO != 0;
+        if t.c_lflag & ICANON == 0 {
+            ld.ready.push_back(byte);
+            if echoing {
+                echo(&[byte]);
+            }
+        } else if byte == t.c_cc[VERASE] || byte == 8 {
+            if ld.edit.pop().is_some() && echoing {
+                echo(b"\x08 \x08");
+            }
+        } else if byte == t.c_cc[VKILL] {
+            while ld.edit.pop().is_some() {
+                if echoing {
+                    echo(b"\x08 \x08");
+                }
+            }
+        } else if byte == t.c_cc[VEOF] {
+            let line: Vec<u8> = core::mem::take(&mut ld.edit);
+            if line.is_empty() {
+                ld.eof += 1;
+            }
+            ld.ready.extend(line);
+        } else {
+            ld.edit.push(byte);
+            if echoing {
+                echo(if byte == b'\n' {
+                    b"\n"
+                } else {
+                    core::slice::from_ref(&byte)
+                });
+            }
+            if byte == b'\n' {
+                let line: Vec<u8> = core::mem::take(&mut ld.edit);
+                ld.ready.extend(line);
+            }
+        }
+        drop(ld);
+        self.readers.wake_up_all();
+    }
+
+    fn readable(&self) -> bool {
+        let ld = self.ldisc.lock();
+        !ld.ready.is_empty() || ld.eof > 0
+    }
+}
+
+impl CharDevice for Tty {
+    fn read(&self, buf: &mut [u8]) -> Result<usize, Errno> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        self.readers.wait_event_state(
+            crate::kernel::task::state::TASK_INTERRUPTIBLE,
+            false,
+            || self.readable(),
+        );
+        let mut ld = self.ldisc.lock();
+        if ld.ready.is_empty() && ld.eof > 0 {
+            ld.eof -= 1;
+            return Ok(0);
+        }
+        let canonical = ld.termios.c_lflag & ICANON != 0;
+        let mut n = 0;
+        while n < buf.len() {
+            let Some(b) = ld.ready.pop_front() else { break };
+            buf[n] = b;
+            n += 1;
+            if canonical && b == b'\n' {
+                break;
+            }
+        }
+        Ok(n)
+    }
+
+    fn write(&self, buf: &[u8]) -> Result<usize, Errno> {
+        crate::kernel::printk::console_write(buf);
+        Ok(buf.len())
+    }
+
+    fn ioctl(&self, cmd: u32, arg: u64) -> Result<i64, Errno> {
+        use crate::arch::arm64::uaccess::{copy_from_user, copy_to_user};
+        match cmd {
+            ioctls::TCGETS => {
+                let t = self.ldisc.lock().termios;
+                // SAFETY: Termios is plain old data of 36 bytes.
+                let bytes =
+                    unsafe { core::slice::from_raw_parts(&t as *const Termios as *const u8, 36) };
+                copy_to_user(arg, bytes)?;
+                Ok(0)
+            }
+            ioctls::TCSETS | ioctls::TCSETSW | ioctls::TCSETSF => {
+                let mut bytes = [0u8; 36];
+                copy_from_user(&mut bytes, arg)?;
+                // SAFETY: any 36 bytes are a valid Termios (integers only).
+                let t = unsafe { (bytes.as_ptr() as *const Termios).read_unaligned() };
+                let mut ld = self.ldisc.lock();
+                ld.termios = t;
+                if cmd == ioctls::TCSETSF {
+                    ld.ready.clear();
+                    ld.edit.clear();
+                }
+                Ok(0)
+            }
+            ioctls::TIOCGWINSZ => {
+                let ws = self.ldisc.lock().winsize;
+                let mut bytes = [0u8; 8];
+                for (i, v) in ws.iter().enumerate() {
+                    bytes[2 * i..2 * i + 2].copy_from_slice(&v.to_ne_bytes());
+                }
+                copy_to_user(arg, &bytes)?;
+                Ok(0)
+            }
+            ioctls::TIOCSWINSZ => {
+                let mut bytes = [0u8; 8];
+                copy_from_user(&mut bytes, arg)?;
+                let mut ld = self.ldisc.lock();
+                for i in 0..4 {
+                    ld.winsize[i] = u16::from_ne_bytes([bytes[2 * i], bytes[2 * i + 1]]);
+                }
+                Ok(0)
+            }
+            ioctls::TIOCGPGRP => {
+                let pgrp = crate::kernel::task::current()
+                    .tgid
+                    .load(core::sync::atomic::Ordering::Relaxed);
+                copy_to_user(arg, &pgrp.to_ne_bytes())?;
+                Ok(0)
+            }
+            ioctls::TIOCSPGRP => Ok(0),
+            _ => Err(Errno::ENOTTY),
+        }
+    }
+
+    fn poll_read_ready(&self) -> bool {
+        self.readable()
+    }
+}
+
+/// Bytes from the console UART, called by its interrupt handler.
+pub fn tty_receive(byte: u8) {
+    CONSOLE_TTY.receive(byte);
+}
+
+/// A handle on the console tty for the device table.
+struct ConsoleDev;
+
+impl CharDevice for ConsoleDev {
+    fn read(&self, buf: &mut [u8]) -> Result<usize, Errno> {
+        CONSOLE_TTY.read(buf)
+    }
+    fn write(&self, buf: &[u8]) -> Result<usize, Errno> {
+        CONSOLE_TTY.write(buf)
+    }
+    fn ioctl(&self, cmd: u32, arg: u64) -> Result<i64, Errno> {
+        CONSOLE_TTY.ioctl(cmd, arg)
+    }
+    fn poll_read_ready(&self) -> bool {
+        CONSOLE_TTY.poll_read_ready()
+    }
+}
+
+/// Register the console tty under its device numbers (Linux's `tty_init`).
+pub fn tty_init() {
+    let dev: Arc<dyn CharDevice> = Arc::new(ConsoleDev);
+    char_dev::register(5, 0, dev.clone());
+    char_dev::register(5, 1, dev.clone());
+    char_dev::register(204, 64, dev);
+}

@@ -1,0 +1,265 @@
+//! Executing a program (Linux: `fs/exec.c`, `fs/binfmt_elf.c` `load_elf_binary`).
+//!
+//! `do_execve` reads the file, checks its ELF headers (`fs::elf`), builds a new address
+//! space with its segments, a stack holding argv, envp and the auxiliary vector
+//! (`fs::exec_stack`), and then — past the point of no return — swaps it in, closes
+//! close-on-exec descriptors, renames the task after the file, and points the saved user
+//! registers at the entry point (`start_thread`). The task keeps its PID: this is how
+//! `kernel_init` (PID 1) becomes `/init`.
+
+use alloc::vec;
+use alloc::vec::Vec;
+use core::sync::atomic::Ordering;
+
+use super::elf::{self, ElfInfo};
+use super::exec_stack::{build_initial_stack, AuxvInput};
+use super::inode::FileType;
+use super::namei::{path_lookup, LookupFlags};
+use crate::arch::arm64::memory::PAGE_SIZE;
+use crate::arch::arm64::process::task_pt_regs;
+use crate::arch::arm64::ptrace::PtRegs;
+use crate::kernel::errno::Errno;
+use crate::kernel::task::{current, PF_KTHREAD};
+use crate::mm::mm_types::MmStruct;
+use crate::mm::vma::VmFlags;
+
+/// Top of the user stack (Linux arm64: TASK_SIZE_64, less nothing: no randomisation yet).
+pub const STACK_TOP: u64 = 0x0000_ffff_ffff_f000;
+/// Size of the stack VMA (Linux's default RLIMIT_STACK, 8 MiB).
+pub const STACK_SIZE: u64 = 8 << 20;
+/// Where a static-PIE program is loaded (Linux arm64's ELF_ET_DYN_BASE: 2/3 of TASK_SIZE).
+pub const ELF_ET_DYN_BASE: u64 = (2 * (1u64 << 48) / 3) & !(PAGE_SIZE - 1);
+/// The largest program accepted.
+const MAX_EXEC_SIZE: u64 = 256 << 20;
+
+fn page_down(x: u64) -> u64 {
+    x & !(PAGE_SIZE - 1)
+}
+
+fn page_up(x: u64) -> u64 {
+    (x + PAGE_SIZE - 1) & !(PAGE_SIZE - 1)
+}
+
+/// Read a whole file into memory.
+fn read_file(inode: &alloc::sync::Arc<dyn super::inode::Inode>) -> Result<Vec<u8>, Errno> {
+    let size = inode.stat().size;
+    if size > MAX_EXEC_SIZE {
+        return Err(Errno::E2BIG);
+    }
+    let mut data = Vec::new();
+    data.try_reserve_exact(size as usize)
+        .map_err(|_| Errno::ENOMEM)?;
+    data.resize(size as usize, 0);
+    let mut done = 0;
+    while done < data.len() {
+        let n = inode.read_at(done as u64, &mut data[done..])?;
+        if n == 0 {
+            break;
+        }
+        done += n;
+    }
+    data.truncate(done);
+    Ok(data)
+}
+
+/// The new address space, not yet installed, and where the program starts.
+struct NewImage {
+    mm: alloc::sync::Arc<MmStruct>,
+    entry: u64,
+    sp: u64,
+}
+
+fn load_elf_binary(
+    data: &[u8],
+    info: &ElfInfo,
+    argv: &[Vec<u8>],
+    envp: &[Vec<u8>],
+    execfn: &[u8],
+) -> Result<NewImage, Errno> {
+    let bias = if info.e_type == elf::ET_DYN {
+        ELF_ET_DYN_BASE
+    } else {
+        0
+    };
+    let mm = MmStruct::new()?;
+    let mut brk = 0;
+    for ph in info.phdrs.iter().filter(|p| p.p_type == elf::PT_LOAD) {
+        let start = page_down(ph.p_vaddr + bias);
+        let end = page_up(ph.p_vaddr + bias + ph.p_memsz);
+        let mut flags = VmFlags::NONE;
+        if ph.p_flags & elf::PF_R != 0 {
+            flags |= VmFlags::READ;
+        }
+        if ph.p_flags & elf::PF_W != 0 {
+            flags |= VmFlags::WRITE;
+        }
+        if ph.p_flags & elf::PF_X != 0 {
+            flags |= VmFlags::EXEC;
+        }
+        mm.map_region(start, end - start, flags)?;
+        let file_bytes = &data[ph.p_offset as usize..(ph.p_offset + ph.p_filesz) as usize];
+        mm.populate_write(ph.p_vaddr + bias, file_bytes)?;
+        brk = brk.max(end);
+    }
+    {
+        let mut inner = mm.inner.lock();
+        inner.start_brk = brk;
+        inner.brk = brk;
+    }
+    mm.map_region(
+        STACK_TOP - STACK_SIZE,
+        STACK_SIZE,
+        VmFlags::READ | VmFlags::WRITE | VmFlags::GROWSDOWN,
+    )?;
+
+    let mut random = [0u8; 16];
+    crate::kernel::random::get_random_bytes(&mut random);
+    let phdr = info.phdr_vaddr.map_or(0, |v| v + bias);
+    let aux = AuxvInput {
+        hwcap: crate::arch::arm64::cpufeature::elf_hwcap(),
+        hwcap2: 0,
+        phdr,
+        phent: 56,
+        phnum: info.phdrs.len() as u64,
+        base: 0,
+        entry: info.entry + bias,
+        uid: 0,
+        euid: 0,
+        gid: 0,
+        egid: 0,
+        secure: 0,
+        flags: 0,
+    };
+    let args: Vec<&[u8]> = argv.iter().map(|a| a.as_slice()).collect();
+    let envs: Vec<&[u8]> = envp.iter().map(|e| e.as_slice()).collect();
+    let stack = build_initial_stack(STACK_TOP, &args, &envs, &aux, random, execfn)?;
+    mm.populate_write(stack.sp, &stack.bytes)?;
+    Ok(NewImage {
+        mm,
+        entry: info.entry + bias,
+        sp: stack.sp,
+    })
+}
+
+/// Set the user registers to start a new program (Linux's `start_thread`).
+fn start_thread(regs: &mut PtRegs, pc: u64, sp: u64) {
+    *regs = PtRegs::default();
+    regs.pc = pc;
+    regs.sp = sp;
+    regs.pstate = crate::arch::arm64::ptrace::PSR_MODE_EL0T;
+    regs.syscallno = -1;
+}
+
+/// Replace the current program with the one at `path` (Linux's `do_execve`).
+pub fn do_execve(path: &str, argv: Vec<Vec<u8>>, envp: Vec<Vec<u8>>) -> Result<(), Errno> {
+    let task = current();
+    let cwd = task.fs()?.lock().cwd.clone();
+    let dentry = path_lookup(&cwd, path, LookupFlags { follow: true })?;
+    match dentry.inode.file_type() {
+        FileType::Regular => {}
+        FileType::Directory => return Err(Errno::EACCES),
+        _ => return Err(Errno::EACCES),
+    }
+    if dentry.inode.stat().mode & 0o111 == 0 {
+        return Err(Errno::EACCES);
+    }
+    let data = read_file(&dentry.inode)?;
+    let info = match elf::parse(&data) {
+        Ok(info) => info,
+        Err(e) => {
+            log::info!("{}[{}]: execve {path}: {e}", task.comm(), task.pid());
+            return Err(e.errno);
+        }
+    };
+    if let Some(interp) = &info.interp {
+        log::warn!(
+            "{}[{}]: execve {path}: dynamically linked (PT_INTERP {interp}); only static programs run",
+            task.comm(),
+            task.pid()
+        );
+        return Err(Errno::ENOEXEC);
+    }
+    let image = load_elf_binary(&data, &info, &argv, &envp, path.as_bytes())?;
+
+    // Point of no return: the old program is gone from here on.
+    let old_mm = task.mm.lock().replace(image.mm.clone());
+    crate::arch::arm64::mmu_context::switch_mm(&image.mm);
+    drop(old_mm);
+    if let Ok(files) = task.files() {
+        let closed = files.lock().close_on_exec();
+        drop(closed);
+    }
+    let name = path.rsplit('/').next().unwrap_or(path);
+    task.set_comm(name);
+    task.flags.fetch_and(!PF_KTHREAD, Ordering::Relaxed);
+    crate::kernel::signal::flush_signal_handlers(task);
+    // SAFETY: the task is running this code: its thread state and pt_regs are its own.
+    unsafe {
+        let thread = &mut *task.thread.get();
+        thread.tp_value = 0;
+        core::arch::asm!("msr tpidr_el0, xzr", options(nostack));
+        thread.fpsimd = crate::arch::arm64::fpsimd::FpsimdState::ZERO;
+        crate::arch::arm64::fpsimd::fpsimd_load(&thread.fpsimd);
+        start_thread(&mut *task_pt_regs(task), image.entry, image.sp);
+    }
+    Ok(())
+}
+
+/// Execute `path` as the current kernel thread, making it a user process (Linux's
+/// `kernel_execve`, as `run_init_process` calls it). argv is `[path]` plus the arguments
+/// after `--` on the command line; envp holds `HOME=/` and `TERM=linux`, as Linux passes.
+pub fn kernel_execve(path: &str, init_args: &[&str]) -> Result<(), Errno> {
+    let mut argv = vec![Vec::from(path.as_bytes())];
+    argv.extend(init_args.iter().map(|a| Vec::from(a.as_bytes())));
+    let envp = vec![Vec::from(&b"HOME=/"[..]), Vec::from(&b"TERM=linux"[..])];
+    do_execve(path, argv, envp)
+}
+
+/// Read a NULL-terminated array of user string pointers (argv or envp).
+fn copy_strings(ptr: u64, total: &mut usize) -> Result<Vec<Vec<u8>>, Errno> {
+    let mut out = Vec::new();
+    if ptr == 0 {
+        return Ok(out);
+    }
+    for i in 0..MAX_ARG_STRINGS {
+        let mut p = [0u8; 8];
+        crate::arch::arm64::uaccess::copy_from_user(&mut p, ptr + 8 * i as u64)?;
+        let s = u64::from_le_bytes(p);
+        if s == 0 {
+            return Ok(out);
+        }
+        let mut buf = vec![0u8; MAX_ARG_STRLEN];
+        let len = crate::arch::arm64::uaccess::strncpy_from_user(&mut buf, s).map_err(|e| {
+            if e == Errno::ENAMETOOLONG {
+                Errno::E2BIG
+            } else {
+                e
+            }
+        })?;
+        buf.truncate(len);
+        *total += len + 1 + 8;
+        if *total > MAX_ARG_TOTAL {
+            return Err(Errno::E2BIG);
+        }
+        out.push(buf);
+    }
+    Err(Errno::E2BIG)
+}
+
+/// Most argv + envp entries.
+const MAX_ARG_STRINGS: usize = 0x7fff;
+/// Longest single argument (Linux's MAX_ARG_STRLEN, 32 pages).
+const MAX_ARG_STRLEN: usize = 32 * 4096;
+/// Most bytes of arguments and environment (a quarter of the 8 MiB stack, as Linux).
+const MAX_ARG_TOTAL: usize = 2 << 20;
+
+/// `execve(2)`.
+pub fn sys_execve(filename: u64, argv: u64, envp: u64) -> Result<u64, Errno> {
+    let path = crate::fs::syscalls::getname(filename)?;
+    let mut total = 0;
+    let args = copy_strings(argv, &mut total)?;
+    let envs = copy_strings(envp, &mut total)?;
+    do_execve(&path, args, envs)?;
+    current().vfork_done.complete_all();
+    Ok(0)
+}

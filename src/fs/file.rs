@@ -1,0 +1,253 @@
+//! Open files, the per-process table of them, and a process's root and working directory
+//! (Linux: `fs/file_table.c`, `fs/file.c` (`files_struct`), `fs/fs_struct.c`).
+//!
+//! A [`File`] is one `open`: an inode plus an offset and the open flags; `dup` and `fork`
+//! share it (so they share the offset). [`FilesStruct`] maps descriptors to files, with the
+//! close-on-exec flag per descriptor; `CLONE_FILES` shares one table between tasks.
+//! [`FsStruct`] holds the root and cwd; `CLONE_FS` shares it.
+
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use core::sync::atomic::{AtomicU32, Ordering};
+
+use super::inode::Inode;
+use super::namei::Dentry;
+use crate::kernel::errno::Errno;
+use crate::kernel::sync::SpinLock;
+
+/// `open` flags, with the arm64 values (`arch/arm64/include/uapi/asm/fcntl.h` and
+/// `asm-generic/fcntl.h`).
+pub mod flags {
+    /// Open for reading only.
+    pub const O_RDONLY: u32 = 0;
+    /// Open for writing only.
+    pub const O_WRONLY: u32 = 1;
+    /// Open for reading and writing.
+    pub const O_RDWR: u32 = 2;
+    /// Access mode mask.
+    pub const O_ACCMODE: u32 = 3;
+    /// Create if missing.
+    pub const O_CREAT: u32 = 0o100;
+    /// With O_CREAT: fail if it exists.
+    pub const O_EXCL: u32 = 0o200;
+    /// Do not make it the controlling terminal.
+    pub const O_NOCTTY: u32 = 0o400;
+    /// Truncate to 0.
+    pub const O_TRUNC: u32 = 0o1000;
+    /// Writes go to the end.
+    pub const O_APPEND: u32 = 0o2000;
+    /// Do not block.
+    pub const O_NONBLOCK: u32 = 0o4000;
+    /// Must be a directory (arm64 value).
+    pub const O_DIRECTORY: u32 = 0o40000;
+    /// Do not follow a final symlink (arm64 value).
+    pub const O_NOFOLLOW: u32 = 0o100000;
+    /// Large files (always, on 64-bit).
+    pub const O_LARGEFILE: u32 = 0o400000;
+    /// Close on exec.
+    pub const O_CLOEXEC: u32 = 0o2000000;
+    /// A path only, no I/O.
+    pub const O_PATH: u32 = 0o10000000;
+}
+
+/// An open file (Linux's `struct file`).
+pub struct File {
+    /// The name it was opened by.
+    pub dentry: Arc<Dentry>,
+    /// Its inode.
+    pub inode: Arc<dyn Inode>,
+    /// The file offset. Lock: its own.
+    pub pos: SpinLock<u64>,
+    /// The `O_*` status flags (O_APPEND, O_NONBLOCK can change with fcntl).
+    pub flags: AtomicU32,
+}
+
+impl File {
+    /// Open `dentry` with `flags` (Linux's `do_dentry_open`).
+    pub fn open(dentry: Arc<Dentry>, flags: u32) -> Result<Arc<File>, Errno> {
+        let inode = dentry.inode.clone();
+        inode.open(flags)?;
+        Ok(Arc::new(File {
+            dentry,
+            inode,
+            pos: SpinLock::new(0),
+            flags: AtomicU32::new(flags),
+        }))
+    }
+
+    /// A file on an inode that has no name (pipes).
+    pub fn anonymous(inode: Arc<dyn Inode>, flags: u32) -> Arc<File> {
+        let dentry = Arc::new(Dentry {
+            name: alloc::string::String::from("pipe:"),
+            parent: None,
+            inode: inode.clone(),
+        });
+        Arc::new(File {
+            dentry,
+            inode,
+            pos: SpinLock::new(0),
+            flags: AtomicU32::new(flags),
+        })
+    }
+
+    /// The current flags.
+    pub fn flags(&self) -> u32 {
+        self.flags.load(Ordering::Relaxed)
+    }
+
+    /// True if opened for reading.
+    pub fn readable(&self) -> bool {
+        self.flags() & flags::O_ACCMODE != flags::O_WRONLY && self.flags() & flags::O_PATH == 0
+    }
+
+    /// True if opened for writing.
+    pub fn writable(&self) -> bool {
+        self.flags() & flags::O_ACCMODE != flags::O_RDONLY && self.flags() & flags::O_PATH == 0
+    }
+
+    /// Read at the file offset and advance it. The offset lock is not held across the
+    /// read, which may sleep (a pipe, the console).
+    pub fn read(&self, buf: &mut [u8]) -> Result<usize, Errno> {
+        if !self.readable() {
+            return Err(Errno::EBADF);
+        }
+        let pos = *self.pos.lock();
+        let n = self.inode.read_at(pos, buf)?;
+        *self.pos.lock() = pos + n as u64;
+        Ok(n)
+    }
+
+    /// Write at the file offset (or the end, with O_APPEND) and advance it.
+    pub fn write(&self, buf: &[u8]) -> Result<usize, Errno> {
+        if !self.writable() {
+            return Err(Errno::EBADF);
+        }
+        let pos = if self.flags() & flags::O_APPEND != 0 {
+            self.inode.stat().size
+        } else {
+            *self.pos.lock()
+        };
+        let n = self.inode.write_at(pos, buf)?;
+        *self.pos.lock() = pos + n as u64;
+        Ok(n)
+    }
+}
+
+impl Drop for File {
+    fn drop(&mut self) {
+        self.inode.release(self.flags());
+    }
+}
+
+/// One descriptor.
+#[derive(Clone)]
+pub struct FdEntry {
+    /// The open file.
+    pub file: Arc<File>,
+    /// Close it on `execve`.
+    pub cloexec: bool,
+}
+
+/// The most descriptors a process may have (Linux's default `RLIMIT_NOFILE`).
+pub const NR_OPEN_DEFAULT: usize = 1024;
+
+/// A descriptor table (Linux's `struct files_struct`).
+#[derive(Clone, Default)]
+pub struct FilesStruct {
+    fds: Vec<Option<FdEntry>>,
+}
+
+impl FilesStruct {
+    /// An empty table.
+    pub fn new() -> Self {
+        Self { fds: Vec::new() }
+    }
+
+    /// Install `file` at the lowest free descriptor >= `min` (Linux's `alloc_fd`).
+    pub fn alloc_fd(&mut self, min: usize, file: Arc<File>, cloexec: bool) -> Result<usize, Errno> {
+        let fd = (min..NR_OPEN_DEFAULT)
+            .find(|&fd| self.fds.get(fd).is_none_or(|e| e.is_none()))
+            .ok_or(Errno::EMFILE)?;
+        if fd >= self.fds.len() {
+            self.fds.resize(fd + 1, None);
+        }
+        self.fds[fd] = Some(FdEntry { file, cloexec });
+        Ok(fd)
+    }
+
+    /// Put `file` at exactly `fd`, closing what was there (for dup3). Returns the old file.
+    pub fn install(
+        &mut self,
+        fd: usize,
+        file: Arc<File>,
+        cloexec: bool,
+    ) -> Result<Option<Arc<File>>, Errno> {
+        if fd >= NR_OPEN_DEFAULT {
+            return Err(Errno::EBADF);
+        }
+        if fd >= self.fds.len() {
+            self.fds.resize(fd + 1, None);
+        }
+        Ok(self.fds[fd]
+            .replace(FdEntry { file, cloexec })
+            .map(|e| e.file))
+    }
+
+    /// The file at `fd`.
+    pub fn get(&self, fd: usize) -> Result<Arc<File>, Errno> {
+        self.fds
+            .get(fd)
+            .and_then(|e| e.as_ref())
+            .map(|e| e.file.clone())
+            .ok_or(Errno::EBADF)
+    }
+
+    /// The entry at `fd`, mutable (for F_SETFD).
+    pub fn entry_mut(&mut self, fd: usize) -> Result<&mut FdEntry, Errno> {
+        self.fds
+            .get_mut(fd)
+            .and_then(|e| e.as_mut())
+            .ok_or(Errno::EBADF)
+    }
+
+    /// Close `fd`, returning its file (dropped by the caller, outside the table's lock).
+    pub fn close(&mut self, fd: usize) -> Result<Arc<File>, Errno> {
+        self.fds
+            .get_mut(fd)
+            .and_then(|e| e.take())
+            .map(|e| e.file)
+            .ok_or(Errno::EBADF)
+    }
+
+    /// Close every close-on-exec descriptor (Linux's `do_close_on_exec`); returns them.
+    pub fn close_on_exec(&mut self) -> Vec<Arc<File>> {
+        let mut closed = Vec::new();
+        for slot in self.fds.iter_mut() {
+            if slot.as_ref().is_some_and(|e| e.cloexec) {
+                if let Some(e) = slot.take() {
+                    closed.push(e.file);
+                }
+            }
+        }
+        closed
+    }
+
+    /// The open descriptors, for /proc/<pid>/fd.
+    pub fn open_fds(&self) -> impl Iterator<Item = (usize, &FdEntry)> {
+        self.fds
+            .iter()
+            .enumerate()
+            .filter_map(|(fd, e)| e.as_ref().map(|e| (fd, e)))
+    }
+}
+
+/// A process's root, working directory and umask (Linux's `struct fs_struct`).
+#[derive(Clone)]
+pub struct FsStruct {
+    /// `/` for this process.
+    pub root: Arc<Dentry>,
+    /// The working directory.
+    pub cwd: Arc<Dentry>,
+    /// Permission bits cleared from new files.
+    pub umask: u32,
+}

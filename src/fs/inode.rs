@@ -1,0 +1,217 @@
+//! Inodes: the objects a filesystem holds (Linux: `include/linux/fs.h`, `struct inode` and
+//! `inode_operations` / `file_operations`, folded into one trait).
+//!
+//! Every file, directory, symlink, device node and pipe is an [`Inode`]. A filesystem
+//! implements the operations that make sense for its kind of inode; the defaults return the
+//! errno Linux returns for an operation the object does not support.
+
+use alloc::string::String;
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use core::any::Any;
+
+use crate::kernel::errno::Errno;
+
+/// What kind of object an inode is (the `S_IFMT` bits of its mode).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FileType {
+    /// A regular file.
+    Regular,
+    /// A directory.
+    Directory,
+    /// A symbolic link.
+    Symlink,
+    /// A character device.
+    CharDev,
+    /// A block device.
+    BlockDev,
+    /// A pipe.
+    Fifo,
+    /// A socket.
+    Socket,
+}
+
+/// `S_IFMT` and friends (Linux's `include/uapi/linux/stat.h`).
+pub mod mode {
+    /// Type mask.
+    pub const S_IFMT: u32 = 0o170000;
+    /// Socket.
+    pub const S_IFSOCK: u32 = 0o140000;
+    /// Symbolic link.
+    pub const S_IFLNK: u32 = 0o120000;
+    /// Regular file.
+    pub const S_IFREG: u32 = 0o100000;
+    /// Block device.
+    pub const S_IFBLK: u32 = 0o060000;
+    /// Directory.
+    pub const S_IFDIR: u32 = 0o040000;
+    /// Character device.
+    pub const S_IFCHR: u32 = 0o020000;
+    /// FIFO.
+    pub const S_IFIFO: u32 = 0o010000;
+}
+
+impl FileType {
+    /// The `S_IFMT` bits.
+    pub fn mode_bits(self) -> u32 {
+        match self {
+            FileType::Regular => mode::S_IFREG,
+            FileType::Directory => mode::S_IFDIR,
+            FileType::Symlink => mode::S_IFLNK,
+            FileType::CharDev => mode::S_IFCHR,
+            FileType::BlockDev => mode::S_IFBLK,
+            FileType::Fifo => mode::S_IFIFO,
+            FileType::Socket => mode::S_IFSOCK,
+        }
+    }
+
+    /// The type of a mode, if it names one.
+    pub fn from_mode(m: u32) -> Option<Self> {
+        Some(match m & mode::S_IFMT {
+            mode::S_IFREG => FileType::Regular,
+            mode::S_IFDIR => FileType::Directory,
+            mode::S_IFLNK => FileType::Symlink,
+            mode::S_IFCHR => FileType::CharDev,
+            mode::S_IFBLK => FileType::BlockDev,
+            mode::S_IFIFO => FileType::Fifo,
+            mode::S_IFSOCK => FileType::Socket,
+            _ => return None,
+        })
+    }
+
+    /// The `d_type` of a `linux_dirent64` (DT_*).
+    pub fn dirent_type(self) -> u8 {
+        (self.mode_bits() >> 12) as u8
+    }
+}
+
+/// What `stat` reports (Linux's `struct kstat`).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Stat {
+    /// Device of the filesystem.
+    pub dev: u64,
+    /// Inode number.
+    pub ino: u64,
+    /// Type and permission bits.
+    pub mode: u32,
+    /// Hard links.
+    pub nlink: u32,
+    /// Owner.
+    pub uid: u32,
+    /// Group.
+    pub gid: u32,
+    /// Device number, for device nodes.
+    pub rdev: u64,
+    /// Size in bytes.
+    pub size: u64,
+    /// Modification time, seconds.
+    pub mtime: i64,
+}
+
+/// A directory entry as `readdir` reports it.
+#[derive(Clone, Debug)]
+pub struct DirEntry {
+    /// The name.
+    pub name: String,
+    /// Its inode number.
+    pub ino: u64,
+    /// Its type.
+    pub file_type: FileType,
+}
+
+/// A filesystem object.
+pub trait Inode: Send + Sync + Any {
+    /// Attributes.
+    fn stat(&self) -> Stat;
+
+    /// The object's type.
+    fn file_type(&self) -> FileType {
+        FileType::from_mode(self.stat().mode).unwrap_or(FileType::Regular)
+    }
+
+    /// Read at `offset` (ignored by devices and pipes). May sleep.
+    fn read_at(&self, _offset: u64, _buf: &mut [u8]) -> Result<usize, Errno> {
+        Err(Errno::EISDIR)
+    }
+
+    /// Write at `offset`. May sleep.
+    fn write_at(&self, _offset: u64, _buf: &[u8]) -> Result<usize, Errno> {
+        Err(Errno::EISDIR)
+    }
+
+    /// Set the size.
+    fn truncate(&self, _len: u64) -> Result<(), Errno> {
+        Err(Errno::EINVAL)
+    }
+
+    /// The child called `name` of this directory.
+    fn lookup(&self, _name: &str) -> Result<Arc<dyn Inode>, Errno> {
+        Err(Errno::ENOTDIR)
+    }
+
+    /// Make a new entry `name` of the given type in this directory.
+    fn create(&self, _name: &str, _mode: u32, _rdev: u64) -> Result<Arc<dyn Inode>, Errno> {
+        Err(Errno::ENOTDIR)
+    }
+
+    /// Make a symbolic link `name` → `target`.
+    fn symlink(&self, _name: &str, _target: &str) -> Result<(), Errno> {
+        Err(Errno::ENOTDIR)
+    }
+
+    /// Add a hard link `name` to `inode`.
+    fn link(&self, _name: &str, _inode: Arc<dyn Inode>) -> Result<(), Errno> {
+        Err(Errno::ENOTDIR)
+    }
+
+    /// Remove the entry `name` (not a directory unless `dir`, which must then be empty).
+    fn unlink(&self, _name: &str, _dir: bool) -> Result<(), Errno> {
+        Err(Errno::ENOTDIR)
+    }
+
+    /// Take the entry `name` out of this directory, keeping its inode (for rename).
+    fn detach(&self, _name: &str) -> Result<Arc<dyn Inode>, Errno> {
+        Err(Errno::ENOTDIR)
+    }
+
+    /// Put `inode` in this directory as `name`, replacing what is there (for rename).
+    fn attach(&self, _name: &str, _inode: Arc<dyn Inode>) -> Result<(), Errno> {
+        Err(Errno::ENOTDIR)
+    }
+
+    /// The target of a symbolic link.
+    fn readlink(&self) -> Result<String, Errno> {
+        Err(Errno::EINVAL)
+    }
+
+    /// The entries of a directory (without `.` and `..`).
+    fn readdir(&self) -> Result<Vec<DirEntry>, Errno> {
+        Err(Errno::ENOTDIR)
+    }
+
+    /// Change the permission bits.
+    fn chmod(&self, _mode: u32) -> Result<(), Errno> {
+        Ok(())
+    }
+
+    /// Device-specific control (Linux's `unlocked_ioctl`).
+    fn ioctl(&self, _cmd: u32, _arg: u64) -> Result<i64, Errno> {
+        Err(Errno::ENOTTY)
+    }
+
+    /// True if reading would not block (for poll): devices and pipes override it.
+    fn poll_read_ready(&self) -> bool {
+        true
+    }
+
+    /// Called when the last open file on this inode closes (pipes count their ends).
+    fn release(&self, _flags: u32) {}
+
+    /// Called when a file is opened on this inode.
+    fn open(&self, _flags: u32) -> Result<(), Errno> {
+        Ok(())
+    }
+
+    /// For downcasting.
+    fn as_any(&self) -> &dyn Any;
+}

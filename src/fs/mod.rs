@@ -1,0 +1,29 @@
+//! The filesystem layer (Linux's `fs/`): inodes, dentries and the path walk, open files and
+//! descriptor tables, ramfs, pipes, character devices, the initramfs, executing programs,
+//! and the filesystem system calls.
+//!
+//! The archive and executable formats (`cpio`, `elf`, `exec_stack`) are portable and
+//! unit-tested on the host; the rest runs in the kernel.
+
+pub mod cpio;
+pub mod elf;
+pub mod exec_stack;
+
+#[cfg(target_os = "none")]
+pub mod char_dev;
+#[cfg(target_os = "none")]
+pub mod exec;
+#[cfg(target_os = "none")]
+pub mod file;
+#[cfg(target_os = "none")]
+pub mod initramfs;
+#[cfg(target_os = "none")]
+pub mod inode;
+#[cfg(target_os = "none")]
+pub mod namei;
+#[cfg(target_os = "none")]
+pub mod pipe;
+#[cfg(target_os = "none")]
+pub mod ramfs;
+#[cfg(target_os = "none")]
+pub mod syscalls;

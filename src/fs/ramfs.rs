@@ -1,0 +1,342 @@
+//! ramfs: files that live in the page allocator's memory, nowhere else (Linux: `fs/ramfs/`).
+//!
+//! Cradle's root filesystem: the initramfs is unpacked into it, and `tmpfs` mounts are more
+//! of it. A directory holds its children by name; a file its bytes; a device node its
+//! device number, with reads and writes going to the driver registered for it
+//! (`fs::char_dev`).
+
+use alloc::collections::BTreeMap;
+use alloc::string::{String, ToString};
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use core::any::Any;
+use core::sync::atomic::{AtomicU64, Ordering};
+
+use super::char_dev;
+use super::inode::{mode, DirEntry, FileType, Inode, Stat};
+use crate::kernel::errno::Errno;
+use crate::kernel::locking::mutex::Mutex;
+use crate::kernel::sync::SpinLock;
+
+static NEXT_INO: AtomicU64 = AtomicU64::new(1);
+
+/// The largest ramfs file (Linux has no such limit; this keeps one runaway write from
+/// taking all memory in a single allocation).
+pub const MAX_FILE_SIZE: u64 = 256 << 20;
+
+enum Content {
+    File(Vec<u8>),
+    Dir(BTreeMap<String, Arc<dyn Inode>>),
+    Symlink(String),
+    Special,
+}
+
+struct Meta {
+    mode: u32,
+    nlink: u32,
+    uid: u32,
+    gid: u32,
+    rdev: u64,
+    mtime: i64,
+}
+
+/// A ramfs inode. Lock order: a directory's `content` before its children's.
+pub struct RamInode {
+    ino: u64,
+    dev: u64,
+    meta: SpinLock<Meta>,
+    content: Mutex<Content>,
+}
+
+fn now() -> i64 {
+    crate::kernel::time::realtime_seconds()
+}
+
+impl RamInode {
+    fn new(dev: u64, mode: u32, rdev: u64, content: Content) -> Arc<Self> {
+        Arc::new(Self {
+            ino: NEXT_INO.fetch_add(1, Ordering::Relaxed),
+            dev,
+            meta: SpinLock::new(Meta {
+                mode,
+                nlink: 1,
+                uid: 0,
+                gid: 0,
+                rdev,
+                mtime: now(),
+            }),
+            content: Mutex::new(content),
+        })
+    }
+
+    /// A new, empty ramfs: its root directory. `dev` tells mounts apart in `stat`.
+    pub fn new_root(dev: u64) -> Arc<dyn Inode> {
+        let root = Self::new(dev, mode::S_IFDIR | 0o755, 0, Content::Dir(BTreeMap::new()));
+        root.meta.lock().nlink = 2;
+        root
+    }
+
+    fn ftype(&self) -> FileType {
+        FileType::from_mode(self.meta.lock().mode).unwrap_or(FileType::Regular)
+    }
+}
+
+fn valid_name(name: &str) -> Result<(), Errno> {
+    if name.is_empty() || name == "." || name == ".." || name.contains('/') {
+        return Err(Errno::EINVAL);
+    }
+    if name.len() > 255 {
+        return Err(Errno::ENAMETOOLONG);
+    }
+    Ok(())
+}
+
+impl Inode for RamInode {
+    fn stat(&self) -> Stat {
+        let meta = self.meta.lock();
+        let size = match &*self.content.lock() {
+            Content::File(data) => data.len() as u64,
+            Content::Symlink(target) => target.len() as u64,
+            Content::Dir(_) => 4096,
+            Content::Special => 0,
+        };
+        Stat {
+            dev: self.dev,
+            ino: self.ino,
+            mode: meta.mode,
+            nlink: meta.nlink,
+            uid: meta.uid,
+            gid: meta.gid,
+            rdev: meta.rdev,
+            size,
+            mtime: meta.mtime,
+        }
+    }
+
+    fn file_type(&self) -> FileType {
+        self.ftype()
+    }
+
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<usize, Errno> {
+        if self.ftype() == FileType::CharDev {
+            return char_dev::read(self.meta.lock().rdev, buf);
+        }
+        match &*self.content.lock() {
+            Content::File(data) => {
+                let start = (offset.min(data.len() as u64)) as usize;
+                let n = buf.len().min(data.len() - start);
+                buf[..n].copy_from_slice(&data[start..start + n]);
+                Ok(n)
+            }
+            Content::Dir(_) => Err(Errno::EISDIR),
+            _ => Err(Errno::EINVAL),
+        }
+    }
+
+    fn write_at(&self, offset: u64, buf: &[u8]) -> Result<usize, Errno> {
+        if self.ftype() == FileType::CharDev {
+            return char_dev::write(self.meta.lock().rdev, buf);
+        }
+        let mut content = self.content.lock();
+        let Content::File(data) = &mut *content else {
+            return Err(Errno::EISDIR);
+        };
+        let end = offset.checked_add(buf.len() as u64).ok_or(Errno::EFBIG)?;
+        if end > MAX_FILE_SIZE {
+            return Err(Errno::EFBIG);
+        }
+        if end as usize > data.len() {
+            data.try_reserve(end as usize - data.len())
+                .map_err(|_| Errno::ENOSPC)?;
+            data.resize(end as usize, 0);
+        }
+        data[offset as usize..end as usize].copy_from_slice(buf);
+        drop(content);
+        self.meta.lock().mtime = now();
+        Ok(buf.len())
+    }
+
+    fn truncate(&self, len: u64) -> Result<(), Errno> {
+        if len > MAX_FILE_SIZE {
+            return Err(Errno::EFBIG);
+        }
+        match &mut *self.content.lock() {
+            Content::File(data) => {
+                if len as usize > data.len() {
+                    data.try_reserve(len as usize - data.len())
+                        .map_err(|_| Errno::ENOSPC)?;
+                }
+                data.resize(len as usize, 0);
+                Ok(())
+            }
+            Content::Dir(_) => Err(Errno::EISDIR),
+            _ => Err(Errno::EINVAL),
+        }
+    }
+
+    fn lookup(&self, name: &str) -> Result<Arc<dyn Inode>, Errno> {
+        match &*self.content.lock() {
+            Content::Dir(children) => children.get(name).cloned().ok_or(Errno::ENOENT),
+            _ => Err(Errno::ENOTDIR),
+        }
+    }
+
+    fn create(&self, name: &str, mode_bits: u32, rdev: u64) -> Result<Arc<dyn Inode>, Errno> {
+        valid_name(name)?;
+        let mut content = self.content.lock();
+        let Content::Dir(children) = &mut *content else {
+            return Err(Errno::ENOTDIR);
+        };
+        if children.contains_key(name) {
+            return Err(Errno::EEXIST);
+        }
+        let body = match FileType::from_mode(mode_bits) {
+            Some(FileType::Regular) => Content::File(Vec::new()),
+            Some(FileType::Directory) => Content::Dir(BTreeMap::new()),
+            Some(FileType::CharDev | FileType::BlockDev | FileType::Fifo | FileType::Socket) => {
+                Content::Special
+            }
+            _ => return Err(Errno::EINVAL),
+        };
+        let inode = RamInode::new(self.dev, mode_bits, rdev, body);
+        if FileType::from_mode(mode_bits) == Some(FileType::Directory) {
+            inode.meta.lock().nlink = 2;
+            self.meta.lock().nlink += 1;
+        }
+        children.insert(name.to_string(), inode.clone());
+        Ok(inode)
+    }
+
+    fn symlink(&self, name: &str, target: &str) -> Result<(), Errno> {
+        valid_name(name)?;
+        let mut content = self.content.lock();
+        let Content::Dir(children) = &mut *content else {
+            return Err(Errno::ENOTDIR);
+        };
+        if children.contains_key(name) {
+            return Err(Errno::EEXIST);
+        }
+        let link = RamInode::new(
+            self.dev,
+            mode::S_IFLNK | 0o777,
+            0,
+            Content::Symlink(target.to_string()),
+        );
+        children.insert(name.to_string(), link);
+        Ok(())
+    }
+
+    fn link(&self, name: &str, inode: Arc<dyn Inode>) -> Result<(), Errno> {
+        valid_name(name)?;
+        let mut content = self.content.lock();
+        let Content::Dir(children) = &mut *content else {
+            return Err(Errno::ENOTDIR);
+        };
+        if children.contains_key(name) {
+            return Err(Errno::EEXIST);
+        }
+        if let Some(ram) = inode.as_any().downcast_ref::<RamInode>() {
+            ram.meta.lock().nlink += 1;
+        }
+        children.insert(name.to_string(), inode);
+        Ok(())
+    }
+
+    fn unlink(&self, name: &str, dir: bool) -> Result<(), Errno> {
+        let mut content = self.content.lock();
+        let Content::Dir(children) = &mut *content else {
+            return Err(Errno::ENOTDIR);
+        };
+        let child = children.get(name).ok_or(Errno::ENOENT)?;
+        let is_dir = child.file_type() == FileType::Directory;
+        match (dir, is_dir) {
+            (false, true) => return Err(Errno::EISDIR),
+            (true, false) => return Err(Errno::ENOTDIR),
+            (true, true) if !child.readdir()?.is_empty() => return Err(Errno::ENOTEMPTY),
+            _ => {}
+        }
+        if let Some(ram) = child.as_any().downcast_ref::<RamInode>() {
+            let mut meta = ram.meta.lock();
+            meta.nlink = meta.nlink.saturating_sub(if is_dir { 2 } else { 1 });
+        }
+        children.remove(name);
+        if is_dir {
+            let mut meta = self.meta.lock();
+            meta.nlink = meta.nlink.saturating_sub(1);
+        }
+        Ok(())
+    }
+
+    fn detach(&self, name: &str) -> Result<Arc<dyn Inode>, Errno> {
+        let mut content = self.content.lock();
+        let Content::Dir(children) = &mut *content else {
+            return Err(Errno::ENOTDIR);
+        };
+        children.remove(name).ok_or(Errno::ENOENT)
+    }
+
+    fn attach(&self, name: &str, inode: Arc<dyn Inode>) -> Result<(), Errno> {
+        valid_name(name)?;
+        let mut content = self.content.lock();
+        let Content::Dir(children) = &mut *content else {
+            return Err(Errno::ENOTDIR);
+        };
+        children.insert(name.to_string(), inode);
+        Ok(())
+    }
+
+    fn readlink(&self) -> Result<String, Errno> {
+        match &*self.content.lock() {
+            Content::Symlink(target) => Ok(target.clone()),
+            _ => Err(Errno::EINVAL),
+        }
+    }
+
+    fn readdir(&self) -> Result<Vec<DirEntry>, Errno> {
+        match &*self.content.lock() {
+            Content::Dir(children) => Ok(children
+                .iter()
+                .map(|(name, inode)| {
+                    let st = inode.stat();
+                    DirEntry {
+                        name: name.clone(),
+                        ino: st.ino,
+                        file_type: FileType::from_mode(st.mode).unwrap_or(FileType::Regular),
+                    }
+                })
+                .collect()),
+            _ => Err(Errno::ENOTDIR),
+        }
+    }
+
+    fn chmod(&self, mode_bits: u32) -> Result<(), Errno> {
+        let mut meta = self.meta.lock();
+        meta.mode = (meta.mode & mode::S_IFMT) | (mode_bits & 0o7777);
+        Ok(())
+    }
+
+    fn ioctl(&self, cmd: u32, arg: u64) -> Result<i64, Errno> {
+        if self.ftype() == FileType::CharDev {
+            return char_dev::ioctl(self.meta.lock().rdev, cmd, arg);
+        }
+        Err(Errno::ENOTTY)
+    }
+
+    fn poll_read_ready(&self) -> bool {
+        if self.ftype() == FileType::CharDev {
+            return char_dev::poll_read_ready(self.meta.lock().rdev);
+        }
+        true
+    }
+
+    fn open(&self, _flags: u32) -> Result<(), Errno> {
+        if self.ftype() == FileType::CharDev && !char_dev::exists(self.meta.lock().rdev) {
+            return Err(Errno::ENXIO);
+        }
+        Ok(())
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}

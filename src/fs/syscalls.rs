@@ -1,0 +1,799 @@
+//! The filesystem system calls (Linux: `fs/open.c`, `fs/read_write.c`, `fs/namei.c`,
+//! `fs/stat.c`, `fs/readdir.c`, `fs/fcntl.c`, `fs/ioctl.c`, `fs/pipe.c`, `fs/d_path.c`).
+//!
+//! Every user pointer goes through `copy_from_user` / `copy_to_user` / `strncpy_from_user`,
+//! so a bad one is `EFAULT`. Descriptor tables and the cwd are locked only long enough to
+//! take a reference; no lock is held across I/O, which may sleep.
+
+use alloc::string::String;
+use alloc::sync::Arc;
+use alloc::vec;
+use alloc::vec::Vec;
+
+use super::file::{flags, File};
+use super::inode::{mode, FileType, Inode};
+use super::namei::{path_lookup, path_parent, Dentry, LookupFlags, PATH_MAX};
+use crate::arch::arm64::uaccess::{copy_from_user, copy_to_user, strncpy_from_user};
+use crate::kernel::errno::Errno;
+use crate::kernel::task::current;
+
+/// `dirfd` meaning "the working directory" (Linux's `AT_FDCWD`).
+pub const AT_FDCWD: i32 = -100;
+/// Do not follow a final symlink.
+pub const AT_SYMLINK_NOFOLLOW: u32 = 0x100;
+/// `unlinkat`: remove a directory.
+pub const AT_REMOVEDIR: u32 = 0x200;
+/// Follow a final symlink (linkat).
+pub const AT_SYMLINK_FOLLOW: u32 = 0x400;
+/// An empty path means `dirfd` itself.
+pub const AT_EMPTY_PATH: u32 = 0x1000;
+
+type SysResult = Result<u64, Errno>;
+
+/// The file behind a descriptor (Linux's `fdget`).
+pub fn fdget(fd: i32) -> Result<Arc<File>, Errno> {
+    if fd < 0 {
+        return Err(Errno::EBADF);
+    }
+    let files = current().files()?;
+    let file = files.lock().get(fd as usize);
+    file
+}
+
+/// A path from user memory (Linux's `getname`).
+pub fn getname(ptr: u64) -> Result<String, Errno> {
+    let mut buf = vec![0u8; PATH_MAX];
+    let len = strncpy_from_user(&mut buf, ptr)?;
+    buf.truncate(len);
+    String::from_utf8(buf).map_err(|_| Errno::EINVAL)
+}
+
+fn cwd() -> Result<Arc<Dentry>, Errno> {
+    Ok(current().fs()?.lock().cwd.clone())
+}
+
+/// Where a `*at` call's relative path starts.
+fn at_base(dirfd: i32, path: &str) -> Result<Arc<Dentry>, Errno> {
+    if path.starts_with('/') || dirfd == AT_FDCWD {
+        return cwd();
+    }
+    let file = fdget(dirfd)?;
+    if file.inode.file_type() != FileType::Directory && !path.is_empty() {
+        return Err(Errno::ENOTDIR);
+    }
+    Ok(file.dentry.clone())
+}
+
+fn lookup_at(dirfd: i32, path: &str, follow: bool) -> Result<Arc<Dentry>, Errno> {
+    let base = at_base(dirfd, path)?;
+    path_lookup(&base, path, LookupFlags { follow })
+}
+
+/// `openat(2)`.
+pub fn sys_openat(dirfd: i32, pathname: u64, oflags: u32, mode_bits: u32) -> SysResult {
+    let path = getname(pathname)?;
+    let base = at_base(dirfd, &path)?;
+    let follow = oflags & flags::O_NOFOLLOW == 0;
+    let dentry = match path_lookup(&base, &path, LookupFlags { follow }) {
+        Ok(d) => {
+            if oflags & flags::O_CREAT != 0 && oflags & flags::O_EXCL != 0 {
+                return Err(Errno::EEXIST);
+            }
+            d
+        }
+        Err(Errno::ENOENT) if oflags & flags::O_CREAT != 0 => {
+            let (parent, name) = path_parent(&base, &path)?;
+            let umask = current().fs()?.lock().umask;
+            let inode =
+                parent
+                    .inode
+                    .create(name, mode::S_IFREG | (mode_bits & 0o7777 & !umask), 0)?;
+            Arc::new(Dentry {
+                name: String::from(name),
+                parent: Some(parent),
+                inode,
+            })
+        }
+        Err(e) => return Err(e),
+    };
+    let ftype = dentry.inode.file_type();
+    if ftype == FileType::Symlink && !follow {
+        return Err(Errno::ELOOP);
+    }
+    if oflags & flags::O_DIRECTORY != 0 && ftype != FileType::Directory {
+        return Err(Errno::ENOTDIR);
+    }
+    if ftype == FileType::Directory && oflags & flags::O_ACCMODE != flags::O_RDONLY {
+        return Err(Errno::EISDIR);
+    }
+    if oflags & flags::O_TRUNC != 0
+        && ftype == FileType::Regular
+        && oflags & flags::O_ACCMODE != flags::O_RDONLY
+    {
+        dentry.inode.truncate(0)?;
+    }
+    let file = File::open(
+        dentry,
+        oflags & !(flags::O_CREAT | flags::O_EXCL | flags::O_TRUNC | flags::O_CLOEXEC),
+    )?;
+    let files = current().files()?;
+    let fd = files
+        .lock()
+        .alloc_fd(0, file, oflags & flags::O_CLOEXEC != 0)?;
+    Ok(fd as u64)
+}
+
+/// `close(2)`.
+pub fn sys_close(fd: i32) -> SysResult {
+    if fd < 0 {
+        return Err(Errno::EBADF);
+    }
+    let files = current().files()?;
+    let file = files.lock().close(fd as usize)?;
+    drop(file); // outside the table's lock: closing a pipe end wakes its peer
+    Ok(0)
+}
+
+fn with_user_buf<R>(len: usize, f: impl FnOnce(&mut [u8]) -> Result<R, Errno>) -> Result<R, Errno> {
+    let mut buf = Vec::new();
+    buf.try_reserve_exact(len).map_err(|_| Errno::ENOMEM)?;
+    buf.resize(len, 0);
+    f(&mut buf)
+}
+
+/// The most one read or write moves at once (Linux's `MAX_RW_COUNT` is larger; big requests
+/// just return short).
+const MAX_RW_CHUNK: usize = 1 << 20;
+
+/// `read(2)`.
+pub fn sys_read(fd: i32, buf: u64, count: usize) -> SysResult {
+    let file = fdget(fd)?;
+    if file.inode.file_type() == FileType::Directory {
+        return Err(Errno::EISDIR);
+    }
+    let count = count.min(MAX_RW_CHUNK);
+    with_user_buf(count, |kbuf| {
+        let n = file.read(kbuf)?;
+        copy_to_user(buf, &kbuf[..n])?;
+        Ok(n as u64)
+    })
+}
+
+/// `write(2)`.
+pub fn sys_write(fd: i32, buf: u64, count: usize) -> SysResult {
+    let file = fdget(fd)?;
+    let count = count.min(MAX_RW_CHUNK);
+    with_user_buf(count, |kbuf| {
+        copy_from_user(kbuf, buf)?;
+        Ok(file.write(kbuf)? as u64)
+    })
+}
+
+/// `pread64(2)`.
+pub fn sys_pread64(fd: i32, buf: u64, count: usize, offset: i64) -> SysResult {
+    let file = fdget(fd)?;
+    if offset < 0 {
+        return Err(Errno::EINVAL);
+    }
+    if file.inode.file_type() == FileType::Fifo {
+        return Err(Errno::ESPIPE);
+    }
+    if !file.readable() {
+        return Err(Errno::EBADF);
+    }
+    with_user_buf(count.min(MAX_RW_CHUNK), |kbuf| {
+        let n = file.inode.read_at(offset as u64, kbuf)?;
+        copy_to_user(buf, &kbuf[..n])?;
+        Ok(n as u64)
+    })
+}
+
+/// `pwrite64(2)`.
+pub fn sys_pwrite64(fd: i32, buf: u64, count: usize, offset: i64) -> SysResult {
+    let file = fdget(fd)?;
+    if offset < 0 {
+        return Err(Errno::EINVAL);
+    }
+    if file.inode.file_type() == FileType::Fifo {
+        return Err(Errno::ESPIPE);
+    }
+    if !file.writable() {
+        return Err(Errno::EBADF);
+    }
+    with_user_buf(count.min(MAX_RW_CHUNK), |kbuf| {
+        copy_from_user(kbuf, buf)?;
+        Ok(file.inode.write_at(offset as u64, kbuf)? as u64)
+    })
+}
+
+/// Read `struct iovec[iovcnt]` from user memory.
+fn read_iovecs(iov: u64, iovcnt: usize) -> Result<Vec<(u64, usize)>, Errno> {
+    if iovcnt > 1024 {
+        return Err(Errno::EINVAL);
+    }
+    let mut raw = vec![0u8; iovcnt * 16];
+    copy_from_user(&mut raw, iov)?;
+    Ok(raw
+        .chunks(16)
+        .map(|c| {
+            let base = u64::from_le_bytes(c[0..8].try_into().unwrap_or([0; 8]));
+            let len = u64::from_le_bytes(c[8..16].try_into().unwrap_or([0; 8]));
+            (base, len as usize)
+        })
+        .collect())
+}
+
+/// `readv(2)`.
+pub fn sys_readv(fd: i32, iov: u64, iovcnt: usize) -> SysResult {
+    let mut total = 0u64;
+    for (base, len) in read_iovecs(iov, iovcnt)? {
+        if len == 0 {
+            continue;
+        }
+        let n = sys_read(fd, base, len)?;
+        total += n;
+        if (n as usize) < len {
+            break;
+        }
+    }
+    Ok(total)
+}
+
+/// `writev(2)`.
+pub fn sys_writev(fd: i32, iov: u64, iovcnt: usize) -> SysResult {
+    let mut total = 0u64;
+    for (base, len) in read_iovecs(iov, iovcnt)? {
+        if len == 0 {
+            continue;
+        }
+        let n = sys_write(fd, base, len)?;
+        total += n;
+        if (n as usize) < len {
+            break;
+        }
+    }
+    Ok(total)
+}
+
+/// `lseek(2)`.
+pub fn sys_lseek(fd: i32, offset: i64, whence: u32) -> SysResult {
+    let file = fdget(fd)?;
+    if file.inode.file_type() == FileType::Fifo {
+        return Err(Errno::ESPIPE);
+    }
+    let mut pos = file.pos.lock();
+    let base = match whence {
+        0 => 0,
+        1 => *pos as i64,
+        2 => file.inode.stat().size as i64,
+        _ => return Err(Errno::EINVAL),
+    };
+    let new = base
+        .checked_add(offset)
+        .filter(|&p| p >= 0)
+        .ok_or(Errno::EINVAL)?;
+    *pos = new as u64;
+    Ok(new as u64)
+}
+
+/// `sendfile(2)`: copy from one file to another in the kernel (busybox `cat` uses it).
+pub fn sys_sendfile(out_fd: i32, in_fd: i32, offset_ptr: u64, count: usize) -> SysResult {
+    let input = fdget(in_fd)?;
+    let output = fdget(out_fd)?;
+    let mut offset = if offset_ptr != 0 {
+        let mut b = [0u8; 8];
+        copy_from_user(&mut b, offset_ptr)?;
+        Some(i64::from_le_bytes(b))
+    } else {
+        None
+    };
+    let mut buf = vec![0u8; count.min(65536)];
+    let mut total = 0usize;
+    while total < count {
+        let want = buf.len().min(count - total);
+        let n = match offset {
+            Some(off) => input.inode.read_at(off as u64, &mut buf[..want])?,
+            None => input.read(&mut buf[..want])?,
+        };
+        if n == 0 {
+            break;
+        }
+        let written = output.write(&buf[..n])?;
+        total += written;
+        if let Some(off) = offset.as_mut() {
+            *off += written as i64;
+        }
+        if written < n {
+            break;
+        }
+    }
+    if let (Some(off), true) = (offset, offset_ptr != 0) {
+        copy_to_user(offset_ptr, &off.to_le_bytes())?;
+    }
+    Ok(total as u64)
+}
+
+/// Linux's `struct stat` for arm64 (asm-generic `stat.h`): 128 bytes.
+fn stat_bytes(inode: &Arc<dyn Inode>) -> [u8; 128] {
+    let st = inode.stat();
+    let mut b = [0u8; 128];
+    let mut put = |at: usize, v: &[u8]| b[at..at + v.len()].copy_from_slice(v);
+    put(0, &st.dev.to_le_bytes());
+    put(8, &st.ino.to_le_bytes());
+    put(16, &st.mode.to_le_bytes());
+    put(20, &st.nlink.to_le_bytes());
+    put(24, &st.uid.to_le_bytes());
+    put(28, &st.gid.to_le_bytes());
+    put(32, &st.rdev.to_le_bytes());
+    put(48, &st.size.to_le_bytes());
+    put(56, &4096i32.to_le_bytes());
+    put(64, &st.size.div_ceil(512).to_le_bytes());
+    for at in [72, 88, 104] {
+        put(at, &st.mtime.to_le_bytes());
+    }
+    b
+}
+
+/// `newfstatat(2)`.
+pub fn sys_newfstatat(dirfd: i32, pathname: u64, statbuf: u64, at_flags: u32) -> SysResult {
+    let path = getname(pathname)?;
+    let inode = if path.is_empty() {
+        if at_flags & AT_EMPTY_PATH == 0 {
+            return Err(Errno::ENOENT);
+        }
+        if dirfd == AT_FDCWD {
+            cwd()?.inode.clone()
+        } else {
+            fdget(dirfd)?.inode.clone()
+        }
+    } else {
+        lookup_at(dirfd, &path, at_flags & AT_SYMLINK_NOFOLLOW == 0)?
+            .inode
+            .clone()
+    };
+    copy_to_user(statbuf, &stat_bytes(&inode))?;
+    Ok(0)
+}
+
+/// `fstat(2)`.
+pub fn sys_fstat(fd: i32, statbuf: u64) -> SysResult {
+    let file = fdget(fd)?;
+    copy_to_user(statbuf, &stat_bytes(&file.inode))?;
+    Ok(0)
+}
+
+/// `getdents64(2)`: `struct linux_dirent64` records, starting at the file offset (an index
+/// into the directory, `.` and `..` first).
+pub fn sys_getdents64(fd: i32, dirp: u64, count: usize) -> SysResult {
+    let file = fdget(fd)?;
+    if file.inode.file_type() != FileType::Directory {
+        return Err(Errno::ENOTDIR);
+    }
+    let mut entries = vec![
+        (
+            String::from("."),
+            file.inode.stat().ino,
+            FileType::Directory,
+        ),
+        (
+            String::from(".."),
+            file.dentry
+                .parent
+                .as_ref()
+                .map_or(file.inode.stat().ino, |p| p.inode.stat().ino),
+            FileType::Directory,
+        ),
+    ];
+    entries.extend(
+        file.inode
+            .readdir()?
+            .into_iter()
+            .map(|e| (e.name, e.ino, e.file_type)),
+    );
+    let mut pos = file.pos.lock();
+    let mut out = Vec::new();
+    let mut index = *pos as usize;
+    while let Some((name, ino, ftype)) = entries.get(index) {
+        let reclen = (19 + name.len() + 1).next_multiple_of(8);
+        if out.len() + reclen > count {
+            if out.is_empty() {
+                return Err(Errno::EINVAL);
+            }
+            break;
+        }
+        out.extend_from_slice(&ino.to_le_bytes());
+        out.extend_from_slice(&((index + 1) as i64).to_le_bytes());
+        out.extend_from_slice(&(reclen as u16).to_le_bytes());
+        out.push(ftype.dirent_type());
+        out.extend_from_slice(name.as_bytes());
+        out.resize(out.len() + reclen - 19 - name.len(), 0);
+        index += 1;
+    }
+    copy_to_user(dirp, &out)?;
+    *pos = index as u64;
+    Ok(out.len() as u64)
+}
+
+/// `getcwd(2)`.
+pub fn sys_getcwd(buf: u64, size: usize) -> SysResult {
+    let path = cwd()?.path();
+    if path.len() + 1 > size {
+        return Err(Errno::ERANGE);
+    }
+    let mut bytes = path.into_bytes();
+    bytes.push(0);
+    copy_to_user(buf, &bytes)?;
+    Ok(bytes.len() as u64)
+}
+
+/// `chdir(2)`.
+pub fn sys_chdir(pathname: u64) -> SysResult {
+    let path = getname(pathname)?;
+    let dentry = path_lookup(&cwd()?, &path, LookupFlags { follow: true })?;
+    if dentry.inode.file_type() != FileType::Directory {
+        return Err(Errno::ENOTDIR);
+    }
+    current().fs()?.lock().cwd = dentry;
+    Ok(0)
+}
+
+/// `fchdir(2)`.
+pub fn sys_fchdir(fd: i32) -> SysResult {
+    let file = fdget(fd)?;
+    if file.inode.file_type() != FileType::Directory {
+        return Err(Errno::ENOTDIR);
+    }
+    current().fs()?.lock().cwd = file.dentry.clone();
+    Ok(0)
+}
+
+/// `dup(2)`.
+pub fn sys_dup(fd: i32) -> SysResult {
+    let file = fdget(fd)?;
+    let files = current().files()?;
+    let newfd = files.lock().alloc_fd(0, file, false)?;
+    Ok(newfd as u64)
+}
+
+/// `dup3(2)`.
+pub fn sys_dup3(oldfd: i32, newfd: i32, dflags: u32) -> SysResult {
+    if oldfd == newfd || newfd < 0 || dflags & !flags::O_CLOEXEC != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let file = fdget(oldfd)?;
+    let files = current().files()?;
+    let old = files
+        .lock()
+        .install(newfd as usize, file, dflags & flags::O_CLOEXEC != 0)?;
+    drop(old);
+    Ok(newfd as u64)
+}
+
+/// `fcntl(2)` commands.
+mod fcntl_cmd {
+    pub const F_DUPFD: u32 = 0;
+    pub const F_GETFD: u32 = 1;
+    pub const F_SETFD: u32 = 2;
+    pub const F_GETFL: u32 = 3;
+    pub const F_SETFL: u32 = 4;
+    pub const F_SETLK: u32 = 6;
+    pub const F_SETLKW: u32 = 7;
+    pub const F_DUPFD_CLOEXEC: u32 = 1030;
+}
+
+/// `fcntl(2)`.
+pub fn sys_fcntl(fd: i32, cmd: u32, arg: u64) -> SysResult {
+    use fcntl_cmd::*;
+    let file = fdget(fd)?;
+    let files = current().files()?;
+    match cmd {
+        F_DUPFD | F_DUPFD_CLOEXEC => {
+            let newfd = files
+                .lock()
+                .alloc_fd(arg as usize, file, cmd == F_DUPFD_CLOEXEC)?;
+            Ok(newfd as u64)
+        }
+        F_GETFD => Ok(files.lock().entry_mut(fd as usize)?.cloexec as u64),
+        F_SETFD => {
+            files.lock().entry_mut(fd as usize)?.cloexec = arg & 1 != 0;
+            Ok(0)
+        }
+        F_GETFL => Ok(file.flags() as u64 | flags::O_LARGEFILE as u64),
+        F_SETFL => {
+            let settable = flags::O_APPEND | flags::O_NONBLOCK;
+            let old = file.flags();
+            file.flags.store(
+                (old & !settable) | (arg as u32 & settable),
+                core::sync::atomic::Ordering::Relaxed,
+            );
+            Ok(0)
+        }
+        F_SETLK | F_SETLKW => Ok(0), // one machine, no lock contention to arbitrate yet
+        _ => Err(Errno::EINVAL),
+    }
+}
+
+/// `ioctl(2)`.
+pub fn sys_ioctl(fd: i32, cmd: u32, arg: u64) -> SysResult {
+    let file = fdget(fd)?;
+    file.inode.ioctl(cmd, arg).map(|v| v as u64)
+}
+
+/// `pipe2(2)`.
+pub fn sys_pipe2(fds: u64, pflags: u32) -> SysResult {
+    if pflags & !(flags::O_CLOEXEC | flags::O_NONBLOCK) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let (read, write) = super::pipe::create_pipe(pflags);
+    let files = current().files()?;
+    let cloexec = pflags & flags::O_CLOEXEC != 0;
+    let (rfd, wfd) = {
+        let mut table = files.lock();
+        let rfd = table.alloc_fd(0, read, cloexec)?;
+        match table.alloc_fd(0, write, cloexec) {
+            Ok(wfd) => (rfd, wfd),
+            Err(e) => {
+                let _ = table.close(rfd);
+                return Err(e);
+            }
+        }
+    };
+    let mut out = [0u8; 8];
+    out[..4].copy_from_slice(&(rfd as i32).to_le_bytes());
+    out[4..].copy_from_slice(&(wfd as i32).to_le_bytes());
+    if let Err(e) = copy_to_user(fds, &out) {
+        let mut table = files.lock();
+        let _ = table.close(rfd);
+        let _ = table.close(wfd);
+        return Err(e);
+    }
+    Ok(0)
+}
+
+/// `mkdirat(2)`.
+pub fn sys_mkdirat(dirfd: i32, pathname: u64, mode_bits: u32) -> SysResult {
+    let path = getname(pathname)?;
+    let base = at_base(dirfd, &path)?;
+    let (parent, name) = path_parent(&base, &path)?;
+    let umask = current().fs()?.lock().umask;
+    parent
+        .inode
+        .create(name, mode::S_IFDIR | (mode_bits & 0o7777 & !umask), 0)?;
+    Ok(0)
+}
+
+/// `mknodat(2)`.
+pub fn sys_mknodat(dirfd: i32, pathname: u64, mode_bits: u32, dev: u64) -> SysResult {
+    let path = getname(pathname)?;
+    let base = at_base(dirfd, &path)?;
+    let (parent, name) = path_parent(&base, &path)?;
+    let kind = if mode_bits & mode::S_IFMT == 0 {
+        mode::S_IFREG
+    } else {
+        mode_bits & mode::S_IFMT
+    };
+    parent
+        .inode
+        .create(name, kind | (mode_bits & 0o7777), dev)?;
+    Ok(0)
+}
+
+/// `unlinkat(2)`.
+pub fn sys_unlinkat(dirfd: i32, pathname: u64, uflags: u32) -> SysResult {
+    let path = getname(pathname)?;
+    let base = at_base(dirfd, &path)?;
+    let (parent, name) = path_parent(&base, &path)?;
+    if name == "." || name == ".." {
+        return Err(if uflags & AT_REMOVEDIR != 0 {
+            Errno::EINVAL
+        } else {
+            Errno::EISDIR
+        });
+    }
+    parent.inode.unlink(name, uflags & AT_REMOVEDIR != 0)?;
+    Ok(0)
+}
+
+/// `symlinkat(2)`.
+pub fn sys_symlinkat(target: u64, dirfd: i32, linkpath: u64) -> SysResult {
+    let target = getname(target)?;
+    let path = getname(linkpath)?;
+    let base = at_base(dirfd, &path)?;
+    let (parent, name) = path_parent(&base, &path)?;
+    parent.inode.symlink(name, &target)?;
+    Ok(0)
+}
+
+/// `linkat(2)`.
+pub fn sys_linkat(
+    olddirfd: i32,
+    oldpath: u64,
+    newdirfd: i32,
+    newpath: u64,
+    lflags: u32,
+) -> SysResult {
+    let old = getname(oldpath)?;
+    let new = getname(newpath)?;
+    let target = lookup_at(olddirfd, &old, lflags & AT_SYMLINK_FOLLOW != 0)?;
+    if target.inode.file_type() == FileType::Directory {
+        return Err(Errno::EPERM);
+    }
+    let base = at_base(newdirfd, &new)?;
+    let (parent, name) = path_parent(&base, &new)?;
+    parent.inode.link(name, target.inode.clone())?;
+    Ok(0)
+}
+
+/// `renameat2(2)` (flags: RENAME_NOREPLACE = 1 honoured; others refused).
+pub fn sys_renameat2(
+    olddirfd: i32,
+    oldpath: u64,
+    newdirfd: i32,
+    newpath: u64,
+    rflags: u32,
+) -> SysResult {
+    if rflags & !1 != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let old = getname(oldpath)?;
+    let new = getname(newpath)?;
+    let (old_parent, old_name) = path_parent(&at_base(olddirfd, &old)?, &old)?;
+    let (new_parent, new_name) = path_parent(&at_base(newdirfd, &new)?, &new)?;
+    let inode = old_parent.inode.lookup(old_name)?;
+    match new_parent.inode.lookup(new_name) {
+        Ok(existing) => {
+            if rflags & 1 != 0 {
+                return Err(Errno::EEXIST);
+            }
+            if Arc::ptr_eq(&existing, &inode) {
+                return Ok(0);
+            }
+            let dir = existing.file_type() == FileType::Directory;
+            if dir != (inode.file_type() == FileType::Directory) {
+                return Err(if dir { Errno::EISDIR } else { Errno::ENOTDIR });
+            }
+            new_parent.inode.unlink(new_name, dir)?;
+        }
+        Err(Errno::ENOENT) => {}
+        Err(e) => return Err(e),
+    }
+    let moved = old_parent.inode.detach(old_name)?;
+    if let Err(e) = new_parent.inode.attach(new_name, moved.clone()) {
+        let _ = old_parent.inode.attach(old_name, moved);
+        return Err(e);
+    }
+    Ok(0)
+}
+
+/// `readlinkat(2)`. `/proc/self/exe` is the one glibc asks for; without procfs it is ENOENT.
+pub fn sys_readlinkat(dirfd: i32, pathname: u64, buf: u64, bufsiz: usize) -> SysResult {
+    let path = getname(pathname)?;
+    let dentry = lookup_at(dirfd, &path, false)?;
+    if dentry.inode.file_type() != FileType::Symlink {
+        return Err(Errno::EINVAL);
+    }
+    let target = dentry.inode.readlink()?;
+    let n = target.len().min(bufsiz);
+    copy_to_user(buf, &target.as_bytes()[..n])?;
+    Ok(n as u64)
+}
+
+/// `faccessat(2)` / `faccessat2`: everything exists is accessible to root, but execute needs
+/// an execute bit somewhere (as Linux's root semantics).
+pub fn sys_faccessat(dirfd: i32, pathname: u64, amode: u32) -> SysResult {
+    let path = getname(pathname)?;
+    let dentry = lookup_at(dirfd, &path, true)?;
+    if amode & 1 != 0 {
+        let st = dentry.inode.stat();
+        if st.mode & 0o111 == 0 && dentry.inode.file_type() != FileType::Directory {
+            return Err(Errno::EACCES);
+        }
+    }
+    Ok(0)
+}
+
+/// `truncate(2)`.
+pub fn sys_truncate(pathname: u64, length: u64) -> SysResult {
+    let path = getname(pathname)?;
+    let dentry = path_lookup(&cwd()?, &path, LookupFlags { follow: true })?;
+    dentry.inode.truncate(length)?;
+    Ok(0)
+}
+
+/// `ftruncate(2)`.
+pub fn sys_ftruncate(fd: i32, length: u64) -> SysResult {
+    let file = fdget(fd)?;
+    if !file.writable() {
+        return Err(Errno::EINVAL);
+    }
+    file.inode.truncate(length)?;
+    Ok(0)
+}
+
+/// `fchmod(2)`.
+pub fn sys_fchmod(fd: i32, mode_bits: u32) -> SysResult {
+    fdget(fd)?.inode.chmod(mode_bits)?;
+    Ok(0)
+}
+
+/// `fchmodat(2)`.
+pub fn sys_fchmodat(dirfd: i32, pathname: u64, mode_bits: u32) -> SysResult {
+    let path = getname(pathname)?;
+    lookup_at(dirfd, &path, true)?.inode.chmod(mode_bits)?;
+    Ok(0)
+}
+
+/// `fsync(2)`: ramfs has nothing to write back; only the descriptor is checked.
+pub fn sys_fsync(fd: i32) -> SysResult {
+    fdget(fd)?;
+    Ok(0)
+}
+
+/// `utimensat(2)`: timestamps are not kept separately yet; the path is checked.
+pub fn sys_utimensat(dirfd: i32, pathname: u64, _times: u64, uflags: u32) -> SysResult {
+    if pathname == 0 {
+        fdget(dirfd)?;
+        return Ok(0);
+    }
+    let path = getname(pathname)?;
+    lookup_at(dirfd, &path, uflags & AT_SYMLINK_NOFOLLOW == 0)?;
+    Ok(0)
+}
+
+/// `mount(2)`: tmpfs/ramfs, devtmpfs and proc (whose files come later: an empty directory
+/// for now).
+pub fn sys_mount(source: u64, target: u64, fstype: u64, _mflags: u64, _data: u64) -> SysResult {
+    let target = getname(target)?;
+    let fstype = getname(fstype)?;
+    let source = if source != 0 {
+        getname(source)?
+    } else {
+        String::from("none")
+    };
+    let at = path_lookup(&cwd()?, &target, LookupFlags { follow: true })?;
+    let (root, name): (Arc<dyn Inode>, &'static str) = match fstype.as_str() {
+        "tmpfs" | "ramfs" => (super::ramfs::RamInode::new_root(next_dev()), "tmpfs"),
+        "devtmpfs" => (devtmpfs_root(), "devtmpfs"),
+        "proc" => (super::ramfs::RamInode::new_root(next_dev()), "proc"),
+        "sysfs" => (super::ramfs::RamInode::new_root(next_dev()), "sysfs"),
+        _ => return Err(Errno::ENODEV),
+    };
+    super::namei::mount(&at, root, name, &source)?;
+    Ok(0)
+}
+
+/// `umount2(2)`.
+pub fn sys_umount2(target: u64, _uflags: u32) -> SysResult {
+    let target = getname(target)?;
+    let at = path_lookup(&cwd()?, &target, LookupFlags { follow: true })?;
+    super::namei::umount(&at)?;
+    Ok(0)
+}
+
+fn next_dev() -> u64 {
+    static NEXT: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(16);
+    NEXT.fetch_add(1, core::sync::atomic::Ordering::Relaxed)
+}
+
+/// A fresh devtmpfs: the device nodes of every registered driver (Linux's `devtmpfs`).
+pub fn devtmpfs_root() -> Arc<dyn Inode> {
+    let root = super::ramfs::RamInode::new_root(next_dev());
+    populate_dev(&root);
+    root
+}
+
+/// Create the standard device nodes in `dir` (those missing).
+pub fn populate_dev(dir: &Arc<dyn Inode>) {
+    use super::char_dev::mkdev;
+    for (name, major, minor, perm) in [
+        ("null", 1, 3, 0o666),
+        ("zero", 1, 5, 0o666),
+        ("tty", 5, 0, 0o666),
+        ("console", 5, 1, 0o600),
+        ("ttyAMA0", 204, 64, 0o660),
+    ] {
+        if dir.lookup(name).is_err() {
+            let _ = dir.create(name, mode::S_IFCHR | perm, mkdev(major, minor));
+        }
+    }
+}

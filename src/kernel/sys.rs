@@ -1,0 +1,341 @@
+//! Assorted system calls: identity, time, limits, `uname`, `reboot` (Linux: `kernel/sys.c`,
+//! `kernel/time/`, `kernel/reboot.c`, `drivers/char/random.c`'s `getrandom`).
+
+use core::sync::atomic::Ordering;
+
+use crate::arch::arm64::uaccess::{copy_from_user, copy_to_user};
+use crate::kernel::errno::Errno;
+use crate::kernel::task::current;
+
+type SysResult = Result<u64, Errno>;
+
+/// The calling process's ID (its thread group).
+pub fn getpid() -> i32 {
+    current().tgid.load(Ordering::Relaxed)
+}
+
+/// The calling thread's ID.
+pub fn gettid() -> i32 {
+    current().pid()
+}
+
+/// The parent's process ID.
+pub fn getppid() -> i32 {
+    current().ppid()
+}
+
+/// `set_tid_address(2)`: remember where to clear the TID at exit; returns the TID.
+pub fn sys_set_tid_address(tidptr: u64) -> SysResult {
+    current().clear_child_tid.store(tidptr, Ordering::Relaxed);
+    Ok(gettid() as u64)
+}
+
+/// `uname(2)`: `struct new_utsname`, six 65-byte fields.
+pub fn sys_uname(buf: u64) -> SysResult {
+    let mut uts = [0u8; 65 * 6];
+    let hostname = crate::kernel::sys::hostname();
+    let version = alloc::format!("#1 SMP {}", crate::init::version::RUSTC_VERSION);
+    let fields: [&[u8]; 6] = [
+        b"Linux",
+        hostname.as_bytes(),
+        crate::init::version::UTS_RELEASE.as_bytes(),
+        version.as_bytes(),
+        b"aarch64",
+        b"(none)",
+    ];
+    for (i, f) in fields.iter().enumerate() {
+        let n = f.len().min(64);
+        uts[i * 65..i * 65 + n].copy_from_slice(&f[..n]);
+    }
+    copy_to_user(buf, &uts)?;
+    Ok(0)
+}
+
+static HOSTNAME: crate::kernel::sync::SpinLock<[u8; 65]> = crate::kernel::sync::SpinLock::new({
+    let mut h = [0u8; 65];
+    h[0] = b'c';
+    h[1] = b'r';
+    h[2] = b'a';
+    h[3] = b'd';
+    h[4] = b'l';
+    h[5] = b'e';
+    h
+});
+
+/// The host name (`sethostname` changes it).
+pub fn hostname() -> alloc::string::String {
+    let h = *HOSTNAME.lock();
+    let len = h.iter().position(|&b| b == 0).unwrap_or(64);
+    alloc::string::String::from_utf8_lossy(&h[..len]).into_owned()
+}
+
+/// `reboot(2)` magic numbers and commands (Linux's `include/uapi/linux/reboot.h`).
+mod reboot {
+    pub const MAGIC1: u32 = 0xfee1_dead;
+    pub const MAGIC2: [u32; 4] = [672_274_793, 85_072_278, 369_367_448, 537_993_216];
+    pub const CMD_RESTART: u32 = 0x0123_4567;
+    pub const CMD_HALT: u32 = 0xcdef_0123;
+    pub const CMD_POWER_OFF: u32 = 0x4321_fedc;
+    pub const CMD_CAD_ON: u32 = 0x89ab_cdef;
+    pub const CMD_CAD_OFF: u32 = 0;
+}
+
+/// `reboot(2)`: power off or restart through PSCI (or the board's own means).
+pub fn sys_reboot(magic1: u32, magic2: u32, cmd: u32) -> SysResult {
+    if magic1 != reboot::MAGIC1 || !reboot::MAGIC2.contains(&magic2) {
+        return Err(Errno::EINVAL);
+    }
+    match cmd {
+        reboot::CMD_POWER_OFF | reboot::CMD_HALT => {
+            log::info!("reboot: Power down");
+            crate::arch::arm64::cpu::machine_power_off()
+        }
+        reboot::CMD_RESTART => {
+            log::info!("reboot: Restarting system");
+            crate::arch::arm64::cpu::machine_restart()
+        }
+        reboot::CMD_CAD_ON | reboot::CMD_CAD_OFF => Ok(0),
+        _ => Err(Errno::EINVAL),
+    }
+}
+
+fn write_timespec(ptr: u64, ns: u64) -> Result<(), Errno> {
+    let mut ts = [0u8; 16];
+    ts[..8].copy_from_slice(&((ns / 1_000_000_000) as i64).to_le_bytes());
+    ts[8..].copy_from_slice(&((ns % 1_000_000_000) as i64).to_le_bytes());
+    copy_to_user(ptr, &ts)
+}
+
+fn read_timespec(ptr: u64) -> Result<u64, Errno> {
+    let mut ts = [0u8; 16];
+    copy_from_user(&mut ts, ptr)?;
+    let sec = i64::from_le_bytes(ts[..8].try_into().unwrap_or([0; 8]));
+    let nsec = i64::from_le_bytes(ts[8..].try_into().unwrap_or([0; 8]));
+    if sec < 0 || !(0..1_000_000_000).contains(&nsec) {
+        return Err(Errno::EINVAL);
+    }
+    Ok((sec as u64)
+        .saturating_mul(1_000_000_000)
+        .saturating_add(nsec as u64))
+}
+
+/// `clock_gettime(2)`: every clock is the generic counter (the wall clock starts at the
+/// epoch: there is no RTC driver yet).
+pub fn sys_clock_gettime(clock: i32, tp: u64) -> SysResult {
+    if !(0..=11).contains(&clock) {
+        return Err(Errno::EINVAL);
+    }
+    write_timespec(tp, crate::kernel::time::ktime_get_ns())?;
+    Ok(0)
+}
+
+/// `clock_getres(2)`: the counter's period, rounded up to a nanosecond.
+pub fn sys_clock_getres(clock: i32, tp: u64) -> SysResult {
+    if !(0..=11).contains(&clock) {
+        return Err(Errno::EINVAL);
+    }
+    if tp != 0 {
+        let freq = crate::arch::arm64::arch_timer::frequency().max(1);
+        write_timespec(tp, 1_000_000_000u64.div_ceil(freq))?;
+    }
+    Ok(0)
+}
+
+/// `gettimeofday(2)`.
+pub fn sys_gettimeofday(tv: u64, _tz: u64) -> SysResult {
+    if tv != 0 {
+        let ns = crate::kernel::time::ktime_get_ns();
+        let mut b = [0u8; 16];
+        b[..8].copy_from_slice(&((ns / 1_000_000_000) as i64).to_le_bytes());
+        b[8..].copy_from_slice(&(((ns % 1_000_000_000) / 1000) as i64).to_le_bytes());
+        copy_to_user(tv, &b)?;
+    }
+    Ok(0)
+}
+
+fn sleep_ns(ns: u64) {
+    let deadline = crate::kernel::time::ktime_get_ns() + ns;
+    let tick = 1_000_000_000 / crate::kernel::time::HZ;
+    loop {
+        let now = crate::kernel::time::ktime_get_ns();
+        if now >= deadline {
+            break;
+        }
+        let jiffies = (deadline - now).div_ceil(tick);
+        crate::kernel::sched::core::set_current_state(
+            crate::kernel::task::state::TASK_INTERRUPTIBLE,
+        );
+        crate::kernel::time::timer::schedule_timeout(jiffies);
+    }
+}
+
+/// `nanosleep(2)`.
+pub fn sys_nanosleep(req: u64, _rem: u64) -> SysResult {
+    let ns = read_timespec(req)?;
+    sleep_ns(ns);
+    Ok(0)
+}
+
+/// `clock_nanosleep(2)` (TIMER_ABSTIME = 1).
+pub fn sys_clock_nanosleep(clock: i32, cflags: u32, req: u64, _rem: u64) -> SysResult {
+    if !(0..=11).contains(&clock) {
+        return Err(Errno::EINVAL);
+    }
+    let ns = read_timespec(req)?;
+    let ns = if cflags & 1 != 0 {
+        ns.saturating_sub(crate::kernel::time::ktime_get_ns())
+    } else {
+        ns
+    };
+    sleep_ns(ns);
+    Ok(0)
+}
+
+/// `sched_yield(2)`.
+pub fn sys_sched_yield() -> SysResult {
+    crate::kernel::sched::core::yield_now();
+    Ok(0)
+}
+
+/// `getrandom(2)`.
+pub fn sys_getrandom(buf: u64, count: usize, _gflags: u32) -> SysResult {
+    let n = count.min(1 << 16);
+    let mut bytes = alloc::vec![0u8; n];
+    crate::kernel::random::get_random_bytes(&mut bytes);
+    copy_to_user(buf, &bytes)?;
+    Ok(n as u64)
+}
+
+/// `prlimit64(2)`: the limits Linux gives by default; setting is accepted for the current
+/// process (and not enforced beyond what the kernel already limits).
+pub fn sys_prlimit64(pid: i32, resource: u32, new: u64, old: u64) -> SysResult {
+    if pid != 0 && pid != getpid() {
+        return Err(Errno::ESRCH);
+    }
+    const INF: u64 = u64::MAX;
+    let (cur, max) = match resource {
+        3 => (8 << 20, INF), // RLIMIT_STACK
+        7 => (1024, 4096),   // RLIMIT_NOFILE
+        6 => (4096, 4096),   // RLIMIT_NPROC
+        0..=15 => (INF, INF),
+        _ => return Err(Errno::EINVAL),
+    };
+    if old != 0 {
+        let mut b = [0u8; 16];
+        b[..8].copy_from_slice(&cur.to_le_bytes());
+        b[8..].copy_from_slice(&max.to_le_bytes());
+        copy_to_user(old, &b)?;
+    }
+    if new != 0 {
+        let mut b = [0u8; 16];
+        copy_from_user(&mut b, new)?;
+    }
+    Ok(0)
+}
+
+/// `umask(2)`.
+pub fn sys_umask(mask: u32) -> SysResult {
+    let fs = current().fs()?;
+    let mut fs = fs.lock();
+    let old = fs.umask;
+    fs.umask = mask & 0o777;
+    Ok(old as u64)
+}
+
+/// `prctl(2)`: PR_SET_NAME (15) and PR_GET_NAME (16); others are accepted as no-ops.
+pub fn sys_prctl(option: i32, arg2: u64) -> SysResult {
+    match option {
+        15 => {
+            let mut name = [0u8; 16];
+            let n = crate::arch::arm64::uaccess::strncpy_from_user(&mut name, arg2)
+                .unwrap_or(15)
+                .min(15);
+            current().set_comm(core::str::from_utf8(&name[..n]).unwrap_or("?"));
+            Ok(0)
+        }
+        16 => {
+            let comm = *current().comm.lock();
+            copy_to_user(arg2, &comm)?;
+            Ok(0)
+        }
+        _ => Ok(0),
+    }
+}
+
+/// `times(2)`: CPU times in clock ticks (USER_HZ = 100), and ticks since boot.
+pub fn sys_times(buf: u64) -> SysResult {
+    let se = current_runtime_ns();
+    let ticks = se / 10_000_000;
+    if buf != 0 {
+        let mut b = [0u8; 32];
+        b[..8].copy_from_slice(&ticks.to_le_bytes());
+        copy_to_user(buf, &b)?;
+    }
+    Ok(crate::kernel::time::ktime_get_ns() / 10_000_000)
+}
+
+fn current_runtime_ns() -> u64 {
+    // SAFETY: reading a u64 the scheduler updates; a torn value is impossible on arm64 and
+    // staleness is fine for accounting.
+    unsafe { (*current().se.get()).sum_exec_runtime }
+}
+
+/// `getrusage(2)`: user time from the scheduler's accounting, the rest zero.
+pub fn sys_getrusage(_who: i32, buf: u64) -> SysResult {
+    let ns = current_runtime_ns();
+    let mut b = [0u8; 144];
+    b[..8].copy_from_slice(&((ns / 1_000_000_000) as i64).to_le_bytes());
+    b[8..16].copy_from_slice(&(((ns % 1_000_000_000) / 1000) as i64).to_le_bytes());
+    copy_to_user(buf, &b)?;
+    Ok(0)
+}
+
+/// `getresuid(2)` / `getresgid(2)`: all root.
+pub fn sys_getresid(a: u64, b: u64, c: u64) -> SysResult {
+    for p in [a, b, c] {
+        copy_to_user(p, &0u32.to_le_bytes())?;
+    }
+    Ok(0)
+}
+
+/// `sysinfo(2)`.
+pub fn sys_sysinfo(buf: u64) -> SysResult {
+    let mut b = [0u8; 112];
+    let uptime = (crate::kernel::time::ktime_get_ns() / 1_000_000_000) as i64;
+    b[..8].copy_from_slice(&uptime.to_le_bytes());
+    for (i, avg) in crate::kernel::sched::loadavg::AVENRUN.iter().enumerate() {
+        let v = avg.load(Ordering::Relaxed) << (16 - crate::kernel::sched::loadavg::FSHIFT);
+        b[8 + 8 * i..16 + 8 * i].copy_from_slice(&v.to_le_bytes());
+    }
+    let total = crate::mm::pages::totalram_pages() * 4096;
+    let free = crate::mm::pages::nr_free_pages() * 4096;
+    b[32..40].copy_from_slice(&total.to_le_bytes());
+    b[40..48].copy_from_slice(&free.to_le_bytes());
+    let mut procs = 0u16;
+    crate::kernel::pid::for_each_task(|_| procs += 1);
+    b[80..82].copy_from_slice(&procs.to_le_bytes());
+    b[104..108].copy_from_slice(&1u32.to_le_bytes()); // mem_unit
+    copy_to_user(buf, &b)?;
+    Ok(0)
+}
+
+/// `setpgid(2)`, `getpgid(2)`, `getsid(2)`, `setsid(2)`: process groups and sessions come
+/// with the tty's job control; until then every process is its own group and session.
+pub fn sys_setpgid(_pid: i32, _pgid: i32) -> SysResult {
+    Ok(0)
+}
+
+/// `getpgid(2)`.
+pub fn sys_getpgid(pid: i32) -> SysResult {
+    Ok(if pid == 0 { getpid() } else { pid } as u64)
+}
+
+/// `getsid(2)`.
+pub fn sys_getsid(pid: i32) -> SysResult {
+    Ok(if pid == 0 { getpid() } else { pid } as u64)
+}
+
+/// `setsid(2)`.
+pub fn sys_setsid() -> SysResult {
+    Ok(getpid() as u64)
+}
