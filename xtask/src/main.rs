@@ -23,6 +23,7 @@ mod ktap;
 mod qemu;
 mod test;
 mod user;
+mod usertest;
 
 use std::process::ExitCode;
 

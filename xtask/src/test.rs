@@ -94,6 +94,23 @@ pub fn cmd_test(args: &[String]) -> Result<(), String> {
         if selected("kunit") {
             kunit_tests(&mut summary, &built.image);
         }
+        if selected("userspace") || selected("difftest") {
+            match crate::user::build_user() {
+                Ok(user) => match crate::initramfs::build_test_initramfs(&user) {
+                    Ok(initrd) => {
+                        crate::usertest::cradle_user_tests(
+                            &mut summary,
+                            &built.image,
+                            &user,
+                            &initrd,
+                        );
+                        crate::usertest::initramfs_tests(&mut summary, &built.image, &initrd);
+                    }
+                    Err(e) => summary.record("userspace: build the test initramfs", Err(e)),
+                },
+                Err(e) => summary.record("userspace: build the user programs", Err(e)),
+            }
+        }
     }
 
     println!();

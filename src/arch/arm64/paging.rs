@@ -90,6 +90,12 @@ impl TableAllocator for KernelTableAlloc {
     }
 
     fn free_table(&mut self, pa: u64) {
+        // Tables paging_init took from the pool inside the image are not the buddy
+        // allocator's to take back (unmapping init memory can empty one).
+        let pool = pa_symbol(&EARLY_POOL as *const _ as u64);
+        if (pool..pool + EARLY_POOL_PAGES as u64 * PAGE_SIZE).contains(&pa) {
+            return;
+        }
         crate::mm::pages::free_pages(pa, 0);
     }
 

@@ -1,0 +1,212 @@
+//! User space on Cradle: the test programs run as Cradle's PID 1 and its children, and
+//! what they print is compared with what the same binaries print on Linux.
+//!
+//! - `/init` (user/init_hello.c) from an initramfs given with `-initrd` runs each program
+//!   named after `--` on the command line and frames its output; every program's output must
+//!   equal its output under `qemu-aarch64` (Linux's own syscall implementation), and its
+//!   TAP must pass.
+//! - The same `/init` from an initramfs built into the Image (no `-initrd`).
+//! - An initramfs with no init, and a malformed one: Linux's panic, reached without a crash.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use crate::difftest::{check_tap, compare, program_output, run_on_linux_with_args};
+use crate::env::{out_dir, project_root, KERNEL_TARGET};
+use crate::initramfs::{write_newc, Entry, Source};
+use crate::qemu::{run_captured, QemuOptions};
+use crate::test::Summary;
+use crate::user::UserPrograms;
+
+/// The programs `/init` runs on Cradle, in order.
+const PROGRAMS: [&str; 4] = ["syscalls", "fork_seed", "segv", "execbad"];
+
+fn boot_with_initrd(image: &Path, initrd: Option<&Path>, append: &str) -> Result<String, String> {
+    let mut opts = QemuOptions::for_board("virt");
+    opts.initrd = initrd.map(Path::to_path_buf);
+    opts.append = Some(append.to_string());
+    let t = run_captured(&opts, image, None, Duration::from_secs(120))?;
+    if !t.exited {
+        return Err(format!(
+            "QEMU did not power off within the time limit:\n{}",
+            t.text
+        ));
+    }
+    Ok(t.text)
+}
+
+/// Run the user tests on Cradle booted from `image`.
+pub(crate) fn cradle_user_tests(
+    summary: &mut Summary,
+    image: &Path,
+    user: &UserPrograms,
+    initrd: &Path,
+) {
+    let args: Vec<String> = PROGRAMS.iter().map(|p| format!("/bin/{p}")).collect();
+    let append = format!("quiet -- {}", args.join(" "));
+    let transcript = match boot_with_initrd(image, Some(initrd), &append) {
+        Ok(t) => t,
+        Err(e) => {
+            return summary.record("userspace: /init from -initrd runs and powers off", Err(e))
+        }
+    };
+    let log = out_dir().join("test-logs").join("userspace.log");
+    let _ = std::fs::write(&log, &transcript);
+    let init_ok = [
+        "Hello from /init as PID 1",
+        "parent is PID 0",
+        "/init: powering off",
+    ]
+    .iter()
+    .find(|want| !transcript.contains(**want))
+    .map_or(Ok(()), |missing| {
+        Err(format!(
+            "missing: {missing}\ntranscript ({}):\n{transcript}",
+            log.display()
+        ))
+    });
+    summary.record(
+        "userspace: /init from -initrd runs as PID 1 (parent PID 0) and powers off",
+        init_ok,
+    );
+
+    for name in PROGRAMS {
+        let path = format!("/bin/{name}");
+        let Some(run) = program_output(&transcript, &path) else {
+            summary.record(
+                &format!("userspace: {name} on Cradle"),
+                Err(format!("/init never ran {path}")),
+            );
+            continue;
+        };
+        let status_ok = match run.status {
+            Some(0) => Ok(()),
+            other => Err(format!("exit status {other:?}\noutput:\n{}", run.output)),
+        };
+        let verdict = status_ok.and_then(|()| {
+            if name == "fork_seed" {
+                Ok(())
+            } else {
+                check_tap(&run.output).map_err(|e| format!("{e}\noutput:\n{}", run.output))
+            }
+        });
+        summary.record(&format!("userspace: {name} passes on Cradle"), verdict);
+        let Some(program) = user.programs.iter().find(|p| p.name == name) else {
+            continue;
+        };
+        let linux_args = if name == "execbad" {
+            vec![user.bad_elf.display().to_string()]
+        } else {
+            Vec::new()
+        };
+        let diff = run_on_linux_with_args(&program.path, &linux_args)
+            .and_then(|(linux, _)| compare(name, &linux, &run.output));
+        summary.record(
+            &format!("difftest: {name} prints the same on Cradle and Linux"),
+            diff,
+        );
+    }
+}
+
+/// Build the kernel again with `initramfs` built in (Linux's CONFIG_INITRAMFS_SOURCE),
+/// into its own target directory so the main Image stays as it is.
+fn build_with_builtin(initramfs: &Path) -> Result<PathBuf, String> {
+    let target_dir = project_root().join("target").join("builtin-initramfs");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = Command::new(cargo)
+        .current_dir(project_root())
+        .env("CRADLE_INITRAMFS", initramfs)
+        .env("CARGO_TARGET_DIR", &target_dir)
+        .args([
+            "build",
+            "--release",
+            "--package",
+            "cradle",
+            "--target",
+            KERNEL_TARGET,
+        ])
+        .status()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if !status.success() {
+        return Err("the kernel with a built-in initramfs did not build".into());
+    }
+    let elf = target_dir.join(KERNEL_TARGET).join("release/cradle");
+    let image = out_dir().join("Image-builtin-initramfs");
+    let objcopy = crate::env::llvm_tool("llvm-objcopy")?;
+    let ok = Command::new(objcopy)
+        .args(["-O", "binary"])
+        .arg(&elf)
+        .arg(&image)
+        .status();
+    if !ok.map(|s| s.success()).unwrap_or(false) {
+        return Err("llvm-objcopy failed".into());
+    }
+    Ok(image)
+}
+
+/// Booting `/init` from the built-in initramfs, and the two ways to have no init.
+pub(crate) fn initramfs_tests(summary: &mut Summary, image: &Path, initrd: &Path) {
+    let builtin = build_with_builtin(initrd)
+        .and_then(|img| boot_with_initrd(&img, None, "quiet -- /bin/fork_seed"));
+    let verdict = builtin.and_then(|t| {
+        for want in [
+            "Hello from /init as PID 1",
+            "Child Complete!",
+            "/init: powering off",
+        ] {
+            if !t.contains(want) {
+                return Err(format!("missing: {want}\ntranscript:\n{t}"));
+            }
+        }
+        Ok(())
+    });
+    summary.record(
+        "userspace: /init from the initramfs built into the Image (no -initrd)",
+        verdict,
+    );
+
+    let no_init = out_dir().join("initramfs-no-init.cpio");
+    let made = write_newc(&[
+        Entry::new("/etc", Source::Dir, 0o755),
+        Entry::new("/etc/motd", Source::Bytes(b"hi\n".to_vec()), 0o644),
+    ])
+    .and_then(|bytes| std::fs::write(&no_init, bytes).map_err(|e| e.to_string()));
+    let verdict = made.and_then(|()| boot_with_initrd(image, Some(&no_init), "")).and_then(|t| {
+        let want = "Kernel panic - not syncing: No working init found.  Try passing init= option to kernel.";
+        if t.contains(want) && t.contains("Run /init as init process") && !t.contains("Internal error") {
+            Ok(())
+        } else {
+            Err(format!("expected Linux's panic after trying /init:\n{t}"))
+        }
+    });
+    summary.record(
+        "userspace: an initramfs with no init ends in Linux's panic",
+        verdict,
+    );
+
+    let garbage = out_dir().join("initramfs-garbage.cpio");
+    let made = std::fs::write(
+        &garbage,
+        b"070701this is not a cpio header at all, just bytes".repeat(4),
+    )
+    .map_err(|e| e.to_string());
+    let verdict = made
+        .and_then(|()| boot_with_initrd(image, Some(&garbage), ""))
+        .and_then(|t| {
+            if t.contains("Initramfs unpacking failed: initrd: cpio:")
+                && t.contains("No working init found")
+                && !t.contains("Internal error")
+            {
+                Ok(())
+            } else {
+                Err(format!(
+                    "expected the unpacking error, then the no-init panic:\n{t}"
+                ))
+            }
+        });
+    summary.record(
+        "userspace: a malformed initramfs is reported and boot goes on",
+        verdict,
+    );
+}
