@@ -147,7 +147,8 @@ fn run_init_processes(cmdline: &str) -> i32 {
 /// Linux's `try_to_run_init_process`: true if `path` now runs as PID 1.
 fn try_to_run_init_process(path: &str) -> bool {
     let cmdline = COMMAND_LINE.get().copied().unwrap_or("");
-    let init_args: alloc::vec::Vec<&str> = params::init_args(cmdline).split_whitespace().collect();
+    let words = params::split_args(params::init_args(cmdline));
+    let init_args: alloc::vec::Vec<&str> = words.iter().map(|w| w.as_str()).collect();
     log::info!("Run {path} as init process");
     match crate::fs::exec::kernel_execve(path, &init_args) {
         Ok(()) => true,

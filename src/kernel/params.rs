@@ -388,3 +388,54 @@ mod tests {
         }
     }
 }
+
+/// Split the arguments Linux hands to init (what follows `--`, and `key=value` words the
+/// kernel did not recognise) into words: whitespace separates, double quotes group and are
+/// removed (as Linux's `next_arg` does).
+pub fn split_args(s: &str) -> alloc::vec::Vec<alloc::string::String> {
+    let mut words = alloc::vec::Vec::new();
+    let mut word = alloc::string::String::new();
+    let (mut in_quotes, mut in_word) = (false, false);
+    for c in s.chars() {
+        match c {
+            '"' => {
+                in_quotes = !in_quotes;
+                in_word = true;
+            }
+            c if c.is_whitespace() && !in_quotes => {
+                if in_word {
+                    words.push(core::mem::take(&mut word));
+                    in_word = false;
+                }
+            }
+            c => {
+                word.push(c);
+                in_word = true;
+            }
+        }
+    }
+    if in_word {
+        words.push(word);
+    }
+    words
+}
+
+#[cfg(test)]
+mod split_args_tests {
+    use super::split_args;
+
+    #[test]
+    fn quotes_group_and_vanish() {
+        assert_eq!(
+            split_args(r#"-c "echo hi; ls /"  x"#),
+            ["-c", "echo hi; ls /", "x"]
+        );
+        assert_eq!(split_args(r#"a="b c" "#), ["a=b c"]);
+        assert!(split_args("   ").is_empty());
+        assert_eq!(split_args(r#""""#), [""]);
+        assert_eq!(
+            split_args(r#"unterminated "quote here"#),
+            ["unterminated", "quote here"]
+        );
+    }
+}

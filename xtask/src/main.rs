@@ -14,6 +14,7 @@
 
 mod board;
 mod build;
+mod busybox;
 mod difftest;
 mod env;
 mod image;

@@ -105,6 +105,7 @@ pub fn cmd_test(args: &[String]) -> Result<(), String> {
                             &initrd,
                         );
                         crate::usertest::initramfs_tests(&mut summary, &built.image, &initrd);
+                        crate::usertest::busybox_init_test(&mut summary, &built.image);
                     }
                     Err(e) => summary.record("userspace: build the test initramfs", Err(e)),
                 },
