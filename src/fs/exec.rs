@@ -134,6 +134,13 @@ fn load_elf_binary(
     let envs: Vec<&[u8]> = envp.iter().map(|e| e.as_slice()).collect();
     let stack = build_initial_stack(STACK_TOP, &args, &envs, &aux, random, execfn)?;
     mm.populate_write(stack.sp, &stack.bytes)?;
+    {
+        let mut inner = mm.inner.lock();
+        inner.arg_start = stack.arg_start;
+        inner.arg_end = stack.arg_end;
+        inner.env_start = stack.env_start;
+        inner.env_end = stack.env_end;
+    }
     Ok(NewImage {
         mm,
         entry: info.entry + bias,
@@ -180,6 +187,7 @@ pub fn do_execve(path: &str, argv: Vec<Vec<u8>>, envp: Vec<Vec<u8>>) -> Result<(
         return Err(Errno::ENOEXEC);
     }
     let image = load_elf_binary(&data, &info, &argv, &envp, path.as_bytes())?;
+    image.mm.inner.lock().exe_path = Some(dentry.path());
 
     // Point of no return: the old program is gone from here on.
     let old_mm = task.mm.lock().replace(image.mm.clone());

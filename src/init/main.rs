@@ -58,6 +58,12 @@ pub extern "C" fn start_kernel() -> ! {
 /// The kernel command line, for kernel_init (Linux's `saved_command_line`).
 static COMMAND_LINE: InitOnce<&'static str> = InitOnce::new();
 
+/// The kernel command line as the boot loader passed it (Linux's `saved_command_line`,
+/// for /proc/cmdline); empty before `start_kernel` saved it.
+pub fn saved_command_line() -> &'static str {
+    COMMAND_LINE.get().copied().unwrap_or("")
+}
+
 /// Completed by PID 0 once kthreadd exists; kernel_init waits for it before anything that
 /// may create kernel threads (Linux's `kthreadd_done`).
 static KTHREADD_DONE: Completion = Completion::new();

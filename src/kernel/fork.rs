@@ -83,6 +83,8 @@ fn copy_process(args: &KernelCloneArgs<'_>) -> Result<TaskRef, Errno> {
     let stack = crate::mm::vmalloc::alloc_thread_stack().ok_or(Errno::ENOMEM)?;
     p.stack.store(stack as usize, Ordering::Relaxed);
     p.set_stack_end_magic();
+    p.start_time_ns
+        .store(crate::kernel::time::ktime_get_ns(), Ordering::Relaxed);
 
     // copy_mm: kernel threads have none; CLONE_VM shares it; fork copies it (COW).
     let parent_mm = parent.mm();

@@ -156,6 +156,9 @@ pub struct TaskStruct {
     pub clear_child_tid: AtomicU64,
     /// Set by `kthread_stop` (Linux: KTHREAD_SHOULD_STOP).
     pub kthread_should_stop: AtomicBool,
+    /// When `copy_process` made the task, in `ktime_get_ns` nanoseconds since boot (Linux's
+    /// `start_boottime`; /proc/<pid>/stat's `starttime`). 0 for PID 0.
+    pub start_time_ns: AtomicU64,
     /// References: the pid table, the parent's children list, run queues, waiters.
     usage: AtomicUsize,
     /// True for tasks `copy_process` allocated (freed with the last reference).
@@ -222,6 +225,7 @@ impl TaskStruct {
             vfork_done: Completion::new(),
             clear_child_tid: AtomicU64::new(0),
             kthread_should_stop: AtomicBool::new(false),
+            start_time_ns: AtomicU64::new(0),
             usage: AtomicUsize::new(1),
             allocated: false,
         }

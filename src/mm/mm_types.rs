@@ -9,6 +9,7 @@
 //!
 //! Lock order: `MmStruct::inner` before the page allocator's lock.
 
+use alloc::string::String;
 use alloc::sync::Arc;
 use core::sync::atomic::{AtomicU64, Ordering};
 
@@ -40,6 +41,18 @@ pub struct MmInner {
     pub start_brk: u64,
     /// Current break.
     pub brk: u64,
+    /// Where exec put the argument strings: `/proc/<pid>/cmdline` is `[arg_start, arg_end)`
+    /// (Linux's `mm->arg_start`, `arg_end`).
+    pub arg_start: u64,
+    /// The end of the last argument string, its NUL included.
+    pub arg_end: u64,
+    /// Where exec put the environment strings (`/proc/<pid>/environ`).
+    pub env_start: u64,
+    /// The end of the last environment string.
+    pub env_end: u64,
+    /// The path of the program exec loaded (`/proc/<pid>/exe`; Linux keeps the file,
+    /// `mm->exe_file`).
+    pub exe_path: Option<String>,
 }
 
 /// A user address space.
@@ -63,6 +76,11 @@ impl MmStruct {
                 vmas: Vmas::new(),
                 start_brk: 0,
                 brk: 0,
+                arg_start: 0,
+                arg_end: 0,
+                env_start: 0,
+                env_end: 0,
+                exe_path: None,
             }),
         }))
     }
@@ -201,6 +219,11 @@ impl MmStruct {
             let mut child_inner = child.inner.lock();
             child_inner.start_brk = inner.start_brk;
             child_inner.brk = inner.brk;
+            child_inner.arg_start = inner.arg_start;
+            child_inner.arg_end = inner.arg_end;
+            child_inner.env_start = inner.env_start;
+            child_inner.env_end = inner.env_end;
+            child_inner.exe_path = inner.exe_path.clone();
             for vma in inner.vmas.iter() {
                 child_inner.vmas.insert(*vma).map_err(|_| Errno::ENOMEM)?;
             }
