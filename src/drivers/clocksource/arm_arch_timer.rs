@@ -14,7 +14,7 @@
 use core::sync::atomic::{AtomicU64, Ordering};
 
 use aarch64_cpu::asm::barrier;
-use aarch64_cpu::registers::{Readable, Writeable, CNTV_CTL_EL0, CNTV_CVAL_EL0};
+use aarch64_cpu::registers::{Readable, Writeable, CNTKCTL_EL1, CNTV_CTL_EL0, CNTV_CVAL_EL0};
 
 use crate::arch::arm64::arch_timer::{counter, frequency};
 use crate::arch::arm64::percpu::{smp_processor_id, NR_CPUS};
@@ -101,6 +101,9 @@ fn timer_stop() {
 /// virtual timer interrupt and start the boot CPU's tick at [`HZ`]. Needs the root
 /// interrupt controller (`init_irq`); without one, or without the timer, there is no tick.
 pub fn time_init() {
+    // EL0 may read CNTVCT_EL0 (and CNTFRQ_EL0), nothing else: Linux's
+    // `arch_counter_set_user_access` (the vDSO and user benchmarks read the counter).
+    CNTKCTL_EL1.write(CNTKCTL_EL1::EL0VCTEN::SET);
     timer_stop();
     let Some(fdt) = crate::arch::arm64::setup::fdt() else {
         log::warn!("arch_timer: no device tree: no tick");
@@ -143,6 +146,7 @@ pub fn time_init() {
 /// Start the tick on a secondary CPU (Linux's `arch_timer_starting_cpu`): enable its own
 /// copy of the timer's PPI and start its timer. Call after the CPU's `IrqChip::init_cpu`.
 pub fn timer_init_cpu() {
+    CNTKCTL_EL1.write(CNTKCTL_EL1::EL0VCTEN::SET); // as in `time_init`
     timer_stop();
     let Some(&hwirq) = TIMER_HWIRQ.get() else {
         return;

@@ -1,0 +1,273 @@
+//! `/proc/<pid>/stat`, `status` and `statm`: a process in one line, in named lines, and
+//! its memory in pages (Linux: `fs/proc/array.c` `do_task_stat`, `proc_pid_status`,
+//! `proc_pid_statm`; `fs/proc/task_mmu.c` `task_mem`).
+//!
+//! What Cradle does not keep (page-fault counts, system time apart from user time, the
+//! controlling tty, real process groups and sessions) reads as 0, or as the process's own
+//! ID for the group and session, which is what Cradle's `getpgid` and `getsid` report.
+
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt::Write;
+use core::sync::atomic::Ordering;
+
+use super::generic::{nsec_to_clock_t, task_runtime_ns};
+use crate::arch::arm64::memory::PAGE_SIZE;
+use crate::arch::arm64::mmu;
+use crate::arch::arm64::paging::KernelTableAlloc;
+use crate::kernel::errno::Errno;
+use crate::kernel::pid::for_each_task;
+use crate::kernel::signal::SIG_IGN;
+use crate::kernel::task::TaskStruct;
+use crate::mm::mm_types::MmStruct;
+use crate::mm::vma::VmFlags;
+
+/// An unlimited resource limit, as `stat`'s `rsslim` prints it (Linux's `RLIM_INFINITY`).
+const RLIM_INFINITY: u64 = u64::MAX;
+
+/// What `stat`, `status` and `statm` report about an address space, in pages and addresses.
+#[derive(Default)]
+struct MmCounts {
+    /// Pages of every VMA (Linux's `total_vm`).
+    total_vm: u64,
+    /// Pages mapped now (Linux's `get_mm_rss`).
+    rss: u64,
+    /// Pages of private writable VMAs other than the stack (`data_vm`).
+    data_vm: u64,
+    /// Pages of the stack (`stack_vm`).
+    stack_vm: u64,
+    /// Pages of executable VMAs (`exec_vm`).
+    exec_vm: u64,
+    start_code: u64,
+    end_code: u64,
+    start_brk: u64,
+    arg_start: u64,
+    arg_end: u64,
+    env_start: u64,
+    env_end: u64,
+}
+
+/// Count an address space (Linux's `task_mem` / `task_statm` inputs).
+fn mm_counts(mm: &MmStruct) -> MmCounts {
+    let inner = mm.inner.lock();
+    let mut c = MmCounts {
+        start_brk: inner.start_brk,
+        arg_start: inner.arg_start,
+        arg_end: inner.arg_end,
+        env_start: inner.env_start,
+        env_end: inner.env_end,
+        ..MmCounts::default()
+    };
+    for vma in inner.vmas.iter() {
+        let pages = vma.len() / PAGE_SIZE;
+        c.total_vm += pages;
+        if vma.flags.contains(VmFlags::GROWSDOWN) || vma.flags.contains(VmFlags::STACK) {
+            c.stack_vm += pages;
+        } else if vma.flags.contains(VmFlags::EXEC) {
+            c.exec_vm += pages;
+            if c.start_code == 0 {
+                c.start_code = vma.start;
+                c.end_code = vma.end;
+            }
+        } else if vma.flags.contains(VmFlags::WRITE) && !vma.flags.contains(VmFlags::SHARED) {
+            c.data_vm += pages;
+        }
+        let mut rss = 0u64;
+        // SAFETY: `inner` is held, so no one edits these page tables meanwhile; the
+        // callback only counts and leaves every descriptor as it is. VMA bounds are page
+        // aligned and below TASK_SIZE.
+        unsafe {
+            mmu::for_each_leaf(mm.pgd, vma.start, vma.end, &KernelTableAlloc, &mut |_, _| {
+                rss += 1
+            })
+        };
+        c.rss += rss;
+    }
+    c
+}
+
+/// The counts of `task`'s address space; all zero for a kernel thread or a zombie.
+fn task_mm_counts(task: &TaskStruct) -> MmCounts {
+    task.mm().map(|mm| mm_counts(&mm)).unwrap_or_default()
+}
+
+/// Threads in `task`'s thread group.
+fn num_threads(task: &TaskStruct) -> u64 {
+    let tgid = task.tgid.load(Ordering::Relaxed);
+    let mut n = 0;
+    for_each_task(|t| {
+        if t.pid() != 0 && t.tgid.load(Ordering::Relaxed) == tgid {
+            n += 1;
+        }
+    });
+    n.max(1)
+}
+
+/// Signals ignored and caught (Linux's `collect_sigign_sigcatch`), bit n-1 for signal n.
+fn sigign_sigcatch(task: &TaskStruct) -> (u64, u64) {
+    let signal = task.signal.lock();
+    let (mut ignored, mut caught) = (0u64, 0u64);
+    for (i, action) in signal.actions.iter().enumerate() {
+        match action.handler {
+            0 => {}
+            SIG_IGN => ignored |= 1 << i,
+            _ => caught |= 1 << i,
+        }
+    }
+    (ignored, caught)
+}
+
+/// `State:` as `status` spells it (Linux's `task_state_array`).
+fn state_name(state: char) -> &'static str {
+    match state {
+        'R' => "R (running)",
+        'S' => "S (sleeping)",
+        'D' => "D (disk sleep)",
+        'T' => "T (stopped)",
+        'Z' => "Z (zombie)",
+        _ => "X (dead)",
+    }
+}
+
+/// `/proc/<pid>/stat`: 52 fields on one line (Linux's `do_task_stat`).
+pub fn proc_pid_stat(task: &TaskStruct) -> Result<Vec<u8>, Errno> {
+    let pid = task.pid();
+    let tgid = task.tgid.load(Ordering::Relaxed);
+    let state = task.state_char();
+    let mm = task_mm_counts(task);
+    let (sigign, sigcatch) = sigign_sigcatch(task);
+    let pending = task.pending.load(Ordering::Relaxed);
+    let blocked = task.blocked.load(Ordering::Relaxed);
+    let wchan = u8::from(matches!(state, 'S' | 'D'));
+    let mut s = String::new();
+    // pid (comm) state ppid pgrp session tty_nr tpgid flags
+    let _ = write!(
+        s,
+        "{pid} ({}) {state} {} {tgid} {tgid} 0 -1 {}",
+        task.comm(),
+        task.ppid(),
+        task.flags.load(Ordering::Relaxed),
+    );
+    // minflt cminflt majflt cmajflt utime stime cutime cstime priority nice num_threads
+    // itrealvalue starttime vsize rss rsslim
+    let _ = write!(
+        s,
+        " 0 0 0 0 {} 0 0 0 20 0 {} 0 {} {} {} {RLIM_INFINITY}",
+        nsec_to_clock_t(task_runtime_ns(task)),
+        num_threads(task),
+        nsec_to_clock_t(task.start_time_ns.load(Ordering::Relaxed)),
+        mm.total_vm * PAGE_SIZE,
+        mm.rss,
+    );
+    // startcode endcode startstack kstkesp kstkeip signal blocked sigignore sigcatch wchan
+    // nswap cnswap exit_signal processor rt_priority policy delayacct_blkio_ticks
+    // guest_time cguest_time
+    let _ = write!(
+        s,
+        " {} {} 0 0 0 {} {} {} {} {wchan} 0 0 {} {} 0 0 0 0 0",
+        mm.start_code,
+        mm.end_code,
+        pending & 0x7fff_ffff,
+        blocked & 0x7fff_ffff,
+        sigign & 0x7fff_ffff,
+        sigcatch & 0x7fff_ffff,
+        task.exit_signal.load(Ordering::Relaxed),
+        task.cpu.load(Ordering::Relaxed),
+    );
+    // start_data end_data start_brk arg_start arg_end env_start env_end exit_code
+    let _ = writeln!(
+        s,
+        " 0 0 {} {} {} {} {} {}",
+        mm.start_brk,
+        mm.arg_start,
+        mm.arg_end,
+        mm.env_start,
+        mm.env_end,
+        task.exit_code.load(Ordering::Relaxed),
+    );
+    Ok(s.into_bytes())
+}
+
+/// `/proc/<pid>/statm`: size resident shared text lib data dt, in pages (Linux's
+/// `proc_pid_statm`).
+pub fn proc_pid_statm(task: &TaskStruct) -> Result<Vec<u8>, Errno> {
+    let mm = task_mm_counts(task);
+    Ok(format!(
+        "{} {} 0 {} 0 {} 0\n",
+        mm.total_vm,
+        mm.rss,
+        mm.exec_vm,
+        mm.data_vm + mm.stack_vm
+    )
+    .into_bytes())
+}
+
+/// `/proc/<pid>/status` (Linux's `proc_pid_status`).
+pub fn proc_pid_status(task: &TaskStruct) -> Result<Vec<u8>, Errno> {
+    let pid = task.pid();
+    let tgid = task.tgid.load(Ordering::Relaxed);
+    let mut s = String::new();
+    let _ = writeln!(s, "Name:\t{}", task.comm());
+    if let Some(fs) = task.fs.lock().clone() {
+        let _ = writeln!(s, "Umask:\t{:04o}", fs.lock().umask);
+    }
+    let fd_size = task
+        .files
+        .lock()
+        .clone()
+        .map_or(0, |files| files.lock().open_fds().last().map_or(0, |(fd, _)| fd + 1));
+    let _ = write!(
+        s,
+        "State:\t{}\nTgid:\t{tgid}\nNgid:\t0\nPid:\t{pid}\nPPid:\t{}\nTracerPid:\t0\n\
+         Uid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nFDSize:\t{}\nGroups:\t\n\
+         NStgid:\t{tgid}\nNSpid:\t{pid}\nNSpgid:\t{tgid}\nNSsid:\t{tgid}\n",
+        state_name(task.state_char()),
+        task.ppid(),
+        fd_size.next_multiple_of(64).max(64),
+    );
+    if let Some(mm) = task.mm() {
+        let c = mm_counts(&mm);
+        let kb = |pages: u64| pages * (PAGE_SIZE / 1024);
+        for (name, pages) in [
+            ("VmPeak", c.total_vm),
+            ("VmSize", c.total_vm),
+            ("VmLck", 0),
+            ("VmPin", 0),
+            ("VmHWM", c.rss),
+            ("VmRSS", c.rss),
+            ("RssAnon", c.rss),
+            ("RssFile", 0),
+            ("RssShmem", 0),
+            ("VmData", c.data_vm),
+            ("VmStk", c.stack_vm),
+            ("VmExe", c.exec_vm),
+            ("VmLib", 0),
+            ("VmPTE", 0),
+            ("VmSwap", 0),
+        ] {
+            let _ = writeln!(s, "{name}:\t{:>8} kB", kb(pages));
+        }
+        let _ = writeln!(s, "HugetlbPages:\t{:>8} kB", 0);
+    }
+    let _ = write!(s, "CoreDumping:\t0\nTHP_enabled:\t1\n");
+    let (sigign, sigcatch) = sigign_sigcatch(task);
+    let _ = write!(
+        s,
+        "Threads:\t{}\nSigQ:\t0/0\nSigPnd:\t{:016x}\nShdPnd:\t{:016x}\nSigBlk:\t{:016x}\n\
+         SigIgn:\t{sigign:016x}\nSigCgt:\t{sigcatch:016x}\n",
+        num_threads(task),
+        task.pending.load(Ordering::Relaxed),
+        0,
+        task.blocked.load(Ordering::Relaxed),
+    );
+    s.push_str(
+        "CapInh:\t0000000000000000\nCapPrm:\t000001ffffffffff\nCapEff:\t000001ffffffffff\n\
+         CapBnd:\t000001ffffffffff\nCapAmb:\t0000000000000000\nNoNewPrivs:\t0\nSeccomp:\t0\n\
+         Seccomp_filters:\t0\nSpeculation_Store_Bypass:\tthread vulnerable\n\
+         SpeculationIndirectBranch:\tunknown\nCpus_allowed:\t1\nCpus_allowed_list:\t0\n\
+         Mems_allowed:\t1\nMems_allowed_list:\t0\nvoluntary_ctxt_switches:\t0\n\
+         nonvoluntary_ctxt_switches:\t0\n",
+    );
+    Ok(s.into_bytes())
+}

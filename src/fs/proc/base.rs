@@ -1,0 +1,325 @@
+//! `/proc/<pid>/`: one directory per process (Linux: `fs/proc/base.c`, `fs/proc/fd.c`).
+//!
+//! A directory remembers only its PID. Every read looks the task up again, so a process
+//! that has been reaped in the meantime reads as `ESRCH` (files) or `ENOENT` (lookups), as
+//! on Linux; a zombie still reads, with no memory and no files. `cmdline` and `environ`
+//! are read out of the process's own memory, between the addresses exec recorded, under
+//! its address space (`with_mm`), as Linux's `access_remote_vm` does.
+
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use core::any::Any;
+
+use super::generic::{dir_stat, pid_ino, ProcFile, ProcLink};
+use crate::arch::arm64::memory::PAGE_SIZE;
+use crate::fs::file::{File, NR_OPEN_DEFAULT};
+use crate::fs::inode::{DirEntry, FileType, Inode, Stat};
+use crate::kernel::errno::Errno;
+use crate::kernel::pid::find_task_by_pid;
+use crate::kernel::task::{current, TaskStruct};
+
+/// What an entry of `/proc/<pid>/` is.
+#[derive(Clone, Copy)]
+enum Entry {
+    /// A file generated from the task, with its permission bits.
+    File(u32, fn(&TaskStruct) -> Result<Vec<u8>, Errno>),
+    /// A symbolic link computed from the task.
+    Link(fn(&TaskStruct) -> Result<String, Errno>),
+    /// The `fd/` directory.
+    FdDir,
+}
+
+/// The entries, in `readdir` order; their inode numbers are `pid_ino(pid, 1 + index)`.
+const ENTRIES: [(&str, Entry); 11] = [
+    ("cmdline", Entry::File(0o444, proc_pid_cmdline)),
+    ("comm", Entry::File(0o444, proc_pid_comm)),
+    ("cwd", Entry::Link(proc_cwd_link)),
+    ("environ", Entry::File(0o400, proc_pid_environ)),
+    ("exe", Entry::Link(proc_exe_link)),
+    ("fd", Entry::FdDir),
+    ("mounts", Entry::File(0o444, proc_pid_mounts)),
+    ("root", Entry::Link(proc_root_link)),
+    ("stat", Entry::File(0o444, super::array::proc_pid_stat)),
+    ("statm", Entry::File(0o444, super::array::proc_pid_statm)),
+    ("status", Entry::File(0o444, super::array::proc_pid_status)),
+];
+
+/// The entry number of `fd/` (for its inode number).
+const FD_DIR_ENTRY: u64 = 1 + 5;
+/// `fd/<n>` links are numbered from here.
+const FD_ENTRY_BASE: u64 = 0x800;
+
+/// Run `f` on the live task `pid`, or fail with ESRCH if it is gone.
+fn with_task<R>(pid: i32, f: impl FnOnce(&TaskStruct) -> Result<R, Errno>) -> Result<R, Errno> {
+    let task = find_task_by_pid(pid).ok_or(Errno::ESRCH)?;
+    f(&task)
+}
+
+/// `/proc/<pid>/`.
+pub struct PidDir {
+    pid: i32,
+}
+
+impl PidDir {
+    /// The directory of process `pid`.
+    pub fn new(pid: i32) -> Arc<dyn Inode> {
+        Arc::new(Self { pid })
+    }
+}
+
+impl Inode for PidDir {
+    fn stat(&self) -> Stat {
+        dir_stat(pid_ino(self.pid, 0), 3)
+    }
+
+    fn file_type(&self) -> FileType {
+        FileType::Directory
+    }
+
+    fn lookup(&self, name: &str) -> Result<Arc<dyn Inode>, Errno> {
+        let index = ENTRIES
+            .iter()
+            .position(|(n, _)| *n == name)
+            .ok_or(Errno::ENOENT)?;
+        if find_task_by_pid(self.pid).is_none() {
+            return Err(Errno::ENOENT);
+        }
+        let pid = self.pid;
+        let ino = pid_ino(pid, 1 + index as u64);
+        Ok(match ENTRIES[index].1 {
+            Entry::File(perm, show) => ProcFile::new(ino, perm, move || with_task(pid, show)),
+            Entry::Link(target) => ProcLink::new(ino, 0o777, move || with_task(pid, target)),
+            Entry::FdDir => Arc::new(FdDir { pid }),
+        })
+    }
+
+    fn readdir(&self) -> Result<Vec<DirEntry>, Errno> {
+        if find_task_by_pid(self.pid).is_none() {
+            return Err(Errno::ENOENT);
+        }
+        Ok(ENTRIES
+            .iter()
+            .enumerate()
+            .map(|(index, (name, kind))| DirEntry {
+                name: String::from(*name),
+                ino: pid_ino(self.pid, 1 + index as u64),
+                file_type: match kind {
+                    Entry::File(..) => FileType::Regular,
+                    Entry::Link(_) => FileType::Symlink,
+                    Entry::FdDir => FileType::Directory,
+                },
+            })
+            .collect())
+    }
+
+    fn create(&self, _name: &str, _mode: u32, _rdev: u64) -> Result<Arc<dyn Inode>, Errno> {
+        Err(Errno::EPERM)
+    }
+
+    fn symlink(&self, _name: &str, _target: &str) -> Result<(), Errno> {
+        Err(Errno::EPERM)
+    }
+
+    fn unlink(&self, _name: &str, _dir: bool) -> Result<(), Errno> {
+        Err(Errno::EPERM)
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+/// Read user memory `[start, end)` of `task` (Linux's `access_remote_vm`): as much as is
+/// readable, stopping at the first page that is not. Empty for a task without memory.
+fn access_remote_vm(task: &TaskStruct, start: u64, end: u64) -> Result<Vec<u8>, Errno> {
+    /// At most this much (Linux's limit on argv + envp is a quarter of the stack, 2 MiB).
+    const MAX: u64 = 2 << 20;
+    let Some(mm) = task.mm() else {
+        return Ok(Vec::new());
+    };
+    if end <= start {
+        return Ok(Vec::new());
+    }
+    let len = (end - start).min(MAX) as usize;
+    let mut buf = Vec::new();
+    buf.try_reserve_exact(len).map_err(|_| Errno::ENOMEM)?;
+    buf.resize(len, 0);
+    let read = |buf: &mut [u8]| {
+        let mut done = 0usize;
+        while done < buf.len() {
+            let addr = start + done as u64;
+            let chunk = ((PAGE_SIZE - addr % PAGE_SIZE) as usize).min(buf.len() - done);
+            if crate::arch::arm64::uaccess::copy_from_user(&mut buf[done..done + chunk], addr)
+                .is_err()
+            {
+                break;
+            }
+            done += chunk;
+        }
+        done
+    };
+    let same_mm = current().mm().is_some_and(|own| Arc::ptr_eq(&own, &mm));
+    let done = if same_mm {
+        read(&mut buf)
+    } else {
+        crate::arch::arm64::mmu_context::with_mm(&mm, || read(&mut buf))
+    };
+    buf.truncate(done);
+    Ok(buf)
+}
+
+/// `/proc/<pid>/cmdline`: the argument strings, each ending in NUL; empty for kernel
+/// threads (Linux's `proc_pid_cmdline_read`).
+fn proc_pid_cmdline(task: &TaskStruct) -> Result<Vec<u8>, Errno> {
+    let Some(mm) = task.mm() else {
+        return Ok(Vec::new());
+    };
+    let (start, end) = {
+        let inner = mm.inner.lock();
+        (inner.arg_start, inner.arg_end)
+    };
+    access_remote_vm(task, start, end)
+}
+
+/// `/proc/<pid>/environ`: the environment strings, each ending in NUL.
+fn proc_pid_environ(task: &TaskStruct) -> Result<Vec<u8>, Errno> {
+    let Some(mm) = task.mm() else {
+        return Ok(Vec::new());
+    };
+    let (start, end) = {
+        let inner = mm.inner.lock();
+        (inner.env_start, inner.env_end)
+    };
+    access_remote_vm(task, start, end)
+}
+
+/// `/proc/<pid>/comm`: the name and a newline.
+fn proc_pid_comm(task: &TaskStruct) -> Result<Vec<u8>, Errno> {
+    Ok(format!("{}\n", task.comm()).into_bytes())
+}
+
+/// `/proc/<pid>/mounts`: the mount table (one namespace, so everyone's is the same).
+fn proc_pid_mounts(_task: &TaskStruct) -> Result<Vec<u8>, Errno> {
+    super::misc::proc_mounts()
+}
+
+/// `/proc/<pid>/exe`: the program exec loaded; ENOENT for kernel threads.
+fn proc_exe_link(task: &TaskStruct) -> Result<String, Errno> {
+    let mm = task.mm().ok_or(Errno::ENOENT)?;
+    let path = mm.inner.lock().exe_path.clone();
+    path.ok_or(Errno::ENOENT)
+}
+
+/// `/proc/<pid>/cwd`.
+fn proc_cwd_link(task: &TaskStruct) -> Result<String, Errno> {
+    let fs = task.fs.lock().clone().ok_or(Errno::ENOENT)?;
+    let cwd = fs.lock().cwd.clone();
+    Ok(cwd.path())
+}
+
+/// `/proc/<pid>/root`.
+fn proc_root_link(task: &TaskStruct) -> Result<String, Errno> {
+    let fs = task.fs.lock().clone().ok_or(Errno::ENOENT)?;
+    let root = fs.lock().root.clone();
+    Ok(root.path())
+}
+
+/// What `/proc/<pid>/fd/<n>` points at (Linux's `d_path`): the path the file was opened
+/// by, or for a file without a name (a pipe) `pipe:[inode]`.
+pub fn file_path(file: &File) -> String {
+    let dentry = &file.dentry;
+    if dentry.parent.is_none() && dentry.name != "/" {
+        format!("{}[{}]", dentry.name, file.inode.stat().ino)
+    } else {
+        dentry.path()
+    }
+}
+
+/// The open file `fd` of `task`.
+fn task_file(task: &TaskStruct, fd: usize) -> Result<Arc<File>, Errno> {
+    let files = task.files.lock().clone().ok_or(Errno::ENOENT)?;
+    let file = files.lock().get(fd).map_err(|_| Errno::ENOENT);
+    file
+}
+
+/// `/proc/<pid>/fd/`: a link per open descriptor (Linux: `fs/proc/fd.c`).
+struct FdDir {
+    pid: i32,
+}
+
+/// A descriptor's name as a number: decimal, no leading zero.
+fn name_to_fd(name: &str) -> Option<usize> {
+    if name.is_empty() || (name.len() > 1 && name.starts_with('0')) {
+        return None;
+    }
+    if !name.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    name.parse().ok().filter(|&fd| fd < NR_OPEN_DEFAULT)
+}
+
+impl Inode for FdDir {
+    fn stat(&self) -> Stat {
+        let mut st = dir_stat(pid_ino(self.pid, FD_DIR_ENTRY), 2);
+        st.mode = crate::fs::inode::mode::S_IFDIR | 0o500;
+        st
+    }
+
+    fn file_type(&self) -> FileType {
+        FileType::Directory
+    }
+
+    fn lookup(&self, name: &str) -> Result<Arc<dyn Inode>, Errno> {
+        let fd = name_to_fd(name).ok_or(Errno::ENOENT)?;
+        let pid = self.pid;
+        let file = with_task(pid, |task| task_file(task, fd)).map_err(|_| Errno::ENOENT)?;
+        // Linux: r-x for a file open for reading, -wx for writing (the x lets it be followed).
+        let mut perm = 0;
+        if file.readable() {
+            perm |= 0o500;
+        }
+        if file.writable() {
+            perm |= 0o300;
+        }
+        Ok(ProcLink::new(
+            pid_ino(pid, FD_ENTRY_BASE + fd as u64),
+            perm,
+            move || with_task(pid, |task| Ok(file_path(&task_file(task, fd)?))),
+        ))
+    }
+
+    fn readdir(&self) -> Result<Vec<DirEntry>, Errno> {
+        let files = with_task(self.pid, |task| Ok(task.files.lock().clone()))
+            .map_err(|_| Errno::ENOENT)?;
+        let Some(files) = files else {
+            return Ok(Vec::new());
+        };
+        let fds: Vec<usize> = files.lock().open_fds().map(|(fd, _)| fd).collect();
+        Ok(fds
+            .into_iter()
+            .map(|fd| DirEntry {
+                name: fd.to_string(),
+                ino: pid_ino(self.pid, FD_ENTRY_BASE + fd as u64),
+                file_type: FileType::Symlink,
+            })
+            .collect())
+    }
+
+    fn create(&self, _name: &str, _mode: u32, _rdev: u64) -> Result<Arc<dyn Inode>, Errno> {
+        Err(Errno::EPERM)
+    }
+
+    fn symlink(&self, _name: &str, _target: &str) -> Result<(), Errno> {
+        Err(Errno::EPERM)
+    }
+
+    fn unlink(&self, _name: &str, _dir: bool) -> Result<(), Errno> {
+        Err(Errno::EPERM)
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}

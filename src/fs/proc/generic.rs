@@ -1,0 +1,183 @@
+//! The kinds of procfs inode and how they are numbered (Linux: `fs/proc/generic.c`,
+//! `fs/proc/inode.c`).
+//!
+//! A [`ProcFile`] holds a function that produces its whole text; every read calls it and
+//! serves the requested range. A [`ProcLink`] holds a function that produces its target.
+//! Directories are their own types (`root.rs`, `base.rs`), because they list and look up
+//! entries in their own ways.
+//!
+//! Inode numbers are computed, not allocated, so the same name always has the same number:
+//! the root is 1, the fixed files of the root count up from 2, and everything under
+//! `/proc/<pid>` is `PID_INO_BASE + (pid << 12) + entry`.
+
+use alloc::boxed::Box;
+use alloc::string::String;
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use core::any::Any;
+
+use crate::fs::inode::{mode, FileType, Inode, Stat};
+use crate::kernel::errno::Errno;
+use crate::kernel::task::TaskStruct;
+
+/// The device number every procfs inode reports (Linux's proc is an anonymous device).
+pub const PROC_DEV: u64 = 4;
+/// The root directory's inode number (Linux's `PROC_ROOT_INO`).
+pub const PROC_ROOT_INO: u64 = 1;
+/// Where per-process inode numbers start.
+const PID_INO_BASE: u64 = 1 << 32;
+/// Clock ticks per second in what user space sees (Linux's `USER_HZ`).
+pub const USER_HZ: u64 = 100;
+
+/// The inode number of entry `entry` (0 for the directory itself) under `/proc/<pid>`.
+pub fn pid_ino(pid: i32, entry: u64) -> u64 {
+    PID_INO_BASE + ((pid.max(0) as u64) << 12) + (entry & 0xfff)
+}
+
+/// Nanoseconds to `USER_HZ` clock ticks (Linux's `nsec_to_clock_t`).
+pub fn nsec_to_clock_t(ns: u64) -> u64 {
+    ns / (1_000_000_000 / USER_HZ)
+}
+
+/// The CPU time `task` has had, in nanoseconds (the scheduler's `sum_exec_runtime`).
+pub fn task_runtime_ns(task: &TaskStruct) -> u64 {
+    // SAFETY: `se` belongs to the run queue's lock, but this only reads one aligned u64,
+    // which cannot tear on arm64; a value a tick stale is fine for accounting (Linux's
+    // `task_sched_runtime` also reads it without the lock on 64-bit).
+    unsafe { core::ptr::addr_of!((*task.se.get()).sum_exec_runtime).read_volatile() }
+}
+
+/// The `Stat` of a procfs directory.
+pub fn dir_stat(ino: u64, nlink: u32) -> Stat {
+    Stat {
+        dev: PROC_DEV,
+        ino,
+        mode: mode::S_IFDIR | 0o555,
+        nlink,
+        size: 0,
+        mtime: crate::kernel::time::realtime_seconds(),
+        ..Stat::default()
+    }
+}
+
+type Generate = Box<dyn Fn() -> Result<Vec<u8>, Errno> + Send + Sync>;
+type Target = Box<dyn Fn() -> Result<String, Errno> + Send + Sync>;
+
+/// A file whose contents are generated on every read (Linux's `proc_create_single` with a
+/// `seq_file` show function).
+pub struct ProcFile {
+    ino: u64,
+    perm: u32,
+    generate: Generate,
+}
+
+impl ProcFile {
+    /// A file numbered `ino` with permission bits `perm`, reading as `generate()` returns.
+    pub fn new(
+        ino: u64,
+        perm: u32,
+        generate: impl Fn() -> Result<Vec<u8>, Errno> + Send + Sync + 'static,
+    ) -> Arc<dyn Inode> {
+        Arc::new(Self {
+            ino,
+            perm,
+            generate: Box::new(generate),
+        })
+    }
+}
+
+/// Copy `data[offset..]` into `buf`, as much as fits.
+pub fn serve(data: &[u8], offset: u64, buf: &mut [u8]) -> usize {
+    let start = offset.min(data.len() as u64) as usize;
+    let n = buf.len().min(data.len() - start);
+    buf[..n].copy_from_slice(&data[start..start + n]);
+    n
+}
+
+impl Inode for ProcFile {
+    fn stat(&self) -> Stat {
+        Stat {
+            dev: PROC_DEV,
+            ino: self.ino,
+            mode: mode::S_IFREG | self.perm,
+            nlink: 1,
+            size: 0, // as Linux reports for generated files
+            mtime: crate::kernel::time::realtime_seconds(),
+            ..Stat::default()
+        }
+    }
+
+    fn file_type(&self) -> FileType {
+        FileType::Regular
+    }
+
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<usize, Errno> {
+        let data = (self.generate)()?;
+        Ok(serve(&data, offset, buf))
+    }
+
+    fn write_at(&self, _offset: u64, _buf: &[u8]) -> Result<usize, Errno> {
+        Err(Errno::EIO) // Linux's proc_reg_write without a write method
+    }
+
+    fn truncate(&self, _len: u64) -> Result<(), Errno> {
+        Err(Errno::EPERM)
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+/// A symbolic link whose target is computed when it is read (`/proc/self`,
+/// `/proc/<pid>/exe`, `cwd`, `root`, `fd/<n>`).
+pub struct ProcLink {
+    ino: u64,
+    perm: u32,
+    target: Target,
+}
+
+impl ProcLink {
+    /// A link numbered `ino` with permission bits `perm` pointing where `target()` says.
+    pub fn new(
+        ino: u64,
+        perm: u32,
+        target: impl Fn() -> Result<String, Errno> + Send + Sync + 'static,
+    ) -> Arc<dyn Inode> {
+        Arc::new(Self {
+            ino,
+            perm,
+            target: Box::new(target),
+        })
+    }
+}
+
+impl Inode for ProcLink {
+    fn stat(&self) -> Stat {
+        Stat {
+            dev: PROC_DEV,
+            ino: self.ino,
+            mode: mode::S_IFLNK | self.perm,
+            nlink: 1,
+            size: 0,
+            mtime: crate::kernel::time::realtime_seconds(),
+            ..Stat::default()
+        }
+    }
+
+    fn file_type(&self) -> FileType {
+        FileType::Symlink
+    }
+
+    fn read_at(&self, _offset: u64, _buf: &mut [u8]) -> Result<usize, Errno> {
+        Err(Errno::EINVAL)
+    }
+
+    fn readlink(&self) -> Result<String, Errno> {
+        (self.target)()
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}

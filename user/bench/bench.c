@@ -1,0 +1,358 @@
+/*
+ * bench.c - Cradle's benchmark (`cargo xtask bench`), run as /bench by the benchmark's
+ * /init (init.c) on Cradle and on Linux, in the same QEMU configuration.
+ *
+ * Each metric is a per-operation cost: a warm-up (a tenth of the iterations, at least one)
+ * that is not timed, then a timed loop, then the elapsed time divided by the number of
+ * operations. Time is the virtual counter CNTVCT_EL0 (read at EL0, which needs
+ * CNTKCTL_EL1.EL0VCTEN): under QEMU's -icount shift=0 it advances one tick per guest
+ * instruction, so the figures are instruction counts and repeat exactly. With the argument
+ * `tcg` (QEMU without -icount) time is CLOCK_MONOTONIC in nanoseconds instead.
+ *
+ * Output, one line per metric, easy to cut out of a serial transcript:
+ *
+ *     bench: unit ticks|ns
+ *     bench: iters <N or "default">
+ *     bench: <metric> <cost per operation>        e.g. "bench: null_syscall 312.0"
+ *     bench: <metric> FAILED <why>                a metric that could not run
+ *     bench: done
+ *
+ * Metrics: null_syscall (syscall(SYS_getpid)); fork_exit (fork + _exit + waitpid);
+ * fork_exec (fork + execve of /noop, a freestanding static program that only exits, +
+ * waitpid); pipe_pingpong (one byte there and back between two processes: a round trip);
+ * mmap_page (mmap 1 MiB anonymous, write one byte in every 4 KiB page, munmap: cost per
+ * page); open_read_close (open + read 512 bytes + close of /etc/bench.dat from the
+ * initramfs); ctxsw_yield (two processes calling sched_yield in turn: cost per switch).
+ *
+ * Arguments: `tcg` (nanoseconds), `iters=N` (every timed loop runs N iterations; the smoke
+ * test uses 1). Children never print; they report through exit statuses and pipes.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static int use_ns;
+static long iters_override;
+
+static uint64_t now(void)
+{
+	if (use_ns) {
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	}
+	uint64_t v;
+	__asm__ volatile("isb\n\tmrs %0, cntvct_el0" : "=r"(v) : : "memory");
+	return v;
+}
+
+/* Print with one write(2), so that nothing is left in a stdio buffer across fork. */
+static void say(const char *fmt, ...)
+{
+	char buf[256];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n > (int)sizeof(buf) - 1)
+		n = sizeof(buf) - 1;
+	if (n > 0 && write(1, buf, n) < 0)
+		_exit(2);
+}
+
+static long iterations(long deflt)
+{
+	return iters_override > 0 ? iters_override : deflt;
+}
+
+static long warmup(long iters)
+{
+	return iters / 10 > 0 ? iters / 10 : 1;
+}
+
+static void report(const char *name, uint64_t elapsed, long ops)
+{
+	say("bench: %s %.1f\n", name, (double)elapsed / (double)ops);
+}
+
+/* A metric's verdict: NULL if it ran, else why not. */
+typedef const char *(*metric_fn)(const char *name, long iters);
+
+static char why[160];
+
+static const char *fail(const char *what)
+{
+	snprintf(why, sizeof(why), "%s: errno=%d (%s)", what, errno, strerror(errno));
+	return why;
+}
+
+static const char *null_syscall(const char *name, long iters)
+{
+	long w = warmup(iters);
+	for (long i = 0; i < w; i++)
+		if (syscall(SYS_getpid) <= 0)
+			return fail("getpid");
+	uint64_t t0 = now();
+	for (long i = 0; i < iters; i++)
+		syscall(SYS_getpid);
+	uint64_t t1 = now();
+	report(name, t1 - t0, iters);
+	return NULL;
+}
+
+/* fork, the child runs `child` (which must not return), the parent waits: 0 or an error. */
+static const char *fork_wait(void (*child)(void))
+{
+	pid_t pid = fork();
+	if (pid < 0)
+		return fail("fork");
+	if (pid == 0)
+		child();
+	int status;
+	if (waitpid(pid, &status, 0) != pid)
+		return fail("waitpid");
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		snprintf(why, sizeof(why), "child status %#x", status);
+		return why;
+	}
+	return NULL;
+}
+
+static void child_exit(void)
+{
+	_exit(0);
+}
+
+static void child_exec(void)
+{
+	char *const argv[] = { "/noop", NULL };
+	char *const envp[] = { NULL };
+	execve("/noop", argv, envp);
+	_exit(127);
+}
+
+static const char *fork_loop(const char *name, long iters, void (*child)(void))
+{
+	const char *err;
+	long w = warmup(iters);
+	for (long i = 0; i < w; i++)
+		if ((err = fork_wait(child)))
+			return err;
+	uint64_t t0 = now();
+	for (long i = 0; i < iters; i++)
+		if ((err = fork_wait(child)))
+			return err;
+	uint64_t t1 = now();
+	report(name, t1 - t0, iters);
+	return NULL;
+}
+
+static const char *fork_exit(const char *name, long iters)
+{
+	return fork_loop(name, iters, child_exit);
+}
+
+static const char *fork_exec(const char *name, long iters)
+{
+	return fork_loop(name, iters, child_exec);
+}
+
+static const char *pipe_pingpong(const char *name, long iters)
+{
+	int there[2], back[2];
+	if (pipe(there) != 0 || pipe(back) != 0)
+		return fail("pipe");
+	pid_t pid = fork();
+	if (pid < 0)
+		return fail("fork");
+	if (pid == 0) {
+		char c;
+		close(there[1]);
+		close(back[0]);
+		while (read(there[0], &c, 1) == 1)
+			if (write(back[1], &c, 1) != 1)
+				_exit(1);
+		_exit(0);
+	}
+	close(there[0]);
+	close(back[1]);
+	const char *err = NULL;
+	long w = warmup(iters);
+	uint64_t t0 = 0;
+	for (long i = 0; i < w + iters && !err; i++) {
+		char c = (char)i;
+		if (i == w)
+			t0 = now();
+		if (write(there[1], &c, 1) != 1)
+			err = fail("write");
+		else if (read(back[0], &c, 1) != 1 || c != (char)i)
+			err = fail("read back");
+	}
+	uint64_t t1 = now();
+	close(there[1]);
+	int status;
+	if (waitpid(pid, &status, 0) != pid && !err)
+		err = fail("waitpid");
+	close(back[0]);
+	if (!err)
+		report(name, t1 - t0, iters);
+	return err;
+}
+
+#define MAP_BYTES (1 << 20)
+#define PAGE 4096
+
+static const char *mmap_touch_unmap(void)
+{
+	char *p = mmap(NULL, MAP_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return fail("mmap");
+	for (long off = 0; off < MAP_BYTES; off += PAGE)
+		((volatile char *)p)[off] = 1;
+	if (munmap(p, MAP_BYTES) != 0)
+		return fail("munmap");
+	return NULL;
+}
+
+static const char *mmap_page(const char *name, long iters)
+{
+	const char *err;
+	long w = warmup(iters);
+	for (long i = 0; i < w; i++)
+		if ((err = mmap_touch_unmap()))
+			return err;
+	uint64_t t0 = now();
+	for (long i = 0; i < iters; i++)
+		if ((err = mmap_touch_unmap()))
+			return err;
+	uint64_t t1 = now();
+	report(name, t1 - t0, iters * (MAP_BYTES / PAGE));
+	return NULL;
+}
+
+#define DATA_FILE "/etc/bench.dat"
+
+static const char *open_read_close_once(void)
+{
+	static char buf[512];
+	int fd = open(DATA_FILE, O_RDONLY);
+	if (fd < 0)
+		return fail("open " DATA_FILE);
+	ssize_t n = read(fd, buf, sizeof(buf));
+	if (n != (ssize_t)sizeof(buf)) {
+		close(fd);
+		snprintf(why, sizeof(why), "read returned %zd (errno=%d)", n, errno);
+		return why;
+	}
+	if (close(fd) != 0)
+		return fail("close");
+	return NULL;
+}
+
+static const char *open_read_close(const char *name, long iters)
+{
+	const char *err;
+	long w = warmup(iters);
+	for (long i = 0; i < w; i++)
+		if ((err = open_read_close_once()))
+			return err;
+	uint64_t t0 = now();
+	for (long i = 0; i < iters; i++)
+		if ((err = open_read_close_once()))
+			return err;
+	uint64_t t1 = now();
+	report(name, t1 - t0, iters);
+	return NULL;
+}
+
+static const char *ctxsw_yield(const char *name, long iters)
+{
+	int ready[2];
+	long w = warmup(iters);
+	if (pipe(ready) != 0)
+		return fail("pipe");
+	pid_t pid = fork();
+	if (pid < 0)
+		return fail("fork");
+	if (pid == 0) {
+		close(ready[0]);
+		if (write(ready[1], "r", 1) != 1)
+			_exit(1);
+		for (long i = 0; i < w + iters; i++)
+			sched_yield();
+		_exit(0);
+	}
+	close(ready[1]);
+	char c;
+	if (read(ready[0], &c, 1) != 1)
+		return fail("read ready");
+	close(ready[0]);
+	for (long i = 0; i < w; i++)
+		sched_yield();
+	uint64_t t0 = now();
+	for (long i = 0; i < iters; i++)
+		sched_yield();
+	uint64_t t1 = now();
+	int status;
+	if (waitpid(pid, &status, 0) != pid)
+		return fail("waitpid");
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		snprintf(why, sizeof(why), "child status %#x", status);
+		return why;
+	}
+	/* Both processes yield `iters` times in turn: 2 × iters switches. */
+	report(name, t1 - t0, 2 * iters);
+	return NULL;
+}
+
+static const struct {
+	const char *name;
+	metric_fn run;
+	long iters;
+} metrics[] = {
+	{ "null_syscall", null_syscall, 20000 },
+	{ "fork_exit", fork_exit, 200 },
+	{ "fork_exec", fork_exec, 200 },
+	{ "pipe_pingpong", pipe_pingpong, 2000 },
+	{ "mmap_page", mmap_page, 40 },
+	{ "open_read_close", open_read_close, 2000 },
+	{ "ctxsw_yield", ctxsw_yield, 2000 },
+};
+
+int main(int argc, char *argv[])
+{
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "tcg") == 0)
+			use_ns = 1;
+		else if (strncmp(argv[i], "iters=", 6) == 0)
+			iters_override = atol(argv[i] + 6);
+		else
+			say("bench: ignoring argument %s\n", argv[i]);
+	}
+	say("bench: unit %s\n", use_ns ? "ns" : "ticks");
+	if (iters_override > 0)
+		say("bench: iters %ld\n", iters_override);
+	else
+		say("bench: iters default\n");
+	int failed = 0;
+	for (size_t i = 0; i < sizeof(metrics) / sizeof(metrics[0]); i++) {
+		const char *err = metrics[i].run(metrics[i].name, iterations(metrics[i].iters));
+		if (err) {
+			say("bench: %s FAILED %s\n", metrics[i].name, err);
+			failed = 1;
+		}
+	}
+	say("bench: done\n");
+	return failed;
+}
