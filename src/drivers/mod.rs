@@ -5,3 +5,4 @@ pub mod firmware;
 pub mod irqchip;
 pub mod misc;
 pub mod tty;
+pub mod watchdog;

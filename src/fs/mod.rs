@@ -1,5 +1,5 @@
 //! The filesystem layer (Linux's `fs/`): inodes, dentries and the path walk, open files and
-//! descriptor tables, ramfs, pipes, character devices, the initramfs, executing programs,
+//! descriptor tables, ramfs, procfs, pipes, character devices, the initramfs, executing programs,
 //! and the filesystem system calls.
 //!
 //! The archive and executable formats (`cpio`, `elf`, `exec_stack`) are portable and
@@ -23,6 +23,8 @@ pub mod inode;
 pub mod namei;
 #[cfg(target_os = "none")]
 pub mod pipe;
+#[cfg(target_os = "none")]
+pub mod proc;
 #[cfg(target_os = "none")]
 pub mod ramfs;
 #[cfg(target_os = "none")]

@@ -3,7 +3,8 @@
 //! A 64 KiB ring between a read end and a write end. Reads block until there is data or no
 //! writer is left (then they return 0, end of file); writes block until there is room, and
 //! a write of at most `PIPE_BUF` bytes is never interleaved with another. Writing when no
-//! reader is left fails with EPIPE (and SIGPIPE, once signals are delivered).
+//! reader is left fails with EPIPE (and `sys_write` sends SIGPIPE). A signal interrupts a
+//! blocked read or write (ERESTARTSYS).
 
 use alloc::collections::VecDeque;
 use alloc::sync::Arc;
@@ -15,7 +16,6 @@ use super::inode::{mode, FileType, Inode, Stat};
 use crate::kernel::errno::Errno;
 use crate::kernel::sched::wait::WaitQueueHead;
 use crate::kernel::sync::SpinLock;
-use crate::kernel::task::state::TASK_INTERRUPTIBLE;
 
 /// Writes up to this size are atomic (Linux's `PIPE_BUF`).
 pub const PIPE_BUF: usize = 4096;
@@ -60,9 +60,9 @@ impl Inode for PipeInode {
         if buf.is_empty() {
             return Ok(0);
         }
-        self.wait.wait_event_state(TASK_INTERRUPTIBLE, false, || {
+        self.wait.wait_event_interruptible(|| {
             !self.buf.lock().is_empty() || self.writers.load(Ordering::Acquire) == 0
-        });
+        })?;
         let mut data = self.buf.lock();
         let n = buf.len().min(data.len());
         for (dst, src) in buf.iter_mut().zip(data.drain(..n)) {
@@ -81,9 +81,13 @@ impl Inode for PipeInode {
             } else {
                 1
             };
-            self.wait.wait_event_state(TASK_INTERRUPTIBLE, false, || {
+            let waited = self.wait.wait_event_interruptible(|| {
                 self.readers.load(Ordering::Acquire) == 0 || self.space() >= want
             });
+            if let Err(e) = waited {
+                // A signal: what was written stays written (Linux's `pipe_write`).
+                return if done > 0 { Ok(done) } else { Err(e) };
+            }
             if self.readers.load(Ordering::Acquire) == 0 {
                 return if done > 0 {
                     Ok(done)

@@ -163,10 +163,16 @@ pub fn sys_read(fd: i32, buf: u64, count: usize) -> SysResult {
 pub fn sys_write(fd: i32, buf: u64, count: usize) -> SysResult {
     let file = fdget(fd)?;
     let count = count.min(MAX_RW_CHUNK);
-    with_user_buf(count, |kbuf| {
+    let result = with_user_buf(count, |kbuf| {
         copy_from_user(kbuf, buf)?;
         Ok(file.write(kbuf)? as u64)
-    })
+    });
+    if result == Err(Errno::EPIPE) {
+        // A pipe with no reader left (Linux's `pipe_write` → `send_sig(SIGPIPE, current)`).
+        let task = crate::kernel::task::current();
+        crate::kernel::signal::send_signal(task, crate::kernel::signal::sig::SIGPIPE);
+    }
+    result
 }
 
 /// `pread64(2)`.
@@ -665,7 +671,7 @@ pub fn sys_renameat2(
     Ok(0)
 }
 
-/// `readlinkat(2)`. `/proc/self/exe` is the one glibc asks for; without procfs it is ENOENT.
+/// `readlinkat(2)`. `/proc/self/exe` is the one glibc asks for (ENOENT until proc is mounted).
 pub fn sys_readlinkat(dirfd: i32, pathname: u64, buf: u64, bufsiz: usize) -> SysResult {
     let path = getname(pathname)?;
     let dentry = lookup_at(dirfd, &path, false)?;
@@ -740,8 +746,8 @@ pub fn sys_utimensat(dirfd: i32, pathname: u64, _times: u64, uflags: u32) -> Sys
     Ok(0)
 }
 
-/// `mount(2)`: tmpfs/ramfs, devtmpfs and proc (whose files come later: an empty directory
-/// for now).
+/// `mount(2)`: tmpfs/ramfs, devtmpfs, proc (`fs::proc`) and sysfs (an empty directory for
+/// now).
 pub fn sys_mount(source: u64, target: u64, fstype: u64, _mflags: u64, _data: u64) -> SysResult {
     let target = getname(target)?;
     let fstype = getname(fstype)?;
@@ -754,7 +760,7 @@ pub fn sys_mount(source: u64, target: u64, fstype: u64, _mflags: u64, _data: u64
     let (root, name): (Arc<dyn Inode>, &'static str) = match fstype.as_str() {
         "tmpfs" | "ramfs" => (super::ramfs::RamInode::new_root(next_dev()), "tmpfs"),
         "devtmpfs" => (devtmpfs_root(), "devtmpfs"),
-        "proc" => (super::ramfs::RamInode::new_root(next_dev()), "proc"),
+        "proc" => (super::proc::proc_root(), "proc"),
         "sysfs" => (super::ramfs::RamInode::new_root(next_dev()), "sysfs"),
         _ => return Err(Errno::ENODEV),
     };

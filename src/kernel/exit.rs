@@ -11,6 +11,7 @@ use core::sync::atomic::Ordering;
 
 use crate::kernel::pid::TASKLIST;
 use crate::kernel::sched::core::{schedule, set_current_state};
+use crate::kernel::signal;
 use crate::kernel::task::{current, state, TaskRef, TaskStruct, PF_EXITING};
 
 /// The task that inherits orphans: PID 1 (Linux's `child_reaper`), or PID 0 before it exists.
@@ -83,22 +84,28 @@ pub fn do_exit(code: i32) -> ! {
     tsk.exit_done.complete_all();
     tsk.vfork_done.complete_all();
 
-    if tsk.exit_signal.load(Ordering::Relaxed) <= 0 {
-        release_task(tsk); // nobody waits for this one: reap ourselves
-    } else {
-        tsk.exit_state.store(state::EXIT_ZOMBIE, Ordering::Release);
-        crate::kernel::exit::notify_parent(tsk);
-    }
+    exit_notify(tsk);
     do_task_dead()
 }
 
-/// Tell the parent a child changed state (its `wait4` wakes). Signals come with user space.
-pub fn notify_parent(task: &TaskStruct) {
-    let parent = task.parent.load(Ordering::Acquire);
-    if !parent.is_null() {
-        // SAFETY: as in release_task; the parent is alive while we are its child.
-        let parent = unsafe { &*parent };
-        parent.child_exit_wait.wake_up_all();
+/// Become a zombie and tell the parent (SIGCHLD), or — when nobody will wait for this
+/// task: no exit signal, or a parent that ignores SIGCHLD or set SA_NOCLDWAIT — reap it
+/// now (Linux's `exit_notify`). The parent hears of it after the task is reaped, so its
+/// `wait4` then finds ECHILD rather than a child about to vanish.
+fn exit_notify(tsk: &TaskStruct) {
+    let exit_signal = tsk.exit_signal.load(Ordering::Relaxed);
+    let parent = signal::get_parent(tsk);
+    let autoreap = exit_signal <= 0
+        || parent
+            .as_ref()
+            .is_none_or(|p| signal::parent_autoreaps(p, exit_signal));
+    if autoreap {
+        release_task(tsk);
+    } else {
+        tsk.exit_state.store(state::EXIT_ZOMBIE, Ordering::Release);
+    }
+    if let Some(parent) = parent {
+        signal::do_notify_parent(tsk, &parent, exit_signal);
     }
 }
 
@@ -133,10 +140,24 @@ pub fn sys_exit_group(status: i32) -> Result<u64, crate::kernel::errno::Errno> {
 
 /// `wait4` options (Linux's `include/uapi/linux/wait.h`).
 const WNOHANG: u32 = 1;
+/// Also report children stopped by a signal.
+const WUNTRACED: u32 = 2;
+/// Also report stopped children continued by SIGCONT.
+const WCONTINUED: u32 = 8;
+
+/// What `wait4` found in a child.
+enum WaitEvent {
+    /// Exited (a zombie): reap it.
+    Exited(TaskRef),
+    /// Stopped or continued: report it and leave it be.
+    Changed(TaskRef, i32),
+}
 
 /// `wait4(2)`: reap a zombie child (pid -1 or 0: any; > 0: that one; < -1: the group,
 /// which is any child until process groups exist) and report its status in Linux's
-/// encoding. ECHILD if there is no such child; 0 with WNOHANG if none has exited.
+/// encoding; with WUNTRACED also a stopped child (`0x7f | sig << 8`), with WCONTINUED a
+/// continued one (`0xffff`). ECHILD if there is no such child; 0 with WNOHANG if none has
+/// changed. A signal interrupts the wait (ERESTARTSYS: restarted under SA_RESTART).
 pub fn sys_wait4(
     pid: i32,
     wstatus: u64,
@@ -145,49 +166,65 @@ pub fn sys_wait4(
 ) -> Result<u64, crate::kernel::errno::Errno> {
     use crate::kernel::errno::Errno;
     let me = current();
-    let matches = |child: &TaskStruct| pid <= 0 || pid == -1 || child.pid() == pid;
-    let find_zombie = || -> (Option<TaskRef>, bool) {
+    let matches = |child: &TaskStruct| pid <= 0 || child.pid() == pid;
+    // Linux's `do_wait` → `wait_consider_task`: the first child with something to report.
+    let find = || -> (Option<WaitEvent>, bool) {
         let children = me.children.lock();
         let mut any = false;
         for child in children.iter() {
-            if matches(child) {
-                any = true;
-                if child.exit_state.load(Ordering::Acquire) == state::EXIT_ZOMBIE {
-                    return (Some(child.clone()), true);
-                }
+            if !matches(child) {
+                continue;
+            }
+            any = true;
+            if child.exit_state.load(Ordering::Acquire) == state::EXIT_ZOMBIE {
+                return (Some(WaitEvent::Exited(child.clone())), true);
+            }
+            let mut st = child.signal.lock();
+            if options & WUNTRACED != 0 && st.stop_report != 0 {
+                let status = 0x7f | (st.stop_report << 8);
+                st.stop_report = 0;
+                return (Some(WaitEvent::Changed(child.clone(), status)), true);
+            }
+            if options & WCONTINUED != 0 && st.cont_report {
+                st.cont_report = false;
+                return (Some(WaitEvent::Changed(child.clone(), 0xffff)), true);
             }
         }
         (None, any)
     };
-    loop {
-        let (zombie, any) = find_zombie();
-        if let Some(child) = zombie {
+    let mut found = None;
+    let mut none_left = false;
+    me.child_exit_wait.wait_event_interruptible(|| {
+        if options & WNOHANG != 0 || found.is_some() || none_left {
+            return true;
+        }
+        let (event, any) = find();
+        found = event;
+        none_left = !any;
+        found.is_some() || none_left
+    })?;
+    if found.is_none() && !none_left {
+        // WNOHANG: one look, no sleep.
+        let (event, any) = find();
+        found = event;
+        none_left = !any;
+    }
+    let (child_pid, status) = match found {
+        Some(WaitEvent::Exited(child)) => {
             let status = child.exit_code.load(Ordering::Relaxed);
             let child_pid = child.pid();
             release_task(&child);
-            if wstatus != 0 {
-                crate::arch::arm64::uaccess::copy_to_user(wstatus, &status.to_le_bytes())?;
-            }
-            if rusage != 0 {
-                crate::arch::arm64::uaccess::clear_user(rusage, 144)?;
-            }
-            return Ok(child_pid as u64);
+            (child_pid, status)
         }
-        if !any {
-            return Err(Errno::ECHILD);
-        }
-        if options & WNOHANG != 0 {
-            return Ok(0);
-        }
-        me.child_exit_wait
-            .wait_event_state(state::TASK_INTERRUPTIBLE, false, || {
-                let (z, any) = find_zombie();
-                z.is_some() || !any || me.pending.load(Ordering::Relaxed) != 0
-            });
-        if me.pending.load(Ordering::Relaxed) & !me.blocked.load(Ordering::Relaxed) != 0
-            && find_zombie().0.is_none()
-        {
-            return Err(Errno::EINTR);
-        }
+        Some(WaitEvent::Changed(child, status)) => (child.pid(), status),
+        None if none_left => return Err(Errno::ECHILD),
+        None => return Ok(0), // WNOHANG, and nothing to report
+    };
+    if wstatus != 0 {
+        crate::arch::arm64::uaccess::copy_to_user(wstatus, &status.to_le_bytes())?;
     }
+    if rusage != 0 {
+        crate::arch::arm64::uaccess::clear_user(rusage, 144)?;
+    }
+    Ok(child_pid as u64)
 }

@@ -114,6 +114,8 @@ fn copy_process(args: &KernelCloneArgs<'_>) -> Result<TaskRef, Errno> {
     *p.fs.lock() = fs;
 
     copy_thread(&p, args);
+    // copy_sighand / copy_signal: the child starts with the parent's handlers and mask.
+    crate::kernel::signal::copy_signal(parent, &p);
 
     // sched_fork: born with preemption disabled; schedule_tail enables it.
     p.preempt_count.store(1, Ordering::Relaxed);

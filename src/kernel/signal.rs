@@ -1,18 +1,45 @@
-//! Signals, as far as processes need them so far (Linux: `kernel/signal.c`,
-//! `arch/arm64/kernel/signal.c`).
+//! Signals: sending, blocking, the default actions and the system calls around them
+//! (Linux: `kernel/signal.c`, `include/linux/signal.h`).
 //!
-//! A process can install actions (`rt_sigaction`), block signals (`rt_sigprocmask`) and
-//! send them (`kill`, `tkill`, `tgkill`). Delivery happens on the way back to user space:
-//! the default actions — terminate, ignore — are carried out; running a user's handler needs
-//! the arm64 signal frame, which comes with the tty and job-control work, so until then a
-//! signal with a handler installed is left pending (and logged once). Faults in user space
-//! (`force_sig_fault`) always end the process, as Linux does when it cannot deliver.
+//! A signal is sent with [`send_signal_info`]: it becomes a bit in the target's `pending`
+//! set, with one `siginfo` remembered per signal (standard signals are not queued twice, as
+//! on Linux), and wakes the target if it sleeps interruptibly. Sending SIGCONT resumes a
+//! stopped task and discards pending stop signals; sending a stop signal discards a pending
+//! SIGCONT (Linux's `prepare_signal`).
+//!
+//! Delivery happens on the way back to user space (`arch::arm64::signal::do_signal`), which
+//! asks [`get_signal`] for the next signal to run a handler for. `get_signal` carries out the
+//! default actions itself: ignore, terminate (the signal number becomes the wait status; the
+//! core-dump signals also just terminate — Cradle writes no core files), and stop (the task
+//! sleeps in TASK_STOPPED until SIGCONT or SIGKILL). SIGKILL and SIGSTOP can be neither
+//! caught, blocked nor ignored. PID 1 never gets a signal it has no handler for (Linux's
+//! SIGNAL_UNKILLABLE).
+//!
+//! A blocking system call interrupted by a signal returns one of the internal restart codes
+//! ([`ERESTARTSYS`] and friends); `do_signal` turns it into EINTR or restarts the call, as
+//! Linux's arm64 `do_signal` does. The parent hears about its children with SIGCHLD
+//! ([`do_notify_parent`], [`do_notify_parent_cldstop`]).
+//!
+//! Processes have one thread each, so the per-process parts of Linux's `signal_struct` and
+//! `sighand_struct` live in the task's [`SignalState`].
+//!
+//! Submodules: `notify` (job-control stops, SIGCHLD to the parent), `wait` (sigsuspend,
+//! sigtimedwait, restart_syscall). The arm64 frame is in `arch/arm64/signal.rs`.
 
-use core::sync::atomic::{AtomicU64, Ordering};
+mod notify;
+mod wait;
+
+use core::sync::atomic::Ordering;
+
+pub use notify::{do_notify_parent, do_notify_parent_cldstop, get_parent, parent_autoreaps};
+pub use wait::{
+    set_restart_nanosleep, sys_restart_syscall, sys_rt_sigsuspend, sys_rt_sigtimedwait,
+};
 
 use crate::arch::arm64::uaccess::{copy_from_user, copy_to_user};
 use crate::kernel::errno::Errno;
-use crate::kernel::task::{current, TaskStruct};
+use crate::kernel::sched::core::try_to_wake_up;
+use crate::kernel::task::{current, state, TaskStruct};
 
 /// Signal numbers (Linux's `asm-generic/signal.h`).
 pub mod sig {
@@ -34,8 +61,12 @@ pub mod sig {
     pub const SIGFPE: i32 = 8;
     /// Kill (cannot be caught).
     pub const SIGKILL: i32 = 9;
+    /// User-defined 1.
+    pub const SIGUSR1: i32 = 10;
     /// Segmentation fault.
     pub const SIGSEGV: i32 = 11;
+    /// User-defined 2.
+    pub const SIGUSR2: i32 = 12;
     /// Broken pipe.
     pub const SIGPIPE: i32 = 13;
     /// Alarm.
@@ -56,9 +87,64 @@ pub mod sig {
     pub const SIGTTOU: i32 = 22;
     /// Urgent socket data.
     pub const SIGURG: i32 = 23;
+    /// CPU time limit exceeded.
+    pub const SIGXCPU: i32 = 24;
+    /// File size limit exceeded.
+    pub const SIGXFSZ: i32 = 25;
     /// Window size change.
     pub const SIGWINCH: i32 = 28;
+    /// Bad system call.
+    pub const SIGSYS: i32 = 31;
 }
+
+/// `sa_flags` bits (Linux's `asm-generic/signal.h`, arm64 adds none that matter here).
+pub mod sa {
+    /// Do not send SIGCHLD when a child stops or continues.
+    pub const SA_NOCLDSTOP: u64 = 0x0000_0001;
+    /// Children reap themselves; no zombies.
+    pub const SA_NOCLDWAIT: u64 = 0x0000_0002;
+    /// The handler takes (signo, siginfo, ucontext).
+    pub const SA_SIGINFO: u64 = 0x0000_0004;
+    /// `sa_restorer` is the return trampoline.
+    pub const SA_RESTORER: u64 = 0x0400_0000;
+    /// Run the handler on the alternate signal stack.
+    pub const SA_ONSTACK: u64 = 0x0800_0000;
+    /// Restart system calls the signal interrupts.
+    pub const SA_RESTART: u64 = 0x1000_0000;
+    /// Do not block the signal while its handler runs.
+    pub const SA_NODEFER: u64 = 0x4000_0000;
+    /// Reset to SIG_DFL when the handler is entered.
+    pub const SA_RESETHAND: u64 = 0x8000_0000;
+}
+
+/// `si_code` values (Linux's `asm-generic/siginfo.h`).
+pub mod si {
+    /// Sent by `kill`.
+    pub const SI_USER: i32 = 0;
+    /// Sent by the kernel.
+    pub const SI_KERNEL: i32 = 0x80;
+    /// Sent by `tkill`/`tgkill`.
+    pub const SI_TKILL: i32 = -6;
+    /// SIGCHLD: the child exited.
+    pub const CLD_EXITED: i32 = 1;
+    /// SIGCHLD: the child was killed.
+    pub const CLD_KILLED: i32 = 2;
+    /// SIGCHLD: the child stopped.
+    pub const CLD_STOPPED: i32 = 5;
+    /// SIGCHLD: the stopped child continued.
+    pub const CLD_CONTINUED: i32 = 6;
+}
+
+/// Internal errno: restart the system call if the handler has SA_RESTART (or there is no
+/// handler), else EINTR. Never reaches user space (Linux's `ERESTARTSYS`).
+pub const ERESTARTSYS: Errno = Errno(512);
+/// Internal errno: always restart (Linux's `ERESTARTNOINTR`).
+pub const ERESTARTNOINTR: Errno = Errno(513);
+/// Internal errno: restart only if no handler runs, else EINTR (Linux's `ERESTARTNOHAND`).
+pub const ERESTARTNOHAND: Errno = Errno(514);
+/// Internal errno: restart through `restart_syscall` (with the task's restart block) if no
+/// handler runs, else EINTR (Linux's `ERESTART_RESTARTBLOCK`).
+pub const ERESTART_RESTARTBLOCK: Errno = Errno(516);
 
 /// Number of signals (Linux's `_NSIG`).
 pub const NSIG: usize = 64;
@@ -66,6 +152,15 @@ pub const NSIG: usize = 64;
 pub const SIG_DFL: u64 = 0;
 /// `sa_handler` to ignore the signal.
 pub const SIG_IGN: u64 = 1;
+
+/// `ss_flags` (Linux's `uapi/linux/signal.h`): the task runs on the alternate stack.
+pub const SS_ONSTACK: i32 = 1;
+/// `ss_flags`: the alternate stack is disabled.
+pub const SS_DISABLE: i32 = 2;
+/// `ss_flags`: disarm the alternate stack while a handler runs on it.
+pub const SS_AUTODISARM: i32 = 1 << 31;
+/// The smallest alternate stack arm64 accepts (Linux's arm64 `MINSIGSTKSZ`).
+pub const MINSIGSTKSZ: u64 = 5120;
 
 /// Linux's `struct sigaction` as arm64 passes it to `rt_sigaction` (32 bytes).
 #[derive(Clone, Copy, Debug, Default)]
@@ -80,23 +175,130 @@ pub struct SigAction {
     pub mask: u64,
 }
 
-/// A task's signal state (Linux's `sighand_struct` + the per-task masks).
+impl SigAction {
+    const DEFAULT: Self = Self {
+        handler: SIG_DFL,
+        flags: 0,
+        restorer: 0,
+        mask: 0,
+    };
+}
+
+/// What a pending signal carries: the fields of `siginfo_t` Cradle fills in.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct KernelSigInfo {
+    /// `si_signo`.
+    pub signo: i32,
+    /// `si_code` (`si::*`).
+    pub code: i32,
+    /// `si_pid`: the sender, or for SIGCHLD the child.
+    pub pid: i32,
+    /// `si_uid` (everyone is root).
+    pub uid: u32,
+    /// `si_status` (SIGCHLD): the exit status or the signal.
+    pub status: i32,
+}
+
+impl KernelSigInfo {
+    /// Linux's arm64 `siginfo_t`, 128 bytes: signo, errno, code at 0, 4, 8; the union at 16
+    /// (`_kill`: pid, uid; `_sigchld`: pid, uid, status at 24, utime at 32, stime at 40).
+    pub fn to_user_bytes(&self) -> [u8; 128] {
+        let mut b = [0u8; 128];
+        b[0..4].copy_from_slice(&self.signo.to_le_bytes());
+        b[8..12].copy_from_slice(&self.code.to_le_bytes());
+        b[16..20].copy_from_slice(&self.pid.to_le_bytes());
+        b[20..24].copy_from_slice(&self.uid.to_le_bytes());
+        if self.signo == sig::SIGCHLD {
+            b[24..28].copy_from_slice(&self.status.to_le_bytes());
+        }
+        b
+    }
+}
+
+/// The alternate signal stack (Linux's `sas_ss_*`).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct AltStack {
+    /// Lowest address.
+    pub sp: u64,
+    /// Size in bytes; 0 when disabled.
+    pub size: u64,
+    /// SS_AUTODISARM, if asked for.
+    pub flags: i32,
+}
+
+impl AltStack {
+    /// True if `sp` lies on this stack (Linux's `on_sig_stack`, for a stack growing down).
+    pub fn on_stack(&self, sp: u64) -> bool {
+        self.size != 0 && sp > self.sp && sp - self.sp <= self.size
+    }
+
+    /// `ss_flags` as `sigaltstack` and the signal frame report them (Linux's
+    /// `sas_ss_flags`).
+    pub fn flags_for(&self, sp: u64) -> i32 {
+        if self.size == 0 {
+            SS_DISABLE
+        } else if self.on_stack(sp) {
+            SS_ONSTACK
+        } else {
+            self.flags
+        }
+    }
+}
+
+/// A task's signal state: Linux's `sighand_struct` and the per-process parts of
+/// `signal_struct` and `task_struct` that are not atomics in [`TaskStruct`].
 pub struct SignalState {
     /// Actions, indexed by signal number - 1.
     pub actions: [SigAction; NSIG],
+    /// The siginfo of each pending signal, indexed by signal number - 1.
+    pub info: [KernelSigInfo; NSIG],
+    /// The alternate signal stack.
+    pub altstack: AltStack,
+    /// The mask to restore once a handler frame is set up or the syscall returns
+    /// (`rt_sigsuspend`'s caller's mask; Linux's `saved_sigmask` + TIF_RESTORE_SIGMASK).
+    pub saved_sigmask: Option<u64>,
+    /// Stopped by a signal, waiting for SIGCONT (Linux's SIGNAL_STOP_STOPPED).
+    pub stopped: bool,
+    /// The stop signal the parent's `wait4(WUNTRACED)` has yet to see (0: none).
+    pub stop_report: i32,
+    /// The parent's `wait4(WCONTINUED)` has yet to see a continue (SIGNAL_STOP_CONTINUED).
+    pub cont_report: bool,
+    /// `restart_syscall` resumes an interrupted `nanosleep`: (deadline in ktime ns, the
+    /// user's `rem` pointer) (Linux's `restart_block`).
+    pub restart_nanosleep: Option<(u64, u64)>,
+    /// Where the sigreturn trampoline is mapped in the task's address space (0: not yet;
+    /// `arch::arm64::signal::sigtramp`).
+    pub sigtramp: u64,
 }
 
 impl SignalState {
-    /// Every signal at its default action.
+    /// Every signal at its default action, nothing pending or stopped.
     pub const fn new() -> Self {
         Self {
-            actions: [SigAction {
-                handler: 0,
-                flags: 0,
-                restorer: 0,
-                mask: 0,
+            actions: [SigAction::DEFAULT; NSIG],
+            info: [KernelSigInfo {
+                signo: 0,
+                code: 0,
+                pid: 0,
+                uid: 0,
+                status: 0,
             }; NSIG],
+            altstack: AltStack {
+                sp: 0,
+                size: 0,
+                flags: 0,
+            },
+            saved_sigmask: None,
+            stopped: false,
+            stop_report: 0,
+            cont_report: false,
+            restart_nanosleep: None,
+            sigtramp: 0,
         }
+    }
+
+    fn action(&self, signo: i32) -> &SigAction {
+        &self.actions[signo as usize - 1]
     }
 }
 
@@ -106,17 +308,20 @@ impl Default for SignalState {
     }
 }
 
-/// What a signal does by default (Linux's `sig_kernel_*` sets).
-fn default_ignored(signo: i32) -> bool {
-    matches!(
-        signo,
-        sig::SIGCHLD | sig::SIGURG | sig::SIGWINCH | sig::SIGCONT
-    )
-}
-
-fn bit(signo: i32) -> u64 {
+/// The bit of `signo` in a signal set.
+pub const fn bit(signo: i32) -> u64 {
     1u64 << (signo - 1)
 }
+
+/// Signals that can be neither caught, blocked nor ignored.
+const UNBLOCKABLE: u64 = bit(sig::SIGKILL) | bit(sig::SIGSTOP);
+/// Signals whose default action is to stop (Linux's `SIG_KERNEL_STOP_MASK`).
+const STOP_MASK: u64 =
+    bit(sig::SIGSTOP) | bit(sig::SIGTSTP) | bit(sig::SIGTTIN) | bit(sig::SIGTTOU);
+/// Signals whose default action is to do nothing (Linux's `SIG_KERNEL_IGNORE_MASK`; SIGCONT
+/// does its work when sent).
+const IGNORE_MASK: u64 =
+    bit(sig::SIGCHLD) | bit(sig::SIGURG) | bit(sig::SIGWINCH) | bit(sig::SIGCONT);
 
 fn valid(signo: i32) -> Result<(), Errno> {
     if (1..=NSIG as i32).contains(&signo) {
@@ -124,6 +329,33 @@ fn valid(signo: i32) -> Result<(), Errno> {
     } else {
         Err(Errno::EINVAL)
     }
+}
+
+/// True if the current task has a signal to act on: one pending and not blocked (Linux's
+/// `signal_pending`). Interruptible sleeps end when this holds.
+pub fn signal_pending(task: &TaskStruct) -> bool {
+    task.pending.load(Ordering::Acquire) & !task.blocked.load(Ordering::Relaxed) != 0
+}
+
+/// True if SIGKILL is pending (Linux's `fatal_signal_pending`).
+pub fn fatal_signal_pending(task: &TaskStruct) -> bool {
+    task.pending.load(Ordering::Acquire) & bit(sig::SIGKILL) != 0
+}
+
+/// Set the blocked mask, never blocking SIGKILL or SIGSTOP (Linux's `set_current_blocked`).
+pub fn set_current_blocked(mask: u64) {
+    current()
+        .blocked
+        .store(mask & !UNBLOCKABLE, Ordering::Release);
+}
+
+fn read_sigset(ptr: u64, sigsetsize: usize) -> Result<u64, Errno> {
+    if sigsetsize != 8 {
+        return Err(Errno::EINVAL);
+    }
+    let mut b = [0u8; 8];
+    copy_from_user(&mut b, ptr)?;
+    Ok(u64::from_le_bytes(b))
 }
 
 /// `rt_sigaction(2)`.
@@ -135,7 +367,7 @@ pub fn sys_rt_sigaction(signo: i32, act: u64, oact: u64, sigsetsize: usize) -> R
     let task = current();
     let mut new = None;
     if act != 0 {
-        if signo == sig::SIGKILL || signo == sig::SIGSTOP {
+        if bit(signo) & UNBLOCKABLE != 0 {
             return Err(Errno::EINVAL);
         }
         let mut b = [0u8; 32];
@@ -145,14 +377,19 @@ pub fn sys_rt_sigaction(signo: i32, act: u64, oact: u64, sigsetsize: usize) -> R
             handler: word(0),
             flags: word(1),
             restorer: word(2),
-            mask: word(3),
+            mask: word(3) & !UNBLOCKABLE,
         });
     }
     let old = {
         let mut state = task.signal.lock();
-        let old = state.actions[signo as usize - 1];
+        let old = *state.action(signo);
         if let Some(new) = new {
             state.actions[signo as usize - 1] = new;
+            // Setting SIG_IGN (or SIG_DFL for a default-ignored signal) discards it if
+            // pending (POSIX, Linux's `do_sigaction`).
+            if new.handler == SIG_IGN || (new.handler == SIG_DFL && bit(signo) & IGNORE_MASK != 0) {
+                task.pending.fetch_and(!bit(signo), Ordering::AcqRel);
+            }
         }
         old
     };
@@ -177,16 +414,14 @@ pub fn sys_rt_sigprocmask(how: i32, set: u64, oset: u64, sigsetsize: usize) -> R
     let task = current();
     let old = task.blocked.load(Ordering::Relaxed);
     if set != 0 {
-        let mut b = [0u8; 8];
-        copy_from_user(&mut b, set)?;
-        let mask = u64::from_le_bytes(b) & !(bit(sig::SIGKILL) | bit(sig::SIGSTOP));
+        let mask = read_sigset(set, sigsetsize)?;
         let new = match how {
-            0 => old | mask,
-            1 => old & !mask,
-            2 => mask,
+            0 => old | mask,  // SIG_BLOCK
+            1 => old & !mask, // SIG_UNBLOCK
+            2 => mask,        // SIG_SETMASK
             _ => return Err(Errno::EINVAL),
         };
-        task.blocked.store(new, Ordering::Relaxed);
+        set_current_blocked(new);
     }
     if oset != 0 {
         copy_to_user(oset, &old.to_le_bytes())?;
@@ -194,13 +429,147 @@ pub fn sys_rt_sigprocmask(how: i32, set: u64, oset: u64, sigsetsize: usize) -> R
     Ok(0)
 }
 
-/// Queue `signo` for `task` and wake it if it sleeps interruptibly (Linux's `send_signal`).
+/// `rt_sigpending(2)`: the signals pending while blocked.
+pub fn sys_rt_sigpending(set: u64, sigsetsize: usize) -> Result<u64, Errno> {
+    if sigsetsize != 8 {
+        return Err(Errno::EINVAL);
+    }
+    let task = current();
+    let pending = task.pending.load(Ordering::Acquire) & task.blocked.load(Ordering::Relaxed);
+    copy_to_user(set, &pending.to_le_bytes())?;
+    Ok(0)
+}
+
+/// `sigaltstack(2)`.
+pub fn sys_sigaltstack(ss: u64, old_ss: u64, user_sp: u64) -> Result<u64, Errno> {
+    let task = current();
+    let old = task.signal.lock().altstack;
+    if ss != 0 {
+        let mut b = [0u8; 24];
+        copy_from_user(&mut b, ss)?;
+        let sp = u64::from_le_bytes(b[0..8].try_into().unwrap_or([0; 8]));
+        let flags = i32::from_le_bytes(b[8..12].try_into().unwrap_or([0; 4]));
+        let size = u64::from_le_bytes(b[16..24].try_into().unwrap_or([0; 8]));
+        if old.on_stack(user_sp) {
+            return Err(Errno::EPERM);
+        }
+        let mode = flags & !SS_AUTODISARM;
+        let new = match mode {
+            SS_DISABLE => AltStack::default(),
+            0 | SS_ONSTACK => {
+                if size < MINSIGSTKSZ {
+                    return Err(Errno::ENOMEM);
+                }
+                AltStack {
+                    sp,
+                    size,
+                    flags: flags & SS_AUTODISARM,
+                }
+            }
+            _ => return Err(Errno::EINVAL),
+        };
+        task.signal.lock().altstack = new;
+    }
+    if old_ss != 0 {
+        let mut b = [0u8; 24];
+        b[0..8].copy_from_slice(&old.sp.to_le_bytes());
+        b[8..12].copy_from_slice(&old.flags_for(user_sp).to_le_bytes());
+        b[16..24].copy_from_slice(&old.size.to_le_bytes());
+        copy_to_user(old_ss, &b)?;
+    }
+    Ok(0)
+}
+
+/// True if `signo` would be dropped on arrival: not blocked, and ignored (explicitly or by
+/// default). PID 1 drops every signal it has no handler for (Linux's `sig_ignored`,
+/// `sig_task_ignored`).
+fn sig_ignored(task: &TaskStruct, state: &SignalState, signo: i32) -> bool {
+    let handler = state.action(signo).handler;
+    if task.pid() == 1 && handler == SIG_DFL {
+        return true;
+    }
+    // A pending SIGCONT is how a task about to stop learns it was continued meanwhile.
+    if task.blocked.load(Ordering::Relaxed) & bit(signo) != 0 || signo == sig::SIGCONT {
+        return false;
+    }
+    handler == SIG_IGN || (handler == SIG_DFL && bit(signo) & IGNORE_MASK != 0)
+}
+
+/// Queue a signal with its `siginfo` for `task` and wake it (Linux's `send_signal` →
+/// `__send_signal`, with `prepare_signal`'s stop/continue rules).
+pub fn send_signal_info(task: &TaskStruct, info: KernelSigInfo) {
+    let signo = info.signo;
+    if !(1..=NSIG as i32).contains(&signo) || task.is_kthread() {
+        return;
+    }
+    let mut notify_continued = false;
+    {
+        let mut st = task.signal.lock();
+        if signo == sig::SIGCONT {
+            task.pending.fetch_and(!STOP_MASK, Ordering::AcqRel);
+            if st.stopped {
+                st.stopped = false;
+                st.stop_report = 0;
+                st.cont_report = true;
+                notify_continued = true;
+            }
+        } else if bit(signo) & STOP_MASK != 0 {
+            task.pending.fetch_and(!bit(sig::SIGCONT), Ordering::AcqRel);
+        }
+        if !sig_ignored(task, &st, signo) {
+            if task.pending.load(Ordering::Acquire) & bit(signo) == 0 {
+                st.info[signo as usize - 1] = info;
+            }
+            task.pending.fetch_or(bit(signo), Ordering::AcqRel);
+        }
+    }
+    let wake = match signo {
+        sig::SIGKILL | sig::SIGCONT => state::TASK_INTERRUPTIBLE | state::TASK_STOPPED,
+        _ => state::TASK_INTERRUPTIBLE,
+    };
+    try_to_wake_up(task, wake);
+    if notify_continued {
+        do_notify_parent_cldstop(task, si::CLD_CONTINUED, sig::SIGCONT);
+    }
+}
+
+/// Send `signo` from the current task, as `kill` does (si_code SI_USER); the kernel uses it
+/// for SIGPIPE, as Linux's `send_sig(sig, p, 0)`.
 pub fn send_signal(task: &TaskStruct, signo: i32) {
-    task.pending.fetch_or(bit(signo), Ordering::AcqRel);
-    crate::kernel::sched::core::try_to_wake_up(
+    send_signal_info(task, user_info(signo, si::SI_USER));
+}
+
+fn user_info(signo: i32, code: i32) -> KernelSigInfo {
+    KernelSigInfo {
+        signo,
+        code,
+        pid: current().tgid.load(Ordering::Relaxed),
+        ..KernelSigInfo::default()
+    }
+}
+
+/// Send `signo` from the kernel itself (si_code SI_KERNEL, as Linux's `SEND_SIG_PRIV`): the
+/// tty's ^C, ^\ and ^Z.
+pub fn send_signal_kernel(task: &TaskStruct, signo: i32) {
+    send_signal_info(
         task,
-        crate::kernel::task::state::TASK_INTERRUPTIBLE,
+        KernelSigInfo {
+            signo,
+            code: si::SI_KERNEL,
+            ..KernelSigInfo::default()
+        },
     );
+}
+
+fn kill_one(pid: i32, signo: i32, code: i32) -> Result<u64, Errno> {
+    let task = crate::kernel::pid::find_task_by_pid(pid).ok_or(Errno::ESRCH)?;
+    if task.is_kthread() && signo != 0 {
+        return Ok(0); // kernel threads ignore signals from user space
+    }
+    if signo != 0 {
+        send_signal_info(&task, user_info(signo, code));
+    }
+    Ok(0)
 }
 
 /// `kill(2)`: to one process, or (pid -1) every process but PID 1 and the caller.
@@ -209,79 +578,153 @@ pub fn sys_kill(pid: i32, signo: i32) -> Result<u64, Errno> {
         valid(signo)?;
     }
     if pid > 0 {
-        let task = crate::kernel::pid::find_task_by_pid(pid).ok_or(Errno::ESRCH)?;
-        if signo != 0 {
-            send_signal(&task, signo);
-        }
-        return Ok(0);
+        return kill_one(pid, signo, si::SI_USER);
     }
     if pid == -1 {
         let me = current().pid();
+        let info = user_info(signo, si::SI_USER);
         crate::kernel::pid::for_each_task(|t| {
             if t.pid() > 1 && t.pid() != me && !t.is_kthread() && signo != 0 {
-                send_signal(t, signo);
+                send_signal_info(t, info);
             }
         });
         return Ok(0);
     }
     // Process groups come with job control: until then a group is its leader.
-    sys_kill(if pid == 0 { current().pid() } else { -pid }, signo)
+    sys_kill(
+        if pid == 0 {
+            current().pid()
+        } else {
+            pid.checked_neg().ok_or(Errno::ESRCH)?
+        },
+        signo,
+    )
 }
 
 /// `tkill(2)`.
 pub fn sys_tkill(tid: i32, signo: i32) -> Result<u64, Errno> {
-    sys_kill(tid, signo)
+    if tid <= 0 {
+        return Err(Errno::EINVAL);
+    }
+    if signo != 0 {
+        valid(signo)?;
+    }
+    kill_one(tid, signo, si::SI_TKILL)
 }
 
 /// `tgkill(2)`.
-pub fn sys_tgkill(_tgid: i32, tid: i32, signo: i32) -> Result<u64, Errno> {
-    sys_kill(tid, signo)
+pub fn sys_tgkill(tgid: i32, tid: i32, signo: i32) -> Result<u64, Errno> {
+    if tgid <= 0 {
+        return Err(Errno::EINVAL);
+    }
+    sys_tkill(tid, signo)
 }
 
-static HANDLER_WARNED: AtomicU64 = AtomicU64::new(0);
-
-/// Carry out pending signals on the way back to user space (Linux's `do_signal`).
-pub fn do_signal() {
-    let task = current();
-    let pending = task.pending.load(Ordering::Acquire) & !task.blocked.load(Ordering::Relaxed);
-    let kill_bits = bit(sig::SIGKILL);
-    if pending == 0 {
-        return;
+/// Take `signo` off the pending set, returning its siginfo (Linux's `dequeue_signal`).
+fn dequeue(task: &TaskStruct, signo: i32) -> KernelSigInfo {
+    let st = task.signal.lock();
+    task.pending.fetch_and(!bit(signo), Ordering::AcqRel);
+    let mut info = st.info[signo as usize - 1];
+    if info.signo != signo {
+        info = KernelSigInfo {
+            signo,
+            code: si::SI_KERNEL,
+            ..KernelSigInfo::default()
+        };
     }
-    for signo in 1..=NSIG as i32 {
-        if pending & bit(signo) == 0 {
-            continue;
+    info
+}
+
+/// A signal to deliver to a user handler (Linux's `struct ksignal`).
+#[derive(Clone, Copy, Debug)]
+pub struct KSignal {
+    /// The signal number.
+    pub signo: i32,
+    /// What the sender said.
+    pub info: KernelSigInfo,
+    /// The action as it was when the signal was taken (before SA_RESETHAND reset it).
+    pub action: SigAction,
+}
+
+/// The next pending, unblocked signal that has a handler to run, carrying out the default
+/// actions of the ones before it (Linux's `get_signal`). Does not return if a signal
+/// terminates the task.
+pub fn get_signal() -> Option<KSignal> {
+    let task = current();
+    loop {
+        let pending = task.pending.load(Ordering::Acquire) & !task.blocked.load(Ordering::Relaxed);
+        if pending == 0 {
+            return None;
         }
-        let action = task.signal.lock().actions[signo as usize - 1];
-        if action.handler == SIG_IGN && pending & kill_bits == 0 {
-            task.pending.fetch_and(!bit(signo), Ordering::AcqRel);
-            continue;
-        }
-        if action.handler == SIG_DFL || signo == sig::SIGKILL {
-            task.pending.fetch_and(!bit(signo), Ordering::AcqRel);
-            if default_ignored(signo) {
+        // SIGKILL first; then the lowest number, as Linux takes standard signals.
+        let signo = if pending & bit(sig::SIGKILL) != 0 {
+            sig::SIGKILL
+        } else {
+            pending.trailing_zeros() as i32 + 1
+        };
+        let info = dequeue(task, signo);
+        let action = {
+            let mut st = task.signal.lock();
+            let action = *st.action(signo);
+            if action.handler > SIG_IGN && action.flags & sa::SA_RESETHAND != 0 {
+                st.actions[signo as usize - 1] = SigAction::DEFAULT;
+            }
+            action
+        };
+        if signo != sig::SIGKILL && signo != sig::SIGSTOP {
+            if action.handler == SIG_IGN {
                 continue;
             }
-            crate::kernel::exit::do_exit(signo);
+            if action.handler != SIG_DFL {
+                return Some(KSignal {
+                    signo,
+                    info,
+                    action,
+                });
+            }
         }
-        if HANDLER_WARNED.fetch_or(bit(signo), Ordering::Relaxed) & bit(signo) == 0 {
-            log::warn!(
-                "{}[{}]: signal {signo} has a handler; user handlers are not delivered yet",
-                task.comm(),
-                task.pid()
-            );
+        // The default action.
+        if bit(signo) & IGNORE_MASK != 0 {
+            continue;
         }
+        if task.pid() == 1 {
+            continue; // init only gets the signals it has handlers for
+        }
+        if bit(signo) & STOP_MASK != 0 {
+            notify::do_signal_stop(task, signo);
+            continue;
+        }
+        crate::kernel::exit::do_exit(signo);
     }
 }
 
-/// A fault the process cannot survive (Linux's `force_sig_fault`): it ends, whatever
-/// handler it installed.
+/// A fault the process cannot survive (Linux's `force_sig_fault`, for the faults Cradle
+/// does not yet deliver to handlers): it ends, whatever handler it installed.
 pub fn force_sig_fault(signo: i32) -> ! {
     crate::kernel::exit::do_exit(signo)
 }
 
-/// On `execve`: handlers go back to default, ignored signals stay ignored (Linux's
-/// `flush_signal_handlers`).
+/// On `fork`: the child gets the parent's actions and blocked mask, and none of its pending
+/// signals (Linux's `copy_sighand` and `copy_process`'s `blocked` copy).
+pub fn copy_signal(parent: &TaskStruct, child: &TaskStruct) {
+    let (actions, altstack, sigtramp) = {
+        let st = parent.signal.lock();
+        (st.actions, st.altstack, st.sigtramp)
+    };
+    {
+        let mut st = child.signal.lock();
+        st.actions = actions;
+        st.altstack = altstack;
+        st.sigtramp = sigtramp; // the child's address space is a copy, or the same
+    }
+    child
+        .blocked
+        .store(parent.blocked.load(Ordering::Relaxed), Ordering::Relaxed);
+    child.pending.store(0, Ordering::Relaxed);
+}
+
+/// On `execve`: handlers go back to default, ignored signals stay ignored; the alternate
+/// stack is forgotten (Linux's `flush_signal_handlers` and `exec`'s `sas_ss_reset`).
 pub fn flush_signal_handlers(task: &TaskStruct) {
     let mut state = task.signal.lock();
     for action in state.actions.iter_mut() {
@@ -289,4 +732,8 @@ pub fn flush_signal_handlers(task: &TaskStruct) {
             *action = SigAction::default();
         }
     }
+    state.altstack = AltStack::default();
+    state.saved_sigmask = None;
+    state.restart_nanosleep = None;
+    state.sigtramp = 0; // the old address space is gone
 }

@@ -153,42 +153,61 @@ pub fn sys_gettimeofday(tv: u64, _tz: u64) -> SysResult {
     Ok(0)
 }
 
-fn sleep_ns(ns: u64) {
-    let deadline = crate::kernel::time::ktime_get_ns() + ns;
+/// Sleep until `deadline` (ktime ns), interruptibly (Linux's `hrtimer_nanosleep` →
+/// `do_nanosleep`). A signal ends the sleep early: the time left goes to `rem` (if not 0)
+/// and the call returns ERESTART_RESTARTBLOCK, which `do_signal` turns into EINTR if a
+/// handler runs, and otherwise into `restart_syscall`, which sleeps on to the same deadline.
+pub fn nanosleep_until(deadline: u64, rem: u64) -> SysResult {
     let tick = 1_000_000_000 / crate::kernel::time::HZ;
+    let task = crate::kernel::task::current();
     loop {
         let now = crate::kernel::time::ktime_get_ns();
         if now >= deadline {
-            break;
+            return Ok(0);
         }
-        let jiffies = (deadline - now).div_ceil(tick);
         crate::kernel::sched::core::set_current_state(
             crate::kernel::task::state::TASK_INTERRUPTIBLE,
         );
+        if crate::kernel::signal::signal_pending(task) {
+            crate::kernel::sched::core::set_current_state(crate::kernel::task::state::TASK_RUNNING);
+            if rem != 0 {
+                let left = deadline - now;
+                let mut ts = [0u8; 16];
+                ts[..8].copy_from_slice(&(left / 1_000_000_000).to_le_bytes());
+                ts[8..].copy_from_slice(&(left % 1_000_000_000).to_le_bytes());
+                copy_to_user(rem, &ts)?;
+            }
+            crate::kernel::signal::set_restart_nanosleep(deadline, rem);
+            return Err(crate::kernel::signal::ERESTART_RESTARTBLOCK);
+        }
+        let jiffies = (deadline - now).div_ceil(tick);
         crate::kernel::time::timer::schedule_timeout(jiffies);
     }
 }
 
 /// `nanosleep(2)`.
-pub fn sys_nanosleep(req: u64, _rem: u64) -> SysResult {
+pub fn sys_nanosleep(req: u64, rem: u64) -> SysResult {
     let ns = read_timespec(req)?;
-    sleep_ns(ns);
-    Ok(0)
+    nanosleep_until(crate::kernel::time::ktime_get_ns().saturating_add(ns), rem)
 }
 
-/// `clock_nanosleep(2)` (TIMER_ABSTIME = 1).
-pub fn sys_clock_nanosleep(clock: i32, cflags: u32, req: u64, _rem: u64) -> SysResult {
+/// `clock_nanosleep(2)` (TIMER_ABSTIME = 1: `rem` is not written, and an interrupted sleep
+/// restarts with the same arguments).
+pub fn sys_clock_nanosleep(clock: i32, cflags: u32, req: u64, rem: u64) -> SysResult {
     if !(0..=11).contains(&clock) {
         return Err(Errno::EINVAL);
     }
     let ns = read_timespec(req)?;
-    let ns = if cflags & 1 != 0 {
-        ns.saturating_sub(crate::kernel::time::ktime_get_ns())
-    } else {
-        ns
-    };
-    sleep_ns(ns);
-    Ok(0)
+    if cflags & 1 != 0 {
+        return nanosleep_until(ns, 0).map_err(|e| {
+            if e == crate::kernel::signal::ERESTART_RESTARTBLOCK {
+                crate::kernel::signal::ERESTARTNOHAND
+            } else {
+                e
+            }
+        });
+    }
+    nanosleep_until(crate::kernel::time::ktime_get_ns().saturating_add(ns), rem)
 }
 
 /// `sched_yield(2)`.

@@ -5,14 +5,18 @@
  * Each metric is a per-operation cost: a warm-up (a tenth of the iterations, at least one)
  * that is not timed, then a timed loop, then the elapsed time divided by the number of
  * operations. Time is the virtual counter CNTVCT_EL0 (read at EL0, which needs
- * CNTKCTL_EL1.EL0VCTEN): under QEMU's -icount shift=0 it advances one tick per guest
- * instruction, so the figures are instruction counts and repeat exactly. With the argument
- * `tcg` (QEMU without -icount) time is CLOCK_MONOTONIC in nanoseconds instead.
+ * CNTKCTL_EL1.EL0VCTEN): under QEMU's -icount shift=0 each guest instruction is 1 ns of
+ * virtual time and the counter runs at CNTFRQ_EL0 (62.5 MHz on cortex-a72: one tick per
+ * 16 instructions), so ticks x 10^9 / CNTFRQ are instruction counts, and they repeat.
+ * `cargo xtask bench` does that conversion; this program prints raw ticks, and a
+ * calibration line (`per_1000_instructions`) that checks it. With the argument `tcg` (QEMU
+ * without -icount) time is CLOCK_MONOTONIC in nanoseconds instead.
  *
  * Output, one line per metric, easy to cut out of a serial transcript:
  *
  *     bench: unit ticks|ns
  *     bench: iters <N or "default">
+ *     bench: per_1000_instructions <timer units a 1000-instruction loop took>
  *     bench: <metric> <cost per operation>        e.g. "bench: null_syscall 312.0"
  *     bench: <metric> FAILED <why>                a metric that could not run
  *     bench: done
@@ -25,7 +29,8 @@
  * initramfs); ctxsw_yield (two processes calling sched_yield in turn: cost per switch).
  *
  * Arguments: `tcg` (nanoseconds), `iters=N` (every timed loop runs N iterations; the smoke
- * test uses 1). Children never print; they report through exit statuses and pipes.
+ * test uses 1), `only=METRIC` (run one metric, for profiling). Children never print; they
+ * report through exit statuses and pipes.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -44,6 +49,7 @@
 
 static int use_ns;
 static long iters_override;
+static const char *only;
 
 static uint64_t now(void)
 {
@@ -330,6 +336,19 @@ static const struct {
 	{ "ctxsw_yield", ctxsw_yield, 2000 },
 };
 
+/*
+ * How many timer units 1000 instructions take: a loop of two instructions (subs, b.ne),
+ * run a million times. Under -icount shift=0 each instruction is 1 ns of virtual time.
+ */
+static void calibrate(void)
+{
+	uint64_t n = 1000000;
+	uint64_t t0 = now();
+	__asm__ volatile("1:\n\tsubs %0, %0, #1\n\tb.ne 1b" : "+r"(n) : : "cc");
+	uint64_t t1 = now();
+	say("bench: per_1000_instructions %.1f\n", (double)(t1 - t0) * 1000.0 / 2000000.0);
+}
+
 int main(int argc, char *argv[])
 {
 	for (int i = 1; i < argc; i++) {
@@ -337,6 +356,8 @@ int main(int argc, char *argv[])
 			use_ns = 1;
 		else if (strncmp(argv[i], "iters=", 6) == 0)
 			iters_override = atol(argv[i] + 6);
+		else if (strncmp(argv[i], "only=", 5) == 0)
+			only = argv[i] + 5;
 		else
 			say("bench: ignoring argument %s\n", argv[i]);
 	}
@@ -345,8 +366,11 @@ int main(int argc, char *argv[])
 		say("bench: iters %ld\n", iters_override);
 	else
 		say("bench: iters default\n");
+	calibrate();
 	int failed = 0;
 	for (size_t i = 0; i < sizeof(metrics) / sizeof(metrics[0]); i++) {
+		if (only && strcmp(only, metrics[i].name) != 0)
+			continue;
 		const char *err = metrics[i].run(metrics[i].name, iterations(metrics[i].iters));
 		if (err) {
 			say("bench: %s FAILED %s\n", metrics[i].name, err);

@@ -23,8 +23,10 @@ pub struct Board {
     pub memory: String,
     /// True if the console is QEMU's second serial port.
     pub console_on_second_serial: bool,
-    /// A DTB to pass with `-dtb`, relative to the board's directory.
+    /// A DTB to pass with `-dtb`, relative to the board's directory, or `debian:NAME`.
     pub dtb: Option<PathBuf>,
+    /// The Raspberry Pi firmware files its SD card needs (empty: no SD card).
+    pub firmware: String,
 }
 
 /// Parse `key = value` lines.
@@ -80,6 +82,7 @@ impl Board {
             console_on_second_serial: kv.get("console_serial").map(String::as_str)
                 == Some("second"),
             dtb: kv.get("dtb").map(PathBuf::from),
+            firmware: kv.get("firmware").cloned().unwrap_or_default(),
         })
     }
 }

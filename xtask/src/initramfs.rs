@@ -271,12 +271,15 @@ pub fn test_entries(user: &UserPrograms) -> Result<Vec<Entry>, String> {
         ),
         Entry::new("/etc", Source::Dir, 0o755),
         Entry::new("/tmp", Source::Dir, 0o1777),
+        Entry::new("/proc", Source::Dir, 0o555),
         Entry::new("/bin", Source::Dir, 0o755),
         Entry::new("/init", file("init_hello")?, 0o755),
         Entry::new("/bin/syscalls", file("syscalls")?, 0o755),
         Entry::new("/bin/fork_seed", file("fork_seed")?, 0o755),
         Entry::new("/bin/segv", file("segv")?, 0o755),
         Entry::new("/bin/execbad", file("execbad")?, 0o755),
+        Entry::new("/bin/proctest", file("proctest")?, 0o755),
+        Entry::new("/bin/sigtest", file("sigtest")?, 0o755),
         Entry::new("/bin/bad.elf", Source::File(user.bad_elf.clone()), 0o755),
     ])
 }

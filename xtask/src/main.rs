@@ -7,11 +7,13 @@
 //!                                   QEMU boot tests; ends with "N passed, N failed"
 //! cargo xtask user [run NAME ARGS]  build user/*.c and the test initramfs; run one program
 //!                                   on Linux under qemu-aarch64
+//! cargo xtask bench [--runs N]      the same benchmark on Cradle and Debian's Linux in QEMU
 //! ```
 //!
 //! Both `qemu` and `test` first make sure the machine has what they need (the Rust target
 //! and components, QEMU >= 9.0) and install it when they can (see `env.rs`).
 
+mod bench;
 mod board;
 mod build;
 mod busybox;
@@ -21,6 +23,7 @@ mod image;
 mod initramfs;
 mod kallsyms;
 mod ktap;
+mod pi;
 mod qemu;
 mod test;
 mod user;
@@ -35,8 +38,20 @@ commands:
   build                 build target/cradle/vmlinux (ELF) and target/cradle/Image
   qemu [options]        build and boot in QEMU (serial console on this terminal)
   test [--only NAME]    run every test; ends with a line 'N passed, N failed'
+  sdcard --board B      write target/cradle/sdcard-B.img for a Raspberry Pi (rpi3, rpi4)
+  flash --board B --device DEV [--yes] [--force]
+                        write that image to an SD card (or a file), then verify it
   user                  build user/*.c and target/cradle/initramfs-test.cpio
   user run NAME [ARGS]  build, then run target/cradle/user/NAME under qemu-aarch64
+  bench [options]       benchmark Cradle against Debian's arm64 Linux in the same QEMU
+                        (-icount: instruction counts); table, JSON and SVG under
+                        target/cradle/bench/
+
+bench options:
+  --runs N              boots of each kernel; each figure is their median (default 5)
+  --tcg                 no -icount: nanoseconds instead of instructions
+  --iters N             iterations of every timed loop (default: per metric)
+  --cradle-only         do not fetch or boot Linux
 
 qemu options:
   --board NAME          board under boards/ (default: virt)
@@ -58,7 +73,10 @@ fn main() -> ExitCode {
         }),
         Some("qemu") => qemu::cmd_qemu(&args[1..]),
         Some("test") => test::cmd_test(&args[1..]),
+        Some("sdcard") => pi::cmd_sdcard(&args[1..]),
+        Some("flash") => pi::cmd_flash(&args[1..]),
         Some("user") => user::cmd_user(&args[1..]),
+        Some("bench") => bench::cmd_bench(&args[1..]),
         Some("help") | Some("--help") | Some("-h") | None => {
             print!("{USAGE}");
             Ok(())

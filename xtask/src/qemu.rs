@@ -104,28 +104,32 @@ pub fn qemu_args(opts: &QemuOptions, image: &Path) -> Result<Vec<String>, String
         }
         machine.push_str(&format!(",gic-version={gic}"));
     }
-    let mut args = vec![
-        "-M".to_string(),
-        machine,
-        "-cpu".into(),
-        board.cpu.clone(),
+    let mut args = vec!["-M".to_string(), machine];
+    if !board.cpu.is_empty() {
+        args.extend(["-cpu".into(), board.cpu.clone()]);
+    }
+    args.extend([
         "-smp".into(),
         opts.smp.unwrap_or(board.smp).to_string(),
         "-m".into(),
         opts.mem.clone().unwrap_or(board.memory.clone()),
         "-kernel".into(),
         image.display().to_string(),
-    ];
+    ]);
     if let Some(dtb) = &board.dtb {
         args.push("-dtb".into());
-        args.push(
-            project_root()
-                .join("boards")
-                .join(&board.name)
-                .join(dtb)
-                .display()
-                .to_string(),
-        );
+        let dtb = dtb.display().to_string();
+        match dtb.strip_prefix("debian:") {
+            Some(name) => args.push(crate::pi::debian_dtb(name)?.display().to_string()),
+            None => args.push(
+                project_root()
+                    .join("boards")
+                    .join(&board.name)
+                    .join(dtb)
+                    .display()
+                    .to_string(),
+            ),
+        }
     }
     if let Some(initrd) = &opts.initrd {
         args.push("-initrd".into());

@@ -94,6 +94,9 @@ pub fn cmd_test(args: &[String]) -> Result<(), String> {
         if selected("kunit") {
             kunit_tests(&mut summary, &built.image);
         }
+        if selected("bench") {
+            crate::bench::smoke_test(&mut summary, &built.image);
+        }
         if selected("userspace") || selected("difftest") {
             match crate::user::build_user() {
                 Ok(user) => match crate::initramfs::build_test_initramfs(&user) {
@@ -106,6 +109,9 @@ pub fn cmd_test(args: &[String]) -> Result<(), String> {
                         );
                         crate::usertest::initramfs_tests(&mut summary, &built.image, &initrd);
                         crate::usertest::busybox_init_test(&mut summary, &built.image);
+                        if selected("pi") || selected("userspace") {
+                            crate::usertest::pi_tests(&mut summary, &built.image, &initrd);
+                        }
                     }
                     Err(e) => summary.record("userspace: build the test initramfs", Err(e)),
                 },

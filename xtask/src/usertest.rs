@@ -20,7 +20,14 @@ use crate::test::Summary;
 use crate::user::UserPrograms;
 
 /// The programs `/init` runs on Cradle, in order.
-const PROGRAMS: [&str; 4] = ["syscalls", "fork_seed", "segv", "execbad"];
+const PROGRAMS: [&str; 6] = [
+    "syscalls",
+    "fork_seed",
+    "segv",
+    "execbad",
+    "proctest",
+    "sigtest",
+];
 
 fn boot_with_initrd(image: &Path, initrd: Option<&Path>, append: &str) -> Result<String, String> {
     let mut opts = QemuOptions::for_board("virt");
@@ -240,4 +247,58 @@ pub(crate) fn busybox_init_test(summary: &mut Summary, image: &Path) {
         "userspace: Debian's busybox sh runs as PID 1 and powers off",
         verdict,
     );
+}
+
+/// The Raspberry Pi boards in QEMU: the same Image, Debian's device tree, the mini UART
+/// console, busybox `sh` as init; `poweroff -f` goes through the PM watchdog and QEMU exits.
+pub(crate) fn pi_tests(summary: &mut Summary, image: &Path, initrd: &Path) {
+    for (board, model, intc) in [
+        (
+            "rpi4",
+            "Machine model: Raspberry Pi 4 Model B",
+            "GICv2: interrupt-controller@40041000",
+        ),
+        (
+            "rpi3",
+            "Machine model: Raspberry Pi 3 Model B",
+            "bcm2836: local interrupt controller, with the ARMCTRL controller",
+        ),
+    ] {
+        let mut opts = QemuOptions::for_board(board);
+        opts.initrd = Some(initrd.to_path_buf());
+        opts.append = Some("show_state -- /bin/fork_seed /bin/syscalls".into());
+        let verdict = run_captured(&opts, image, None, Duration::from_secs(120)).and_then(|t| {
+            for want in [
+                model,
+                "printk: console [ttyS1] enabled",
+                intc,
+                "arch_timer: tick at 250 Hz",
+                "CPU: All CPU(s) started at EL2",
+                "    2     0 S [kthreadd]",
+                "Hello from /init as PID 1",
+                "Child Complete!",
+                "/init: /bin/syscalls exited with status 0",
+                "bcm2835-wdt: Broadcom BCM2835 watchdog timer",
+            ] {
+                if !t.text.contains(want) {
+                    return Err(format!("missing: {want}\ntranscript:\n{}", t.text));
+                }
+            }
+            if !t.exited {
+                return Err(format!("QEMU did not exit after poweroff:\n{}", t.text));
+            }
+            Ok(())
+        });
+        summary.record(
+            &format!("pi: {board} boots the same Image to /init, runs user programs, powers off"),
+            verdict,
+        );
+    }
+    for board in ["rpi4", "rpi3"] {
+        let verdict = crate::pi::make_sdcard(board, image).and_then(|img| {
+            crate::pi::check_sdcard(&img, board, image)?;
+            crate::pi::flash_self_test(&img)
+        });
+        summary.record(&format!("pi: sdcard-{board}.img has the firmware, DTB, config and this Image; flash refuses non-removable disks"), verdict);
+    }
 }

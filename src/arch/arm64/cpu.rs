@@ -1,4 +1,6 @@
-//! Stopping and idling a CPU (Linux: `arch/arm64/kernel/process.c`, `machine_halt`).
+//! Stopping a CPU, powering off and restarting (Linux: `arch/arm64/kernel/process.c`,
+//! `machine_halt`, `machine_power_off`, `machine_restart`): PSCI where the DT has it, the
+//! Raspberry Pi's watchdog otherwise.
 
 use super::irqflags::local_irq_disable;
 
@@ -13,11 +15,13 @@ pub fn halt() -> ! {
 /// Linux's `machine_power_off`: PSCI SYSTEM_OFF where there is PSCI, else halt.
 pub fn machine_power_off() -> ! {
     crate::drivers::firmware::psci::psci_system_off();
+    crate::drivers::watchdog::bcm2835_wdt::bcm2835_power_off();
     halt()
 }
 
 /// Linux's `machine_restart`: PSCI SYSTEM_RESET where there is PSCI, else halt.
 pub fn machine_restart() -> ! {
     crate::drivers::firmware::psci::psci_system_reset();
+    crate::drivers::watchdog::bcm2835_wdt::bcm2835_restart();
     halt()
 }

@@ -1,13 +1,15 @@
 //! Work done on the way back to user space (Linux: `arch/arm64/kernel/entry-common.c`,
-//! `exit_to_user_mode`, and `signal.c`, `do_notify_resume`).
+//! `exit_to_user_mode`, and `signal.c`, `do_notify_resume`): rescheduling, and signals
+//! (`arch::arm64::signal::do_signal`: handlers, default actions, syscall restarts).
 
 use super::ptrace::PtRegs;
 use crate::kernel::sched::core::{need_resched, schedule};
 use crate::kernel::task::current;
 
 /// Called with the pt_regs about to be restored, before every return to EL0: reschedule if
-/// asked to. Also the path a kernel thread takes when its function returns: one that has
-/// not become a user process (by `execve`) has nothing to return to, and exits.
+/// asked to, and act on pending signals. Also the path a kernel thread takes when its
+/// function returns: one that has not become a user process (by `execve`) has nothing to
+/// return to, and exits.
 #[no_mangle]
 pub extern "C" fn exit_to_user_mode(regs: &mut PtRegs) {
     if !regs.user_mode() {
@@ -19,6 +21,8 @@ pub extern "C" fn exit_to_user_mode(regs: &mut PtRegs) {
         );
         crate::kernel::exit::do_exit(0);
     }
+    // Linux's `exit_to_user_mode_loop`: handling a signal may make more work (a wake-up,
+    // another signal), so check again until there is none, then return with IRQs masked.
     loop {
         crate::arch::arm64::irqflags::local_irq_disable();
         if need_resched() {
@@ -26,14 +30,10 @@ pub extern "C" fn exit_to_user_mode(regs: &mut PtRegs) {
             schedule();
             continue;
         }
-        let task = current();
-        if task.pending.load(core::sync::atomic::Ordering::Relaxed)
-            & !task.blocked.load(core::sync::atomic::Ordering::Relaxed)
-            != 0
-        {
+        if super::signal::has_signal_work(regs) {
             crate::arch::arm64::irqflags::local_irq_enable();
-            crate::kernel::signal::do_signal();
-            crate::arch::arm64::irqflags::local_irq_disable();
+            super::signal::do_signal(regs);
+            continue;
         }
         break;
     }

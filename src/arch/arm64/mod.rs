@@ -44,6 +44,8 @@ pub mod ptrace;
 #[cfg(target_os = "none")]
 pub mod setup;
 #[cfg(target_os = "none")]
+pub mod signal;
+#[cfg(target_os = "none")]
 pub mod stacktrace;
 #[cfg(target_os = "none")]
 pub mod syscall;

@@ -13,6 +13,8 @@ use crate::mm::mmap;
 
 /// Syscall numbers (asm-generic), for the ones the kernel names elsewhere.
 pub mod nr {
+    /// `restart_syscall`.
+    pub const RESTART_SYSCALL: u64 = 128;
     /// `rt_sigreturn`.
     pub const RT_SIGRETURN: u64 = 139;
     /// `execve`.
@@ -102,11 +104,17 @@ fn invoke_syscall(regs: &mut PtRegs, nr: u64) -> Result<u64, Errno> {
         114 => sys::sys_clock_getres(i(a[0]), a[1]),
         115 => sys::sys_clock_nanosleep(i(a[0]), a[1] as u32, a[2], a[3]),
         124 => sys::sys_sched_yield(),
+        128 => signal::sys_restart_syscall(),
         129 => signal::sys_kill(i(a[0]), i(a[1])),
         130 => signal::sys_tkill(i(a[0]), i(a[1])),
         131 => signal::sys_tgkill(i(a[0]), i(a[1]), i(a[2])),
+        132 => signal::sys_sigaltstack(a[0], a[1], regs.sp),
+        133 => signal::sys_rt_sigsuspend(a[0], a[1] as usize),
         134 => signal::sys_rt_sigaction(i(a[0]), a[1], a[2], a[3] as usize),
         135 => signal::sys_rt_sigprocmask(i(a[0]), a[1], a[2], a[3] as usize),
+        136 => signal::sys_rt_sigpending(a[0], a[1] as usize),
+        137 => signal::sys_rt_sigtimedwait(a[0], a[1], a[2], a[3] as usize),
+        139 => super::signal::sys_rt_sigreturn(regs),
         142 => sys::sys_reboot(a[0] as u32, a[1] as u32, a[2] as u32),
         153 => sys::sys_times(a[0]),
         154 => sys::sys_setpgid(i(a[0]), i(a[1])),
@@ -152,8 +160,9 @@ pub fn el0_svc(regs: &mut PtRegs) {
     regs.orig_x0 = regs.regs[0];
     regs.syscallno = nr as i64;
     let ret = invoke_syscall(regs, nr);
-    // A successful execve replaced the registers: its x0 is the new program's (0).
-    if nr == nr::EXECVE && ret.is_ok() {
+    // A successful execve replaced the registers: its x0 is the new program's (0). So did
+    // rt_sigreturn: x0 is the interrupted context's.
+    if (nr == nr::EXECVE || nr == nr::RT_SIGRETURN) && ret.is_ok() {
         return;
     }
     regs.regs[0] = match ret {

@@ -12,9 +12,9 @@
 //! | `arm,gic-400`, `arm,cortex-a15-gic`, `arm,cortex-a9-gic`      | [`irq_gic`]      |
 //! | `arm,gic-v3`                                                  | [`irq_gic_v3`]   |
 //!
-//! The Raspberry Pi 3's `brcm,bcm2836-l1-intc` has no driver yet: there, no root chip is
-//! registered and IRQs stay masked.
+//! | `brcm,bcm2836-l1-intc` (+ `brcm,bcm2836-armctrl-ic`)           | [`irq_bcm2836`]  |
 
+pub mod irq_bcm2836;
 pub mod irq_gic;
 pub mod irq_gic_v3;
 
@@ -30,6 +30,11 @@ use crate::kernel::sync::InitOnce;
 /// The `compatible` strings of the controllers Cradle drives.
 const GIC_V2_COMPATIBLE: [&str; 3] = ["arm,gic-400", "arm,cortex-a15-gic", "arm,cortex-a9-gic"];
 const GIC_V3_COMPATIBLE: [&str; 1] = ["arm,gic-v3"];
+const BCM2836_COMPATIBLE: [&str; 1] = ["brcm,bcm2836-l1-intc"];
+
+/// A controller chained behind the root one (the Pi 3's ARMCTRL): its phandle, and where
+/// its interrupts start in the root chip's hwirq space.
+static SECONDARY: InitOnce<(u32, u32)> = InitOnce::new();
 
 /// The root controller's phandle: `interrupts` whose parent is another node cannot be
 /// translated.
@@ -93,6 +98,8 @@ pub fn init_irq() {
             irq_gic_v3::gic_of_init(&fdt, node).map(|gic| gic as &dyn IrqChip)
         } else if let Some(node) = of_find_compatible(&fdt, &GIC_V2_COMPATIBLE) {
             irq_gic::gic_of_init(&fdt, node).map(|gic| gic as &dyn IrqChip)
+        } else if let Some(node) = of_find_compatible(&fdt, &BCM2836_COMPATIBLE) {
+            irq_bcm2836::bcm2836_of_init(&fdt, node).map(|intc| intc as &dyn IrqChip)
         } else {
             let found = fdt
                 .all_nodes()
@@ -116,6 +123,14 @@ pub fn init_irq() {
     match irq::set_root_chip(chip) {
         Ok(()) => log::info!("irqchip: {} is the root interrupt controller", chip.name()),
         Err(err) => log::warn!("irqchip: {}: root chip already set ({err:?})", chip.name()),
+    }
+}
+
+/// Record a controller chained behind the root one, whose interrupts the root chip numbers
+/// from `base`.
+pub(crate) fn set_secondary_node(node: FdtNode<'_, '_>, base: u32) {
+    if let Some(phandle) = phandle(node) {
+        let _ = SECONDARY.set((phandle, base));
     }
 }
 
@@ -183,7 +198,10 @@ pub fn of_irq_parse_one(
     let parent = of_irq_find_parent(fdt, node).ok_or(OfIrqError::NoParent)?;
     let parent = fdt.find_phandle(parent).ok_or(OfIrqError::NoParent)?;
     let chip = irq::root_chip().ok_or(OfIrqError::ParentNotRootChip)?;
-    if phandle(parent).is_none() || phandle(parent) != ROOT_PHANDLE.get().copied() {
+    let secondary = SECONDARY
+        .get()
+        .is_some_and(|(p, _)| phandle(parent) == Some(*p));
+    if !secondary && (phandle(parent).is_none() || phandle(parent) != ROOT_PHANDLE.get().copied()) {
         return Err(OfIrqError::ParentNotRootChip);
     }
     let ncells = parent
@@ -198,6 +216,9 @@ pub fn of_irq_parse_one(
     let mut cells = [0u32; 4];
     for (cell, bytes) in cells.iter_mut().zip(entry.chunks_exact(4)) {
         *cell = be32(bytes).unwrap_or(0);
+    }
+    if secondary {
+        return irq_bcm2836::armctrl_translate(&cells[..ncells]).ok_or(OfIrqError::Untranslatable);
     }
     chip.translate(&cells[..ncells])
         .ok_or(OfIrqError::Untranslatable)

@@ -3,7 +3,8 @@
 //!
 //! Bytes the UART receives (by interrupt) go through a canonical-mode line discipline:
 //! echoed back, edited by backspace, and handed to readers a line at a time; Ctrl-D ends
-//! input. Writes go to the console with `\n` as `\r\n`. `/dev/console` (5:1), `/dev/tty`
+//! input; with ISIG, ^C, ^\ and ^Z send SIGINT, SIGQUIT and SIGTSTP to the foreground (see
+//! `tty_signal_work` for who that is until job control exists). Writes go to the console with `\n` as `\r\n`. `/dev/console` (5:1), `/dev/tty`
 //! (5:0) and `/dev/ttyAMA0` (204:64) all reach it.
 
 use alloc::collections::VecDeque;
@@ -14,6 +15,8 @@ use crate::fs::char_dev::{self, CharDevice};
 use crate::kernel::errno::Errno;
 use crate::kernel::sched::wait::WaitQueueHead;
 use crate::kernel::sync::SpinLock;
+use crate::kernel::workqueue::{schedule_work, WorkStruct};
+use core::sync::atomic::{AtomicI32, Ordering};
 
 /// termios ioctls (Linux's `asm-generic/ioctls.h`).
 pub mod ioctls {
@@ -58,7 +61,11 @@ const ECHOK: u32 = 0o40;
 const B115200: u32 = 0o10002;
 const CS8: u32 = 0o60;
 const CREAD: u32 = 0o200;
+const ECHOCTL: u32 = 0o1000;
+const NOFLSH: u32 = 0o200;
 const VINTR: usize = 0;
+const VQUIT: usize = 1;
+const VSUSP: usize = 10;
 const VERASE: usize = 2;
 const VKILL: usize = 3;
 const VEOF: usize = 4;
@@ -69,12 +76,12 @@ impl Termios {
     const fn default() -> Self {
         let mut c_cc = [0u8; 19];
         c_cc[VINTR] = 3; // ^C
-        c_cc[1] = 28; // VQUIT ^\
+        c_cc[VQUIT] = 28; // ^\
         c_cc[VERASE] = 127;
         c_cc[VKILL] = 21; // ^U
         c_cc[VEOF] = 4; // ^D
         c_cc[VMIN] = 1;
-        c_cc[10] = 26; // VSUSP ^Z
+        c_cc[VSUSP] = 26; // ^Z
         Self {
             c_iflag: ICRNL,
             c_oflag: OPOST | ONLCR,
@@ -127,6 +134,31 @@ impl Tty {
             byte = b'\n';
         }
         let echoing = t.c_lflag & ECHO != 0;
+        if t.c_lflag & ISIG != 0 {
+            let signo = if byte == t.c_cc[VINTR] {
+                crate::kernel::signal::sig::SIGINT
+            } else if byte == t.c_cc[VQUIT] {
+                crate::kernel::signal::sig::SIGQUIT
+            } else if byte == t.c_cc[VSUSP] {
+                crate::kernel::signal::sig::SIGTSTP
+            } else {
+                0
+            };
+            if signo != 0 && byte != 0 {
+                // Linux's `n_tty_receive_signal_char`: flush the input, echo `^C`, signal.
+                if t.c_lflag & NOFLSH == 0 {
+                    ld.edit.clear();
+                    ld.ready.clear();
+                }
+                if echoing && t.c_lflag & ECHOCTL != 0 {
+                    echo(&[b'^', byte ^ 0x40]);
+                }
+                drop(ld);
+                isig(signo);
+                self.readers.wake_up_all();
+                return;
+            }
+        }
         if t.c_lflag & ICANON == 0 {
             ld.ready.push_back(byte);
             if echoing {
@@ -177,11 +209,7 @@ impl CharDevice for Tty {
         if buf.is_empty() {
             return Ok(0);
         }
-        self.readers.wait_event_state(
-            crate::kernel::task::state::TASK_INTERRUPTIBLE,
-            false,
-            || self.readable(),
-        );
+        self.readers.wait_event_interruptible(|| self.readable())?;
         let mut ld = self.ldisc.lock();
         if ld.ready.is_empty() && ld.eof > 0 {
             ld.eof -= 1;
@@ -262,6 +290,51 @@ impl CharDevice for Tty {
     fn poll_read_ready(&self) -> bool {
         self.readable()
     }
+}
+
+/// The signal ^C, ^\ or ^Z asked for, until the worker sends it (0: none). One at a time:
+/// a second key before the worker runs replaces the first.
+static TTY_SIGNAL: AtomicI32 = AtomicI32::new(0);
+static TTY_SIGNAL_WORK: WorkStruct = WorkStruct::new(tty_signal_work);
+
+/// Send `signo` to the tty's foreground (Linux's `isig` → `kill_pgrp`). The UART interrupt
+/// hands it to a worker: finding the tasks takes locks and allocates.
+fn isig(signo: i32) {
+    TTY_SIGNAL.store(signo, Ordering::Release);
+    schedule_work(&TTY_SIGNAL_WORK);
+}
+
+/// True if `dev` is one of the console tty's device numbers.
+fn is_console(rdev: u64) -> bool {
+    use crate::fs::char_dev::mkdev;
+    rdev == mkdev(5, 0) || rdev == mkdev(5, 1) || rdev == mkdev(204, 64)
+}
+
+/// There are no sessions or process groups yet, so "the foreground" is, by a simple rule:
+/// every user task whose standard input (fd 0) is the console, except PID 1 (which, like
+/// Linux's init, gets no signal it has not asked for).
+fn tty_signal_work(_: &'static WorkStruct) {
+    let signo = TTY_SIGNAL.swap(0, Ordering::AcqRel);
+    if signo == 0 {
+        return;
+    }
+    crate::kernel::pid::for_each_task(|task| {
+        if task.is_kthread() || task.pid() <= 1 {
+            return;
+        }
+        let stdin_is_console = task
+            .files()
+            .ok()
+            .and_then(|files| files.lock().get(0).ok())
+            .is_some_and(|file| {
+                let stat = file.inode.stat();
+                stat.mode & crate::fs::inode::mode::S_IFMT == crate::fs::inode::mode::S_IFCHR
+                    && is_console(stat.rdev)
+            });
+        if stdin_is_console {
+            crate::kernel::signal::send_signal_kernel(task, signo);
+        }
+    });
 }
 
 /// Bytes from the console UART, called by its interrupt handler.

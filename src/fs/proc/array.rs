@@ -78,9 +78,13 @@ fn mm_counts(mm: &MmStruct) -> MmCounts {
         // callback only counts and leaves every descriptor as it is. VMA bounds are page
         // aligned and below TASK_SIZE.
         unsafe {
-            mmu::for_each_leaf(mm.pgd, vma.start, vma.end, &KernelTableAlloc, &mut |_, _| {
-                rss += 1
-            })
+            mmu::for_each_leaf(
+                mm.pgd,
+                vma.start,
+                vma.end,
+                &KernelTableAlloc,
+                &mut |_, _| rss += 1,
+            )
         };
         c.rss += rss;
     }
@@ -209,14 +213,14 @@ pub fn proc_pid_status(task: &TaskStruct) -> Result<Vec<u8>, Errno> {
     let tgid = task.tgid.load(Ordering::Relaxed);
     let mut s = String::new();
     let _ = writeln!(s, "Name:\t{}", task.comm());
-    if let Some(fs) = task.fs.lock().clone() {
+    let fs = task.fs.lock().clone();
+    if let Some(fs) = fs {
         let _ = writeln!(s, "Umask:\t{:04o}", fs.lock().umask);
     }
-    let fd_size = task
-        .files
-        .lock()
-        .clone()
-        .map_or(0, |files| files.lock().open_fds().last().map_or(0, |(fd, _)| fd + 1));
+    let files = task.files.lock().clone();
+    let fd_size = files.map_or(0, |files| {
+        files.lock().open_fds().last().map_or(0, |(fd, _)| fd + 1)
+    });
     let _ = write!(
         s,
         "State:\t{}\nTgid:\t{tgid}\nNgid:\t0\nPid:\t{pid}\nPPid:\t{}\nTracerPid:\t0\n\

@@ -64,7 +64,7 @@ pub struct PidDir {
 
 impl PidDir {
     /// The directory of process `pid`.
-    pub fn new(pid: i32) -> Arc<dyn Inode> {
+    pub fn new_inode(pid: i32) -> Arc<dyn Inode> {
         Arc::new(Self { pid })
     }
 }
@@ -89,8 +89,8 @@ impl Inode for PidDir {
         let pid = self.pid;
         let ino = pid_ino(pid, 1 + index as u64);
         Ok(match ENTRIES[index].1 {
-            Entry::File(perm, show) => ProcFile::new(ino, perm, move || with_task(pid, show)),
-            Entry::Link(target) => ProcLink::new(ino, 0o777, move || with_task(pid, target)),
+            Entry::File(perm, show) => ProcFile::new_inode(ino, perm, move || with_task(pid, show)),
+            Entry::Link(target) => ProcLink::new_inode(ino, 0o777, move || with_task(pid, target)),
             Entry::FdDir => Arc::new(FdDir { pid }),
         })
     }
@@ -283,16 +283,16 @@ impl Inode for FdDir {
         if file.writable() {
             perm |= 0o300;
         }
-        Ok(ProcLink::new(
+        Ok(ProcLink::new_inode(
             pid_ino(pid, FD_ENTRY_BASE + fd as u64),
             perm,
-            move || with_task(pid, |task| Ok(file_path(&task_file(task, fd)?))),
+            move || with_task(pid, |task| task_file(task, fd).map(|file| file_path(&file))),
         ))
     }
 
     fn readdir(&self) -> Result<Vec<DirEntry>, Errno> {
-        let files = with_task(self.pid, |task| Ok(task.files.lock().clone()))
-            .map_err(|_| Errno::ENOENT)?;
+        let files =
+            with_task(self.pid, |task| Ok(task.files.lock().clone())).map_err(|_| Errno::ENOENT)?;
         let Some(files) = files else {
             return Ok(Vec::new());
         };

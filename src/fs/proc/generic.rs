@@ -73,7 +73,7 @@ pub struct ProcFile {
 
 impl ProcFile {
     /// A file numbered `ino` with permission bits `perm`, reading as `generate()` returns.
-    pub fn new(
+    pub fn new_inode(
         ino: u64,
         perm: u32,
         generate: impl Fn() -> Result<Vec<u8>, Errno> + Send + Sync + 'static,
@@ -139,7 +139,7 @@ pub struct ProcLink {
 
 impl ProcLink {
     /// A link numbered `ino` with permission bits `perm` pointing where `target()` says.
-    pub fn new(
+    pub fn new_inode(
         ino: u64,
         perm: u32,
         target: impl Fn() -> Result<String, Errno> + Send + Sync + 'static,

@@ -71,8 +71,8 @@ impl Inode for ProcRoot {
         if let Some(index) = ENTRIES.iter().position(|(n, _)| *n == name) {
             let ino = PROC_ROOT_INO + 1 + index as u64;
             return Ok(match ENTRIES[index].1 {
-                Fixed::File(generate) => ProcFile::new(ino, 0o444, generate),
-                Fixed::SelfLink => ProcLink::new(ino, 0o777, || {
+                Fixed::File(generate) => ProcFile::new_inode(ino, 0o444, generate),
+                Fixed::SelfLink => ProcLink::new_inode(ino, 0o777, || {
                     let tgid = current().tgid.load(core::sync::atomic::Ordering::Relaxed);
                     Ok(tgid.to_string())
                 }),
@@ -82,7 +82,7 @@ impl Inode for ProcRoot {
         if pid == 0 || find_task_by_pid(pid).is_none() {
             return Err(Errno::ENOENT);
         }
-        Ok(PidDir::new(pid))
+        Ok(PidDir::new_inode(pid))
     }
 
     fn readdir(&self) -> Result<Vec<DirEntry>, Errno> {

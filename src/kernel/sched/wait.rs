@@ -9,6 +9,8 @@ use alloc::collections::VecDeque;
 use core::sync::atomic::{AtomicU64, Ordering};
 
 use super::core::{schedule, set_current_state, try_to_wake_up};
+use crate::kernel::errno::Errno;
+use crate::kernel::signal::{signal_pending, ERESTARTSYS};
 use crate::kernel::sync::SpinLock;
 use crate::kernel::task::{current, state, TaskRef};
 
@@ -96,6 +98,33 @@ impl WaitQueueHead {
     /// Sleep, uninterruptibly, until `condition` holds.
     pub fn wait_event(&self, condition: impl FnMut() -> bool) {
         self.wait_event_state(state::TASK_UNINTERRUPTIBLE, false, condition)
+    }
+
+    /// Sleep until `condition` holds or a signal is pending (Linux's
+    /// `wait_event_interruptible`). Err([`ERESTARTSYS`]) if a signal ended the sleep: the
+    /// system call returns it, and `do_signal` turns it into EINTR or a restart.
+    ///
+    /// [`ERESTARTSYS`]: crate::kernel::signal::ERESTARTSYS
+    pub fn wait_event_interruptible(
+        &self,
+        mut condition: impl FnMut() -> bool,
+    ) -> Result<(), Errno> {
+        if condition() {
+            return Ok(());
+        }
+        let id = NEXT_WAITER_ID.fetch_add(1, Ordering::Relaxed);
+        let result = loop {
+            self.prepare_to_wait(id, state::TASK_INTERRUPTIBLE, false);
+            if condition() {
+                break Ok(());
+            }
+            if signal_pending(current()) {
+                break Err(ERESTARTSYS);
+            }
+            schedule();
+        };
+        self.finish_wait(id);
+        result
     }
 
     /// Sleep until `condition` holds or `timeout` jiffies pass. Returns the jiffies left

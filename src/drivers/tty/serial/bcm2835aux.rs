@@ -59,7 +59,10 @@ impl MiniUart {
     /// `base` must map a BCM2835 mini UART's registers (AUX_MU_IO_REG onwards) as device
     /// memory for the rest of the kernel's life, and no other driver may use it.
     pub unsafe fn new(base: usize, name: &'static str) -> Self {
-        Self { base: AtomicUsize::new(base), name }
+        Self {
+            base: AtomicUsize::new(base),
+            name,
+        }
     }
 
     fn regs(&self) -> &MiniUartRegisters {
@@ -85,7 +88,10 @@ impl MiniUart {
 
     /// A received byte, if one is waiting.
     pub fn getc(&self) -> Option<u8> {
-        self.regs().LSR.is_set(LSR::DATA_READY).then(|| self.regs().IO.get() as u8)
+        self.regs()
+            .LSR
+            .is_set(LSR::DATA_READY)
+            .then(|| self.regs().IO.get() as u8)
     }
 
     /// Interrupt on received data.

@@ -72,23 +72,32 @@ const MINI_UART: &str = "brcm,bcm2835-aux-uart";
 
 /// The node `/chosen/stdout-path` points at, without its `:options` suffix.
 fn stdout_path<'a>(fdt: &fdt::Fdt<'a>) -> Option<&'a str> {
-    let path = fdt.find_node("/chosen")?.property("stdout-path")?.as_str()?;
+    let path = fdt
+        .find_node("/chosen")?
+        .property("stdout-path")?
+        .as_str()?;
     Some(path.split(':').next().unwrap_or(path))
 }
 
 fn is_compatible(node: &FdtNode<'_, '_>, compatible: &str) -> bool {
-    node.compatible().is_some_and(|c| c.all().any(|s| s == compatible))
+    node.compatible()
+        .is_some_and(|c| c.all().any(|s| s == compatible))
 }
 
 fn is_enabled(node: &FdtNode<'_, '_>) -> bool {
-    node.property("status").and_then(|p| p.as_str()).is_none_or(|s| s == "okay" || s == "ok")
+    node.property("status")
+        .and_then(|p| p.as_str())
+        .is_none_or(|s| s == "okay" || s == "ok")
 }
 
 /// The path of the UART `alias` names if it is an enabled `compatible` device, else the
 /// `stdout-path` node if that one is (Pi DTBs alias serial0/serial1; virt has only
 /// stdout-path).
 fn find_uart(fdt: &fdt::Fdt<'static>, alias: &str, compatible: &str) -> Option<&'static str> {
-    let usable = |path: &str| fdt.find_node(path).is_some_and(|n| is_compatible(&n, compatible) && is_enabled(&n));
+    let usable = |path: &str| {
+        fdt.find_node(path)
+            .is_some_and(|n| is_compatible(&n, compatible) && is_enabled(&n))
+    };
     if let Some(path) = fdt.aliases().and_then(|a| a.resolve(alias)) {
         if usable(path) {
             return Some(path);
@@ -99,7 +108,10 @@ fn find_uart(fdt: &fdt::Fdt<'static>, alias: &str, compatible: &str) -> Option<&
 
 /// Which UART to use: `console=` wins, then `stdout-path` (Linux's order of preference).
 fn console_node(fdt: &fdt::Fdt<'static>, cmdline: &str) -> Option<&'static str> {
-    match crate::kernel::params::get(cmdline, "console").flatten().map(|c| c.split(',').next().unwrap_or(c)) {
+    match crate::kernel::params::get(cmdline, "console")
+        .flatten()
+        .map(|c| c.split(',').next().unwrap_or(c))
+    {
         Some("ttyAMA0") => find_uart(fdt, "serial0", PL011),
         Some("ttyS0") | Some("ttyS1") => find_uart(fdt, "serial1", MINI_UART),
         _ => stdout_path(fdt),
@@ -109,7 +121,9 @@ fn console_node(fdt: &fdt::Fdt<'static>, cmdline: &str) -> Option<&'static str> 
 /// Find the console in the device tree and register it (Linux's `of_console_check` plus the
 /// driver's probe).
 pub fn console_init_from_dt() {
-    let Some(fdt) = crate::arch::arm64::setup::fdt() else { return };
+    let Some(fdt) = crate::arch::arm64::setup::fdt() else {
+        return;
+    };
     let cmdline = crate::arch::arm64::setup::boot_command_line();
     let Some(path) = console_node(&fdt, cmdline) else {
         log::warn!("of: no console named by console= or /chosen/stdout-path");
@@ -119,7 +133,9 @@ pub fn console_init_from_dt() {
         log::warn!("of: console {path} names no node: no console");
         return;
     };
-    let reg = crate::of::address::node_reg(&fdt, node).ok().and_then(|mut reg| reg.next());
+    let reg = crate::of::address::node_reg(&fdt, node)
+        .ok()
+        .and_then(|mut reg| reg.next());
     let Some(Ok((pa, _size))) = reg else {
         log::warn!("of: console {} has no usable reg", node.name);
         return;
@@ -151,7 +167,9 @@ pub fn console_init_from_dt() {
 /// Move the console from its fixmap slot to an `ioremap` mapping, once the page allocator
 /// exists; the fixmap slot is then free for other early mappings.
 pub fn console_ioremap() {
-    let (Some(uart), Some(&pa)) = (CONSOLE_UART.get(), CONSOLE_PHYS.get()) else { return };
+    let (Some(uart), Some(&pa)) = (CONSOLE_UART.get(), CONSOLE_PHYS.get()) else {
+        return;
+    };
     match crate::mm::vmalloc::ioremap(pa, 0x1000) {
         // SAFETY: ioremap mapped the same UART as device memory, for good.
         Some(va) => unsafe { uart.move_to(va as usize) },
@@ -168,12 +186,16 @@ fn uart_irq(_hwirq: u32) {
 /// Take console input by interrupt: find the UART's interrupt in the DT and request it
 /// (a device initcall: the interrupt controller is up by then).
 fn console_rx_init() -> i32 {
-    let (Some(uart), Some(fdt), Some(path)) =
-        (CONSOLE_UART.get(), crate::arch::arm64::setup::fdt(), CONSOLE_NODE.get())
-    else {
+    let (Some(uart), Some(fdt), Some(path)) = (
+        CONSOLE_UART.get(),
+        crate::arch::arm64::setup::fdt(),
+        CONSOLE_NODE.get(),
+    ) else {
         return 0;
     };
-    let Some(node) = fdt.find_node(path) else { return 0 };
+    let Some(node) = fdt.find_node(path) else {
+        return 0;
+    };
     let hwirq = match crate::drivers::irqchip::of_irq_parse_one(&fdt, node, 0) {
         Ok(hwirq) => hwirq,
         Err(e) => {

@@ -1,0 +1,3 @@
+//! Watchdogs (Linux's `drivers/watchdog/`).
+
+pub mod bcm2835_wdt;

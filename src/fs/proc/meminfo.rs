@@ -1,0 +1,71 @@
+//! `/proc/meminfo`: where memory is (Linux: `fs/proc/meminfo.c`).
+//!
+//! Each line is a 16-column label and an 8-column number of kB (Linux's `show_val_kb`).
+//! Cradle has no page cache, swap, or slab statistics: those lines read 0, every page in use
+//! counts as active anonymous memory, and all free memory is available.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt::Write;
+
+use crate::arch::arm64::memory::{PAGE_SIZE, THREAD_SIZE};
+use crate::kernel::errno::Errno;
+use crate::kernel::pid::for_each_task;
+use crate::mm::pages::{nr_free_pages, totalram_pages};
+
+/// Append `label` (with its colon) and `pages` in kB (Linux's `show_val_kb`).
+fn show_val_kb(s: &mut String, label: &str, pages: u64) {
+    let _ = writeln!(s, "{label:<16}{:>8} kB", pages * (PAGE_SIZE / 1024));
+}
+
+/// The text of `/proc/meminfo` (Linux's `meminfo_proc_show`).
+pub fn proc_meminfo() -> Result<Vec<u8>, Errno> {
+    let total = totalram_pages();
+    let free = nr_free_pages().min(total);
+    let used = total - free;
+    let mut tasks = 0u64;
+    for_each_task(|_| tasks += 1);
+    let kernel_stack_pages = tasks * THREAD_SIZE as u64 / PAGE_SIZE;
+    let mut s = String::new();
+    for (label, pages) in [
+        ("MemTotal:", total),
+        ("MemFree:", free),
+        ("MemAvailable:", free),
+        ("Buffers:", 0),
+        ("Cached:", 0),
+        ("SwapCached:", 0),
+        ("Active:", used),
+        ("Inactive:", 0),
+        ("Active(anon):", used),
+        ("Inactive(anon):", 0),
+        ("Active(file):", 0),
+        ("Inactive(file):", 0),
+        ("Unevictable:", 0),
+        ("Mlocked:", 0),
+        ("SwapTotal:", 0),
+        ("SwapFree:", 0),
+        ("Dirty:", 0),
+        ("Writeback:", 0),
+        ("AnonPages:", 0),
+        ("Mapped:", 0),
+        ("Shmem:", 0),
+        ("KReclaimable:", 0),
+        ("Slab:", 0),
+        ("SReclaimable:", 0),
+        ("SUnreclaim:", 0),
+        ("KernelStack:", kernel_stack_pages),
+        ("PageTables:", 0),
+        ("NFS_Unstable:", 0),
+        ("Bounce:", 0),
+        ("WritebackTmp:", 0),
+        ("CommitLimit:", total / 2),
+        ("Committed_AS:", used),
+        ("VmallocTotal:", 0),
+        ("VmallocUsed:", 0),
+        ("VmallocChunk:", 0),
+        ("Percpu:", 0),
+    ] {
+        show_val_kb(&mut s, label, pages);
+    }
+    Ok(s.into_bytes())
+}

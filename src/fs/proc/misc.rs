@@ -1,0 +1,61 @@
+//! The small system-wide files: `/proc/version`, `/proc/cmdline`, `/proc/mounts` and
+//! `/proc/filesystems` (Linux: `fs/proc/version.c`, `fs/proc/cmdline.c`,
+//! `fs/proc_namespace.c` `show_vfsmnt`, `fs/filesystems.c`).
+
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt::Write;
+
+use crate::init::version::{RUSTC_VERSION, UTS_RELEASE};
+use crate::kernel::errno::Errno;
+
+/// `/proc/version`: Linux's banner (`linux_proc_banner`), with Cradle's compiler.
+pub fn proc_version() -> Result<Vec<u8>, Errno> {
+    Ok(
+        format!("Linux version {UTS_RELEASE} (cradle@cradle) ({RUSTC_VERSION}) #1 SMP\n")
+            .into_bytes(),
+    )
+}
+
+/// `/proc/cmdline`: the kernel command line and a newline.
+pub fn proc_cmdline() -> Result<Vec<u8>, Errno> {
+    Ok(format!("{}\n", crate::init::main::saved_command_line()).into_bytes())
+}
+
+/// Escape a mount field as Linux's `mangle` does: space, tab, newline and backslash as
+/// three octal digits.
+fn mangle(s: &mut String, field: &str) {
+    for c in field.chars() {
+        match c {
+            ' ' | '\t' | '\n' | '\\' => {
+                let _ = write!(s, "\\{:03o}", c as u32);
+            }
+            _ => s.push(c),
+        }
+    }
+}
+
+/// `/proc/mounts`: `source path fstype options 0 0`, one mount a line, in mount order.
+pub fn proc_mounts() -> Result<Vec<u8>, Errno> {
+    let mut s = String::new();
+    for mount in crate::fs::namei::mounts() {
+        mangle(&mut s, &mount.source);
+        s.push(' ');
+        mangle(&mut s, &mount.path);
+        s.push(' ');
+        mangle(&mut s, mount.fstype);
+        s.push_str(" rw 0 0\n");
+    }
+    Ok(s.into_bytes())
+}
+
+/// `/proc/filesystems`: the filesystem types `mount` accepts; `nodev` marks those that
+/// need no block device (all of Cradle's).
+pub fn proc_filesystems() -> Result<Vec<u8>, Errno> {
+    let mut s = String::new();
+    for fstype in ["sysfs", "tmpfs", "devtmpfs", "proc", "ramfs"] {
+        let _ = writeln!(s, "nodev\t{fstype}");
+    }
+    Ok(s.into_bytes())
+}
