@@ -119,7 +119,8 @@ impl Inode for RamInode {
 
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<usize, Errno> {
         if self.ftype() == FileType::CharDev {
-            return char_dev::read(self.meta.lock().rdev, buf);
+            let rdev = self.meta.lock().rdev; // not held across the read: it may sleep
+            return char_dev::read(rdev, buf);
         }
         match &*self.content.lock() {
             Content::File(data) => {
@@ -135,7 +136,8 @@ impl Inode for RamInode {
 
     fn write_at(&self, offset: u64, buf: &[u8]) -> Result<usize, Errno> {
         if self.ftype() == FileType::CharDev {
-            return char_dev::write(self.meta.lock().rdev, buf);
+            let rdev = self.meta.lock().rdev;
+            return char_dev::write(rdev, buf);
         }
         let mut content = self.content.lock();
         let Content::File(data) = &mut *content else {
@@ -317,20 +319,23 @@ impl Inode for RamInode {
 
     fn ioctl(&self, cmd: u32, arg: u64) -> Result<i64, Errno> {
         if self.ftype() == FileType::CharDev {
-            return char_dev::ioctl(self.meta.lock().rdev, cmd, arg);
+            let rdev = self.meta.lock().rdev;
+            return char_dev::ioctl(rdev, cmd, arg);
         }
         Err(Errno::ENOTTY)
     }
 
     fn poll_read_ready(&self) -> bool {
         if self.ftype() == FileType::CharDev {
-            return char_dev::poll_read_ready(self.meta.lock().rdev);
+            let rdev = self.meta.lock().rdev;
+            return char_dev::poll_read_ready(rdev);
         }
         true
     }
 
     fn open(&self, _flags: u32) -> Result<(), Errno> {
-        if self.ftype() == FileType::CharDev && !char_dev::exists(self.meta.lock().rdev) {
+        let rdev = self.meta.lock().rdev;
+        if self.ftype() == FileType::CharDev && !char_dev::exists(rdev) {
             return Err(Errno::ENXIO);
         }
         Ok(())

@@ -60,6 +60,8 @@ qemu options:
   --smp N               number of CPUs
   --mem SIZE            memory, e.g. 512M or 2G
   --append \"ARGS\"       kernel command line
+  --initrd FILE         an initramfs (default: Debian's busybox, with sh as init)
+  --no-initrd           boot with no initramfs (ends in Linux's no-init panic)
   --gdb                 wait for GDB on :1234
   -- ARGS...            extra QEMU arguments
 ";

@@ -212,7 +212,7 @@ fn mbr() -> [u8; 512] {
 
 /// The default SD-card initramfs: Debian's busybox, with `sh` as init (cmdline.txt says
 /// `rdinit=/bin/sh`).
-fn sdcard_initramfs() -> Result<PathBuf, String> {
+pub fn sdcard_initramfs() -> Result<PathBuf, String> {
     use crate::initramfs::{write_newc, Entry, Source};
     let busybox = crate::busybox::fetch_busybox()?;
     let bytes = write_newc(&[
@@ -437,16 +437,20 @@ fn write_and_verify(img: &Path, target: &Path, progress: bool) -> Result<(), Str
     let chunk = 4 << 20;
     for (i, part) in data.chunks(chunk).enumerate() {
         out.write_all(part).map_err(|e| e.to_string())?;
-        let done = ((i + 1) * chunk).min(data.len());
-        let bar = done * 40 / data.len();
-        eprint!(
-            "\r[{}{}] {:3}%",
-            "#".repeat(bar),
-            " ".repeat(40 - bar),
-            done * 100 / data.len()
-        );
+        if progress {
+            let done = ((i + 1) * chunk).min(data.len());
+            let bar = done * 40 / data.len();
+            eprint!(
+                "\r[{}{}] {:3}%",
+                "#".repeat(bar),
+                " ".repeat(40 - bar),
+                done * 100 / data.len()
+            );
+        }
     }
-    eprintln!();
+    if progress {
+        eprintln!();
+    }
     out.sync_all().map_err(|e| e.to_string())?;
     drop(out);
     let mut back = vec![0u8; data.len()];

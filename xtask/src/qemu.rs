@@ -165,9 +165,28 @@ fn console_args(board: &Board) -> Vec<String> {
 
 /// `cargo xtask qemu`.
 pub fn cmd_qemu(args: &[String]) -> Result<(), String> {
-    let opts = parse_options(args)?;
+    let no_initrd = args.iter().any(|a| a == "--no-initrd");
+    let args: Vec<String> = args
+        .iter()
+        .filter(|a| *a != "--no-initrd")
+        .cloned()
+        .collect();
+    let mut opts = parse_options(&args)?;
     ensure_qemu()?;
     let built = build_kernel()?;
+    // Without --initrd, boot Debian's busybox with sh as init, so there is a shell to use.
+    if opts.initrd.is_none() && !no_initrd {
+        opts.initrd = Some(crate::pi::sdcard_initramfs()?);
+        let append = opts.append.take().unwrap_or_default();
+        let has_init = append
+            .split_whitespace()
+            .any(|w| w.starts_with("rdinit=") || w.starts_with("init="));
+        opts.append = Some(if has_init {
+            append
+        } else {
+            format!("rdinit=/bin/sh {append}").trim().to_string()
+        });
+    }
     let board = Board::load(&opts.board)?;
     let mut qemu_argv = qemu_args(&opts, &built.image)?;
     qemu_argv.extend(console_args(&board));
@@ -284,5 +303,103 @@ pub fn run_captured(
         text,
         exited,
         stopped_at_marker,
+    })
+}
+
+/// Boot, then type `lines` on the console one at a time, each after `prompt` appears again;
+/// return the transcript once the last line's prompt came back (or the time ran out).
+pub fn run_interactive(
+    opts: &QemuOptions,
+    image: &Path,
+    prompt: &str,
+    lines: &[&str],
+    timeout: Duration,
+) -> Result<Transcript, String> {
+    use std::io::Write;
+    let board = Board::load(&opts.board)?;
+    let mut argv = qemu_args(opts, image)?;
+    argv.extend([
+        "-display".into(),
+        "none".into(),
+        "-monitor".into(),
+        "none".into(),
+    ]);
+    if board.console_on_second_serial {
+        argv.extend(["-serial".into(), "null".into()]);
+    }
+    argv.extend(["-serial".into(), "stdio".into(), "-no-reboot".into()]);
+    let mut child = Command::new("qemu-system-aarch64")
+        .args(&argv)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("cannot run qemu-system-aarch64: {e}"))?;
+    let mut stdin = child.stdin.take().expect("piped stdin");
+    let mut stdout = child.stdout.take().expect("piped stdout");
+    let (tx, rx) = mpsc::channel::<Vec<u8>>();
+    let reader = std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = stdout.read(&mut buf) {
+            if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
+                break;
+            }
+        }
+    });
+    let start = Instant::now();
+    let mut bytes = Vec::new();
+    let mut sent = 0;
+    let mut prompts_seen = 0;
+    let mut last_sent = Instant::now();
+    let mut exited = false;
+    while start.elapsed() < timeout {
+        match rx.recv_timeout(Duration::from_millis(50)) {
+            Ok(chunk) => bytes.extend_from_slice(&chunk),
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                exited = true;
+                break;
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
+        }
+        let prompts = String::from_utf8_lossy(&bytes).matches(prompt).count();
+        // A control character (Ctrl-C, Ctrl-Z) is typed one second after the line before
+        // it, without waiting for a prompt: that is what it is for.
+        if sent < lines.len() && lines[sent].len() == 1 && lines[sent].as_bytes()[0] < 0x20 {
+            if last_sent.elapsed() >= Duration::from_secs(1) {
+                let _ = stdin.write_all(lines[sent].as_bytes());
+                let _ = stdin.flush();
+                sent += 1;
+                last_sent = Instant::now();
+            }
+            continue;
+        }
+        if prompts > prompts_seen {
+            prompts_seen = prompts;
+            if sent == lines.len() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+            let _ = stdin.write_all(lines[sent].as_bytes());
+            let _ = stdin.write_all(b"\r");
+            let _ = stdin.flush();
+            sent += 1;
+            last_sent = Instant::now();
+        }
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    while let Ok(chunk) = rx.try_recv() {
+        bytes.extend_from_slice(&chunk);
+    }
+    if !exited {
+        let _ = child.kill();
+    }
+    let _ = child.wait();
+    drop(stdin);
+    let _ = reader.join();
+    let text = String::from_utf8_lossy(&bytes).replace('\r', "");
+    Ok(Transcript {
+        text,
+        exited,
+        stopped_at_marker: sent == lines.len(),
     })
 }

@@ -89,6 +89,8 @@ fn invoke_syscall(regs: &mut PtRegs, nr: u64) -> Result<u64, Errno> {
         67 => fs::sys_pread64(i(a[0]), a[1], a[2] as usize, a[3] as i64),
         68 => fs::sys_pwrite64(i(a[0]), a[1], a[2] as usize, a[3] as i64),
         71 => fs::sys_sendfile(i(a[0]), i(a[1]), a[2], a[3] as usize),
+        72 => fs::sys_pselect6(a[0] as usize, a[1], a[2], a[3], a[4], a[5]),
+        73 => fs::sys_ppoll(a[0], a[1] as usize, a[2], a[3], a[4] as usize),
         78 => fs::sys_readlinkat(i(a[0]), a[1], a[2], a[3] as usize),
         79 => fs::sys_newfstatat(i(a[0]), a[1], a[2], a[3] as u32),
         80 => fs::sys_fstat(i(a[0]), a[1]),
