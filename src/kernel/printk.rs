@@ -8,10 +8,16 @@
 //! The `log` crate's macros (`info!`, `warn!`, ...) land here too: [`Printk`] is the
 //! `log::Log` backend, mapping its levels onto Linux's `KERN_*` levels.
 
+use alloc::vec::Vec;
 use core::fmt::{self, Write};
 
-use crate::kernel::printk_fmt::{LineWriter, LogRing, Loglevel, Timestamp};
+use crate::kernel::errno::Errno;
+use crate::kernel::printk_fmt::{syslog_record, LineWriter, LogRing, Loglevel, Timestamp};
+use crate::kernel::sched::core::set_current_state;
+use crate::kernel::signal::{signal_pending, ERESTARTSYS};
 use crate::kernel::sync::{InitOnce, SpinLock};
+use crate::kernel::task::{current, state};
+use crate::kernel::time::timer::{msecs_to_jiffies, schedule_timeout};
 
 /// Something that can print bytes: a UART, in practice (Linux's `struct console`).
 pub trait Console: Sync {
@@ -31,11 +37,20 @@ struct State {
     ring: LogRing<LOG_BUF_LEN>,
     /// Messages with a level numerically below this reach the consoles.
     console_loglevel: Loglevel,
+    /// The level `syslog(SYSLOG_ACTION_CONSOLE_OFF)` saved, for CONSOLE_ON to restore.
+    saved_console_loglevel: Option<Loglevel>,
+    /// The first record `syslog(SYSLOG_ACTION_READ_ALL)` shows (moved by `dmesg -c`).
+    clear_seq: u64,
+    /// The first record `syslog(SYSLOG_ACTION_READ)` has not yet handed out.
+    read_seq: u64,
 }
 
 static STATE: SpinLock<State> = SpinLock::new(State {
     ring: LogRing::new(),
     console_loglevel: Loglevel::DEFAULT_CONSOLE,
+    saved_console_loglevel: None,
+    clear_seq: 0,
+    read_seq: 0,
 });
 
 /// The registered consoles. Written once each, read without a lock, so the panic path can
@@ -222,5 +237,165 @@ impl Drop for LineLogger {
         if !self.line.as_bytes().is_empty() {
             printk(Loglevel::INFO, format_args!("{}", self.line.as_str()));
         }
+    }
+}
+
+/// `syslog(2)`'s actions (Linux's `SYSLOG_ACTION_*`, `include/linux/syslog.h`).
+mod action {
+    pub const CLOSE: i32 = 0;
+    pub const OPEN: i32 = 1;
+    pub const READ: i32 = 2;
+    pub const READ_ALL: i32 = 3;
+    pub const READ_CLEAR: i32 = 4;
+    pub const CLEAR: i32 = 5;
+    pub const CONSOLE_OFF: i32 = 6;
+    pub const CONSOLE_ON: i32 = 7;
+    pub const CONSOLE_LEVEL: i32 = 8;
+    pub const SIZE_UNREAD: i32 = 9;
+    pub const SIZE_BUFFER: i32 = 10;
+}
+
+/// The lowest console loglevel `syslog` may set (Linux's `minimum_console_loglevel`).
+const MINIMUM_CONSOLE_LOGLEVEL: Loglevel = Loglevel(1);
+
+/// Records from `from` on, formatted as `syslog(2)` returns them, each record's bytes
+/// kept apart so callers can hand out whole records.
+fn format_records(state: &State, from: u64) -> Vec<Vec<u8>> {
+    let mut records = Vec::new();
+    for (seq, level, ts, text) in state.ring.iter_seq() {
+        if seq >= from {
+            let mut bytes = Vec::new();
+            syslog_record(level, ts, text, &mut |b: &[u8]| bytes.extend_from_slice(b));
+            records.push(bytes);
+        }
+    }
+    records
+}
+
+/// Copy records to the user buffer `buf` of `len` bytes, and return how many bytes went.
+/// The records are formatted under the log lock but copied after it is dropped: a fault
+/// while copying may itself want to log.
+fn copy_records(buf: u64, len: usize, records: &[Vec<u8>]) -> Result<u64, Errno> {
+    let mut out = Vec::with_capacity(len.min(records.iter().map(Vec::len).sum()));
+    for r in records {
+        let room = len - out.len();
+        out.extend_from_slice(&r[..r.len().min(room)]);
+        if out.len() == len {
+            break;
+        }
+    }
+    crate::arch::arm64::uaccess::copy_to_user(buf, &out)?;
+    Ok(out.len() as u64)
+}
+
+/// `syslog(2)` (glibc's `klogctl`, busybox's `dmesg` and `klogd`): read or clear the log
+/// buffer and set the console loglevel (Linux's `do_syslog`). Everyone is root here, so
+/// there is no permission check.
+pub fn sys_syslog(kind: i32, buf: u64, len: i32) -> Result<u64, Errno> {
+    let reads = matches!(kind, action::READ | action::READ_ALL | action::READ_CLEAR);
+    if reads {
+        if buf == 0 || len < 0 {
+            return Err(Errno::EINVAL);
+        }
+        if len == 0 {
+            return Ok(0);
+        }
+    }
+    let len = len.max(0) as usize;
+    match kind {
+        action::CLOSE | action::OPEN => Ok(0),
+        action::READ => {
+            // Wait for something unread. printk itself wakes no one (it runs with any lock
+            // held, the scheduler's included), so the reader looks again every 100 ms.
+            let records = loop {
+                {
+                    let mut state = STATE.lock();
+                    state.read_seq = state.read_seq.max(state.ring.first_seq());
+                    let records = format_records(&state, state.read_seq);
+                    if !records.is_empty() {
+                        // Hand out the records that fit whole (at least one, cut if it
+                        // must be), oldest first, and move the reader past them.
+                        let mut used = 0;
+                        let mut taken = 0;
+                        for r in &records {
+                            if taken > 0 && used + r.len() > len {
+                                break;
+                            }
+                            used += r.len();
+                            taken += 1;
+                        }
+                        state.read_seq += taken as u64;
+                        break records.into_iter().take(taken).collect::<Vec<_>>();
+                    }
+                }
+                if signal_pending(current()) {
+                    return Err(ERESTARTSYS);
+                }
+                set_current_state(state::TASK_INTERRUPTIBLE);
+                schedule_timeout(msecs_to_jiffies(100));
+            };
+            copy_records(buf, len, &records)
+        }
+        action::READ_ALL | action::READ_CLEAR => {
+            let mut state = STATE.lock();
+            let from = state.clear_seq.max(state.ring.first_seq());
+            let mut records = format_records(&state, from);
+            // The newest records that fit whole, as Linux's `syslog_print_all` does.
+            let mut used = 0;
+            let mut keep = 0;
+            for r in records.iter().rev() {
+                if used + r.len() > len {
+                    break;
+                }
+                used += r.len();
+                keep += 1;
+            }
+            records.drain(..records.len() - keep);
+            if kind == action::READ_CLEAR {
+                state.clear_seq = state.ring.next_seq();
+            }
+            drop(state);
+            copy_records(buf, len, &records)
+        }
+        action::CLEAR => {
+            let mut state = STATE.lock();
+            state.clear_seq = state.ring.next_seq();
+            Ok(0)
+        }
+        action::CONSOLE_OFF => {
+            let mut state = STATE.lock();
+            if state.saved_console_loglevel.is_none() {
+                state.saved_console_loglevel = Some(state.console_loglevel);
+            }
+            state.console_loglevel = MINIMUM_CONSOLE_LOGLEVEL;
+            Ok(0)
+        }
+        action::CONSOLE_ON => {
+            let mut state = STATE.lock();
+            if let Some(level) = state.saved_console_loglevel.take() {
+                state.console_loglevel = level;
+            }
+            Ok(0)
+        }
+        action::CONSOLE_LEVEL => {
+            if !(1..=8).contains(&len) {
+                return Err(Errno::EINVAL);
+            }
+            let mut state = STATE.lock();
+            state.console_loglevel = Loglevel(len as u8).max(MINIMUM_CONSOLE_LOGLEVEL);
+            // An explicit level ends a CONSOLE_OFF, as in Linux.
+            state.saved_console_loglevel = None;
+            Ok(0)
+        }
+        action::SIZE_UNREAD => {
+            let state = STATE.lock();
+            let from = state.read_seq.max(state.ring.first_seq());
+            Ok(format_records(&state, from)
+                .iter()
+                .map(Vec::len)
+                .sum::<usize>() as u64)
+        }
+        action::SIZE_BUFFER => Ok(LOG_BUF_LEN as u64),
+        _ => Err(Errno::EINVAL),
     }
 }

@@ -129,6 +129,11 @@ pub struct LogRing<const N: usize> {
     used: usize,
     /// Records dropped to make room, ever (Linux counts them too).
     dropped: u64,
+    /// Records in the ring now.
+    records: u64,
+    /// The sequence number the next record will get; records are numbered from 0 in the
+    /// order they were logged, so a reader can remember where it stopped.
+    next_seq: u64,
 }
 
 impl<const N: usize> LogRing<N> {
@@ -139,6 +144,8 @@ impl<const N: usize> LogRing<N> {
             head: 0,
             used: 0,
             dropped: 0,
+            records: 0,
+            next_seq: 0,
         }
     }
 
@@ -157,6 +164,8 @@ impl<const N: usize> LogRing<N> {
         self.copy_in(at, &header);
         self.copy_in((at + HEADER) % N, text);
         self.used += need;
+        self.records += 1;
+        self.next_seq += 1;
     }
 
     fn copy_in(&mut self, at: usize, bytes: &[u8]) {
@@ -177,6 +186,7 @@ impl<const N: usize> LogRing<N> {
         let len = self.record_len(self.head);
         self.head = (self.head + len) % N;
         self.used -= len;
+        self.records -= 1;
         self.dropped += 1;
     }
 
@@ -185,10 +195,26 @@ impl<const N: usize> LogRing<N> {
         self.dropped
     }
 
-    /// The records, oldest first, each as (level, time stamp, text). Text that wraps
-    /// around the end of the buffer is returned through a small copy.
+    /// The sequence number of the oldest record still in the ring.
+    pub fn first_seq(&self) -> u64 {
+        self.next_seq - self.records
+    }
+
+    /// The sequence number the next record will get.
+    pub fn next_seq(&self) -> u64 {
+        self.next_seq
+    }
+
+    /// The records, oldest first, each as (level, time stamp, text).
     pub fn iter(&self) -> impl Iterator<Item = (Loglevel, Timestamp, &[u8])> + '_ {
+        self.iter_seq()
+            .map(|(_, level, ts, text)| (level, ts, text))
+    }
+
+    /// The records, oldest first, each with its sequence number.
+    pub fn iter_seq(&self) -> impl Iterator<Item = (u64, Loglevel, Timestamp, &[u8])> + '_ {
         let mut offset = 0;
+        let mut seq = self.first_seq();
         core::iter::from_fn(move || {
             if offset >= self.used {
                 return None;
@@ -203,15 +229,30 @@ impl<const N: usize> LogRing<N> {
             let start = (at + HEADER) % N;
             let text_len = len - HEADER;
             offset += len;
+            seq += 1;
             // Text that wraps is shown up to the end of the buffer only; records are small
             // next to N, so this is rare and loses only the tail of one line.
             let end = (start + text_len).min(N);
             Some((
+                seq - 1,
                 level,
                 Timestamp(u64::from_le_bytes(ts)),
                 &self.buf[start..end],
             ))
         })
+    }
+}
+
+/// Write one record the way `syslog(2)` and `dmesg -r` show it: every line of the text as
+/// `<6>[    0.123456] text\n`, the level in angle brackets before Linux's time stamp.
+pub fn syslog_record(level: Loglevel, ts: Timestamp, text: &[u8], out: &mut impl FnMut(&[u8])) {
+    let mut prefix = LineWriter::<40>::new();
+    let _ = fmt::Write::write_fmt(&mut prefix, format_args!("<{}>{ts} ", level.0));
+    let text = text.strip_suffix(b"\n").unwrap_or(text);
+    for line in text.split(|&b| b == b'\n') {
+        out(prefix.as_bytes());
+        out(line);
+        out(b"\n");
     }
 }
 
@@ -284,6 +325,37 @@ mod tests {
                 assert_eq!(text, format!("message {}", t.0).as_bytes());
             }
         }
+    }
+
+    #[test]
+    fn ring_numbers_records_across_drops() {
+        let mut ring = LogRing::<64>::new();
+        assert_eq!((ring.first_seq(), ring.next_seq()), (0, 0));
+        for i in 0..10u64 {
+            ring.push(Loglevel::INFO, Timestamp(i), b"0123456789");
+        }
+        assert_eq!(ring.next_seq(), 10);
+        assert_eq!(ring.first_seq(), ring.dropped());
+        // A record's sequence number is its place in the order of logging: here the
+        // time stamp was chosen to match it.
+        for (seq, _, ts, _) in ring.iter_seq() {
+            assert_eq!(seq, ts.0);
+        }
+    }
+
+    #[test]
+    fn syslog_record_prefixes_every_line() {
+        let mut out = Vec::new();
+        syslog_record(
+            Loglevel::WARNING,
+            Timestamp(1_500_000_000),
+            b"first\nsecond\n",
+            &mut |b: &[u8]| out.extend_from_slice(b),
+        );
+        assert_eq!(
+            out,
+            b"<4>[    1.500000] first\n<4>[    1.500000] second\n".to_vec()
+        );
     }
 
     #[test]

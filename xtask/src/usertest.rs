@@ -219,7 +219,8 @@ pub(crate) fn initramfs_tests(summary: &mut Summary, image: &Path, initrd: &Path
 }
 
 /// An init no one here wrote: Debian's busybox `sh` as PID 1 (`rdinit=/bin/sh`), running a
-/// script of pipes, arithmetic and applets, then `poweroff -f`.
+/// script of pipes, arithmetic and applets, reading and clearing the kernel log with
+/// `dmesg`, then `poweroff -f`.
 pub(crate) fn busybox_init_test(summary: &mut Summary, image: &Path) {
     let verdict = crate::busybox::fetch_busybox().and_then(|busybox| {
         let cpio = out_dir().join("initramfs-busybox-sh.cpio");
@@ -230,13 +231,28 @@ pub(crate) fn busybox_init_test(summary: &mut Summary, image: &Path) {
         ])?;
         std::fs::write(&cpio, bytes).map_err(|e| e.to_string())?;
         let script = "echo hello from busybox sh; echo $((6*7)); echo a b c | busybox wc -w; \
-                      busybox uname -m; busybox poweroff -f";
+                      busybox uname -m; \
+                      echo model=$(busybox dmesg | busybox grep -c 'Machine mode[l]: '); \
+                      echo raw=$(busybox dmesg -r | busybox grep -c '^<6>.*Run /bin/sh as ini[t]'); \
+                      x=$(busybox dmesg -c); echo cleared=$(busybox dmesg | busybox wc -l); \
+                      busybox poweroff -f";
         let t = boot_with_initrd(
             image,
             Some(&cpio),
             &format!("quiet rdinit=/bin/sh -- -c \"{script}\""),
         )?;
-        for want in ["hello from busybox sh", "\n42\n", "\n3\n", "aarch64"] {
+        // `quiet` keeps the boot messages off the console, so the log buffer's lines can
+        // only reach the transcript through `dmesg` (syslog(2)).
+        // The brackets keep the patterns from matching the logged command line itself.
+        for want in [
+            "hello from busybox sh",
+            "\n42\n",
+            "\n3\n",
+            "aarch64",
+            "model=1",
+            "raw=1",
+            "cleared=0",
+        ] {
             if !t.replace('\r', "").contains(want) {
                 return Err(format!("missing {want:?}:\n{t}"));
             }

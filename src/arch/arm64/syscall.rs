@@ -105,6 +105,7 @@ fn invoke_syscall(regs: &mut PtRegs, nr: u64) -> Result<u64, Errno> {
         113 => sys::sys_clock_gettime(i(a[0]), a[1]),
         114 => sys::sys_clock_getres(i(a[0]), a[1]),
         115 => sys::sys_clock_nanosleep(i(a[0]), a[1] as u32, a[2], a[3]),
+        116 => crate::kernel::printk::sys_syslog(i(a[0]), a[1], i(a[2])),
         124 => sys::sys_sched_yield(),
         128 => signal::sys_restart_syscall(),
         129 => signal::sys_kill(i(a[0]), i(a[1])),
