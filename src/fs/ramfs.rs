@@ -93,13 +93,16 @@ fn valid_name(name: &str) -> Result<(), Errno> {
 
 impl Inode for RamInode {
     fn stat(&self) -> Stat {
-        let meta = self.meta.lock();
+        // The content mutex may sleep, so it is taken (and let go) before the meta spinlock:
+        // sleeping with a spinlock held is a bug, found when two processes stat'ed the same
+        // file at once.
         let size = match &*self.content.lock() {
             Content::File(data) => data.len() as u64,
             Content::Symlink(target) => target.len() as u64,
             Content::Dir(_) => 4096,
             Content::Special => 0,
         };
+        let meta = self.meta.lock();
         Stat {
             dev: self.dev,
             ino: self.ino,

@@ -267,11 +267,17 @@ pub fn sys_lseek(fd: i32, offset: i64, whence: u32) -> SysResult {
     if file.inode.file_type() == FileType::Fifo {
         return Err(Errno::ESPIPE);
     }
+    // The size comes first: `stat` may sleep on the inode's mutex, which it must not do
+    // with the position's spinlock held.
+    let size = match whence {
+        2 => file.inode.stat().size as i64,
+        _ => 0,
+    };
     let mut pos = file.pos.lock();
     let base = match whence {
         0 => 0,
         1 => *pos as i64,
-        2 => file.inode.stat().size as i64,
+        2 => size,
         _ => return Err(Errno::EINVAL),
     };
     let new = base
@@ -396,9 +402,10 @@ pub fn sys_getdents64(fd: i32, dirp: u64, count: usize) -> SysResult {
             .into_iter()
             .map(|e| (e.name, e.ino, e.file_type)),
     );
-    let mut pos = file.pos.lock();
+    // Copying out may fault and sleep, so the position's spinlock is not held across it.
+    let start = *file.pos.lock() as usize;
     let mut out = Vec::new();
-    let mut index = *pos as usize;
+    let mut index = start;
     while let Some((name, ino, ftype)) = entries.get(index) {
         let reclen = (19 + name.len() + 1).next_multiple_of(8);
         if out.len() + reclen > count {
@@ -416,7 +423,7 @@ pub fn sys_getdents64(fd: i32, dirp: u64, count: usize) -> SysResult {
         index += 1;
     }
     copy_to_user(dirp, &out)?;
-    *pos = index as u64;
+    *file.pos.lock() = index as u64;
     Ok(out.len() as u64)
 }
 
