@@ -28,4 +28,6 @@ pub mod proc;
 #[cfg(target_os = "none")]
 pub mod ramfs;
 #[cfg(target_os = "none")]
+pub mod statfs;
+#[cfg(target_os = "none")]
 pub mod syscalls;

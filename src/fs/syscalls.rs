@@ -64,7 +64,7 @@ fn at_base(dirfd: i32, path: &str) -> Result<Arc<Dentry>, Errno> {
     Ok(file.dentry.clone())
 }
 
-fn lookup_at(dirfd: i32, path: &str, follow: bool) -> Result<Arc<Dentry>, Errno> {
+pub(crate) fn lookup_at(dirfd: i32, path: &str, follow: bool) -> Result<Arc<Dentry>, Errno> {
     let base = at_base(dirfd, path)?;
     path_lookup(&base, path, LookupFlags { follow })
 }

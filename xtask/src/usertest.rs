@@ -220,7 +220,7 @@ pub(crate) fn initramfs_tests(summary: &mut Summary, image: &Path, initrd: &Path
 
 /// An init no one here wrote: Debian's busybox `sh` as PID 1 (`rdinit=/bin/sh`), running a
 /// script of pipes, arithmetic and applets, reading and clearing the kernel log with
-/// `dmesg`, then `poweroff -f`.
+/// `dmesg`, asking `df` and `stat -f` about mounted filesystems, then `poweroff -f`.
 pub(crate) fn busybox_init_test(summary: &mut Summary, image: &Path) {
     let verdict = crate::busybox::fetch_busybox().and_then(|busybox| {
         let cpio = out_dir().join("initramfs-busybox-sh.cpio");
@@ -235,6 +235,10 @@ pub(crate) fn busybox_init_test(summary: &mut Summary, image: &Path) {
                       echo model=$(busybox dmesg | busybox grep -c 'Machine mode[l]: '); \
                       echo raw=$(busybox dmesg -r | busybox grep -c '^<6>.*Run /bin/sh as ini[t]'); \
                       x=$(busybox dmesg -c); echo cleared=$(busybox dmesg | busybox wc -l); \
+                      busybox mkdir /proc /t; busybox mount -t proc proc /proc; \
+                      busybox mount -t tmpfs tmpfs /t; \
+                      echo df=$(busybox df -k /t | busybox tail -n 1); \
+                      echo statf=$(busybox stat -f -c %T /proc); \
                       busybox poweroff -f";
         let t = boot_with_initrd(
             image,
@@ -252,17 +256,44 @@ pub(crate) fn busybox_init_test(summary: &mut Summary, image: &Path) {
             "model=1",
             "raw=1",
             "cleared=0",
+            "statf=proc",
         ] {
             if !t.replace('\r', "").contains(want) {
                 return Err(format!("missing {want:?}:\n{t}"));
             }
         }
+        check_df_line(&t)?;
         Ok(())
     });
     summary.record(
         "userspace: Debian's busybox sh runs as PID 1 and powers off",
         verdict,
     );
+}
+
+/// `df -k /t` on a tmpfs: statfs(2) must report the RAM (QEMU's default 512 MiB, less what
+/// the firmware and kernel keep) as the size, and used + available must add up to it.
+fn check_df_line(transcript: &str) -> Result<(), String> {
+    let line = transcript
+        .lines()
+        .find_map(|l| l.trim_end().strip_prefix("df="))
+        .ok_or_else(|| format!("no df output:\n{transcript}"))?;
+    let fields: Vec<&str> = line.split_whitespace().collect();
+    let number = |i: usize| fields.get(i).and_then(|f| f.parse::<u64>().ok());
+    match (
+        fields.first(),
+        number(1),
+        number(2),
+        number(3),
+        fields.last(),
+    ) {
+        (Some(&"tmpfs"), Some(total), Some(used), Some(avail), Some(&"/t"))
+            if (400_000..=524_288).contains(&total) && used + avail == total =>
+        {
+            Ok(())
+        }
+        _ => Err(format!("unexpected df line {line:?}")),
+    }
 }
 
 /// The Raspberry Pi boards in QEMU: the same Image, Debian's device tree, the mini UART

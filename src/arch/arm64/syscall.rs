@@ -68,6 +68,8 @@ fn invoke_syscall(regs: &mut PtRegs, nr: u64) -> Result<u64, Errno> {
         38 => fs::sys_renameat2(i(a[0]), a[1], i(a[2]), a[3], 0),
         39 => fs::sys_umount2(a[0], a[1] as u32),
         40 => fs::sys_mount(a[0], a[1], a[2], a[3], a[4]),
+        43 => crate::fs::statfs::sys_statfs(a[0], a[1]),
+        44 => crate::fs::statfs::sys_fstatfs(i(a[0]), a[1]),
         46 => fs::sys_ftruncate(i(a[0]), a[1]),
         45 => fs::sys_truncate(a[0], a[1]),
         48 => fs::sys_faccessat(i(a[0]), a[1], a[2] as u32),
