@@ -271,6 +271,42 @@ pub(crate) fn busybox_init_test(summary: &mut Summary, image: &Path) {
     );
 }
 
+/// Nothing leaks across processes: busybox `sh` runs `/bin/true` 500 times (fork, execve of
+/// the full path, wait), and `MemFree` in /proc/meminfo must come back within 64 KiB.
+pub(crate) fn fork_exec_leak_test(summary: &mut Summary, image: &Path) {
+    let verdict = crate::pi::sdcard_initramfs().and_then(|initrd| {
+        let script = "busybox mkdir -p /proc; busybox mount -t proc proc /proc; \
+                      busybox ln -sf busybox /bin/true; /bin/true; \
+                      busybox grep MemFree /proc/meminfo; n=0; \
+                      for i in $(busybox seq 500); do /bin/true && n=$((n+1)); done; \
+                      echo runs=$n; busybox grep MemFree /proc/meminfo; busybox poweroff -f";
+        let t = boot_with_initrd(
+            image,
+            Some(&initrd),
+            &format!("quiet rdinit=/bin/sh -- -c \"{script}\""),
+        )?;
+        if !t.contains("runs=500") {
+            return Err(format!("the loop did not run /bin/true 500 times:\n{t}"));
+        }
+        let free: Vec<u64> = t
+            .lines()
+            .filter_map(|l| l.trim().strip_prefix("MemFree:"))
+            .filter_map(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .collect();
+        match free[..] {
+            [before, after] if before.abs_diff(after) <= 64 => Ok(()),
+            [before, after] => Err(format!(
+                "MemFree went from {before} kB to {after} kB over 500 fork/exec/wait"
+            )),
+            _ => Err(format!("expected two MemFree lines:\n{t}")),
+        }
+    });
+    summary.record(
+        "userspace: 500 fork/exec/wait from busybox sh leave MemFree within 64 KiB",
+        verdict,
+    );
+}
+
 /// `df -k /t` on a tmpfs: statfs(2) must report the RAM (QEMU's default 512 MiB, less what
 /// the firmware and kernel keep) as the size, and used + available must add up to it.
 fn check_df_line(transcript: &str) -> Result<(), String> {
