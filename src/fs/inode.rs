@@ -149,14 +149,25 @@ pub trait Inode: Send + Sync + Any {
         Err(Errno::ENOTDIR)
     }
 
+    /// Why `create`, `symlink` or `unlink` failed on an inode that does not implement them:
+    /// ENOTDIR on anything but a directory, EPERM on a directory whose entries the kernel
+    /// makes itself (procfs).
+    fn no_entry_changes(&self) -> Errno {
+        if self.file_type() == FileType::Directory {
+            Errno::EPERM
+        } else {
+            Errno::ENOTDIR
+        }
+    }
+
     /// Make a new entry `name` of the given type in this directory.
     fn create(&self, _name: &str, _mode: u32, _rdev: u64) -> Result<Arc<dyn Inode>, Errno> {
-        Err(Errno::ENOTDIR)
+        Err(self.no_entry_changes())
     }
 
     /// Make a symbolic link `name` → `target`.
     fn symlink(&self, _name: &str, _target: &str) -> Result<(), Errno> {
-        Err(Errno::ENOTDIR)
+        Err(self.no_entry_changes())
     }
 
     /// Add a hard link `name` to `inode`.
@@ -166,7 +177,7 @@ pub trait Inode: Send + Sync + Any {
 
     /// Remove the entry `name` (not a directory unless `dir`, which must then be empty).
     fn unlink(&self, _name: &str, _dir: bool) -> Result<(), Errno> {
-        Err(Errno::ENOTDIR)
+        Err(self.no_entry_changes())
     }
 
     /// Take the entry `name` out of this directory, keeping its inode (for rename).

@@ -221,13 +221,9 @@ pub struct Transcript {
     pub stopped_at_marker: bool,
 }
 
-/// Run QEMU with the console on a pipe until it exits, `stop_at` appears, or `timeout`.
-pub fn run_captured(
-    opts: &QemuOptions,
-    image: &Path,
-    stop_at: Option<&str>,
-    timeout: Duration,
-) -> Result<Transcript, String> {
+/// QEMU's arguments for a run with no display or monitor: the console serial port on
+/// stdio (behind a null first port on boards whose console is the second UART).
+fn headless_args(opts: &QemuOptions, image: &Path) -> Result<Vec<String>, String> {
     let board = Board::load(&opts.board)?;
     let mut argv = qemu_args(opts, image)?;
     argv.extend([
@@ -240,14 +236,13 @@ pub fn run_captured(
         argv.extend(["-serial".into(), "null".into()]);
     }
     argv.extend(["-serial".into(), "stdio".into(), "-no-reboot".into()]);
-    let mut child = Command::new("qemu-system-aarch64")
-        .args(&argv)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("cannot run qemu-system-aarch64: {e}"))?;
-    let mut stdout = child.stdout.take().expect("piped stdout");
+    Ok(argv)
+}
+
+/// Read `stdout` on a thread of its own, so the caller can wait with a time limit.
+fn read_in_background(
+    mut stdout: std::process::ChildStdout,
+) -> (mpsc::Receiver<Vec<u8>>, std::thread::JoinHandle<()>) {
     let (tx, rx) = mpsc::channel::<Vec<u8>>();
     let reader = std::thread::spawn(move || {
         let mut buf = [0u8; 4096];
@@ -257,6 +252,26 @@ pub fn run_captured(
             }
         }
     });
+    (rx, reader)
+}
+
+/// Run QEMU with the console on a pipe until it exits, `stop_at` appears, or `timeout`.
+pub fn run_captured(
+    opts: &QemuOptions,
+    image: &Path,
+    stop_at: Option<&str>,
+    timeout: Duration,
+) -> Result<Transcript, String> {
+    let argv = headless_args(opts, image)?;
+    let mut child = Command::new("qemu-system-aarch64")
+        .args(&argv)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot run qemu-system-aarch64: {e}"))?;
+    let stdout = child.stdout.take().expect("piped stdout");
+    let (rx, reader) = read_in_background(stdout);
     let start = Instant::now();
     let mut bytes = Vec::new();
     let mut exited = false;
@@ -316,18 +331,7 @@ pub fn run_interactive(
     timeout: Duration,
 ) -> Result<Transcript, String> {
     use std::io::Write;
-    let board = Board::load(&opts.board)?;
-    let mut argv = qemu_args(opts, image)?;
-    argv.extend([
-        "-display".into(),
-        "none".into(),
-        "-monitor".into(),
-        "none".into(),
-    ]);
-    if board.console_on_second_serial {
-        argv.extend(["-serial".into(), "null".into()]);
-    }
-    argv.extend(["-serial".into(), "stdio".into(), "-no-reboot".into()]);
+    let argv = headless_args(opts, image)?;
     let mut child = Command::new("qemu-system-aarch64")
         .args(&argv)
         .stdin(Stdio::piped())
@@ -336,16 +340,8 @@ pub fn run_interactive(
         .spawn()
         .map_err(|e| format!("cannot run qemu-system-aarch64: {e}"))?;
     let mut stdin = child.stdin.take().expect("piped stdin");
-    let mut stdout = child.stdout.take().expect("piped stdout");
-    let (tx, rx) = mpsc::channel::<Vec<u8>>();
-    let reader = std::thread::spawn(move || {
-        let mut buf = [0u8; 4096];
-        while let Ok(n) = stdout.read(&mut buf) {
-            if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
-                break;
-            }
-        }
-    });
+    let stdout = child.stdout.take().expect("piped stdout");
+    let (rx, reader) = read_in_background(stdout);
     let start = Instant::now();
     let mut bytes = Vec::new();
     let mut sent = 0;

@@ -114,18 +114,6 @@ impl Inode for PidDir {
             .collect())
     }
 
-    fn create(&self, _name: &str, _mode: u32, _rdev: u64) -> Result<Arc<dyn Inode>, Errno> {
-        Err(Errno::EPERM)
-    }
-
-    fn symlink(&self, _name: &str, _target: &str) -> Result<(), Errno> {
-        Err(Errno::EPERM)
-    }
-
-    fn unlink(&self, _name: &str, _dir: bool) -> Result<(), Errno> {
-        Err(Errno::EPERM)
-    }
-
     fn as_any(&self) -> &dyn Any {
         self
     }
@@ -305,18 +293,6 @@ impl Inode for FdDir {
                 file_type: FileType::Symlink,
             })
             .collect())
-    }
-
-    fn create(&self, _name: &str, _mode: u32, _rdev: u64) -> Result<Arc<dyn Inode>, Errno> {
-        Err(Errno::EPERM)
-    }
-
-    fn symlink(&self, _name: &str, _target: &str) -> Result<(), Errno> {
-        Err(Errno::EPERM)
-    }
-
-    fn unlink(&self, _name: &str, _dir: bool) -> Result<(), Errno> {
-        Err(Errno::EPERM)
     }
 
     fn as_any(&self) -> &dyn Any {

@@ -113,18 +113,6 @@ impl Inode for ProcRoot {
         Ok(entries)
     }
 
-    fn create(&self, _name: &str, _mode: u32, _rdev: u64) -> Result<Arc<dyn Inode>, Errno> {
-        Err(Errno::EPERM)
-    }
-
-    fn symlink(&self, _name: &str, _target: &str) -> Result<(), Errno> {
-        Err(Errno::EPERM)
-    }
-
-    fn unlink(&self, _name: &str, _dir: bool) -> Result<(), Errno> {
-        Err(Errno::EPERM)
-    }
-
     fn as_any(&self) -> &dyn Any {
         self
     }
