@@ -1,7 +1,7 @@
 //! Character devices by number (Linux: `fs/char_dev.c`).
 //!
 //! Drivers register a [`CharDevice`] under a (major, minor) pair, with Linux's numbers:
-//! 1:3 `/dev/null`, 1:5 `/dev/zero`, 5:0 `/dev/tty`, 5:1 `/dev/console`, 4:64 `/dev/ttyS0`,
+//! 1:3 `/dev/null`, 1:5 `/dev/zero`, 5:0 `/dev/tty`, 5:1 `/dev/console`, 4:65 `/dev/ttyS1`,
 //! 204:64 `/dev/ttyAMA0`. A device node in any filesystem reaches its driver through here.
 
 use alloc::collections::BTreeMap;
@@ -23,6 +23,10 @@ pub trait CharDevice: Send + Sync {
     /// True if a read would not block.
     fn poll_read_ready(&self) -> bool {
         true
+    }
+    /// A node of the device is being opened with `flags` (Linux's `file_operations.open`).
+    fn open(&self, _flags: u32) -> Result<(), Errno> {
+        Ok(())
     }
 }
 
@@ -54,9 +58,9 @@ fn get(rdev: u64) -> Result<Arc<dyn CharDevice>, Errno> {
     DEVICES.lock().get(&rdev).cloned().ok_or(Errno::ENXIO)
 }
 
-/// True if a driver is registered for `rdev`.
-pub fn exists(rdev: u64) -> bool {
-    DEVICES.lock().contains_key(&rdev)
+/// Open the device `rdev` (ENXIO if no driver has it).
+pub fn open(rdev: u64, flags: u32) -> Result<(), Errno> {
+    get(rdev)?.open(flags)
 }
 
 /// Read from the device `rdev`.

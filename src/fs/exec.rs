@@ -157,8 +157,52 @@ fn start_thread(regs: &mut PtRegs, pc: u64, sp: u64) {
     regs.syscallno = -1;
 }
 
+/// Longest `#!` line the kernel reads (Linux's BINPRM_BUF_SIZE).
+const BINPRM_BUF_SIZE: usize = 256;
+/// How many `#!` interpreters may lead to another (Linux's binfmt depth limit).
+const MAX_SCRIPT_DEPTH: usize = 4;
+
+/// The interpreter and its optional argument from a `#!` line (Linux's `load_script`):
+/// `None` if `data` is not a script; ENOEXEC if the line is too long or names nothing.
+pub fn parse_shebang(data: &[u8]) -> Option<Result<(&[u8], Option<&[u8]>), Errno>> {
+    let rest = data.strip_prefix(b"#!")?;
+    let window = &rest[..rest.len().min(BINPRM_BUF_SIZE - 2)];
+    let Some(end) = window.iter().position(|&b| b == b'\n') else {
+        // The whole file is the line (it fits), or the line is too long to trust.
+        if rest.len() > window.len() {
+            return Some(Err(Errno::ENOEXEC));
+        }
+        return Some(parse_shebang_line(window));
+    };
+    Some(parse_shebang_line(&window[..end]))
+}
+
+fn parse_shebang_line(line: &[u8]) -> Result<(&[u8], Option<&[u8]>), Errno> {
+    let blank = |b: &u8| *b == b' ' || *b == b'\t';
+    let line = line.trim_ascii();
+    let name_end = line.iter().position(blank).unwrap_or(line.len());
+    let (interp, arg) = line.split_at(name_end);
+    if interp.is_empty() {
+        return Err(Errno::ENOEXEC);
+    }
+    let arg = arg.trim_ascii();
+    Ok((interp, (!arg.is_empty()).then_some(arg)))
+}
+
 /// Replace the current program with the one at `path` (Linux's `do_execve`).
 pub fn do_execve(path: &str, argv: Vec<Vec<u8>>, envp: Vec<Vec<u8>>) -> Result<(), Errno> {
+    exec_at_depth(path, path, argv, envp, 0)
+}
+
+/// Exec `path`; `name` is what the caller asked for (the task's new `comm` even when a
+/// `#!` script runs through its interpreter).
+fn exec_at_depth(
+    path: &str,
+    name: &str,
+    argv: Vec<Vec<u8>>,
+    envp: Vec<Vec<u8>>,
+    depth: usize,
+) -> Result<(), Errno> {
     let task = current();
     let cwd = task.fs()?.lock().cwd.clone();
     let dentry = path_lookup(&cwd, path, LookupFlags { follow: true })?;
@@ -171,6 +215,20 @@ pub fn do_execve(path: &str, argv: Vec<Vec<u8>>, envp: Vec<Vec<u8>>) -> Result<(
         return Err(Errno::EACCES);
     }
     let data = read_file(&dentry.inode)?;
+    if let Some(script) = parse_shebang(&data) {
+        // binfmt_script: run the interpreter with the script's path as its argument, in
+        // place of argv[0].
+        let (interp, arg) = script?;
+        if depth >= MAX_SCRIPT_DEPTH {
+            return Err(Errno::ELOOP);
+        }
+        let interp = core::str::from_utf8(interp).map_err(|_| Errno::ENOEXEC)?;
+        let mut args = alloc::vec![interp.as_bytes().to_vec()];
+        args.extend(arg.map(<[u8]>::to_vec));
+        args.push(path.as_bytes().to_vec());
+        args.extend(argv.into_iter().skip(1));
+        return exec_at_depth(interp, name, args, envp, depth + 1);
+    }
     let info = match elf::parse(&data) {
         Ok(info) => info,
         Err(e) => {
@@ -197,8 +255,9 @@ pub fn do_execve(path: &str, argv: Vec<Vec<u8>>, envp: Vec<Vec<u8>>) -> Result<(
         let closed = files.lock().close_on_exec();
         drop(closed);
     }
-    let name = path.rsplit('/').next().unwrap_or(path);
+    let name = name.rsplit('/').next().unwrap_or(name);
     task.set_comm(name);
+    task.did_exec.store(true, Ordering::Relaxed);
     task.flags.fetch_and(!PF_KTHREAD, Ordering::Relaxed);
     crate::kernel::signal::flush_signal_handlers(task);
     // SAFETY: the task is running this code: its thread state and pt_regs are its own.

@@ -336,10 +336,10 @@ impl Inode for RamInode {
         true
     }
 
-    fn open(&self, _flags: u32) -> Result<(), Errno> {
+    fn open(&self, flags: u32) -> Result<(), Errno> {
         let rdev = self.meta.lock().rdev;
-        if self.ftype() == FileType::CharDev && !char_dev::exists(rdev) {
-            return Err(Errno::ENXIO);
+        if self.ftype() == FileType::CharDev {
+            return char_dev::open(rdev, flags);
         }
         Ok(())
     }

@@ -807,6 +807,7 @@ pub fn populate_dev(dir: &Arc<dyn Inode>) {
         ("tty", 5, 0, 0o666),
         ("console", 5, 1, 0o600),
         ("ttyAMA0", 204, 64, 0o660),
+        ("ttyS1", 4, 65, 0o660),
     ] {
         if dir.lookup(name).is_err() {
             let _ = dir.create(name, mode::S_IFCHR | perm, mkdev(major, minor));

@@ -80,6 +80,13 @@ pub fn do_exit(code: i32) -> ! {
     drop(files);
     let fs = tsk.fs.lock().take();
     drop(fs);
+    // A session leader's terminal is freed; groups left without a shell that could
+    // continue their stopped jobs get SIGHUP and SIGCONT.
+    crate::drivers::tty::n_tty::console_tty()
+        .jobctrl
+        .leader_exit(tsk);
+    crate::kernel::session::exit_orphaned_pgrps(tsk);
+    crate::kernel::time::itimer::exit_itimers(tsk);
     forget_original_parent(tsk);
     tsk.exit_done.complete_all();
     tsk.vfork_done.complete_all();
@@ -153,8 +160,8 @@ enum WaitEvent {
     Changed(TaskRef, i32),
 }
 
-/// `wait4(2)`: reap a zombie child (pid -1 or 0: any; > 0: that one; < -1: the group,
-/// which is any child until process groups exist) and report its status in Linux's
+/// `wait4(2)`: reap a zombie child (pid -1: any; > 0: that one; 0: any in the caller's
+/// process group; < -1: any in group -pid) and report its status in Linux's
 /// encoding; with WUNTRACED also a stopped child (`0x7f | sig << 8`), with WCONTINUED a
 /// continued one (`0xffff`). ECHILD if there is no such child; 0 with WNOHANG if none has
 /// changed. A signal interrupts the wait (ERESTARTSYS: restarted under SA_RESTART).
@@ -166,7 +173,13 @@ pub fn sys_wait4(
 ) -> Result<u64, crate::kernel::errno::Errno> {
     use crate::kernel::errno::Errno;
     let me = current();
-    let matches = |child: &TaskStruct| pid <= 0 || child.pid() == pid;
+    let my_pgrp = crate::kernel::session::pgrp_of(me);
+    let matches = |child: &TaskStruct| match pid {
+        -1 => true,
+        0 => crate::kernel::session::pgrp_of(child) == my_pgrp,
+        p if p < -1 => crate::kernel::session::pgrp_of(child) == -p,
+        p => child.pid() == p,
+    };
     // Linux's `do_wait` → `wait_consider_task`: the first child with something to report.
     let find = || -> (Option<WaitEvent>, bool) {
         let children = me.children.lock();

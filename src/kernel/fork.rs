@@ -116,6 +116,13 @@ fn copy_process(args: &KernelCloneArgs<'_>) -> Result<TaskRef, Errno> {
     copy_thread(&p, args);
     // copy_sighand / copy_signal: the child starts with the parent's handlers and mask.
     crate::kernel::signal::copy_signal(parent, &p);
+    // The child is in its parent's process group and session, with its terminal.
+    for (mine, theirs) in [(&p.pgrp, &parent.pgrp), (&p.session, &parent.session)] {
+        mine.store(theirs.load(Ordering::Relaxed), Ordering::Relaxed);
+    }
+    p.ctty
+        .store(parent.ctty.load(Ordering::Relaxed), Ordering::Relaxed);
+    *p.groups.lock() = parent.groups.lock().clone();
 
     // sched_fork: born with preemption disabled; schedule_tail enables it.
     p.preempt_count.store(1, Ordering::Relaxed);

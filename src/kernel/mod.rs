@@ -30,6 +30,8 @@ pub mod printk;
 pub mod random;
 pub mod sched;
 #[cfg(target_os = "none")]
+pub mod session;
+#[cfg(target_os = "none")]
 pub mod signal;
 #[cfg(target_os = "none")]
 pub mod sync;

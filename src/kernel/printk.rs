@@ -135,6 +135,11 @@ pub fn register_console(console: &'static dyn Console) {
     );
 }
 
+/// The name of the first registered console (`ttyAMA0`, `ttyS1`), if there is one.
+pub fn console_name() -> Option<&'static str> {
+    consoles().next().map(|c| c.name())
+}
+
 /// Set the console loglevel from the command line: `loglevel=N`, `quiet`, `debug`.
 pub fn set_console_loglevel(level: Loglevel) {
     STATE.lock().console_loglevel = level;

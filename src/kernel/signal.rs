@@ -484,15 +484,28 @@ pub fn sys_sigaltstack(ss: u64, old_ss: u64, user_sp: u64) -> Result<u64, Errno>
 /// default). PID 1 drops every signal it has no handler for (Linux's `sig_ignored`,
 /// `sig_task_ignored`).
 fn sig_ignored(task: &TaskStruct, state: &SignalState, signo: i32) -> bool {
+    // Blocked signals are never ignored: the handler may change before they are unblocked,
+    // or `rt_sigtimedwait` may take them (init waits for SIGCHLD that way).
+    let blocked = task.blocked.load(Ordering::Relaxed) | task.real_blocked.load(Ordering::Relaxed);
+    if blocked & bit(signo) != 0 {
+        return false;
+    }
     let handler = state.action(signo).handler;
     if task.pid() == 1 && handler == SIG_DFL {
         return true;
     }
     // A pending SIGCONT is how a task about to stop learns it was continued meanwhile.
-    if task.blocked.load(Ordering::Relaxed) & bit(signo) != 0 || signo == sig::SIGCONT {
+    if signo == sig::SIGCONT {
         return false;
     }
     handler == SIG_IGN || (handler == SIG_DFL && bit(signo) & IGNORE_MASK != 0)
+}
+
+/// True if `task` ignores or blocks `signo` (the test of Linux's `is_ignored` and
+/// `is_current_pgrp_orphaned` callers in the tty: such a task cannot be stopped by it).
+pub fn is_ignored_or_blocked(task: &TaskStruct, signo: i32) -> bool {
+    task.blocked.load(Ordering::Relaxed) & bit(signo) != 0
+        || task.signal.lock().action(signo).handler == SIG_IGN
 }
 
 /// Queue a signal with its `siginfo` for `task` and wake it (Linux's `send_signal` →
@@ -590,15 +603,13 @@ pub fn sys_kill(pid: i32, signo: i32) -> Result<u64, Errno> {
         });
         return Ok(0);
     }
-    // Process groups come with job control: until then a group is its leader.
-    sys_kill(
-        if pid == 0 {
-            current().pid()
-        } else {
-            pid.checked_neg().ok_or(Errno::ESRCH)?
-        },
-        signo,
-    )
+    // 0: the caller's process group; -n: group n.
+    let pgrp = if pid == 0 {
+        crate::kernel::session::pgrp_of(current())
+    } else {
+        pid.checked_neg().ok_or(Errno::ESRCH)?
+    };
+    crate::kernel::session::kill_pgrp(pgrp, signo, false)
 }
 
 /// `tkill(2)`.
@@ -691,6 +702,11 @@ pub fn get_signal() -> Option<KSignal> {
             continue; // init only gets the signals it has handlers for
         }
         if bit(signo) & STOP_MASK != 0 {
+            // The terminal's stop signals do nothing to an orphaned group: nobody would
+            // continue it (Linux's `is_current_pgrp_orphaned` test in `get_signal`).
+            if signo != sig::SIGSTOP && crate::kernel::session::is_current_pgrp_orphaned() {
+                continue;
+            }
             notify::do_signal_stop(task, signo);
             continue;
         }

@@ -34,6 +34,7 @@ pub fn sys_set_tid_address(tidptr: u64) -> SysResult {
 pub fn sys_uname(buf: u64) -> SysResult {
     let mut uts = [0u8; 65 * 6];
     let hostname = crate::kernel::sys::hostname();
+    let domain = uts_string(&DOMAINNAME);
     let version = alloc::format!("#1 SMP {}", crate::init::version::RUSTC_VERSION);
     let fields: [&[u8]; 6] = [
         b"Linux",
@@ -41,7 +42,7 @@ pub fn sys_uname(buf: u64) -> SysResult {
         crate::init::version::UTS_RELEASE.as_bytes(),
         version.as_bytes(),
         b"aarch64",
-        b"(none)",
+        domain.as_bytes(),
     ];
     for (i, f) in fields.iter().enumerate() {
         let n = f.len().min(64);
@@ -61,6 +62,49 @@ static HOSTNAME: crate::kernel::sync::SpinLock<[u8; 65]> = crate::kernel::sync::
     h[5] = b'e';
     h
 });
+
+static DOMAINNAME: crate::kernel::sync::SpinLock<[u8; 65]> = crate::kernel::sync::SpinLock::new({
+    let mut d = [0u8; 65];
+    d[0] = b'(';
+    d[1] = b'n';
+    d[2] = b'o';
+    d[3] = b'n';
+    d[4] = b'e';
+    d[5] = b')';
+    d
+});
+
+/// Copy a new UTS name of `len` bytes from `name` into `field` (NUL-padded). EINVAL if it
+/// is longer than 64 bytes, as Linux's `__NEW_UTS_LEN`.
+fn set_uts_field(
+    field: &crate::kernel::sync::SpinLock<[u8; 65]>,
+    name: u64,
+    len: usize,
+) -> SysResult {
+    if len > 64 {
+        return Err(Errno::EINVAL);
+    }
+    let mut buf = [0u8; 65];
+    copy_from_user(&mut buf[..len], name)?;
+    *field.lock() = buf;
+    Ok(0)
+}
+
+/// `sethostname(2)` (everyone is root here, so no EPERM).
+pub fn sys_sethostname(name: u64, len: usize) -> SysResult {
+    set_uts_field(&HOSTNAME, name, len)
+}
+
+/// `setdomainname(2)`.
+pub fn sys_setdomainname(name: u64, len: usize) -> SysResult {
+    set_uts_field(&DOMAINNAME, name, len)
+}
+
+fn uts_string(field: &crate::kernel::sync::SpinLock<[u8; 65]>) -> alloc::string::String {
+    let h = *field.lock();
+    let len = h.iter().position(|&b| b == 0).unwrap_or(64);
+    alloc::string::String::from_utf8_lossy(&h[..len]).into_owned()
+}
 
 /// The host name (`sethostname` changes it).
 pub fn hostname() -> alloc::string::String {
@@ -317,6 +361,44 @@ pub fn sys_getresid(a: u64, b: u64, c: u64) -> SysResult {
     Ok(0)
 }
 
+/// Most supplementary groups (Linux's NGROUPS_MAX).
+const NGROUPS_MAX: usize = 65536;
+
+/// `getgroups(2)`: the supplementary groups, or with `size` 0 just their number; EINVAL if
+/// `size` is too small for them.
+pub fn sys_getgroups(size: i32, list: u64) -> SysResult {
+    let groups = crate::kernel::task::current().groups.lock().clone();
+    if size < 0 {
+        return Err(Errno::EINVAL);
+    }
+    if size == 0 {
+        return Ok(groups.len() as u64);
+    }
+    if (size as usize) < groups.len() {
+        return Err(Errno::EINVAL);
+    }
+    let bytes: alloc::vec::Vec<u8> = groups.iter().flat_map(|g| g.to_le_bytes()).collect();
+    copy_to_user(list, &bytes)?;
+    Ok(groups.len() as u64)
+}
+
+/// `setgroups(2)`: replace the supplementary groups (login's `initgroups`). Everyone is
+/// root, so it is always allowed.
+pub fn sys_setgroups(size: usize, list: u64) -> SysResult {
+    if size > NGROUPS_MAX {
+        return Err(Errno::EINVAL);
+    }
+    let mut bytes = alloc::vec![0u8; size * 4];
+    copy_from_user(&mut bytes, list)?;
+    let mut groups: alloc::vec::Vec<u32> = bytes
+        .chunks_exact(4)
+        .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .collect();
+    groups.sort_unstable(); // Linux keeps them sorted (`groups_sort`)
+    *crate::kernel::task::current().groups.lock() = groups;
+    Ok(0)
+}
+
 /// `sysinfo(2)`.
 pub fn sys_sysinfo(buf: u64) -> SysResult {
     let mut b = [0u8; 112];
@@ -336,25 +418,4 @@ pub fn sys_sysinfo(buf: u64) -> SysResult {
     b[104..108].copy_from_slice(&1u32.to_le_bytes()); // mem_unit
     copy_to_user(buf, &b)?;
     Ok(0)
-}
-
-/// `setpgid(2)`, `getpgid(2)`, `getsid(2)`, `setsid(2)`: process groups and sessions come
-/// with the tty's job control; until then every process is its own group and session.
-pub fn sys_setpgid(_pid: i32, _pgid: i32) -> SysResult {
-    Ok(0)
-}
-
-/// `getpgid(2)`.
-pub fn sys_getpgid(pid: i32) -> SysResult {
-    Ok(if pid == 0 { getpid() } else { pid } as u64)
-}
-
-/// `getsid(2)`.
-pub fn sys_getsid(pid: i32) -> SysResult {
-    Ok(if pid == 0 { getpid() } else { pid } as u64)
-}
-
-/// `setsid(2)`.
-pub fn sys_setsid() -> SysResult {
-    Ok(getpid() as u64)
 }

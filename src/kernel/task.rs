@@ -108,6 +108,20 @@ pub struct TaskStruct {
     pub pid: AtomicI32,
     /// Thread group ID (the process's ID).
     pub tgid: AtomicI32,
+    /// Process group ID (Linux's `task_pgrp`); 0 for the boot's tasks until init calls
+    /// `setsid`. Lock: the tasklist lock for changes.
+    pub pgrp: AtomicI32,
+    /// Session ID (Linux's `task_session`); the session leader's PID. Lock: as `pgrp`.
+    pub session: AtomicI32,
+    /// True while the console tty is this process's controlling terminal (Linux's
+    /// `signal->tty`; the console is the only tty). Lock: as `pgrp`.
+    pub ctty: AtomicBool,
+    /// Set by a successful `execve`: `setpgid` on the child then fails with EACCES.
+    pub did_exec: AtomicBool,
+    /// Supplementary group IDs (`setgroups`; Linux's `cred->group_info`). Lock: its own.
+    pub groups: SpinLock<Vec<u32>>,
+    /// `setitimer(ITIMER_REAL)`: SIGALRM when it expires. Lock: its own.
+    pub itimer_real: SpinLock<crate::kernel::time::itimer::ItimerReal>,
     /// `state::*`.
     pub state: AtomicU32,
     /// PF_* flags.
@@ -147,6 +161,10 @@ pub struct TaskStruct {
     pub blocked: AtomicU64,
     /// Pending signals.
     pub pending: AtomicU64,
+    /// The blocked set from before an `rt_sigtimedwait`, which unblocks what it waits for
+    /// (Linux's `real_blocked`): signals in it are queued even if ignored, so the wait
+    /// can take them. 0 outside such a wait.
+    pub real_blocked: AtomicU64,
     /// Where to write the child's TID once it runs (CLONE_CHILD_SETTID).
     pub set_child_tid: AtomicU64,
     /// Completed when a vfork child execs or exits (Linux's `vfork_done`).
@@ -203,6 +221,12 @@ impl TaskStruct {
             stack: AtomicUsize::new(0),
             pid: AtomicI32::new(pid),
             tgid: AtomicI32::new(pid),
+            pgrp: AtomicI32::new(0),
+            session: AtomicI32::new(0),
+            ctty: AtomicBool::new(false),
+            did_exec: AtomicBool::new(false),
+            groups: SpinLock::new(Vec::new()),
+            itimer_real: SpinLock::new(crate::kernel::time::itimer::ItimerReal::new()),
             state: AtomicU32::new(state::TASK_RUNNING),
             flags: AtomicU32::new(flags),
             exit_code: AtomicI32::new(0),
@@ -221,6 +245,7 @@ impl TaskStruct {
             signal: SpinLock::new(SignalState::new()),
             blocked: AtomicU64::new(0),
             pending: AtomicU64::new(0),
+            real_blocked: AtomicU64::new(0),
             set_child_tid: AtomicU64::new(0),
             vfork_done: Completion::new(),
             clear_child_tid: AtomicU64::new(0),

@@ -25,6 +25,7 @@ mod kallsyms;
 mod ktap;
 mod pi;
 mod qemu;
+mod rootfs;
 mod test;
 mod user;
 mod usertest;
@@ -60,7 +61,9 @@ qemu options:
   --smp N               number of CPUs
   --mem SIZE            memory, e.g. 512M or 2G
   --append \"ARGS\"       kernel command line
-  --initrd FILE         an initramfs (default: Debian's busybox, with sh as init)
+  --initrd FILE         an initramfs (default: Debian's busybox as a small system:
+                        init, getty on the console, login as root without a password)
+  --overlay DIR         add DIR's files to that default root file system
   --no-initrd           boot with no initramfs (ends in Linux's no-init panic)
   --gdb                 wait for GDB on :1234
   -- ARGS...            extra QEMU arguments

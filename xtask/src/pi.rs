@@ -236,7 +236,7 @@ pub fn make_sdcard(board_name: &str, image: &Path) -> Result<PathBuf, String> {
         ));
     }
     ensure_tools()?;
-    let initramfs = sdcard_initramfs()?;
+    let initramfs = crate::rootfs::build_rootfs(None)?;
     let files = boot_files(&board, image, &initramfs)?;
     let fat = out_dir().join(format!("sdcard-{board_name}.fat"));
     let _ = std::fs::remove_file(&fat);

@@ -29,6 +29,8 @@ pub struct QemuOptions {
     pub gdb: bool,
     /// An initramfs for `-initrd`.
     pub initrd: Option<PathBuf>,
+    /// A directory whose files are added to the default root file system.
+    pub overlay: Option<PathBuf>,
     /// Extra QEMU arguments.
     pub extra: Vec<String>,
 }
@@ -74,6 +76,7 @@ pub fn parse_options(args: &[String]) -> Result<QemuOptions, String> {
             "--mem" => opts.mem = Some(value("--mem")?),
             "--append" => opts.append = Some(value("--append")?),
             "--initrd" => opts.initrd = Some(PathBuf::from(value("--initrd")?)),
+            "--overlay" => opts.overlay = Some(PathBuf::from(value("--overlay")?)),
             "--gdb" => opts.gdb = true,
             "--" => {
                 opts.extra.extend(it.by_ref().cloned());
@@ -174,18 +177,12 @@ pub fn cmd_qemu(args: &[String]) -> Result<(), String> {
     let mut opts = parse_options(&args)?;
     ensure_qemu()?;
     let built = build_kernel()?;
-    // Without --initrd, boot Debian's busybox with sh as init, so there is a shell to use.
+    // Without --initrd, boot the busybox root file system: init, getty, login, sh.
+    if opts.overlay.is_some() && (opts.initrd.is_some() || no_initrd) {
+        return Err("--overlay adds to the default root file system: not with --initrd".into());
+    }
     if opts.initrd.is_none() && !no_initrd {
-        opts.initrd = Some(crate::pi::sdcard_initramfs()?);
-        let append = opts.append.take().unwrap_or_default();
-        let has_init = append
-            .split_whitespace()
-            .any(|w| w.starts_with("rdinit=") || w.starts_with("init="));
-        opts.append = Some(if has_init {
-            append
-        } else {
-            format!("rdinit=/bin/sh {append}").trim().to_string()
-        });
+        opts.initrd = Some(crate::rootfs::build_rootfs(opts.overlay.as_deref())?);
     }
     let board = Board::load(&opts.board)?;
     let mut qemu_argv = qemu_args(&opts, &built.image)?;

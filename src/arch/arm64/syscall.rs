@@ -8,7 +8,7 @@
 use super::ptrace::PtRegs;
 use crate::fs::syscalls as fs;
 use crate::kernel::errno::Errno;
-use crate::kernel::{exit, fork, signal, sys};
+use crate::kernel::{exit, fork, session, signal, sys};
 use crate::mm::mmap;
 
 /// Syscall numbers (asm-generic), for the ones the kernel names elsewhere.
@@ -122,11 +122,19 @@ fn invoke_syscall(regs: &mut PtRegs, nr: u64) -> Result<u64, Errno> {
         139 => super::signal::sys_rt_sigreturn(regs),
         142 => sys::sys_reboot(a[0] as u32, a[1] as u32, a[2] as u32),
         153 => sys::sys_times(a[0]),
-        154 => sys::sys_setpgid(i(a[0]), i(a[1])),
-        155 => sys::sys_getpgid(i(a[0])),
-        156 => sys::sys_getsid(i(a[0])),
-        157 => sys::sys_setsid(),
-        158 => Ok(0), // getgroups: none
+        102 => crate::kernel::time::itimer::sys_getitimer(i(a[0]), a[1]),
+        103 => crate::kernel::time::itimer::sys_setitimer(i(a[0]), a[1], a[2]),
+        161 => sys::sys_sethostname(a[0], a[1] as usize),
+        162 => sys::sys_setdomainname(a[0], a[1] as usize),
+        // socket: Cradle has no network stack and no UNIX sockets yet; libc's syslog()
+        // then falls back to the console, as on a Linux without them.
+        198 => Err(Errno::EAFNOSUPPORT),
+        154 => session::sys_setpgid(i(a[0]), i(a[1])),
+        155 => session::sys_getpgid(i(a[0])),
+        156 => session::sys_getsid(i(a[0])),
+        157 => session::sys_setsid(),
+        158 => sys::sys_getgroups(i(a[0]), a[1]),
+        159 => sys::sys_setgroups(a[0] as usize, a[1]),
         160 => sys::sys_uname(a[0]),
         163 => sys::sys_prlimit64(0, a[0] as u32, 0, a[1]),
         261 => sys::sys_prlimit64(i(a[0]), a[1] as u32, a[2], a[3]),

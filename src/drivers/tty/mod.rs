@@ -2,3 +2,4 @@
 
 pub mod n_tty;
 pub mod serial;
+pub mod tty_jobctrl;

@@ -3,14 +3,16 @@
 //!
 //! Bytes the UART receives (by interrupt) go through a canonical-mode line discipline:
 //! echoed back, edited by backspace, and handed to readers a line at a time; Ctrl-D ends
-//! input; with ISIG, ^C, ^\ and ^Z send SIGINT, SIGQUIT and SIGTSTP to the foreground (see
-//! `tty_signal_work` for who that is until job control exists). Writes go to the console with `\n` as `\r\n`. `/dev/console` (5:1), `/dev/tty`
-//! (5:0) and `/dev/ttyAMA0` (204:64) all reach it.
+//! input; with ISIG, ^C, ^\ and ^Z send SIGINT, SIGQUIT and SIGTSTP to the foreground
+//! process group (job control: [`super::tty_jobctrl`]). Writes go to the console with `\n`
+//! as `\r\n`. `/dev/console` (5:1), `/dev/ttyAMA0` (204:64) and `/dev/ttyS1` (4:65) reach
+//! it, and `/dev/tty` (5:0) does for the processes it is the controlling terminal of.
 
 use alloc::collections::VecDeque;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 
+use super::tty_jobctrl::JobCtrl;
 use crate::fs::char_dev::{self, CharDevice};
 use crate::kernel::errno::Errno;
 use crate::kernel::sched::wait::WaitQueueHead;
@@ -28,10 +30,14 @@ pub mod ioctls {
     pub const TCSETSW: u32 = 0x5403;
     /// Set after output drains, flushing input.
     pub const TCSETSF: u32 = 0x5404;
-    /// Get the foreground process group.
-    pub const TIOCGPGRP: u32 = 0x540f;
-    /// Set the foreground process group.
-    pub const TIOCSPGRP: u32 = 0x5410;
+    /// Wait until output drains (`tcdrain`) or send a break.
+    pub const TCSBRK: u32 = 0x5409;
+    /// Suspend or restart output (`tcflow`).
+    pub const TCXONC: u32 = 0x540a;
+    /// Discard queued input or output (`tcflush`).
+    pub const TCFLSH: u32 = 0x540b;
+    /// Bytes waiting to be read (FIONREAD).
+    pub const TIOCINQ: u32 = 0x541b;
     /// Get the window size.
     pub const TIOCGWINSZ: u32 = 0x5413;
     /// Set the window size.
@@ -63,6 +69,7 @@ const CS8: u32 = 0o60;
 const CREAD: u32 = 0o200;
 const ECHOCTL: u32 = 0o1000;
 const NOFLSH: u32 = 0o200;
+const TOSTOP: u32 = 0o400;
 const VINTR: usize = 0;
 const VQUIT: usize = 1;
 const VSUSP: usize = 10;
@@ -108,6 +115,8 @@ struct Ldisc {
 pub struct Tty {
     ldisc: SpinLock<Ldisc>,
     readers: WaitQueueHead,
+    /// Its session and foreground process group.
+    pub jobctrl: JobCtrl,
 }
 
 static CONSOLE_TTY: Tty = Tty {
@@ -119,6 +128,7 @@ static CONSOLE_TTY: Tty = Tty {
         winsize: [24, 80, 0, 0],
     }),
     readers: WaitQueueHead::new(),
+    jobctrl: JobCtrl::new(),
 };
 
 fn echo(bytes: &[u8]) {
@@ -206,6 +216,7 @@ impl Tty {
 
 impl CharDevice for Tty {
     fn read(&self, buf: &mut [u8]) -> Result<usize, Errno> {
+        self.jobctrl.check_read()?;
         if buf.is_empty() {
             return Ok(0);
         }
@@ -229,12 +240,18 @@ impl CharDevice for Tty {
     }
 
     fn write(&self, buf: &[u8]) -> Result<usize, Errno> {
+        if self.ldisc.lock().termios.c_lflag & TOSTOP != 0 {
+            self.jobctrl.check_change()?;
+        }
         crate::kernel::printk::console_write(buf);
         Ok(buf.len())
     }
 
     fn ioctl(&self, cmd: u32, arg: u64) -> Result<i64, Errno> {
         use crate::arch::arm64::uaccess::{copy_from_user, copy_to_user};
+        if let Some(result) = self.jobctrl.ioctl(cmd, arg) {
+            return result;
+        }
         match cmd {
             ioctls::TCGETS => {
                 let t = self.ldisc.lock().termios;
@@ -245,6 +262,7 @@ impl CharDevice for Tty {
                 Ok(0)
             }
             ioctls::TCSETS | ioctls::TCSETSW | ioctls::TCSETSF => {
+                self.jobctrl.check_change()?;
                 let mut bytes = [0u8; 36];
                 copy_from_user(&mut bytes, arg)?;
                 // SAFETY: any 36 bytes are a valid Termios (integers only).
@@ -270,19 +288,44 @@ impl CharDevice for Tty {
                 let mut bytes = [0u8; 8];
                 copy_from_user(&mut bytes, arg)?;
                 let mut ld = self.ldisc.lock();
+                let old = ld.winsize;
                 for i in 0..4 {
                     ld.winsize[i] = u16::from_ne_bytes([bytes[2 * i], bytes[2 * i + 1]]);
                 }
+                let changed = ld.winsize != old;
+                drop(ld);
+                if changed {
+                    // Linux's `tty_do_resize`: the foreground redraws.
+                    let fg = self.jobctrl.foreground();
+                    let _ = crate::kernel::session::kill_pgrp(
+                        fg,
+                        crate::kernel::signal::sig::SIGWINCH,
+                        true,
+                    );
+                }
                 Ok(0)
             }
-            ioctls::TIOCGPGRP => {
-                let pgrp = crate::kernel::task::current()
-                    .tgid
-                    .load(core::sync::atomic::Ordering::Relaxed);
-                copy_to_user(arg, &pgrp.to_ne_bytes())?;
+            ioctls::TCFLSH => {
+                self.jobctrl.check_change()?;
+                if arg == 0 || arg == 2 {
+                    // TCIFLUSH or TCIOFLUSH: typed-ahead input goes; output is never queued.
+                    let mut ld = self.ldisc.lock();
+                    ld.ready.clear();
+                    ld.edit.clear();
+                    ld.eof = 0;
+                } else if arg != 1 {
+                    return Err(Errno::EINVAL);
+                }
                 Ok(0)
             }
-            ioctls::TIOCSPGRP => Ok(0),
+            // Output is written synchronously, so it has always drained; no breaks or flow
+            // control on the console.
+            ioctls::TCSBRK | ioctls::TCXONC => Ok(0),
+            ioctls::TIOCINQ => {
+                let n = self.ldisc.lock().ready.len() as i32;
+                copy_to_user(arg, &n.to_ne_bytes())?;
+                Ok(0)
+            }
             _ => Err(Errno::ENOTTY),
         }
     }
@@ -304,37 +347,12 @@ fn isig(signo: i32) {
     schedule_work(&TTY_SIGNAL_WORK);
 }
 
-/// True if `dev` is one of the console tty's device numbers.
-fn is_console(rdev: u64) -> bool {
-    use crate::fs::char_dev::mkdev;
-    rdev == mkdev(5, 0) || rdev == mkdev(5, 1) || rdev == mkdev(204, 64)
-}
-
-/// There are no sessions or process groups yet, so "the foreground" is, by a simple rule:
-/// every user task whose standard input (fd 0) is the console, except PID 1 (which, like
-/// Linux's init, gets no signal it has not asked for).
+/// Send the keyboard's signal to the foreground process group, if the tty has one.
 fn tty_signal_work(_: &'static WorkStruct) {
     let signo = TTY_SIGNAL.swap(0, Ordering::AcqRel);
-    if signo == 0 {
-        return;
+    if signo != 0 {
+        let _ = crate::kernel::session::kill_pgrp(CONSOLE_TTY.jobctrl.foreground(), signo, true);
     }
-    crate::kernel::pid::for_each_task(|task| {
-        if task.is_kthread() || task.pid() <= 1 {
-            return;
-        }
-        let stdin_is_console = task
-            .files()
-            .ok()
-            .and_then(|files| files.lock().get(0).ok())
-            .is_some_and(|file| {
-                let stat = file.inode.stat();
-                stat.mode & crate::fs::inode::mode::S_IFMT == crate::fs::inode::mode::S_IFCHR
-                    && is_console(stat.rdev)
-            });
-        if stdin_is_console {
-            crate::kernel::signal::send_signal_kernel(task, signo);
-        }
-    });
 }
 
 /// Bytes from the console UART, called by its interrupt handler.
@@ -342,10 +360,47 @@ pub fn tty_receive(byte: u8) {
     CONSOLE_TTY.receive(byte);
 }
 
+/// The console tty, for job control outside this file (exit, /proc).
+pub fn console_tty() -> &'static Tty {
+    &CONSOLE_TTY
+}
+
+/// The console tty's own device number (Linux's `tty_devnum`): the PL011's `ttyAMA0`
+/// (204:64) or the mini UART's `ttyS1` (4:65).
+pub fn console_devnum() -> (u32, u32) {
+    match crate::kernel::printk::console_name() {
+        Some(name) if name.starts_with("ttyS") => (4, 65),
+        _ => (204, 64),
+    }
+}
+
+/// Which device node reached the console tty.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Node {
+    /// `/dev/tty` (5:0): the caller's controlling terminal.
+    CurrentTty,
+    /// `/dev/console` (5:1): never becomes a controlling terminal by being opened.
+    Console,
+    /// The UART's own node (`/dev/ttyAMA0`, `/dev/ttyS0`).
+    Line,
+}
+
 /// A handle on the console tty for the device table.
-struct ConsoleDev;
+struct ConsoleDev(Node);
 
 impl CharDevice for ConsoleDev {
+    fn open(&self, flags: u32) -> Result<(), Errno> {
+        match self.0 {
+            Node::CurrentTty => CONSOLE_TTY.jobctrl.open_current_tty(),
+            Node::Console => Ok(()),
+            Node::Line => {
+                if flags & crate::fs::file::flags::O_NOCTTY == 0 {
+                    CONSOLE_TTY.jobctrl.on_open();
+                }
+                Ok(())
+            }
+        }
+    }
     fn read(&self, buf: &mut [u8]) -> Result<usize, Errno> {
         CONSOLE_TTY.read(buf)
     }
@@ -362,8 +417,8 @@ impl CharDevice for ConsoleDev {
 
 /// Register the console tty under its device numbers (Linux's `tty_init`).
 pub fn tty_init() {
-    let dev: Arc<dyn CharDevice> = Arc::new(ConsoleDev);
-    char_dev::register(5, 0, dev.clone());
-    char_dev::register(5, 1, dev.clone());
-    char_dev::register(204, 64, dev);
+    char_dev::register(5, 0, Arc::new(ConsoleDev(Node::CurrentTty)));
+    char_dev::register(5, 1, Arc::new(ConsoleDev(Node::Console)));
+    char_dev::register(204, 64, Arc::new(ConsoleDev(Node::Line)));
+    char_dev::register(4, 65, Arc::new(ConsoleDev(Node::Line)));
 }

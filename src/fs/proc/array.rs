@@ -2,9 +2,9 @@
 //! its memory in pages (Linux: `fs/proc/array.c` `do_task_stat`, `proc_pid_status`,
 //! `proc_pid_statm`; `fs/proc/task_mmu.c` `task_mem`).
 //!
-//! What Cradle does not keep (page-fault counts, system time apart from user time, the
-//! controlling tty, real process groups and sessions) reads as 0, or as the process's own
-//! ID for the group and session, which is what Cradle's `getpgid` and `getsid` report.
+//! What Cradle does not keep (page-fault counts, system time apart from user time) reads
+//! as 0. The controlling terminal is the console tty when the process has it, with its
+//! foreground group as `tpgid`.
 
 use alloc::format;
 use alloc::string::String;
@@ -137,20 +137,30 @@ fn state_name(state: char) -> &'static str {
 /// `/proc/<pid>/stat`: 52 fields on one line (Linux's `do_task_stat`).
 pub fn proc_pid_stat(task: &TaskStruct) -> Result<Vec<u8>, Errno> {
     let pid = task.pid();
-    let tgid = task.tgid.load(Ordering::Relaxed);
     let state = task.state_char();
     let mm = task_mm_counts(task);
     let (sigign, sigcatch) = sigign_sigcatch(task);
     let pending = task.pending.load(Ordering::Relaxed);
     let blocked = task.blocked.load(Ordering::Relaxed);
     let wchan = u8::from(matches!(state, 'S' | 'D'));
+    let tty = crate::drivers::tty::n_tty::console_tty();
+    let (tty_nr, tpgid) = if tty.jobctrl.is_ctty_of(task) {
+        let (major, minor) = crate::drivers::tty::n_tty::console_devnum();
+        // Linux's `new_encode_dev`.
+        let nr = (minor & 0xff) | (major << 8) | ((minor & !0xff) << 12);
+        (nr, tty.jobctrl.tpgid_of(task))
+    } else {
+        (0, -1)
+    };
     let mut s = String::new();
     // pid (comm) state ppid pgrp session tty_nr tpgid flags
     let _ = write!(
         s,
-        "{pid} ({}) {state} {} {tgid} {tgid} 0 -1 {}",
+        "{pid} ({}) {state} {} {} {} {tty_nr} {tpgid} {}",
         task.comm(),
         task.ppid(),
+        crate::kernel::session::pgrp_of(task),
+        crate::kernel::session::session_of(task),
         task.flags.load(Ordering::Relaxed),
     );
     // minflt cminflt majflt cmajflt utime stime cutime cstime priority nice num_threads
@@ -224,11 +234,18 @@ pub fn proc_pid_status(task: &TaskStruct) -> Result<Vec<u8>, Errno> {
     let _ = write!(
         s,
         "State:\t{}\nTgid:\t{tgid}\nNgid:\t0\nPid:\t{pid}\nPPid:\t{}\nTracerPid:\t0\n\
-         Uid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nFDSize:\t{}\nGroups:\t\n\
-         NStgid:\t{tgid}\nNSpid:\t{pid}\nNSpgid:\t{tgid}\nNSsid:\t{tgid}\n",
+         Uid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nFDSize:\t{}\nGroups:\t{}\n\
+         NStgid:\t{tgid}\nNSpid:\t{pid}\nNSpgid:\t{}\nNSsid:\t{}\n",
         state_name(task.state_char()),
         task.ppid(),
         fd_size.next_multiple_of(64).max(64),
+        task.groups
+            .lock()
+            .iter()
+            .map(|g| format!("{g} "))
+            .collect::<String>(),
+        crate::kernel::session::pgrp_of(task),
+        crate::kernel::session::session_of(task),
     );
     if let Some(mm) = task.mm() {
         let c = mm_counts(&mm);

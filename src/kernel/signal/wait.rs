@@ -60,6 +60,7 @@ pub fn sys_rt_sigtimedwait(
     // While waiting, the wanted signals count as unblocked, so they wake us (Linux's
     // `real_blocked`).
     let real_blocked = task.blocked.load(Ordering::Relaxed);
+    task.real_blocked.store(real_blocked, Ordering::Relaxed);
     set_current_blocked(real_blocked & !wanted);
     let tick = 1_000_000_000 / crate::kernel::time::HZ;
     let result = loop {
@@ -85,6 +86,7 @@ pub fn sys_rt_sigtimedwait(
     };
     set_current_state(state::TASK_RUNNING);
     set_current_blocked(real_blocked);
+    task.real_blocked.store(0, Ordering::Relaxed);
     let info_value = result?;
     if info != 0 {
         copy_to_user(info, &info_value.to_user_bytes())?;

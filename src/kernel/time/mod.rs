@@ -33,6 +33,7 @@ pub fn tick_handle_periodic() {
     }
 }
 
+pub mod itimer;
 pub mod timer;
 
 /// Ticks since boot.
