@@ -45,7 +45,7 @@
 	sub	x8, \vend, #1
 	lsr	x8, x8, #30
 	cmp	x7, x8
-	b.ne	__no_boot
+	b.ne	__init_no_boot
 
 	lsr	x7, \vstart, #39		/* L0 entry -> the L1 table */
 	and	x7, x7, #511
@@ -229,7 +229,7 @@ __create_page_tables:
 	/* The base of the 2 MiB slot we run in must be aligned, as the boot protocol says. */
 	sub	x3, x24, #{TEXT_OFFSET}
 	tst	x3, #((1 << 21) - 1)
-	b.ne	__no_boot
+	b.ne	__init_no_boot
 
 	/* Identity map: [slot base, _end) -> itself. */
 	adrp	x0, idmap_pg_dir
@@ -297,6 +297,13 @@ __primary_switch:
 	bl	__enable_mmu
 	ldr	x8, =__primary_switched		/* absolute: the kernel's virtual address */
 	br	x8
+
+/*
+ * __init_no_boot - __no_boot within reach of the conditional branches above (+-1 MiB): a
+ * built-in initramfs can put .idmap.text further than that from .init.text.
+ */
+__init_no_boot:
+	b	__no_boot
 
 	.section ".idmap.text", "ax"
 /*

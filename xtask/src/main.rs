@@ -23,6 +23,7 @@ mod image;
 mod initramfs;
 mod kallsyms;
 mod ktap;
+mod logintest;
 mod pi;
 mod qemu;
 mod rootfs;

@@ -210,23 +210,6 @@ fn mbr() -> [u8; 512] {
     m
 }
 
-/// The default SD-card initramfs: Debian's busybox, with `sh` as init (cmdline.txt says
-/// `rdinit=/bin/sh`).
-pub fn sdcard_initramfs() -> Result<PathBuf, String> {
-    use crate::initramfs::{write_newc, Entry, Source};
-    let busybox = crate::busybox::fetch_busybox()?;
-    let bytes = write_newc(&[
-        Entry::new("/bin/busybox", Source::File(busybox), 0o755),
-        Entry::new("/bin/sh", Source::Symlink("busybox".into()), 0o777),
-        Entry::new("/dev", Source::Dir, 0o755),
-        Entry::new("/proc", Source::Dir, 0o755),
-        Entry::new("/tmp", Source::Dir, 0o1777),
-    ])?;
-    let path = out_dir().join("initramfs-busybox.cpio");
-    std::fs::write(&path, bytes).map_err(|e| e.to_string())?;
-    Ok(path)
-}
-
 /// Write the SD-card image for `board`; returns its path.
 pub fn make_sdcard(board_name: &str, image: &Path) -> Result<PathBuf, String> {
     let board = Board::load(board_name)?;

@@ -318,13 +318,47 @@ pub fn run_captured(
     })
 }
 
-/// Boot, then type `lines` on the console one at a time, each after `prompt` appears again;
-/// return the transcript once the last line's prompt came back (or the time ran out).
-pub fn run_interactive(
+/// One step of a console session: wait until `wait_for` appears in the output (after
+/// where the previous step's text was found), wait `pause` more, then type `send`.
+#[derive(Debug, Clone)]
+pub struct Step {
+    /// Text to wait for ("" to go on at once).
+    pub wait_for: String,
+    /// How long to wait after it appeared before typing (a job to start, say).
+    pub pause: Duration,
+    /// What to type: raw bytes, so `\r` is Enter and `\u{3}` is Ctrl-C.
+    pub send: String,
+}
+
+impl Step {
+    /// Wait for `wait_for`, then type `send`.
+    pub fn new(wait_for: &str, send: &str) -> Self {
+        Self {
+            wait_for: wait_for.into(),
+            pause: Duration::from_millis(100),
+            send: send.into(),
+        }
+    }
+
+    /// Wait for `wait_for`, then `pause`, then type `send`.
+    pub fn after(wait_for: &str, pause: Duration, send: &str) -> Self {
+        Self {
+            wait_for: wait_for.into(),
+            pause,
+            send: send.into(),
+        }
+    }
+}
+
+/// Boot, then play `steps` on the console, as a person at a terminal would (Linux's
+/// `expect` scripts). Returns the transcript once the steps are done and `end` appeared
+/// (or QEMU exited, or the time ran out); `stopped_at_marker` says whether every step ran
+/// and `end` was seen.
+pub fn run_session(
     opts: &QemuOptions,
     image: &Path,
-    prompt: &str,
-    lines: &[&str],
+    steps: &[Step],
+    end: &str,
     timeout: Duration,
 ) -> Result<Transcript, String> {
     use std::io::Write;
@@ -341,47 +375,59 @@ pub fn run_interactive(
     let (rx, reader) = read_in_background(stdout);
     let start = Instant::now();
     let mut bytes = Vec::new();
-    let mut sent = 0;
-    let mut prompts_seen = 0;
-    let mut last_sent = Instant::now();
+    let mut next = 0;
+    let mut searched_from = 0;
+    let mut seen_at: Option<Instant> = None;
     let mut exited = false;
+    let mut done = false;
     while start.elapsed() < timeout {
-        match rx.recv_timeout(Duration::from_millis(50)) {
-            Ok(chunk) => bytes.extend_from_slice(&chunk),
+        match rx.recv_timeout(Duration::from_millis(20)) {
+            // Without `\r`, so "line\n" matches what the terminal shows as a line end.
+            Ok(chunk) => bytes.extend(chunk.iter().filter(|&&b| b != b'\r')),
             Err(mpsc::RecvTimeoutError::Disconnected) => {
                 exited = true;
                 break;
             }
             Err(mpsc::RecvTimeoutError::Timeout) => {}
         }
-        let prompts = String::from_utf8_lossy(&bytes).matches(prompt).count();
-        // A control character (Ctrl-C, Ctrl-Z) is typed one second after the line before
-        // it, without waiting for a prompt: that is what it is for.
-        if sent < lines.len() && lines[sent].len() == 1 && lines[sent].as_bytes()[0] < 0x20 {
-            if last_sent.elapsed() >= Duration::from_secs(1) {
-                let _ = stdin.write_all(lines[sent].as_bytes());
-                let _ = stdin.flush();
-                sent += 1;
-                last_sent = Instant::now();
+        let text = String::from_utf8_lossy(&bytes[searched_from.min(bytes.len())..]).into_owned();
+        if next == steps.len() {
+            if text.contains(end) {
+                done = true;
+                // Give QEMU a moment to exit by itself (poweroff).
+                let deadline = Instant::now() + Duration::from_secs(10);
+                while Instant::now() < deadline {
+                    match rx.recv_timeout(Duration::from_millis(50)) {
+                        Ok(chunk) => bytes.extend(chunk.iter().filter(|&&b| b != b'\r')),
+                        Err(mpsc::RecvTimeoutError::Disconnected) => {
+                            exited = true;
+                            break;
+                        }
+                        Err(mpsc::RecvTimeoutError::Timeout) => {}
+                    }
+                }
+                break;
             }
             continue;
         }
-        if prompts > prompts_seen {
-            prompts_seen = prompts;
-            if sent == lines.len() {
-                break;
+        let step = &steps[next];
+        if seen_at.is_none() {
+            if let Some(pos) = text.find(&step.wait_for) {
+                // Byte offsets of the lossy text match the raw bytes for ASCII output.
+                searched_from += pos + step.wait_for.len();
+                seen_at = Some(Instant::now());
             }
-            std::thread::sleep(Duration::from_millis(100));
-            let _ = stdin.write_all(lines[sent].as_bytes());
-            let _ = stdin.write_all(b"\r");
+        }
+        if seen_at.is_some_and(|t| t.elapsed() >= step.pause) {
+            let _ = stdin.write_all(step.send.as_bytes());
             let _ = stdin.flush();
-            sent += 1;
-            last_sent = Instant::now();
+            next += 1;
+            seen_at = None;
         }
     }
     std::thread::sleep(Duration::from_millis(200));
     while let Ok(chunk) = rx.try_recv() {
-        bytes.extend_from_slice(&chunk);
+        bytes.extend(chunk.iter().filter(|&&b| b != b'\r'));
     }
     if !exited {
         let _ = child.kill();
@@ -389,10 +435,10 @@ pub fn run_interactive(
     let _ = child.wait();
     drop(stdin);
     let _ = reader.join();
-    let text = String::from_utf8_lossy(&bytes).replace('\r', "");
+    let text = String::from_utf8_lossy(&bytes).into_owned();
     Ok(Transcript {
         text,
         exited,
-        stopped_at_marker: sent == lines.len(),
+        stopped_at_marker: done,
     })
 }

@@ -109,10 +109,11 @@ pub fn cmd_test(args: &[String]) -> Result<(), String> {
                         );
                         crate::usertest::initramfs_tests(&mut summary, &built.image, &initrd);
                         crate::usertest::busybox_init_test(&mut summary, &built.image);
-                        crate::usertest::interactive_shell_test(&mut summary, &built.image);
+                        crate::logintest::login_session_test(&mut summary, &built.image);
                         crate::usertest::fork_exec_leak_test(&mut summary, &built.image);
                         if selected("pi") || selected("userspace") {
                             crate::usertest::pi_tests(&mut summary, &built.image, &initrd);
+                            crate::logintest::pi_login_tests(&mut summary, &built.image);
                         }
                     }
                     Err(e) => summary.record("userspace: build the test initramfs", Err(e)),

@@ -274,7 +274,7 @@ pub(crate) fn busybox_init_test(summary: &mut Summary, image: &Path) {
 /// Nothing leaks across processes: busybox `sh` runs `/bin/true` 500 times (fork, execve of
 /// the full path, wait), and `MemFree` in /proc/meminfo must come back within 64 KiB.
 pub(crate) fn fork_exec_leak_test(summary: &mut Summary, image: &Path) {
-    let verdict = crate::pi::sdcard_initramfs().and_then(|initrd| {
+    let verdict = crate::rootfs::build_rootfs(None).and_then(|initrd| {
         let script = "busybox mkdir -p /proc; busybox mount -t proc proc /proc; \
                       busybox ln -sf busybox /bin/true; /bin/true; \
                       busybox grep MemFree /proc/meminfo; n=0; \
@@ -384,42 +384,4 @@ pub(crate) fn pi_tests(summary: &mut Summary, image: &Path, initrd: &Path) {
         });
         summary.record(&format!("pi: sdcard-{board}.img has the firmware, DTB, config and this Image; flash refuses non-removable disks"), verdict);
     }
-}
-
-/// A person at the console: Debian's busybox `sh` as PID 1, typed at through the UART
-/// (interrupt-driven input, echo, line editing over ppoll), running pipelines, `ps` from
-/// /proc, and a `sleep` cut short by Ctrl-C after which the shell goes on.
-pub(crate) fn interactive_shell_test(summary: &mut Summary, image: &Path) {
-    let verdict = crate::pi::sdcard_initramfs().and_then(|initrd| {
-        let mut opts = QemuOptions::for_board("virt");
-        opts.initrd = Some(initrd);
-        opts.append = Some("quiet rdinit=/bin/sh".into());
-        let lines = [
-            "echo sum=$((40+2))",
-            "busybox mount -t proc proc /proc && busybox ps",
-            "echo x y z | busybox wc -w",
-            "busybox sleep 100",
-            "\u{3}",
-            "echo survived",
-        ];
-        let t =
-            crate::qemu::run_interactive(&opts, image, "/ # ", &lines, Duration::from_secs(90))?;
-        for want in [
-            "sum=42",
-            "    1 0        /bin/sh",
-            "[kthreadd]",
-            "[kworker/0:0]",
-            "\n3\n",
-            "survived",
-        ] {
-            if !t.text.contains(want) {
-                return Err(format!("missing {want:?}:\n{}", t.text));
-            }
-        }
-        Ok(())
-    });
-    summary.record(
-        "userspace: interactive busybox sh on the console: pipes, ps, Ctrl-C",
-        verdict,
-    );
 }

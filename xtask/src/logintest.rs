@@ -1,0 +1,151 @@
+//! The login chain on the console, tested as a person would use it: boot the default root
+//! file system (xtask/src/rootfs.rs), wait for `cradle login:`, log in as root, type
+//! commands, press Ctrl-C, Ctrl-Z and Ctrl-D, and power off — on virt, raspi4b and raspi3b.
+//!
+//! Each check looks for what the command prints on Linux with the same busybox; where a
+//! value depends on the run (PIDs), the shell compares values itself and prints a word.
+
+use std::path::Path;
+use std::time::Duration;
+
+use crate::qemu::{run_session, QemuOptions, Step};
+use crate::rootfs::{build_rootfs, LOGIN_PROMPT};
+use crate::test::Summary;
+
+/// The root shell's prompt (PS1 from /etc/profile ends in `# `).
+const PROMPT: &str = "# ";
+
+/// A command typed at the prompt.
+fn cmd(line: &str) -> Step {
+    Step::new(PROMPT, &format!("{line}\r"))
+}
+
+/// A control key pressed `pause` after the text before it appeared (time for the job to
+/// start and take the terminal).
+fn key(after: &str, pause_ms: u64, key: char) -> Step {
+    Step::after(after, Duration::from_millis(pause_ms), &key.to_string())
+}
+
+/// `want` must be in `text`.
+fn expect_all(text: &str, wants: &[&str]) -> Result<(), String> {
+    for want in wants {
+        if !text.contains(want) {
+            return Err(format!("missing {want:?} in the session:\n{text}"));
+        }
+    }
+    Ok(())
+}
+
+/// The session on virt: everything issue #6 lists under "what a user can do".
+pub(crate) fn login_session_test(summary: &mut Summary, image: &Path) {
+    let verdict = build_rootfs(None).and_then(|initrd| {
+        let mut opts = QemuOptions::for_board("virt");
+        opts.initrd = Some(initrd);
+        opts.append = Some("quiet".into());
+        let steps = [
+            Step::new(LOGIN_PROMPT, "root\r"),
+            cmd("echo sum=$((1+2)); cat /etc/hostname; uname -a"),
+            cmd("ls -l / | grep ' etc$'; echo one two three | wc -w > /tmp/n; cat < /tmp/n"),
+            cmd("ps -o pid,ppid,comm | grep -E '^ +[12] '; ps | grep -c '\\[kworker'"),
+            // Every kernel thread's parent is kthreadd: list the PPIDs of bracketed ones.
+            cmd("for s in /proc/[0-9]*/stat; do read -r p c st pp x < $s; case $c in (kworker*|\\(kworker*) echo kthread-ppid=$pp;; esac; done"),
+            // sh's session is login's (its parent, the session leader); sh leads its group.
+            cmd("set -- $(cat /proc/$$/stat); [ $6 = $4 ] && [ $5 = $$ ] && echo session-ok; cat /proc/$4/comm"),
+            cmd("sleep 100"),
+            key("sleep 100\n", 1500, '\u{3}'),
+            cmd("echo survived-ctrl-c"),
+            cmd("sleep 50"),
+            key("sleep 50\n", 1500, '\u{1a}'),
+            cmd("jobs"),
+            cmd("fg"),
+            key("sleep 50\n", 1500, '\u{3}'),
+            cmd("sleep 30 & sleep 31 & jobs; kill %1; wait %1; echo status=$?"),
+            cmd("wait; echo all-waited"),
+            cmd("cat &"),
+            Step::after(PROMPT, Duration::from_millis(1500), "jobs\r"),
+            cmd("kill -KILL %1; wait; fork_seed"),
+            cmd("free | head -2; uptime; top -n 1 -b | head -4"),
+            cmd("mount | grep -E '^(proc|tmpfs|devtmpfs)'; df | grep -c tmpfs; dmesg | grep -c 'Booting Cradle'"),
+            // Ctrl-D logs out: login's session ends, init starts getty again.
+            Step::new(PROMPT, "\u{4}"),
+            Step::new(LOGIN_PROMPT, "root\r"),
+            cmd("echo second-login; poweroff"),
+        ];
+        let t = run_session(&opts, image, &steps, "Requesting system poweroff", Duration::from_secs(150))?;
+        let text = &t.text;
+        if !t.stopped_at_marker {
+            return Err(format!("the session did not reach poweroff:\n{text}"));
+        }
+        expect_all(
+            text,
+            &[
+                "sum=3\ncradle\n",
+                "Linux cradle 6.1.0-cradle",
+                " etc\n",
+                "\n3\n",
+                "    1     0 init\n",
+                "    2     0 kthreadd\n",
+                "kthread-ppid=2\n",
+                "session-ok\nlogin\n",
+                "survived-ctrl-c",
+                "[1]+  Stopped                    sleep 50",
+                "Terminated                 sleep 30",
+                "status=143",
+                "all-waited",
+                "Stopped (tty input)        cat",
+                "Child Complete!",
+                "Mem:",
+                "load average:",
+                "proc on /proc type proc",
+                "tmpfs on /tmp type tmpfs",
+                "second-login",
+                "The system is going down NOW!",
+            ],
+        )?;
+        if text.matches(LOGIN_PROMPT).count() < 2 {
+            return Err(format!("getty did not prompt again after Ctrl-D:\n{text}"));
+        }
+        if !t.exited {
+            return Err(format!("QEMU did not exit after poweroff:\n{text}"));
+        }
+        Ok(())
+    });
+    summary.record(
+        "userspace: cradle login: → root shell: pipes, ps, Ctrl-C, Ctrl-Z/fg, jobs, SIGTTIN, Ctrl-D logs out, poweroff",
+        verdict,
+    );
+}
+
+/// The same Image on the Pi boards: log in on the mini UART, run a short script, `ps`
+/// shows the trio, and `poweroff` ends the run.
+pub(crate) fn pi_login_tests(summary: &mut Summary, image: &Path) {
+    for board in ["rpi4", "rpi3"] {
+        let verdict = build_rootfs(None).and_then(|initrd| {
+            let mut opts = QemuOptions::for_board(board);
+            opts.initrd = Some(initrd);
+            opts.append = Some("console=ttyS1,115200 quiet".into());
+            let steps = [
+                Step::new(LOGIN_PROMPT, "root\r"),
+                cmd("for i in 1 2 3; do echo pi-$i; done | tail -1; cat /proc/device-tree/model 2>/dev/null; echo"),
+                cmd("ps -o pid,ppid,comm | grep -E '^ +[0-9]+ +[0-2] '"),
+                cmd("poweroff"),
+            ];
+            let t = run_session(&opts, image, &steps, "Requesting system poweroff", Duration::from_secs(180))?;
+            if !t.stopped_at_marker {
+                return Err(format!("the session did not reach poweroff:\n{}", t.text));
+            }
+            expect_all(
+                &t.text,
+                &["pi-3\n", "    1     0 init\n", "    2     0 kthreadd\n", "    2 kworker/0:0"],
+            )?;
+            if !t.exited {
+                return Err(format!("QEMU did not exit after poweroff:\n{}", t.text));
+            }
+            Ok(())
+        });
+        summary.record(
+            &format!("pi: {board} reaches cradle login:, runs a shell script, ps shows the trio, powers off"),
+            verdict,
+        );
+    }
+}
