@@ -276,6 +276,9 @@ fn boot_banner(el: u32, cmdline: &str) -> Vec<String> {
         "Booting Cradle on physical CPU 0x0000000000 [0x410fd083]".into(),
         format!("Cradle version {} (rustc ", env!("CARGO_PKG_VERSION")),
         "Machine model: linux,dummy-virt".into(),
+        "serial: ttyAMA0 at MMIO 0x9000000 (base_baud = 1500000) is a PL011: uartclk 24000000 Hz \
+         (fixed-clock), 115200 baud 8n1 (IBRD 13, FBRD 1)"
+            .into(),
         "printk: console [ttyAMA0] enabled".into(),
         "psci: PSCIv1.1 detected in firmware.".into(),
         format!("Kernel command line: {cmdline}"),
