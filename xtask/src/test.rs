@@ -97,20 +97,23 @@ pub fn cmd_test(args: &[String]) -> Result<(), String> {
         if selected("bench") {
             crate::bench::smoke_test(&mut summary, &built.image);
         }
-        if selected("userspace") || selected("difftest") {
+        let userspace = selected("userspace") || selected("difftest");
+        if userspace || selected("pi") {
             match crate::user::build_user() {
                 Ok(user) => match crate::initramfs::build_test_initramfs(&user) {
                     Ok(initrd) => {
-                        crate::usertest::cradle_user_tests(
-                            &mut summary,
-                            &built.image,
-                            &user,
-                            &initrd,
-                        );
-                        crate::usertest::initramfs_tests(&mut summary, &built.image, &initrd);
-                        crate::usertest::busybox_init_test(&mut summary, &built.image);
-                        crate::usertest::interactive_shell_test(&mut summary, &built.image);
-                        crate::usertest::fork_exec_leak_test(&mut summary, &built.image);
+                        if userspace {
+                            crate::usertest::cradle_user_tests(
+                                &mut summary,
+                                &built.image,
+                                &user,
+                                &initrd,
+                            );
+                            crate::usertest::initramfs_tests(&mut summary, &built.image, &initrd);
+                            crate::usertest::busybox_init_test(&mut summary, &built.image);
+                            crate::usertest::interactive_shell_test(&mut summary, &built.image);
+                            crate::usertest::fork_exec_leak_test(&mut summary, &built.image);
+                        }
                         if selected("pi") || selected("userspace") {
                             crate::usertest::pi_tests(&mut summary, &built.image, &initrd);
                         }

@@ -109,6 +109,16 @@ impl Bcm2835Mailbox {
     /// the same channel: Linux's `bcm2835_send_data` plus the interrupt handler's read,
     /// polled. Words for other channels are dropped.
     pub fn send_receive(&self, channel: u32, data: u32) -> Result<u32, MailboxError> {
+        self.send_receive_timeout(channel, data, TIMEOUT_MS)
+    }
+
+    /// [`Bcm2835Mailbox::send_receive`] giving up after `timeout_ms` each way.
+    pub fn send_receive_timeout(
+        &self,
+        channel: u32,
+        data: u32,
+        timeout_ms: u64,
+    ) -> Result<u32, MailboxError> {
         debug_assert!(channel < 16 && data & 0xf == 0);
         // Drop answers to requests nobody waits for any more (a timed-out earlier call).
         for _ in 0..MAX_STALE {
@@ -117,7 +127,7 @@ impl Bcm2835Mailbox {
             }
             let _ = self.regs.MAIL0_RD.get();
         }
-        let mut deadline = Deadline::after_ms(TIMEOUT_MS);
+        let mut deadline = Deadline::after_ms(timeout_ms);
         while self.regs.MAIL1_STA.is_set(STATUS::FULL) {
             if deadline.passed() {
                 return Err(MailboxError::SendTimeout);
@@ -128,7 +138,7 @@ impl Bcm2835Mailbox {
         // SAFETY: a barrier only.
         unsafe { core::arch::asm!("dsb sy", options(nostack)) };
         self.regs.MAIL1_WRT.set(data | channel);
-        let mut deadline = Deadline::after_ms(TIMEOUT_MS);
+        let mut deadline = Deadline::after_ms(timeout_ms);
         loop {
             if !self.regs.MAIL0_STA.is_set(STATUS::EMPTY) {
                 let word = self.regs.MAIL0_RD.get();
@@ -145,4 +155,67 @@ impl Bcm2835Mailbox {
             core::hint::spin_loop();
         }
     }
+}
+
+#[cfg(target_os = "none")]
+mod kunit {
+    use super::*;
+    use crate::kunit::Test;
+    use crate::{kunit_assert, kunit_expect, kunit_test_suite};
+    use alloc::boxed::Box;
+
+    const WORDS: usize = 0x40 / 4;
+    const STA_FULL: u32 = 1 << 31;
+    const STA_EMPTY: u32 = 1 << 30;
+
+    /// A "mailbox" in RAM whose registers hold what the test put there: the driver's
+    /// polling, timeouts and channel check run as on the device, with no firmware behind.
+    fn fake(init: &[(usize, u32)]) -> (&'static mut [u32; WORDS], Bcm2835Mailbox) {
+        let regs: &'static mut [u32; WORDS] = Box::leak(Box::new([0; WORDS]));
+        for &(offset, value) in init {
+            regs[offset / 4] = value;
+        }
+        let va = regs.as_ptr() as usize;
+        // SAFETY: `regs` is leaked, so it lives for good, and only this test uses it.
+        let mbox = unsafe { Bcm2835Mailbox::new(va) };
+        (regs, mbox)
+    }
+
+    /// An answer on the property channel comes back with the channel bits stripped, and
+    /// the request went out as address | channel.
+    fn answer_on_channel(test: &mut Test) {
+        let (regs, mbox) = fake(&[(0x18, 0), (0x00, 0xc000_1008), (0x38, 0)]);
+        let got = mbox.send_receive_timeout(8, 0xc000_1000, 10);
+        kunit_expect!(test, got == Ok(0xc000_1000), "{got:?}");
+        // SAFETY: reading the leaked fake registers.
+        let sent = unsafe { core::ptr::read_volatile(&regs[0x20 / 4]) };
+        kunit_expect!(test, sent == 0xc000_1008, "{sent:#x}");
+    }
+
+    /// Nobody reading mailbox 1, or nobody answering on mailbox 0: errors after the time
+    /// limit, not a hang.
+    fn timeouts(test: &mut Test) {
+        let (_, full) = fake(&[(0x38, STA_FULL), (0x18, STA_EMPTY)]);
+        let start = crate::kernel::time::ktime_get_ns();
+        let got = full.send_receive_timeout(8, 0x1000, 10);
+        kunit_expect!(test, got == Err(MailboxError::SendTimeout), "{got:?}");
+        let (regs, silent) = fake(&[(0x38, 0), (0x18, STA_EMPTY)]);
+        let got = silent.send_receive_timeout(8, 0x1000, 10);
+        kunit_expect!(test, got == Err(MailboxError::ReplyTimeout), "{got:?}");
+        // SAFETY: reading the leaked fake registers.
+        let sent = unsafe { core::ptr::read_volatile(&regs[0x20 / 4]) };
+        kunit_expect!(
+            test,
+            sent == 0x1008,
+            "the request was not posted: {sent:#x}"
+        );
+        let ms = (crate::kernel::time::ktime_get_ns() - start) / 1_000_000;
+        kunit_assert!(
+            test,
+            (20..2000).contains(&ms),
+            "two 10 ms timeouts took {ms} ms"
+        );
+    }
+
+    kunit_test_suite!(bcm2835_mailbox, [answer_on_channel, timeouts]);
 }
