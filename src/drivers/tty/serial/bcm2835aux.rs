@@ -24,6 +24,8 @@ register_bitfields! {
     u32,
     /// Line status register (AUX_MU_LSR_REG).
     LSR [
+        /// The transmit FIFO is empty and the last bit has gone out.
+        TX_IDLE OFFSET(6) NUMBITS(1) [],
         /// The transmit FIFO can accept at least one byte.
         TX_EMPTY OFFSET(5) NUMBITS(1) [],
         /// The receive FIFO holds at least one byte.
@@ -150,9 +152,9 @@ impl MiniUart {
     }
 
     /// Program `baud`, 8 data bits, from a core clock of `core_clock` Hz, and enable
-    /// transmit and receive (BCM2835 ARM Peripherals 2.2.2: stop the line, set the data
-    /// size, flush the FIFOs, write the baud register, start the line). The AUX_ENABLES bit
-    /// must already be set. A UART that already runs with exactly these settings is left
+    /// transmit and receive (BCM2835 ARM Peripherals 2.2.2: let the transmitter drain, stop
+    /// the line, set the data size, flush the FIFOs, write the baud register, start the
+    /// line). The AUX_ENABLES bit must already be set. A UART that already runs with exactly these settings is left
     /// alone. The interrupt enables are not touched.
     pub fn set_termios(&self, core_clock: u32, baud: u32) -> Option<MiniUartSetup> {
         let divisor = mini_uart_divisor(core_clock, baud)?;
@@ -166,6 +168,13 @@ impl MiniUart {
                 divisor,
                 kept: true,
             });
+        }
+        // Let what the firmware queued go out at the old rate (bounded: 8 bytes at 300 baud
+        // take a quarter of a second).
+        let mut spins = 0u32;
+        while !regs.LSR.is_set(LSR::TX_IDLE) && spins < 10_000_000 {
+            spins += 1;
+            core::hint::spin_loop();
         }
         regs.CNTL.set(0);
         regs.LCR.write(LCR::DATA_SIZE::EightBit);
