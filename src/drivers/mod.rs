@@ -1,8 +1,11 @@
 //! Device drivers (Linux's `drivers/`). Each binds to device tree nodes by `compatible`.
 
+pub mod clk;
 pub mod clocksource;
 pub mod firmware;
 pub mod irqchip;
+pub mod mailbox;
 pub mod misc;
+pub mod pinctrl;
 pub mod tty;
 pub mod watchdog;

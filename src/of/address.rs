@@ -12,8 +12,10 @@
 //!
 //! This mirrors Linux's `drivers/of/address.c` (`of_translate_address`,
 //! `__of_translate_address`, `of_translate_one`, `of_bus_default_map`) for the default bus
-//! only: PCI and ISA buses, whose first address cell holds flags, are not special-cased, and
-//! `dma-ranges` are not handled. Unlike Linux, a missing `#address-cells` is not inherited from
+//! only: PCI and ISA buses, whose first address cell holds flags, are not special-cased.
+//! [`of_dma_address`] goes the other way through `dma-ranges`, for a buffer a device reads
+//! from RAM (Linux's `of_dma_get_range` plus `phys_to_dma`): on a Raspberry Pi the VideoCore
+//! sees RAM at bus 0xc0000000 upwards. Unlike Linux, a missing `#address-cells` is not inherited from
 //! further up the tree (Linux warns that doing so is deprecated); the spec's default applies.
 //!
 //! The `fdt` crate has no parent links, so the ancestors of a node are found by walking down
@@ -78,6 +80,7 @@ struct Level<'a> {
     address_cells: Option<&'a [u8]>,
     size_cells: Option<&'a [u8]>,
     ranges: Option<&'a [u8]>,
+    dma_ranges: Option<&'a [u8]>,
 }
 
 impl<'a> Level<'a> {
@@ -86,6 +89,7 @@ impl<'a> Level<'a> {
         address_cells: None,
         size_cells: None,
         ranges: None,
+        dma_ranges: None,
     };
 
     fn of(node: FdtNode<'_, 'a>) -> Self {
@@ -98,6 +102,7 @@ impl<'a> Level<'a> {
                 "#address-cells" => level.address_cells = Some(prop.value),
                 "#size-cells" => level.size_cells = Some(prop.value),
                 "ranges" => level.ranges = Some(prop.value),
+                "dma-ranges" => level.dma_ranges = Some(prop.value),
                 _ => {}
             }
         }
@@ -235,6 +240,53 @@ impl<'a> Ancestors<'a> {
     }
 }
 
+impl<'a> Ancestors<'a> {
+    /// The reverse of [`Ancestors::translate`] through `dma-ranges`: walks down from the root
+    /// to the node's parent bus, mapping a CPU physical address into each bus's own address
+    /// space. A bus without `dma-ranges`, or with an empty one, maps 1:1.
+    fn dma_translate(&self, mut address: u128) -> Result<u64, AddressError<'a>> {
+        for depth in 1..self.len {
+            let bus = &self.levels[depth];
+            let Some(ranges) = bus.dma_ranges.filter(|r| !r.is_empty()) else {
+                continue;
+            };
+            let (na, ns, pna) = (bus.na()?, bus.ns()?, self.levels[depth - 1].na()?);
+            let entry = 4 * (na + pna + ns) as usize;
+            let mut found = None;
+            for range in ranges.chunks_exact(entry) {
+                let (child, rest) = read_number(range, na);
+                let (parent, rest) = read_number(rest, pna);
+                let (size, _) = read_number(rest, ns);
+                if address >= parent && address - parent < size {
+                    found = Some(
+                        child
+                            .checked_add(address - parent)
+                            .ok_or(AddressError::Overflow)?,
+                    );
+                    break;
+                }
+            }
+            address = found.ok_or(AddressError::NotInRange {
+                bus: bus.name,
+                address: u64::try_from(address).unwrap_or(u64::MAX),
+            })?;
+        }
+        u64::try_from(address).map_err(|_| AddressError::Overflow)
+    }
+}
+
+/// The address `node` must be given for the CPU physical address `phys` when it reads or
+/// writes RAM itself (Linux's `phys_to_dma` with the node's `dma-ranges`). On a Raspberry Pi
+/// 3 and 4, `/soc` says `dma-ranges = <0xc0000000 0x0 ...>`: RAM at 0 is bus 0xc0000000.
+#[inline(never)]
+pub fn of_dma_address<'b, 'a>(
+    fdt: &'b Fdt<'a>,
+    node: FdtNode<'b, 'a>,
+    phys: u64,
+) -> Result<u64, AddressError<'a>> {
+    Ancestors::of(fdt, node)?.dma_translate(u128::from(phys))
+}
+
 /// The entries of a node's `reg`, each translated to a CPU physical address.
 ///
 /// Yields `Ok((cpu_physical_address, size))` per entry, or an error for an entry that cannot
@@ -290,6 +342,19 @@ pub fn node_reg<'b, 'a>(
         na,
         ns,
     })
+}
+
+/// The first `reg` entry of `node`, translated: `(cpu_physical_address, size)`.
+///
+/// Not inlined on purpose: the walk keeps every ancestor of the node (a few KiB) in its
+/// frame, and early boot code calls this several levels deep on the 32 KiB init stack; here
+/// that frame is popped before the caller goes on.
+#[inline(never)]
+pub fn node_reg_first<'a>(
+    fdt: &Fdt<'a>,
+    node: FdtNode<'_, 'a>,
+) -> Result<(u64, u64), AddressError<'a>> {
+    node_reg(fdt, node)?.next().ok_or(AddressError::NoReg)?
 }
 
 /// [`node_reg`] of the node at `path` (a full path such as `/soc/serial@7e201000`; as with
@@ -359,6 +424,17 @@ mod tests {
             of_translate_address(&fdt, serial, 0x7f7f_fffc),
             Ok(0xff7f_fffc)
         );
+        // dma-ranges: RAM at CPU 0..1 GiB is bus 0xc0000000.. for the devices under /soc.
+        assert_eq!(of_dma_address(&fdt, serial, 0x8_0000), Ok(0xc008_0000));
+        assert_eq!(
+            of_dma_address(&fdt, serial, 0x4000_0000),
+            Err(AddressError::NotInRange {
+                bus: "soc",
+                address: 0x4000_0000
+            })
+        );
+        let memory = fdt.find_node("/memory@0").unwrap();
+        assert_eq!(of_dma_address(&fdt, memory, 0x1234), Ok(0x1234));
         assert_eq!(
             of_translate_address(&fdt, serial, 0x7f80_0000),
             Err(AddressError::NotInRange {

@@ -149,10 +149,23 @@ pub fn qemu_args(opts: &QemuOptions, image: &Path) -> Result<Vec<String>, String
     Ok(args)
 }
 
-/// Console wiring: the board's console serial port on stdio, no display, no reboot.
-fn console_args(board: &Board) -> Vec<String> {
+/// Is the console on QEMU's second serial port? On a Pi the DT's console is the mini UART
+/// (the second port), unless `console=ttyAMA0` moves it to the PL011 (the first).
+fn console_on_second_serial(board: &Board, opts: &QemuOptions) -> bool {
+    let pl011 = opts.append.as_deref().is_some_and(|a| {
+        a.split(" -- ")
+            .next()
+            .unwrap_or("")
+            .split_whitespace()
+            .any(|w| w == "console=ttyAMA0" || w.starts_with("console=ttyAMA0,"))
+    });
+    board.console_on_second_serial && !pl011
+}
+
+/// Console wiring: the console's serial port on stdio, no display, no reboot.
+fn console_args(board: &Board, opts: &QemuOptions) -> Vec<String> {
     let mut args = vec!["-display".to_string(), "none".into()];
-    if board.console_on_second_serial {
+    if console_on_second_serial(board, opts) {
         args.extend([
             "-serial".into(),
             "null".into(),
@@ -186,7 +199,7 @@ pub fn cmd_qemu(args: &[String]) -> Result<(), String> {
     }
     let board = Board::load(&opts.board)?;
     let mut qemu_argv = qemu_args(&opts, &built.image)?;
-    qemu_argv.extend(console_args(&board));
+    qemu_argv.extend(console_args(&board, &opts));
     if opts.gdb {
         println!(
             "QEMU waits for GDB on :1234. In another terminal:\n  \
@@ -229,7 +242,7 @@ fn headless_args(opts: &QemuOptions, image: &Path) -> Result<Vec<String>, String
         "-monitor".into(),
         "none".into(),
     ]);
-    if board.console_on_second_serial {
+    if console_on_second_serial(&board, opts) {
         argv.extend(["-serial".into(), "null".into()]);
     }
     argv.extend(["-serial".into(), "stdio".into(), "-no-reboot".into()]);

@@ -97,20 +97,23 @@ pub fn cmd_test(args: &[String]) -> Result<(), String> {
         if selected("bench") {
             crate::bench::smoke_test(&mut summary, &built.image);
         }
-        if selected("userspace") || selected("difftest") {
+        let userspace = selected("userspace") || selected("difftest");
+        if userspace || selected("pi") {
             match crate::user::build_user() {
                 Ok(user) => match crate::initramfs::build_test_initramfs(&user) {
                     Ok(initrd) => {
-                        crate::usertest::cradle_user_tests(
-                            &mut summary,
-                            &built.image,
-                            &user,
-                            &initrd,
-                        );
-                        crate::usertest::initramfs_tests(&mut summary, &built.image, &initrd);
-                        crate::usertest::busybox_init_test(&mut summary, &built.image);
-                        crate::logintest::login_session_test(&mut summary, &built.image);
-                        crate::usertest::fork_exec_leak_test(&mut summary, &built.image);
+                        if userspace {
+                            crate::usertest::cradle_user_tests(
+                                &mut summary,
+                                &built.image,
+                                &user,
+                                &initrd,
+                            );
+                            crate::usertest::initramfs_tests(&mut summary, &built.image, &initrd);
+                            crate::usertest::busybox_init_test(&mut summary, &built.image);
+                            crate::logintest::login_session_test(&mut summary, &built.image);
+                            crate::usertest::fork_exec_leak_test(&mut summary, &built.image);
+                        }
                         if selected("pi") || selected("userspace") {
                             crate::usertest::pi_tests(&mut summary, &built.image, &initrd);
                             crate::logintest::pi_login_tests(&mut summary, &built.image);
@@ -277,6 +280,9 @@ fn boot_banner(el: u32, cmdline: &str) -> Vec<String> {
         "Booting Cradle on physical CPU 0x0000000000 [0x410fd083]".into(),
         format!("Cradle version {} (rustc ", env!("CARGO_PKG_VERSION")),
         "Machine model: linux,dummy-virt".into(),
+        "serial: ttyAMA0 at MMIO 0x9000000 (base_baud = 1500000) is a PL011: uartclk 24000000 Hz \
+         (fixed-clock), 115200 baud 8n1 (IBRD 13, FBRD 1)"
+            .into(),
         "printk: console [ttyAMA0] enabled".into(),
         "psci: PSCIv1.1 detected in firmware.".into(),
         format!("Kernel command line: {cmdline}"),

@@ -335,24 +335,40 @@ fn check_df_line(transcript: &str) -> Result<(), String> {
 /// The Raspberry Pi boards in QEMU: the same Image, Debian's device tree, the mini UART
 /// console, busybox `sh` as init; `poweroff -f` goes through the PM watchdog and QEMU exits.
 pub(crate) fn pi_tests(summary: &mut Summary, image: &Path, initrd: &Path) {
-    for (board, model, intc) in [
+    // QEMU's mailbox answers as its firmware model says: firmware revision 346337 (a date
+    // in January 1970), board revisions 0xa02082 / 0xb03115, UART clock 3 MHz, core clock
+    // 350 MHz; the lines show the drivers asked and did the arithmetic with the answers.
+    for (board, model, intc, mmio, revision) in [
         (
             "rpi4",
             "Machine model: Raspberry Pi 4 Model B",
             "GICv2: interrupt-controller@40041000",
+            "0xfe2",
+            "0xb03115",
         ),
         (
             "rpi3",
             "Machine model: Raspberry Pi 3 Model B",
             "bcm2836: local interrupt controller, with the ARMCTRL controller",
+            "0x3f2",
+            "0xa02082",
         ),
     ] {
         let mut opts = QemuOptions::for_board(board);
         opts.initrd = Some(initrd.to_path_buf());
         opts.append = Some("show_state -- /bin/fork_seed /bin/syscalls".into());
+        let mini_uart = format!(
+            "serial: ttyS1 at MMIO {mmio}15040 (base_baud = 43750000) is a BCM2835 mini UART: \
+             core clock 350000000 Hz (firmware CORE clock), 115200 baud 8n1 (AUX_MU_BAUD 379)"
+        );
+        let firmware = format!("raspberrypi-firmware soc:firmware: board revision {revision}");
         let verdict = run_captured(&opts, image, None, Duration::from_secs(120)).and_then(|t| {
             for want in [
                 model,
+                "raspberrypi-firmware soc:firmware: Attached to firmware from 1970-01-05T00:12:17",
+                &firmware,
+                "pinctrl-bcm2835: uart1_gpio14: GPIO 14, 15 set to alt5",
+                &mini_uart,
                 "printk: console [ttyS1] enabled",
                 intc,
                 "arch_timer: tick at 250 Hz",
@@ -374,6 +390,40 @@ pub(crate) fn pi_tests(summary: &mut Summary, image: &Path, initrd: &Path) {
         });
         summary.record(
             &format!("pi: {board} boots the same Image to /init, runs user programs, powers off"),
+            verdict,
+        );
+
+        // console=ttyAMA0: the PL011 on QEMU's first serial port, clocked by the firmware's
+        // UART clock, on the pins the DT gives it (the Bluetooth pins, GPIO 32/33 ALT3).
+        let mut opts = QemuOptions::for_board(board);
+        opts.initrd = Some(initrd.to_path_buf());
+        opts.append = Some("console=ttyAMA0,115200 -- /bin/syscalls".into());
+        let pl011 = format!(
+            "serial: ttyAMA0 at MMIO {mmio}01000 (base_baud = 187500) is a PL011: \
+             uartclk 3000000 Hz (firmware UART clock), 115200 baud 8n1 (IBRD 1, FBRD 40)"
+        );
+        let verdict = run_captured(&opts, image, None, Duration::from_secs(120)).and_then(|t| {
+            for want in [
+                "raspberrypi-firmware soc:firmware: Attached to firmware from ",
+                "pinctrl-bcm2835: uart0_gpio32: GPIO 32, 33 set to alt3",
+                &pl011,
+                "printk: console [ttyAMA0] enabled",
+                "serial: ttyAMA0 receives on hwirq",
+                "/init: /bin/syscalls exited with status 0",
+            ] {
+                if !t.text.contains(want) {
+                    return Err(format!("missing: {want}\ntranscript:\n{}", t.text));
+                }
+            }
+            if t.text.contains("ttyS1") {
+                return Err(format!("the mini UART was set up too:\n{}", t.text));
+            }
+            Ok(())
+        });
+        summary.record(
+            &format!(
+                "pi: {board} console=ttyAMA0 sets the PL011 up from the firmware's UART clock"
+            ),
             verdict,
         );
     }

@@ -23,8 +23,14 @@ pub mod slot {
     pub const FIX_FDT: usize = 1;
     /// Pages for the blob: `MAX_FDT_SIZE` plus one for an unaligned start.
     pub const FIX_FDT_PAGES: usize = (super::MAX_FDT_SIZE / 4096) + 1;
+    /// The Raspberry Pi firmware's mailbox (one page, for good): the console asks the
+    /// firmware for its clock before `ioremap` exists.
+    pub const FIX_MBOX: usize = FIX_FDT + FIX_FDT_PAGES;
+    /// One page of registers touched once while the console is set up (its pins, its
+    /// clock gate), unmapped again afterwards.
+    pub const FIX_EARLY_IO: usize = FIX_MBOX + 1;
     /// Number of slots.
-    pub const NR_FIX: usize = FIX_FDT + FIX_FDT_PAGES;
+    pub const NR_FIX: usize = FIX_EARLY_IO + 1;
 }
 
 /// Read-only normal memory, for the device tree (Linux's `FIXMAP_PAGE_RO`).

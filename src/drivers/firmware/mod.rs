@@ -1,3 +1,4 @@
 //! Firmware interfaces (Linux's `drivers/firmware/`).
 
 pub mod psci;
+pub mod raspberrypi;

@@ -2,6 +2,10 @@
 //!
 //! QEMU `virt`'s console and the Raspberry Pi's UART0. Registers from the PL011 Technical
 //! Reference Manual (ARM DDI 0183G), section 3.2.
+//!
+//! QEMU ignores the baud rate; real hardware does not. [`Pl011::set_termios`] programs the
+//! line as Linux's `pl011_set_termios` does for the console: the divisor from the UART's
+//! reference clock (`uartclk`, from the DT's clock) and the baud rate, 8N1, FIFOs on.
 
 use tock_registers::interfaces::{ReadWriteable, Readable, Writeable};
 use tock_registers::register_bitfields;
@@ -34,10 +38,20 @@ register_bitfields! {
     ],
     /// Line control register (TRM 3.3.7).
     LCR_H [
+        /// Stick parity.
+        SPS OFFSET(7) NUMBITS(1) [],
         /// Word length: 0b11 = 8 bits.
         WLEN OFFSET(5) NUMBITS(2) [EightBit = 0b11],
-        /// Enable FIFOs.
-        FEN OFFSET(4) NUMBITS(1) []
+        /// Enable FIFOs; clearing it flushes them.
+        FEN OFFSET(4) NUMBITS(1) [],
+        /// Two stop bits.
+        STP2 OFFSET(3) NUMBITS(1) [],
+        /// Even parity.
+        EPS OFFSET(2) NUMBITS(1) [],
+        /// Parity enable.
+        PEN OFFSET(1) NUMBITS(1) [],
+        /// Send break.
+        BRK OFFSET(0) NUMBITS(1) []
     ]
 }
 
@@ -65,6 +79,36 @@ register_structs! {
 /// Interrupt mask bits (TRM 3.3.10): receive, and receive timeout.
 const IMSC_RXIM: u32 = 1 << 4;
 const IMSC_RTIM: u32 = 1 << 6;
+
+/// The baud rate divisor for `uartclk` Hz and `baud` (TRM 3.3.6): the reference clock over
+/// 16 × baud as a 16.6 fixed-point number, rounded to nearest, as (IBRD, FBRD); `None` if
+/// the rate cannot be reached (IBRD must be 1..=65535, and FBRD 0 when IBRD is 65535).
+/// Linux: `quot = DIV_ROUND_CLOSEST(clk * 4, baud)` in `pl011_set_termios`.
+pub fn pl011_divisors(uartclk: u32, baud: u32) -> Option<(u32, u32)> {
+    if baud == 0 {
+        return None;
+    }
+    let quot = (u64::from(uartclk) * 4 + u64::from(baud) / 2) / u64::from(baud);
+    let (ibrd, fbrd) = (quot >> 6, quot & 0x3f);
+    match ibrd {
+        1..=0xfffe => Some((ibrd as u32, fbrd as u32)),
+        0xffff if fbrd == 0 => Some((0xffff, 0)),
+        _ => None,
+    }
+}
+
+/// How [`Pl011::set_termios`] left the line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Pl011Setup {
+    /// Integer and fractional divisor.
+    pub ibrd: u32,
+    pub fbrd: u32,
+    /// The UART already ran with these settings and was left alone.
+    pub kept: bool,
+}
+
+/// Bound the wait for the transmitter to drain: 32 bytes at 300 baud take about a second.
+const BUSY_SPINS: u32 = 10_000_000;
 
 /// A PL011 at a mapped virtual address.
 pub struct Pl011 {
@@ -115,6 +159,46 @@ impl Pl011 {
                 .CR
                 .modify(CR::UARTEN::SET + CR::TXE::SET + CR::RXE::SET);
         }
+    }
+
+    /// Program `baud`, 8N1 with FIFOs, from a reference clock of `uartclk` Hz, and enable
+    /// transmit and receive (the TRM's order, 3.3.8: disable, let the transmitter drain,
+    /// flush the FIFOs, set the divisor, then LCR_H, whose write latches the divisor, then
+    /// enable). A UART that already runs with exactly these settings is left alone, so a
+    /// firmware set-up that works is not disturbed. The interrupt mask is not touched.
+    pub fn set_termios(&self, uartclk: u32, baud: u32) -> Option<Pl011Setup> {
+        let (ibrd, fbrd) = pl011_divisors(uartclk, baud)?;
+        let regs = self.regs();
+        let lcr_h = LCR_H::WLEN::EightBit + LCR_H::FEN::SET;
+        let running = CR::UARTEN::SET + CR::TXE::SET + CR::RXE::SET;
+        if regs.CR.matches_all(running)
+            && regs.IBRD.get() == ibrd
+            && regs.FBRD.get() == fbrd
+            && regs.LCR_H.get() & 0xff == lcr_h.value
+        {
+            return Some(Pl011Setup {
+                ibrd,
+                fbrd,
+                kept: true,
+            });
+        }
+        // Let what the firmware (or an earlier print) queued go out at the old rate.
+        let mut spins = 0;
+        while regs.FR.is_set(FR::BUSY) && spins < BUSY_SPINS {
+            spins += 1;
+            core::hint::spin_loop();
+        }
+        regs.CR.set(0);
+        regs.LCR_H.set(0);
+        regs.IBRD.set(ibrd);
+        regs.FBRD.set(fbrd);
+        regs.LCR_H.write(lcr_h);
+        regs.CR.write(running);
+        Some(Pl011Setup {
+            ibrd,
+            fbrd,
+            kept: false,
+        })
     }
 
     fn putc(&self, byte: u8) {
@@ -168,3 +252,38 @@ impl Console for Pl011 {
 unsafe impl Sync for Pl011 {}
 // SAFETY: as above: the struct is only an address and a name.
 unsafe impl Send for Pl011 {}
+
+#[cfg(target_os = "none")]
+mod kunit {
+    use super::*;
+    use crate::kunit::Test;
+    use crate::{kunit_expect, kunit_test_suite};
+
+    /// Divisors for the clocks the boards have: the Pi firmware's 48 MHz, QEMU virt's 24 MHz,
+    /// the old Pi default of 3 MHz; and rates no divisor reaches.
+    fn baud_divisors(test: &mut Test) {
+        let cases = [
+            (48_000_000, 115_200, Some((26, 3))),
+            (48_000_000, 9_600, Some((312, 32))),
+            (48_000_000, 921_600, Some((3, 16))),
+            (24_000_000, 115_200, Some((13, 1))),
+            (3_000_000, 115_200, Some((1, 40))),
+            (3_000_000, 38_400, Some((4, 57))),
+            // Faster than the clock allows (IBRD 0) and no baud at all.
+            (3_000_000, 230_400, None),
+            (48_000_000, 0, None),
+            // Slower than the divisor reaches.
+            (48_000_000, 45, None),
+        ];
+        for (clk, baud, want) in cases {
+            let got = pl011_divisors(clk, baud);
+            kunit_expect!(
+                test,
+                got == want,
+                "{clk} Hz, {baud} baud: {got:?} != {want:?}"
+            );
+        }
+    }
+
+    kunit_test_suite!(amba_pl011, [baud_divisors]);
+}

@@ -3,12 +3,17 @@
 //!
 //! The console the Pi's device trees name (`stdout-path = "serial1"`, compatible
 //! `brcm,bcm2835-aux-uart`). A cut-down 16550: registers from the BCM2835 ARM Peripherals
-//! manual, section 2.2.2. The firmware enables it and sets its baud rate (`enable_uart=1`
-//! in config.txt); the driver only moves bytes.
+//! manual, section 2.2.2.
+//!
+//! Its baud rate derives from the VPU core clock: `baud = core_clock / (8 × (AUX_MU_BAUD +
+//! 1))`. The firmware enables it and sets the rate with `enable_uart=1` (which also pins the
+//! core clock); [`MiniUart::set_termios`] programs it from the core clock the firmware
+//! reports, as Linux's `8250_bcm2835aux.c` does with its clock (there `uartclk` is twice the
+//! core clock, since the mini UART divides by 8 where a 16550 divides by 16).
 
 use core::sync::atomic::{AtomicUsize, Ordering};
 
-use tock_registers::interfaces::{Readable, Writeable};
+use tock_registers::interfaces::{ReadWriteable, Readable, Writeable};
 use tock_registers::register_bitfields;
 use tock_registers::register_structs;
 use tock_registers::registers::{ReadOnly, ReadWrite};
@@ -19,6 +24,8 @@ register_bitfields! {
     u32,
     /// Line status register (AUX_MU_LSR_REG).
     LSR [
+        /// The transmit FIFO is empty and the last bit has gone out.
+        TX_IDLE OFFSET(6) NUMBITS(1) [],
         /// The transmit FIFO can accept at least one byte.
         TX_EMPTY OFFSET(5) NUMBITS(1) [],
         /// The receive FIFO holds at least one byte.
@@ -28,7 +35,67 @@ register_bitfields! {
     IER [
         /// Interrupt when the receive FIFO holds data.
         RX OFFSET(0) NUMBITS(1) []
+    ],
+    /// Line control register (AUX_MU_LCR_REG).
+    LCR [
+        /// Data size: 0b11 = 8 bits (the manual documents bit 0 only; both are needed).
+        DATA_SIZE OFFSET(0) NUMBITS(2) [SevenBit = 0b00, EightBit = 0b11]
+    ],
+    /// Extra control register (AUX_MU_CNTL_REG).
+    CNTL [
+        /// Transmitter enable.
+        TX_ENABLE OFFSET(1) NUMBITS(1) [],
+        /// Receiver enable.
+        RX_ENABLE OFFSET(0) NUMBITS(1) []
     ]
+}
+
+register_structs! {
+    /// The AUX block's shared registers (the `brcm,bcm2835-aux` node's `reg`).
+    #[allow(non_snake_case)]
+    pub AuxRegisters {
+        (0x00 => AUX_IRQ: ReadOnly<u32>),
+        /// Bit 0 enables the mini UART (Linux models it as a clock gate).
+        (0x04 => AUX_ENABLES: ReadWrite<u32>),
+        (0x08 => @END),
+    }
+}
+
+/// AUX_ENABLES: the mini UART.
+const AUX_ENABLES_UART: u32 = 1 << 0;
+
+impl AuxRegisters {
+    /// Turn the mini UART on (its registers do not respond while it is off); the SPI
+    /// masters' bits are kept.
+    pub fn enable_uart(&self) {
+        let enables = self.AUX_ENABLES.get();
+        if enables & AUX_ENABLES_UART == 0 {
+            self.AUX_ENABLES.set(enables | AUX_ENABLES_UART);
+        }
+    }
+}
+
+/// The AUX_MU_BAUD value for `baud` from a core clock of `core_clock` Hz:
+/// `core_clock / (8 × baud) - 1`, rounded to nearest; `None` if out of the 16-bit range.
+pub fn mini_uart_divisor(core_clock: u32, baud: u32) -> Option<u32> {
+    if baud == 0 {
+        return None;
+    }
+    let eight = 8 * u64::from(baud);
+    let quot = (u64::from(core_clock) + eight / 2) / eight;
+    match quot {
+        1..=0x1_0000 => Some((quot - 1) as u32),
+        _ => None,
+    }
+}
+
+/// How [`MiniUart::set_termios`] left the line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MiniUartSetup {
+    /// The AUX_MU_BAUD value.
+    pub divisor: u32,
+    /// The UART already ran with these settings and was left alone.
+    pub kept: bool,
 }
 
 register_structs! {
@@ -38,10 +105,15 @@ register_structs! {
         (0x00 => IO: ReadWrite<u32>),
         (0x04 => IER: ReadWrite<u32, IER::Register>),
         (0x08 => IIR: ReadWrite<u32>),
-        (0x0c => LCR: ReadWrite<u32>),
+        (0x0c => LCR: ReadWrite<u32, LCR::Register>),
         (0x10 => MCR: ReadWrite<u32>),
         (0x14 => LSR: ReadOnly<u32, LSR::Register>),
-        (0x18 => @END),
+        (0x18 => MSR: ReadOnly<u32>),
+        (0x1c => SCRATCH: ReadWrite<u32>),
+        (0x20 => CNTL: ReadWrite<u32, CNTL::Register>),
+        (0x24 => STAT: ReadOnly<u32>),
+        (0x28 => BAUD: ReadWrite<u32>),
+        (0x2c => @END),
     }
 }
 
@@ -77,6 +149,44 @@ impl MiniUart {
     /// As for [`MiniUart::new`].
     pub unsafe fn move_to(&self, base: usize) {
         self.base.store(base, Ordering::Relaxed);
+    }
+
+    /// Program `baud`, 8 data bits, from a core clock of `core_clock` Hz, and enable
+    /// transmit and receive (BCM2835 ARM Peripherals 2.2.2: let the transmitter drain, stop
+    /// the line, set the data size, flush the FIFOs, write the baud register, start the
+    /// line). The AUX_ENABLES bit must already be set. A UART that already runs with exactly these settings is left
+    /// alone. The interrupt enables are not touched.
+    pub fn set_termios(&self, core_clock: u32, baud: u32) -> Option<MiniUartSetup> {
+        let divisor = mini_uart_divisor(core_clock, baud)?;
+        let regs = self.regs();
+        let running = CNTL::TX_ENABLE::SET + CNTL::RX_ENABLE::SET;
+        if regs.CNTL.matches_all(running)
+            && regs.BAUD.get() & 0xffff == divisor
+            && regs.LCR.matches_all(LCR::DATA_SIZE::EightBit)
+        {
+            return Some(MiniUartSetup {
+                divisor,
+                kept: true,
+            });
+        }
+        // Let what the firmware queued go out at the old rate (bounded: 8 bytes at 300 baud
+        // take a quarter of a second).
+        let mut spins = 0u32;
+        while !regs.LSR.is_set(LSR::TX_IDLE) && spins < 10_000_000 {
+            spins += 1;
+            core::hint::spin_loop();
+        }
+        regs.CNTL.set(0);
+        regs.LCR.write(LCR::DATA_SIZE::EightBit);
+        regs.MCR.set(0);
+        // Clear both FIFOs (IIR bits 1 and 2 on write).
+        regs.IIR.set(0x6);
+        regs.BAUD.set(divisor);
+        regs.CNTL.modify(running);
+        Some(MiniUartSetup {
+            divisor,
+            kept: false,
+        })
     }
 
     fn putc(&self, byte: u8) {
@@ -127,3 +237,35 @@ impl Console for MiniUart {
 unsafe impl Sync for MiniUart {}
 // SAFETY: as above: an address and a name.
 unsafe impl Send for MiniUart {}
+
+#[cfg(target_os = "none")]
+mod kunit {
+    use super::*;
+    use crate::kunit::Test;
+    use crate::{kunit_expect, kunit_test_suite};
+
+    /// AUX_MU_BAUD for the core clocks the Pis run the mini UART at (250 MHz with
+    /// `enable_uart=1` on the Pi 3, 500 MHz on the Pi 4) and rates out of range.
+    fn baud_register(test: &mut Test) {
+        let cases = [
+            (250_000_000, 115_200, Some(270)),
+            (500_000_000, 115_200, Some(542)),
+            (400_000_000, 115_200, Some(433)),
+            (250_000_000, 9_600, Some(3254)),
+            (250_000_000, 31_250_000, Some(0)),
+            (250_000_000, 100_000_000, None),
+            (250_000_000, 300, None),
+            (250_000_000, 0, None),
+        ];
+        for (clk, baud, want) in cases {
+            let got = mini_uart_divisor(clk, baud);
+            kunit_expect!(
+                test,
+                got == want,
+                "{clk} Hz, {baud} baud: {got:?} != {want:?}"
+            );
+        }
+    }
+
+    kunit_test_suite!(bcm2835aux, [baud_register]);
+}

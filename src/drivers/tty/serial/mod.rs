@@ -6,9 +6,13 @@
 //! (`serial0:115200n8`, or a full node path). Its registers are translated through the DT's
 //! `ranges` and mapped through the fixmap, so it prints from `setup_arch` on; once the page
 //! allocator runs, it moves to an `ioremap` mapping, and input arrives by interrupt.
+//! Before it registers, `serial_core` sets its pins, clock and baud rate up (on a Pi after
+//! asking the firmware for the clock), so the first line printed is already at the right
+//! rate.
 
 pub mod amba_pl011;
 pub mod bcm2835aux;
+pub mod serial_core;
 
 use fdt::node::FdtNode;
 
@@ -106,16 +110,32 @@ fn find_uart(fdt: &fdt::Fdt<'static>, alias: &str, compatible: &str) -> Option<&
     stdout_path(fdt).filter(|p| usable(p))
 }
 
-/// Which UART to use: `console=` wins, then `stdout-path` (Linux's order of preference).
-fn console_node(fdt: &fdt::Fdt<'static>, cmdline: &str) -> Option<&'static str> {
-    match crate::kernel::params::get(cmdline, "console")
-        .flatten()
-        .map(|c| c.split(',').next().unwrap_or(c))
-    {
-        Some("ttyAMA0") => find_uart(fdt, "serial0", PL011),
-        Some("ttyS0") | Some("ttyS1") => find_uart(fdt, "serial1", MINI_UART),
-        _ => stdout_path(fdt),
-    }
+/// The options after `stdout-path`'s `:` (`115200n8`), if any.
+fn stdout_options<'a>(fdt: &fdt::Fdt<'a>) -> Option<&'a str> {
+    let path = fdt
+        .find_node("/chosen")?
+        .property("stdout-path")?
+        .as_str()?;
+    path.split_once(':').map(|(_, options)| options)
+}
+
+/// Which UART to use, and its line options: `console=` wins, then `stdout-path` (Linux's
+/// order of preference).
+fn console_node<'c>(
+    fdt: &fdt::Fdt<'static>,
+    cmdline: &'c str,
+) -> Option<(&'static str, Option<&'c str>)> {
+    let console = crate::kernel::params::get(cmdline, "console").flatten();
+    let (name, options) = match console.map(|c| c.split_once(',').unwrap_or((c, ""))) {
+        Some((name, options)) => (Some(name), Some(options).filter(|o| !o.is_empty())),
+        None => (None, None),
+    };
+    let path = match name {
+        Some("ttyAMA0") => find_uart(fdt, "serial0", PL011)?,
+        Some("ttyS0") | Some("ttyS1") => find_uart(fdt, "serial1", MINI_UART)?,
+        _ => return stdout_path(fdt).map(|p| (p, stdout_options(fdt))),
+    };
+    Some((path, options))
 }
 
 /// Find the console in the device tree and register it (Linux's `of_console_check` plus the
@@ -125,7 +145,7 @@ pub fn console_init_from_dt() {
         return;
     };
     let cmdline = crate::arch::arm64::setup::boot_command_line();
-    let Some(path) = console_node(&fdt, cmdline) else {
+    let Some((path, options)) = console_node(&fdt, cmdline) else {
         log::warn!("of: no console named by console= or /chosen/stdout-path");
         return;
     };
@@ -133,24 +153,26 @@ pub fn console_init_from_dt() {
         log::warn!("of: console {path} names no node: no console");
         return;
     };
-    let reg = crate::of::address::node_reg(&fdt, node)
-        .ok()
-        .and_then(|mut reg| reg.next());
-    let Some(Ok((pa, _size))) = reg else {
+    let Ok((pa, _size)) = crate::of::address::node_reg_first(&fdt, node) else {
         log::warn!("of: console {} has no usable reg", node.name);
         return;
     };
     set_fixmap(slot::FIX_EARLYCON_MEM_BASE, pa, FIXMAP_PAGE_IO);
     let va = fix_to_virt(slot::FIX_EARLYCON_MEM_BASE) as usize + (pa as usize & 0xfff);
+    let line = serial_core::uart_parse_options(options.unwrap_or(""));
+    // On a Pi the clock is the firmware's: find it before the UART needs it.
+    crate::drivers::firmware::raspberrypi::rpi_firmware_probe();
     let uart = if is_compatible(&node, PL011) {
         // SAFETY: the DT says a PL011 lives at `pa`; the fixmap slot maps that page as
         // device memory for good, and nothing else drives this UART.
         let uart = unsafe { Pl011::new(va, "ttyAMA0") };
-        uart.startup();
+        serial_core::pl011_console_setup(&fdt, node, &uart, pa, line);
         ConsoleUart::Pl011(uart)
     } else if is_compatible(&node, MINI_UART) {
         // SAFETY: as above, for the mini UART.
-        ConsoleUart::MiniUart(unsafe { MiniUart::new(va, "ttyS1") })
+        let uart = unsafe { MiniUart::new(va, "ttyS1") };
+        serial_core::mini_uart_console_setup(&fdt, node, &uart, pa, line);
+        ConsoleUart::MiniUart(uart)
     } else {
         log::warn!("of: no driver for console {}", node.name);
         return;
