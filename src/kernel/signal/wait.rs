@@ -97,7 +97,10 @@ pub fn sys_rt_sigtimedwait(
 /// `restart_syscall(2)`: what `do_signal` runs to resume a call that returned
 /// [`ERESTART_RESTARTBLOCK`] (only `nanosleep` so far); EINTR if there is none.
 pub fn sys_restart_syscall() -> Result<u64, Errno> {
-    match current().signal.lock().restart_nanosleep.take() {
+    // Take it out first: a `match` on the locked value would hold the spinlock (and so
+    // preemption off) through the sleep.
+    let restart = current().signal.lock().restart_nanosleep.take();
+    match restart {
         Some((deadline, rem)) => crate::kernel::sys::nanosleep_until(deadline, rem),
         None => Err(Errno::EINTR),
     }
