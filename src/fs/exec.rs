@@ -162,9 +162,12 @@ const BINPRM_BUF_SIZE: usize = 256;
 /// How many `#!` interpreters may lead to another (Linux's binfmt depth limit).
 const MAX_SCRIPT_DEPTH: usize = 4;
 
+/// A `#!` line: the interpreter and its optional argument.
+type Shebang<'a> = (&'a [u8], Option<&'a [u8]>);
+
 /// The interpreter and its optional argument from a `#!` line (Linux's `load_script`):
 /// `None` if `data` is not a script; ENOEXEC if the line is too long or names nothing.
-pub fn parse_shebang(data: &[u8]) -> Option<Result<(&[u8], Option<&[u8]>), Errno>> {
+pub fn parse_shebang(data: &[u8]) -> Option<Result<Shebang<'_>, Errno>> {
     let rest = data.strip_prefix(b"#!")?;
     let window = &rest[..rest.len().min(BINPRM_BUF_SIZE - 2)];
     let Some(end) = window.iter().position(|&b| b == b'\n') else {
@@ -177,7 +180,7 @@ pub fn parse_shebang(data: &[u8]) -> Option<Result<(&[u8], Option<&[u8]>), Errno
     Some(parse_shebang_line(&window[..end]))
 }
 
-fn parse_shebang_line(line: &[u8]) -> Result<(&[u8], Option<&[u8]>), Errno> {
+fn parse_shebang_line(line: &[u8]) -> Result<Shebang<'_>, Errno> {
     let blank = |b: &u8| *b == b' ' || *b == b'\t';
     let line = line.trim_ascii();
     let name_end = line.iter().position(blank).unwrap_or(line.len());
@@ -329,4 +332,41 @@ pub fn sys_execve(filename: u64, argv: u64, envp: u64) -> Result<u64, Errno> {
     do_execve(&path, args, envs)?;
     current().vfork_done.complete_all();
     Ok(0)
+}
+
+/// KUnit: the `#!` line parser (binfmt_script's rules).
+mod kunit_tests {
+    use super::parse_shebang;
+    use crate::kernel::errno::Errno;
+    use crate::kunit::Test;
+    use crate::{kunit_expect, kunit_test_suite};
+
+    fn interpreter_and_argument(test: &mut Test) {
+        let got = parse_shebang(b"#!/bin/sh -e \nexit 0\n");
+        kunit_expect!(test, got == Some(Ok((&b"/bin/sh"[..], Some(&b"-e"[..])))));
+        let got = parse_shebang(b"#! \t/bin/busybox   sh  -x  \n");
+        // Everything after the name is one argument, as on Linux.
+        kunit_expect!(
+            test,
+            got == Some(Ok((&b"/bin/busybox"[..], Some(&b"sh  -x"[..]))))
+        );
+        kunit_expect!(
+            test,
+            parse_shebang(b"#!/bin/true") == Some(Ok((&b"/bin/true"[..], None)))
+        );
+    }
+
+    fn not_a_script_or_broken(test: &mut Test) {
+        kunit_expect!(test, parse_shebang(b"\x7fELF").is_none());
+        kunit_expect!(test, parse_shebang(b"#!\n") == Some(Err(Errno::ENOEXEC)));
+        let mut long = alloc::vec![b'#', b'!', b'/'];
+        long.resize(400, b'a');
+        long.push(b'\n');
+        kunit_expect!(test, parse_shebang(&long) == Some(Err(Errno::ENOEXEC)));
+    }
+
+    kunit_test_suite!(
+        binfmt_script,
+        [interpreter_and_argument, not_a_script_or_broken]
+    );
 }

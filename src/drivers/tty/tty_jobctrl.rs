@@ -163,9 +163,12 @@ impl JobCtrl {
                 let owner = self.session.load(Ordering::Acquire);
                 if is_session_leader(me) && self.is_ctty_of(me) {
                     Ok(0) // already ours
-                } else if !is_session_leader(me) || me.ctty.load(Ordering::Relaxed) {
-                    Err(Errno::EPERM)
-                } else if owner != 0 && arg != 1 {
+                } else if !is_session_leader(me)
+                    || me.ctty.load(Ordering::Relaxed)
+                    || (owner != 0 && arg != 1)
+                {
+                    // Only a session leader without a terminal may take one, and one that
+                    // another session has only by force (arg 1).
                     Err(Errno::EPERM)
                 } else {
                     // Root (everyone, here) may steal it from another session with arg 1.

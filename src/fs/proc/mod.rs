@@ -22,7 +22,7 @@
 mod array;
 mod base;
 mod cpuinfo;
-mod generic;
+pub mod generic;
 mod meminfo;
 mod misc;
 mod proc_kunit;
