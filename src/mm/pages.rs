@@ -92,8 +92,9 @@ pub fn alloc_pages(order: usize) -> Option<u64> {
 /// A zeroed page.
 pub fn get_zeroed_page() -> Option<u64> {
     let pa = alloc_pages(0)?;
-    // SAFETY: the page was just allocated for us, and the linear map covers it.
-    unsafe { core::ptr::write_bytes(phys_to_virt(pa) as *mut u8, 0, PAGE_SIZE as usize) };
+    // SAFETY: the page was just allocated for us, and the linear map covers it with Normal
+    // memory.
+    unsafe { crate::arch::arm64::page::clear_page(phys_to_virt(pa) as *mut u8) };
     Some(pa)
 }
 
