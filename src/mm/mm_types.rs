@@ -267,8 +267,17 @@ impl Drop for MmStruct {
         let mut put = |_va: u64, desc: Descriptor| {
             put_page(desc.output_address());
         };
+        // Every page lies in a VMA (faults, exec and fork only map inside one; munmap unmaps
+        // the pages with the VMA), so the VMAs lead to every table.
+        let inner = self.inner.get_mut();
+        let mut ranges = [(0, 0); MAX_VMAS];
+        let mut n = 0;
+        for vma in inner.vmas.iter() {
+            ranges[n] = (vma.start, vma.end);
+            n += 1;
+        }
         // SAFETY: as said above, nothing uses the tree any more, and we own it.
-        unsafe { mmu_user::free_tree(self.pgd, &mut KernelTableAlloc, &mut put) };
+        unsafe { mmu_user::free_tree(self.pgd, &ranges[..n], &mut KernelTableAlloc, &mut put) };
         KernelTableAlloc.free_table(self.pgd);
     }
 }

@@ -434,6 +434,20 @@ impl Table {
         unsafe { self.entry(index).write_volatile(desc.bits()) }
     }
 
+    /// Whether the eight entries from `index` (a multiple of 8) are all zero: one pass of
+    /// plain loads, for the walks that skip the empty stretches of sparse user tables.
+    pub(super) fn eight_are_zero(self, index: usize) -> bool {
+        assert!(
+            index.is_multiple_of(8) && index < PTRS_PER_TABLE,
+            "mmu: bad chunk index"
+        );
+        // SAFETY: in bounds and 64-byte aligned (the table is page aligned); the type
+        // invariant makes the entries readable, and nothing writes them during the read
+        // (the walker never writes: hardware access-flag and dirty updates are off).
+        let chunk = unsafe { self.entries.add(index).cast::<[u64; 8]>().read() };
+        chunk.iter().fold(0, |acc, e| acc | e) == 0
+    }
+
     pub(super) fn is_empty(self) -> bool {
         (0..PTRS_PER_TABLE).all(|index| !self.read(index).is_valid())
     }

@@ -19,7 +19,7 @@
 
 use super::mmu::{MapError, Table, TableAllocator};
 use super::pgtable::{
-    level_block_size, table_index, Descriptor, DescriptorKind, PGD_LEVEL, PTE_LEVEL,
+    level_block_size, table_index, Descriptor, DescriptorKind, PAGE_SIZE, PGD_LEVEL, PTE_LEVEL,
     PTRS_PER_TABLE, VA_BITS,
 };
 
@@ -92,6 +92,18 @@ where
     A: TableAllocator + ?Sized,
     F: FnMut(u64, &mut Descriptor) -> Descriptor,
 {
+    if level == PTE_LEVEL {
+        let mut result = Ok(());
+        let first = table_index(va, level);
+        for_each_valid(src, first, table_index(last, level), |index, desc| {
+            if result.is_err() || desc.kind(PTE_LEVEL) != DescriptorKind::Page {
+                return;
+            }
+            let page_va = (va & !(PAGE_SIZE - 1)) + (index - first) as u64 * PAGE_SIZE;
+            result = copy_leaf(src, dst, index, PTE_LEVEL, page_va, desc, copy);
+        });
+        return result;
+    }
     let span = level_block_size(level);
     let mut entry_va = va & !(span - 1);
     for index in table_index(va, level)..=table_index(last, level) {
@@ -121,23 +133,7 @@ where
                 if entry_va < va || entry_va + (span - 1) > last {
                     return Err(MapError::SplitBlock);
                 }
-                if dst.read(index).is_valid() {
-                    return Err(MapError::AlreadyMapped);
-                }
-                let mut parent = desc;
-                let child = copy(entry_va, &mut parent);
-                assert!(
-                    !child.is_valid() || child.is_leaf(level),
-                    "mmu_user: copy_range made a non-leaf at {entry_va:#x}"
-                );
-                if parent != desc {
-                    assert!(
-                        !parent.is_valid() || parent.is_leaf(level),
-                        "mmu_user: copy_range stored a non-leaf at {entry_va:#x}"
-                    );
-                    src.write(index, parent);
-                }
-                dst.write(index, child);
+                copy_leaf(src, dst, index, level, entry_va, desc, copy)?;
             }
         }
         entry_va = entry_va.wrapping_add(span);
@@ -145,10 +141,53 @@ where
     Ok(())
 }
 
-/// Tears down the lower-half tree at `root_pa`: every valid leaf goes to
-/// `on_leaf(leaf_va, desc)`, every table below the root is freed, and the root is left
-/// empty (but not freed). Returns how many tables it freed. Entries of the tables being
-/// freed are not cleared: the allocator hands out zeroed tables anyway.
+/// Copies the leaf `desc` at `index` of `src` (at `level`, mapping `leaf_va`) to `dst`.
+fn copy_leaf<F>(
+    src: Table,
+    dst: Table,
+    index: usize,
+    level: u32,
+    leaf_va: u64,
+    desc: Descriptor,
+    copy: &mut F,
+) -> Result<(), MapError>
+where
+    F: FnMut(u64, &mut Descriptor) -> Descriptor,
+{
+    if dst.read(index).is_valid() {
+        return Err(MapError::AlreadyMapped);
+    }
+    let mut parent = desc;
+    let child = copy(leaf_va, &mut parent);
+    assert!(
+        !child.is_valid() || child.is_leaf(level),
+        "mmu_user: copy_range made a non-leaf at {leaf_va:#x}"
+    );
+    if parent != desc {
+        assert!(
+            !parent.is_valid() || parent.is_leaf(level),
+            "mmu_user: copy_range stored a non-leaf at {leaf_va:#x}"
+        );
+        src.write(index, parent);
+    }
+    dst.write(index, child);
+    Ok(())
+}
+
+/// Tears down the lower-half tree at `root_pa`, reaching it through `ranges`: every valid
+/// leaf in a level-3 table that some range touches goes to `on_leaf(leaf_va, desc)` (the
+/// whole table is scanned, not just the range), every table on the way is freed and its
+/// entry cleared; the root itself is not freed. Returns how many tables it freed. Entries of the tables
+/// being freed are not cleared: the allocator hands out zeroed tables anyway.
+///
+/// `ranges` are `(start, end)` pairs, `end` exclusive, page aligned, in the lower half,
+/// sorted and not overlapping: an address space's VMAs. Upper-level tables are only read at
+/// the entries the ranges cross, so the walk costs what the mappings cost, not 512 entries
+/// for each table (Linux's `free_pgtables` goes VMA by VMA for the same reason). Tables no
+/// range reaches are not found: the caller keeps every mapping inside its ranges, as an
+/// `mm` keeps every page inside a VMA.
+///
+/// Panics if a range is empty, unaligned, outside the lower half or out of order.
 ///
 /// # Safety
 ///
@@ -156,25 +195,9 @@ where
 /// on no CPU and its TLB entries (walk caches included) are gone, so its pages and tables can
 /// be reused as soon as `on_leaf` and `free_table` see them (Linux's `exit_mmap` on a
 /// `fullmm` gather).
-pub unsafe fn free_tree<A, F>(root_pa: u64, alloc: &mut A, on_leaf: &mut F) -> usize
-where
-    A: TableAllocator + ?Sized,
-    F: FnMut(u64, Descriptor),
-{
-    // SAFETY: the caller guarantees `root_pa` is a table reachable through `alloc`.
-    let root = unsafe { Table::new(alloc, root_pa) };
-    let freed = free_level(root, PGD_LEVEL, 0, alloc, on_leaf);
-    for index in 0..PTRS_PER_TABLE {
-        root.write(index, Descriptor::INVALID);
-    }
-    freed
-}
-
-/// [`free_tree`] for `table` at `level`, which maps from `table_va`.
-fn free_level<A, F>(
-    table: Table,
-    level: u32,
-    table_va: u64,
+pub unsafe fn free_tree<A, F>(
+    root_pa: u64,
+    ranges: &[(u64, u64)],
     alloc: &mut A,
     on_leaf: &mut F,
 ) -> usize
@@ -182,36 +205,103 @@ where
     A: TableAllocator + ?Sized,
     F: FnMut(u64, Descriptor),
 {
+    let mut previous_end = 0;
+    for &(start, end) in ranges {
+        assert!(
+            start >= previous_end && end > start,
+            "mmu_user: free_tree ranges out of order at {start:#x}"
+        );
+        let checked = check_user_range(start, end - start);
+        assert!(checked.is_ok(), "mmu_user: bad range {start:#x}..{end:#x}");
+        previous_end = end;
+    }
+    // SAFETY: the caller guarantees `root_pa` is a table reachable through `alloc`.
+    let root = unsafe { Table::new(alloc, root_pa) };
+    free_level(root, PGD_LEVEL, 0, ranges, alloc, on_leaf)
+}
+
+/// [`free_tree`] for `table` at `level`, which maps from `table_va`, reached through the
+/// `ranges` that cross it. The entries of `table` it frees are cleared (only the root's
+/// matter).
+fn free_level<A, F>(
+    table: Table,
+    level: u32,
+    table_va: u64,
+    ranges: &[(u64, u64)],
+    alloc: &mut A,
+    on_leaf: &mut F,
+) -> usize
+where
+    A: TableAllocator + ?Sized,
+    F: FnMut(u64, Descriptor),
+{
+    if level == PTE_LEVEL {
+        for_each_valid(table, 0, PTRS_PER_TABLE - 1, |index, desc| {
+            if desc.kind(PTE_LEVEL) == DescriptorKind::Page {
+                on_leaf(table_va + index as u64 * PAGE_SIZE, desc);
+            }
+        });
+        return 0;
+    }
     let span = level_block_size(level);
+    let table_last = table_va + (span * PTRS_PER_TABLE as u64 - 1);
     let mut freed = 0;
-    let mut index = 0;
-    while index < PTRS_PER_TABLE {
-        // Most entries of a user table are empty: skip four at a time.
-        if index + 4 <= PTRS_PER_TABLE
-            && (table.read(index).bits()
-                | table.read(index + 1).bits()
-                | table.read(index + 2).bits()
-                | table.read(index + 3).bits())
-                == 0
-        {
-            index += 4;
+    // The first index not yet handled: two ranges may cross the same entry.
+    let mut next = 0;
+    for (k, &(start, end)) in ranges.iter().enumerate() {
+        let (lo, hi) = (start.max(table_va), (end - 1).min(table_last));
+        if lo > hi {
+            continue;
+        }
+        for index in table_index(lo, level).max(next)..=table_index(hi, level) {
+            next = index + 1;
+            let desc = table.read(index);
+            let entry_va = table_va + index as u64 * span;
+            match desc.kind(level) {
+                DescriptorKind::Invalid | DescriptorKind::Reserved => {}
+                DescriptorKind::Table => {
+                    // The ranges crossing this entry: this one and the following that start
+                    // inside it (earlier ones ended before `lo`).
+                    let entry_last = entry_va + (span - 1);
+                    let crossing = ranges[k..].iter().take_while(|r| r.0 <= entry_last).count();
+                    let child = Table::child(alloc, desc);
+                    freed += free_level(
+                        child,
+                        level + 1,
+                        entry_va,
+                        &ranges[k..k + crossing],
+                        alloc,
+                        on_leaf,
+                    );
+                    table.write(index, Descriptor::INVALID);
+                    alloc.free_table(child.pa);
+                    freed += 1;
+                }
+                DescriptorKind::Block | DescriptorKind::Page => {
+                    table.write(index, Descriptor::INVALID);
+                    on_leaf(entry_va, desc);
+                }
+            }
+        }
+    }
+    freed
+}
+
+/// Calls `f(index, desc)` for every valid entry of `table` in `first..=last`, skipping empty
+/// stretches eight entries at a time.
+fn for_each_valid(table: Table, first: usize, last: usize, mut f: impl FnMut(usize, Descriptor)) {
+    let mut index = first;
+    while index <= last {
+        if index.is_multiple_of(8) && index + 7 <= last && table.eight_are_zero(index) {
+            index += 8;
             continue;
         }
         let desc = table.read(index);
-        let va = table_va + index as u64 * span;
-        match desc.kind(level) {
-            DescriptorKind::Invalid | DescriptorKind::Reserved => {}
-            DescriptorKind::Table => {
-                let child = Table::child(alloc, desc);
-                freed += free_level(child, level + 1, va, alloc, on_leaf);
-                alloc.free_table(child.pa);
-                freed += 1;
-            }
-            DescriptorKind::Block | DescriptorKind::Page => on_leaf(va, desc),
+        if desc.is_valid() {
+            f(index, desc);
         }
         index += 1;
     }
-    freed
 }
 
 /// The level-3 entry mapping the lower-half address `va`, with the tables on the way
@@ -384,10 +474,29 @@ mod tests {
     #[test]
     fn free_tree_hands_back_every_leaf_and_table() {
         let mut t = sample();
+        // A page outside the ranges but in a level-3 table they reach goes too.
+        t.map(
+            0x5f_f000,
+            0x9200_0000,
+            PAGE_SIZE,
+            PAGE_SHARED,
+            MapFlags::PAGES,
+        )
+        .unwrap();
         let tables = t.arena.live_tables() - 1;
+        let ranges = [
+            (0x40_0000, 0x40_2000),
+            (0x40_2000, 0x40_3000),
+            (GIB, GIB + 2 * MIB),
+            (0x7f_ff00_0000, 0x80_0000_0000),
+        ];
         let mut leaves = Vec::new();
         // SAFETY: the arena's tables, not live, accessed by nothing else.
-        let freed = unsafe { free_tree(t.root, &mut t.arena, &mut |va, d| leaves.push((va, d))) };
+        let freed = unsafe {
+            free_tree(t.root, &ranges, &mut t.arena, &mut |va, d| {
+                leaves.push((va, d))
+            })
+        };
         assert_eq!(freed, tables);
         assert_eq!(t.arena.live_tables(), 1, "only the root is left");
         assert!(t.root_is_empty());
@@ -398,12 +507,57 @@ mod tests {
                 0x40_0000,
                 0x40_1000,
                 0x40_2000,
+                0x5f_f000,
                 GIB,
                 0x7f_ffff_e000,
                 0x7f_ffff_f000
             ]
         );
-        assert_eq!(leaves[4].1.output_address(), 0x9100_0000);
+        assert_eq!(leaves[5].1.output_address(), 0x9100_0000);
+    }
+
+    #[test]
+    fn free_tree_reads_only_what_the_ranges_reach() {
+        let mut t = sample();
+        // Under the second root entry: no range reaches it, so it is neither read nor freed.
+        t.map(
+            1 << 39,
+            0x9300_0000,
+            PAGE_SIZE,
+            PAGE_SHARED,
+            MapFlags::PAGES,
+        )
+        .unwrap();
+        let mut leaves = 0;
+        // SAFETY: the arena's tables, not live, accessed by nothing else.
+        unsafe {
+            free_tree(t.root, &[(0, 1 << 39)], &mut t.arena, &mut |_, _| {
+                leaves += 1
+            })
+        };
+        assert_eq!(leaves, 6);
+        assert_eq!(t.walk(0x40_0000), None);
+        assert_eq!(t.walk(1 << 39).unwrap().1, 3);
+        assert_eq!(
+            t.arena.live_tables(),
+            4,
+            "root, L1, L2, L3 of the second entry"
+        );
+    }
+
+    #[test]
+    #[should_panic(expected = "out of order")]
+    fn free_tree_wants_sorted_ranges() {
+        let mut t = sample();
+        // SAFETY: the arena's tables, not live, accessed by nothing else.
+        unsafe {
+            free_tree(
+                t.root,
+                &[(GIB, GIB + PAGE_SIZE), (0, PAGE_SIZE)],
+                &mut t.arena,
+                &mut |_, _| {},
+            )
+        };
     }
 
     #[test]
