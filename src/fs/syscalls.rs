@@ -42,10 +42,33 @@ pub fn fdget(fd: i32) -> Result<Arc<File>, Errno> {
 
 /// A path from user memory (Linux's `getname`).
 pub fn getname(ptr: u64) -> Result<String, Errno> {
-    let mut buf = vec![0u8; PATH_MAX];
-    let len = strncpy_from_user(&mut buf, ptr)?;
-    buf.truncate(len);
-    String::from_utf8(buf).map_err(|_| Errno::EINVAL)
+    String::from_utf8(strndup_user(ptr, PATH_MAX)?).map_err(|_| Errno::EINVAL)
+}
+
+/// Copy a NUL-terminated user string that fits in `max` bytes with its NUL (Linux's
+/// `strndup_user`); `ENAMETOOLONG` if it does not. The string comes over in small pieces
+/// through a buffer on the stack, so a short path costs a short copy, not the zeroing of a
+/// `max`-byte buffer.
+pub fn strndup_user(ptr: u64, max: usize) -> Result<Vec<u8>, Errno> {
+    let mut piece = [0u8; 256];
+    let mut out = Vec::new();
+    loop {
+        let room = piece.len().min(max - out.len());
+        match strncpy_from_user(&mut piece[..room], ptr.wrapping_add(out.len() as u64)) {
+            Ok(len) => {
+                out.extend_from_slice(&piece[..len]);
+                return Ok(out);
+            }
+            Err(Errno::ENAMETOOLONG) => {
+                // `room` bytes, none of them the NUL.
+                out.extend_from_slice(&piece[..room]);
+                if out.len() >= max {
+                    return Err(Errno::ENAMETOOLONG);
+                }
+            }
+            Err(e) => return Err(e),
+        }
+    }
 }
 
 fn cwd() -> Result<Arc<Dentry>, Errno> {
@@ -135,6 +158,13 @@ pub fn sys_close(fd: i32) -> SysResult {
 }
 
 fn with_user_buf<R>(len: usize, f: impl FnOnce(&mut [u8]) -> Result<R, Errno>) -> Result<R, Errno> {
+    // Small transfers (most reads and writes of a shell, a pipe, a config file) bounce
+    // through the stack instead of a heap allocation.
+    const ON_STACK: usize = 512;
+    if len <= ON_STACK {
+        let mut buf = [0u8; ON_STACK];
+        return f(&mut buf[..len]);
+    }
     let mut buf = Vec::new();
     buf.try_reserve_exact(len).map_err(|_| Errno::ENOMEM)?;
     buf.resize(len, 0);
