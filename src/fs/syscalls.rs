@@ -46,11 +46,11 @@ pub fn getname(ptr: u64) -> Result<String, Errno> {
 }
 
 /// Copy a NUL-terminated user string that fits in `max` bytes with its NUL (Linux's
-/// `strndup_user`); `ENAMETOOLONG` if it does not. The string comes over in small pieces
+/// `strndup_user`); `ENAMETOOLONG` if it does not. The string comes over in 128-byte pieces
 /// through a buffer on the stack, so a short path costs a short copy, not the zeroing of a
 /// `max`-byte buffer.
 pub fn strndup_user(ptr: u64, max: usize) -> Result<Vec<u8>, Errno> {
-    let mut piece = [0u8; 256];
+    let mut piece = [0u8; 128];
     let mut out = Vec::new();
     loop {
         let room = piece.len().min(max - out.len());
@@ -77,7 +77,11 @@ fn cwd() -> Result<Arc<Dentry>, Errno> {
 
 /// Where a `*at` call's relative path starts.
 fn at_base(dirfd: i32, path: &str) -> Result<Arc<Dentry>, Errno> {
-    if path.starts_with('/') || dirfd == AT_FDCWD {
+    if path.starts_with('/') {
+        // The walk starts again at the root: the base is not used, so skip the fs lock.
+        return Ok(crate::fs::namei::root());
+    }
+    if dirfd == AT_FDCWD {
         return cwd();
     }
     let file = fdget(dirfd)?;
@@ -112,7 +116,7 @@ pub fn sys_openat(dirfd: i32, pathname: u64, oflags: u32, mode_bits: u32) -> Sys
                     .inode
                     .create(name, mode::S_IFREG | (mode_bits & 0o7777 & !umask), 0)?;
             Arc::new(Dentry {
-                name: String::from(name),
+                name: crate::fs::namei::DentryName::new(name),
                 parent: Some(parent),
                 inode,
             })
@@ -182,6 +186,9 @@ pub fn sys_read(fd: i32, buf: u64, count: usize) -> SysResult {
         return Err(Errno::EISDIR);
     }
     let count = count.min(MAX_RW_CHUNK);
+    if let Some(result) = file.read_to_user(buf, count) {
+        return result.map(|n| n as u64);
+    }
     with_user_buf(count, |kbuf| {
         let n = file.read(kbuf)?;
         copy_to_user(buf, &kbuf[..n])?;
