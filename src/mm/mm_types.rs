@@ -22,6 +22,7 @@ use crate::arch::arm64::tlbflush;
 use crate::arch::arm64::uaccess::TASK_SIZE;
 use crate::kernel::errno::Errno;
 use crate::kernel::sync::SpinLock;
+use crate::mm::mmu_gather::{tlb_finish, PageGather, TableGather};
 use crate::mm::pages::{get_page, get_zeroed_page, put_page};
 use crate::mm::vma::{VmFlags, Vma, Vmas};
 
@@ -120,17 +121,17 @@ impl MmStruct {
         Ok(())
     }
 
-    /// Unmap and free the pages in `[start, start + len)` (Linux's `zap_page_range`).
+    /// Unmap and free the pages in `[start, start + len)` (Linux's `zap_page_range` under an
+    /// `mmu_gather`): entries cleared, the TLB flushed once per batch, pages and emptied
+    /// tables freed after that flush.
     fn zap_range(&self, start: u64, len: u64) {
-        let asid = self.asid();
-        let mut freed = |va: u64, desc: Descriptor| {
-            tlbflush::flush_tlb_user_page(asid, va);
-            put_page(desc.output_address());
-        };
-        // SAFETY: callers hold `inner` (or own the mm exclusively, in Drop); the pages are
-        // freed only after their TLB entries are gone.
-        let _ =
-            unsafe { mmu::unmap_range(self.pgd, start, len, &mut KernelTableAlloc, &mut freed) };
+        let mut pages = PageGather::new(self.asid());
+        let mut tables = TableGather::new(self.asid());
+        let mut freed = |va: u64, desc: Descriptor| pages.remove_page(va, desc.output_address());
+        // SAFETY: callers hold `inner`; the gathers free pages and tables only after their
+        // TLB entries are gone.
+        let _ = unsafe { mmu::unmap_range(self.pgd, start, len, &mut tables, &mut freed) };
+        tlb_finish(&mut pages, &mut tables, start, start + len);
     }
 
     /// Change the protection of `[start, start + len)` (Linux's `mprotect`).
@@ -269,15 +270,10 @@ impl Drop for MmStruct {
         };
         // Every page lies in a VMA (faults, exec and fork only map inside one; munmap unmaps
         // the pages with the VMA), so the VMAs lead to every table.
-        let inner = self.inner.get_mut();
-        let mut ranges = [(0, 0); MAX_VMAS];
-        let mut n = 0;
-        for vma in inner.vmas.iter() {
-            ranges[n] = (vma.start, vma.end);
-            n += 1;
-        }
+        let vmas = self.inner.get_mut().vmas.as_slice();
+        let range = |vma: &Vma| (vma.start, vma.end);
         // SAFETY: as said above, nothing uses the tree any more, and we own it.
-        unsafe { mmu_user::free_tree(self.pgd, &ranges[..n], &mut KernelTableAlloc, &mut put) };
+        unsafe { mmu_user::free_tree(self.pgd, vmas, &range, &mut KernelTableAlloc, &mut put) };
         KernelTableAlloc.free_table(self.pgd);
     }
 }

@@ -180,8 +180,8 @@ where
 /// entry cleared; the root itself is not freed. Returns how many tables it freed. Entries of the tables
 /// being freed are not cleared: the allocator hands out zeroed tables anyway.
 ///
-/// `ranges` are `(start, end)` pairs, `end` exclusive, page aligned, in the lower half,
-/// sorted and not overlapping: an address space's VMAs. Upper-level tables are only read at
+/// `range(r)` gives each of `ranges` as a `(start, end)` pair, `end` exclusive, page
+/// aligned, in the lower half, sorted and not overlapping: an address space's VMAs. Upper-level tables are only read at
 /// the entries the ranges cross, so the walk costs what the mappings cost, not 512 entries
 /// for each table (Linux's `free_pgtables` goes VMA by VMA for the same reason). Tables no
 /// range reaches are not found: the caller keeps every mapping inside its ranges, as an
@@ -195,18 +195,20 @@ where
 /// on no CPU and its TLB entries (walk caches included) are gone, so its pages and tables can
 /// be reused as soon as `on_leaf` and `free_table` see them (Linux's `exit_mmap` on a
 /// `fullmm` gather).
-pub unsafe fn free_tree<A, F>(
+pub unsafe fn free_tree<A, F, T, R>(
     root_pa: u64,
-    ranges: &[(u64, u64)],
+    ranges: &[T],
+    range: &R,
     alloc: &mut A,
     on_leaf: &mut F,
 ) -> usize
 where
     A: TableAllocator + ?Sized,
     F: FnMut(u64, Descriptor),
+    R: Fn(&T) -> (u64, u64),
 {
     let mut previous_end = 0;
-    for &(start, end) in ranges {
+    for (start, end) in ranges.iter().map(range) {
         assert!(
             start >= previous_end && end > start,
             "mmu_user: free_tree ranges out of order at {start:#x}"
@@ -217,23 +219,25 @@ where
     }
     // SAFETY: the caller guarantees `root_pa` is a table reachable through `alloc`.
     let root = unsafe { Table::new(alloc, root_pa) };
-    free_level(root, PGD_LEVEL, 0, ranges, alloc, on_leaf)
+    free_level(root, PGD_LEVEL, 0, ranges, range, alloc, on_leaf)
 }
 
 /// [`free_tree`] for `table` at `level`, which maps from `table_va`, reached through the
 /// `ranges` that cross it. The entries of `table` it frees are cleared (only the root's
 /// matter).
-fn free_level<A, F>(
+fn free_level<A, F, T, R>(
     table: Table,
     level: u32,
     table_va: u64,
-    ranges: &[(u64, u64)],
+    ranges: &[T],
+    range: &R,
     alloc: &mut A,
     on_leaf: &mut F,
 ) -> usize
 where
     A: TableAllocator + ?Sized,
     F: FnMut(u64, Descriptor),
+    R: Fn(&T) -> (u64, u64),
 {
     if level == PTE_LEVEL {
         for_each_valid(table, 0, PTRS_PER_TABLE - 1, |index, desc| {
@@ -248,7 +252,7 @@ where
     let mut freed = 0;
     // The first index not yet handled: two ranges may cross the same entry.
     let mut next = 0;
-    for (k, &(start, end)) in ranges.iter().enumerate() {
+    for (k, (start, end)) in ranges.iter().map(range).enumerate() {
         let (lo, hi) = (start.max(table_va), (end - 1).min(table_last));
         if lo > hi {
             continue;
@@ -263,13 +267,17 @@ where
                     // The ranges crossing this entry: this one and the following that start
                     // inside it (earlier ones ended before `lo`).
                     let entry_last = entry_va + (span - 1);
-                    let crossing = ranges[k..].iter().take_while(|r| r.0 <= entry_last).count();
+                    let crossing = ranges[k..]
+                        .iter()
+                        .take_while(|r| range(r).0 <= entry_last)
+                        .count();
                     let child = Table::child(alloc, desc);
                     freed += free_level(
                         child,
                         level + 1,
                         entry_va,
                         &ranges[k..k + crossing],
+                        range,
                         alloc,
                         on_leaf,
                     );
@@ -493,7 +501,7 @@ mod tests {
         let mut leaves = Vec::new();
         // SAFETY: the arena's tables, not live, accessed by nothing else.
         let freed = unsafe {
-            free_tree(t.root, &ranges, &mut t.arena, &mut |va, d| {
+            free_tree(t.root, &ranges, &|r| *r, &mut t.arena, &mut |va, d| {
                 leaves.push((va, d))
             })
         };
@@ -531,9 +539,13 @@ mod tests {
         let mut leaves = 0;
         // SAFETY: the arena's tables, not live, accessed by nothing else.
         unsafe {
-            free_tree(t.root, &[(0, 1 << 39)], &mut t.arena, &mut |_, _| {
-                leaves += 1
-            })
+            free_tree(
+                t.root,
+                &[(0, 1 << 39)],
+                &|r| *r,
+                &mut t.arena,
+                &mut |_, _| leaves += 1,
+            )
         };
         assert_eq!(leaves, 6);
         assert_eq!(t.walk(0x40_0000), None);
@@ -554,6 +566,7 @@ mod tests {
             free_tree(
                 t.root,
                 &[(GIB, GIB + PAGE_SIZE), (0, PAGE_SIZE)],
+                &|r| *r,
                 &mut t.arena,
                 &mut |_, _| {},
             )
