@@ -165,6 +165,11 @@ pub fn get_zeroed_page() -> Option<u64> {
     // SAFETY: the page was just allocated for us, and the linear map covers it with Normal
     // memory.
     unsafe { crate::arch::arm64::page::clear_page(phys_to_virt(pa) as *mut u8) };
+    // The zeroes before whatever publishes the page: a table descriptor another CPU's
+    // walker follows, a user PTE another thread's loads go through (Linux's smp_wmb in
+    // __pte_alloc and __SetPageUptodate).
+    // SAFETY: a barrier only.
+    unsafe { core::arch::asm!("dmb ishst", options(nostack)) };
     Some(pa)
 }
 

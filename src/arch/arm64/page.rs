@@ -28,10 +28,9 @@ pub unsafe fn clear_page(page: *mut u8) {
     }
     let end = page as u64 + PAGE_SIZE;
     let mut addr = page as u64;
-    while addr < end {
-        // Four blocks per round: the block is at least 64 bytes and divides the page, so a
-        // round never runs past the page's end once `block * 4 <= PAGE_SIZE`.
-        if block * 4 <= PAGE_SIZE {
+    if block * 4 <= PAGE_SIZE {
+        // Four blocks a round: the block divides the page, so rounds end exactly at `end`.
+        while addr < end {
             // SAFETY: DC ZVA zeroes the naturally aligned block holding each address, all
             // inside the page the caller gave us (page aligned, `addr + 4 * block <= end`).
             unsafe {
@@ -49,7 +48,9 @@ pub unsafe fn clear_page(page: *mut u8) {
                     options(nostack)
                 )
             };
-        } else {
+        }
+    } else {
+        while addr < end {
             // SAFETY: as above, one block.
             unsafe { core::arch::asm!("dc zva, {}", in(reg) addr, options(nostack)) };
             addr += block;
