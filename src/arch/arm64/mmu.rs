@@ -3,9 +3,11 @@
 //! Mirrors Linux's `arch/arm64/mm/mmu.c` (`__create_pgd_mapping`, `alloc_init_pud`,
 //! `alloc_init_cont_pmd`, `init_pte`), with the generic walks Linux keeps in `mm/`:
 //! [`unmap_range`] is `zap_page_range` plus the table freeing of `free_pgd_range`,
-//! [`change_prot`] is `mm/mprotect.c`'s `change_protection`, [`for_each_leaf`] is the walk of
-//! `copy_page_range` (`dup_mmap`), and [`dump`] prints what `arch/arm64/mm/ptdump.c` prints in
-//! `/sys/kernel/debug/kernel_page_tables`.
+//! [`change_prot`] is `mm/mprotect.c`'s `change_protection`, [`for_each_leaf`] visits every
+//! leaf of a range (the `/proc` counters, the W^X check), and [`dump`] prints what
+//! `arch/arm64/mm/ptdump.c` prints in `/sys/kernel/debug/kernel_page_tables`. The hot walks
+//! of user address spaces — fork's copy, exit's teardown, the fault's descent — are in
+//! [`mmu_user`](super::mmu_user), which goes table by table.
 //!
 //! The geometry is Cradle's only one: 4 KiB granule, 48-bit VA, four levels (see
 //! [`pgtable`](super::pgtable)). A `va` may be a TTBR1 (upper half, `0xffff_...`) or a TTBR0
