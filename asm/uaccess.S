@@ -25,7 +25,9 @@
 
 /*
  * __arch_copy_from_user(to: x0, from: x1 (user), n: x2) -> x0 = bytes not copied.
- * Corrupts x0-x4.
+ * Both aligned: 32 bytes a round, then words, then bytes. After a fault the count left is
+ * the one at the start of the round (a fault is rare; the caller only needs "not all").
+ * Corrupts x0-x6.
  */
 	.globl	__arch_copy_from_user
 __arch_copy_from_user:
@@ -33,7 +35,23 @@ __arch_copy_from_user:
 	orr	x3, x0, x1
 	tst	x3, #7
 	b.ne	2f
-1:	cmp	x2, #8			/* both aligned: whole words */
+3:	cmp	x2, #32			/* both aligned: 32 bytes a round */
+	b.lo	1f
+12:	ldtr	x3, [x1]
+	_asm_extable 12b, 8f
+13:	ldtr	x4, [x1, #8]
+	_asm_extable 13b, 8f
+14:	ldtr	x5, [x1, #16]
+	_asm_extable 14b, 8f
+15:	ldtr	x6, [x1, #24]
+	_asm_extable 15b, 8f
+	stp	x3, x4, [x0]
+	stp	x5, x6, [x0, #16]
+	add	x0, x0, #32
+	add	x1, x1, #32
+	sub	x2, x2, #32
+	b	3b
+1:	cmp	x2, #8			/* whole words */
 	b.lo	2f
 10:	ldtr	x3, [x1]
 	_asm_extable 10b, 8f
@@ -55,7 +73,7 @@ __arch_copy_from_user:
 
 /*
  * __arch_copy_to_user(to: x0 (user), from: x1, n: x2) -> x0 = bytes not copied.
- * Corrupts x0-x4.
+ * As __arch_copy_from_user, the other way round. Corrupts x0-x6.
  */
 	.globl	__arch_copy_to_user
 __arch_copy_to_user:
@@ -63,6 +81,22 @@ __arch_copy_to_user:
 	orr	x3, x0, x1
 	tst	x3, #7
 	b.ne	2f
+3:	cmp	x2, #32			/* both aligned: 32 bytes a round */
+	b.lo	1f
+	ldp	x3, x4, [x1]
+	ldp	x5, x6, [x1, #16]
+12:	sttr	x3, [x0]
+	_asm_extable 12b, 7f
+13:	sttr	x4, [x0, #8]
+	_asm_extable 13b, 7f
+14:	sttr	x5, [x0, #16]
+	_asm_extable 14b, 7f
+15:	sttr	x6, [x0, #24]
+	_asm_extable 15b, 7f
+	add	x0, x0, #32
+	add	x1, x1, #32
+	sub	x2, x2, #32
+	b	3b
 1:	cmp	x2, #8
 	b.lo	2f
 	ldr	x3, [x1], #8

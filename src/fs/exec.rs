@@ -298,15 +298,14 @@ fn copy_strings(ptr: u64, total: &mut usize) -> Result<Vec<Vec<u8>>, Errno> {
         if s == 0 {
             return Ok(out);
         }
-        let mut buf = vec![0u8; MAX_ARG_STRLEN];
-        let len = crate::arch::arm64::uaccess::strncpy_from_user(&mut buf, s).map_err(|e| {
+        let buf = crate::fs::syscalls::strndup_user(s, MAX_ARG_STRLEN).map_err(|e| {
             if e == Errno::ENAMETOOLONG {
                 Errno::E2BIG
             } else {
                 e
             }
         })?;
-        buf.truncate(len);
+        let len = buf.len();
         *total += len + 1 + 8;
         if *total > MAX_ARG_TOTAL {
             return Err(Errno::E2BIG);

@@ -78,7 +78,7 @@ impl File {
     /// A file on an inode that has no name (pipes).
     pub fn anonymous(inode: Arc<dyn Inode>, flags: u32) -> Arc<File> {
         let dentry = Arc::new(Dentry {
-            name: alloc::string::String::from("pipe:"),
+            name: super::namei::DentryName::new("pipe:"),
             parent: None,
             inode: inode.clone(),
         });
@@ -115,6 +115,24 @@ impl File {
         let n = self.inode.read_at(pos, buf)?;
         *self.pos.lock() = pos + n as u64;
         Ok(n)
+    }
+
+    /// Read up to `len` bytes at the file offset straight into user memory at `buf` and
+    /// advance the offset, if the inode can ([`Inode::read_to_user`]); `None` if not.
+    pub fn read_to_user(&self, buf: u64, len: usize) -> Option<Result<usize, Errno>> {
+        if !self.inode.can_read_to_user() {
+            return None;
+        }
+        if !self.readable() {
+            return Some(Err(Errno::EBADF));
+        }
+        let pos = *self.pos.lock();
+        let n = match self.inode.read_to_user(pos, buf, len)? {
+            Ok(n) => n,
+            Err(e) => return Some(Err(e)),
+        };
+        *self.pos.lock() = pos + n as u64;
+        Some(Ok(n))
     }
 
     /// Write at the file offset (or the end, with O_APPEND) and advance it.

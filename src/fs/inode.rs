@@ -134,6 +134,20 @@ pub trait Inode: Send + Sync + Any {
         Err(Errno::EISDIR)
     }
 
+    /// Whether [`Inode::read_to_user`] works here (asked before the file offset is taken).
+    fn can_read_to_user(&self) -> bool {
+        false
+    }
+
+    /// Read up to `len` bytes at `offset` straight into user memory at `buf`, for an inode
+    /// whose data is in memory already (Linux's `read_iter` copying from the page cache
+    /// into the user's iov_iter): no kernel buffer to fill and copy again. `None` if this
+    /// inode cannot after all; the caller then bounces through [`Inode::read_at`]. May
+    /// sleep (the copy may fault a user page in).
+    fn read_to_user(&self, _offset: u64, _buf: u64, _len: usize) -> Option<Result<usize, Errno>> {
+        None
+    }
+
     /// Write at `offset`. May sleep.
     fn write_at(&self, _offset: u64, _buf: &[u8]) -> Result<usize, Errno> {
         Err(Errno::EISDIR)

@@ -10,6 +10,7 @@
 use alloc::string::{String, ToString};
 use alloc::sync::Arc;
 use alloc::vec::Vec;
+use core::sync::atomic::{AtomicUsize, Ordering};
 
 use super::inode::{FileType, Inode};
 use crate::kernel::errno::Errno;
@@ -20,10 +21,74 @@ pub const PATH_MAX: usize = 4096;
 /// Most symbolic links followed in one walk (Linux's `MAXSYMLINKS`).
 pub const MAXSYMLINKS: usize = 40;
 
+/// Names up to this long live inside the dentry (Linux's `DNAME_INLINE_LEN`).
+pub const DNAME_INLINE_LEN: usize = 32;
+
+/// A dentry's name: inline up to [`DNAME_INLINE_LEN`] bytes — nearly every name — and on
+/// the heap beyond, so making a dentry is one allocation, not two (Linux's `d_iname`).
+pub enum DentryName {
+    /// `bytes[..len]` is the name.
+    Inline {
+        /// Its length.
+        len: u8,
+        /// Its bytes, then zeroes.
+        bytes: [u8; DNAME_INLINE_LEN],
+    },
+    /// A longer name.
+    Heap(alloc::boxed::Box<str>),
+}
+
+impl DentryName {
+    /// `name`, inline if it fits.
+    pub fn new(name: &str) -> DentryName {
+        if name.len() <= DNAME_INLINE_LEN {
+            let mut bytes = [0; DNAME_INLINE_LEN];
+            bytes[..name.len()].copy_from_slice(name.as_bytes());
+            DentryName::Inline {
+                len: name.len() as u8,
+                bytes,
+            }
+        } else {
+            DentryName::Heap(name.into())
+        }
+    }
+
+    /// The name.
+    pub fn as_str(&self) -> &str {
+        match self {
+            DentryName::Inline { len, bytes } => {
+                // SAFETY: `new` copied these bytes whole from a `str`, so they are UTF-8.
+                unsafe { core::str::from_utf8_unchecked(&bytes[..*len as usize]) }
+            }
+            DentryName::Heap(name) => name,
+        }
+    }
+}
+
+impl core::ops::Deref for DentryName {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl core::fmt::Display for DentryName {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl PartialEq<&str> for DentryName {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
 /// An inode reached by a path.
 pub struct Dentry {
     /// The last component of its path ("/" for the root).
-    pub name: String,
+    pub name: DentryName,
     /// Its parent; `None` for the root of the whole tree.
     pub parent: Option<Arc<Dentry>>,
     /// What it names.
@@ -34,7 +99,7 @@ impl Dentry {
     /// A root dentry for `inode`.
     pub fn root(inode: Arc<dyn Inode>) -> Arc<Dentry> {
         Arc::new(Dentry {
-            name: "/".to_string(),
+            name: DentryName::new("/"),
             parent: None,
             inode,
         })
@@ -75,6 +140,10 @@ pub struct Mount {
 }
 
 static MOUNTS: SpinLock<Vec<Arc<Mount>>> = SpinLock::new(Vec::new());
+/// How many of `MOUNTS` cover a directory (all but the root's). Written under `MOUNTS`'
+/// lock; read without it by the walk, which needs the lock only when something is mounted
+/// (Linux's walk tests `DCACHE_MOUNTED` on the dentry before it looks at mounts).
+static NR_MOUNTPOINTS: AtomicUsize = AtomicUsize::new(0);
 static ROOT: InitOnce<Arc<Dentry>> = InitOnce::new();
 
 fn same_inode(a: &Arc<dyn Inode>, b: &Arc<dyn Inode>) -> bool {
@@ -118,6 +187,7 @@ pub fn mount(
     {
         return Err(Errno::EBUSY);
     }
+    NR_MOUNTPOINTS.fetch_add(1, Ordering::Release);
     mounts.push(Arc::new(Mount {
         mountpoint: at.inode.clone(),
         root: fs_root,
@@ -136,6 +206,7 @@ pub fn umount(at: &Arc<Dentry>) -> Result<(), Errno> {
         .rposition(|m| m.path != "/" && same_inode(&m.root, &at.inode))
         .ok_or(Errno::EINVAL)?;
     mounts.remove(pos);
+    NR_MOUNTPOINTS.fetch_sub(1, Ordering::Release);
     Ok(())
 }
 
@@ -146,6 +217,9 @@ pub fn mounts() -> Vec<Arc<Mount>> {
 
 /// If a filesystem is mounted on `inode`, its root (the most recent mount wins).
 fn mounted_over(inode: &Arc<dyn Inode>) -> Option<Arc<dyn Inode>> {
+    if NR_MOUNTPOINTS.load(Ordering::Acquire) == 0 {
+        return None;
+    }
     let mounts = MOUNTS.lock();
     mounts
         .iter()
@@ -169,7 +243,7 @@ fn child(parent: &Arc<Dentry>, name: &str) -> Result<Arc<Dentry>, Errno> {
         inode = root;
     }
     Ok(Arc::new(Dentry {
-        name: name.to_string(),
+        name: DentryName::new(name),
         parent: Some(parent.clone()),
         inode,
     }))
@@ -184,6 +258,35 @@ pub fn path_lookup(
 ) -> Result<Arc<Dentry>, Errno> {
     let mut links = 0;
     walk(cwd, path, flags.follow, &mut links)
+}
+
+/// The components of a path, without the empty ones a leading, trailing or doubled `/`
+/// makes (what `path.split('/').filter(..)` gives, in a plain byte loop: the walk's hot
+/// path).
+struct Components<'p> {
+    path: &'p str,
+    /// Where the next component's search starts.
+    at: usize,
+}
+
+impl<'p> Iterator for Components<'p> {
+    type Item = &'p str;
+
+    fn next(&mut self) -> Option<&'p str> {
+        let bytes = self.path.as_bytes();
+        while self.at < bytes.len() && bytes[self.at] == b'/' {
+            self.at += 1;
+        }
+        if self.at == bytes.len() {
+            return None;
+        }
+        let start = self.at;
+        while self.at < bytes.len() && bytes[self.at] != b'/' {
+            self.at += 1;
+        }
+        // Both ends are next to a '/' or at an end of the string: char boundaries.
+        Some(&self.path[start..self.at])
+    }
 }
 
 fn walk(
@@ -203,11 +306,11 @@ fn walk(
     } else {
         start.clone()
     };
-    let components: Vec<&str> = path.split('/').filter(|c| !c.is_empty()).collect();
+    let mut components = Components { path, at: 0 }.peekable();
     let trailing_slash = path.ends_with('/');
-    for (i, comp) in components.iter().enumerate() {
-        let last = i + 1 == components.len();
-        match *comp {
+    while let Some(comp) = components.next() {
+        let last = components.peek().is_none();
+        match comp {
             "." => {
                 if cur.inode.file_type() != FileType::Directory {
                     return Err(Errno::ENOTDIR);

@@ -14,6 +14,7 @@ use core::sync::atomic::{AtomicU64, Ordering};
 
 use super::char_dev;
 use super::inode::{mode, DirEntry, FileType, Inode, Stat};
+use crate::arch::arm64::uaccess::copy_to_user;
 use crate::kernel::errno::Errno;
 use crate::kernel::locking::mutex::Mutex;
 use crate::kernel::sync::SpinLock;
@@ -44,6 +45,9 @@ struct Meta {
 pub struct RamInode {
     ino: u64,
     dev: u64,
+    /// What it is, from its mode at creation: the type bits of a mode never change (chmod
+    /// keeps them), so the path walk asks without taking `meta`'s lock.
+    ftype: FileType,
     meta: SpinLock<Meta>,
     content: Mutex<Content>,
 }
@@ -57,6 +61,7 @@ impl RamInode {
         Arc::new(Self {
             ino: NEXT_INO.fetch_add(1, Ordering::Relaxed),
             dev,
+            ftype: FileType::from_mode(mode).unwrap_or(FileType::Regular),
             meta: SpinLock::new(Meta {
                 mode,
                 nlink: 1,
@@ -77,7 +82,7 @@ impl RamInode {
     }
 
     fn ftype(&self) -> FileType {
-        FileType::from_mode(self.meta.lock().mode).unwrap_or(FileType::Regular)
+        self.ftype
     }
 }
 
@@ -134,6 +139,23 @@ impl Inode for RamInode {
             }
             Content::Dir(_) => Err(Errno::EISDIR),
             _ => Err(Errno::EINVAL),
+        }
+    }
+
+    fn can_read_to_user(&self) -> bool {
+        self.ftype() == FileType::Regular
+    }
+
+    fn read_to_user(&self, offset: u64, buf: u64, len: usize) -> Option<Result<usize, Errno>> {
+        // The content mutex is held across the copy, which may fault and sleep: allowed
+        // for a mutex, and the fault path takes only the mm's lock, never a file's.
+        match &*self.content.lock() {
+            Content::File(data) => {
+                let start = (offset.min(data.len() as u64)) as usize;
+                let n = len.min(data.len() - start);
+                Some(copy_to_user(buf, &data[start..start + n]).map(|()| n))
+            }
+            _ => None,
         }
     }
 
@@ -337,8 +359,8 @@ impl Inode for RamInode {
     }
 
     fn open(&self, flags: u32) -> Result<(), Errno> {
-        let rdev = self.meta.lock().rdev;
         if self.ftype() == FileType::CharDev {
+            let rdev = self.meta.lock().rdev;
             return char_dev::open(rdev, flags);
         }
         Ok(())

@@ -42,10 +42,33 @@ pub fn fdget(fd: i32) -> Result<Arc<File>, Errno> {
 
 /// A path from user memory (Linux's `getname`).
 pub fn getname(ptr: u64) -> Result<String, Errno> {
-    let mut buf = vec![0u8; PATH_MAX];
-    let len = strncpy_from_user(&mut buf, ptr)?;
-    buf.truncate(len);
-    String::from_utf8(buf).map_err(|_| Errno::EINVAL)
+    String::from_utf8(strndup_user(ptr, PATH_MAX)?).map_err(|_| Errno::EINVAL)
+}
+
+/// Copy a NUL-terminated user string that fits in `max` bytes with its NUL (Linux's
+/// `strndup_user`); `ENAMETOOLONG` if it does not. The string comes over in 128-byte pieces
+/// through a buffer on the stack, so a short path costs a short copy, not the zeroing of a
+/// `max`-byte buffer.
+pub fn strndup_user(ptr: u64, max: usize) -> Result<Vec<u8>, Errno> {
+    let mut piece = [0u8; 128];
+    let mut out = Vec::new();
+    loop {
+        let room = piece.len().min(max - out.len());
+        match strncpy_from_user(&mut piece[..room], ptr.wrapping_add(out.len() as u64)) {
+            Ok(len) => {
+                out.extend_from_slice(&piece[..len]);
+                return Ok(out);
+            }
+            Err(Errno::ENAMETOOLONG) => {
+                // `room` bytes, none of them the NUL.
+                out.extend_from_slice(&piece[..room]);
+                if out.len() >= max {
+                    return Err(Errno::ENAMETOOLONG);
+                }
+            }
+            Err(e) => return Err(e),
+        }
+    }
 }
 
 fn cwd() -> Result<Arc<Dentry>, Errno> {
@@ -54,7 +77,11 @@ fn cwd() -> Result<Arc<Dentry>, Errno> {
 
 /// Where a `*at` call's relative path starts.
 fn at_base(dirfd: i32, path: &str) -> Result<Arc<Dentry>, Errno> {
-    if path.starts_with('/') || dirfd == AT_FDCWD {
+    if path.starts_with('/') {
+        // The walk starts again at the root: the base is not used, so skip the fs lock.
+        return Ok(crate::fs::namei::root());
+    }
+    if dirfd == AT_FDCWD {
         return cwd();
     }
     let file = fdget(dirfd)?;
@@ -89,7 +116,7 @@ pub fn sys_openat(dirfd: i32, pathname: u64, oflags: u32, mode_bits: u32) -> Sys
                     .inode
                     .create(name, mode::S_IFREG | (mode_bits & 0o7777 & !umask), 0)?;
             Arc::new(Dentry {
-                name: String::from(name),
+                name: crate::fs::namei::DentryName::new(name),
                 parent: Some(parent),
                 inode,
             })
@@ -135,6 +162,13 @@ pub fn sys_close(fd: i32) -> SysResult {
 }
 
 fn with_user_buf<R>(len: usize, f: impl FnOnce(&mut [u8]) -> Result<R, Errno>) -> Result<R, Errno> {
+    // Small transfers (most reads and writes of a shell, a pipe, a config file) bounce
+    // through the stack instead of a heap allocation.
+    const ON_STACK: usize = 512;
+    if len <= ON_STACK {
+        let mut buf = [0u8; ON_STACK];
+        return f(&mut buf[..len]);
+    }
     let mut buf = Vec::new();
     buf.try_reserve_exact(len).map_err(|_| Errno::ENOMEM)?;
     buf.resize(len, 0);
@@ -152,6 +186,9 @@ pub fn sys_read(fd: i32, buf: u64, count: usize) -> SysResult {
         return Err(Errno::EISDIR);
     }
     let count = count.min(MAX_RW_CHUNK);
+    if let Some(result) = file.read_to_user(buf, count) {
+        return result.map(|n| n as u64);
+    }
     with_user_buf(count, |kbuf| {
         let n = file.read(kbuf)?;
         copy_to_user(buf, &kbuf[..n])?;

@@ -16,9 +16,10 @@
 
 use crate::arch::arm64::esr;
 use crate::arch::arm64::memory::PAGE_SIZE;
-use crate::arch::arm64::mmu;
+use crate::arch::arm64::mmu_user;
+use crate::arch::arm64::page::copy_page;
 use crate::arch::arm64::paging::KernelTableAlloc;
-use crate::arch::arm64::pgtable::{Descriptor, PTE_COW, PTE_RDONLY};
+use crate::arch::arm64::pgtable::{Descriptor, PageProt, PTE_COW, PTE_RDONLY};
 use crate::arch::arm64::tlbflush;
 use crate::kernel::errno::Errno;
 use crate::mm::mm_types::{page_address, user_prot, MmStruct};
@@ -52,74 +53,59 @@ pub fn handle_mm_fault(mm: &MmStruct, addr: u64, access: Access) -> Result<(), E
     let writable = vma.flags.contains(VmFlags::WRITE);
     let exec = vma.flags.contains(VmFlags::EXEC);
     // SAFETY: `inner` is held, so no one else edits these tables.
-    let present = unsafe { mmu::walk(mm.pgd, page_va, &KernelTableAlloc) };
-    match present {
-        None => {
-            // do_anonymous_page: a fresh zeroed page.
-            let pa = get_zeroed_page().ok_or(Errno::ENOMEM)?;
-            if exec {
-                sync_icache(pa);
-            }
-            let prot = user_prot(writable, exec);
-            // SAFETY: `inner` is held; the entry was empty, so the new page aliases nothing.
-            let mapped = unsafe {
-                mmu::map_range(
-                    mm.pgd,
-                    page_va,
-                    pa,
-                    PAGE_SIZE,
-                    prot,
-                    mmu::MapFlags::PAGES,
-                    &mut KernelTableAlloc,
-                )
-            };
-            if mapped.is_err() {
-                put_page(pa);
-                return Err(Errno::ENOMEM);
-            }
-            Ok(())
+    let entry = unsafe { mmu_user::pte_alloc(mm.pgd, page_va, &mut KernelTableAlloc) }
+        .map_err(|_| Errno::ENOMEM)?;
+    // SAFETY: `entry` is this mm's level-3 entry for `page_va`, and `inner` is held.
+    let desc = Descriptor::from_bits(unsafe { entry.read_volatile() });
+    if !desc.is_valid() {
+        // do_anonymous_page: a fresh zeroed page.
+        let pa = get_zeroed_page().ok_or(Errno::ENOMEM)?;
+        if exec {
+            sync_icache(pa);
         }
-        Some((desc, _level, entry)) => {
-            let bits = desc.bits();
-            if access != Access::Write || bits & PTE_RDONLY == 0 {
-                return Ok(()); // spurious: the entry already allows it
-            }
-            if bits & PTE_COW == 0 {
-                return Err(Errno::EFAULT);
-            }
-            // do_wp_page: break copy-on-write.
-            let old = desc.output_address();
-            let new = if page_count(old) == 1 {
-                old // the other side is gone: reuse the page
-            } else {
-                let new = alloc_pages(0).ok_or(Errno::ENOMEM)?;
-                // SAFETY: both pages are RAM reached through the linear map; `new` is ours
-                // alone, `old` is only read.
-                unsafe {
-                    core::ptr::copy_nonoverlapping(
-                        page_address(old),
-                        page_address(new),
-                        PAGE_SIZE as usize,
-                    )
-                };
-                if exec {
-                    sync_icache(new);
-                }
-                put_page(old);
-                new
-            };
-            let updated = Descriptor::page(
-                new,
-                crate::arch::arm64::pgtable::PageProt::from_bits(user_prot(true, exec)),
-            );
-            // SAFETY: `entry` is the live leaf for `page_va` in this mm's tables, which we
-            // hold the lock of; break-before-make is not needed for a permission upgrade on
-            // the same page, but a changed output address needs the TLB flush below.
-            unsafe { entry.write_volatile(updated.bits()) };
-            tlbflush::flush_tlb_user_page(mm.asid(), page_va);
-            Ok(())
-        }
+        let new = Descriptor::page(pa, PageProt::from_bits(user_prot(writable, exec)));
+        // SAFETY: as above; the entry was empty, so the new page aliases nothing and no TLB
+        // entry can exist for it.
+        unsafe { entry.write_volatile(new.bits()) };
+        return Ok(());
     }
+    let bits = desc.bits();
+    if access != Access::Write || bits & PTE_RDONLY == 0 {
+        return Ok(()); // spurious: the entry already allows it
+    }
+    if bits & PTE_COW == 0 {
+        return Err(Errno::EFAULT);
+    }
+    // do_wp_page: break copy-on-write.
+    let old = desc.output_address();
+    let asid = mm.asid();
+    let new = if page_count(old) == 1 {
+        old // the other side is gone: reuse the page
+    } else {
+        let new = alloc_pages(0).ok_or(Errno::ENOMEM)?;
+        // SAFETY: both pages are RAM reached through the linear map; `new` is ours alone,
+        // `old` is only read.
+        unsafe { copy_page(page_address(new), page_address(old)) };
+        if exec {
+            sync_icache(new);
+        }
+        // Break before make: a live entry's output address may only change through an
+        // invalid entry and a TLB flush (Linux's ptep_clear_flush in wp_page_copy).
+        // SAFETY: `entry` is the live leaf for `page_va` in this mm's tables, whose lock
+        // we hold; the flush drops every CPU's copy of the old translation.
+        unsafe { entry.write_volatile(Descriptor::INVALID.bits()) };
+        tlbflush::flush_tlb_user_page(asid, page_va);
+        put_page(old);
+        new
+    };
+    let updated = Descriptor::page(new, PageProt::from_bits(user_prot(true, exec)));
+    // SAFETY: as above. A permission upgrade of the same page needs no break-before-make.
+    unsafe { entry.write_volatile(updated.bits()) };
+    if new == old {
+        // Drop the stale read-only entry, so the retried write does not fault again.
+        tlbflush::flush_tlb_user_page(asid, page_va);
+    }
+    Ok(())
 }
 
 /// Make instructions written to the page at `pa` visible to instruction fetch.

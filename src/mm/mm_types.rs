@@ -14,13 +14,15 @@ use alloc::sync::Arc;
 use core::sync::atomic::{AtomicU64, Ordering};
 
 use crate::arch::arm64::memory::{phys_to_virt, PAGE_SIZE};
-use crate::arch::arm64::mmu::{self, MapFlags, TableAllocator};
+use crate::arch::arm64::mmu::{self, TableAllocator};
+use crate::arch::arm64::mmu_user;
 use crate::arch::arm64::paging::KernelTableAlloc;
 use crate::arch::arm64::pgtable::{Descriptor, PageProt, PTE_COW, PTE_RDONLY, PTE_USER};
 use crate::arch::arm64::tlbflush;
 use crate::arch::arm64::uaccess::TASK_SIZE;
 use crate::kernel::errno::Errno;
 use crate::kernel::sync::SpinLock;
+use crate::mm::mmu_gather::{tlb_finish, PageGather, TableGather};
 use crate::mm::pages::{get_page, get_zeroed_page, put_page};
 use crate::mm::vma::{VmFlags, Vma, Vmas};
 
@@ -119,17 +121,17 @@ impl MmStruct {
         Ok(())
     }
 
-    /// Unmap and free the pages in `[start, start + len)` (Linux's `zap_page_range`).
+    /// Unmap and free the pages in `[start, start + len)` (Linux's `zap_page_range` under an
+    /// `mmu_gather`): entries cleared, the TLB flushed once per batch, pages and emptied
+    /// tables freed after that flush.
     fn zap_range(&self, start: u64, len: u64) {
-        let asid = self.asid();
-        let mut freed = |va: u64, desc: Descriptor| {
-            tlbflush::flush_tlb_user_page(asid, va);
-            put_page(desc.output_address());
-        };
-        // SAFETY: callers hold `inner` (or own the mm exclusively, in Drop); the pages are
-        // freed only after their TLB entries are gone.
-        let _ =
-            unsafe { mmu::unmap_range(self.pgd, start, len, &mut KernelTableAlloc, &mut freed) };
+        let mut pages = PageGather::new(self.asid());
+        let mut tables = TableGather::new(self.asid());
+        let mut freed = |va: u64, desc: Descriptor| pages.remove_page(va, desc.output_address());
+        // SAFETY: callers hold `inner`; the gathers free pages and tables only after their
+        // TLB entries are gone.
+        let _ = unsafe { mmu::unmap_range(self.pgd, start, len, &mut tables, &mut freed) };
+        tlb_finish(&mut pages, &mut tables, start, start + len);
     }
 
     /// Change the protection of `[start, start + len)` (Linux's `mprotect`).
@@ -166,30 +168,20 @@ impl MmStruct {
             let vma = *inner.vmas.find(va).ok_or(Errno::EFAULT)?;
             let exec = vma.flags.contains(VmFlags::EXEC);
             // SAFETY: `inner` is held, so nobody else edits these tables.
-            let present = unsafe { mmu::walk(self.pgd, page_va, &KernelTableAlloc) };
-            let pa = match present {
-                Some((desc, _, _)) => desc.output_address(),
-                None => {
-                    let pa = get_zeroed_page().ok_or(Errno::ENOMEM)?;
-                    let prot = user_prot(vma.flags.contains(VmFlags::WRITE), exec);
-                    // SAFETY: `inner` is held; the entry was empty.
-                    let mapped = unsafe {
-                        mmu::map_range(
-                            self.pgd,
-                            page_va,
-                            pa,
-                            PAGE_SIZE,
-                            prot,
-                            MapFlags::PAGES,
-                            &mut KernelTableAlloc,
-                        )
-                    };
-                    if mapped.is_err() {
-                        put_page(pa);
-                        return Err(Errno::ENOMEM);
-                    }
-                    pa
-                }
+            let entry = unsafe { mmu_user::pte_alloc(self.pgd, page_va, &mut KernelTableAlloc) }
+                .map_err(|_| Errno::ENOMEM)?;
+            // SAFETY: `entry` is this mm's level-3 entry for `page_va`; `inner` is held.
+            let present = Descriptor::from_bits(unsafe { entry.read_volatile() });
+            let pa = if present.is_valid() {
+                present.output_address()
+            } else {
+                let pa = get_zeroed_page().ok_or(Errno::ENOMEM)?;
+                let prot = user_prot(vma.flags.contains(VmFlags::WRITE), exec);
+                // SAFETY: as above; the entry was empty, so the new page aliases nothing.
+                unsafe {
+                    entry.write_volatile(Descriptor::page(pa, PageProt::from_bits(prot)).bits())
+                };
+                pa
             };
             let offset = (va - page_va) as usize;
             let n = (PAGE_SIZE as usize - offset).min(data.len() - done);
@@ -230,41 +222,32 @@ impl MmStruct {
         }
         let mut result = Ok(());
         for vma in inner.vmas.iter() {
-            let private_write = vma.flags.contains(VmFlags::WRITE);
-            let child_pgd = child.pgd;
-            let mut copy = |va: u64, d: &mut Descriptor| {
-                if result.is_err() {
-                    return;
-                }
-                if private_write && d.bits() & PTE_RDONLY == 0 {
-                    // Both sides now share the page read-only until one writes.
-                    *d = Descriptor::from_bits(d.bits() | PTE_RDONLY | PTE_COW);
-                }
-                let pa = d.output_address();
-                get_page(pa);
-                let prot = d.prot().bits();
-                // SAFETY: the child is not live (no CPU runs it) and only we hold it.
-                let mapped = unsafe {
-                    mmu::map_range(
-                        child_pgd,
-                        va,
-                        pa,
-                        PAGE_SIZE,
-                        prot,
-                        MapFlags::PAGES,
-                        &mut KernelTableAlloc,
-                    )
-                };
-                if mapped.is_err() {
-                    put_page(pa);
-                    result = Err(Errno::ENOMEM);
-                }
+            // Every page ends up shared, read-only and copy-on-write on both sides. In a
+            // read-only VMA only the COW mark is new: it keeps a later mprotect(PROT_WRITE)
+            // from making the shared page writable, so the first write copies it then.
+            let mut copy = |_va: u64, parent: &mut Descriptor| {
+                *parent = Descriptor::from_bits(parent.bits() | PTE_RDONLY | PTE_COW);
+                get_page(parent.output_address());
+                *parent
             };
-            // SAFETY: the parent's `inner` is held; write-protecting its pages is what COW
-            // needs, and its stale TLB entries are flushed below.
-            unsafe {
-                mmu::for_each_leaf(self.pgd, vma.start, vma.end, &KernelTableAlloc, &mut copy)
+            // SAFETY: the parent's `inner` is held, so nobody else edits its tables; the
+            // child is not live (no CPU runs it) and only we hold it. Write-protecting the
+            // parent's pages is what COW needs; its stale TLB entries are flushed below.
+            let copied = unsafe {
+                mmu_user::copy_range(
+                    self.pgd,
+                    child.pgd,
+                    vma.start,
+                    vma.end - vma.start,
+                    &mut KernelTableAlloc,
+                    &mut copy,
+                )
             };
+            if copied.is_err() {
+                // The child's Drop gives back the references taken so far.
+                result = Err(Errno::ENOMEM);
+                break;
+            }
         }
         // The parent's pages just became read-only: drop its stale writable TLB entries.
         tlbflush::flush_tlb_mm(self.asid());
@@ -274,12 +257,23 @@ impl MmStruct {
 
 impl Drop for MmStruct {
     fn drop(&mut self) {
-        // Linux's exit_mmap: free every page and table, then the ASID's TLB entries.
-        self.zap_range(0, TASK_SIZE);
-        // SAFETY: the last reference is going: no CPU runs this mm (switch_mm took a
-        // reference for every CPU that does) and its pages are gone.
-        unsafe { mmu::free_page_tables(self.pgd, 0, TASK_SIZE, &mut KernelTableAlloc) };
-        tlbflush::flush_tlb_mm(self.asid());
+        // Linux's exit_mmap with a full-mm gather. The last reference is going, so no CPU
+        // has these tables in TTBR0 (a task switches away before it drops its mm) and no
+        // walker can load a new TLB entry from them: one TLBI by ASID, walk caches included,
+        // drops whatever is left, and then pages and tables can go back at once, with no
+        // per-page invalidation. An mm that never ran has no ASID and nothing to flush.
+        if self.context.load(Ordering::Relaxed) != 0 {
+            tlbflush::flush_tlb_mm(self.asid());
+        }
+        let mut put = |_va: u64, desc: Descriptor| {
+            put_page(desc.output_address());
+        };
+        // Every page lies in a VMA (faults, exec and fork only map inside one; munmap unmaps
+        // the pages with the VMA), so the VMAs lead to every table.
+        let vmas = self.inner.get_mut().vmas.as_slice();
+        let range = |vma: &Vma| (vma.start, vma.end);
+        // SAFETY: as said above, nothing uses the tree any more, and we own it.
+        unsafe { mmu_user::free_tree(self.pgd, vmas, &range, &mut KernelTableAlloc, &mut put) };
         KernelTableAlloc.free_table(self.pgd);
     }
 }

@@ -18,6 +18,8 @@ pub mod mm_types;
 #[cfg(target_os = "none")]
 pub mod mmap;
 #[cfg(target_os = "none")]
+pub mod mmu_gather;
+#[cfg(target_os = "none")]
 pub mod pages;
 #[cfg(target_os = "none")]
 pub mod vmalloc;

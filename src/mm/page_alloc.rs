@@ -51,6 +51,9 @@ const PG_BUDDY: u8 = 1 << 0;
 const PG_ALLOCATED: u8 = 1 << 1;
 /// `PageMeta::flags`: the page was never handed to the allocator (Linux's `PG_reserved`).
 const PG_RESERVED: u8 = 1 << 2;
+/// `PageMeta::flags`, with `PG_ALLOCATED`: the order-0 page was freed to a list of hot pages
+/// kept in front of the allocator (see [`BuddyAllocator::hold_free`]).
+const PG_HOT: u8 = 1 << 3;
 
 /// Per-page metadata (the part of Linux's `struct page` the buddy allocator uses).
 ///
@@ -275,6 +278,38 @@ impl<'a> BuddyAllocator<'a> {
         );
         page.flags = 0;
         self.__free_one_page(pfn, order);
+    }
+
+    /// Record that the allocated order-0 page `pfn` was freed to a list its caller keeps in
+    /// front of this allocator (the kernel's hot pages): it stays allocated as far as the
+    /// free lists go, but a second free is caught here, as [`Self::free_pages`] catches one.
+    ///
+    /// Panics unless `pfn` is an allocated order-0 page not already held.
+    pub fn hold_free(&mut self, pfn: u64) {
+        assert!(
+            self.contains(pfn),
+            "page_alloc: hold_free of pfn {pfn:#x} outside the zone"
+        );
+        let index = self.index(pfn);
+        let page = &mut self.meta[index];
+        assert!(
+            page.flags == PG_ALLOCATED && page.order == 0,
+            "page_alloc: free of pfn {pfn:#x}, which is not an allocated page (double free?)"
+        );
+        page.flags = PG_ALLOCATED | PG_HOT;
+    }
+
+    /// Hand out again a page [`Self::hold_free`] recorded (or before freeing it here).
+    ///
+    /// Panics unless `pfn` is held.
+    pub fn take_held(&mut self, pfn: u64) {
+        let index = self.index(pfn);
+        let page = &mut self.meta[index];
+        assert!(
+            page.flags == PG_ALLOCATED | PG_HOT,
+            "page_alloc: pfn {pfn:#x} is not a held free page"
+        );
+        page.flags = PG_ALLOCATED;
     }
 
     /// The metadata index of a pfn known to be in the zone.
@@ -707,5 +742,44 @@ mod tests {
         let mut z = zone(1024, 0);
         z.free_range(0, 100);
         z.free_range(50, 150);
+    }
+
+    #[test]
+    fn held_pages_stay_out_of_the_free_lists_and_catch_double_frees() {
+        let mut z = zone(16, 0x100);
+        z.free_range(0x100, 0x110);
+        let a = z.alloc_pages(0).unwrap();
+        let free = z.nr_free_pages();
+        z.hold_free(a);
+        assert_eq!(
+            z.nr_free_pages(),
+            free,
+            "held pages are not on the free lists"
+        );
+        check_invariants(&z);
+        z.take_held(a);
+        z.free_pages(a, 0);
+        assert_eq!(z.nr_free_pages(), 16);
+        check_invariants(&z);
+    }
+
+    #[test]
+    #[should_panic(expected = "double free")]
+    fn holding_a_page_twice_panics() {
+        let mut z = zone(16, 0x100);
+        z.free_range(0x100, 0x110);
+        let a = z.alloc_pages(0).unwrap();
+        z.hold_free(a);
+        z.hold_free(a);
+    }
+
+    #[test]
+    #[should_panic(expected = "double free")]
+    fn holding_a_free_page_panics() {
+        let mut z = zone(16, 0x100);
+        z.free_range(0x100, 0x110);
+        let a = z.alloc_pages(0).unwrap();
+        z.free_pages(a, 0);
+        z.hold_free(a);
     }
 }

@@ -7,6 +7,14 @@
 //!
 //! Order-0 pages also carry a reference count (Linux's `page_ref`): user pages shared
 //! copy-on-write after `fork` are freed when the last mapping goes.
+//!
+//! Freed order-0 pages first go on a short list of hot pages in front of the buddy
+//! allocator, and order-0 allocations take from it first (Linux's per-CPU page lists,
+//! `struct per_cpu_pages`, here one list under the zone's lock): page faults, page tables
+//! and copy-on-write allocate and free single pages all the time, and splitting and merging
+//! buddies for each one cost more than the rest of the allocation. When the list is full,
+//! half of it goes back to the buddy allocator; a larger allocation that fails drains it
+//! and tries again.
 
 use core::sync::atomic::{AtomicU32, Ordering};
 
@@ -14,8 +22,46 @@ use crate::arch::arm64::memory::{phys_to_virt, PAGE_SIZE};
 use crate::kernel::sync::{InitOnce, SpinLock};
 use crate::mm::page_alloc::{meta_pages_needed, pfn_phys, phys_pfn, BuddyAllocator, PageMeta};
 
+/// How many free order-0 pages the hot list holds at most (Linux's `pcp->high`): 1 MiB.
+const HOT_PAGES: usize = 256;
+
+/// The buddy allocator and the hot list in front of it.
+///
+/// # Invariants
+///
+/// `hot[..nr_hot]` are free order-0 pages taken out of `buddy`: free, but not in its lists,
+/// and marked held there (`BuddyAllocator::hold_free`), which catches double frees.
+struct Zone {
+    buddy: Option<BuddyAllocator<'static>>,
+    hot: [u64; HOT_PAGES],
+    nr_hot: usize,
+}
+
+impl Zone {
+    fn buddy(&mut self) -> &mut BuddyAllocator<'static> {
+        self.buddy
+            .as_mut()
+            .expect("page allocator used before mem_init")
+    }
+
+    /// Give the hot list's pages `[keep..]` back to the buddy allocator.
+    fn drain(&mut self, keep: usize) {
+        while self.nr_hot > keep {
+            self.nr_hot -= 1;
+            let pfn = self.hot[self.nr_hot];
+            let buddy = self.buddy();
+            buddy.take_held(pfn);
+            buddy.free_pages(pfn, 0);
+        }
+    }
+}
+
 /// The zone. Lock: its own; never held while taking another lock but the caller's.
-static ZONE: SpinLock<Option<BuddyAllocator<'static>>> = SpinLock::new(None);
+static ZONE: SpinLock<Zone> = SpinLock::new(Zone {
+    buddy: None,
+    hot: [0; HOT_PAGES],
+    nr_hot: 0,
+});
 
 /// Reference counts, one per page frame of the zone, indexed by `pfn - base_pfn`.
 static PAGE_REFS: InitOnce<(&'static [AtomicU32], u64)> = InitOnce::new();
@@ -59,12 +105,15 @@ pub fn mem_init() {
     }
     TOTALRAM_PAGES.store(zone.total_pages() as u32, Ordering::Relaxed);
     let _ = PAGE_REFS.set((refs, base_pfn));
-    *ZONE.lock() = Some(zone);
+    ZONE.lock().buddy = Some(zone);
 }
 
 /// Free pages now.
 pub fn nr_free_pages() -> u64 {
-    ZONE.lock().as_ref().map_or(0, |z| z.nr_free_pages())
+    let zone = ZONE.lock();
+    zone.buddy
+        .as_ref()
+        .map_or(0, |b| b.nr_free_pages() + zone.nr_hot as u64)
 }
 
 /// Pages the allocator manages.
@@ -72,15 +121,36 @@ pub fn totalram_pages() -> u64 {
     TOTALRAM_PAGES.load(Ordering::Relaxed) as u64
 }
 
-/// Free blocks of each order (for `/proc/buddyinfo` and tests).
+/// Free blocks of each order (for `/proc/buddyinfo` and tests), after the hot list has
+/// gone back to the buddy allocator to merge.
 pub fn free_counts() -> [usize; crate::mm::page_alloc::NR_PAGE_ORDERS] {
-    let zone = ZONE.lock();
-    core::array::from_fn(|order| zone.as_ref().map_or(0, |z| z.free_count(order)))
+    let mut zone = ZONE.lock();
+    if zone.buddy.is_some() {
+        zone.drain(0);
+    }
+    core::array::from_fn(|order| zone.buddy.as_ref().map_or(0, |z| z.free_count(order)))
 }
 
 /// Allocate 2^order contiguous pages; their physical address, or `None` when memory is out.
 pub fn alloc_pages(order: usize) -> Option<u64> {
-    let pfn = ZONE.lock().as_mut()?.alloc_pages(order)?;
+    let pfn = {
+        let mut zone = ZONE.lock();
+        zone.buddy.as_ref()?;
+        if order == 0 && zone.nr_hot > 0 {
+            zone.nr_hot -= 1;
+            let pfn = zone.hot[zone.nr_hot];
+            zone.buddy().take_held(pfn);
+            pfn
+        } else if let Some(pfn) = zone.buddy().alloc_pages(order) {
+            pfn
+        } else if zone.nr_hot > 0 {
+            // The hot list may hold what a larger block needs to merge.
+            zone.drain(0);
+            zone.buddy().alloc_pages(order)?
+        } else {
+            return None;
+        }
+    };
     if order == 0 {
         if let Some(r) = page_ref(pfn_phys(pfn)) {
             r.store(1, Ordering::Relaxed);
@@ -92,16 +162,32 @@ pub fn alloc_pages(order: usize) -> Option<u64> {
 /// A zeroed page.
 pub fn get_zeroed_page() -> Option<u64> {
     let pa = alloc_pages(0)?;
-    // SAFETY: the page was just allocated for us, and the linear map covers it.
-    unsafe { core::ptr::write_bytes(phys_to_virt(pa) as *mut u8, 0, PAGE_SIZE as usize) };
+    // SAFETY: the page was just allocated for us, and the linear map covers it with Normal
+    // memory.
+    unsafe { crate::arch::arm64::page::clear_page(phys_to_virt(pa) as *mut u8) };
+    // The zeroes before whatever publishes the page: a table descriptor another CPU's
+    // walker follows, a user PTE another thread's loads go through (Linux's smp_wmb in
+    // __pte_alloc and __SetPageUptodate).
+    // SAFETY: a barrier only.
+    unsafe { core::arch::asm!("dmb ishst", options(nostack)) };
     Some(pa)
 }
 
 /// Give back 2^order pages from `alloc_pages`.
 pub fn free_pages(pa: u64, order: usize) {
     let mut zone = ZONE.lock();
-    let zone = zone.as_mut().expect("free_pages before mem_init");
-    zone.free_pages(phys_pfn(pa), order);
+    if order == 0 {
+        if zone.nr_hot == HOT_PAGES {
+            zone.drain(HOT_PAGES / 2);
+        }
+        let pfn = phys_pfn(pa);
+        zone.buddy().hold_free(pfn);
+        let n = zone.nr_hot;
+        zone.hot[n] = pfn;
+        zone.nr_hot += 1;
+    } else {
+        zone.buddy().free_pages(phys_pfn(pa), order);
+    }
 }
 
 fn page_ref(pa: u64) -> Option<&'static AtomicU32> {
@@ -142,9 +228,7 @@ pub fn free_reserved_area(start: u64, end: u64) -> u64 {
     if last <= first {
         return 0;
     }
-    let mut zone = ZONE.lock();
-    let zone = zone.as_mut().expect("free_reserved_area before mem_init");
-    zone.free_range(first, last);
+    ZONE.lock().buddy().free_range(first, last);
     TOTALRAM_PAGES.fetch_add((last - first) as u32, Ordering::Relaxed);
     last - first
 }

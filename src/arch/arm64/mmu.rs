@@ -3,9 +3,11 @@
 //! Mirrors Linux's `arch/arm64/mm/mmu.c` (`__create_pgd_mapping`, `alloc_init_pud`,
 //! `alloc_init_cont_pmd`, `init_pte`), with the generic walks Linux keeps in `mm/`:
 //! [`unmap_range`] is `zap_page_range` plus the table freeing of `free_pgd_range`,
-//! [`change_prot`] is `mm/mprotect.c`'s `change_protection`, [`for_each_leaf`] is the walk of
-//! `copy_page_range` (`dup_mmap`), and [`dump`] prints what `arch/arm64/mm/ptdump.c` prints in
-//! `/sys/kernel/debug/kernel_page_tables`.
+//! [`change_prot`] is `mm/mprotect.c`'s `change_protection`, [`for_each_leaf`] visits every
+//! leaf of a range (the `/proc` counters, the W^X check), and [`dump`] prints what
+//! `arch/arm64/mm/ptdump.c` prints in `/sys/kernel/debug/kernel_page_tables`. The hot walks
+//! of user address spaces — fork's copy, exit's teardown, the fault's descent — are in
+//! [`mmu_user`](super::mmu_user), which goes table by table.
 //!
 //! The geometry is Cradle's only one: 4 KiB granule, 48-bit VA, four levels (see
 //! [`pgtable`](super::pgtable)). A `va` may be a TTBR1 (upper half, `0xffff_...`) or a TTBR0
@@ -396,8 +398,8 @@ fn range_size(va_start: u64, va_end: u64) -> u64 {
 /// `# Safety` section, that this holds for every table of the tree; so every table descriptor
 /// read from a `Table` names another table for which it holds.
 #[derive(Clone, Copy)]
-struct Table {
-    pa: u64,
+pub(super) struct Table {
+    pub(super) pa: u64,
     entries: *mut u64,
 }
 
@@ -405,7 +407,7 @@ impl Table {
     /// # Safety
     ///
     /// `alloc.table_ptr(pa)` returns a pointer satisfying the type invariant.
-    unsafe fn new<A: TableAllocator + ?Sized>(alloc: &A, pa: u64) -> Table {
+    pub(super) unsafe fn new<A: TableAllocator + ?Sized>(alloc: &A, pa: u64) -> Table {
         Table {
             pa,
             entries: alloc.table_ptr(pa),
@@ -413,28 +415,42 @@ impl Table {
     }
 
     /// The table descriptor's target as a `Table`.
-    fn child<A: TableAllocator + ?Sized>(alloc: &A, desc: Descriptor) -> Table {
+    pub(super) fn child<A: TableAllocator + ?Sized>(alloc: &A, desc: Descriptor) -> Table {
         // SAFETY: `desc` is a table descriptor read from a table of the tree, so its target is
         // a table of the tree too (type invariant).
         unsafe { Table::new(alloc, desc.output_address()) }
     }
 
-    fn entry(self, index: usize) -> *mut u64 {
+    pub(super) fn entry(self, index: usize) -> *mut u64 {
         assert!(index < PTRS_PER_TABLE, "mmu: table index out of bounds");
         self.entries.wrapping_add(index)
     }
 
-    fn read(self, index: usize) -> Descriptor {
+    pub(super) fn read(self, index: usize) -> Descriptor {
         // SAFETY: `entry` is in bounds; the type invariant makes it readable and unaliased.
         Descriptor::from_bits(unsafe { self.entry(index).read_volatile() })
     }
 
-    fn write(self, index: usize, desc: Descriptor) {
+    pub(super) fn write(self, index: usize, desc: Descriptor) {
         // SAFETY: `entry` is in bounds; the type invariant makes it writable and unaliased.
         unsafe { self.entry(index).write_volatile(desc.bits()) }
     }
 
-    fn is_empty(self) -> bool {
+    /// Whether the eight entries from `index` (a multiple of 8) are all zero: one pass of
+    /// plain loads, for the walks that skip the empty stretches of sparse user tables.
+    pub(super) fn eight_are_zero(self, index: usize) -> bool {
+        assert!(
+            index.is_multiple_of(8) && index < PTRS_PER_TABLE,
+            "mmu: bad chunk index"
+        );
+        // SAFETY: in bounds and 64-byte aligned (the table is page aligned); the type
+        // invariant makes the entries readable, and nothing writes them during the read
+        // (the walker never writes: hardware access-flag and dirty updates are off).
+        let chunk = unsafe { self.entries.add(index).cast::<[u64; 8]>().read() };
+        chunk.iter().fold(0, |acc, e| acc | e) == 0
+    }
+
+    pub(super) fn is_empty(self) -> bool {
         (0..PTRS_PER_TABLE).all(|index| !self.read(index).is_valid())
     }
 }
@@ -752,7 +768,7 @@ impl DumpRun {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::arch::arm64::pgtable::{
         PAGE_KERNEL, PAGE_KERNEL_DEVICE, PAGE_KERNEL_RO, PAGE_KERNEL_ROX, PAGE_SHARED, PMD_SIZE,
@@ -768,18 +784,18 @@ mod tests {
 
     /// Table pages on the heap, at physical addresses `ARENA_BASE + index * 4096`. Catches
     /// double frees and accesses to freed or unknown tables.
-    struct Arena {
+    pub(crate) struct Arena {
         pages: Vec<*mut Page>,
         live: Vec<bool>,
         free: Vec<usize>,
-        allocs: usize,
-        frees: usize,
+        pub(crate) allocs: usize,
+        pub(crate) frees: usize,
         /// Fail allocations once this many tables are live.
         limit: usize,
     }
 
     impl Arena {
-        fn new() -> Arena {
+        pub(crate) fn new() -> Arena {
             Arena {
                 pages: Vec::new(),
                 live: Vec::new(),
@@ -800,7 +816,7 @@ mod tests {
             index
         }
 
-        fn live_tables(&self) -> usize {
+        pub(crate) fn live_tables(&self) -> usize {
             self.allocs - self.frees
         }
     }
@@ -849,22 +865,22 @@ mod tests {
     }
 
     /// An arena with a root table; safe wrappers around the functions under test.
-    struct Tables {
-        arena: Arena,
-        root: u64,
+    pub(crate) struct Tables {
+        pub(crate) arena: Arena,
+        pub(crate) root: u64,
     }
 
     // SAFETY (for every `unsafe` block in `Tables`): `root` and every table below it come from
     // `arena`, which keeps them readable and writable until it is dropped; the tables are not
     // live (no MMU walks them) and nothing else accesses them.
     impl Tables {
-        fn new() -> Tables {
+        pub(crate) fn new() -> Tables {
             let mut arena = Arena::new();
             let root = arena.alloc_table().unwrap();
             Tables { arena, root }
         }
 
-        fn map(
+        pub(crate) fn map(
             &mut self,
             va: u64,
             pa: u64,
@@ -887,7 +903,7 @@ mod tests {
             (result, leaves)
         }
 
-        fn walk(&self, va: u64) -> Option<(Descriptor, u32)> {
+        pub(crate) fn walk(&self, va: u64) -> Option<(Descriptor, u32)> {
             // SAFETY: see `impl Tables`.
             unsafe { walk(self.root, va, &self.arena) }.map(|(d, level, _)| (d, level))
         }
@@ -908,7 +924,7 @@ mod tests {
             unsafe { change_prot(self.root, va, size, f, &self.arena) }
         }
 
-        fn leaves(&self, start: u64, end: u64) -> Vec<(u64, Descriptor)> {
+        pub(crate) fn leaves(&self, start: u64, end: u64) -> Vec<(u64, Descriptor)> {
             let mut leaves = Vec::new();
             // SAFETY: see `impl Tables`.
             unsafe {
@@ -926,7 +942,7 @@ mod tests {
             out
         }
 
-        fn root_is_empty(&self) -> bool {
+        pub(crate) fn root_is_empty(&self) -> bool {
             // SAFETY: see `impl Tables`.
             unsafe { Table::new(&self.arena, self.root) }.is_empty()
         }

@@ -6,6 +6,7 @@
 pub mod esr;
 pub mod memory;
 pub mod mmu;
+pub mod mmu_user;
 pub mod pgtable;
 pub mod sysreg;
 
@@ -33,6 +34,8 @@ pub mod irqflags;
 pub mod mm_init;
 #[cfg(target_os = "none")]
 pub mod mmu_context;
+#[cfg(target_os = "none")]
+pub mod page;
 #[cfg(target_os = "none")]
 pub mod paging;
 #[cfg(target_os = "none")]

@@ -69,6 +69,41 @@ pub fn flush_tlb_mm(asid: u16) {
     };
 }
 
+/// Above this many pages a range flush drops the whole ASID instead (Linux's
+/// `MAX_DVM_OPS`, one table's worth).
+pub const MAX_TLBI_OPS: u64 = 512;
+
+/// Drop the TLB entries of user pages `[start, end)` of address space `asid`, on every CPU,
+/// with one barrier for the whole range (Linux's `__flush_tlb_range`). With `last_level`
+/// only leaf entries go (`TLBI VALE1IS`); without it walk-cache entries too (`TLBI
+/// VAE1IS`), as needed once tables under the range were freed. Past [`MAX_TLBI_OPS`] pages,
+/// one `TLBI ASIDE1IS` does it all.
+pub fn flush_tlb_range(asid: u16, start: u64, end: u64, last_level: bool) {
+    let pages = end.saturating_sub(start) >> 12;
+    if pages == 0 {
+        return;
+    }
+    if pages > MAX_TLBI_OPS {
+        flush_tlb_mm(asid);
+        return;
+    }
+    let first = ((asid as u64) << 48) | ((start >> 12) & ((1 << 44) - 1));
+    // SAFETY: barriers only.
+    unsafe { core::arch::asm!("dsb ishst", options(nostack)) };
+    for arg in first..first + pages {
+        // SAFETY: TLB maintenance only.
+        unsafe {
+            if last_level {
+                core::arch::asm!("tlbi vale1is, {}", in(reg) arg, options(nostack));
+            } else {
+                core::arch::asm!("tlbi vae1is, {}", in(reg) arg, options(nostack));
+            }
+        }
+    }
+    // SAFETY: barriers only.
+    unsafe { core::arch::asm!("dsb ish", "isb", options(nostack)) };
+}
+
 /// Make a page just written through the kernel's mapping at `va` safe to execute: clean the
 /// data cache to the point of unification, then invalidate all instruction caches
 /// (Linux's `__sync_icache_dcache`; the whole I-cache, since it may be VIPT-aliasing).
