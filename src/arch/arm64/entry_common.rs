@@ -13,13 +13,7 @@ use crate::kernel::task::current;
 #[no_mangle]
 pub extern "C" fn exit_to_user_mode(regs: &mut PtRegs) {
     if !regs.user_mode() {
-        let task = current();
-        log::warn!(
-            "{}[{}]: kernel thread returned without exec; exiting",
-            task.comm(),
-            task.pid()
-        );
-        crate::kernel::exit::do_exit(0);
+        kthread_returned();
     }
     // Linux's `exit_to_user_mode_loop`: handling a signal may make more work (a wake-up,
     // another signal), so check again until there is none, then return with IRQs masked.
@@ -37,4 +31,18 @@ pub extern "C" fn exit_to_user_mode(regs: &mut PtRegs) {
         }
         break;
     }
+}
+
+/// A kernel thread's function returned into `ret_from_fork`'s path to user space without
+/// an `execve` (Linux warns and exits it the same way). Out of line: never the hot path.
+#[cold]
+#[inline(never)]
+fn kthread_returned() -> ! {
+    let task = current();
+    log::warn!(
+        "{}[{}]: kernel thread returned without exec; exiting",
+        task.comm(),
+        task.pid()
+    );
+    crate::kernel::exit::do_exit(0)
 }

@@ -113,7 +113,14 @@ fn get_u64(buf: &[u8], off: usize) -> u64 {
 }
 
 /// x0 after an interrupted syscall: one of the restart codes.
+#[inline]
 fn restart_code(x0: u64) -> Option<Errno> {
+    // The codes are -516..=-512: one range test rejects every ordinary return value.
+    if !(ERESTART_RESTARTBLOCK.to_syscall_ret()..=ERESTARTSYS.to_syscall_ret())
+        .contains(&(x0 as i64))
+    {
+        return None;
+    }
     [
         ERESTARTSYS,
         ERESTARTNOINTR,
@@ -126,13 +133,16 @@ fn restart_code(x0: u64) -> Option<Errno> {
 
 /// True if the return to user space has signal work: a signal to act on, or a system call
 /// that asked to be restarted (Linux's `_TIF_SIGPENDING` test in `exit_to_user_mode`).
+#[inline]
 pub fn has_signal_work(regs: &PtRegs) -> bool {
     signal::signal_pending(current())
         || (regs.syscallno >= 0 && restart_code(regs.regs[0]).is_some())
 }
 
 /// Deliver a pending signal, or restart an interrupted system call (Linux's arm64
-/// `do_signal`). Called with interrupts enabled, on the way back to user space.
+/// `do_signal`). Called with interrupts enabled, on the way back to user space. Out of
+/// line, so the return path's common case (no work) keeps a small stack frame.
+#[inline(never)]
 pub fn do_signal(regs: &mut PtRegs) {
     let continue_addr = regs.pc;
     let mut restart = None;

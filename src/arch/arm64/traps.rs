@@ -140,10 +140,15 @@ extern "C" fn el1h_64_error_handler(regs: &mut PtRegs) {
 #[no_mangle]
 extern "C" fn el0t_64_sync_handler(regs: &mut PtRegs) {
     let esr = ESR_EL1.get();
+    // The system call first: the hottest way into the kernel needs nothing else.
+    if esr::ec(esr) == esr::ESR_ELX_EC_SVC64 {
+        super::irqflags::local_irq_enable();
+        return super::syscall::el0_svc(regs);
+    }
+    // FAR is read before IRQs are on: a fault taken by an interrupt handler would change it.
     let far = FAR_EL1.get();
     super::irqflags::local_irq_enable();
     match esr::ec(esr) {
-        esr::ESR_ELX_EC_SVC64 => super::syscall::el0_svc(regs),
         esr::ESR_ELX_EC_DABT_LOW | esr::ESR_ELX_EC_IABT_LOW => {
             if !crate::mm::fault::handle_user_fault(far, esr, true) {
                 user_fault(regs, esr, far, crate::kernel::signal::sig::SIGSEGV);
