@@ -111,6 +111,10 @@ impl File {
         if !self.readable() {
             return Err(Errno::EBADF);
         }
+        if self.flags() & flags::O_NONBLOCK != 0 && !buf.is_empty() && !self.inode.poll_read_ready()
+        {
+            return Err(Errno::EAGAIN);
+        }
         let pos = *self.pos.lock();
         let n = self.inode.read_at(pos, buf)?;
         *self.pos.lock() = pos + n as u64;
@@ -139,6 +143,12 @@ impl File {
     pub fn write(&self, buf: &[u8]) -> Result<usize, Errno> {
         if !self.writable() {
             return Err(Errno::EBADF);
+        }
+        if self.flags() & flags::O_NONBLOCK != 0
+            && !buf.is_empty()
+            && !self.inode.poll_write_ready()
+        {
+            return Err(Errno::EAGAIN);
         }
         let pos = if self.flags() & flags::O_APPEND != 0 {
             self.inode.stat().size

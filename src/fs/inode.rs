@@ -229,6 +229,11 @@ pub trait Inode: Send + Sync + Any {
         true
     }
 
+    /// True if writing would not block (for poll and O_NONBLOCK): pipes override it.
+    fn poll_write_ready(&self) -> bool {
+        true
+    }
+
     /// Called when the last open file on this inode closes (pipes count their ends).
     fn release(&self, _flags: u32) {}
 

@@ -109,6 +109,11 @@ impl Inode for PipeInode {
         !self.buf.lock().is_empty() || self.writers.load(Ordering::Acquire) == 0
     }
 
+    fn poll_write_ready(&self) -> bool {
+        // Linux's `pipe_poll`: writable when a PIPE_BUF write would fit, or will fail.
+        self.readers.load(Ordering::Acquire) == 0 || self.space() >= PIPE_BUF
+    }
+
     fn release(&self, file_flags: u32) {
         if file_flags & flags::O_ACCMODE == flags::O_WRONLY {
             self.writers.fetch_sub(1, Ordering::AcqRel);

@@ -871,7 +871,7 @@ fn poll_one(fd: i32, events: i16) -> i16 {
     if events & POLLIN != 0 && file.readable() && file.inode.poll_read_ready() {
         revents |= POLLIN;
     }
-    if events & POLLOUT != 0 && file.writable() {
+    if events & POLLOUT != 0 && file.writable() && file.inode.poll_write_ready() {
         revents |= POLLOUT;
     }
     if file.inode.file_type() == FileType::Fifo

@@ -69,6 +69,8 @@ pub(crate) fn login_session_test(summary: &mut Summary, image: &Path) {
             Step::after(PROMPT, Duration::from_millis(1500), "jobs\r"),
             cmd("kill -KILL %1; wait; fork_seed"),
             cmd("free | head -2; uptime; top -n 1 -b | head -4"),
+            // Raw mode with VMIN=0 VTIME=5: a read gives up after half a second, empty.
+            cmd("stty -icanon min 0 time 5; echo vtime=$(dd bs=1 count=1 2>/dev/null | wc -c); stty icanon"),
             cmd("mount | grep -E '^(proc|tmpfs|devtmpfs)'; df | grep -c tmpfs; dmesg | grep -c 'Booting Cradle'"),
             // Ctrl-D logs out: login's session ends, init starts getty again.
             Step::new(PROMPT, "\u{4}"),
@@ -99,6 +101,7 @@ pub(crate) fn login_session_test(summary: &mut Summary, image: &Path) {
                 "Stopped (tty input)        cat",
                 "Child Complete!",
                 "Mem:",
+                "vtime=0\n",
                 "load average:",
                 "proc on /proc type proc",
                 "tmpfs on /tmp type tmpfs",

@@ -76,6 +76,7 @@ const VSUSP: usize = 10;
 const VERASE: usize = 2;
 const VKILL: usize = 3;
 const VEOF: usize = 4;
+const VTIME: usize = 5;
 const VMIN: usize = 6;
 
 impl Termios {
@@ -208,6 +209,48 @@ impl Tty {
         self.readers.wake_up_all();
     }
 
+    /// Non-canonical read, with POSIX's VMIN/VTIME rules (VTIME in tenths of a second):
+    /// MIN=0 TIME=0 returns what is there; MIN=0 TIME>0 waits up to TIME for a byte;
+    /// MIN>0 TIME=0 waits for MIN bytes (or as many as asked for); MIN>0 TIME>0 waits for
+    /// the first byte, then returns at MIN bytes or when TIME passes with no new byte
+    /// (Linux's `n_tty_read` non-canonical branch).
+    fn read_raw(&self, buf: &mut [u8], vmin: usize, vtime: u64) -> Result<usize, Errno> {
+        let want = vmin.min(buf.len());
+        let ticks = (vtime * crate::kernel::time::HZ).div_ceil(10);
+        let available = || self.ldisc.lock().ready.len();
+        let mut n = 0;
+        loop {
+            // Take what is there.
+            {
+                let mut ld = self.ldisc.lock();
+                while n < buf.len() {
+                    let Some(b) = ld.ready.pop_front() else { break };
+                    buf[n] = b;
+                    n += 1;
+                }
+            }
+            if n >= want.max(1) || (vmin == 0 && vtime == 0) {
+                return Ok(n);
+            }
+            if vtime == 0 || (vmin > 0 && n == 0) {
+                // No timer, or MIN>0 and the inter-byte timer starts at the first byte.
+                let waited = self.readers.wait_event_interruptible(|| available() > 0);
+                if let Err(e) = waited {
+                    return if n > 0 { Ok(n) } else { Err(e) };
+                }
+            } else {
+                match self
+                    .readers
+                    .wait_event_interruptible_timeout(|| available() > 0, ticks)
+                {
+                    Ok(0) => return Ok(n), // TIME passed with nothing new
+                    Ok(_) => {}
+                    Err(e) => return if n > 0 { Ok(n) } else { Err(e) },
+                }
+            }
+        }
+    }
+
     fn readable(&self) -> bool {
         let ld = self.ldisc.lock();
         !ld.ready.is_empty() || ld.eof > 0
@@ -220,19 +263,22 @@ impl CharDevice for Tty {
         if buf.is_empty() {
             return Ok(0);
         }
+        let t = self.ldisc.lock().termios;
+        if t.c_lflag & ICANON == 0 {
+            return self.read_raw(buf, t.c_cc[VMIN] as usize, t.c_cc[VTIME] as u64);
+        }
         self.readers.wait_event_interruptible(|| self.readable())?;
         let mut ld = self.ldisc.lock();
         if ld.ready.is_empty() && ld.eof > 0 {
             ld.eof -= 1;
             return Ok(0);
         }
-        let canonical = ld.termios.c_lflag & ICANON != 0;
         let mut n = 0;
         while n < buf.len() {
             let Some(b) = ld.ready.pop_front() else { break };
             buf[n] = b;
             n += 1;
-            if canonical && b == b'\n' {
+            if b == b'\n' {
                 break;
             }
         }

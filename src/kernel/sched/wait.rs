@@ -149,6 +149,36 @@ impl WaitQueueHead {
         result
     }
 
+    /// Sleep until `condition` holds, a signal is pending, or `timeout` jiffies pass (Linux's
+    /// `wait_event_interruptible_timeout`): Ok(jiffies left, at least 1) if the condition
+    /// came true, Ok(0) on timeout, Err(ERESTARTSYS) for a signal.
+    pub fn wait_event_interruptible_timeout(
+        &self,
+        mut condition: impl FnMut() -> bool,
+        timeout: u64,
+    ) -> Result<u64, Errno> {
+        if condition() {
+            return Ok(timeout.max(1));
+        }
+        let id = NEXT_WAITER_ID.fetch_add(1, Ordering::Relaxed);
+        let mut left = timeout;
+        let result = loop {
+            self.prepare_to_wait(id, state::TASK_INTERRUPTIBLE, false);
+            if condition() {
+                break Ok(left.max(1));
+            }
+            if signal_pending(current()) {
+                break Err(ERESTARTSYS);
+            }
+            if left == 0 {
+                break Ok(0);
+            }
+            left = crate::kernel::time::timer::schedule_timeout(left);
+        };
+        self.finish_wait(id);
+        result
+    }
+
     /// Wake every non-exclusive waiter and up to `nr_exclusive` exclusive ones (Linux's
     /// `__wake_up`). Returns how many were woken.
     pub fn wake_up_nr(&self, mut nr_exclusive: usize) -> usize {
