@@ -3,7 +3,7 @@
 //! Cradle's root filesystem: the initramfs is unpacked into it, and `tmpfs` mounts are more
 //! of it. A directory holds its children by name; a file its bytes; a device node its
 //! device number, with reads and writes going to the driver registered for it
-//! (`fs::char_dev`).
+//! (`fs::char_dev`); a FIFO its pipe (`fs::pipe`), which opens, reads and writes go to.
 
 use alloc::collections::BTreeMap;
 use alloc::string::{String, ToString};
@@ -13,7 +13,9 @@ use core::any::Any;
 use core::sync::atomic::{AtomicU64, Ordering};
 
 use super::char_dev;
+use super::file::flags;
 use super::inode::{mode, DirEntry, FileType, Inode, Stat};
+use super::pipe::PipeInode;
 use crate::kernel::errno::Errno;
 use crate::kernel::locking::mutex::Mutex;
 use crate::kernel::sync::SpinLock;
@@ -28,6 +30,7 @@ enum Content {
     File(Vec<u8>),
     Dir(BTreeMap<String, Arc<dyn Inode>>),
     Symlink(String),
+    Fifo(Arc<PipeInode>),
     Special,
 }
 
@@ -79,6 +82,14 @@ impl RamInode {
     fn ftype(&self) -> FileType {
         FileType::from_mode(self.meta.lock().mode).unwrap_or(FileType::Regular)
     }
+
+    /// The pipe of a FIFO, taken out of the content lock (pipe I/O sleeps).
+    fn fifo(&self) -> Option<Arc<PipeInode>> {
+        match &*self.content.lock() {
+            Content::Fifo(pipe) => Some(pipe.clone()),
+            _ => None,
+        }
+    }
 }
 
 fn valid_name(name: &str) -> Result<(), Errno> {
@@ -100,7 +111,7 @@ impl Inode for RamInode {
             Content::File(data) => data.len() as u64,
             Content::Symlink(target) => target.len() as u64,
             Content::Dir(_) => 4096,
-            Content::Special => 0,
+            Content::Fifo(_) | Content::Special => 0,
         };
         let meta = self.meta.lock();
         Stat {
@@ -125,6 +136,9 @@ impl Inode for RamInode {
             let rdev = self.meta.lock().rdev; // not held across the read: it may sleep
             return char_dev::read(rdev, buf);
         }
+        if let Some(pipe) = self.fifo() {
+            return pipe.read_at(offset, buf);
+        }
         match &*self.content.lock() {
             Content::File(data) => {
                 let start = (offset.min(data.len() as u64)) as usize;
@@ -141,6 +155,9 @@ impl Inode for RamInode {
         if self.ftype() == FileType::CharDev {
             let rdev = self.meta.lock().rdev;
             return char_dev::write(rdev, buf);
+        }
+        if let Some(pipe) = self.fifo() {
+            return pipe.write_at(offset, buf);
         }
         let mut content = self.content.lock();
         let Content::File(data) = &mut *content else {
@@ -198,9 +215,8 @@ impl Inode for RamInode {
         let body = match FileType::from_mode(mode_bits) {
             Some(FileType::Regular) => Content::File(Vec::new()),
             Some(FileType::Directory) => Content::Dir(BTreeMap::new()),
-            Some(FileType::CharDev | FileType::BlockDev | FileType::Fifo | FileType::Socket) => {
-                Content::Special
-            }
+            Some(FileType::Fifo) => Content::Fifo(PipeInode::new_fifo()),
+            Some(FileType::CharDev | FileType::BlockDev | FileType::Socket) => Content::Special,
             _ => return Err(Errno::EINVAL),
         };
         let inode = RamInode::new(self.dev, mode_bits, rdev, body);
@@ -333,15 +349,31 @@ impl Inode for RamInode {
             let rdev = self.meta.lock().rdev;
             return char_dev::poll_read_ready(rdev);
         }
+        if let Some(pipe) = self.fifo() {
+            return pipe.poll_read_ready();
+        }
         true
     }
 
-    fn open(&self, _flags: u32) -> Result<(), Errno> {
+    fn open(&self, file_flags: u32) -> Result<(), Errno> {
         let rdev = self.meta.lock().rdev;
         if self.ftype() == FileType::CharDev && !char_dev::exists(rdev) {
             return Err(Errno::ENXIO);
         }
+        if file_flags & flags::O_PATH == 0 {
+            if let Some(pipe) = self.fifo() {
+                return pipe.fifo_open(file_flags);
+            }
+        }
         Ok(())
+    }
+
+    fn release(&self, file_flags: u32) {
+        if file_flags & flags::O_PATH == 0 {
+            if let Some(pipe) = self.fifo() {
+                pipe.release(file_flags);
+            }
+        }
     }
 
     fn as_any(&self) -> &dyn Any {

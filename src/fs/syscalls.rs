@@ -588,9 +588,10 @@ pub fn sys_mknodat(dirfd: i32, pathname: u64, mode_bits: u32, dev: u64) -> SysRe
     } else {
         mode_bits & mode::S_IFMT
     };
+    let umask = current().fs()?.lock().umask;
     parent
         .inode
-        .create(name, kind | (mode_bits & 0o7777), dev)?;
+        .create(name, kind | (mode_bits & 0o7777 & !umask), dev)?;
     Ok(0)
 }
 
