@@ -26,6 +26,9 @@ static NEXT_INO: AtomicU64 = AtomicU64::new(1);
 /// taking all memory in a single allocation).
 pub const MAX_FILE_SIZE: u64 = 256 << 20;
 
+/// What a directory's size counts per entry, as tmpfs does (Linux's `BOGO_DIRENT_SIZE`).
+const BOGO_DIRENT_SIZE: u64 = 20;
+
 enum Content {
     File(Vec<u8>),
     Dir(BTreeMap<String, Arc<dyn Inode>>),
@@ -110,7 +113,9 @@ impl Inode for RamInode {
         let size = match &*self.content.lock() {
             Content::File(data) => data.len() as u64,
             Content::Symlink(target) => target.len() as u64,
-            Content::Dir(_) => 4096,
+            // tmpfs's convention (Linux's `BOGO_DIRENT_SIZE`): 20 bytes per entry, `.`
+            // and `..` included; `ls -l` and `stat` show it.
+            Content::Dir(children) => BOGO_DIRENT_SIZE * (children.len() as u64 + 2),
             Content::Fifo(_) | Content::Special => 0,
         };
         let meta = self.meta.lock();
