@@ -105,6 +105,13 @@ echo "x after: ${x-unset}"
 seq 1 5000 | wc -l
 dd if=/dev/zero bs=1024 count=200 2>/dev/null | wc -c
 head -c 100000 /dev/zero | tr '\0' a | wc -c
+: >streamed
+{
+	echo first
+	wait_for grep -q first streamed && echo "cat passed a line on before its pipe closed" >&2
+} | cat >>streamed
+cat streamed
+rm streamed
 
 echo "## redirections"
 echo one >f
