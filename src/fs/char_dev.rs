@@ -1,7 +1,8 @@
 //! Character devices by number (Linux: `fs/char_dev.c`).
 //!
 //! Drivers register a [`CharDevice`] under a (major, minor) pair, with Linux's numbers:
-//! 1:3 `/dev/null`, 1:5 `/dev/zero`, 5:0 `/dev/tty`, 5:1 `/dev/console`, 4:65 `/dev/ttyS1`,
+//! 1:3 `/dev/null`, 1:5 `/dev/zero`, 1:7 `/dev/full`, 1:8 `/dev/random`, 1:9
+//! `/dev/urandom`, 5:0 `/dev/tty`, 5:1 `/dev/console`, 4:65 `/dev/ttyS1`,
 //! 204:64 `/dev/ttyAMA0`. A device node in any filesystem reaches its driver through here.
 
 use alloc::collections::BTreeMap;
@@ -108,8 +109,41 @@ impl CharDevice for Zero {
     }
 }
 
-/// Register the memory devices (Linux's `chr_dev_init`).
+/// `/dev/full`: reads as zeros, every write fails with ENOSPC (the disk is full).
+pub struct Full;
+
+impl CharDevice for Full {
+    fn read(&self, buf: &mut [u8]) -> Result<usize, Errno> {
+        buf.fill(0);
+        Ok(buf.len())
+    }
+    fn write(&self, _buf: &[u8]) -> Result<usize, Errno> {
+        Err(Errno::ENOSPC)
+    }
+}
+
+/// `/dev/random` and `/dev/urandom`: the kernel's random bytes (Linux:
+/// `drivers/char/random.c`; since 5.6 both read the same generator once it is seeded, and
+/// Cradle's is seeded at boot). Writes are accepted and, as on Linux without
+/// RNDADDENTROPY, credit nothing.
+pub struct Random;
+
+impl CharDevice for Random {
+    fn read(&self, buf: &mut [u8]) -> Result<usize, Errno> {
+        crate::kernel::random::get_random_bytes(buf);
+        Ok(buf.len())
+    }
+    fn write(&self, buf: &[u8]) -> Result<usize, Errno> {
+        Ok(buf.len())
+    }
+}
+
+/// Register the memory devices (Linux's `chr_dev_init`, with `drivers/char/mem.c`'s
+/// numbers).
 pub fn chr_dev_init() {
     register(1, 3, Arc::new(Null));
     register(1, 5, Arc::new(Zero));
+    register(1, 7, Arc::new(Full));
+    register(1, 8, Arc::new(Random));
+    register(1, 9, Arc::new(Random));
 }

@@ -5,6 +5,10 @@
 //! a write of at most `PIPE_BUF` bytes is never interleaved with another. Writing when no
 //! reader is left fails with EPIPE (and `sys_write` sends SIGPIPE). A signal interrupts a
 //! blocked read or write (ERESTARTSYS).
+//!
+//! A named FIFO (`mkfifo`) is the same ring behind a filesystem inode, with no ends open
+//! until someone opens it: [`PipeInode::fifo_open`] is Linux's `fifo_open` (opening one end
+//! waits for the other, O_RDWR never waits).
 
 use alloc::collections::VecDeque;
 use alloc::sync::Arc;
@@ -30,13 +34,101 @@ pub struct PipeInode {
     buf: SpinLock<VecDeque<u8>>,
     readers: AtomicUsize,
     writers: AtomicUsize,
-    /// Readers wait here for data; writers for room.
+    /// How many times a read end / a write end was opened, ever (Linux's `r_counter` and
+    /// `w_counter`): a FIFO opened for reading waits for the write count to move, not for a
+    /// writer to be there still when it wakes.
+    read_opens: AtomicU64,
+    write_opens: AtomicU64,
+    /// Held by a FIFO open while it counts itself in and decides whether to wait for the
+    /// other end (Linux's `pipe->mutex` in `fifo_open`).
+    open_lock: SpinLock<()>,
+    /// Readers wait here for data; writers for room; FIFO opens for the other end.
     wait: WaitQueueHead,
 }
 
 impl PipeInode {
+    fn new(ends: usize) -> Arc<Self> {
+        Arc::new(PipeInode {
+            ino: NEXT_PIPE_INO.fetch_add(1, Ordering::Relaxed),
+            buf: SpinLock::new(VecDeque::new()),
+            readers: AtomicUsize::new(ends),
+            writers: AtomicUsize::new(ends),
+            read_opens: AtomicU64::new(ends as u64),
+            write_opens: AtomicU64::new(ends as u64),
+            open_lock: SpinLock::new(()),
+            wait: WaitQueueHead::new(),
+        })
+    }
+
+    /// The ring behind a named FIFO, with no end open yet.
+    pub fn new_fifo() -> Arc<Self> {
+        Self::new(0)
+    }
+
     fn space(&self) -> usize {
         PIPE_SIZE - self.buf.lock().len()
+    }
+
+    /// Open an end of a named FIFO (Linux's `fifo_open`): for reading, wait until a writer
+    /// opens (unless O_NONBLOCK); for writing, wait until a reader opens (O_NONBLOCK with no
+    /// reader: ENXIO); O_RDWR is both ends and never waits. A signal ends the wait with
+    /// ERESTARTSYS, the end not opened. Every successful open is matched by a
+    /// [`Inode::release`] with the same flags.
+    pub fn fifo_open(&self, file_flags: u32) -> Result<(), Errno> {
+        let nonblock = file_flags & flags::O_NONBLOCK != 0;
+        let (mine, mine_opens, partners, partner_opens) = match file_flags & flags::O_ACCMODE {
+            flags::O_RDONLY => (
+                &self.readers,
+                &self.read_opens,
+                &self.writers,
+                &self.write_opens,
+            ),
+            flags::O_WRONLY => (
+                &self.writers,
+                &self.write_opens,
+                &self.readers,
+                &self.read_opens,
+            ),
+            flags::O_RDWR => {
+                let open = self.open_lock.lock();
+                self.readers.fetch_add(1, Ordering::AcqRel);
+                self.writers.fetch_add(1, Ordering::AcqRel);
+                self.read_opens.fetch_add(1, Ordering::AcqRel);
+                self.write_opens.fetch_add(1, Ordering::AcqRel);
+                drop(open);
+                self.wait.wake_up_all();
+                return Ok(());
+            }
+            _ => return Err(Errno::EINVAL),
+        };
+        let open = self.open_lock.lock();
+        let writing = file_flags & flags::O_ACCMODE == flags::O_WRONLY;
+        if writing && nonblock && partners.load(Ordering::Acquire) == 0 {
+            return Err(Errno::ENXIO);
+        }
+        mine.fetch_add(1, Ordering::AcqRel);
+        mine_opens.fetch_add(1, Ordering::AcqRel);
+        // Decided under the lock: a partner that opened before this point counts even if it
+        // is gone by the time we would sleep (it cannot get past its own open until we let
+        // go of the lock).
+        // (A reader with O_NONBLOCK never waits; a writer with it has a reader, or left.)
+        let must_wait = (writing || !nonblock) && partners.load(Ordering::Acquire) == 0;
+        let seen = partner_opens.load(Ordering::Acquire);
+        drop(open);
+        self.wait.wake_up_all();
+        if must_wait {
+            let waited = self
+                .wait
+                .wait_event_interruptible(|| partner_opens.load(Ordering::Acquire) != seen);
+            if let Err(e) = waited {
+                self.release(file_flags);
+                return Err(e);
+            }
+        }
+        // The partner that woke us may still be deciding whether to wait for us: let it
+        // finish (Linux holds the pipe mutex through `fifo_open`).
+        drop(self.open_lock.lock());
+        Ok(())
     }
 }
 
@@ -115,9 +207,11 @@ impl Inode for PipeInode {
     }
 
     fn release(&self, file_flags: u32) {
-        if file_flags & flags::O_ACCMODE == flags::O_WRONLY {
+        let accmode = file_flags & flags::O_ACCMODE;
+        if accmode != flags::O_RDONLY {
             self.writers.fetch_sub(1, Ordering::AcqRel);
-        } else {
+        }
+        if accmode != flags::O_WRONLY {
             self.readers.fetch_sub(1, Ordering::AcqRel);
         }
         self.wait.wake_up_all();
@@ -131,13 +225,7 @@ impl Inode for PipeInode {
 /// A new pipe: (read end, write end) (Linux's `create_pipe_files`). `extra` carries
 /// O_NONBLOCK / O_CLOEXEC bits for both ends.
 pub fn create_pipe(extra: u32) -> (Arc<File>, Arc<File>) {
-    let pipe = Arc::new(PipeInode {
-        ino: NEXT_PIPE_INO.fetch_add(1, Ordering::Relaxed),
-        buf: SpinLock::new(VecDeque::new()),
-        readers: AtomicUsize::new(1),
-        writers: AtomicUsize::new(1),
-        wait: WaitQueueHead::new(),
-    });
+    let pipe = PipeInode::new(1);
     let read = File::anonymous(pipe.clone(), flags::O_RDONLY | (extra & flags::O_NONBLOCK));
     let write = File::anonymous(pipe, flags::O_WRONLY | (extra & flags::O_NONBLOCK));
     (read, write)

@@ -3,7 +3,7 @@
 //! Cradle's root filesystem: the initramfs is unpacked into it, and `tmpfs` mounts are more
 //! of it. A directory holds its children by name; a file its bytes; a device node its
 //! device number, with reads and writes going to the driver registered for it
-//! (`fs::char_dev`).
+//! (`fs::char_dev`); a FIFO its pipe (`fs::pipe`), which opens, reads and writes go to.
 
 use alloc::collections::BTreeMap;
 use alloc::string::{String, ToString};
@@ -13,7 +13,9 @@ use core::any::Any;
 use core::sync::atomic::{AtomicU64, Ordering};
 
 use super::char_dev;
+use super::file::flags;
 use super::inode::{mode, DirEntry, FileType, Inode, Stat};
+use super::pipe::PipeInode;
 use crate::arch::arm64::uaccess::copy_to_user;
 use crate::kernel::errno::Errno;
 use crate::kernel::locking::mutex::Mutex;
@@ -25,10 +27,14 @@ static NEXT_INO: AtomicU64 = AtomicU64::new(1);
 /// taking all memory in a single allocation).
 pub const MAX_FILE_SIZE: u64 = 256 << 20;
 
+/// What a directory's size counts per entry, as tmpfs does (Linux's `BOGO_DIRENT_SIZE`).
+const BOGO_DIRENT_SIZE: u64 = 20;
+
 enum Content {
     File(Vec<u8>),
     Dir(BTreeMap<String, Arc<dyn Inode>>),
     Symlink(String),
+    Fifo(Arc<PipeInode>),
     Special,
 }
 
@@ -84,6 +90,14 @@ impl RamInode {
     fn ftype(&self) -> FileType {
         self.ftype
     }
+
+    /// The pipe of a FIFO, taken out of the content lock (pipe I/O sleeps).
+    fn fifo(&self) -> Option<Arc<PipeInode>> {
+        match &*self.content.lock() {
+            Content::Fifo(pipe) => Some(pipe.clone()),
+            _ => None,
+        }
+    }
 }
 
 fn valid_name(name: &str) -> Result<(), Errno> {
@@ -104,8 +118,10 @@ impl Inode for RamInode {
         let size = match &*self.content.lock() {
             Content::File(data) => data.len() as u64,
             Content::Symlink(target) => target.len() as u64,
-            Content::Dir(_) => 4096,
-            Content::Special => 0,
+            // tmpfs's convention (Linux's `BOGO_DIRENT_SIZE`): 20 bytes per entry, `.`
+            // and `..` included; `ls -l` and `stat` show it.
+            Content::Dir(children) => BOGO_DIRENT_SIZE * (children.len() as u64 + 2),
+            Content::Fifo(_) | Content::Special => 0,
         };
         let meta = self.meta.lock();
         Stat {
@@ -129,6 +145,9 @@ impl Inode for RamInode {
         if self.ftype() == FileType::CharDev {
             let rdev = self.meta.lock().rdev; // not held across the read: it may sleep
             return char_dev::read(rdev, buf);
+        }
+        if let Some(pipe) = self.fifo() {
+            return pipe.read_at(offset, buf);
         }
         match &*self.content.lock() {
             Content::File(data) => {
@@ -163,6 +182,9 @@ impl Inode for RamInode {
         if self.ftype() == FileType::CharDev {
             let rdev = self.meta.lock().rdev;
             return char_dev::write(rdev, buf);
+        }
+        if let Some(pipe) = self.fifo() {
+            return pipe.write_at(offset, buf);
         }
         let mut content = self.content.lock();
         let Content::File(data) = &mut *content else {
@@ -220,9 +242,8 @@ impl Inode for RamInode {
         let body = match FileType::from_mode(mode_bits) {
             Some(FileType::Regular) => Content::File(Vec::new()),
             Some(FileType::Directory) => Content::Dir(BTreeMap::new()),
-            Some(FileType::CharDev | FileType::BlockDev | FileType::Fifo | FileType::Socket) => {
-                Content::Special
-            }
+            Some(FileType::Fifo) => Content::Fifo(PipeInode::new_fifo()),
+            Some(FileType::CharDev | FileType::BlockDev | FileType::Socket) => Content::Special,
             _ => return Err(Errno::EINVAL),
         };
         let inode = RamInode::new(self.dev, mode_bits, rdev, body);
@@ -355,15 +376,35 @@ impl Inode for RamInode {
             let rdev = self.meta.lock().rdev;
             return char_dev::poll_read_ready(rdev);
         }
+        if let Some(pipe) = self.fifo() {
+            return pipe.poll_read_ready();
+        }
         true
     }
 
-    fn open(&self, flags: u32) -> Result<(), Errno> {
+    fn poll_write_ready(&self) -> bool {
+        self.fifo().is_none_or(|pipe| pipe.poll_write_ready())
+    }
+
+    fn open(&self, file_flags: u32) -> Result<(), Errno> {
         if self.ftype() == FileType::CharDev {
             let rdev = self.meta.lock().rdev;
-            return char_dev::open(rdev, flags);
+            return char_dev::open(rdev, file_flags);
+        }
+        if file_flags & flags::O_PATH == 0 {
+            if let Some(pipe) = self.fifo() {
+                return pipe.fifo_open(file_flags);
+            }
         }
         Ok(())
+    }
+
+    fn release(&self, file_flags: u32) {
+        if file_flags & flags::O_PATH == 0 {
+            if let Some(pipe) = self.fifo() {
+                pipe.release(file_flags);
+            }
+        }
     }
 
     fn as_any(&self) -> &dyn Any {

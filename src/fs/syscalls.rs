@@ -625,9 +625,10 @@ pub fn sys_mknodat(dirfd: i32, pathname: u64, mode_bits: u32, dev: u64) -> SysRe
     } else {
         mode_bits & mode::S_IFMT
     };
+    let umask = current().fs()?.lock().umask;
     parent
         .inode
-        .create(name, kind | (mode_bits & 0o7777), dev)?;
+        .create(name, kind | (mode_bits & 0o7777 & !umask), dev)?;
     Ok(0)
 }
 
@@ -841,6 +842,9 @@ pub fn populate_dev(dir: &Arc<dyn Inode>) {
     for (name, major, minor, perm) in [
         ("null", 1, 3, 0o666),
         ("zero", 1, 5, 0o666),
+        ("full", 1, 7, 0o666),
+        ("random", 1, 8, 0o666),
+        ("urandom", 1, 9, 0o666),
         ("tty", 5, 0, 0o666),
         ("console", 5, 1, 0o600),
         ("ttyAMA0", 204, 64, 0o660),

@@ -45,13 +45,31 @@ fn forget_original_parent(task: &TaskStruct) {
     if orphans.is_empty() {
         return;
     }
-    let _tasklist = TASKLIST.lock();
-    // SAFETY: the reaper is PID 1 (in the table, which we hold) or init_task (static).
+    let mut zombies = alloc::vec::Vec::new();
+    {
+        let _tasklist = TASKLIST.lock();
+        // SAFETY: the reaper is PID 1 (in the table, which we hold) or init_task (static).
+        let reaper_task = unsafe { &*reaper };
+        let mut adopted = reaper_task.children.lock();
+        for child in orphans {
+            child.parent.store(reaper, Ordering::Release);
+            if child.exit_state.load(Ordering::Acquire) == state::EXIT_ZOMBIE {
+                zombies.push(child.clone());
+            }
+            adopted.push(child);
+        }
+    }
+    // A zombie the old parent never reaped is news to the new one: tell it, as if the
+    // child had just exited, or reap it now if it would not wait (Linux's
+    // `reparent_leader`).
+    // SAFETY: as above; the reaper outlives this call (PID 1 never exits).
     let reaper_task = unsafe { &*reaper };
-    let mut adopted = reaper_task.children.lock();
-    for child in orphans {
-        child.parent.store(reaper, Ordering::Release);
-        adopted.push(child);
+    for zombie in zombies {
+        let exit_signal = zombie.exit_signal.load(Ordering::Relaxed);
+        if exit_signal <= 0 || signal::parent_autoreaps(reaper_task, exit_signal) {
+            release_task(&zombie);
+        }
+        signal::do_notify_parent(&zombie, reaper_task, exit_signal);
     }
 }
 

@@ -272,6 +272,14 @@ fn fetch_linux() -> Result<Linux, String> {
     Ok(Linux { image, version })
 }
 
+/// Debian's arm64 Linux Image (fetched the first time), checked to be one QEMU can boot;
+/// the busybox differential test boots it too.
+pub(crate) fn linux_image() -> Result<PathBuf, String> {
+    let linux = fetch_linux()?;
+    check_arm64_image(&linux.image)?;
+    Ok(linux.image)
+}
+
 /// Check the arm64 Image header's magic ("ARM\x64" at 0x38): QEMU boots only that directly.
 fn check_arm64_image(image: &Path) -> Result<(), String> {
     let bytes = std::fs::read(image).map_err(|e| format!("{}: {e}", image.display()))?;

@@ -194,13 +194,23 @@ fn normalize(name: &str, output: &str) -> String {
 /// Check that program `name` printed the same on Linux and on Cradle; on a mismatch the
 /// error is a line diff (`-` Linux only, `+` Cradle only).
 pub fn compare(name: &str, linux_output: &str, cradle_output: &str) -> Result<(), String> {
+    compare_with_linux("linux (qemu-aarch64)", name, linux_output, cradle_output)
+}
+
+/// [`compare`], with the diff's `---` line naming where the Linux output came from.
+pub fn compare_with_linux(
+    linux_label: &str,
+    name: &str,
+    linux_output: &str,
+    cradle_output: &str,
+) -> Result<(), String> {
     let linux = normalize(name, linux_output);
     let cradle = normalize(name, cradle_output);
     if linux == cradle {
         return Ok(());
     }
     let mut text = format!("{name}: the output on Cradle differs from Linux\n");
-    text.push_str("--- linux (qemu-aarch64)\n+++ cradle\n");
+    text.push_str(&format!("--- {linux_label}\n+++ cradle\n"));
     text.push_str(&line_diff(&linux, &cradle));
     if linux.trim_end_matches('\n') == cradle.trim_end_matches('\n') {
         text.push_str("(only the final newlines differ)\n");

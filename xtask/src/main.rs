@@ -8,11 +8,14 @@
 //! cargo xtask user [run NAME ARGS]  build user/*.c and the test initramfs; run one program
 //!                                   on Linux under qemu-aarch64
 //! cargo xtask bench [--runs N]      the same benchmark on Cradle and Debian's Linux in QEMU
+//! cargo xtask bbdiff                user/busybox-diff.sh on Cradle and Debian's Linux in QEMU;
+//!                                   the same output, or a diff
 //! ```
 //!
 //! Both `qemu` and `test` first make sure the machine has what they need (the Rust target
 //! and components, QEMU >= 9.0) and install it when they can (see `env.rs`).
 
+mod bbdiff;
 mod bench;
 mod board;
 mod build;
@@ -48,6 +51,9 @@ commands:
   bench [options]       benchmark Cradle against Debian's arm64 Linux in the same QEMU
                         (-icount: instruction counts); table, JSON and SVG under
                         target/cradle/bench/
+  bbdiff                run user/busybox-diff.sh on Cradle and on Debian's arm64 Linux
+                        in the same QEMU; print the diff if the outputs differ (both
+                        kept under target/cradle/bbdiff/)
 
 bench options:
   --runs N              boots of each kernel; each figure is their median (default 5)
@@ -83,6 +89,7 @@ fn main() -> ExitCode {
         Some("flash") => pi::cmd_flash(&args[1..]),
         Some("user") => user::cmd_user(&args[1..]),
         Some("bench") => bench::cmd_bench(&args[1..]),
+        Some("bbdiff") => bbdiff::cmd_bbdiff(&args[1..]),
         Some("help") | Some("--help") | Some("-h") | None => {
             print!("{USAGE}");
             Ok(())

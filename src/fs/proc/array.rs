@@ -189,16 +189,17 @@ pub fn proc_pid_stat(task: &TaskStruct) -> Result<Vec<u8>, Errno> {
         task.exit_signal.load(Ordering::Relaxed),
         task.cpu.load(Ordering::Relaxed),
     );
+    // exit_code: the exit status once the task exits; while it is stopped, the stop signal
+    // its parent's wait4(WUNTRACED) has yet to collect (Linux keeps both in `exit_code`).
+    let exit_code = match task.exit_code.load(Ordering::Relaxed) {
+        0 => task.signal.lock().stop_report,
+        code => code,
+    };
     // start_data end_data start_brk arg_start arg_end env_start env_end exit_code
     let _ = writeln!(
         s,
         " 0 0 {} {} {} {} {} {}",
-        mm.start_brk,
-        mm.arg_start,
-        mm.arg_end,
-        mm.env_start,
-        mm.env_end,
-        task.exit_code.load(Ordering::Relaxed),
+        mm.start_brk, mm.arg_start, mm.arg_end, mm.env_start, mm.env_end, exit_code,
     );
     Ok(s.into_bytes())
 }

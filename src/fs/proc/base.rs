@@ -4,7 +4,9 @@
 //! that has been reaped in the meantime reads as `ESRCH` (files) or `ENOENT` (lookups), as
 //! on Linux; a zombie still reads, with no memory and no files. `cmdline` and `environ`
 //! are read out of the process's own memory, between the addresses exec recorded, under
-//! its address space (`with_mm`), as Linux's `access_remote_vm` does.
+//! its address space (`with_mm`), as Linux's `access_remote_vm` does; `environ` keeps to
+//! the address space the process had when the file was opened (after an exec it reads as
+//! empty, as on Linux). A process may rename itself by writing its `comm`.
 
 use alloc::format;
 use alloc::string::{String, ToString};
@@ -19,6 +21,7 @@ use crate::fs::inode::{DirEntry, FileType, Inode, Stat};
 use crate::kernel::errno::Errno;
 use crate::kernel::pid::find_task_by_pid;
 use crate::kernel::task::{current, TaskStruct};
+use crate::mm::mm_types::MmStruct;
 
 /// What an entry of `/proc/<pid>/` is.
 #[derive(Clone, Copy)]
@@ -29,14 +32,18 @@ enum Entry {
     Link(fn(&TaskStruct) -> Result<String, Errno>),
     /// The `fd/` directory.
     FdDir,
+    /// `comm`: read as a file, and the process itself may rename itself by writing it.
+    Comm,
+    /// `environ`: read out of the address space the process had when the file was opened.
+    Environ,
 }
 
 /// The entries, in `readdir` order; their inode numbers are `pid_ino(pid, 1 + index)`.
 const ENTRIES: [(&str, Entry); 11] = [
     ("cmdline", Entry::File(0o444, proc_pid_cmdline)),
-    ("comm", Entry::File(0o444, proc_pid_comm)),
+    ("comm", Entry::Comm),
     ("cwd", Entry::Link(proc_cwd_link)),
-    ("environ", Entry::File(0o400, proc_pid_environ)),
+    ("environ", Entry::Environ),
     ("exe", Entry::Link(proc_exe_link)),
     ("fd", Entry::FdDir),
     ("mounts", Entry::File(0o444, proc_pid_mounts)),
@@ -92,6 +99,24 @@ impl Inode for PidDir {
             Entry::File(perm, show) => ProcFile::new_inode(ino, perm, move || with_task(pid, show)),
             Entry::Link(target) => ProcLink::new_inode(ino, 0o777, move || with_task(pid, target)),
             Entry::FdDir => Arc::new(FdDir { pid }),
+            Entry::Comm => ProcFile::new_writable_inode(
+                ino,
+                0o644,
+                move || with_task(pid, proc_pid_comm),
+                move |name| with_task(pid, |task| comm_write(task, name)),
+            ),
+            Entry::Environ => {
+                // A lookup is what an open does first, so this is Linux's `environ_open`
+                // taking the mm: once that address space is gone (the process exec'd or
+                // exited), the file reads as empty.
+                let mm = with_task(pid, |task| Ok(task.mm().map(|mm| Arc::downgrade(&mm))))?;
+                ProcFile::new_inode(ino, 0o400, move || {
+                    match mm.as_ref().and_then(alloc::sync::Weak::upgrade) {
+                        Some(mm) => proc_pid_environ(&mm),
+                        None => Ok(Vec::new()),
+                    }
+                })
+            }
         })
     }
 
@@ -106,7 +131,7 @@ impl Inode for PidDir {
                 name: String::from(*name),
                 ino: pid_ino(self.pid, 1 + index as u64),
                 file_type: match kind {
-                    Entry::File(..) => FileType::Regular,
+                    Entry::File(..) | Entry::Comm | Entry::Environ => FileType::Regular,
                     Entry::Link(_) => FileType::Symlink,
                     Entry::FdDir => FileType::Directory,
                 },
@@ -119,14 +144,11 @@ impl Inode for PidDir {
     }
 }
 
-/// Read user memory `[start, end)` of `task` (Linux's `access_remote_vm`): as much as is
-/// readable, stopping at the first page that is not. Empty for a task without memory.
-fn access_remote_vm(task: &TaskStruct, start: u64, end: u64) -> Result<Vec<u8>, Errno> {
+/// Read user memory `[start, end)` of address space `mm` (Linux's `access_remote_vm`): as
+/// much as is readable, stopping at the first page that is not.
+fn access_remote_vm(mm: &Arc<MmStruct>, start: u64, end: u64) -> Result<Vec<u8>, Errno> {
     /// At most this much (Linux's limit on argv + envp is a quarter of the stack, 2 MiB).
     const MAX: u64 = 2 << 20;
-    let Some(mm) = task.mm() else {
-        return Ok(Vec::new());
-    };
     if end <= start {
         return Ok(Vec::new());
     }
@@ -148,11 +170,11 @@ fn access_remote_vm(task: &TaskStruct, start: u64, end: u64) -> Result<Vec<u8>, 
         }
         done
     };
-    let same_mm = current().mm().is_some_and(|own| Arc::ptr_eq(&own, &mm));
+    let same_mm = current().mm().is_some_and(|own| Arc::ptr_eq(&own, mm));
     let done = if same_mm {
         read(&mut buf)
     } else {
-        crate::arch::arm64::mmu_context::with_mm(&mm, || read(&mut buf))
+        crate::arch::arm64::mmu_context::with_mm(mm, || read(&mut buf))
     };
     buf.truncate(done);
     Ok(buf)
@@ -168,24 +190,35 @@ fn proc_pid_cmdline(task: &TaskStruct) -> Result<Vec<u8>, Errno> {
         let inner = mm.inner.lock();
         (inner.arg_start, inner.arg_end)
     };
-    access_remote_vm(task, start, end)
+    access_remote_vm(&mm, start, end)
 }
 
-/// `/proc/<pid>/environ`: the environment strings, each ending in NUL.
-fn proc_pid_environ(task: &TaskStruct) -> Result<Vec<u8>, Errno> {
-    let Some(mm) = task.mm() else {
-        return Ok(Vec::new());
-    };
+/// `/proc/<pid>/environ`: the environment strings of address space `mm`, each ending in
+/// NUL.
+fn proc_pid_environ(mm: &Arc<MmStruct>) -> Result<Vec<u8>, Errno> {
     let (start, end) = {
         let inner = mm.inner.lock();
         (inner.env_start, inner.env_end)
     };
-    access_remote_vm(task, start, end)
+    access_remote_vm(mm, start, end)
 }
 
 /// `/proc/<pid>/comm`: the name and a newline.
 fn proc_pid_comm(task: &TaskStruct) -> Result<Vec<u8>, Errno> {
     Ok(format!("{}\n", task.comm()).into_bytes())
+}
+
+/// Writing `/proc/<pid>/comm` (Linux's `comm_write`): a process may rename itself (the
+/// first 15 bytes, newline and all, as Linux keeps them); another process's name: EINVAL.
+fn comm_write(task: &TaskStruct, name: &[u8]) -> Result<usize, Errno> {
+    if task.tgid.load(core::sync::atomic::Ordering::Relaxed)
+        != current().tgid.load(core::sync::atomic::Ordering::Relaxed)
+    {
+        return Err(Errno::EINVAL);
+    }
+    let kept = &name[..name.len().min(crate::kernel::task::TASK_COMM_LEN - 1)];
+    task.set_comm(&String::from_utf8_lossy(kept));
+    Ok(name.len())
 }
 
 /// `/proc/<pid>/mounts`: the mount table (one namespace, so everyone's is the same).

@@ -61,6 +61,7 @@ pub fn dir_stat(ino: u64, nlink: u32) -> Stat {
 }
 
 type Generate = Box<dyn Fn() -> Result<Vec<u8>, Errno> + Send + Sync>;
+type Store = Box<dyn Fn(&[u8]) -> Result<usize, Errno> + Send + Sync>;
 type Target = Box<dyn Fn() -> Result<String, Errno> + Send + Sync>;
 
 /// A file whose contents are generated on every read (Linux's `proc_create_single` with a
@@ -69,6 +70,8 @@ pub struct ProcFile {
     ino: u64,
     perm: u32,
     generate: Generate,
+    /// What a write does (Linux's `proc_ops.proc_write`); `None`: writes fail with EIO.
+    store: Option<Store>,
 }
 
 impl ProcFile {
@@ -82,6 +85,22 @@ impl ProcFile {
             ino,
             perm,
             generate: Box::new(generate),
+            store: None,
+        })
+    }
+
+    /// The same, and writes go to `store`, which returns how many bytes it took.
+    pub fn new_writable_inode(
+        ino: u64,
+        perm: u32,
+        generate: impl Fn() -> Result<Vec<u8>, Errno> + Send + Sync + 'static,
+        store: impl Fn(&[u8]) -> Result<usize, Errno> + Send + Sync + 'static,
+    ) -> Arc<dyn Inode> {
+        Arc::new(Self {
+            ino,
+            perm,
+            generate: Box::new(generate),
+            store: Some(Box::new(store)),
         })
     }
 }
@@ -116,12 +135,17 @@ impl Inode for ProcFile {
         Ok(serve(&data, offset, buf))
     }
 
-    fn write_at(&self, _offset: u64, _buf: &[u8]) -> Result<usize, Errno> {
-        Err(Errno::EIO) // Linux's proc_reg_write without a write method
+    fn write_at(&self, _offset: u64, buf: &[u8]) -> Result<usize, Errno> {
+        match &self.store {
+            Some(store) => store(buf),
+            None => Err(Errno::EIO), // Linux's proc_reg_write without a write method
+        }
     }
 
     fn truncate(&self, _len: u64) -> Result<(), Errno> {
-        Err(Errno::EPERM)
+        // Linux's `proc_setattr` accepts a size change and does nothing with it, so the
+        // shell's `echo name >/proc/self/comm` (O_TRUNC) gets as far as the write.
+        Ok(())
     }
 
     fn as_any(&self) -> &dyn Any {

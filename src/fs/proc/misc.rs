@@ -36,6 +36,16 @@ fn mangle(s: &mut String, field: &str) {
     }
 }
 
+/// The options `/proc/mounts` shows for a mount of `fstype` made with none: Linux's
+/// defaults (`relatime`), plus what tmpfs's `show_options` adds on 64-bit (`inode64`: its
+/// inode numbers are 64-bit, as ramfs's are).
+fn mount_options(fstype: &str) -> &'static str {
+    match fstype {
+        "tmpfs" => "rw,relatime,inode64",
+        _ => "rw,relatime",
+    }
+}
+
 /// `/proc/mounts`: `source path fstype options 0 0`, one mount a line, in mount order.
 pub fn proc_mounts() -> Result<Vec<u8>, Errno> {
     let mut s = String::new();
@@ -45,7 +55,9 @@ pub fn proc_mounts() -> Result<Vec<u8>, Errno> {
         mangle(&mut s, &mount.path);
         s.push(' ');
         mangle(&mut s, mount.fstype);
-        s.push_str(" rw 0 0\n");
+        s.push(' ');
+        s.push_str(mount_options(mount.fstype));
+        s.push_str(" 0 0\n");
     }
     Ok(s.into_bytes())
 }
