@@ -4,9 +4,15 @@
 //! A waiter puts itself on the queue, sets its state to sleeping, re-checks the condition
 //! and only then schedules; a waker changes the condition first and then wakes the queue.
 //! Either order of the two leaves the waiter runnable, so no wake-up is lost.
+//!
+//! A wake-up with nobody queued (the common case: a mutex released with no waiter) skips
+//! the queue's lock: the waiter counts itself in `queued` and then, after a full barrier,
+//! re-checks the condition; the waker changes the condition and then, after a full
+//! barrier, reads `queued`. One of the two must see the other's write (Linux's
+//! `wq_has_sleeper` with its `smp_mb`).
 
 use alloc::collections::VecDeque;
-use core::sync::atomic::{AtomicU64, Ordering};
+use core::sync::atomic::{fence, AtomicU64, AtomicUsize, Ordering};
 
 use super::core::{schedule, set_current_state, try_to_wake_up};
 use crate::kernel::errno::Errno;
@@ -23,6 +29,8 @@ struct Waiter {
 /// A queue of sleeping tasks (Linux's `wait_queue_head_t`).
 pub struct WaitQueueHead {
     waiters: SpinLock<VecDeque<Waiter>>,
+    /// How many entries `waiters` has, readable without its lock.
+    queued: AtomicUsize,
 }
 
 static NEXT_WAITER_ID: AtomicU64 = AtomicU64::new(1);
@@ -38,6 +46,7 @@ impl WaitQueueHead {
     pub const fn new() -> Self {
         Self {
             waiters: SpinLock::new(VecDeque::new()),
+            queued: AtomicUsize::new(0),
         }
     }
 
@@ -64,13 +73,20 @@ impl WaitQueueHead {
             } else {
                 waiters.push_front(waiter);
             }
+            self.queued.fetch_add(1, Ordering::Relaxed);
         }
         set_current_state(task_state);
+        // Counted before the caller re-checks its condition: see the module comment.
+        fence(Ordering::SeqCst);
     }
 
     fn finish_wait(&self, id: u64) {
         set_current_state(state::TASK_RUNNING);
-        self.waiters.lock().retain(|w| w.id != id);
+        let mut waiters = self.waiters.lock();
+        let before = waiters.len();
+        waiters.retain(|w| w.id != id);
+        self.queued
+            .fetch_sub(before - waiters.len(), Ordering::Relaxed);
     }
 
     /// Sleep until `condition` returns true (Linux's `wait_event`). `exclusive` waiters are
@@ -182,6 +198,11 @@ impl WaitQueueHead {
     /// Wake every non-exclusive waiter and up to `nr_exclusive` exclusive ones (Linux's
     /// `__wake_up`). Returns how many were woken.
     pub fn wake_up_nr(&self, mut nr_exclusive: usize) -> usize {
+        // The caller's change to the condition is visible before `queued` is read.
+        fence(Ordering::SeqCst);
+        if self.queued.load(Ordering::Relaxed) == 0 {
+            return 0;
+        }
         let waiters = self.waiters.lock();
         let mut woken = 0;
         for waiter in waiters.iter() {
