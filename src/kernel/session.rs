@@ -39,17 +39,24 @@ pub fn is_session_leader(task: &TaskStruct) -> bool {
     session_of(task) == task.pid()
 }
 
-/// True for a task that takes part in groups and sessions: a user process still alive.
-fn live_user(task: &TaskStruct) -> bool {
-    !task.is_kthread() && task.exit_state.load(Ordering::Acquire) == 0
+/// True for a task that belongs to a group: a user process not yet reaped. A zombie still
+/// counts (Linux detaches its PID only when it is reaped): a pipeline's group outlives a
+/// first process that exits before the shell puts the second one in.
+fn member(task: &TaskStruct) -> bool {
+    !task.is_kthread()
 }
 
-/// Every live user process of group `pgrp`.
+/// True for a member that has not exited: the orphaned-group rules look only at these.
+fn live_user(task: &TaskStruct) -> bool {
+    member(task) && task.exit_state.load(Ordering::Acquire) == 0
+}
+
+/// Every process of group `pgrp`, zombies included.
 pub fn group_members(pgrp: i32) -> Vec<TaskRef> {
     TASKLIST
         .lock()
         .iter()
-        .filter(|t| live_user(t) && pgrp_of(t) == pgrp)
+        .filter(|t| member(t) && pgrp_of(t) == pgrp)
         .cloned()
         .collect()
 }
@@ -58,7 +65,7 @@ pub fn group_members(pgrp: i32) -> Vec<TaskRef> {
 fn group_exists(tasks: &crate::kernel::pid::TaskList, pgrp: i32, session: Option<i32>) -> bool {
     tasks
         .iter()
-        .any(|t| live_user(t) && pgrp_of(t) == pgrp && session.is_none_or(|s| session_of(t) == s))
+        .any(|t| member(t) && pgrp_of(t) == pgrp && session.is_none_or(|s| session_of(t) == s))
 }
 
 /// Send `signo` to every process in group `pgrp` (Linux's `kill_pgrp`); ESRCH if it has
@@ -173,10 +180,7 @@ pub fn sys_setpgid(pid: i32, pgid: i32) -> SysResult {
     let pid = if pid == 0 { me.pid() } else { pid };
     let pgid = if pgid == 0 { pid } else { pgid };
     let tasks = TASKLIST.lock();
-    let target = tasks
-        .find(pid)
-        .filter(|t| live_user(t))
-        .ok_or(Errno::ESRCH)?;
+    let target = tasks.find(pid).filter(|t| member(t)).ok_or(Errno::ESRCH)?;
     if !target.ptr_eq(me) {
         let is_child = parent_ptr(&target).is_some_and(|p| core::ptr::eq(p, me));
         if !is_child {
