@@ -28,6 +28,8 @@ pub mod proc;
 #[cfg(target_os = "none")]
 pub mod ramfs;
 #[cfg(target_os = "none")]
+pub mod select;
+#[cfg(target_os = "none")]
 pub mod statfs;
 #[cfg(target_os = "none")]
 pub mod syscalls;

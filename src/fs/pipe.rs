@@ -97,6 +97,7 @@ impl PipeInode {
                 self.write_opens.fetch_add(1, Ordering::AcqRel);
                 drop(open);
                 self.wait.wake_up_all();
+                super::select::poll_notify();
                 return Ok(());
             }
             _ => return Err(Errno::EINVAL),
@@ -116,6 +117,7 @@ impl PipeInode {
         let seen = partner_opens.load(Ordering::Acquire);
         drop(open);
         self.wait.wake_up_all();
+        super::select::poll_notify();
         if must_wait {
             let waited = self
                 .wait
@@ -162,6 +164,7 @@ impl Inode for PipeInode {
         }
         drop(data);
         self.wait.wake_up_all();
+        super::select::poll_notify();
         Ok(n)
     }
 
@@ -193,6 +196,7 @@ impl Inode for PipeInode {
             drop(data);
             done += n;
             self.wait.wake_up_all();
+            super::select::poll_notify();
         }
         Ok(done)
     }
@@ -215,6 +219,7 @@ impl Inode for PipeInode {
             self.readers.fetch_sub(1, Ordering::AcqRel);
         }
         self.wait.wake_up_all();
+        super::select::poll_notify();
     }
 
     fn as_any(&self) -> &dyn Any {

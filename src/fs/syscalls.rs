@@ -888,35 +888,6 @@ fn poll_one(fd: i32, events: i16) -> i16 {
     revents
 }
 
-/// Wait until `ready` says something is ready, the deadline passes (`None`: forever), or a
-/// signal arrives. Readiness is re-checked every tick: simple, and enough for a shell.
-fn poll_wait(
-    deadline_ns: Option<u64>,
-    mut ready: impl FnMut() -> Result<usize, Errno>,
-) -> Result<usize, Errno> {
-    loop {
-        let n = ready()?;
-        if n > 0 {
-            return Ok(n);
-        }
-        let now = crate::kernel::time::ktime_get_ns();
-        if deadline_ns.is_some_and(|d| now >= d) {
-            return Ok(0);
-        }
-        let task = current();
-        if task.pending.load(core::sync::atomic::Ordering::Relaxed)
-            & !task.blocked.load(core::sync::atomic::Ordering::Relaxed)
-            != 0
-        {
-            return Err(Errno::EINTR);
-        }
-        crate::kernel::sched::core::set_current_state(
-            crate::kernel::task::state::TASK_INTERRUPTIBLE,
-        );
-        crate::kernel::time::timer::schedule_timeout(1);
-    }
-}
-
 fn read_timeout(ptr: u64) -> Result<Option<u64>, Errno> {
     if ptr == 0 {
         return Ok(None);
@@ -942,7 +913,7 @@ pub fn sys_ppoll(fds: u64, nfds: usize, tmo: u64, _sigmask: u64, _sigsetsize: us
     let mut raw = vec![0u8; nfds * 8];
     copy_from_user(&mut raw, fds)?;
     let deadline = read_timeout(tmo)?;
-    let n = poll_wait(deadline, || {
+    let n = super::select::poll_wait(deadline, || {
         let mut count = 0;
         for entry in raw.chunks_mut(8) {
             let fd = i32::from_le_bytes(entry[0..4].try_into().unwrap_or([0; 4]));
@@ -986,7 +957,7 @@ pub fn sys_pselect6(
     let deadline = read_timeout(tmo)?;
     let mut rout = vec![0u8; bytes];
     let mut wout = vec![0u8; bytes];
-    let n = poll_wait(deadline, || {
+    let n = super::select::poll_wait(deadline, || {
         let mut count = 0;
         rout.fill(0);
         wout.fill(0);

@@ -167,6 +167,7 @@ impl Tty {
                 drop(ld);
                 isig(signo);
                 self.readers.wake_up_all();
+                crate::fs::select::poll_notify();
                 return;
             }
         }
@@ -207,6 +208,7 @@ impl Tty {
         }
         drop(ld);
         self.readers.wake_up_all();
+        crate::fs::select::poll_notify();
     }
 
     /// Non-canonical read, with POSIX's VMIN/VTIME rules (VTIME in tenths of a second):
