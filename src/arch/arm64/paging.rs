@@ -257,10 +257,54 @@ pub fn unmap_kernel_range(va: u64, size: u64, on_page: &mut dyn FnMut(u64)) {
         flush_tlb_kernel_page(leaf_va);
         on_page(desc.output_address());
     };
+    let mut tables = DeferredTableFree::default();
     // SAFETY: the kernel-table lock is held; the caller owns the range being unmapped and
     // stops using it (each page's TLB entry is flushed before the page is handed back).
-    if let Err(e) = unsafe { mmu::unmap_range(root, va, size, &mut KernelTableAlloc, &mut pages) } {
+    if let Err(e) = unsafe { mmu::unmap_range(root, va, size, &mut tables, &mut pages) } {
         log::error!("unmap_kernel_range {va:#x}+{size:#x}: {e:?}");
+    }
+    tables.flush_and_free();
+}
+
+/// Table pages an unmap emptied, held until every CPU's walk cache has forgotten them: the
+/// leaf flushes came before the table entries were cleared, so a walker may have cached
+/// them again meanwhile (the contract in `mmu`'s "What the caller does"). Kept in a fixed
+/// array: allocating here could recurse into the kernel tables' lock.
+#[derive(Default)]
+struct DeferredTableFree {
+    pending: [u64; 8],
+    len: usize,
+}
+
+impl DeferredTableFree {
+    /// Invalidate every cached walk, then free the tables.
+    fn flush_and_free(&mut self) {
+        if self.len == 0 {
+            return;
+        }
+        flush_tlb_all();
+        for &pa in &self.pending[..self.len] {
+            KernelTableAlloc.free_table(pa);
+        }
+        self.len = 0;
+    }
+}
+
+impl TableAllocator for DeferredTableFree {
+    fn alloc_table(&mut self) -> Option<u64> {
+        KernelTableAlloc.alloc_table()
+    }
+
+    fn free_table(&mut self, pa: u64) {
+        if self.len == self.pending.len() {
+            self.flush_and_free();
+        }
+        self.pending[self.len] = pa;
+        self.len += 1;
+    }
+
+    fn table_ptr(&self, pa: u64) -> *mut u64 {
+        KernelTableAlloc.table_ptr(pa)
     }
 }
 
