@@ -145,8 +145,11 @@ impl MmStruct {
         let writable = flags.contains(VmFlags::WRITE);
         let exec = flags.contains(VmFlags::EXEC);
         let mut reprotect = |d: Descriptor| {
-            let prot = user_prot(writable && d.bits() & PTE_COW == 0, exec);
-            Descriptor::page(d.output_address(), PageProt::from_bits(prot))
+            let cow = d.bits() & PTE_COW;
+            let prot = user_prot(writable && cow == 0, exec);
+            // The COW mark stays: a page shared with another process must stay read-only
+            // through any number of mprotects, until a write fault copies it.
+            Descriptor::page(d.output_address(), PageProt::from_bits(prot)).set_bits(cow)
         };
         // SAFETY: `inner` is held; user permissions cannot break kernel memory safety.
         let _ =

@@ -22,6 +22,7 @@ mod build;
 mod busybox;
 mod difftest;
 mod env;
+mod fuzz;
 mod image;
 mod initramfs;
 mod kallsyms;
@@ -54,6 +55,8 @@ commands:
   bbdiff                run user/busybox-diff.sh on Cradle and on Debian's arm64 Linux
                         in the same QEMU; print the diff if the outputs differ (both
                         kept under target/cradle/bbdiff/)
+  fuzz [SEED]           boot user/fuzz/fuzz.c as PID 1: random system calls from 64
+                        processes; the kernel must not panic (default seed 1)
 
 bench options:
   --runs N              boots of each kernel; each figure is their median (default 5)
@@ -90,6 +93,7 @@ fn main() -> ExitCode {
         Some("user") => user::cmd_user(&args[1..]),
         Some("bench") => bench::cmd_bench(&args[1..]),
         Some("bbdiff") => bbdiff::cmd_bbdiff(&args[1..]),
+        Some("fuzz") => fuzz::cmd_fuzz(&args[1..]),
         Some("help") | Some("--help") | Some("-h") | None => {
             print!("{USAGE}");
             Ok(())

@@ -97,6 +97,9 @@ pub fn cmd_test(args: &[String]) -> Result<(), String> {
         if selected("bench") {
             crate::bench::smoke_test(&mut summary, &built.image);
         }
+        if selected("fuzz") {
+            crate::fuzz::fuzz_test(&mut summary, &built.image);
+        }
         let userspace = selected("userspace") || selected("difftest");
         if userspace || selected("pi") {
             match crate::user::build_user() {

@@ -20,13 +20,14 @@ use crate::test::Summary;
 use crate::user::UserPrograms;
 
 /// The programs `/init` runs on Cradle, in order.
-const PROGRAMS: [&str; 6] = [
+const PROGRAMS: [&str; 7] = [
     "syscalls",
     "fork_seed",
     "segv",
     "execbad",
     "proctest",
     "sigtest",
+    "cowtest",
 ];
 
 fn boot_with_initrd(image: &Path, initrd: Option<&Path>, append: &str) -> Result<String, String> {

@@ -1,0 +1,276 @@
+/*
+ * fuzz.c - a system call fuzzer for Cradle, run as PID 1 (`cargo xtask test`, the
+ * `fuzz` group; `cargo xtask fuzz` to run it alone).
+ *
+ * The kernel must survive whatever a process asks of it: a bad pointer, a wild length, an
+ * unknown flag or command gets an error, never a panic, and a process that wrecks its own
+ * address space dies alone. This program checks that the crude way: it forks children
+ * that each make hundreds of system calls with random arguments (from a seeded generator,
+ * so a run is repeatable), reaps them (killing any that block for a second), and at the end
+ * says the kernel is still there and powers off.
+ *
+ * Arguments are drawn from values that find bugs: 0, 1, -1, small numbers, random 64-bit
+ * numbers, pointers into a writable buffer, into a read-only page, into an inaccessible
+ * page, across the end of the buffer into that page, into the kernel's half, and pointers
+ * to real paths. The calls are every syscall Cradle implements except those that would
+ * end the test rather than exercise the kernel: exit, kill and friends, reboot, mount,
+ * clone and execve of real programs, and the console-level syslog actions.
+ *
+ * It refuses to run unless it is PID 1, so running it on a host by mistake does nothing.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/reboot.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define CHILDREN 64
+#define CALLS_PER_CHILD 400
+#define CHILD_TIME_LIMIT_MS 1000
+
+static uint64_t state;
+
+static uint64_t rnd(void)
+{
+	/* xorshift64 */
+	state ^= state << 13;
+	state ^= state >> 7;
+	state ^= state << 17;
+	return state;
+}
+
+static char *buf;      /* one writable page, followed by an inaccessible one */
+static char *ro_page;  /* a read-only page */
+
+static const char *const paths[] = {
+	"/proc/self/stat", "/proc/self/fd", "/proc/1/status", "/proc/meminfo", "/dev/null",
+	"/dev/zero", "/tmp/fuzz-file", "/tmp", "/", "/nonexistent/x", "/proc/self/exe", "",
+	"/init", "/proc/self/comm", "/dev/tty",
+};
+
+static uint64_t arg(void)
+{
+	switch (rnd() % 13) {
+	case 0: return 0;
+	case 1: return 1;
+	case 2: return (uint64_t)-1;
+	case 3: return rnd() % 64;
+	case 4: return rnd();
+	case 5: return (uint64_t)(buf + rnd() % 4096);
+	case 6: return (uint64_t)(ro_page + rnd() % 4096);
+	case 7: return (uint64_t)(buf + 4096 + rnd() % 4096);
+	case 8: return 0xffff000000000000ull + (rnd() & 0xffffff);
+	case 9: return (uint64_t)(buf + 4096 - 1 - rnd() % 16);
+	case 10: return (uint64_t)paths[rnd() % (sizeof(paths) / sizeof(paths[0]))];
+	case 11: return rnd() % 4096 + 1;
+	default: return 0x7fffffff;
+	}
+}
+
+/* The syscalls to call (asm-generic numbers), with the ones left out said above. */
+static const int calls[] = {
+	17 /* getcwd */, 23 /* dup */, 24 /* dup3 */, 25 /* fcntl */, 29 /* ioctl */,
+	33 /* mknodat */, 34 /* mkdirat */, 35 /* unlinkat */, 36 /* symlinkat */,
+	37 /* linkat */, 38 /* renameat */, 43 /* statfs */, 44 /* fstatfs */,
+	45 /* truncate */, 46 /* ftruncate */, 48 /* faccessat */, 49 /* chdir */,
+	50 /* fchdir */, 52 /* fchmod */, 53 /* fchmodat */, 56 /* openat */, 57 /* close */,
+	59 /* pipe2 */, 61 /* getdents64 */, 62 /* lseek */, 63 /* read */, 64 /* write */,
+	65 /* readv */, 66 /* writev */, 67 /* pread64 */, 68 /* pwrite64 */,
+	71 /* sendfile */, 72 /* pselect6 */, 73 /* ppoll */, 78 /* readlinkat */,
+	79 /* newfstatat */, 80 /* fstat */, 81 /* sync */, 82 /* fsync */, 88 /* utimensat */,
+	96 /* set_tid_address */, 101 /* nanosleep */, 102 /* getitimer */,
+	103 /* setitimer */, 113 /* clock_gettime */, 114 /* clock_getres */,
+	115 /* clock_nanosleep */, 116 /* syslog (safe actions) */, 124 /* sched_yield */,
+	132 /* sigaltstack */, 133 /* rt_sigsuspend */, 134 /* rt_sigaction */,
+	135 /* rt_sigprocmask */, 136 /* rt_sigpending */, 137 /* rt_sigtimedwait */,
+	153 /* times */, 154 /* setpgid */, 155 /* getpgid */, 156 /* getsid */,
+	157 /* setsid */, 158 /* getgroups */, 159 /* setgroups */, 160 /* uname */,
+	161 /* sethostname */, 163 /* getrlimit */, 165 /* getrusage */, 166 /* umask */,
+	167 /* prctl */, 169 /* gettimeofday */, 172 /* getpid */, 173 /* getppid */,
+	178 /* gettid */, 179 /* sysinfo */, 214 /* brk */, 215 /* munmap */,
+	221 /* execve (bad pointers only) */, 222 /* mmap */, 226 /* mprotect */,
+	233 /* madvise */, 260 /* wait4 */, 261 /* prlimit64 */, 276 /* renameat2 */,
+	278 /* getrandom */, 293 /* rseq */, 439 /* faccessat2 */, 999 /* unknown */,
+};
+
+/* With a list on the command line, only those calls (to narrow a failure down). */
+static int only[64], n_only;
+
+static void fuzz_calls(uint64_t seed)
+{
+	state = seed * 0x9e3779b97f4a7c15ull + 1;
+	for (int i = 0; i < CALLS_PER_CHILD; i++) {
+		long nr = calls[rnd() % (sizeof(calls) / sizeof(calls[0]))];
+		if (n_only) {
+			nr = only[rnd() % n_only];
+		}
+		uint64_t a[6];
+		for (int j = 0; j < 6; j++)
+			a[j] = arg();
+		if (nr == 116) {
+			/* syslog: only the reading and counting actions (not console off/level). */
+			static const int actions[] = { 0, 1, 3, 4, 9, 10, 99, -1 };
+			a[0] = actions[rnd() % 8];
+		}
+		if (nr == 33) {
+			/* mknodat: major 0 only, so no node reaches the console (root may make
+			 * one and write to it: correct, but it would scribble on the test's log). */
+			a[3] &= 0xff;
+		}
+		if (nr == 221) {
+			/* execve: never a real program; a path that is not executable at best. */
+			a[0] = (uint64_t)"/proc/self/stat";
+		}
+		syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+	}
+}
+
+/* /dev/null, opened by PID 1 before any child could unlink or replace it. */
+static int null_fd = -1;
+
+static int child(uint64_t seed)
+{
+	/* No console for the children: their writes would scribble on the test's log. */
+	if (dup2(null_fd, 0) < 0 || dup2(null_fd, 1) < 0 || dup2(null_fd, 2) < 0)
+		return 3;
+	close(null_fd);
+	buf = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ro_page = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (buf == MAP_FAILED || ro_page == MAP_FAILED)
+		return 2;
+	memset(buf, 'A', 8192);
+	memcpy(ro_page, "/proc/self/stat", 16);
+	mprotect(buf + 4096, 4096, PROT_NONE);
+	mprotect(ro_page, 4096, PROT_READ);
+	fuzz_calls(seed);
+	return 0;
+}
+
+/* PID 1's memory the children share copy-on-write until they write: it must never change.
+ * PID 1 rewrites it before each fork (with that round's pattern), as it does its stdio
+ * buffer, so both the first copy-on-write and the reuse of a page no child shares any more
+ * are exercised. */
+#define CANARY_BYTES (3 * 4096)
+static unsigned char canary_data[CANARY_BYTES] = { 1 };
+static unsigned char *canary_heap;
+
+static unsigned char pattern(int round, int i, int salt)
+{
+	return (unsigned char)(i * salt + round * 31 + 1);
+}
+
+static void fill_canaries(int round)
+{
+	if (!canary_heap)
+		canary_heap = malloc(CANARY_BYTES);
+	for (int i = 0; i < CANARY_BYTES; i++) {
+		canary_data[i] = pattern(round, i, 7);
+		canary_heap[i] = pattern(round, i, 13);
+	}
+}
+
+/* 0 if intact, 1 if the data canary changed, 2 if the heap one did. */
+static int check_canaries(int round)
+{
+	for (int i = 0; i < CANARY_BYTES; i++) {
+		if (canary_data[i] != pattern(round, i, 7))
+			return 1;
+		if (canary_heap[i] != pattern(round, i, 13))
+			return 2;
+	}
+	return 0;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
+	nanosleep(&ts, NULL);
+}
+
+int main(int argc, char **argv)
+{
+	int exited = 0, signalled = 0, timed_out = 0;
+	uint64_t base = argc > 1 ? strtoull(argv[1], NULL, 0) : 1;
+	for (char *p = argc > 2 ? argv[2] : NULL; p && *p && n_only < 64;) {
+		only[n_only++] = (int)strtol(p, &p, 10);
+		if (*p == ',')
+			p++;
+	}
+
+	if (getpid() != 1) {
+		fprintf(stderr, "fuzz: runs only as PID 1 (in a VM of its own)\n");
+		return 1;
+	}
+	mkdir("/proc", 0555);
+	mkdir("/tmp", 01777);
+	syscall(SYS_mount, "proc", "/proc", "proc", 0, NULL);
+	null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (null_fd < 0) {
+		printf("fuzz: cannot open /dev/null: errno %d\n", errno);
+		return 1;
+	}
+	printf("fuzz: %d children, %d random system calls each, seeds %llu..%llu\n", CHILDREN,
+	       CALLS_PER_CHILD, (unsigned long long)base, (unsigned long long)(base + CHILDREN - 1));
+	fflush(stdout);
+	int corrupted = 0;
+	for (int i = 0; i < CHILDREN; i++) {
+		fill_canaries(i);
+		pid_t pid = fork();
+		if (pid < 0) {
+			printf("fuzz: fork failed: errno %d\n", errno);
+			break;
+		}
+		if (pid == 0)
+			_exit(child(base + i));
+		int status = 0, waited = 0;
+		for (;;) {
+			/* Reap orphans too (a child's own children come to PID 1). */
+			pid_t done = waitpid(-1, &status, WNOHANG);
+			if (done == pid)
+				break;
+			if (done > 0)
+				continue;
+			if (waited >= CHILD_TIME_LIMIT_MS) {
+				kill(pid, SIGKILL);
+				waitpid(pid, &status, 0);
+				timed_out++;
+				status = -1;
+				break;
+			}
+			sleep_ms(10);
+			waited += 10;
+		}
+		int bad = check_canaries(i);
+		if (bad && !corrupted) {
+			corrupted = 1;
+			printf("fuzz: PID 1's %s memory changed after the child with seed %llu\n",
+			       bad == 1 ? "data" : "heap", (unsigned long long)(base + i));
+			fflush(stdout);
+		}
+		if (status == -1)
+			continue;
+		if (WIFEXITED(status))
+			exited++;
+		else
+			signalled++;
+	}
+	printf("fuzz: %d exited, %d killed by a signal, %d stopped after %d ms\n", exited,
+	       signalled, timed_out, CHILD_TIME_LIMIT_MS);
+	if (!corrupted)
+		printf("fuzz: the kernel survived\n");
+	fflush(stdout);
+	sync();
+	syscall(SYS_reboot, LINUX_REBOOT_MAGIC1, LINUX_REBOOT_MAGIC2, LINUX_REBOOT_CMD_POWER_OFF,
+		NULL);
+	return 0;
+}
