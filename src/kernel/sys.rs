@@ -52,27 +52,22 @@ pub fn sys_uname(buf: u64) -> SysResult {
     Ok(0)
 }
 
-static HOSTNAME: crate::kernel::sync::SpinLock<[u8; 65]> = crate::kernel::sync::SpinLock::new({
-    let mut h = [0u8; 65];
-    h[0] = b'c';
-    h[1] = b'r';
-    h[2] = b'a';
-    h[3] = b'd';
-    h[4] = b'l';
-    h[5] = b'e';
-    h
-});
+/// A UTS name field: `name`, NUL-padded to 65 bytes.
+const fn uts_field(name: &[u8]) -> [u8; 65] {
+    let mut field = [0u8; 65];
+    let mut i = 0;
+    while i < name.len() && i < 64 {
+        field[i] = name[i];
+        i += 1;
+    }
+    field
+}
 
-static DOMAINNAME: crate::kernel::sync::SpinLock<[u8; 65]> = crate::kernel::sync::SpinLock::new({
-    let mut d = [0u8; 65];
-    d[0] = b'(';
-    d[1] = b'n';
-    d[2] = b'o';
-    d[3] = b'n';
-    d[4] = b'e';
-    d[5] = b')';
-    d
-});
+static HOSTNAME: crate::kernel::sync::SpinLock<[u8; 65]> =
+    crate::kernel::sync::SpinLock::new(uts_field(b"cradle"));
+
+static DOMAINNAME: crate::kernel::sync::SpinLock<[u8; 65]> =
+    crate::kernel::sync::SpinLock::new(uts_field(b"(none)"));
 
 /// Copy a new UTS name of `len` bytes from `name` into `field` (NUL-padded). EINVAL if it
 /// is longer than 64 bytes, as Linux's `__NEW_UTS_LEN`.
@@ -108,9 +103,7 @@ fn uts_string(field: &crate::kernel::sync::SpinLock<[u8; 65]>) -> alloc::string:
 
 /// The host name (`sethostname` changes it).
 pub fn hostname() -> alloc::string::String {
-    let h = *HOSTNAME.lock();
-    let len = h.iter().position(|&b| b == 0).unwrap_or(64);
-    alloc::string::String::from_utf8_lossy(&h[..len]).into_owned()
+    uts_string(&HOSTNAME)
 }
 
 /// `reboot(2)` magic numbers and commands (Linux's `include/uapi/linux/reboot.h`).

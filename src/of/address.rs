@@ -142,6 +142,43 @@ fn cells<'a>(
 
 /// `of_read_number`: `count` big-endian cells off the front of `bytes` (the caller checked
 /// there are enough), as one number.
+/// Which way an address crosses a bus: `ranges` maps child to parent (towards the CPU),
+/// `dma-ranges` is read the other way.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Direction {
+    Up,
+    Down,
+}
+
+/// The address `address` becomes through the `ranges`-style entries `ranges` (each a
+/// child address, a parent address and a size of `cells` = (child, parent, size) cells),
+/// or `None` if no entry holds it (`of_bus_default_map`). Like Linux, a trailing partial
+/// entry is ignored.
+fn map_through<'a>(
+    ranges: &[u8],
+    (na, pna, ns): (u32, u32, u32),
+    address: u128,
+    direction: Direction,
+) -> Result<Option<u128>, AddressError<'a>> {
+    let entry = 4 * (na + pna + ns) as usize;
+    for range in ranges.chunks_exact(entry) {
+        let (child, rest) = read_number(range, na);
+        let (parent, rest) = read_number(rest, pna);
+        let (size, _) = read_number(rest, ns);
+        let (from, to) = match direction {
+            Direction::Up => (child, parent),
+            Direction::Down => (parent, child),
+        };
+        if address >= from && address - from < size {
+            return to
+                .checked_add(address - from)
+                .map(Some)
+                .ok_or(AddressError::Overflow);
+        }
+    }
+    Ok(None)
+}
+
 fn read_number(bytes: &[u8], count: u32) -> (u128, &[u8]) {
     let len = 4 * count as usize;
     let value = bytes[..len].chunks_exact(4).fold(0u128, |acc, c| {
@@ -214,23 +251,7 @@ impl<'a> Ancestors<'a> {
                 // "empty ranges; 1:1 translation"
                 continue;
             }
-            let entry = 4 * (na + pna + ns) as usize;
-            let mut found = None;
-            // Like Linux, a trailing partial entry is ignored.
-            for range in ranges.chunks_exact(entry) {
-                let (child, rest) = read_number(range, na);
-                let (parent, rest) = read_number(rest, pna);
-                let (size, _) = read_number(rest, ns);
-                // `of_bus_default_map`
-                if address >= child && address - child < size {
-                    found = Some(
-                        parent
-                            .checked_add(address - child)
-                            .ok_or(AddressError::Overflow)?,
-                    );
-                    break;
-                }
-            }
+            let found = map_through(ranges, (na, pna, ns), address, Direction::Up)?;
             address = found.ok_or(AddressError::NotInRange {
                 bus: bus.name,
                 address: u64::try_from(address).unwrap_or(u64::MAX),
@@ -251,21 +272,7 @@ impl<'a> Ancestors<'a> {
                 continue;
             };
             let (na, ns, pna) = (bus.na()?, bus.ns()?, self.levels[depth - 1].na()?);
-            let entry = 4 * (na + pna + ns) as usize;
-            let mut found = None;
-            for range in ranges.chunks_exact(entry) {
-                let (child, rest) = read_number(range, na);
-                let (parent, rest) = read_number(rest, pna);
-                let (size, _) = read_number(rest, ns);
-                if address >= parent && address - parent < size {
-                    found = Some(
-                        child
-                            .checked_add(address - parent)
-                            .ok_or(AddressError::Overflow)?,
-                    );
-                    break;
-                }
-            }
+            let found = map_through(ranges, (na, pna, ns), address, Direction::Down)?;
             address = found.ok_or(AddressError::NotInRange {
                 bus: bus.name,
                 address: u64::try_from(address).unwrap_or(u64::MAX),
