@@ -588,19 +588,26 @@ static int test_bad_frame(void)
 /* Writing to a pipe nobody reads: SIGPIPE kills the writer by default; ignored, EPIPE. */
 static int test_sigpipe(void)
 {
-	int fds[2], status;
+	int fds[2], go[2], status;
+	char c;
 
-	if (pipe(fds) != 0)
+	if (pipe(fds) != 0 || pipe(go) != 0)
 		return fail("pipe: errno=%d (%s)", errno, errno_name(errno));
 	pid_t pid = fork();
 	if (pid == 0) {
 		close(fds[0]);
+		close(go[1]);
+		/* Write only once the parent's read end is closed too: then no reader is left. */
+		if (read(go[0], &c, 1) != 0)
+			_exit(3);
 		if (write(fds[1], "z", 1) < 0)
 			_exit(2);
 		_exit(1);
 	}
 	close(fds[0]);
 	close(fds[1]);
+	close(go[0]);
+	close(go[1]);
 	if (waitpid(pid, &status, 0) != pid)
 		return fail("waitpid: errno=%d (%s)", errno, errno_name(errno));
 	if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGPIPE)
