@@ -150,20 +150,6 @@ fn build_initramfs(programs: &Programs) -> Result<PathBuf, String> {
     Ok(path)
 }
 
-fn run(cmd: &mut Command) -> Result<String, String> {
-    let out = cmd
-        .output()
-        .map_err(|e| format!("cannot run {cmd:?}: {e}"))?;
-    if out.status.success() {
-        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-    } else {
-        Err(format!(
-            "{cmd:?} failed:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        ))
-    }
-}
-
 /// Debian's arm64 Linux kernel.
 struct Linux {
     image: PathBuf,
@@ -203,56 +189,13 @@ fn fetch_linux() -> Result<Linux, String> {
                apt-get download linux-image-6.1.0-NN-arm64:arm64\n  \
                dpkg-deb -x linux-image-6.1.0-NN-arm64_*_arm64.deb target/cradle/linux\n  \
                echo 6.1.0-NN-arm64 > target/cradle/linux/VERSION";
-    let foreign = run(Command::new("dpkg").arg("--print-foreign-architectures"))
-        .map_err(|e| format!("{e}\n{how}"))?;
-    if !foreign.split_whitespace().any(|a| a == "arm64") {
-        eprintln!("xtask: dpkg --add-architecture arm64");
-        run(Command::new("dpkg").args(["--add-architecture", "arm64"]))
-            .map_err(|e| format!("{e}\n{how}"))?;
-        run(Command::new("apt-get").args(["update", "-q"])).map_err(|e| format!("{e}\n{how}"))?;
-    }
+    crate::debian::ensure_arm64_arch().map_err(|e| format!("{e}\n{how}"))?;
     // linux-image-arm64 is a metapackage; the kernel is in the package it depends on.
-    let depends = run(Command::new("apt-cache").args(["depends", "linux-image-arm64:arm64"]))
+    let package = crate::debian::linux_image_package().map_err(|e| format!("{e}\n{how}"))?;
+    let deb = crate::debian::download(&format!("{package}:arm64"), &format!("{package}_"))
         .map_err(|e| format!("{e}\n{how}"))?;
-    let package = depends
-        .lines()
-        .filter_map(|l| l.trim().strip_prefix("Depends: "))
-        .map(|p| p.trim().trim_end_matches(":arm64").to_string())
-        .find(|p| p.starts_with("linux-image-") && p.ends_with("-arm64"))
-        .ok_or_else(|| format!("linux-image-arm64:arm64 names no kernel package\n{how}"))?;
-    let debs = out_dir().join("debs");
-    std::fs::create_dir_all(&debs).map_err(|e| e.to_string())?;
-    let find_deb = || {
-        std::fs::read_dir(&debs).ok().and_then(|entries| {
-            entries.flatten().map(|e| e.path()).find(|p| {
-                p.file_name().is_some_and(|n| {
-                    let n = n.to_string_lossy();
-                    n.starts_with(&format!("{package}_")) && n.ends_with(".deb")
-                })
-            })
-        })
-    };
-    if find_deb().is_none() {
-        eprintln!("xtask: apt-get download {package}:arm64");
-        let target = format!("{package}:arm64");
-        if run(Command::new("apt-get")
-            .current_dir(&debs)
-            .args(["download", &target]))
-        .is_err()
-        {
-            run(Command::new("apt-get").args(["update", "-q"]))
-                .map_err(|e| format!("{e}\n{how}"))?;
-            run(Command::new("apt-get")
-                .current_dir(&debs)
-                .args(["download", &target]))
-            .map_err(|e| format!("{e}\n{how}"))?;
-        }
-    }
-    let deb = find_deb().ok_or_else(|| format!("the download left no {package} .deb\n{how}"))?;
-    let sum = run(Command::new("sha256sum").arg(&deb)).unwrap_or_default();
-    eprintln!("xtask: {}", sum.trim());
     eprintln!("xtask: unpacking {} into {}", deb.display(), dir.display());
-    run(Command::new("dpkg-deb").arg("-x").arg(&deb).arg(&dir))?;
+    crate::debian::unpack(&deb, &dir)?;
     let image =
         find_vmlinuz(&dir).ok_or_else(|| format!("{} has no boot/vmlinuz-*", deb.display()))?;
     let release = image

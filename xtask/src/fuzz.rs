@@ -9,10 +9,9 @@
 //! system calls are for a machine of their own.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Duration;
 
-use crate::env::{ensure_cross_cc, out_dir, project_root, CROSS_CC};
+use crate::env::{ensure_cross_cc, out_dir, project_root};
 use crate::initramfs::{write_newc, Entry, Source};
 use crate::qemu::{run_captured, QemuOptions};
 use crate::test::Summary;
@@ -24,19 +23,7 @@ fn build_fuzzer() -> Result<PathBuf, String> {
     let dir = out_dir().join("fuzz");
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let binary = dir.join("fuzz");
-    let out = Command::new(CROSS_CC)
-        .args(["-static", "-O2", "-Wall", "-Werror", "-o"])
-        .arg(&binary)
-        .arg(&source)
-        .output()
-        .map_err(|e| format!("cannot run {CROSS_CC}: {e}"))?;
-    if !out.status.success() {
-        return Err(format!(
-            "{CROSS_CC} failed on {}:\n{}",
-            source.display(),
-            String::from_utf8_lossy(&out.stderr)
-        ));
-    }
+    crate::user::compile(&source, &binary)?;
     let cpio = dir.join("initramfs-fuzz.cpio");
     let bytes = write_newc(&[
         Entry::new("/dev", Source::Dir, 0o755),

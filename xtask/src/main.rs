@@ -20,6 +20,7 @@ mod bench;
 mod board;
 mod build;
 mod busybox;
+mod debian;
 mod difftest;
 mod env;
 mod fuzz;

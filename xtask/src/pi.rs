@@ -17,68 +17,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::board::Board;
+use crate::debian::{download, ensure_arm64_arch, linux_image_package, run, unpack};
 use crate::env::{apt_install, out_dir, project_root};
 
-fn run(cmd: &mut Command) -> Result<String, String> {
-    let out = cmd
-        .output()
-        .map_err(|e| format!("cannot run {cmd:?}: {e}"))?;
-    if out.status.success() {
-        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-    } else {
-        Err(format!(
-            "{cmd:?} failed:\n{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ))
-    }
-}
-
-fn ensure_arm64_arch() -> Result<(), String> {
-    let foreign = run(Command::new("dpkg").arg("--print-foreign-architectures"))?;
-    if !foreign.split_whitespace().any(|a| a == "arm64") {
-        run(Command::new("dpkg").args(["--add-architecture", "arm64"]))?;
-        run(Command::new("apt-get").args(["update", "-q"]))?;
-    }
-    Ok(())
-}
-
 const NON_FREE_FIRMWARE: &str = "/etc/apt/sources.list.d/cradle-bookworm-non-free-firmware.sources";
-
-/// `apt-get download PACKAGE` into target/cradle/debs (once); the .deb's path.
-fn download(package: &str, prefix: &str) -> Result<PathBuf, String> {
-    let debs = out_dir().join("debs");
-    std::fs::create_dir_all(&debs).map_err(|e| e.to_string())?;
-    let find = || {
-        std::fs::read_dir(&debs)
-            .ok()?
-            .flatten()
-            .map(|e| e.path())
-            .find(|p| {
-                p.file_name()
-                    .is_some_and(|n| n.to_string_lossy().starts_with(prefix))
-            })
-    };
-    if let Some(deb) = find() {
-        return Ok(deb);
-    }
-    eprintln!("xtask: apt-get download {package}");
-    if run(Command::new("apt-get")
-        .current_dir(&debs)
-        .args(["download", package]))
-    .is_err()
-    {
-        run(Command::new("apt-get").args(["update", "-q"]))?;
-        run(Command::new("apt-get")
-            .current_dir(&debs)
-            .args(["download", package]))?;
-    }
-    let deb = find().ok_or_else(|| format!("apt-get download {package} left no {prefix}*.deb"))?;
-    if let Ok(sum) = run(Command::new("sha256sum").arg(&deb)) {
-        eprintln!("xtask: {}", sum.trim());
-    }
-    Ok(deb)
-}
 
 /// Debian's mainline Pi device tree `name` (e.g. `bcm2711-rpi-4-b.dtb`).
 pub fn debian_dtb(name: &str) -> Result<PathBuf, String> {
@@ -90,20 +32,12 @@ pub fn debian_dtb(name: &str) -> Result<PathBuf, String> {
     let how = "needs Debian's linux-image-arm64 device trees. As root on Debian:\n  \
                dpkg --add-architecture arm64 && apt-get update && apt-get download linux-image-arm64:arm64";
     ensure_arm64_arch().map_err(|e| format!("{e}\n{how}"))?;
-    let depends = run(Command::new("apt-cache").args(["depends", "linux-image-arm64:arm64"]))
-        .map_err(|e| format!("{e}\n{how}"))?;
-    let image_pkg = depends
-        .lines()
-        .filter_map(|l| l.trim().strip_prefix("Depends: "))
-        .find(|p| p.starts_with("linux-image-"))
-        .ok_or_else(|| format!("linux-image-arm64 names no linux-image package\n{how}"))?
-        .to_string();
-    let pkg_name = image_pkg.trim_end_matches(":arm64");
-    let deb = download(&image_pkg, &format!("{pkg_name}_"))?;
-    let unpack = out_dir().join("linux-image");
-    run(Command::new("dpkg-deb").arg("-x").arg(&deb).arg(&unpack))?;
+    let pkg_name = linux_image_package().map_err(|e| format!("{e}\n{how}"))?;
+    let deb = download(&format!("{pkg_name}:arm64"), &format!("{pkg_name}_"))?;
+    let unpacked = out_dir().join("linux-image");
+    unpack(&deb, &unpacked)?;
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-    let lib = unpack.join("usr/lib");
+    let lib = unpacked.join("usr/lib");
     for entry in std::fs::read_dir(&lib)
         .map_err(|e| e.to_string())?
         .flatten()
@@ -139,7 +73,7 @@ fn firmware_dir() -> Result<PathBuf, String> {
         run(Command::new("apt-get").args(["update", "-q"])).map_err(|e| format!("{e}\n{how}"))?;
     }
     let deb = download("raspi-firmware", "raspi-firmware_").map_err(|e| format!("{e}\n{how}"))?;
-    run(Command::new("dpkg-deb").arg("-x").arg(&deb).arg(&dir))?;
+    unpack(&deb, &dir)?;
     if files.join("start.elf").exists() {
         Ok(files)
     } else {

@@ -119,7 +119,8 @@ fn make_executable(_: &Path) -> Result<(), String> {
     Ok(())
 }
 
-fn compile(source: &Path, binary: &Path) -> Result<(), String> {
+/// Compile one C program, static, warnings as errors; no stale binary is left on failure.
+pub(crate) fn compile(source: &Path, binary: &Path) -> Result<(), String> {
     eprintln!("xtask: {CROSS_CC} {}", source.display());
     let out = Command::new(CROSS_CC)
         .args(["-static", "-O2", "-Wall", "-Werror", "-o"])

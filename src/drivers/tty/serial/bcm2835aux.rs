@@ -223,12 +223,7 @@ impl Console for MiniUart {
     }
 
     fn write(&self, bytes: &[u8]) {
-        for &b in bytes {
-            if b == b'\n' {
-                self.putc(b'\r');
-            }
-            self.putc(b);
-        }
+        super::uart_console_write(bytes, |b| self.putc(b));
     }
 }
 

@@ -236,3 +236,14 @@ fn console_rx_init() -> i32 {
     0
 }
 crate::device_initcall!(console_rx_init);
+
+/// Console output as a terminal wants it: each `\n` preceded by `\r` (Linux's
+/// `uart_console_write`).
+pub fn uart_console_write(bytes: &[u8], mut putc: impl FnMut(u8)) {
+    for &b in bytes {
+        if b == b'\n' {
+            putc(b'\r');
+        }
+        putc(b);
+    }
+}
