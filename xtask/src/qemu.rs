@@ -107,7 +107,10 @@ pub fn qemu_args(opts: &QemuOptions, image: &Path) -> Result<Vec<String>, String
         }
         machine.push_str(&format!(",gic-version={gic}"));
     }
-    let mut args = vec!["-M".to_string(), machine];
+    // `-nodefaults`: no device the command line does not name. QEMU's `virt` otherwise adds
+    // a virtio network card whose option ROM (`efi-virtio.rom`) comes from a package
+    // (`ipxe-qemu`) that xtask does not install; the serial ports are named below.
+    let mut args = vec!["-nodefaults".to_string(), "-M".to_string(), machine];
     if !board.cpu.is_empty() {
         args.extend(["-cpu".into(), board.cpu.clone()]);
     }

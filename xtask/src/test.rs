@@ -522,6 +522,7 @@ fn dumped_virt_dtb() -> String {
     let path = out_dir().join("virt-dumped.dtb");
     let _ = std::process::Command::new("qemu-system-aarch64")
         .args([
+            "-nodefaults",
             "-M",
             &format!("virt,dumpdtb={}", path.display()),
             "-cpu",
