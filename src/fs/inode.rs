@@ -153,6 +153,12 @@ pub trait Inode: Send + Sync + Any {
         Err(Errno::EISDIR)
     }
 
+    /// The page cache holding the file's data, for `mmap` and `execve` (Linux's
+    /// `inode->i_mapping`); `None` for objects that cannot be mapped (`ENODEV`).
+    fn mapping(&self) -> Option<Arc<crate::mm::filemap::AddressSpace>> {
+        None
+    }
+
     /// Set the size.
     fn truncate(&self, _len: u64) -> Result<(), Errno> {
         Err(Errno::EINVAL)
