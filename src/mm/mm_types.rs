@@ -245,10 +245,111 @@ impl MmStruct {
         tlb_finish(&mut pages, &mut tables, start, start + len);
     }
 
+    /// Grow the mapping at `[addr, addr + old_len)` to `new_len` bytes where it is (Linux's
+    /// `mremap` without a move). The range must be the end of one VMA.
+    pub fn expand_in_place(&self, addr: u64, old_len: u64, new_len: u64) -> Result<(), Errno> {
+        let mut inner = self.inner.lock();
+        let vma = *inner.vmas.find(addr).ok_or(Errno::EFAULT)?;
+        if vma.end != addr + old_len {
+            return Err(Errno::ENOMEM);
+        }
+        let new_end = addr.checked_add(new_len).ok_or(Errno::ENOMEM)?;
+        if new_end > TASK_SIZE {
+            return Err(Errno::ENOMEM);
+        }
+        inner.vmas.expand(addr, new_end).map_err(|_| Errno::ENOMEM)
+    }
+
+    /// Move `[old, old + old_len)`, part of one VMA, to `new` with `new_len` bytes (Linux's
+    /// `move_vma`): a VMA like the old one at `new`, the page-table entries moved over (the
+    /// pages themselves stay, with their references), the old range unmapped. `new` is a
+    /// free range the caller found.
+    pub fn move_region(&self, old: u64, old_len: u64, new: u64, new_len: u64) -> Result<(), Errno> {
+        check_range(new, new_len)?;
+        let mut inner = self.inner.lock();
+        let vma = *inner.vmas.find(old).ok_or(Errno::EFAULT)?;
+        let moved = Vma {
+            start: new,
+            end: new + new_len,
+            flags: vma.flags,
+            pgoff: if vma.is_anonymous() {
+                new / PAGE_SIZE
+            } else {
+                vma.pgoff + (old - vma.start) / PAGE_SIZE
+            },
+            file: vma.file,
+        };
+        inner.vmas.insert(moved).map_err(|_| Errno::ENOMEM)?;
+        let asid = self.asid();
+        let pages = old_len.min(new_len) / PAGE_SIZE;
+        for i in 0..pages {
+            let (from, to) = (old + i * PAGE_SIZE, new + i * PAGE_SIZE);
+            // SAFETY: `inner` is held, so no one else edits these tables.
+            let src = unsafe { mmu_user::pte_alloc(self.pgd, from, &mut KernelTableAlloc) }
+                .map_err(|_| Errno::ENOMEM)?;
+            // SAFETY: `src` is this mm's level-3 entry for `from`; `inner` is held.
+            let desc = unsafe { src.read_volatile() };
+            if !Descriptor::from_bits(desc).is_valid() {
+                continue;
+            }
+            // SAFETY: as above.
+            let dst = unsafe { mmu_user::pte_alloc(self.pgd, to, &mut KernelTableAlloc) }
+                .map_err(|_| Errno::ENOMEM)?;
+            // SAFETY: both are this mm's entries, `dst` empty (the range was free). The old
+            // translation is invalid before the new one appears; the page keeps its one
+            // reference, now held by the new entry. The TLB flush below drops the old one.
+            unsafe {
+                src.write_volatile(Descriptor::INVALID.bits());
+                dst.write_volatile(desc);
+            }
+        }
+        tlbflush::flush_tlb_range(asid, old, old + pages * PAGE_SIZE, true);
+        inner
+            .vmas
+            .unmap(old, old_len, &mut |_| {})
+            .map_err(|_| Errno::ENOMEM)?;
+        self.zap_range(old, old_len);
+        inner.prune_files();
+        Ok(())
+    }
+
+    /// Drop the pages of `[start, start + len)` wherever VMAs map it (Linux's
+    /// `madvise(MADV_DONTNEED)`): the next touch finds zeros in private anonymous memory,
+    /// the file's page in a file mapping. Fails with ENOMEM if part of the range is not
+    /// mapped (after dropping what is).
+    pub fn dontneed(&self, start: u64, len: u64) -> Result<(), Errno> {
+        check_range(start, len)?;
+        let end = start + len;
+        let inner = self.inner.lock();
+        for vma in inner.vmas.iter() {
+            let (lo, hi) = (vma.start.max(start), vma.end.min(end));
+            if lo < hi {
+                self.zap_range(lo, hi - lo);
+            }
+        }
+        if inner.vmas.covers(start, end) {
+            Ok(())
+        } else {
+            Err(Errno::ENOMEM)
+        }
+    }
+
     /// Change the protection of `[start, start + len)` (Linux's `mprotect`).
     pub fn protect_region(&self, start: u64, len: u64, flags: VmFlags) -> Result<(), Errno> {
         check_range(start, len)?;
         let mut inner = self.inner.lock();
+        // A shared mapping of a file opened read-only can never become writable.
+        let end = start + len;
+        let denied = flags.contains(VmFlags::WRITE)
+            && inner.vmas.iter().any(|v| {
+                v.start < end
+                    && v.end > start
+                    && v.flags.contains(VmFlags::SHARED)
+                    && !v.flags.contains(VmFlags::MAYWRITE)
+            });
+        if denied && inner.vmas.covers(start, end) {
+            return Err(Errno::EACCES);
+        }
         inner
             .vmas
             .mprotect(start, len, flags)

@@ -234,3 +234,101 @@ pub fn sys_mprotect(addr: u64, len: u64, prot: u32) -> SysResult {
     mm.protect_region(addr, len, prot_flags(prot))?;
     Ok(0)
 }
+
+const MREMAP_MAYMOVE: u32 = 1;
+const MREMAP_FIXED: u32 = 2;
+
+/// `mremap(2)`: shrink in place, grow in place if the room is free, else move
+/// (`MREMAP_MAYMOVE`), to `new_addr` with `MREMAP_FIXED`.
+pub fn sys_mremap(old: u64, old_len: u64, new_len: u64, flags: u32, new_addr: u64) -> SysResult {
+    if !old.is_multiple_of(PAGE_SIZE)
+        || flags & !(MREMAP_MAYMOVE | MREMAP_FIXED) != 0
+        || (flags & MREMAP_FIXED != 0 && flags & MREMAP_MAYMOVE == 0)
+    {
+        return Err(Errno::EINVAL);
+    }
+    let old_len = page_up(old_len).ok_or(Errno::EINVAL)?;
+    let new_len = page_up(new_len).filter(|&l| l > 0).ok_or(Errno::EINVAL)?;
+    let mm = current().mm().ok_or(Errno::EFAULT)?;
+    {
+        let inner = mm.inner.lock();
+        let vma = inner.vmas.find(old).ok_or(Errno::EFAULT)?;
+        if old_len == 0 || old.checked_add(old_len).is_none_or(|end| end > vma.end) {
+            return Err(Errno::EFAULT);
+        }
+    }
+    if flags & MREMAP_FIXED != 0 {
+        let overlap = new_addr < old + old_len && old < new_addr + new_len;
+        if !new_addr.is_multiple_of(PAGE_SIZE) || new_addr < MMAP_MIN_ADDR || overlap {
+            return Err(Errno::EINVAL);
+        }
+        mm.unmap_region(new_addr, new_len)?;
+        mm.move_region(old, old_len, new_addr, new_len)?;
+        return Ok(new_addr);
+    }
+    if new_len <= old_len {
+        if new_len < old_len {
+            mm.unmap_region(old + new_len, old_len - new_len)?;
+        }
+        return Ok(old);
+    }
+    if mm.expand_in_place(old, old_len, new_len).is_ok() {
+        return Ok(old);
+    }
+    if flags & MREMAP_MAYMOVE == 0 {
+        return Err(Errno::ENOMEM);
+    }
+    let new = mm.get_unmapped_area(new_len)?;
+    mm.move_region(old, old_len, new, new_len)?;
+    Ok(new)
+}
+
+const MADV_DONTNEED: u32 = 4;
+
+/// `madvise(2)`: `MADV_DONTNEED` drops the pages (private anonymous memory reads back as
+/// zeros); the other advice Linux knows is taken and changes nothing here.
+pub fn sys_madvise(addr: u64, len: u64, advice: u32) -> SysResult {
+    let known = matches!(advice, 0..=4 | 8..=23 | 100 | 101);
+    if !addr.is_multiple_of(PAGE_SIZE) || !known {
+        return Err(Errno::EINVAL);
+    }
+    let len = page_up(len).ok_or(Errno::EINVAL)?;
+    if len == 0 {
+        return Ok(0);
+    }
+    let mm = current().mm().ok_or(Errno::ENOMEM)?;
+    if advice == MADV_DONTNEED {
+        mm.dontneed(addr, len)?;
+    } else {
+        let end = addr.checked_add(len).ok_or(Errno::ENOMEM)?;
+        if !mm.inner.lock().vmas.covers(addr, end) {
+            return Err(Errno::ENOMEM);
+        }
+    }
+    Ok(0)
+}
+
+const MS_ASYNC: u32 = 1;
+const MS_INVALIDATE: u32 = 2;
+const MS_SYNC: u32 = 4;
+
+/// `msync(2)`: a shared mapping writes the page cache itself, and ramfs has no disk behind
+/// it, so there is nothing to write back; the arguments are checked as Linux does.
+pub fn sys_msync(addr: u64, len: u64, flags: u32) -> SysResult {
+    if !addr.is_multiple_of(PAGE_SIZE)
+        || flags & !(MS_ASYNC | MS_INVALIDATE | MS_SYNC) != 0
+        || flags & (MS_ASYNC | MS_SYNC) == (MS_ASYNC | MS_SYNC)
+    {
+        return Err(Errno::EINVAL);
+    }
+    let len = page_up(len).ok_or(Errno::ENOMEM)?;
+    let end = addr.checked_add(len).ok_or(Errno::ENOMEM)?;
+    if len == 0 {
+        return Ok(0);
+    }
+    let mm = current().mm().ok_or(Errno::ENOMEM)?;
+    if !mm.inner.lock().vmas.covers(addr, end) {
+        return Err(Errno::ENOMEM);
+    }
+    Ok(0)
+}

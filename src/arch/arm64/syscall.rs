@@ -155,7 +155,9 @@ fn invoke_syscall(regs: &mut PtRegs, nr: u64) -> Result<u64, Errno> {
         221 => crate::fs::exec::sys_execve(a[0], a[1], a[2]),
         222 => mmap::sys_mmap(a[0], a[1], a[2] as u32, a[3] as u32, i(a[4]), a[5]),
         226 => mmap::sys_mprotect(a[0], a[1], a[2] as u32),
-        233 => Ok(0), // madvise: advice taken
+        216 => mmap::sys_mremap(a[0], a[1], a[2], a[3] as u32, a[4]),
+        227 => mmap::sys_msync(a[0], a[1], a[2] as u32),
+        233 => mmap::sys_madvise(a[0], a[1], a[2] as u32),
         260 => exit::sys_wait4(i(a[0]), a[1], a[2] as u32, a[3]),
         276 => fs::sys_renameat2(i(a[0]), a[1], i(a[2]), a[3], a[4] as u32),
         278 => sys::sys_getrandom(a[0], a[1] as usize, a[2] as u32),
