@@ -268,11 +268,25 @@ impl<'a> IovIter<'a> {
             return 0;
         }
         let n = src.len().min(self.count);
-        if let Segments::KvecDest(buf) = &mut self.segs {
-            buf[self.offset..self.offset + n].copy_from_slice(&src[..n]);
-            self.offset += n;
-            self.count -= n;
-            return n;
+        match &mut self.segs {
+            Segments::KvecDest(buf) => {
+                buf[self.offset..self.offset + n].copy_from_slice(&src[..n]);
+                self.offset += n;
+                self.count -= n;
+                return n;
+            }
+            Segments::Ubuf(seg) => {
+                // The common case (read, pread64): one segment, no walk.
+                let addr = seg.base + self.offset as u64;
+                // SAFETY: `addr..addr + n` is inside the buffer, which is user space
+                // (checked when the iterator was built); every store to it is covered by
+                // the exception table.
+                let copied = n - unsafe { raw_copy_to_user(addr, src.as_ptr(), n) };
+                self.offset += copied;
+                self.count -= copied;
+                return copied;
+            }
+            _ => {}
         }
         self.each_user(n, |addr, len, at| {
             // SAFETY: `addr..addr + len` is user space (checked when the iterator was
@@ -290,11 +304,23 @@ impl<'a> IovIter<'a> {
             return 0;
         }
         let n = dst.len().min(self.count);
-        if let Segments::KvecSource(buf) = &self.segs {
-            dst[..n].copy_from_slice(&buf[self.offset..self.offset + n]);
-            self.offset += n;
-            self.count -= n;
-            return n;
+        match &self.segs {
+            Segments::KvecSource(buf) => {
+                dst[..n].copy_from_slice(&buf[self.offset..self.offset + n]);
+                self.offset += n;
+                self.count -= n;
+                return n;
+            }
+            Segments::Ubuf(seg) => {
+                let addr = seg.base + self.offset as u64;
+                // SAFETY: as in copy_to_iter, the other way round; `dst[..n]` is a valid
+                // kernel buffer.
+                let copied = n - unsafe { raw_copy_from_user(dst.as_mut_ptr(), addr, n) };
+                self.offset += copied;
+                self.count -= copied;
+                return copied;
+            }
+            _ => {}
         }
         self.each_user(n, |addr, len, at| {
             // SAFETY: as in copy_to_iter, the other way round; `dst[at..at + len]` is a

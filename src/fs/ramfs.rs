@@ -91,8 +91,12 @@ impl RamInode {
         self.ftype
     }
 
-    /// The pipe of a FIFO, taken out of the content lock (pipe I/O sleeps).
+    /// The pipe of a FIFO, taken out of the content lock (pipe I/O sleeps). Asks the type
+    /// first, so a regular file's read or write takes the lock once, not twice.
     fn fifo(&self) -> Option<Arc<PipeInode>> {
+        if self.ftype != FileType::Fifo {
+            return None;
+        }
         match &*self.content.lock() {
             Content::Fifo(pipe) => Some(pipe.clone()),
             _ => None,
