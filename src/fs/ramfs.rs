@@ -16,8 +16,9 @@ use core::sync::atomic::{AtomicU64, Ordering};
 
 use super::char_dev;
 use super::file::flags;
-use super::inode::{mode, DirEntry, FileType, Inode, Stat};
+use super::inode::{mode, DirEntry, FileType, Inode, Kiocb, Stat};
 use super::pipe::PipeInode;
+use crate::fs::iov_iter::IovIter;
 use crate::kernel::errno::Errno;
 use crate::kernel::locking::mutex::Mutex;
 use crate::kernel::sync::SpinLock;
@@ -95,14 +96,21 @@ impl RamInode {
 
     /// The page cache of a regular file, taken out of the content lock.
     fn pages(&self) -> Option<Arc<AddressSpace>> {
+        if self.ftype != FileType::Regular {
+            return None;
+        }
         match &*self.content.lock() {
             Content::File(pages) => Some(pages.clone()),
             _ => None,
         }
     }
 
-    /// The pipe of a FIFO, taken out of the content lock (pipe I/O sleeps).
+    /// The pipe of a FIFO, taken out of the content lock (pipe I/O sleeps). Asks the type
+    /// first, so a regular file's read or write takes the lock once, not twice.
     fn fifo(&self) -> Option<Arc<PipeInode>> {
+        if self.ftype != FileType::Fifo {
+            return None;
+        }
         match &*self.content.lock() {
             Content::Fifo(pipe) => Some(pipe.clone()),
             _ => None,
@@ -151,16 +159,18 @@ impl Inode for RamInode {
         self.ftype()
     }
 
-    fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<usize, Errno> {
+    fn read_iter(&self, iocb: &Kiocb, to: &mut IovIter<'_>) -> Result<usize, Errno> {
         if self.ftype() == FileType::CharDev {
             let rdev = self.meta.lock().rdev; // not held across the read: it may sleep
-            return char_dev::read(rdev, buf);
+            return char_dev::read(rdev, to);
         }
         if let Some(pipe) = self.fifo() {
-            return pipe.read_at(offset, buf);
+            return pipe.read_iter(iocb, to);
         }
         if let Some(pages) = self.pages() {
-            return pages.read(offset, buf);
+            // No lock is held across the copy, which may fault: the cache takes a
+            // reference on one page at a time.
+            return pages.read_iter(iocb.pos, to);
         }
         match &*self.content.lock() {
             Content::Dir(_) => Err(Errno::EISDIR),
@@ -168,32 +178,25 @@ impl Inode for RamInode {
         }
     }
 
-    fn can_read_to_user(&self) -> bool {
-        self.ftype() == FileType::Regular
-    }
-
-    fn read_to_user(&self, offset: u64, buf: u64, len: usize) -> Option<Result<usize, Errno>> {
-        // No lock is held across the copy, which may fault: the cache takes a reference on
-        // one page at a time.
-        Some(self.pages()?.read_to_user(offset, buf, len))
-    }
-
-    fn write_at(&self, offset: u64, buf: &[u8]) -> Result<usize, Errno> {
+    fn write_iter(&self, iocb: &Kiocb, from: &mut IovIter<'_>) -> Result<usize, Errno> {
         if self.ftype() == FileType::CharDev {
             let rdev = self.meta.lock().rdev;
-            return char_dev::write(rdev, buf);
+            return char_dev::write(rdev, from);
         }
         if let Some(pipe) = self.fifo() {
-            return pipe.write_at(offset, buf);
+            return pipe.write_iter(iocb, from);
         }
         let pages = self.pages().ok_or(Errno::EISDIR)?;
-        let end = offset.checked_add(buf.len() as u64).ok_or(Errno::EFBIG)?;
+        let end = iocb
+            .pos
+            .checked_add(from.count() as u64)
+            .ok_or(Errno::EFBIG)?;
         if end > MAX_FILE_SIZE {
             return Err(Errno::EFBIG);
         }
-        let n = pages.write(offset, buf)?;
+        let written = pages.write_iter(iocb.pos, from)?;
         self.meta.lock().mtime = now();
-        Ok(n)
+        Ok(written)
     }
 
     fn truncate(&self, len: u64) -> Result<(), Errno> {

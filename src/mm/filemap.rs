@@ -14,8 +14,9 @@
 //! fault sees at least two references on a cache page and always copies it.
 //!
 //! Reads and writes copy between the cache pages (through the linear map) and the caller's
-//! memory, taking a reference on one page at a time and no lock across the copy: a copy to
-//! or from user memory may fault, and the fault handler takes this lock.
+//! buffers (an `IovIter`: user memory, or a kernel buffer for `kernel_read`), taking a
+//! reference on one page at a time and no lock across the copy: a copy to or from user
+//! memory may fault, and the fault handler takes this lock.
 //!
 //! Every address space that maps the cache is listed (Linux's `i_mmap`, the reverse map at
 //! file granularity): truncation unmaps the pages it drops from each of them.
@@ -29,7 +30,7 @@ use alloc::vec::Vec;
 use core::sync::atomic::{AtomicU64, Ordering};
 
 use crate::arch::arm64::memory::{phys_to_virt, PAGE_SIZE};
-use crate::arch::arm64::uaccess::{clear_user, copy_from_user, copy_to_user};
+use crate::fs::iov_iter::{short_copy, IovIter};
 use crate::kernel::errno::Errno;
 use crate::kernel::sync::SpinLock;
 use crate::mm::mm_types::MmStruct;
@@ -180,106 +181,74 @@ impl AddressSpace {
         Some(pa)
     }
 
-    /// Call `copy(page, offset_in_page, done, n)` for each piece of `[offset, offset + len)`,
-    /// page by page, with a reference held on the page (`None` for a hole when not
-    /// `create`). Stops at the first error; returns the bytes done.
-    fn for_each_piece(
-        &self,
-        offset: u64,
-        len: usize,
-        create: bool,
-        copy: &mut dyn FnMut(Option<u64>, usize, usize, usize) -> Result<(), Errno>,
-    ) -> Result<usize, Errno> {
-        let mut done = 0usize;
-        while done < len {
-            let pos = offset + done as u64;
-            let in_page = (pos % PAGE_SIZE) as usize;
-            let n = (PAGE_SIZE as usize - in_page).min(len - done);
-            let page = self.get(page_index(pos), create);
-            if create && page.is_none() {
-                return if done > 0 {
-                    Ok(done)
-                } else {
-                    Err(Errno::ENOSPC)
-                };
-            }
-            let result = copy(page, in_page, done, n);
-            if let Some(pa) = page {
-                put_page(pa);
-            }
-            if let Err(e) = result {
-                return if done > 0 { Ok(done) } else { Err(e) };
-            }
-            done += n;
-        }
-        Ok(done)
-    }
-
     /// How much of `len` bytes at `offset` lies before the end of the file.
     fn readable_len(&self, offset: u64, len: usize) -> usize {
         let size = self.size();
         (size.saturating_sub(offset)).min(len as u64) as usize
     }
 
-    /// Read into a kernel buffer (Linux's `filemap_read` into a kernel iov_iter).
-    pub fn read(&self, offset: u64, buf: &mut [u8]) -> Result<usize, Errno> {
-        let len = self.readable_len(offset, buf.len());
-        self.for_each_piece(offset, len, false, &mut |page, in_page, done, n| {
-            let dst = &mut buf[done..done + n];
-            match page {
-                // SAFETY: a referenced page of RAM, read through the linear map; `in_page + n`
-                // stays inside it.
-                Some(pa) => unsafe {
-                    core::ptr::copy_nonoverlapping(page_ptr(pa).add(in_page), dst.as_mut_ptr(), n)
-                },
-                None => dst.fill(0),
-            }
-            Ok(())
-        })
-    }
-
-    /// Read straight into user memory at `ubuf` (`filemap_read` into a user iov_iter).
-    pub fn read_to_user(&self, offset: u64, ubuf: u64, len: usize) -> Result<usize, Errno> {
-        let len = self.readable_len(offset, len);
-        self.for_each_piece(offset, len, false, &mut |page, in_page, done, n| {
-            let dst = ubuf + done as u64;
-            match page {
+    /// Read at `pos` into `to` (Linux's `filemap_read`): page by page, with a reference
+    /// held on the page and no lock across the copy; a hole reads as zeros. Stops at the
+    /// first fault (EFAULT if nothing was copied).
+    pub fn read_iter(&self, pos: u64, to: &mut IovIter<'_>) -> Result<usize, Errno> {
+        static ZEROS: [u8; PAGE_SIZE as usize] = [0; PAGE_SIZE as usize];
+        let len = self.readable_len(pos, to.count());
+        let mut done = 0usize;
+        while done < len {
+            let at = pos + done as u64;
+            let in_page = (at % PAGE_SIZE) as usize;
+            let n = (PAGE_SIZE as usize - in_page).min(len - done);
+            let copied = match self.get(page_index(at), false) {
                 Some(pa) => {
-                    // SAFETY: a referenced page of RAM; the slice covers `n` bytes inside it.
+                    // SAFETY: a referenced page of RAM, read through the linear map; the
+                    // slice stays inside it. Writers racing with this read give torn data,
+                    // as on Linux, never unsafety for the kernel.
                     let src = unsafe { core::slice::from_raw_parts(page_ptr(pa).add(in_page), n) };
-                    copy_to_user(dst, src)
+                    let copied = to.copy_to_iter(src);
+                    put_page(pa);
+                    copied
                 }
-                None => clear_user(dst, n),
-            }
-        })
-    }
-
-    /// Write a kernel buffer at `offset`, growing the file (Linux's
-    /// `generic_perform_write`). The caller checks the size limit.
-    pub fn write(&self, offset: u64, buf: &[u8]) -> Result<usize, Errno> {
-        let n = self.for_each_piece(offset, buf.len(), true, &mut |page, in_page, done, n| {
-            let pa = page.ok_or(Errno::ENOSPC)?;
-            // SAFETY: a referenced page of RAM, written through the linear map inside its
-            // bounds; concurrent writers of the same bytes race as they do on Linux.
-            unsafe {
-                core::ptr::copy_nonoverlapping(buf[done..].as_ptr(), page_ptr(pa).add(in_page), n)
+                None => to.copy_to_iter(&ZEROS[..n]),
             };
-            Ok(())
-        })?;
-        self.grow_to(offset + n as u64);
-        Ok(n)
+            if copied < n {
+                return short_copy(done, copied, n);
+            }
+            done += n;
+        }
+        Ok(done)
     }
 
-    /// Write `len` bytes of user memory at `ubuf` to `offset`, growing the file.
-    pub fn write_from_user(&self, offset: u64, ubuf: u64, len: usize) -> Result<usize, Errno> {
-        let n = self.for_each_piece(offset, len, true, &mut |page, in_page, done, n| {
-            let pa = page.ok_or(Errno::ENOSPC)?;
-            // SAFETY: as in `write`.
+    /// Write `from` at `pos`, growing the file to the end of what was copied (Linux's
+    /// `generic_perform_write`); holes written get new pages. The caller checks the size
+    /// limit. ENOSPC if no page could be had for the first byte.
+    pub fn write_iter(&self, pos: u64, from: &mut IovIter<'_>) -> Result<usize, Errno> {
+        let len = from.count();
+        let mut done = 0usize;
+        let mut result = Ok(());
+        while done < len {
+            let at = pos + done as u64;
+            let in_page = (at % PAGE_SIZE) as usize;
+            let n = (PAGE_SIZE as usize - in_page).min(len - done);
+            let Some(pa) = self.get(page_index(at), true) else {
+                result = Err(Errno::ENOSPC);
+                break;
+            };
+            // SAFETY: a referenced page of RAM, written through the linear map inside its
+            // bounds; mappers see the bytes as they land, as on Linux.
             let dst = unsafe { core::slice::from_raw_parts_mut(page_ptr(pa).add(in_page), n) };
-            copy_from_user(dst, ubuf + done as u64)
-        })?;
-        self.grow_to(offset + n as u64);
-        Ok(n)
+            let copied = from.copy_from_iter(dst);
+            put_page(pa);
+            done += copied;
+            if copied < n {
+                result = Err(Errno::EFAULT);
+                break;
+            }
+        }
+        if done > 0 {
+            self.grow_to(pos + done as u64);
+            return Ok(done);
+        }
+        result.map(|()| 0)
     }
 
     fn grow_to(&self, end: u64) {
