@@ -32,7 +32,7 @@ use crate::arch::arm64::pgtable::{Descriptor, PageProt, PTE_COW, PTE_RDONLY};
 use crate::arch::arm64::tlbflush;
 use crate::mm::filemap::CacheFault;
 use crate::mm::mm_types::{page_address, user_prot, MmInner, MmStruct};
-use crate::mm::pages::{alloc_pages, get_zeroed_page, page_count, put_page};
+use crate::mm::pages::{alloc_pages, get_zeroed_page, page_count, put_page, set_page_anon};
 use crate::mm::vma::{VmFlags, Vma};
 
 /// What kind of access faulted.
@@ -104,6 +104,7 @@ pub fn do_fault(
             None => {
                 // do_anonymous_page: a fresh zeroed page.
                 let pa = get_zeroed_page().ok_or(VmFault::Oom)?;
+                set_page_anon(pa);
                 if exec {
                     sync_icache(pa);
                 }
@@ -134,6 +135,7 @@ pub fn do_fault(
                     // SAFETY: both pages are RAM reached through the linear map; `copy` is
                     // ours alone, `page` is only read.
                     unsafe { copy_page(page_address(copy), page_address(page)) };
+                    set_page_anon(copy);
                     put_page(page);
                     if exec {
                         sync_icache(copy);
@@ -177,6 +179,7 @@ pub fn do_fault(
         // SAFETY: both pages are RAM reached through the linear map; `new` is ours alone,
         // `old` is only read.
         unsafe { copy_page(page_address(new), page_address(old)) };
+        set_page_anon(new);
         if exec {
             sync_icache(new);
         }
