@@ -5,7 +5,9 @@
 //! A fault is resolved when the address lies in a VMA that allows the access. What a missing
 //! page becomes depends on the VMA's kind (Linux's `vm_operations_struct` `fault`):
 //!
-//! - anonymous memory: a zeroed page (demand-zero);
+//! - anonymous memory: for a read, the shared zero page, read-only and copy-on-write (Linux's
+//!   `empty_zero_page`: reading never-written memory costs no page); for a write, a zeroed
+//!   page of its own (demand-zero);
 //! - a file, or shared anonymous memory (shmem): the page of its page cache
 //!   ([`AddressSpace::fault_page`], `filemap_fault` / `shmem_fault`); past the end of the
 //!   file the fault is [`VmFault::Sigbus`]. A shared mapping maps the cache page itself,
@@ -32,7 +34,11 @@ use crate::arch::arm64::pgtable::{Descriptor, PageProt, PTE_COW, PTE_RDONLY};
 use crate::arch::arm64::tlbflush;
 use crate::mm::filemap::CacheFault;
 use crate::mm::mm_types::{page_address, user_prot, MmInner, MmStruct};
-use crate::mm::pages::{alloc_pages, get_zeroed_page, page_count, put_page, set_page_anon};
+use core::sync::atomic::{AtomicU64, Ordering};
+
+use crate::mm::pages::{
+    alloc_pages, get_page, get_zeroed_page, page_count, put_page, set_page_anon,
+};
 use crate::mm::vma::{VmFlags, Vma};
 
 /// What kind of access faulted.
@@ -101,8 +107,14 @@ pub fn do_fault(
     let desc = Descriptor::from_bits(unsafe { entry.read_volatile() });
     if !desc.is_valid() {
         let (pa, bits, sw) = match inner.vm_file(vma) {
+            None if access != Access::Write => {
+                // do_anonymous_page on a read: the zero page, copied on the first write.
+                let zero = zero_page().ok_or(VmFault::Oom)?;
+                get_page(zero);
+                (zero, user_prot(false, exec), PTE_COW)
+            }
             None => {
-                // do_anonymous_page: a fresh zeroed page.
+                // do_anonymous_page on a write: a fresh zeroed page.
                 let pa = get_zeroed_page().ok_or(VmFault::Oom)?;
                 set_page_anon(pa);
                 if exec {
@@ -200,6 +212,25 @@ pub fn do_fault(
         tlbflush::flush_tlb_user_page(asid, page_va);
     }
     Ok(new)
+}
+
+/// The shared zero page, made on first use (Linux's `empty_zero_page`, `ZERO_PAGE`). Its
+/// one reference of its own is never dropped, so a write to it always copies.
+pub fn zero_page() -> Option<u64> {
+    static ZERO_PAGE: AtomicU64 = AtomicU64::new(0);
+    let known = ZERO_PAGE.load(Ordering::Acquire);
+    if known != 0 {
+        return Some(known);
+    }
+    let pa = get_zeroed_page()?;
+    sync_icache(pa);
+    match ZERO_PAGE.compare_exchange(0, pa, Ordering::AcqRel, Ordering::Acquire) {
+        Ok(_) => Some(pa),
+        Err(other) => {
+            put_page(pa); // another CPU made it first
+            Some(other)
+        }
+    }
 }
 
 /// Make instructions written to the page at `pa` visible to instruction fetch.
