@@ -111,18 +111,23 @@ fn elf_map(
     let file_end = vaddr + ph.p_filesz;
     let file_map_end = page_up(file_end);
     let mem_end = page_up(vaddr + ph.p_memsz);
-    // A segment may share its first page with the previous one: the later mapping wins,
-    // as with Linux's MAP_FIXED.
+    if ph.p_memsz == 0 {
+        return Ok(mem_end); // nothing to map (Linux's elf_map of size 0)
+    }
+    // A segment may share its first page with the previous one. A segment with file bytes
+    // replaces that page, as Linux's MAP_FIXED elf_map does; a bss-only one leaves it and
+    // zeroes its own part of it (Linux's padzero).
     let taken = mm
         .inner
         .lock()
         .vmas
         .find_vma(start)
         .is_some_and(|v| v.start < mem_end);
-    if taken {
-        mm.unmap_region(start, mem_end - start)?;
-    }
+    let mut anon_start = start;
     if ph.p_filesz > 0 {
+        if taken {
+            mm.unmap_region(start, mem_end - start)?;
+        }
         let pgoff = page_down(ph.p_offset) / PAGE_SIZE;
         mm.map_file(start, file_map_end - start, flags, file.clone(), pgoff)?;
         if ph.p_memsz > ph.p_filesz && !file_end.is_multiple_of(PAGE_SIZE) {
@@ -130,8 +135,18 @@ fn elf_map(
             let tail = (file_map_end - file_end) as usize;
             mm.populate_write(file_end, &zeros[..tail])?;
         }
+        anon_start = file_map_end;
+    } else if taken && mm.inner.lock().vmas.find(start).is_some() {
+        let zeros = [0u8; PAGE_SIZE as usize];
+        let head_end = page_up(vaddr + 1).min(vaddr + ph.p_memsz);
+        mm.populate_write(vaddr, &zeros[..(head_end - vaddr) as usize])?;
+        anon_start = start + PAGE_SIZE;
+        if mem_end > anon_start {
+            mm.unmap_region(anon_start, mem_end - anon_start)?;
+        }
+    } else if taken {
+        mm.unmap_region(start, mem_end - start)?;
     }
-    let anon_start = if ph.p_filesz > 0 { file_map_end } else { start };
     if mem_end > anon_start {
         mm.map_region(anon_start, mem_end - anon_start, flags)?;
     }

@@ -74,7 +74,7 @@ pub const METRICS: [(&str, &str); 12] = [
     ),
     (
         "idle_kib",
-        "MemFree per idle busybox sleep, 20 of them (KiB, not instructions)",
+        "free memory per idle busybox sleep, 20 of them (KiB, not instructions)",
     ),
 ];
 
