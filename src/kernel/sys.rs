@@ -405,6 +405,10 @@ pub fn sys_sysinfo(buf: u64) -> SysResult {
     let free = crate::mm::pages::nr_free_pages() * 4096;
     b[32..40].copy_from_slice(&total.to_le_bytes());
     b[40..48].copy_from_slice(&free.to_le_bytes());
+    // sharedram: shmem and tmpfs pages (Linux's NR_SHMEM); bufferram stays 0 (no block
+    // devices).
+    let shared = crate::mm::filemap::nr_shmem() * 4096;
+    b[48..56].copy_from_slice(&shared.to_le_bytes());
     let mut procs = 0u16;
     crate::kernel::pid::for_each_task(|_| procs += 1);
     b[80..82].copy_from_slice(&procs.to_le_bytes());
