@@ -24,7 +24,7 @@ use crate::arch::arm64::process::task_pt_regs;
 use crate::arch::arm64::ptrace::PtRegs;
 use crate::kernel::errno::Errno;
 use crate::kernel::task::{current, PF_KTHREAD};
-use crate::mm::mm_types::{MmStruct, VmFile};
+use crate::mm::mm_types::{ExeFile, MmStruct, VmFile};
 use crate::mm::vma::VmFlags;
 
 /// Top of the user stack (Linux arm64: TASK_SIZE_64, less nothing: no randomisation yet).
@@ -325,15 +325,21 @@ fn exec_at_depth(
         return Err(Errno::ENOEXEC);
     }
     let st = dentry.inode.stat();
+    let mapping = dentry.inode.mapping().ok_or(Errno::ENOEXEC)?;
+    let exe_file = ExeFile::deny(mapping.clone())?;
     let file = VmFile {
         id: 0,
-        mapping: dentry.inode.mapping().ok_or(Errno::ENOEXEC)?,
+        mapping,
         name: dentry.path(),
         dev: st.dev,
         ino: st.ino,
     };
     let image = load_elf_binary(&file, &info, &argv, &envp, path.as_bytes())?;
-    image.mm.inner.lock().exe_path = Some(dentry.path());
+    {
+        let mut inner = image.mm.inner.lock();
+        inner.exe_path = Some(dentry.path());
+        inner.exe_file = Some(exe_file);
+    }
 
     // Point of no return: the old program is gone from here on.
     let old_mm = task.mm.lock().replace(image.mm.clone());

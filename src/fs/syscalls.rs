@@ -137,6 +137,9 @@ pub fn sys_openat(dirfd: i32, pathname: u64, oflags: u32, mode_bits: u32) -> Sys
         && ftype == FileType::Regular
         && oflags & flags::O_ACCMODE != flags::O_RDONLY
     {
+        if dentry.inode.mapping().is_some_and(|m| m.is_text_busy()) {
+            return Err(Errno::ETXTBSY);
+        }
         dentry.inode.truncate(0)?;
     }
     let file = File::open(
@@ -549,7 +552,16 @@ pub fn sys_faccessat(dirfd: i32, pathname: u64, amode: u32) -> SysResult {
 pub fn sys_truncate(pathname: u64, length: u64) -> SysResult {
     let path = getname(pathname)?;
     let dentry = path_lookup(&cwd()?, &path, LookupFlags { follow: true })?;
-    dentry.inode.truncate(length)?;
+    // Linux's do_truncate holds write access: a running program's file is busy.
+    let mapping = dentry.inode.mapping();
+    if let Some(mapping) = &mapping {
+        mapping.get_write_access()?;
+    }
+    let result = dentry.inode.truncate(length);
+    if let Some(mapping) = &mapping {
+        mapping.put_write_access();
+    }
+    result?;
     Ok(0)
 }
 

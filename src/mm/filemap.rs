@@ -27,7 +27,7 @@
 use alloc::collections::BTreeMap;
 use alloc::sync::{Arc, Weak};
 use alloc::vec::Vec;
-use core::sync::atomic::{AtomicU64, Ordering};
+use core::sync::atomic::{AtomicI32, AtomicU64, Ordering};
 
 use crate::arch::arm64::memory::{phys_to_virt, PAGE_SIZE};
 use crate::fs::iov_iter::{short_copy, IovIter};
@@ -103,6 +103,9 @@ pub struct AddressSpace {
     pages: SpinLock<Pages>,
     /// Address spaces that may map these pages (`i_mmap`). Lock: its own, taken alone.
     mappers: SpinLock<Vec<Weak<MmStruct>>>,
+    /// The file's `i_writecount` (kept here: for ramfs the cache is the file): the number
+    /// of open files that may write it, or minus the number of programs running it.
+    writecount: AtomicI32,
 }
 
 fn page_index(offset: u64) -> u64 {
@@ -132,6 +135,7 @@ impl AddressSpace {
                 size,
             }),
             mappers: SpinLock::new(Vec::new()),
+            writecount: AtomicI32::new(0),
         });
         let mut all = ALL.lock();
         if all.0.len() >= 2 * all.1.max(64) {
@@ -330,6 +334,43 @@ impl AddressSpace {
         for mm in mappers {
             mm.unmap_file_pages(self, first);
         }
+    }
+
+    /// Count an opener that may write the file (Linux's `get_write_access`): ETXTBSY while
+    /// a program runs from it.
+    pub fn get_write_access(&self) -> Result<(), Errno> {
+        self.writecount
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |v| {
+                (v >= 0).then_some(v + 1)
+            })
+            .map(|_| ())
+            .map_err(|_| Errno::ETXTBSY)
+    }
+
+    /// The opener that may write is gone (`put_write_access`).
+    pub fn put_write_access(&self) {
+        self.writecount.fetch_sub(1, Ordering::AcqRel);
+    }
+
+    /// Count a program running from the file (Linux's `deny_write_access`, which `execve`
+    /// takes for `mm->exe_file`): ETXTBSY while the file is open for writing.
+    pub fn deny_write_access(&self) -> Result<(), Errno> {
+        self.writecount
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |v| {
+                (v <= 0).then_some(v - 1)
+            })
+            .map(|_| ())
+            .map_err(|_| Errno::ETXTBSY)
+    }
+
+    /// The program is gone (`allow_write_access`).
+    pub fn allow_write_access(&self) {
+        self.writecount.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// Whether a program runs from the file (so it may not be written or truncated).
+    pub fn is_text_busy(&self) -> bool {
+        self.writecount.load(Ordering::Acquire) < 0
     }
 
     /// Note that `mm` maps (or may map) this cache.

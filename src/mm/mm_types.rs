@@ -34,6 +34,35 @@ use crate::mm::mmu_gather::{tlb_finish, PageGather, TableGather};
 use crate::mm::pages::{get_page, get_zeroed_page, put_page};
 use crate::mm::vma::{VmFlags, Vma, Vmas};
 
+/// The program file an address space runs (the write-denying part of Linux's
+/// `mm->exe_file`): while it lives the file cannot be opened for writing or truncated
+/// (ETXTBSY), so the pages every process running it shares stay what they were.
+pub struct ExeFile(Arc<AddressSpace>);
+
+impl ExeFile {
+    /// Deny writes to `mapping` for as long as the result lives; ETXTBSY if the file is
+    /// open for writing.
+    pub fn deny(mapping: Arc<AddressSpace>) -> Result<Self, Errno> {
+        mapping.deny_write_access()?;
+        Ok(Self(mapping))
+    }
+}
+
+impl Clone for ExeFile {
+    fn clone(&self) -> Self {
+        // Already denied by `self`, so a second denial cannot fail.
+        let denied = self.0.deny_write_access();
+        debug_assert!(denied.is_ok());
+        Self(self.0.clone())
+    }
+}
+
+impl Drop for ExeFile {
+    fn drop(&mut self) {
+        self.0.allow_write_access();
+    }
+}
+
 /// A file some VMAs of an address space map (the part of Linux's `vma->vm_file` Cradle
 /// needs): its page cache and what `/proc/<pid>/maps` prints for it.
 #[derive(Clone)]
@@ -79,6 +108,8 @@ pub struct MmInner {
     /// The path of the program exec loaded (`/proc/<pid>/exe`; Linux keeps the file,
     /// `mm->exe_file`).
     pub exe_path: Option<String>,
+    /// The program file, kept from being written while this address space lives.
+    pub exe_file: Option<ExeFile>,
     /// The files VMAs map, by id. Every entry is used by at least one VMA.
     pub files: Vec<VmFile>,
     /// The id the next mapped file gets.
@@ -126,6 +157,7 @@ impl MmStruct {
                 env_start: 0,
                 env_end: 0,
                 exe_path: None,
+                exe_file: None,
                 files: Vec::new(),
                 next_file_id: 1,
             }),
@@ -417,6 +449,7 @@ impl MmStruct {
             child_inner.env_start = inner.env_start;
             child_inner.env_end = inner.env_end;
             child_inner.exe_path = inner.exe_path.clone();
+            child_inner.exe_file = inner.exe_file.clone();
             child_inner.files = inner.files.clone();
             child_inner.next_file_id = inner.next_file_id;
             for vma in inner.vmas.iter() {

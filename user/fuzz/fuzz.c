@@ -97,8 +97,8 @@ static const int calls[] = {
 	157 /* setsid */, 158 /* getgroups */, 159 /* setgroups */, 160 /* uname */,
 	161 /* sethostname */, 163 /* getrlimit */, 165 /* getrusage */, 166 /* umask */,
 	167 /* prctl */, 169 /* gettimeofday */, 172 /* getpid */, 173 /* getppid */,
-	178 /* gettid */, 179 /* sysinfo */, 214 /* brk */, 215 /* munmap */,
-	221 /* execve (bad pointers only) */, 222 /* mmap */, 226 /* mprotect */,
+	178 /* gettid */, 179 /* sysinfo */, 214 /* brk */, 215 /* munmap */, 216 /* mremap */,
+	221 /* execve (bad pointers only) */, 222 /* mmap */, 226 /* mprotect */, 227 /* msync */,
 	233 /* madvise */, 260 /* wait4 */, 261 /* prlimit64 */, 276 /* renameat2 */,
 	278 /* getrandom */, 293 /* rseq */, 439 /* faccessat2 */, 999 /* unknown */,
 };
