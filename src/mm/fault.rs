@@ -37,7 +37,8 @@ use crate::mm::mm_types::{page_address, user_prot, MmInner, MmStruct};
 use core::sync::atomic::{AtomicU64, Ordering};
 
 use crate::mm::pages::{
-    alloc_pages, get_page, get_zeroed_page, page_count, put_page, set_page_anon,
+    alloc_pages, get_page, get_zeroed_page, page_add_rmap, page_count, page_remove_rmap, put_page,
+    set_page_anon,
 };
 use crate::mm::vma::{VmFlags, Vma};
 
@@ -163,6 +164,7 @@ pub fn do_fault(
             }
         };
         let new = Descriptor::page(pa, PageProt::from_bits(bits)).set_bits(sw);
+        page_add_rmap(pa);
         // SAFETY: as above; the entry was empty, so no TLB entry can exist for it, and the
         // page's reference now belongs to the entry.
         unsafe { entry.write_volatile(new.bits()) };
@@ -201,7 +203,9 @@ pub fn do_fault(
         // we hold; the flush drops every CPU's copy of the old translation.
         unsafe { entry.write_volatile(Descriptor::INVALID.bits()) };
         tlbflush::flush_tlb_user_page(asid, page_va);
+        page_remove_rmap(old);
         put_page(old);
+        page_add_rmap(new);
         new
     };
     let updated = Descriptor::page(new, PageProt::from_bits(user_prot(writable, exec)));
@@ -214,10 +218,17 @@ pub fn do_fault(
     Ok(new)
 }
 
+/// The zero page's physical address, 0 until it is made.
+static ZERO_PAGE: AtomicU64 = AtomicU64::new(0);
+
+/// The zero page if it exists (for accounting; never makes it).
+pub fn zero_page_if_made() -> Option<u64> {
+    Some(ZERO_PAGE.load(Ordering::Acquire)).filter(|&pa| pa != 0)
+}
+
 /// The shared zero page, made on first use (Linux's `empty_zero_page`, `ZERO_PAGE`). Its
 /// one reference of its own is never dropped, so a write to it always copies.
 pub fn zero_page() -> Option<u64> {
-    static ZERO_PAGE: AtomicU64 = AtomicU64::new(0);
     let known = ZERO_PAGE.load(Ordering::Acquire);
     if known != 0 {
         return Some(known);

@@ -34,34 +34,12 @@ use crate::fs::iov_iter::{short_copy, IovIter};
 use crate::kernel::errno::Errno;
 use crate::kernel::sync::SpinLock;
 use crate::mm::mm_types::MmStruct;
-use crate::mm::pages::{get_page, get_zeroed_page, page_count, put_page};
+use crate::mm::pages::{get_page, get_zeroed_page, put_page};
 
 /// Pages in every page cache (Linux's `NR_FILE_PAGES`: `Cached` in `/proc/meminfo`).
 static NR_FILE_PAGES: AtomicU64 = AtomicU64::new(0);
 /// Of those, pages of memory-only files and shared anonymous memory (Linux's `NR_SHMEM`).
 static NR_SHMEM: AtomicU64 = AtomicU64::new(0);
-
-/// Every page cache there is, for `/proc/meminfo`'s `Mapped` (Linux keeps the count in
-/// `NR_FILE_MAPPED`; Cradle has no map counts and looks). Dead entries are swept when the
-/// list has doubled since the last sweep. Lock: its own, taken alone or under a cache's.
-static ALL: SpinLock<(Vec<Weak<AddressSpace>>, usize)> = SpinLock::new((Vec::new(), 0));
-
-/// Pages of page caches that some process maps (Linux's `NR_FILE_MAPPED`: `Mapped`): a
-/// cache page with a reference besides the cache's own.
-pub fn nr_mapped() -> u64 {
-    let caches: Vec<Arc<AddressSpace>> = ALL.lock().0.iter().filter_map(Weak::upgrade).collect();
-    caches
-        .iter()
-        .map(|cache| {
-            let guard = cache.pages.lock();
-            guard
-                .pages
-                .values()
-                .filter(|&&slot| page_count(slot_pa(slot)) > 1)
-                .count() as u64
-        })
-        .sum()
-}
 
 /// Pages in the page cache (`Cached`).
 pub fn nr_file_pages() -> u64 {
@@ -129,22 +107,14 @@ impl AddressSpace {
     /// A cache of `size` bytes of zeros: the memory of a shared anonymous mapping
     /// (Linux's `shmem_zero_setup`).
     pub fn with_size(size: u64) -> Arc<Self> {
-        let cache = Arc::new(Self {
+        Arc::new(Self {
             pages: SpinLock::new(Pages {
                 pages: BTreeMap::new(),
                 size,
             }),
             mappers: SpinLock::new(Vec::new()),
             writecount: AtomicI32::new(0),
-        });
-        let mut all = ALL.lock();
-        if all.0.len() >= 2 * all.1.max(64) {
-            all.0.retain(|w| w.strong_count() > 0);
-            all.1 = all.0.len();
-        }
-        all.0.push(Arc::downgrade(&cache));
-        drop(all);
-        cache
+        })
     }
 
     /// The file's size in bytes.

@@ -12,7 +12,7 @@ use crate::kunit::Test;
 use crate::mm::fault::{handle_mm_fault, Access, VmFault};
 use crate::mm::filemap::{nr_file_pages, AddressSpace, CacheFault};
 use crate::mm::mm_types::{MmStruct, VmFile};
-use crate::mm::pages::{nr_free_pages, page_count, put_page};
+use crate::mm::pages::{nr_file_mapped, nr_free_pages, page_count, page_mapcount, put_page};
 use crate::mm::vma::VmFlags;
 use crate::{kunit_assert, kunit_expect, kunit_test_suite};
 
@@ -146,11 +146,19 @@ fn truncate_unmaps_mappers(test: &mut Test) {
         page_count(page) == 2,
         "the cache's reference and the mapping's"
     );
+    kunit_expect!(test, page_mapcount(page) == 1, "one entry maps it");
+    let mapped_before = nr_file_mapped();
     cache.truncate(PAGE_SIZE);
     kunit_expect!(
         test,
         leaf(&mm, VA + PAGE_SIZE).is_none(),
         "still mapped after truncate"
+    );
+    kunit_expect!(test, page_mapcount(page) == 0, "truncate left a map count");
+    kunit_expect!(
+        test,
+        nr_file_mapped() + 1 == mapped_before,
+        "Mapped did not drop"
     );
     kunit_expect!(
         test,

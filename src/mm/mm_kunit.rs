@@ -18,7 +18,9 @@ use crate::arch::arm64::uaccess::{
 use crate::kernel::errno::Errno;
 use crate::kunit::Test;
 use crate::mm::mm_types::MmStruct;
-use crate::mm::pages::{alloc_pages, free_counts, free_pages, nr_free_pages, page_count};
+use crate::mm::pages::{
+    alloc_pages, free_counts, free_pages, nr_free_pages, page_count, page_mapcount,
+};
 use crate::mm::vma::VmFlags;
 use crate::{kunit_assert, kunit_expect, kunit_test_suite};
 
@@ -197,6 +199,7 @@ fn cow_after_dup(test: &mut Test) {
             "child does not share the page"
         );
         kunit_expect!(test, page_count(original) == 2);
+        kunit_expect!(test, page_mapcount(original) == 2, "mapped in both");
 
         kunit_assert!(
             test,

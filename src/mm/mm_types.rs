@@ -31,7 +31,7 @@ use crate::kernel::sync::SpinLock;
 use crate::mm::fault::{do_fault, Access};
 use crate::mm::filemap::AddressSpace;
 use crate::mm::mmu_gather::{tlb_finish, PageGather, TableGather};
-use crate::mm::pages::{get_page, get_zeroed_page, put_page};
+use crate::mm::pages::{get_page, get_zeroed_page, page_add_rmap, page_remove_rmap, put_page};
 use crate::mm::vma::{VmFlags, Vma, Vmas};
 
 /// The program file an address space runs (the write-denying part of Linux's
@@ -201,8 +201,12 @@ impl MmStruct {
             {
                 Some(known) => known.id,
                 None => {
-                    let id = inner.next_file_id;
-                    inner.next_file_id += 1;
+                    // Ids wrap after 2^32 mappings; skip 0 and those still in use.
+                    let mut id = inner.next_file_id;
+                    while id == 0 || inner.files.iter().any(|f| f.id == id) {
+                        id = id.wrapping_add(1);
+                    }
+                    inner.next_file_id = id.wrapping_add(1);
                     file.id = id;
                     inner.files.push(file);
                     id
@@ -270,7 +274,10 @@ impl MmStruct {
     pub(crate) fn zap_range(&self, start: u64, len: u64) {
         let mut pages = PageGather::new(self.asid());
         let mut tables = TableGather::new(self.asid());
-        let mut freed = |va: u64, desc: Descriptor| pages.remove_page(va, desc.output_address());
+        let mut freed = |va: u64, desc: Descriptor| {
+            page_remove_rmap(desc.output_address());
+            pages.remove_page(va, desc.output_address())
+        };
         // SAFETY: callers hold `inner`; the gathers free pages and tables only after their
         // TLB entries are gone.
         let _ = unsafe { mmu::unmap_range(self.pgd, start, len, &mut tables, &mut freed) };
@@ -468,6 +475,7 @@ impl MmStruct {
                     *parent = Descriptor::from_bits(parent.bits() | PTE_RDONLY | PTE_COW);
                 }
                 get_page(parent.output_address());
+                page_add_rmap(parent.output_address());
                 *parent
             };
             // SAFETY: the parent's `inner` is held, so nobody else edits its tables; the
@@ -513,6 +521,7 @@ impl Drop for MmStruct {
             tlbflush::flush_tlb_mm(self.asid());
         }
         let mut put = |_va: u64, desc: Descriptor| {
+            page_remove_rmap(desc.output_address());
             put_page(desc.output_address());
         };
         // Every page lies in a VMA (faults, exec and fork only map inside one; munmap unmaps

@@ -29,7 +29,7 @@ pub fn proc_meminfo() -> Result<Vec<u8>, Errno> {
     let cached = crate::mm::filemap::nr_file_pages().min(used);
     let shmem = crate::mm::filemap::nr_shmem();
     let anon = crate::mm::pages::nr_anon_pages();
-    let mapped = crate::mm::filemap::nr_mapped();
+    let mapped = crate::mm::pages::nr_file_mapped();
     let mut tasks = 0u64;
     for_each_task(|_| tasks += 1);
     let kernel_stack_pages = tasks * THREAD_SIZE as u64 / PAGE_SIZE;
