@@ -31,7 +31,7 @@ use crate::kernel::sync::SpinLock;
 use crate::mm::fault::{do_fault, Access};
 use crate::mm::filemap::AddressSpace;
 use crate::mm::mmu_gather::{tlb_finish, PageGather, TableGather};
-use crate::mm::pages::{get_page, get_zeroed_page, page_add_rmap, page_remove_rmap, put_page};
+use crate::mm::pages::{get_zeroed_page, page_dup_rmap, page_remove_rmap, put_page};
 use crate::mm::vma::{VmFlags, Vma, Vmas};
 
 /// The program file an address space runs (the write-denying part of Linux's
@@ -474,8 +474,7 @@ impl MmStruct {
                 if !shared {
                     *parent = Descriptor::from_bits(parent.bits() | PTE_RDONLY | PTE_COW);
                 }
-                get_page(parent.output_address());
-                page_add_rmap(parent.output_address());
+                page_dup_rmap(parent.output_address());
                 *parent
             };
             // SAFETY: the parent's `inner` is held, so nobody else edits its tables; the

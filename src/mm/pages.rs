@@ -243,6 +243,23 @@ pub fn page_remove_rmap(pa: u64) {
     }
 }
 
+/// Another page-table entry maps a page already mapped (fork's copy): a reference and a
+/// map count in one look-up (Linux's `get_page` + `page_dup_file_rmap`).
+pub fn page_dup_rmap(pa: u64) {
+    let Some(&(refs, mapcounts, base)) = PAGE_REFS.get() else {
+        return;
+    };
+    let Some(index) = phys_pfn(pa).checked_sub(base).map(|i| i as usize) else {
+        return;
+    };
+    if let (Some(r), Some(m)) = (refs.get(index), mapcounts.get(index)) {
+        r.fetch_add(1, Ordering::Relaxed);
+        if m.fetch_add(1, Ordering::Relaxed) == 0 && is_file_page(pa) {
+            NR_FILE_MAPPED.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
 /// How many page-table entries map the page (Linux's `page_mapcount`).
 pub fn page_mapcount(pa: u64) -> u32 {
     page_mapcount_ref(pa).map_or(0, |m| m.load(Ordering::Relaxed))
