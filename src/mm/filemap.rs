@@ -355,6 +355,13 @@ impl AddressSpace {
         }
     }
 
+    /// Note that `mm` maps this cache no more (and forget address spaces that are gone).
+    pub fn remove_mapper(&self, mm: &MmStruct) {
+        self.mappers
+            .lock()
+            .retain(|w| w.strong_count() > 0 && !core::ptr::eq(w.as_ptr(), mm));
+    }
+
     /// Give back the cache's references on `pages`.
     fn release(&self, pages: impl Iterator<Item = Slot>) {
         for slot in pages {

@@ -123,11 +123,16 @@ impl MmInner {
         self.files.iter().find(|f| f.id == id)
     }
 
-    /// Forget files no VMA maps any more.
-    fn prune_files(&mut self) {
+    /// Forget files no VMA maps any more, and leave their caches' lists of mappers.
+    fn prune_files(&mut self, owner: &MmStruct) {
         let vmas = &self.vmas;
-        self.files
-            .retain(|f| vmas.iter().any(|vma| vma.file == Some(f.id)));
+        self.files.retain(|f| {
+            let used = vmas.iter().any(|vma| vma.file == Some(f.id));
+            if !used {
+                f.mapping.remove_mapper(owner);
+            }
+            used
+        });
     }
 }
 
@@ -214,7 +219,7 @@ impl MmStruct {
             };
             let vma = Vma::file(start, start + len, flags.without(VmFlags::ANON), id, pgoff);
             if inner.vmas.insert(vma).is_err() {
-                inner.prune_files();
+                inner.prune_files(self);
                 return Err(Errno::ENOMEM);
             }
         }
@@ -264,7 +269,7 @@ impl MmStruct {
             .unmap(start, len, &mut |_| {})
             .map_err(|_| Errno::ENOMEM)?;
         self.zap_range(start, len);
-        inner.prune_files();
+        inner.prune_files(self);
         Ok(())
     }
 
@@ -348,7 +353,7 @@ impl MmStruct {
             .unmap(old, old_len, &mut |_| {})
             .map_err(|_| Errno::ENOMEM)?;
         self.zap_range(old, old_len);
-        inner.prune_files();
+        inner.prune_files(self);
         Ok(())
     }
 
@@ -511,6 +516,12 @@ impl MmStruct {
 
 impl Drop for MmStruct {
     fn drop(&mut self) {
+        // Off the caches' lists of mappers first (their weak references would keep this
+        // allocation alive).
+        let files = core::mem::take(&mut self.inner.get_mut().files);
+        for file in &files {
+            file.mapping.remove_mapper(self);
+        }
         // Linux's exit_mmap with a full-mm gather. The last reference is going, so no CPU
         // has these tables in TTBR0 (a task switches away before it drops its mm) and no
         // walker can load a new TLB entry from them: one TLBI by ASID, walk caches included,
