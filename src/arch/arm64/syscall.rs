@@ -3,11 +3,13 @@
 //!
 //! The number is in x8, the arguments in x0-x5, the result (or `-errno`) goes back in x0.
 //! The numbers are Linux's (`include/uapi/asm-generic/unistd.h`), so unmodified static
-//! Linux programs run. An unknown number returns `-ENOSYS` and is logged once.
+//! Linux programs run. An unknown number returns `-ENOSYS` and is logged once per number, at
+//! debug level (Linux prints nothing).
 
 use super::ptrace::PtRegs;
 use crate::fs::syscalls as fs;
 use crate::kernel::errno::Errno;
+use crate::kernel::sched::syscalls as sched;
 use crate::kernel::{exit, fork, session, signal, sys};
 use crate::mm::mmap;
 
@@ -34,8 +36,10 @@ fn report_unknown(nr: u64) {
         }
         None => true,
     };
+    // Debug level, as Linux says nothing: not on the console at the default loglevel, but
+    // in the log (dmesg) for whoever wonders what a program asked for.
     if first {
-        log::warn!(
+        log::debug!(
             "{}[{}]: unknown syscall {nr}: returning -ENOSYS",
             task.comm(),
             task.pid()
@@ -108,7 +112,13 @@ fn invoke_syscall(regs: &mut PtRegs, nr: u64) -> Result<u64, Errno> {
         114 => sys::sys_clock_getres(i(a[0]), a[1]),
         115 => sys::sys_clock_nanosleep(i(a[0]), a[1] as u32, a[2], a[3]),
         116 => crate::kernel::printk::sys_syslog(i(a[0]), a[1], i(a[2])),
+        120 => sched::sys_sched_getscheduler(i(a[0])),
+        121 => sched::sys_sched_getparam(i(a[0]), a[1]),
+        122 => sched::sys_sched_setaffinity(i(a[0]), a[1] as u32, a[2]),
+        123 => sched::sys_sched_getaffinity(i(a[0]), a[1] as u32, a[2]),
         124 => sys::sys_sched_yield(),
+        125 => sched::sys_sched_get_priority_max(i(a[0])),
+        126 => sched::sys_sched_get_priority_min(i(a[0])),
         128 => signal::sys_restart_syscall(),
         129 => signal::sys_kill(i(a[0]), i(a[1])),
         130 => signal::sys_tkill(i(a[0]), i(a[1])),
