@@ -32,6 +32,7 @@ mod logintest;
 mod pi;
 mod qemu;
 mod rootfs;
+mod rtctest;
 mod test;
 mod user;
 mod usertest;

@@ -100,6 +100,9 @@ pub fn cmd_test(args: &[String]) -> Result<(), String> {
         if selected("fuzz") {
             crate::fuzz::fuzz_test(&mut summary, &built.image);
         }
+        if selected("rtc") {
+            crate::rtctest::rtc_test(&mut summary, &built.image);
+        }
         let userspace = selected("userspace") || selected("difftest");
         if userspace || selected("pi") {
             match crate::user::build_user() {

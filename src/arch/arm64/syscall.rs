@@ -108,6 +108,7 @@ fn invoke_syscall(regs: &mut PtRegs, nr: u64) -> Result<u64, Errno> {
         96 => sys::sys_set_tid_address(a[0]),
         99 => Ok(0), // set_robust_list: there are no futexes to clean up yet
         101 => sys::sys_nanosleep(a[0], a[1]),
+        112 => sys::sys_clock_settime(i(a[0]), a[1]),
         113 => sys::sys_clock_gettime(i(a[0]), a[1]),
         114 => sys::sys_clock_getres(i(a[0]), a[1]),
         115 => sys::sys_clock_nanosleep(i(a[0]), a[1] as u32, a[2], a[3]),
@@ -152,6 +153,7 @@ fn invoke_syscall(regs: &mut PtRegs, nr: u64) -> Result<u64, Errno> {
         166 => sys::sys_umask(a[0] as u32),
         167 => sys::sys_prctl(i(a[0]), a[1]),
         169 => sys::sys_gettimeofday(a[0], a[1]),
+        170 => sys::sys_settimeofday(a[0], a[1]),
         172 => Ok(sys::getpid() as u64),
         173 => Ok(sys::getppid() as u64),
         174..=177 => Ok(0), // getuid, geteuid, getgid, getegid: root
