@@ -2,7 +2,9 @@
 //! Cradle's `rtc-pl031` driver sets the wall clock from it at boot, as Linux's `hctosys`
 //! does. The test boots Debian's busybox `sh` as PID 1 and checks the two log lines, that
 //! `date` says the host's year (the host's clock is real; 1970 would mean no RTC), and
-//! that `date -s` sets the clock (`clock_settime`).
+//! that `date -s` sets the clock (`clock_settime`). The same boot checks that `nproc` says
+//! 1 and that nothing reaches the console about it (an unknown system call is logged at
+//! debug level only, as Linux says nothing).
 
 use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -34,7 +36,7 @@ fn host_year() -> Result<i64, String> {
 /// 2030-01-02T03:04:05Z, for `date -s`.
 const SET_TO: u64 = 1_893_553_445;
 
-fn check(image: &Path) -> Result<(), String> {
+fn check(image: &Path) -> Result<String, String> {
     let busybox = crate::busybox::fetch_busybox()?;
     let cpio = out_dir().join("initramfs-busybox-sh.cpio");
     let bytes = write_newc(&[
@@ -45,7 +47,7 @@ fn check(image: &Path) -> Result<(), String> {
     std::fs::write(&cpio, bytes).map_err(|e| e.to_string())?;
     let year_before = host_year()?;
     let script = format!(
-        "echo year=$(busybox date -u +%Y); x=$(busybox date -u -s @{SET_TO}); \
+        "echo nproc=$(busybox nproc); echo year=$(busybox date -u +%Y); x=$(busybox date -u -s @{SET_TO}); \
          echo set=$(busybox date -u +%FT%T); busybox poweroff -f"
     );
     let mut opts = QemuOptions::for_board("virt");
@@ -93,14 +95,30 @@ fn check(image: &Path) -> Result<(), String> {
     if !text.contains("set=2030-01-02T03:04:0") {
         return Err(format!("date -s @{SET_TO} did not set the clock:\n{text}"));
     }
+    Ok(text)
+}
+
+/// `nproc` printed `1` and the console shows no complaint from the kernel.
+fn check_nproc(text: &str) -> Result<(), String> {
+    if !text.contains("\nnproc=1\n") {
+        return Err(format!("nproc did not print 1:\n{text}"));
+    }
+    if text.contains("unknown syscall") {
+        return Err(format!("an unknown syscall reached the console:\n{text}"));
+    }
     Ok(())
 }
 
 /// The test, in the `rtc` group.
 pub(crate) fn rtc_test(summary: &mut Summary, image: &Path) {
+    let text = check(image);
     summary.record(
         "rtc: virt's PL031 sets the wall clock at boot (the host's year in the log and in date), date -s sets it",
-        check(image),
+        text.as_ref().map(|_| ()).map_err(Clone::clone),
+    );
+    summary.record(
+        "rtc: busybox nproc prints 1 and the kernel prints nothing about it",
+        text.and_then(|t| check_nproc(&t)),
     );
 }
 
