@@ -3,12 +3,14 @@
 //!
 //! The number is in x8, the arguments in x0-x5, the result (or `-errno`) goes back in x0.
 //! The numbers are Linux's (`include/uapi/asm-generic/unistd.h`), so unmodified static
-//! Linux programs run. An unknown number returns `-ENOSYS` and is logged once.
+//! Linux programs run. An unknown number returns `-ENOSYS` and is logged once per number, at
+//! debug level (Linux prints nothing).
 
 use super::ptrace::PtRegs;
 use crate::fs::read_write as rw;
 use crate::fs::syscalls as fs;
 use crate::kernel::errno::Errno;
+use crate::kernel::sched::syscalls as sched;
 use crate::kernel::{exit, fork, session, signal, sys};
 use crate::mm::mmap;
 
@@ -35,8 +37,10 @@ fn report_unknown(nr: u64) {
         }
         None => true,
     };
+    // Debug level, as Linux says nothing: not on the console at the default loglevel, but
+    // in the log (dmesg) for whoever wonders what a program asked for.
     if first {
-        log::warn!(
+        log::debug!(
             "{}[{}]: unknown syscall {nr}: returning -ENOSYS",
             task.comm(),
             task.pid()
@@ -107,11 +111,18 @@ fn invoke_syscall(regs: &mut PtRegs, nr: u64) -> Result<u64, Errno> {
         96 => sys::sys_set_tid_address(a[0]),
         99 => Ok(0), // set_robust_list: there are no futexes to clean up yet
         101 => sys::sys_nanosleep(a[0], a[1]),
+        112 => sys::sys_clock_settime(i(a[0]), a[1]),
         113 => sys::sys_clock_gettime(i(a[0]), a[1]),
         114 => sys::sys_clock_getres(i(a[0]), a[1]),
         115 => sys::sys_clock_nanosleep(i(a[0]), a[1] as u32, a[2], a[3]),
         116 => crate::kernel::printk::sys_syslog(i(a[0]), a[1], i(a[2])),
+        120 => sched::sys_sched_getscheduler(i(a[0])),
+        121 => sched::sys_sched_getparam(i(a[0]), a[1]),
+        122 => sched::sys_sched_setaffinity(i(a[0]), a[1] as u32, a[2]),
+        123 => sched::sys_sched_getaffinity(i(a[0]), a[1] as u32, a[2]),
         124 => sys::sys_sched_yield(),
+        125 => sched::sys_sched_get_priority_max(i(a[0])),
+        126 => sched::sys_sched_get_priority_min(i(a[0])),
         128 => signal::sys_restart_syscall(),
         129 => signal::sys_kill(i(a[0]), i(a[1])),
         130 => signal::sys_tkill(i(a[0]), i(a[1])),
@@ -145,6 +156,7 @@ fn invoke_syscall(regs: &mut PtRegs, nr: u64) -> Result<u64, Errno> {
         166 => sys::sys_umask(a[0] as u32),
         167 => sys::sys_prctl(i(a[0]), a[1]),
         169 => sys::sys_gettimeofday(a[0], a[1]),
+        170 => sys::sys_settimeofday(a[0], a[1]),
         172 => Ok(sys::getpid() as u64),
         173 => Ok(sys::getppid() as u64),
         174..=177 => Ok(0), // getuid, geteuid, getgid, getegid: root
