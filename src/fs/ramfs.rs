@@ -16,7 +16,7 @@ use super::char_dev;
 use super::file::flags;
 use super::inode::{mode, DirEntry, FileType, Inode, Stat};
 use super::pipe::PipeInode;
-use crate::arch::arm64::uaccess::copy_to_user;
+use crate::arch::uaccess::copy_to_user;
 use crate::kernel::errno::Errno;
 use crate::kernel::locking::mutex::Mutex;
 use crate::kernel::sync::SpinLock;

@@ -4,7 +4,7 @@
 //! init_task (PID 0). `start_kernel` is a flat list of init calls; where their order
 //! matters, a comment says why.
 
-use crate::arch::arm64::{self, head, irqflags};
+use crate::arch::{self, head, irqflags};
 use crate::drivers::misc::lkdtm;
 use crate::init::init_task::{init_task, init_task_stack_setup};
 use crate::init::initcall::do_initcalls;
@@ -31,14 +31,14 @@ pub extern "C" fn start_kernel() -> ! {
     init_task.set_stack_end_magic();
     // printk works from here on: messages wait in the log buffer until a console registers.
     printk_init();
-    arm64::setup::smp_setup_processor_id();
+    arch::setup::smp_setup_processor_id();
     log::info!("Cradle version {CRADLE_VERSION} ({RUSTC_VERSION}) #1 SMP");
     // The device tree: model, command line, console, PSCI, memblock, the final page tables.
-    let command_line = arm64::setup::setup_arch();
+    let command_line = arch::setup::setup_arch();
     let _ = COMMAND_LINE.set(command_line);
     log::info!("Kernel command line: {command_line}");
     // Memory: the buddy allocator over all free RAM, then the heap that grows from it.
-    arm64::mm_init::mm_init();
+    arch::mm_init::mm_init();
     // ioremap needs the page allocator: move the console off the fixmap.
     crate::drivers::tty::serial::console_ioremap();
     report_wx(command_line);
@@ -100,7 +100,7 @@ extern "C" fn kernel_init(_unused: usize) -> i32 {
     kernel_init_freeable();
     let cmdline = COMMAND_LINE.get().copied().unwrap_or("");
     // Boot-only code and data go back to the page allocator.
-    arm64::mm_init::free_initmem();
+    arch::mm_init::free_initmem();
     if params::get(cmdline, "show_state").is_some() {
         sched::show::show_state(false);
     }
@@ -172,13 +172,13 @@ fn try_to_run_init_process(path: &str) -> bool {
 /// Check that no kernel page is both writable and executable (Linux's `ptdump_check_wx`),
 /// and print the page tables if `ptdump` is on the command line.
 fn report_wx(cmdline: &str) {
-    match arm64::paging::ptdump_check_wx() {
+    match arch::paging::ptdump_check_wx() {
         0 => log::info!("Checked W+X mappings: passed, no W+X pages found"),
         n => log::warn!("Checked W+X mappings: FAILED, {n} W+X pages found"),
     }
     if params::get(cmdline, "ptdump").is_some() {
         log::info!("---[ Kernel page tables ]---");
-        arm64::paging::ptdump(&mut printk::LineLogger::new());
+        arch::paging::ptdump(&mut printk::LineLogger::new());
     }
 }
 

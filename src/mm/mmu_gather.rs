@@ -10,10 +10,10 @@
 //! and then freed; at the end, [`tlb_finish`] flushes what is left — walk-cache entries
 //! included if tables went — and only then frees the rest.
 
-use crate::arch::arm64::memory::PAGE_SIZE;
-use crate::arch::arm64::mmu::TableAllocator;
-use crate::arch::arm64::paging::KernelTableAlloc;
-use crate::arch::arm64::tlbflush::{flush_tlb_mm, flush_tlb_range};
+use crate::arch::memory::PAGE_SIZE;
+use crate::arch::mmu::TableAllocator;
+use crate::arch::paging::KernelTableAlloc;
+use crate::arch::tlbflush::{flush_tlb_mm, flush_tlb_range};
 use crate::mm::pages::put_page;
 
 use core::mem::MaybeUninit;

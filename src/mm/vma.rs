@@ -14,7 +14,7 @@
 //! `ENOMEM`, [`VmaError::Invalid`] is `EINVAL`, [`VmaError::Overlap`] is `EEXIST` (as for
 //! `MAP_FIXED_NOREPLACE`).
 //!
-//! [`mmu`]: crate::arch::arm64::mmu
+//! [`mmu`]: crate::arch::mmu
 
 use core::fmt;
 use core::ops::{BitAnd, BitOr, BitOrAssign};

@@ -9,15 +9,15 @@
 //! The tick is periodic at [`HZ`]: deadline k is `start + k × CNTFRQ / HZ`, computed from k
 //! rather than by adding a rounded period, so the tick neither drifts nor accumulates
 //! rounding; a late interrupt shortens the next period instead of delaying all later ones.
-//! The counter itself is read in `arch/arm64/arch_timer.rs`.
+//! The counter itself is read in `arch/arm64/kernel/arch_timer.rs`.
 
 use core::sync::atomic::{AtomicU64, Ordering};
 
 use aarch64_cpu::asm::barrier;
 use aarch64_cpu::registers::{Readable, Writeable, CNTKCTL_EL1, CNTV_CTL_EL0, CNTV_CVAL_EL0};
 
-use crate::arch::arm64::arch_timer::{counter, frequency};
-use crate::arch::arm64::percpu::{smp_processor_id, NR_CPUS};
+use crate::arch::arch_timer::{counter, frequency};
+use crate::arch::percpu::{smp_processor_id, NR_CPUS};
 use crate::drivers::irqchip::{of_find_compatible, of_irq_parse_one};
 use crate::kernel::irq;
 use crate::kernel::sync::InitOnce;
@@ -105,7 +105,7 @@ pub fn time_init() {
     // `arch_counter_set_user_access` (the vDSO and user benchmarks read the counter).
     CNTKCTL_EL1.write(CNTKCTL_EL1::EL0VCTEN::SET);
     timer_stop();
-    let Some(fdt) = crate::arch::arm64::setup::fdt() else {
+    let Some(fdt) = crate::arch::setup::fdt() else {
         log::warn!("arch_timer: no device tree: no tick");
         return;
     };
@@ -164,8 +164,8 @@ pub fn arch_timer_hwirq() -> Option<u32> {
 mod kunit_tests {
     use core::sync::atomic::Ordering;
 
-    use crate::arch::arm64::arch_timer::{counter, frequency};
-    use crate::arch::arm64::irqflags::{
+    use crate::arch::arch_timer::{counter, frequency};
+    use crate::arch::irqflags::{
         local_irq_disable, local_irq_enable, local_irq_restore, local_irq_save,
     };
     use crate::kernel::irq;

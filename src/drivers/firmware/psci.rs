@@ -76,7 +76,7 @@ fn call(function: u32, a1: u64, a2: u64, a3: u64) -> Result<i64, PsciError> {
 
 /// Find PSCI in the device tree and learn its conduit (Linux's `psci_dt_init`).
 pub fn psci_dt_init() {
-    let Some(fdt) = crate::arch::arm64::setup::fdt() else {
+    let Some(fdt) = crate::arch::setup::fdt() else {
         return;
     };
     let Some(node) = fdt.find_compatible(&["arm,psci-1.0", "arm,psci-0.2", "arm,psci"]) else {

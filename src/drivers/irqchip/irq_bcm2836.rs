@@ -21,7 +21,7 @@ use tock_registers::interfaces::{Readable, Writeable};
 use tock_registers::register_structs;
 use tock_registers::registers::{ReadOnly, ReadWrite, WriteOnly};
 
-use crate::arch::arm64::percpu::smp_processor_id;
+use crate::arch::percpu::smp_processor_id;
 use crate::kernel::errno::Errno;
 use crate::kernel::irq::IrqChip;
 use crate::kernel::sync::InitOnce;

@@ -24,7 +24,7 @@ use tock_registers::registers::{ReadOnly, ReadWrite, WriteOnly};
 use tock_registers::{register_bitfields, register_structs};
 
 use super::{GIC_DEFAULT_PMR, GIC_DEFAULT_PRIORITY, GIC_MAX_IRQS, GIC_SPURIOUS_FIRST};
-use crate::arch::arm64::percpu::{smp_processor_id, NR_CPUS};
+use crate::arch::percpu::{smp_processor_id, NR_CPUS};
 use crate::kernel::errno::Errno;
 use crate::kernel::irq::IrqChip;
 use crate::kernel::sync::InitOnce;

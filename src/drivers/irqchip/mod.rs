@@ -89,7 +89,7 @@ fn be32(bytes: &[u8]) -> Option<u32> {
 /// set it up and make it the root chip. Without one Cradle can drive, warn and carry on
 /// with IRQs masked.
 pub fn init_irq() {
-    let Some(fdt) = crate::arch::arm64::setup::fdt() else {
+    let Some(fdt) = crate::arch::setup::fdt() else {
         log::warn!("irqchip: no device tree: no interrupt controller, IRQs stay masked");
         return;
     };
@@ -262,11 +262,11 @@ fn of_irq_find_parent(fdt: &Fdt<'_>, node: FdtNode<'_, '_>) -> Option<u32> {
 mod kunit_tests {
     use core::sync::atomic::{AtomicU32, Ordering};
 
-    use crate::arch::arm64::arch_timer;
-    use crate::arch::arm64::irqflags::{
+    use crate::arch::arch_timer;
+    use crate::arch::irqflags::{
         local_irq_disable, local_irq_enable, local_irq_restore, local_irq_save,
     };
-    use crate::arch::arm64::percpu::smp_processor_id;
+    use crate::arch::percpu::smp_processor_id;
     use crate::kernel::irq;
     use crate::kunit::Test;
     use crate::{kunit_assert, kunit_expect, kunit_skip, kunit_test_suite};

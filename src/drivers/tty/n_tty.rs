@@ -296,7 +296,7 @@ impl CharDevice for Tty {
     }
 
     fn ioctl(&self, cmd: u32, arg: u64) -> Result<i64, Errno> {
-        use crate::arch::arm64::uaccess::{copy_from_user, copy_to_user};
+        use crate::arch::uaccess::{copy_from_user, copy_to_user};
         if let Some(result) = self.jobctrl.ioctl(cmd, arg) {
             return result;
         }

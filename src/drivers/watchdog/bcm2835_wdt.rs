@@ -47,7 +47,7 @@ static PM: InitOnce<Pm> = InitOnce::new();
 
 /// Find the watchdog in the DT and map it (a device initcall).
 fn bcm2835_wdt_probe() -> i32 {
-    let Some(fdt) = crate::arch::arm64::setup::fdt() else {
+    let Some(fdt) = crate::arch::setup::fdt() else {
         return 0;
     };
     let Some(node) = fdt.find_compatible(&["brcm,bcm2835-pm-wdt"]) else {

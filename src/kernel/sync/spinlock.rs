@@ -10,7 +10,7 @@ use core::cell::UnsafeCell;
 use core::ops::{Deref, DerefMut};
 use core::sync::atomic::{AtomicU32, Ordering};
 
-use crate::arch::arm64::irqflags::{local_irq_restore, local_irq_save, IrqFlags};
+use crate::arch::irqflags::{local_irq_restore, local_irq_save, IrqFlags};
 use crate::kernel::sched::core::{preempt_disable, preempt_enable, preempt_enable_no_resched};
 
 /// A value protected by an IRQ-safe spinlock.

@@ -44,7 +44,7 @@ pub fn jiffies() -> u64 {
 /// Nanoseconds since the generic counter started (power-on): the kernel's monotonic clock
 /// (Linux's `ktime_get` on a system whose clocksource is the arch timer).
 pub fn ktime_get_ns() -> u64 {
-    let (count, freq) = crate::arch::arm64::arch_timer::counter_and_frequency();
+    let (count, freq) = crate::arch::arch_timer::counter_and_frequency();
     if freq == 0 {
         return 0;
     }

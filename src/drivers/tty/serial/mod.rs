@@ -16,7 +16,7 @@ pub mod serial_core;
 
 use fdt::node::FdtNode;
 
-use crate::arch::arm64::fixmap::{fix_to_virt, set_fixmap, slot, FIXMAP_PAGE_IO};
+use crate::arch::fixmap::{fix_to_virt, set_fixmap, slot, FIXMAP_PAGE_IO};
 use crate::kernel::printk::{register_console, Console};
 use crate::kernel::sync::InitOnce;
 
@@ -141,10 +141,10 @@ fn console_node<'c>(
 /// Find the console in the device tree and register it (Linux's `of_console_check` plus the
 /// driver's probe).
 pub fn console_init_from_dt() {
-    let Some(fdt) = crate::arch::arm64::setup::fdt() else {
+    let Some(fdt) = crate::arch::setup::fdt() else {
         return;
     };
-    let cmdline = crate::arch::arm64::setup::boot_command_line();
+    let cmdline = crate::arch::setup::boot_command_line();
     let Some((path, options)) = console_node(&fdt, cmdline) else {
         log::warn!("of: no console named by console= or /chosen/stdout-path");
         return;
@@ -210,7 +210,7 @@ fn uart_irq(_hwirq: u32) {
 fn console_rx_init() -> i32 {
     let (Some(uart), Some(fdt), Some(path)) = (
         CONSOLE_UART.get(),
-        crate::arch::arm64::setup::fdt(),
+        crate::arch::setup::fdt(),
         CONSOLE_NODE.get(),
     ) else {
         return 0;

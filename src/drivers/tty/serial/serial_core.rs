@@ -15,7 +15,7 @@ use fdt::Fdt;
 
 use super::amba_pl011::Pl011;
 use super::bcm2835aux::{AuxRegisters, MiniUart};
-use crate::arch::arm64::fixmap::{fix_to_virt, set_fixmap, slot, FIXMAP_PAGE_IO};
+use crate::arch::fixmap::{fix_to_virt, set_fixmap, slot, FIXMAP_PAGE_IO};
 use crate::drivers::clk::{is_rpi_clock, of_clk_get_rate};
 
 /// The baud rate when neither `console=` nor `stdout-path` gives one.

@@ -2,7 +2,7 @@
 //! `machine_halt`, `machine_power_off`, `machine_restart`): PSCI where the DT has it, the
 //! Raspberry Pi's watchdog otherwise.
 
-use super::irqflags::local_irq_disable;
+use crate::arch::irqflags::local_irq_disable;
 
 /// Stop this CPU for good: interrupts masked, waiting for an event that never matters.
 pub fn halt() -> ! {

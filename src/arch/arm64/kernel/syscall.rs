@@ -5,7 +5,7 @@
 //! The numbers are Linux's (`include/uapi/asm-generic/unistd.h`), so unmodified static
 //! Linux programs run. An unknown number returns `-ENOSYS` and is logged once.
 
-use super::ptrace::PtRegs;
+use crate::arch::ptrace::PtRegs;
 use crate::fs::syscalls as fs;
 use crate::kernel::errno::Errno;
 use crate::kernel::{exit, fork, session, signal, sys};
@@ -119,7 +119,7 @@ fn invoke_syscall(regs: &mut PtRegs, nr: u64) -> Result<u64, Errno> {
         135 => signal::sys_rt_sigprocmask(i(a[0]), a[1], a[2], a[3] as usize),
         136 => signal::sys_rt_sigpending(a[0], a[1] as usize),
         137 => signal::sys_rt_sigtimedwait(a[0], a[1], a[2], a[3] as usize),
-        139 => super::signal::sys_rt_sigreturn(regs),
+        139 => crate::arch::signal::sys_rt_sigreturn(regs),
         142 => sys::sys_reboot(a[0] as u32, a[1] as u32, a[2] as u32),
         153 => sys::sys_times(a[0]),
         102 => crate::kernel::time::itimer::sys_getitimer(i(a[0]), a[1]),
