@@ -45,8 +45,8 @@ pub extern "C" fn start_kernel() -> ! {
     // init_task becomes this CPU's idle task; from here on tasks can be created.
     sched::core::sched_init();
     // The interrupt controller, then the timer whose interrupt is the scheduler's tick.
-    crate::drivers::irqchip::init_irq();
-    crate::drivers::clocksource::time_init();
+    arch::irq::init_irq();
+    arch::time::time_init();
     log::info!("CPU: All CPU(s) started at EL{}", head::boot_el());
     // Deliberate crashes (tests of the oops path) happen with the machine fully up.
     lkdtm::lkdtm_cpoint(command_line);

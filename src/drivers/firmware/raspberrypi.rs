@@ -28,6 +28,7 @@ use crate::arch::fixmap::{fix_to_virt, set_fixmap, slot, FIXMAP_PAGE_IO};
 use crate::arch::head::pa_symbol;
 use crate::drivers::mailbox::bcm2835_mailbox::{Bcm2835Mailbox, MailboxError};
 use crate::kernel::sync::{InitOnce, SpinLock};
+use crate::of::base::be32;
 
 /// The mailbox channel of the property interface, ARM to VideoCore.
 const MBOX_CHAN_PROPERTY: u32 = 8;
@@ -204,10 +205,6 @@ impl core::fmt::Display for IsoTime {
             secs % 60
         )
     }
-}
-
-fn be32(bytes: &[u8]) -> Option<u32> {
-    Some(u32::from_be_bytes(bytes.get(..4)?.try_into().ok()?))
 }
 
 /// Find the firmware node and its mailbox, map the mailbox, and check that the firmware

@@ -589,7 +589,7 @@ unsafe impl Send for GicV3 {}
 
 /// Map and set up the GICv3 at `node`, and this CPU's redistributor and interface (Linux's
 /// `gic_of_init` → `gic_init_bases`).
-pub fn gic_of_init(fdt: &Fdt<'_>, node: FdtNode<'_, '_>) -> Result<&'static GicV3, Errno> {
+pub fn gic_of_init(fdt: &Fdt<'_>, node: FdtNode<'_, '_>) -> Result<&'static dyn IrqChip, Errno> {
     if !enable_sre() {
         log::error!(
             "GICv3: {}: system register interface unavailable at EL1",
@@ -690,6 +690,8 @@ pub fn gic_of_init(fdt: &Fdt<'_>, node: FdtNode<'_, '_>) -> Result<&'static GicV
         // register the chip anyway so that SPIs still work.
         log::error!("GICv3: the boot CPU has no redistributor: no per-CPU interrupts");
     }
-    super::set_root_node(node);
+    crate::of::irq::irq_domain_add(node, gic);
     Ok(gic)
 }
+
+crate::IRQCHIP_DECLARE!(gic_v3, "arm,gic-v3", gic_of_init);

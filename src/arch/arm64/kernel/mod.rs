@@ -29,6 +29,8 @@ pub mod fpsimd;
 #[cfg(target_os = "none")]
 pub mod head;
 #[cfg(target_os = "none")]
+pub mod irq;
+#[cfg(target_os = "none")]
 pub mod irqflags;
 #[cfg(target_os = "none")]
 pub mod percpu;
@@ -46,5 +48,7 @@ pub mod signal;
 pub mod stacktrace;
 #[cfg(target_os = "none")]
 pub mod syscall;
+#[cfg(target_os = "none")]
+pub mod time;
 #[cfg(target_os = "none")]
 pub mod traps;
