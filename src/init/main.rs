@@ -113,12 +113,9 @@ fn kernel_init_freeable() {
     KTHREADD_DONE.wait_for_completion();
     workqueue_init();
     let cmdline = COMMAND_LINE.get().copied().unwrap_or("");
-    // do_basic_setup: the character devices, the root filesystem with the initramfs
-    // unpacked into it (Linux's init_rootfs + populate_rootfs), then every registered
-    // initcall, level by level.
-    crate::fs::char_dev::chr_dev_init();
-    crate::drivers::tty::n_tty::tty_init();
-    crate::kernel::random::rand_initialize();
+    // do_basic_setup: the root filesystem with the initramfs unpacked into it (Linux's
+    // init_rootfs + populate_rootfs), then every registered initcall, level by level (the
+    // random pool, the character devices, the tty, the drivers' probes).
     crate::fs::initramfs::rootfs_init();
     do_initcalls(params::get(cmdline, "initcall_debug").is_some());
     crate::kunit::kunit_run_all_tests(cmdline);

@@ -18,7 +18,7 @@ fn splitmix64(x: u64) -> u64 {
 }
 
 /// Mix the DT's `rng-seed` (and `kaslr-seed`) into the pool (Linux's `add_bootloader_randomness`).
-pub fn rand_initialize() {
+fn rand_initialize() -> i32 {
     let mut seed = crate::arch::arch_timer::counter();
     if let Some(fdt) = crate::arch::setup::fdt() {
         if let Some(chosen) = fdt.find_node("/chosen") {
@@ -34,7 +34,9 @@ pub fn rand_initialize() {
         }
     }
     STATE.fetch_xor(seed, Ordering::Relaxed);
+    0
 }
+crate::core_initcall!(rand_initialize);
 
 /// Fill `buf` with random bytes (Linux's `get_random_bytes`).
 pub fn get_random_bytes(buf: &mut [u8]) {

@@ -464,9 +464,11 @@ impl CharDevice for ConsoleDev {
 }
 
 /// Register the console tty under its device numbers (Linux's `tty_init`).
-pub fn tty_init() {
+fn tty_init() -> i32 {
     char_dev::register(5, 0, Arc::new(ConsoleDev(Node::CurrentTty)));
     char_dev::register(5, 1, Arc::new(ConsoleDev(Node::Console)));
     char_dev::register(204, 64, Arc::new(ConsoleDev(Node::Line)));
     char_dev::register(4, 65, Arc::new(ConsoleDev(Node::Line)));
+    0
 }
+crate::fs_initcall!(tty_init);

@@ -1,8 +1,9 @@
 //! Stopping a CPU, powering off and restarting (Linux: `arch/arm64/kernel/process.c`,
-//! `machine_halt`, `machine_power_off`, `machine_restart`): PSCI where the DT has it, the
-//! Raspberry Pi's watchdog otherwise.
+//! `machine_halt`, `machine_power_off`, `machine_restart`): through whichever driver
+//! registered with `kernel/reboot.rs`, else halt.
 
 use crate::arch::irqflags::local_irq_disable;
+use crate::kernel::reboot::{do_kernel_power_off, do_kernel_restart};
 
 /// Stop this CPU for good: interrupts masked, waiting for an event that never matters.
 pub fn halt() -> ! {
@@ -12,16 +13,14 @@ pub fn halt() -> ! {
     }
 }
 
-/// Linux's `machine_power_off`: PSCI SYSTEM_OFF where there is PSCI, else halt.
+/// Linux's `machine_power_off`: the registered `pm_power_off`, else halt.
 pub fn machine_power_off() -> ! {
-    crate::drivers::firmware::psci::psci_system_off();
-    crate::drivers::watchdog::bcm2835_wdt::bcm2835_power_off();
+    do_kernel_power_off();
     halt()
 }
 
-/// Linux's `machine_restart`: PSCI SYSTEM_RESET where there is PSCI, else halt.
+/// Linux's `machine_restart`: the registered restart handlers, else halt.
 pub fn machine_restart() -> ! {
-    crate::drivers::firmware::psci::psci_system_reset();
-    crate::drivers::watchdog::bcm2835_wdt::bcm2835_restart();
+    do_kernel_restart();
     halt()
 }

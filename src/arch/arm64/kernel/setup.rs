@@ -168,7 +168,7 @@ pub fn setup_arch() -> &'static str {
     let cmdline = boot_command_line();
     crate::init::main::parse_early_param(cmdline);
     crate::drivers::tty::serial::console_init_from_dt();
-    crate::drivers::firmware::psci::psci_dt_init();
+    crate::drivers::firmware::firmware_init();
     crate::arch::mm_init::arm64_memblock_init(cmdline);
     crate::arch::paging::paging_init();
     cmdline
