@@ -98,7 +98,7 @@ pub const ELF_PLATFORM: &[u8] = b"aarch64";
 /// `AT_CLKTCK`: `USER_HZ`.
 pub const USER_HZ: u64 = 100;
 /// `AT_PAGESZ`.
-pub const PAGE_SIZE: u64 = 4096;
+pub use crate::arch::memory::PAGE_SIZE;
 /// `AT_MINSIGSTKSZ`: arm64's `MINSIGSTKSZ` (the signal frame without SVE/SME state).
 pub const MINSIGSTKSZ: u64 = 5120;
 /// How many bytes of argument and environment strings, with their NULs and pointers, a

@@ -15,7 +15,7 @@ use fdt::node::FdtNode;
 use fdt::Fdt;
 
 use crate::kernel::irq::IrqChip;
-use crate::kernel::sync::SpinLock;
+use crate::kernel::locking::SpinLock;
 use crate::of::base::{be32, of_get_phandle, of_property_read_u32};
 
 /// How a controller reads the cells of an `interrupts` entry that names it as parent

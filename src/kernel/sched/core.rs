@@ -16,40 +16,15 @@
 //! heap's (taken to switch address spaces and to queue tasks).
 
 use core::cell::UnsafeCell;
-use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use super::fair::{CfsRq, SchedEntity};
 use crate::arch::irqflags::{irqs_disabled, local_irq_disable, local_irq_enable};
 use crate::arch::mmu_context;
 use crate::arch::percpu::{smp_processor_id, NR_CPUS};
 use crate::arch::process::__switch_to as switch_to;
+use crate::kernel::locking::RawSpinLock;
 use crate::kernel::task::{current, state, TaskRef, TaskStruct, PF_IDLE};
-
-/// A lock without a guard: held across `cpu_switch_to` and released by the next task.
-struct RawSpinLock {
-    next: AtomicU32,
-    owner: AtomicU32,
-}
-
-impl RawSpinLock {
-    const fn new() -> Self {
-        Self {
-            next: AtomicU32::new(0),
-            owner: AtomicU32::new(0),
-        }
-    }
-
-    fn lock(&self) {
-        let ticket = self.next.fetch_add(1, Ordering::Relaxed);
-        while self.owner.load(Ordering::Acquire) != ticket {
-            core::hint::spin_loop();
-        }
-    }
-
-    fn unlock(&self) {
-        self.owner.fetch_add(1, Ordering::Release);
-    }
-}
 
 /// What a run queue holds. Only touched with `Rq::lock` held.
 struct RqInner {
@@ -70,6 +45,7 @@ struct RqInner {
 ///
 /// `inner` is only accessed with `lock` held and interrupts masked.
 pub struct Rq {
+    /// Held across `cpu_switch_to` and released by the next task, so it has no guard.
     lock: RawSpinLock,
     inner: UnsafeCell<RqInner>,
 }

@@ -7,6 +7,7 @@
 pub mod esr;
 pub mod hwcap;
 pub mod sysreg;
+pub mod unistd;
 
 #[cfg(target_os = "none")]
 pub mod arch_timer;

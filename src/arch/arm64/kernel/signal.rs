@@ -169,7 +169,7 @@ pub fn do_signal(regs: &mut PtRegs) {
         return;
     }
     if restart == Some(ERESTART_RESTARTBLOCK) {
-        regs.regs[8] = crate::arch::syscall::nr::RESTART_SYSCALL;
+        regs.regs[8] = crate::arch::unistd::__NR_restart_syscall;
     }
     // No handler ran: the mask rt_sigsuspend replaced comes back now.
     let saved = current().signal.lock().saved_sigmask.take();

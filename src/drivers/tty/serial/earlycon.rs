@@ -14,8 +14,8 @@ use fdt::node::FdtNode;
 use fdt::Fdt;
 
 use crate::arch::fixmap::{fix_to_virt, set_fixmap, slot, FIXMAP_PAGE_IO};
+use crate::kernel::locking::InitOnce;
 use crate::kernel::printk::{register_console, Console};
-use crate::kernel::sync::InitOnce;
 use crate::of::base::{
     of_device_is_available, of_device_is_compatible, of_match_node, of_table, OfDeviceId,
 };
