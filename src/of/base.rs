@@ -89,6 +89,16 @@ pub fn of_match_node<'t, T>(
         .find_map(|c| table.iter().find(|id| id.compatible == c))
 }
 
+/// The first available node that an entry of `table` matches, and that entry (Linux's
+/// `of_find_matching_node_and_match`). The walk stops there.
+pub fn of_find_matching_node<'b, 'a, 't, T>(
+    fdt: &'b Fdt<'a>,
+    table: &'t [OfDeviceId<T>],
+) -> Option<(FdtNode<'b, 'a>, &'t OfDeviceId<T>)> {
+    fdt.all_nodes()
+        .find_map(|node| of_match_node(table, node).map(|id| (node, id)))
+}
+
 /// The entries the linker collected between `start` and `end`.
 ///
 /// # Safety

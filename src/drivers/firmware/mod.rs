@@ -3,8 +3,8 @@
 //! A firmware interface the kernel needs from `setup_arch` on (PSCI: a panic during boot must
 //! still power the machine off) declares its `compatible` strings with
 //! [`FIRMWARE_OF_DECLARE!`](crate::FIRMWARE_OF_DECLARE); [`firmware_init`], which `setup_arch`
-//! calls, runs the declared init for every available node one matches (as Linux's
-//! `psci_dt_init` walks `psci_of_match`). The Raspberry Pi firmware is probed on demand
+//! calls, runs the declared init for the first available node one matches (as Linux's
+//! `psci_dt_init` takes the first match of `psci_of_match`). The Raspberry Pi firmware is probed on demand
 //! instead, by the clock code that needs it.
 
 pub mod psci;
@@ -14,7 +14,7 @@ use fdt::node::FdtNode;
 use fdt::Fdt;
 
 use crate::kernel::errno::Errno;
-use crate::of::base::{of_match_node, of_table, OfDeviceId};
+use crate::of::base::{of_find_matching_node, of_table, OfDeviceId};
 
 /// A firmware interface's init for its device tree node.
 pub type FirmwareInitFn = fn(&Fdt<'_>, FdtNode<'_, '_>) -> Result<(), Errno>;
@@ -50,17 +50,16 @@ fn firmware_of_table() -> &'static [OfDeviceId<FirmwareInitFn>] {
     }
 }
 
-/// Set up every firmware interface the device tree describes and a driver declared.
+/// Set up the firmware interface the device tree describes and a driver declared: the first
+/// node a table entry matches, as Linux's `psci_dt_init` takes the first `psci_of_match`
+/// node (the walk stops there: it runs on every boot).
 pub fn firmware_init() {
     let Some(fdt) = crate::arch::setup::fdt() else {
         return;
     };
-    let table = firmware_of_table();
-    for node in fdt.all_nodes() {
-        if let Some(id) = of_match_node(table, node) {
-            if let Err(err) = (id.data)(&fdt, node) {
-                log::warn!("firmware: {}: {err:?}", node.name);
-            }
+    if let Some((node, id)) = of_find_matching_node(&fdt, firmware_of_table()) {
+        if let Err(err) = (id.data)(&fdt, node) {
+            log::warn!("firmware: {}: {err:?}", node.name);
         }
     }
 }
