@@ -7,6 +7,7 @@
 
 use crate::arch::ptrace::PtRegs;
 use crate::arch::unistd::*;
+use crate::fs::read_write as rw;
 use crate::fs::syscalls as fs;
 use crate::kernel::errno::Errno;
 use crate::kernel::{exit, fork, session, signal, sys};
@@ -85,14 +86,16 @@ fn invoke_syscall(regs: &mut PtRegs, nr: u64) -> Result<u64, Errno> {
         __NR_close => fs::sys_close(i(a[0])),
         __NR_pipe2 => fs::sys_pipe2(a[0], a[1] as u32),
         __NR_getdents64 => fs::sys_getdents64(i(a[0]), a[1], a[2] as usize),
-        __NR_lseek => fs::sys_lseek(i(a[0]), a[1] as i64, a[2] as u32),
-        __NR_read => fs::sys_read(i(a[0]), a[1], a[2] as usize),
-        __NR_write => fs::sys_write(i(a[0]), a[1], a[2] as usize),
-        __NR_readv => fs::sys_readv(i(a[0]), a[1], a[2] as usize),
-        __NR_writev => fs::sys_writev(i(a[0]), a[1], a[2] as usize),
-        __NR_pread64 => fs::sys_pread64(i(a[0]), a[1], a[2] as usize, a[3] as i64),
-        __NR_pwrite64 => fs::sys_pwrite64(i(a[0]), a[1], a[2] as usize, a[3] as i64),
-        __NR_sendfile => fs::sys_sendfile(i(a[0]), i(a[1]), a[2], a[3] as usize),
+        __NR_lseek => rw::sys_lseek(i(a[0]), a[1] as i64, a[2] as u32),
+        __NR_read => rw::sys_read(i(a[0]), a[1], a[2] as usize),
+        __NR_write => rw::sys_write(i(a[0]), a[1], a[2] as usize),
+        __NR_readv => rw::sys_readv(i(a[0]), a[1], a[2] as usize),
+        __NR_writev => rw::sys_writev(i(a[0]), a[1], a[2] as usize),
+        __NR_pread64 => rw::sys_pread64(i(a[0]), a[1], a[2] as usize, a[3] as i64),
+        __NR_pwrite64 => rw::sys_pwrite64(i(a[0]), a[1], a[2] as usize, a[3] as i64),
+        __NR_preadv => rw::sys_preadv(i(a[0]), a[1], a[2] as usize, a[3] as i64),
+        __NR_pwritev => rw::sys_pwritev(i(a[0]), a[1], a[2] as usize, a[3] as i64),
+        __NR_sendfile => rw::sys_sendfile(i(a[0]), i(a[1]), a[2], a[3] as usize),
         __NR_pselect6 => fs::sys_pselect6(a[0] as usize, a[1], a[2], a[3], a[4], a[5]),
         __NR_ppoll => fs::sys_ppoll(a[0], a[1] as usize, a[2], a[3], a[4] as usize),
         __NR_readlinkat => fs::sys_readlinkat(i(a[0]), a[1], a[2], a[3] as usize),
