@@ -29,6 +29,8 @@ pub mod pid;
 pub mod printk;
 #[cfg(target_os = "none")]
 pub mod random;
+#[cfg(target_os = "none")]
+pub mod reboot;
 pub mod sched;
 #[cfg(target_os = "none")]
 pub mod session;

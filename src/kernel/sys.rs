@@ -3,7 +3,7 @@
 
 use core::sync::atomic::Ordering;
 
-use crate::arch::arm64::uaccess::{copy_from_user, copy_to_user};
+use crate::arch::uaccess::{copy_from_user, copy_to_user};
 use crate::kernel::errno::Errno;
 use crate::kernel::task::current;
 
@@ -125,11 +125,11 @@ pub fn sys_reboot(magic1: u32, magic2: u32, cmd: u32) -> SysResult {
     match cmd {
         reboot::CMD_POWER_OFF | reboot::CMD_HALT => {
             log::info!("reboot: Power down");
-            crate::arch::arm64::cpu::machine_power_off()
+            crate::arch::cpu::machine_power_off()
         }
         reboot::CMD_RESTART => {
             log::info!("reboot: Restarting system");
-            crate::arch::arm64::cpu::machine_restart()
+            crate::arch::cpu::machine_restart()
         }
         reboot::CMD_CAD_ON | reboot::CMD_CAD_OFF => Ok(0),
         _ => Err(Errno::EINVAL),
@@ -255,7 +255,7 @@ pub fn sys_settimeofday(tv: u64, tz: u64) -> SysResult {
 pub fn sys_clock_getres(clock: i32, tp: u64) -> SysResult {
     clock_is_realtime(clock)?;
     if tp != 0 {
-        let freq = crate::arch::arm64::arch_timer::frequency().max(1);
+        let freq = crate::arch::arch_timer::frequency().max(1);
         write_timespec(tp, 1_000_000_000u64.div_ceil(freq))?;
     }
     Ok(0)
@@ -395,7 +395,7 @@ pub fn sys_prctl(option: i32, arg2: u64) -> SysResult {
     match option {
         15 => {
             let mut name = [0u8; 16];
-            let n = crate::arch::arm64::uaccess::strncpy_from_user(&mut name, arg2)
+            let n = crate::arch::uaccess::strncpy_from_user(&mut name, arg2)
                 .unwrap_or(15)
                 .min(15);
             current().set_comm(core::str::from_utf8(&name[..n]).unwrap_or("?"));

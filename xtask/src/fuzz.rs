@@ -13,9 +13,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::env::{ensure_cross_cc, out_dir, project_root};
+use crate::harness::Summary;
 use crate::initramfs::{write_newc, Entry, Source};
 use crate::qemu::{run_captured, QemuOptions};
-use crate::test::Summary;
 
 /// Compile `user/fuzz/fuzz.c` (static glibc) into `target/cradle/fuzz/fuzz`.
 fn build_fuzzer() -> Result<PathBuf, String> {

@@ -18,12 +18,14 @@
 mod bbdiff;
 mod bench;
 mod board;
+mod boottest;
 mod build;
 mod busybox;
 mod debian;
 mod difftest;
 mod env;
 mod fuzz;
+mod harness;
 mod image;
 mod initramfs;
 mod kallsyms;

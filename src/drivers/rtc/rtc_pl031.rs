@@ -99,7 +99,7 @@ fn dev_name(node_name: &str, pa: u64) -> alloc::string::String {
 /// Find the PL031 in the DT, map and check it, start it, and register it (Linux's
 /// `pl031_probe`). A device initcall.
 fn pl031_probe() -> i32 {
-    let Some(fdt) = crate::arch::arm64::setup::fdt() else {
+    let Some(fdt) = crate::arch::setup::fdt() else {
         return 0;
     };
     let Some(node) = fdt.find_compatible(&["arm,pl031"]) else {

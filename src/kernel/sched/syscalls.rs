@@ -7,8 +7,8 @@
 //! one-CPU machine (it keeps the mask a task asked for, but `sched_getaffinity` returns it
 //! ANDed with the active CPUs).
 
-use crate::arch::arm64::percpu::NR_CPUS;
-use crate::arch::arm64::uaccess::{copy_from_user, copy_to_user};
+use crate::arch::percpu::NR_CPUS;
+use crate::arch::uaccess::{copy_from_user, copy_to_user};
 use crate::kernel::errno::Errno;
 use crate::kernel::pid::find_task_by_pid;
 

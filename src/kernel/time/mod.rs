@@ -56,7 +56,7 @@ pub fn jiffies() -> u64 {
 /// (Linux's `ktime_get` on a system whose clocksource is the arch timer).
 #[cfg(target_os = "none")]
 pub fn ktime_get_ns() -> u64 {
-    let (count, freq) = crate::arch::arm64::arch_timer::counter_and_frequency();
+    let (count, freq) = crate::arch::arch_timer::counter_and_frequency();
     if freq == 0 {
         return 0;
     }

@@ -1,18 +1,18 @@
 //! Brings `asm/entry.S` (the exception vectors) into the build with the `pt_regs` offsets.
 
-use super::memory::THREAD_SHIFT;
-use super::percpu::{OVERFLOW_STACK_SIZE, PERCPU_ENTRY_TASK, PERCPU_OVERFLOW_STACK_TOP};
-use super::ptrace::{S_FRAME_SIZE, S_LR, S_PC, S_SP, S_STACKFRAME, S_SYSCALLNO};
-use super::traps::vector;
+use crate::arch::memory::THREAD_SHIFT;
+use crate::arch::percpu::{OVERFLOW_STACK_SIZE, PERCPU_ENTRY_TASK, PERCPU_OVERFLOW_STACK_TOP};
+use crate::arch::ptrace::{S_FRAME_SIZE, S_LR, S_PC, S_SP, S_STACKFRAME, S_SYSCALLNO};
+use crate::arch::traps::vector;
 
 /// Offset of `thread.cpu_context` in a task: `thread` and `cpu_context` both come first.
 const THREAD_CPU_CONTEXT: usize = 0;
 const _: () = assert!(core::mem::offset_of!(crate::kernel::task::TaskStruct, thread) == 0);
 const _: () = assert!(core::mem::offset_of!(crate::kernel::task::ThreadStruct, cpu_context) == 0);
-const _: () = assert!(core::mem::size_of::<super::fpsimd::FpsimdState>() == 528);
+const _: () = assert!(core::mem::size_of::<crate::arch::fpsimd::FpsimdState>() == 528);
 
 core::arch::global_asm!(
-    include_str!("../../../asm/entry.S"),
+    include_str!("../../../../asm/entry.S"),
     S_FRAME_SIZE = const S_FRAME_SIZE,
     S_LR = const S_LR,
     S_SP = const S_SP,

@@ -11,9 +11,9 @@ use core::sync::atomic::{AtomicU32, Ordering};
 use aarch64_cpu::registers::{Readable, ESR_EL1, FAR_EL1};
 
 use super::esr;
-use super::fault::do_mem_abort;
-use super::process::show_regs;
-use super::ptrace::PtRegs;
+use crate::arch::fault::do_mem_abort;
+use crate::arch::process::show_regs;
+use crate::arch::ptrace::PtRegs;
 use crate::kernel::printk::printk_emergency;
 
 /// Which of the 16 vectors an exception came through (for `panic_unhandled`).
@@ -84,7 +84,7 @@ extern "C" fn panic_unhandled(regs: &mut PtRegs, vector: u64) -> ! {
     printk_emergency(format_args!(
         "Unhandled {} exception on CPU{}, ESR {:#018x} -- {}",
         vector::name(vector),
-        super::percpu::smp_processor_id(),
+        crate::arch::percpu::smp_processor_id(),
         esr,
         esr::esr_get_class_string(esr)
     ));
@@ -130,7 +130,7 @@ extern "C" fn el1h_64_error_handler(regs: &mut PtRegs) {
     let esr = ESR_EL1.get();
     printk_emergency(format_args!(
         "SError Interrupt on CPU{}",
-        super::percpu::smp_processor_id()
+        crate::arch::percpu::smp_processor_id()
     ));
     die("Asynchronous SError Interrupt", regs, esr)
 }
@@ -142,12 +142,12 @@ extern "C" fn el0t_64_sync_handler(regs: &mut PtRegs) {
     let esr = ESR_EL1.get();
     // The system call first: the hottest way into the kernel needs nothing else.
     if esr::ec(esr) == esr::ESR_ELX_EC_SVC64 {
-        super::irqflags::local_irq_enable();
-        return super::syscall::el0_svc(regs);
+        crate::arch::irqflags::local_irq_enable();
+        return crate::arch::syscall::el0_svc(regs);
     }
     // FAR is read before IRQs are on: a fault taken by an interrupt handler would change it.
     let far = FAR_EL1.get();
-    super::irqflags::local_irq_enable();
+    crate::arch::irqflags::local_irq_enable();
     match esr::ec(esr) {
         esr::ESR_ELX_EC_DABT_LOW | esr::ESR_ELX_EC_IABT_LOW => {
             if !crate::mm::fault::handle_user_fault(far, esr, true) {
@@ -155,7 +155,7 @@ extern "C" fn el0t_64_sync_handler(regs: &mut PtRegs) {
             }
         }
         esr::ESR_ELX_EC_SYS64 => {
-            if !super::cpufeature::do_emulate_mrs(regs, esr) {
+            if !crate::arch::cpufeature::do_emulate_mrs(regs, esr) {
                 user_fault(regs, esr, far, crate::kernel::signal::sig::SIGILL);
             }
         }
@@ -164,7 +164,7 @@ extern "C" fn el0t_64_sync_handler(regs: &mut PtRegs) {
         }
         esr::ESR_ELX_EC_BRK64 => user_fault(regs, esr, far, crate::kernel::signal::sig::SIGTRAP),
         esr::ESR_ELX_EC_UNKNOWN => {
-            if !super::cpufeature::do_emulate_undef_mrs(regs) {
+            if !crate::arch::cpufeature::do_emulate_undef_mrs(regs) {
                 user_fault(regs, esr, far, crate::kernel::signal::sig::SIGILL);
             }
         }
@@ -210,8 +210,8 @@ extern "C" fn handle_bad_stack(regs: &mut PtRegs) -> ! {
     let esr = ESR_EL1.get();
     let far = FAR_EL1.get();
     let task = crate::kernel::task::current();
-    let cpu = super::percpu::smp_processor_id();
-    let (ovf_low, ovf_high) = super::percpu::overflow_stack_bounds(cpu);
+    let cpu = crate::arch::percpu::smp_processor_id();
+    let (ovf_low, ovf_high) = crate::arch::percpu::overflow_stack_bounds(cpu);
     printk_emergency(format_args!(
         "Insufficient stack space to handle exception!"
     ));
@@ -227,7 +227,7 @@ extern "C" fn handle_bad_stack(regs: &mut PtRegs) -> ! {
     printk_emergency(format_args!(
         "Task stack:     [{:#018x}..{:#018x}] of {}[{}]",
         stack,
-        stack + super::memory::THREAD_SIZE as u64,
+        stack + crate::arch::memory::THREAD_SIZE as u64,
         task.comm(),
         task.pid()
     ));

@@ -5,18 +5,19 @@
 //! present, the exception table moves the faulting copy to its fixup, which returns EFAULT.
 //! Any other kernel fault is reported as Linux reports it and ends in `die`.
 
-use super::esr::{self, MemAbortInfo};
-use super::memory::PAGE_SIZE;
-use super::ptrace::PtRegs;
-use super::traps::die;
+use crate::arch::esr::{self, MemAbortInfo};
+use crate::arch::memory::PAGE_SIZE;
+use crate::arch::ptrace::PtRegs;
+use crate::arch::traps::die;
 use crate::kernel::printk::printk_emergency;
 
 /// Handle an abort the kernel took at `far` described by `esr` (Linux's `do_mem_abort`).
 pub fn do_mem_abort(far: u64, esr: u64, regs: &mut PtRegs) {
-    if far < super::uaccess::TASK_SIZE && crate::mm::fault::handle_user_fault(far, esr, false) {
+    if far < crate::arch::uaccess::TASK_SIZE && crate::mm::fault::handle_user_fault(far, esr, false)
+    {
         return;
     }
-    if super::uaccess::fixup_exception(regs) {
+    if crate::arch::uaccess::fixup_exception(regs) {
         return;
     }
     die_kernel_fault(fault_message(far, esr), far, esr, regs)

@@ -6,10 +6,10 @@
 //! routines in `asm/uaccess.S` list their fault-prone instructions in `__ex_table`, and the
 //! fault handler resumes at the listed fixup (see [`fixup_exception`]).
 
-use super::ptrace::PtRegs;
+use crate::arch::ptrace::PtRegs;
 use crate::kernel::errno::Errno;
 
-core::arch::global_asm!(include_str!("../../../asm/uaccess.S"));
+core::arch::global_asm!(include_str!("../../../../asm/uaccess.S"));
 
 extern "C" {
     fn __arch_copy_from_user(to: *mut u8, from: u64, n: usize) -> usize;

@@ -1,10 +1,13 @@
-//! Showing a task's registers (Linux: `arch/arm64/kernel/process.c`, `__show_regs`).
+//! A task's CPU state (Linux: `arch/arm64/kernel/process.c`): showing its registers
+//! (`__show_regs`), its first context (`copy_thread`), resetting it for a new program
+//! (`flush_thread`) and switching to another task (`__switch_to`).
 
-use super::ptrace::PtRegs;
-use super::stacktrace::walk_stackframe;
+use crate::arch::processor::CpuContext;
+use crate::arch::ptrace::PtRegs;
+use crate::arch::stacktrace::walk_stackframe;
 use crate::kernel::kallsyms::{Ksym, KsymBacktrace};
 use crate::kernel::printk::printk_emergency;
-use crate::kernel::task::{current, CpuContext, TaskStruct};
+use crate::kernel::task::{current, TaskStruct};
 
 /// PSTATE flags as Linux prints them: `nZCv daif -PAN -UAO -TCO -DIT -SSBS BTYPE=--`.
 struct Pstate(u64);
@@ -47,12 +50,12 @@ pub fn show_regs(regs: &PtRegs) {
     let task = current();
     printk_emergency(format_args!(
         "CPU: {} PID: {} Comm: {} Not tainted {} #1",
-        super::percpu::smp_processor_id(),
+        crate::arch::percpu::smp_processor_id(),
         task.pid(),
         task.comm(),
         crate::init::version::CRADLE_VERSION
     ));
-    if let Some(model) = super::setup::machine_model() {
+    if let Some(model) = crate::arch::setup::machine_model() {
         printk_emergency(format_args!("Hardware name: {model} (DT)"));
     }
     printk_emergency(format_args!(
@@ -87,13 +90,13 @@ pub fn dump_stack() {
     let task = current();
     printk_emergency(format_args!(
         "CPU: {} PID: {} Comm: {} Not tainted {} #1",
-        super::percpu::smp_processor_id(),
+        crate::arch::percpu::smp_processor_id(),
         task.pid(),
         task.comm(),
         crate::init::version::CRADLE_VERSION
     ));
     printk_emergency(format_args!("Call trace:"));
-    walk_stackframe(super::stacktrace::current_frame_pointer(), |lr| {
+    walk_stackframe(crate::arch::stacktrace::current_frame_pointer(), |lr| {
         printk_emergency(format_args!(" {}", KsymBacktrace(lr)))
     });
 }
@@ -101,7 +104,8 @@ pub fn dump_stack() {
 /// The pt_regs at the top of `task`'s kernel stack: where its user context is saved on
 /// every entry from EL0 (Linux's `task_pt_regs`).
 pub fn task_pt_regs(task: &TaskStruct) -> *mut PtRegs {
-    (task.stack_base() + super::memory::THREAD_SIZE - core::mem::size_of::<PtRegs>()) as *mut PtRegs
+    (task.stack_base() + crate::arch::memory::THREAD_SIZE - core::mem::size_of::<PtRegs>())
+        as *mut PtRegs
 }
 
 /// Set up a new task's first context (Linux's `copy_thread`): it starts in
@@ -115,7 +119,7 @@ pub fn copy_thread(p: &TaskStruct, args: &crate::kernel::fork::KernelCloneArgs<'
             ctx.x19_x28[0] = f as usize as u64;
             ctx.x19_x28[1] = args.fn_arg as u64;
             PtRegs {
-                pstate: super::ptrace::PSR_MODE_EL1H,
+                pstate: crate::arch::ptrace::PSR_MODE_EL1H,
                 ..PtRegs::default()
             }
         }
@@ -133,7 +137,7 @@ pub fn copy_thread(p: &TaskStruct, args: &crate::kernel::fork::KernelCloneArgs<'
     };
     // SAFETY: `childregs` is inside the new task's own, unused stack.
     unsafe { childregs.write(regs) };
-    ctx.pc = super::entry::ret_from_fork as *const () as u64;
+    ctx.pc = crate::arch::entry::ret_from_fork as *const () as u64;
     ctx.sp = childregs as u64;
     // SAFETY: the new task is not running and nothing else refers to its thread state yet.
     let thread = unsafe { &mut *p.thread.get() };
@@ -142,13 +146,82 @@ pub fn copy_thread(p: &TaskStruct, args: &crate::kernel::fork::KernelCloneArgs<'
         thread.tp_value = if args.flags & crate::kernel::fork::clone::CLONE_SETTLS != 0 {
             args.tls
         } else {
-            let tls: u64;
-            // SAFETY: reading TPIDR_EL0 has no side effects.
-            unsafe { core::arch::asm!("mrs {}, tpidr_el0", out(reg) tls, options(nomem, nostack)) };
-            tls
+            read_tpidr_el0()
         };
         // The child starts with the parent's vector registers, which are live in the CPU.
         // SAFETY: the child's FP/SIMD area is ours alone until it first runs.
-        unsafe { super::fpsimd::fpsimd_save(&mut thread.fpsimd) };
+        unsafe { crate::arch::fpsimd::fpsimd_save(&mut thread.fpsimd) };
     }
+}
+
+/// The user thread pointer register, TPIDR_EL0 (TLS).
+#[inline(always)]
+fn read_tpidr_el0() -> u64 {
+    let tls: u64;
+    // SAFETY: reading TPIDR_EL0 has no side effects.
+    unsafe { core::arch::asm!("mrs {}, tpidr_el0", out(reg) tls, options(nomem, nostack)) };
+    tls
+}
+
+/// Set the user thread pointer register, TPIDR_EL0.
+#[inline(always)]
+fn write_tpidr_el0(tls: u64) {
+    // SAFETY: TPIDR_EL0 is user space's TLS pointer; the kernel does not use it.
+    unsafe { core::arch::asm!("msr tpidr_el0, {}", in(reg) tls, options(nostack)) };
+}
+
+/// Reset the current task's user thread state for a new program: no TLS, zeroed FP/SIMD
+/// registers (Linux's `flush_thread`: `fpsimd_flush_thread`, `tls_thread_flush`).
+pub fn flush_thread(task: &TaskStruct) {
+    // SAFETY: `task` is the running task (execve calls this for itself): its thread state is
+    // its own.
+    unsafe {
+        let thread = &mut *task.thread.get();
+        thread.tp_value = 0;
+        write_tpidr_el0(0);
+        thread.fpsimd = crate::arch::fpsimd::FpsimdState::ZERO;
+        crate::arch::fpsimd::fpsimd_load(&thread.fpsimd);
+    }
+}
+
+/// Switch the CPU from `prev` to `next`: FP/SIMD registers and TLS, the per-CPU entry task,
+/// then the stack and callee-saved registers (Linux's `__switch_to`: `fpsimd_thread_switch`,
+/// `tls_thread_switch`, `entry_task_switch`, `cpu_switch_to`). Returns, in the context of
+/// `prev` once something switches back to it, the task that ran just before.
+///
+/// # Safety
+///
+/// Called by the scheduler only, with the run-queue lock held and interrupts masked; `prev`
+/// is the running task and `next` a task with a valid saved context and stack. `next`
+/// releases the run-queue lock (`finish_task_switch` or `schedule_tail`).
+#[inline(always)]
+pub unsafe fn __switch_to(prev: &TaskStruct, next: &TaskStruct) -> *const TaskStruct {
+    // SAFETY: only the CPU running a task, or cpu_switch_to with the run-queue lock held,
+    // touches its `thread` (TaskStruct's invariant); both tasks are ours here (the caller's
+    // contract).
+    unsafe {
+        let prev_thread = &mut *prev.thread.get();
+        let next_thread = &*next.thread.get();
+        if prev.mm.lock().is_some() {
+            crate::arch::fpsimd::fpsimd_save(&mut prev_thread.fpsimd);
+        }
+        if next.mm.lock().is_some() {
+            crate::arch::fpsimd::fpsimd_load(&next_thread.fpsimd);
+        }
+        prev_thread.tp_value = read_tpidr_el0();
+        write_tpidr_el0(next_thread.tp_value);
+    }
+    crate::arch::percpu::this_cpu().entry_task.store(
+        next as *const TaskStruct as *mut TaskStruct,
+        core::sync::atomic::Ordering::Relaxed,
+    );
+    // SAFETY: both tasks have valid saved contexts and stacks; the run-queue lock is held
+    // and will be released by `next` (the caller's contract).
+    let last = unsafe {
+        crate::arch::entry::cpu_switch_to(
+            prev as *const TaskStruct as *const core::ffi::c_void,
+            next as *const TaskStruct as *const core::ffi::c_void,
+        )
+    };
+    last.cast::<TaskStruct>()
 }

@@ -8,12 +8,12 @@
 
 use core::sync::atomic::{AtomicU64, Ordering};
 
-use super::head::pa_symbol;
-use super::memory::{FIXADDR_START, PAGE_SIZE};
-use super::pgtable::{
+use crate::arch::head::pa_symbol;
+use crate::arch::memory::{FIXADDR_START, PAGE_SIZE};
+use crate::arch::pgtable::{
     PAGE_KERNEL_DEVICE, PAGE_KERNEL_RO, PMD_TYPE_TABLE, PTE_TYPE_PAGE, PTRS_PER_TABLE,
 };
-use super::tlbflush::flush_tlb_kernel_page;
+use crate::arch::tlbflush::flush_tlb_kernel_page;
 
 /// The fixmap's slots (Linux's `enum fixed_addresses`).
 pub mod slot {
@@ -36,7 +36,7 @@ pub mod slot {
 /// Read-only normal memory, for the device tree (Linux's `FIXMAP_PAGE_RO`).
 pub const FIXMAP_PAGE_RO: u64 = PAGE_KERNEL_RO.bits() | PTE_TYPE_PAGE;
 /// Read-write normal memory (Linux's `FIXMAP_PAGE_NORMAL`).
-pub const FIXMAP_PAGE_NORMAL: u64 = super::pgtable::PAGE_KERNEL.bits() | PTE_TYPE_PAGE;
+pub const FIXMAP_PAGE_NORMAL: u64 = crate::arch::pgtable::PAGE_KERNEL.bits() | PTE_TYPE_PAGE;
 /// Device-nGnRE registers (Linux's `FIXMAP_PAGE_IO`).
 pub const FIXMAP_PAGE_IO: u64 = PAGE_KERNEL_DEVICE.bits() | PTE_TYPE_PAGE;
 

@@ -7,7 +7,7 @@
 //! trap (EC 0x18) and are emulated here, as Linux does — glibc's static start-up reads
 //! MIDR_EL1 this way.
 
-use super::ptrace::PtRegs;
+use crate::arch::ptrace::PtRegs;
 
 macro_rules! read_sysreg {
     ($name:literal) => {{
@@ -20,7 +20,7 @@ macro_rules! read_sysreg {
 
 /// The AT_HWCAP value for this CPU.
 pub fn elf_hwcap() -> u64 {
-    crate::fs::exec_stack::hwcap_from_id_regs(
+    crate::arch::hwcap::hwcap_from_id_regs(
         read_sysreg!("id_aa64isar0_el1"),
         read_sysreg!("id_aa64pfr0_el1"),
         read_sysreg!("id_aa64isar1_el1"),
@@ -78,7 +78,7 @@ pub fn do_emulate_mrs(regs: &mut PtRegs, esr: u64) -> bool {
 /// Returns false if the instruction at pc is something else.
 pub fn do_emulate_undef_mrs(regs: &mut PtRegs) -> bool {
     let mut word = [0u8; 4];
-    if crate::arch::arm64::uaccess::copy_from_user(&mut word, regs.pc).is_err() {
+    if crate::arch::uaccess::copy_from_user(&mut word, regs.pc).is_err() {
         return false;
     }
     let insn = u32::from_le_bytes(word) as u64;

@@ -81,7 +81,8 @@ pub const fn virt_to_phys(va: u64) -> u64 {
     va - PAGE_OFFSET
 }
 
-/// The translation granule.
-pub const PAGE_SHIFT: u64 = 12;
-/// Bytes in a page.
+/// log2 of the page size and translation granule (Linux's `PAGE_SHIFT`,
+/// `asm/page-def.h`). The one definition: every other module imports it from here.
+pub const PAGE_SHIFT: u32 = 12;
+/// Bytes in a page: 4 KiB (Linux's `PAGE_SIZE`). The one definition, as `PAGE_SHIFT`.
 pub const PAGE_SIZE: u64 = 1 << PAGE_SHIFT;

@@ -7,15 +7,15 @@
 
 use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
-use super::memory::{KIMAGE_VADDR, PAGE_SIZE, TEXT_OFFSET, THREAD_SIZE};
 use super::sysreg;
+use crate::arch::memory::{KIMAGE_VADDR, PAGE_SIZE, TEXT_OFFSET, THREAD_SIZE};
 
 /// The arm64 Image header's flags: little-endian (bit 0 clear), 4 KiB pages (bits 1-2 = 1),
 /// placeable anywhere in RAM (bit 3).
 pub const HEAD_FLAGS: u64 = (1 << 1) | (1 << 3);
 
 core::arch::global_asm!(
-    include_str!("../../../asm/head.S"),
+    include_str!("../../../../asm/head.S"),
     PAGE_SIZE = const PAGE_SIZE,
     TEXT_OFFSET = const TEXT_OFFSET,
     HEAD_FLAGS = const HEAD_FLAGS,

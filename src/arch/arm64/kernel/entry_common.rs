@@ -1,8 +1,8 @@
 //! Work done on the way back to user space (Linux: `arch/arm64/kernel/entry-common.c`,
 //! `exit_to_user_mode`, and `signal.c`, `do_notify_resume`): rescheduling, and signals
-//! (`arch::arm64::signal::do_signal`: handlers, default actions, syscall restarts).
+//! (`arch::signal::do_signal`: handlers, default actions, syscall restarts).
 
-use super::ptrace::PtRegs;
+use crate::arch::ptrace::PtRegs;
 use crate::kernel::sched::core::{need_resched, schedule};
 use crate::kernel::task::current;
 
@@ -18,15 +18,15 @@ pub extern "C" fn exit_to_user_mode(regs: &mut PtRegs) {
     // Linux's `exit_to_user_mode_loop`: handling a signal may make more work (a wake-up,
     // another signal), so check again until there is none, then return with IRQs masked.
     loop {
-        crate::arch::arm64::irqflags::local_irq_disable();
+        crate::arch::irqflags::local_irq_disable();
         if need_resched() {
-            crate::arch::arm64::irqflags::local_irq_enable();
+            crate::arch::irqflags::local_irq_enable();
             schedule();
             continue;
         }
-        if super::signal::has_signal_work(regs) {
-            crate::arch::arm64::irqflags::local_irq_enable();
-            super::signal::do_signal(regs);
+        if crate::arch::signal::has_signal_work(regs) {
+            crate::arch::irqflags::local_irq_enable();
+            crate::arch::signal::do_signal(regs);
             continue;
         }
         break;

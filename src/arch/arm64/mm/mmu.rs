@@ -7,10 +7,10 @@
 //! leaf of a range (the `/proc` counters, the W^X check), and [`dump`] prints what
 //! `arch/arm64/mm/ptdump.c` prints in `/sys/kernel/debug/kernel_page_tables`. The hot walks
 //! of user address spaces — fork's copy, exit's teardown, the fault's descent — are in
-//! [`mmu_user`](super::mmu_user), which goes table by table.
+//! [`mmu_user`](crate::arch::mmu_user), which goes table by table.
 //!
 //! The geometry is Cradle's only one: 4 KiB granule, 48-bit VA, four levels (see
-//! [`pgtable`](super::pgtable)). A `va` may be a TTBR1 (upper half, `0xffff_...`) or a TTBR0
+//! [`pgtable`](crate::arch::pgtable)). A `va` may be a TTBR1 (upper half, `0xffff_...`) or a TTBR0
 //! (lower half) address; only bits 47..12 index the tables, and a range may not leave its half.
 //!
 //! # How tables are reached
@@ -38,7 +38,7 @@
 
 use core::fmt;
 
-use super::pgtable::{
+use crate::arch::pgtable::{
     level_block_size, table_index, Descriptor, DescriptorKind, MT_DEVICE_nGnRE, MT_DEVICE_nGnRnE,
     PageProt, MT_NORMAL, MT_NORMAL_NC, MT_NORMAL_TAGGED, PAGE_SIZE, PA_BITS, PGD_LEVEL, PMD_LEVEL,
     PTE_ADDR_MASK, PTE_AF, PTE_ATTRINDX_MASK, PTE_CONT, PTE_LEVEL, PTE_NG, PTE_PXN, PTE_RDONLY,
@@ -770,7 +770,7 @@ impl DumpRun {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::arch::arm64::pgtable::{
+    use crate::arch::pgtable::{
         PAGE_KERNEL, PAGE_KERNEL_DEVICE, PAGE_KERNEL_RO, PAGE_KERNEL_ROX, PAGE_SHARED, PMD_SIZE,
     };
 

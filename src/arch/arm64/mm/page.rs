@@ -7,7 +7,7 @@
 //! per loop with pairs of general-purpose registers — the kernel is built soft-float and
 //! never touches the vector registers, which hold the user's state.
 
-use super::memory::PAGE_SIZE;
+use crate::arch::memory::PAGE_SIZE;
 
 /// Zero the 4 KiB page at kernel address `page`.
 ///

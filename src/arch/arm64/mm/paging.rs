@@ -16,16 +16,16 @@ use core::sync::atomic::{AtomicUsize, Ordering};
 
 use aarch64_cpu::registers::{Writeable, TTBR0_EL1};
 
-use super::fixmap::{fixmap_pmds, PageTable};
-use super::head::{kimage_offset, pa_symbol};
-use super::memory::{phys_to_virt, FIXADDR_START, PAGE_OFFSET, PAGE_SIZE};
-use super::mmu::{self, MapError, MapFlags, TableAllocator};
-use super::mmu_context::{cpu_uninstall_idmap, reserved_pg_dir_pa};
-use super::pgtable::{
+use crate::arch::fixmap::{fixmap_pmds, PageTable};
+use crate::arch::head::{kimage_offset, pa_symbol};
+use crate::arch::memory::{phys_to_virt, FIXADDR_START, PAGE_OFFSET, PAGE_SIZE};
+use crate::arch::mmu::{self, MapError, MapFlags, TableAllocator};
+use crate::arch::mmu_context::{cpu_uninstall_idmap, reserved_pg_dir_pa};
+use crate::arch::pgtable::{
     table_index, Descriptor, PAGE_KERNEL, PAGE_KERNEL_RO, PAGE_KERNEL_ROX, PMD_TYPE_TABLE, PTE_PXN,
     PTE_RDONLY,
 };
-use super::tlbflush::{flush_tlb_all, flush_tlb_kernel_page};
+use crate::arch::tlbflush::{flush_tlb_all, flush_tlb_kernel_page};
 use crate::kernel::sync::SpinLock;
 
 /// The kernel's top-level table (Linux's `swapper_pg_dir`).
@@ -166,7 +166,7 @@ pub fn paging_init() {
 
     // The linear map, with the kernel's text+rodata alias read-only.
     let (ro_start, ro_end) = (pa_symbol(text) & !(PAGE_SIZE - 1), pa_symbol(erodata));
-    let mb = super::mm_init::MEMBLOCK.lock();
+    let mb = crate::arch::mm_init::MEMBLOCK.lock();
     for region in mb.memory.regions() {
         let (start, stop) = (region.base, region.end());
         let map = |a: u64, b: u64, prot: u64, blocks| {
@@ -209,7 +209,7 @@ pub fn paging_init() {
 
 /// Switch TTBR1 to `pgd_pa` from the identity map (Linux's `cpu_replace_ttbr1`).
 pub fn cpu_replace_ttbr1(pgd_pa: u64) {
-    let flags = super::irqflags::local_irq_save();
+    let flags = crate::arch::irqflags::local_irq_save();
     let idmap = pa_symbol(&raw const idmap_pg_dir as u64);
     TTBR0_EL1.set(idmap);
     aarch64_cpu::asm::barrier::isb(aarch64_cpu::asm::barrier::SY);
@@ -223,11 +223,15 @@ pub fn cpu_replace_ttbr1(pgd_pa: u64) {
         f(pgd_pa, reserved_pg_dir_pa());
     }
     cpu_uninstall_idmap();
-    super::irqflags::local_irq_restore(flags);
+    crate::arch::irqflags::local_irq_restore(flags);
 }
 
 /// Map one kernel page at `va` (vmalloc area, heap, ioremap).
-pub fn map_kernel_page(va: u64, pa: u64, prot: super::pgtable::PageProt) -> Result<(), MapError> {
+pub fn map_kernel_page(
+    va: u64,
+    pa: u64,
+    prot: crate::arch::pgtable::PageProt,
+) -> Result<(), MapError> {
     let _guard = KERNEL_PGTABLE_LOCK.lock();
     let root = swapper_pg_dir_pa();
     // SAFETY: the kernel-table lock is held; map_range refuses to replace a live mapping, so

@@ -11,9 +11,9 @@ use aarch64_cpu::registers::{Writeable, TTBR0_EL1};
 use crate::mm::asid::AsidAllocator;
 use crate::mm::mm_types::MmStruct;
 
-use super::fixmap::PageTable;
-use super::head::pa_symbol;
-use super::tlbflush::local_flush_tlb_all;
+use crate::arch::fixmap::PageTable;
+use crate::arch::head::pa_symbol;
+use crate::arch::tlbflush::local_flush_tlb_all;
 
 /// An empty table: TTBR0 points here when no user address space is installed (Linux's
 /// `reserved_pg_dir`).
@@ -49,7 +49,7 @@ fn asid_bits() -> u32 {
 /// → `cpu_switch_mm`): give it a current-generation ASID if it lacks one, then load TTBR0 with
 /// its tables and ASID. A generation rollover flushes the whole TLB.
 pub fn switch_mm(mm: &MmStruct) {
-    let cpu = super::percpu::smp_processor_id();
+    let cpu = crate::arch::percpu::smp_processor_id();
     let mut asids = ASIDS.lock();
     let alloc = asids.get_or_insert_with(|| AsidAllocator::new(asid_bits()));
     let (ctx, flush) = alloc.switch_context(cpu, mm.context.load(Ordering::Relaxed));
@@ -57,7 +57,7 @@ pub fn switch_mm(mm: &MmStruct) {
     drop(asids);
     if flush {
         // A generation rollover handed ASIDs out again: drop this CPU's stale entries.
-        super::tlbflush::local_flush_tlb_all();
+        crate::arch::tlbflush::local_flush_tlb_all();
     }
     let asid = ctx & 0xffff;
     TTBR0_EL1.set(mm.pgd | (asid << 48));
@@ -85,4 +85,4 @@ pub fn with_mm<R>(mm: &alloc::sync::Arc<MmStruct>, f: impl FnOnce() -> R) -> R {
     result
 }
 
-const _: () = assert!(crate::mm::asid::NR_CPUS == super::percpu::NR_CPUS);
+const _: () = assert!(crate::mm::asid::NR_CPUS == crate::arch::percpu::NR_CPUS);

@@ -25,10 +25,7 @@
 //!  (tbl)    SW     UXN  PXN  Cont  DBM   res0   OA      nG  AF  SH    AP    NS  AttrIndx type valid
 //! ```
 
-/// log2 of the translation granule and page size.
-pub const PAGE_SHIFT: u32 = 12;
-/// The translation granule and page size: 4 KiB.
-pub const PAGE_SIZE: u64 = 1 << PAGE_SHIFT;
+pub use crate::arch::memory::{PAGE_SHIFT, PAGE_SIZE};
 /// Descriptors per table (Linux's `PTRS_PER_PTE`, `PTRS_PER_PMD`, ...).
 pub const PTRS_PER_TABLE: usize = 512;
 /// Virtual address bits per half of the address space (`CONFIG_ARM64_VA_BITS`); T0SZ = T1SZ =

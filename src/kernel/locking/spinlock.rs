@@ -1,4 +1,10 @@
-//! An IRQ-safe ticket spinlock with a guard (Linux's `spin_lock_irqsave`).
+//! Spinlocks (Linux: `include/linux/spinlock.h`, `kernel/locking/spinlock.c`): the ticket
+//! lock [`RawSpinLock`], and [`SpinLock`], an IRQ-safe lock with a guard built on it (Linux's
+//! `spin_lock_irqsave`).
+//!
+//! `RawSpinLock` alone only spins: no interrupt masking, no preemption count, no guard. The
+//! scheduler's run-queue lock is one, because it is taken by one task and released by
+//! another across the context switch.
 //!
 //! Taking the lock masks interrupts on this CPU first, so an interrupt handler that takes
 //! the same lock can never deadlock against the code it interrupted, and disables
@@ -10,7 +16,7 @@ use core::cell::UnsafeCell;
 use core::ops::{Deref, DerefMut};
 use core::sync::atomic::{AtomicU32, Ordering};
 
-use crate::arch::arm64::irqflags::{local_irq_restore, local_irq_save, IrqFlags};
+use crate::arch::irqflags::{local_irq_restore, local_irq_save, IrqFlags};
 use crate::kernel::sched::core::{preempt_disable, preempt_enable, preempt_enable_no_resched};
 
 /// A value protected by an IRQ-safe spinlock.
@@ -18,11 +24,68 @@ use crate::kernel::sched::core::{preempt_disable, preempt_enable, preempt_enable
 /// # Invariants
 ///
 /// `data` is only reached through a [`SpinLockGuard`], and at most one guard exists at a
-/// time: the one whose ticket equals `owner`.
+/// time: the one whose ticket equals `raw`'s owner.
 pub struct SpinLock<T: ?Sized> {
+    raw: RawSpinLock,
+    data: UnsafeCell<T>,
+}
+
+/// A ticket lock without a guard (Linux's `raw_spinlock_t`): `lock` waits for our turn,
+/// `unlock` hands the lock to the next ticket. Whoever locks must make sure it is unlocked
+/// exactly once.
+pub struct RawSpinLock {
     next: AtomicU32,
     owner: AtomicU32,
-    data: UnsafeCell<T>,
+}
+
+impl Default for RawSpinLock {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl RawSpinLock {
+    /// A new, unlocked lock.
+    pub const fn new() -> Self {
+        Self {
+            next: AtomicU32::new(0),
+            owner: AtomicU32::new(0),
+        }
+    }
+
+    /// Wait for our turn (Linux's `arch_spin_lock`).
+    #[inline]
+    pub fn lock(&self) {
+        let ticket = self.next.fetch_add(1, Ordering::Relaxed);
+        while self.owner.load(Ordering::Acquire) != ticket {
+            core::hint::spin_loop();
+        }
+    }
+
+    /// Take the lock only if no one holds it (Linux's `arch_spin_trylock`).
+    #[inline]
+    pub fn try_lock(&self) -> bool {
+        let owner = self.owner.load(Ordering::Relaxed);
+        self.next
+            .compare_exchange(
+                owner,
+                owner.wrapping_add(1),
+                Ordering::Acquire,
+                Ordering::Relaxed,
+            )
+            .is_ok()
+    }
+
+    /// Release the lock (Linux's `arch_spin_unlock`).
+    #[inline]
+    pub fn unlock(&self) {
+        self.owner.fetch_add(1, Ordering::Release);
+    }
+
+    /// True if someone holds the lock (for assertions only: the answer may be stale).
+    pub fn is_locked(&self) -> bool {
+        self.next.load(Ordering::Relaxed) != self.owner.load(Ordering::Relaxed)
+    }
 }
 
 // SAFETY: the lock hands out access to `data` to one holder at a time (see Invariants), so
@@ -35,8 +98,7 @@ impl<T> SpinLock<T> {
     /// A new, unlocked lock around `data`.
     pub const fn new(data: T) -> Self {
         Self {
-            next: AtomicU32::new(0),
-            owner: AtomicU32::new(0),
+            raw: RawSpinLock::new(),
             data: UnsafeCell::new(data),
         }
     }
@@ -48,10 +110,7 @@ impl<T: ?Sized> SpinLock<T> {
     pub fn lock(&self) -> SpinLockGuard<'_, T> {
         let flags = local_irq_save();
         preempt_disable();
-        let ticket = self.next.fetch_add(1, Ordering::Relaxed);
-        while self.owner.load(Ordering::Acquire) != ticket {
-            core::hint::spin_loop();
-        }
+        self.raw.lock();
         SpinLockGuard { lock: self, flags }
     }
 
@@ -60,17 +119,7 @@ impl<T: ?Sized> SpinLock<T> {
     pub fn try_lock(&self) -> Option<SpinLockGuard<'_, T>> {
         let flags = local_irq_save();
         preempt_disable();
-        let owner = self.owner.load(Ordering::Relaxed);
-        if self
-            .next
-            .compare_exchange(
-                owner,
-                owner.wrapping_add(1),
-                Ordering::Acquire,
-                Ordering::Relaxed,
-            )
-            .is_ok()
-        {
+        if self.raw.try_lock() {
             Some(SpinLockGuard { lock: self, flags })
         } else {
             local_irq_restore(flags);
@@ -86,7 +135,7 @@ impl<T: ?Sized> SpinLock<T> {
 
     /// True if someone holds the lock (for assertions only: the answer may be stale).
     pub fn is_locked(&self) -> bool {
-        self.next.load(Ordering::Relaxed) != self.owner.load(Ordering::Relaxed)
+        self.raw.is_locked()
     }
 }
 
@@ -113,7 +162,7 @@ impl<T: ?Sized> DerefMut for SpinLockGuard<'_, T> {
 
 impl<T: ?Sized> Drop for SpinLockGuard<'_, T> {
     fn drop(&mut self) {
-        self.lock.owner.fetch_add(1, Ordering::Release);
+        self.lock.raw.unlock();
         local_irq_restore(self.flags);
         preempt_enable();
     }

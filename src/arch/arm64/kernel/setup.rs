@@ -9,9 +9,9 @@ use core::sync::atomic::{AtomicU64, Ordering};
 use aarch64_cpu::registers::{Readable, MIDR_EL1, MPIDR_EL1};
 use fdt::Fdt;
 
-use super::fixmap::{self, set_fixmap, slot, MAX_FDT_SIZE};
 use super::head;
-use super::memory::PAGE_SIZE;
+use crate::arch::fixmap::{self, set_fixmap, slot, MAX_FDT_SIZE};
+use crate::arch::memory::PAGE_SIZE;
 use crate::kernel::sync::InitOnce;
 use crate::of::validate::{check_fdt, header_totalsize, remove_nops};
 
@@ -31,7 +31,7 @@ static BOOT_CPU_HWID: AtomicU64 = AtomicU64::new(0);
 pub fn smp_setup_processor_id() {
     let mpidr = MPIDR_EL1.get() & MPIDR_HWID_BITMASK;
     BOOT_CPU_HWID.store(mpidr, Ordering::Relaxed);
-    super::percpu::init_this_cpu(0, &crate::init::init_task::init_task);
+    crate::arch::percpu::init_this_cpu(0, &crate::init::init_task::init_task);
     log::info!(
         "Booting Cradle on physical CPU {:#012x} [{:#010x}]",
         mpidr,
@@ -132,7 +132,7 @@ pub fn boot_command_line() -> &'static str {
 /// Linux's `setup_arch`. Returns the command line.
 pub fn setup_arch() -> &'static str {
     fixmap::early_fixmap_init();
-    super::mmu_context::cpu_uninstall_idmap();
+    crate::arch::mmu_context::cpu_uninstall_idmap();
 
     let args = head::loader_args();
     match fixmap_remap_fdt(head::fdt_pointer()) {
@@ -149,7 +149,7 @@ pub fn setup_arch() -> &'static str {
                 head::fdt_pointer(),
                 err
             );
-            super::cpu::halt();
+            crate::arch::cpu::halt();
         }
     }
     if args[1..].iter().any(|&a| a != 0) {
@@ -168,9 +168,9 @@ pub fn setup_arch() -> &'static str {
     let cmdline = boot_command_line();
     crate::init::main::parse_early_param(cmdline);
     crate::drivers::tty::serial::console_init_from_dt();
-    crate::drivers::firmware::psci::psci_dt_init();
-    super::mm_init::arm64_memblock_init(cmdline);
-    super::paging::paging_init();
+    crate::drivers::firmware::firmware_init();
+    crate::arch::mm_init::arm64_memblock_init(cmdline);
+    crate::arch::paging::paging_init();
     cmdline
 }
 
@@ -182,7 +182,7 @@ mod kunit_tests {
         let fdt = super::fdt();
         kunit_assert!(test, fdt.is_some(), "no device tree after setup_arch");
         let (pa, size) = super::fdt_phys_range();
-        kunit_expect!(test, pa == super::head::fdt_pointer() && pa != 0);
+        kunit_expect!(test, pa == crate::arch::head::fdt_pointer() && pa != 0);
         kunit_expect!(test, size >= 40 && size <= super::MAX_FDT_SIZE as u64);
         kunit_expect!(test, super::machine_model().is_some());
     }
@@ -206,7 +206,7 @@ mod kunit_tests {
             !task.stack_end_corrupted(),
             "PID 1's STACK_END_MAGIC missing"
         );
-        let fp = super::super::stacktrace::current_frame_pointer() as usize;
+        let fp = crate::arch::stacktrace::current_frame_pointer() as usize;
         kunit_expect!(
             test,
             task.on_stack(fp, 16),
@@ -223,12 +223,12 @@ mod kunit_tests {
         let text = start_of_text();
         kunit_expect!(
             test,
-            text == super::super::memory::KIMAGE_VADDR + super::super::memory::TEXT_OFFSET
+            text == crate::arch::memory::KIMAGE_VADDR + crate::arch::memory::TEXT_OFFSET
         );
-        let pa = super::head::pa_symbol(text);
+        let pa = crate::arch::head::pa_symbol(text);
         kunit_expect!(
             test,
-            pa % (2 << 20) == super::super::memory::TEXT_OFFSET,
+            pa % (2 << 20) == crate::arch::memory::TEXT_OFFSET,
             "pa {pa:#x}"
         );
     }

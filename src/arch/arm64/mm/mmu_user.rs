@@ -6,7 +6,7 @@
 //! `free_pgtables` when the whole address space goes, and [`pte_alloc`] is the walk of
 //! `__handle_mm_fault` (`p4d_alloc` … `pte_alloc`).
 //!
-//! [`mmu`](super::mmu)'s walks take any range and rebuild every mapping from the root, one
+//! [`mmu`](crate::arch::mmu)'s walks take any range and rebuild every mapping from the root, one
 //! entry at a time; that is right for the kernel's tables and for `mmap`/`munmap`, but it
 //! made `fork` re-map every page through `map_range` (four table lookups per page) and `exit`
 //! clear every entry one by one and then scan each table for emptiness. These walks go table
@@ -14,11 +14,11 @@
 //! hands each leaf to its caller and frees whole tables without clearing them, and a fault
 //! finds (or builds) its level-3 entry in one descent.
 //!
-//! The same rules as in [`mmu`](super::mmu) apply: the caller owns barriers, TLB maintenance
+//! The same rules as in [`mmu`](crate::arch::mmu) apply: the caller owns barriers, TLB maintenance
 //! and locking. Nothing here needs `alloc`, so the host tests run it on an arena.
 
-use super::mmu::{MapError, Table, TableAllocator};
-use super::pgtable::{
+use crate::arch::mmu::{MapError, Table, TableAllocator};
+use crate::arch::pgtable::{
     level_block_size, table_index, Descriptor, DescriptorKind, PAGE_SIZE, PGD_LEVEL, PTE_LEVEL,
     PTRS_PER_TABLE, VA_BITS,
 };
@@ -353,9 +353,9 @@ pub unsafe fn pte_alloc<A: TableAllocator + ?Sized>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::arch::arm64::mmu::tests::Tables;
-    use crate::arch::arm64::mmu::{walk, MapFlags};
-    use crate::arch::arm64::pgtable::{PAGE_SHARED, PAGE_SIZE, PTE_RDONLY};
+    use crate::arch::mmu::tests::Tables;
+    use crate::arch::mmu::{walk, MapFlags};
+    use crate::arch::pgtable::{PAGE_SHARED, PAGE_SIZE, PTE_RDONLY};
 
     const MIB: u64 = 1 << 20;
     const GIB: u64 = 1 << 30;

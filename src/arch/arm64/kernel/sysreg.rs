@@ -3,7 +3,7 @@
 //! Each value is spelled out bit by bit with the Arm ARM's field names, so `asm/head.S` takes
 //! them as `const` operands instead of magic numbers.
 
-use super::pgtable::{MAIR_EL1_SET, PMD_TYPE_SECT, PTE_AF, PTE_SHARED, PTE_UXN};
+use crate::arch::pgtable::{MAIR_EL1_SET, PMD_TYPE_SECT, PTE_AF, PTE_SHARED, PTE_UXN};
 
 /// SCTLR_EL1 bits (Arm ARM D19.2.118).
 pub mod sctlr {
@@ -89,8 +89,8 @@ pub const SPSR_EL2H_MASKED: u64 = (0xf << 6) | 0b1001;
 /// ignored for user addresses (TBI0, as Linux sets it).
 pub const TCR_EL1_VALUE: u64 = {
     use aarch64_cpu::registers::TCR_EL1;
-    let t0sz = TCR_EL1::T0SZ.val(64 - super::memory::VA_BITS).value;
-    let t1sz = TCR_EL1::T1SZ.val(64 - super::memory::VA_BITS).value;
+    let t0sz = TCR_EL1::T0SZ.val(64 - crate::arch::memory::VA_BITS).value;
+    let t1sz = TCR_EL1::T1SZ.val(64 - crate::arch::memory::VA_BITS).value;
     t0sz | t1sz
         | TCR_EL1::TG0::KiB_4.value
         | TCR_EL1::TG1::KiB_4.value

@@ -37,9 +37,9 @@
 use alloc::vec;
 use core::sync::atomic::Ordering;
 
-use super::fpsimd::{fpsimd_load, fpsimd_save, FpsimdState};
-use super::ptrace::{PtRegs, PSR_MODE_EL0T, PSR_MODE_MASK};
-use super::uaccess::{copy_from_user, copy_to_user};
+use crate::arch::fpsimd::{fpsimd_load, fpsimd_save, FpsimdState};
+use crate::arch::ptrace::{PtRegs, PSR_MODE_EL0T, PSR_MODE_MASK};
+use crate::arch::uaccess::{copy_from_user, copy_to_user};
 use crate::kernel::errno::Errno;
 use crate::kernel::signal::{
     self as signal, sa, sig, KSignal, ERESTARTNOHAND, ERESTARTNOINTR, ERESTARTSYS,
@@ -169,7 +169,7 @@ pub fn do_signal(regs: &mut PtRegs) {
         return;
     }
     if restart == Some(ERESTART_RESTARTBLOCK) {
-        regs.regs[8] = super::syscall::nr::RESTART_SYSCALL;
+        regs.regs[8] = crate::arch::unistd::__NR_restart_syscall;
     }
     // No handler ran: the mask rt_sigsuspend replaced comes back now.
     let saved = current().signal.lock().saved_sigmask.take();
@@ -302,7 +302,7 @@ fn sigtramp() -> Result<u64, Errno> {
         return Ok(known);
     }
     let mm = task.mm().ok_or(Errno::EFAULT)?;
-    let page = super::memory::PAGE_SIZE;
+    let page = crate::arch::memory::PAGE_SIZE;
     let addr = mm.get_unmapped_area(page)?;
     mm.map_region(
         addr,

@@ -7,8 +7,8 @@
 
 use core::sync::atomic::{AtomicU64, Ordering};
 
-use crate::arch::arm64::head::pa_symbol;
-use crate::arch::arm64::setup::{fdt, fdt_phys_range};
+use crate::arch::head::pa_symbol;
+use crate::arch::setup::{fdt, fdt_phys_range};
 use crate::kernel::params;
 use crate::kernel::sync::SpinLock;
 use crate::mm::memblock::Memblock;
@@ -168,7 +168,7 @@ pub fn free_initmem() {
     if end <= start {
         return;
     }
-    super::paging::unmap_kernel_range(start, end - start, &mut |_| {});
+    crate::arch::paging::unmap_kernel_range(start, end - start, &mut |_| {});
     let pages = crate::mm::pages::free_reserved_area(pa_symbol(start), pa_symbol(end));
     log::info!("Freeing unused kernel memory: {}K", pages * 4);
 }
