@@ -13,7 +13,7 @@ use alloc::vec::Vec;
 use super::file::{flags, File};
 use super::inode::{mode, FileType, Inode};
 use super::namei::{path_lookup, path_parent, Dentry, LookupFlags, PATH_MAX};
-use crate::arch::arm64::uaccess::{copy_from_user, copy_to_user, strncpy_from_user};
+use crate::arch::uaccess::{copy_from_user, copy_to_user, strncpy_from_user};
 use crate::kernel::errno::Errno;
 use crate::kernel::task::current;
 

@@ -29,7 +29,7 @@ use alloc::sync::{Arc, Weak};
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicI32, AtomicU64, Ordering};
 
-use crate::arch::arm64::memory::{phys_to_virt, PAGE_SIZE};
+use crate::arch::memory::{phys_to_virt, PAGE_SIZE};
 use crate::fs::iov_iter::{short_copy, IovIter};
 use crate::kernel::errno::Errno;
 use crate::kernel::sync::SpinLock;

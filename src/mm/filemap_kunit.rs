@@ -4,9 +4,9 @@
 
 use alloc::sync::Arc;
 
-use crate::arch::arm64::memory::PAGE_SIZE;
-use crate::arch::arm64::mmu;
-use crate::arch::arm64::paging::KernelTableAlloc;
+use crate::arch::memory::PAGE_SIZE;
+use crate::arch::mmu;
+use crate::arch::paging::KernelTableAlloc;
 use crate::fs::iov_iter::IovIter;
 use crate::kunit::Test;
 use crate::mm::fault::{handle_mm_fault, Access, VmFault};

@@ -11,8 +11,8 @@
 
 use alloc::string::String;
 
-use crate::arch::arm64::memory::PAGE_SIZE;
-use crate::arch::arm64::uaccess::TASK_SIZE;
+use crate::arch::memory::PAGE_SIZE;
+use crate::arch::uaccess::TASK_SIZE;
 use crate::fs::inode::FileType;
 use crate::kernel::errno::Errno;
 use crate::kernel::task::current;

@@ -285,6 +285,7 @@ pub fn test_entries(user: &UserPrograms) -> Result<Vec<Entry>, String> {
         Entry::new("/bin/cowtest", file("cowtest")?, 0o755),
         Entry::new("/bin/mmaptest", file("mmaptest")?, 0o755),
         Entry::new("/bin/efault", file("efault")?, 0o755),
+        Entry::new("/bin/schedtest", file("schedtest")?, 0o755),
         Entry::new("/bin/bad.elf", Source::File(user.bad_elf.clone()), 0o755),
     ])
 }
