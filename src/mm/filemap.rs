@@ -22,7 +22,12 @@
 //! file granularity): truncation unmaps the pages it drops from each of them.
 //!
 //! Lock order: an `MmStruct`'s lock, then `AddressSpace::pages`, then the page allocator's.
-//! `mappers` is taken with no other lock held.
+//! `mappers` is taken alone or under an `MmStruct`'s lock.
+//!
+//! Not yet (a disk file system will need it): pages read in from and written back to a
+//! device (Linux's `address_space_operations`: `read_folio`, `writepages`), dirty and
+//! up-to-date bits per page, and dropping clean pages under memory pressure. Here every
+//! page is the only copy of the data, so nothing is ever dropped but by truncation.
 
 use alloc::collections::BTreeMap;
 use alloc::sync::{Arc, Weak};
