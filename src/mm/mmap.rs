@@ -299,7 +299,7 @@ const MADV_DONTNEED: u32 = 4;
 /// `madvise(2)`: `MADV_DONTNEED` drops the pages (private anonymous memory reads back as
 /// zeros); the other advice Linux knows is taken and changes nothing here.
 pub fn sys_madvise(addr: u64, len: u64, advice: u32) -> SysResult {
-    let known = matches!(advice, 0..=4 | 8..=23 | 100 | 101);
+    let known = matches!(advice, 0..=4 | 8..=24 | 100 | 101);
     if !addr.is_multiple_of(PAGE_SIZE) || !known {
         return Err(Errno::EINVAL);
     }
