@@ -3,6 +3,8 @@
 //! The portable modules (`params`, `printk_fmt`, `kallsyms_fmt`) build for the host too and
 //! carry unit tests; the rest need the hardware.
 
+pub mod capability;
+pub mod cred;
 pub mod errno;
 pub mod kallsyms_fmt;
 pub mod params;

@@ -118,8 +118,10 @@ pub struct TaskStruct {
     pub ctty: AtomicBool,
     /// Set by a successful `execve`: `setpgid` on the child then fails with EACCES.
     pub did_exec: AtomicBool,
-    /// Supplementary group IDs (`setgroups`; Linux's `cred->group_info`). Lock: its own.
-    pub groups: SpinLock<Vec<u32>>,
+    /// Credentials (Linux's `cred`, with `real_cred` the same): replaced whole, never
+    /// changed in place (`kernel::cred`); `None` means `init_cred`. Lock: its own, held
+    /// only to take or swap the reference.
+    pub cred: SpinLock<Option<Arc<crate::kernel::cred::Cred>>>,
     /// `setitimer(ITIMER_REAL)`: SIGALRM when it expires. Lock: its own.
     pub itimer_real: SpinLock<crate::kernel::time::itimer::ItimerReal>,
     /// `state::*`.
@@ -225,7 +227,7 @@ impl TaskStruct {
             session: AtomicI32::new(0),
             ctty: AtomicBool::new(false),
             did_exec: AtomicBool::new(false),
-            groups: SpinLock::new(Vec::new()),
+            cred: SpinLock::new(None),
             itimer_real: SpinLock::new(crate::kernel::time::itimer::ItimerReal::new()),
             state: AtomicU32::new(state::TASK_RUNNING),
             flags: AtomicU32::new(flags),

@@ -144,9 +144,20 @@ fn invoke_syscall(regs: &mut PtRegs, nr: u64) -> Result<u64, Errno> {
         169 => sys::sys_gettimeofday(a[0], a[1]),
         172 => Ok(sys::getpid() as u64),
         173 => Ok(sys::getppid() as u64),
-        174..=177 => Ok(0), // getuid, geteuid, getgid, getegid: root
-        144 | 146 | 143 | 145 | 147 | 149 | 151 | 152 => Ok(0), // set*id: already root
-        148 | 150 => sys::sys_getresid(a[0], a[1], a[2]),
+        174..=177 => sys::sys_getid(nr), // getuid, geteuid, getgid, getegid
+        143 => sys::sys_setregid(a[0] as u32, a[1] as u32),
+        144 => sys::sys_setgid(a[0] as u32),
+        145 => sys::sys_setreuid(a[0] as u32, a[1] as u32),
+        146 => sys::sys_setuid(a[0] as u32),
+        147 => sys::sys_setresuid(a[0] as u32, a[1] as u32, a[2] as u32),
+        148 => sys::sys_getresuid(a[0], a[1], a[2]),
+        149 => sys::sys_setresgid(a[0] as u32, a[1] as u32, a[2] as u32),
+        150 => sys::sys_getresgid(a[0], a[1], a[2]),
+        151 => sys::sys_setfsuid(a[0] as u32),
+        152 => sys::sys_setfsgid(a[0] as u32),
+        90 => crate::kernel::capability::sys_capget(a[0], a[1]),
+        91 => crate::kernel::capability::sys_capset(a[0], a[1]),
+        170 => sys::sys_settimeofday(a[0], a[1]),
         178 => Ok(sys::gettid() as u64),
         179 => sys::sys_sysinfo(a[0]),
         214 => mmap::sys_brk(a[0]),
