@@ -1022,7 +1022,7 @@ pub fn sys_utimensat(dirfd: i32, pathname: u64, times: u64, uflags: u32) -> SysR
 
 /// `mount(2)`: tmpfs/ramfs, devtmpfs, proc (`fs::proc`) and sysfs (an empty directory for
 /// now).
-pub fn sys_mount(source: u64, target: u64, fstype: u64, _mflags: u64, _data: u64) -> SysResult {
+pub fn sys_mount(source: u64, target: u64, fstype: u64, _mflags: u64, data: u64) -> SysResult {
     if !crate::kernel::capability::capable(crate::kernel::capability::CAP_SYS_ADMIN) {
         return Err(Errno::EPERM);
     }
@@ -1035,7 +1035,11 @@ pub fn sys_mount(source: u64, target: u64, fstype: u64, _mflags: u64, _data: u64
     };
     let at = path_lookup(&cwd()?, &target, LookupFlags { follow: true })?;
     let (root, name): (Arc<dyn Inode>, &'static str) = match fstype.as_str() {
-        "tmpfs" | "ramfs" => (super::ramfs::RamInode::new_root(next_dev()), "tmpfs"),
+        "tmpfs" | "ramfs" => {
+            let root = super::ramfs::RamInode::new_root(next_dev());
+            tmpfs_root_options(&root, fstype == "tmpfs", data)?;
+            (root, "tmpfs")
+        }
         "devtmpfs" => (devtmpfs_root(), "devtmpfs"),
         "proc" => (super::proc::proc_root(), "proc"),
         "sysfs" => (super::ramfs::RamInode::new_root(next_dev()), "sysfs"),
@@ -1043,6 +1047,33 @@ pub fn sys_mount(source: u64, target: u64, fstype: u64, _mflags: u64, _data: u64
     };
     super::namei::mount(&at, root, name, &source)?;
     Ok(0)
+}
+
+/// A new tmpfs root's mode, owner and group: `mode=`, `uid=` and `gid=` of the mount's
+/// data string (Linux's `shmem_parse_one`); a tmpfs root is 1777 by default, as Linux's
+/// `shmem_default_max_*` leave it, a ramfs root 0755.
+fn tmpfs_root_options(root: &Arc<dyn Inode>, tmpfs: bool, data: u64) -> Result<(), Errno> {
+    let mut perm = if tmpfs { 0o1777 } else { 0o755 };
+    let (mut uid, mut gid) = (0, 0);
+    if data != 0 {
+        let bytes = match strndup_user(data, 4096) {
+            Ok(bytes) => bytes,
+            Err(Errno::ENAMETOOLONG) => return Err(Errno::EINVAL),
+            Err(e) => return Err(e),
+        };
+        for option in bytes.split(|&b| b == b',') {
+            let text = core::str::from_utf8(option).map_err(|_| Errno::EINVAL)?;
+            let (key, value) = text.split_once('=').unwrap_or((text, ""));
+            match key {
+                "mode" => perm = u32::from_str_radix(value, 8).map_err(|_| Errno::EINVAL)? & 0o7777,
+                "uid" => uid = value.parse().map_err(|_| Errno::EINVAL)?,
+                "gid" => gid = value.parse().map_err(|_| Errno::EINVAL)?,
+                _ => {} // size=, nr_inodes=, ...: no limits to set here
+            }
+        }
+    }
+    root.chmod(perm)?;
+    root.chown(uid, gid)
 }
 
 /// `umount2(2)`.

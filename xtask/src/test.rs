@@ -110,7 +110,8 @@ pub fn cmd_test(args: &[String]) -> Result<(), String> {
         }
         let userspace = selected("userspace") || selected("difftest");
         let readme = selected("readme");
-        if userspace || readme || selected("pi") {
+        let creds = selected("creds");
+        if userspace || readme || creds || selected("pi") {
             match crate::user::build_user() {
                 Ok(user) => match crate::initramfs::build_test_initramfs(&user) {
                     Ok(initrd) => {
@@ -126,6 +127,10 @@ pub fn cmd_test(args: &[String]) -> Result<(), String> {
                             crate::logintest::login_session_test(&mut summary, &built.image);
                             crate::usertest::fork_exec_leak_test(&mut summary, &built.image);
                             crate::bbdiff::busybox_diff_test(&mut summary, &built.image);
+                        }
+                        if creds {
+                            crate::usertest::kernel_difftests(&mut summary, &built.image, &initrd);
+                            crate::logintest::user_login_test(&mut summary, &built.image);
                         }
                         if readme {
                             crate::readmetest::readme_command_tests(&mut summary);
