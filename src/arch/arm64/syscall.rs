@@ -105,6 +105,7 @@ fn invoke_syscall(regs: &mut PtRegs, nr: u64) -> Result<u64, Errno> {
         96 => sys::sys_set_tid_address(a[0]),
         99 => Ok(0), // set_robust_list: there are no futexes to clean up yet
         101 => sys::sys_nanosleep(a[0], a[1]),
+        112 => sys::sys_clock_settime(i(a[0]), a[1]),
         113 => sys::sys_clock_gettime(i(a[0]), a[1]),
         114 => sys::sys_clock_getres(i(a[0]), a[1]),
         115 => sys::sys_clock_nanosleep(i(a[0]), a[1] as u32, a[2], a[3]),
