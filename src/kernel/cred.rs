@@ -212,7 +212,8 @@ impl Cred {
     /// `setresuid(ruid, euid, suid)` (Linux's `__sys_setresuid`).
     pub fn setresuid(&self, ruid: Uid, euid: Uid, suid: Uid) -> Result<Cred, Errno> {
         let ok = |id: Uid| id == NO_ID || id == self.uid || id == self.euid || id == self.suid;
-        if !self.has_cap(cap::CAP_SETUID) && !(ok(ruid) && ok(euid) && ok(suid)) {
+        let allowed = ok(ruid) && ok(euid) && ok(suid);
+        if !(allowed || self.has_cap(cap::CAP_SETUID)) {
             return Err(Errno::EPERM);
         }
         let mut new = self.clone();
@@ -233,7 +234,8 @@ impl Cred {
     /// `setresgid(rgid, egid, sgid)` (Linux's `__sys_setresgid`).
     pub fn setresgid(&self, rgid: Gid, egid: Gid, sgid: Gid) -> Result<Cred, Errno> {
         let ok = |id: Gid| id == NO_ID || id == self.gid || id == self.egid || id == self.sgid;
-        if !self.has_cap(cap::CAP_SETGID) && !(ok(rgid) && ok(egid) && ok(sgid)) {
+        let allowed = ok(rgid) && ok(egid) && ok(sgid);
+        if !(allowed || self.has_cap(cap::CAP_SETGID)) {
             return Err(Errno::EPERM);
         }
         let mut new = self.clone();
