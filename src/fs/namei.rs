@@ -264,7 +264,7 @@ pub fn path_lookup(
     path: &str,
     flags: LookupFlags,
 ) -> Result<Arc<Dentry>, Errno> {
-    path_lookup_cred(cwd, path, flags, &crate::kernel::cred::current_cred())
+    crate::kernel::cred::with_current_cred(|cred| path_lookup_cred(cwd, path, flags, cred))
 }
 
 /// [`path_lookup`] with the given credentials (`faccessat` walks with the real IDs).
@@ -389,12 +389,13 @@ pub fn path_parent<'p>(cwd: &Arc<Dentry>, path: &'p str) -> Result<(Arc<Dentry>,
     if name.len() > 255 {
         return Err(Errno::ENAMETOOLONG);
     }
-    let cred = crate::kernel::cred::current_cred();
-    let parent = path_lookup_cred(cwd, dir, LookupFlags { follow: true }, &cred)?;
-    if parent.inode.file_type() != FileType::Directory {
-        return Err(Errno::ENOTDIR);
-    }
-    // The walk searches the last component's directory too (Linux's `link_path_walk`).
-    may_lookup(&parent, &cred)?;
-    Ok((parent, name))
+    crate::kernel::cred::with_current_cred(|cred| {
+        let parent = path_lookup_cred(cwd, dir, LookupFlags { follow: true }, cred)?;
+        if parent.inode.file_type() != FileType::Directory {
+            return Err(Errno::ENOTDIR);
+        }
+        // The walk searches the last component's directory too (Linux's `link_path_walk`).
+        may_lookup(&parent, cred)?;
+        Ok((parent, name))
+    })
 }

@@ -15,7 +15,7 @@ use super::inode::{mode, FileType, Inode};
 use super::namei::{path_lookup, path_lookup_cred, path_parent, Dentry, LookupFlags, PATH_MAX};
 use super::permission::{self as perm, MAY_EXEC, MAY_READ, MAY_WRITE};
 use crate::arch::arm64::uaccess::{copy_from_user, copy_to_user, strncpy_from_user};
-use crate::kernel::cred::{current_cred, Cred};
+use crate::kernel::cred::{current_cred, with_current_cred, Cred};
 use crate::kernel::errno::Errno;
 use crate::kernel::task::current;
 
@@ -34,7 +34,7 @@ type SysResult = Result<u64, Errno>;
 
 /// Whether the current task may do `mask` to `inode` (Linux's `inode_permission`).
 pub fn inode_permission(inode: &Arc<dyn Inode>, mask: u32) -> Result<(), Errno> {
-    perm::generic_permission(inode.attr(), mask, &current_cred())
+    with_current_cred(|cred| perm::generic_permission(inode.attr(), mask, cred))
 }
 
 /// Check that `name` does not exist in `parent` and that the caller may make it (Linux's
@@ -68,7 +68,7 @@ pub fn file_remove_privs(inode: &Arc<dyn Inode>) {
     if attr.mode & (perm::S_ISUID | perm::S_ISGID) == 0 {
         return;
     }
-    if let Some(mode) = perm::mode_after_write(attr, &current_cred()) {
+    if let Some(mode) = with_current_cred(|cred| perm::mode_after_write(attr, cred)) {
         let _ = inode.chmod(mode);
     }
 }

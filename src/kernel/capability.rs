@@ -137,12 +137,14 @@ pub fn capset_check(
 mod syscalls {
     use super::*;
     use crate::arch::arm64::uaccess::{copy_from_user, copy_to_user};
-    use crate::kernel::cred::{commit_creds, current_cred, prepare_creds, task_cred};
+    use crate::kernel::cred::{
+        commit_creds, current_cred, prepare_creds, task_cred, with_current_cred,
+    };
 
     /// Whether the current task has capability `cap` in effect (Linux's `capable`).
     #[inline]
     pub fn capable(cap: u32) -> bool {
-        current_cred().has_cap(cap)
+        with_current_cred(|cred| cred.has_cap(cap))
     }
 
     /// Read the header: its version's data count, and the pid. An unknown version is

@@ -342,42 +342,133 @@ impl Cred {
 #[cfg(target_os = "none")]
 mod task_creds {
     use alloc::sync::Arc;
+    use core::cell::UnsafeCell;
 
     use super::Cred;
-    use crate::kernel::sync::InitOnce;
+    use crate::kernel::sync::{InitOnce, SpinLock};
     use crate::kernel::task::{current, TaskStruct};
 
     static INIT_CRED: InitOnce<Arc<Cred>> = InitOnce::new();
 
     /// The boot's credentials: root with every capability (Linux's `init_cred`).
-    pub fn init_cred() -> Arc<Cred> {
-        if let Some(c) = INIT_CRED.get() {
-            return c.clone();
+    fn init_cred() -> &'static Arc<Cred> {
+        if INIT_CRED.get().is_none() {
+            let _ = INIT_CRED.set(Arc::new(Cred::root()));
         }
-        let _ = INIT_CRED.set(Arc::new(Cred::root()));
-        INIT_CRED.get().expect("init_cred was just set").clone()
+        INIT_CRED.get().expect("init_cred was just set")
     }
 
-    /// A task's credentials (Linux's `get_task_cred`). A task without its own (the boot's
-    /// tasks before anything changed them) has `init_cred`'s.
+    /// A task's pointer to its credentials (Linux's `task_struct.cred`, an RCU pointer).
+    ///
+    /// # Invariants
+    ///
+    /// Only the task itself replaces the pointer ([`commit_creds`]), or `copy_process`
+    /// before the new task is visible to anyone; it does so with `lock` held. Other tasks
+    /// read it only with `lock` held, taking their own reference. So the task itself may
+    /// read its own pointer without the lock: nobody else writes it, and the `Cred` it
+    /// points at lives until the task itself replaces it.
+    pub struct TaskCred {
+        lock: SpinLock<()>,
+        /// `None` means `init_cred`.
+        cred: UnsafeCell<Option<Arc<Cred>>>,
+    }
+
+    // SAFETY: `cred` is written only by its task under `lock` and read by others under
+    // `lock` (see Invariants); `Cred` is immutable and `Arc` is thread-safe.
+    unsafe impl Sync for TaskCred {}
+    // SAFETY: as above.
+    unsafe impl Send for TaskCred {}
+
+    impl TaskCred {
+        /// `init_cred`'s, for a task made without `copy_process` (init_task).
+        pub const fn new() -> Self {
+            Self {
+                lock: SpinLock::new(()),
+                cred: UnsafeCell::new(None),
+            }
+        }
+
+        /// A reference to the credentials, from any task (Linux's `get_task_cred`).
+        pub fn get(&self) -> Arc<Cred> {
+            let _guard = self.lock.lock();
+            // SAFETY: writers hold `lock`, which we hold.
+            let cred = unsafe { (*self.cred.get()).clone() };
+            cred.unwrap_or_else(|| init_cred().clone())
+        }
+
+        /// Replace the credentials.
+        ///
+        /// # Safety
+        ///
+        /// The caller is the task owning this `TaskCred`, or `copy_process` before the task
+        /// is visible, and holds no reference from [`TaskCred::owner_ref`].
+        pub unsafe fn set(&self, new: Option<Arc<Cred>>) {
+            let old = {
+                let _guard = self.lock.lock();
+                // SAFETY: we hold `lock`, and by the caller's promise no reference from
+                // `owner_ref` is alive.
+                unsafe { core::mem::replace(&mut *self.cred.get(), new) }
+            };
+            drop(old); // outside the lock: freeing may take the allocator's lock
+        }
+
+        /// The credentials, read by the owning task without the lock.
+        ///
+        /// # Safety
+        ///
+        /// The caller is the task owning this `TaskCred`, and does not call
+        /// [`TaskCred::set`] while the reference is alive.
+        unsafe fn owner_ref(&self) -> &Cred {
+            // SAFETY: only the owner writes (Invariants), and it does not while this
+            // reference lives (the caller's promise).
+            match unsafe { &*self.cred.get() } {
+                Some(cred) => cred,
+                None => init_cred(),
+            }
+        }
+
+        /// What a child gets at `fork` (Linux's `copy_creds`): the same credentials.
+        pub fn copy_to(&self, child: &TaskCred) {
+            let shared = {
+                let _guard = self.lock.lock();
+                // SAFETY: we hold `lock`.
+                unsafe { (*self.cred.get()).clone() }
+            };
+            // SAFETY: `copy_process` calls this before the child is visible to anyone.
+            unsafe { child.set(shared) };
+        }
+    }
+
+    /// A task's credentials (Linux's `get_task_cred`).
     pub fn task_cred(task: &TaskStruct) -> Arc<Cred> {
-        let cred = task.cred.lock().clone();
-        cred.unwrap_or_else(init_cred)
+        task.cred.get()
     }
 
-    /// The current task's credentials (Linux's `current_cred`).
+    /// The current task's credentials, as a reference it keeps (Linux's `get_current_cred`).
     pub fn current_cred() -> Arc<Cred> {
-        task_cred(current())
+        current().cred.get()
+    }
+
+    /// Run `f` on the current task's credentials without taking a reference or a lock
+    /// (Linux's `current_cred()` under RCU): the fast path of permission checks. `f` must
+    /// not change the credentials (it cannot: [`commit_creds`] needs no borrow, but a
+    /// call from `f` would free what `f` reads; nothing in the permission checks does).
+    #[inline]
+    pub fn with_current_cred<R>(f: impl FnOnce(&Cred) -> R) -> R {
+        // SAFETY: `current()` owns its `cred`, and `f` does not commit new credentials.
+        f(unsafe { current().cred.owner_ref() })
     }
 
     /// A copy of the current credentials to change (Linux's `prepare_creds`).
     pub fn prepare_creds() -> Cred {
-        (*current_cred()).clone()
+        with_current_cred(Cred::clone)
     }
 
     /// Make `new` the current task's credentials (Linux's `commit_creds`).
     pub fn commit_creds(new: Cred) {
-        *current().cred.lock() = Some(Arc::new(new));
+        // SAFETY: `current()` owns its `cred`; callers hold `Arc`s or copies, never a
+        // reference from `with_current_cred`, when they commit.
+        unsafe { current().cred.set(Some(Arc::new(new))) };
     }
 }
 

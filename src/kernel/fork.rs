@@ -123,7 +123,7 @@ fn copy_process(args: &KernelCloneArgs<'_>) -> Result<TaskRef, Errno> {
     p.ctty
         .store(parent.ctty.load(Ordering::Relaxed), Ordering::Relaxed);
     // copy_creds: the child shares the parent's credentials until either changes its own.
-    *p.cred.lock() = parent.cred.lock().clone();
+    parent.cred.copy_to(&p.cred);
 
     // sched_fork: born with preemption disabled; schedule_tail enables it.
     p.preempt_count.store(1, Ordering::Relaxed);

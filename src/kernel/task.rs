@@ -119,9 +119,8 @@ pub struct TaskStruct {
     /// Set by a successful `execve`: `setpgid` on the child then fails with EACCES.
     pub did_exec: AtomicBool,
     /// Credentials (Linux's `cred`, with `real_cred` the same): replaced whole, never
-    /// changed in place (`kernel::cred`); `None` means `init_cred`. Lock: its own, held
-    /// only to take or swap the reference.
-    pub cred: SpinLock<Option<Arc<crate::kernel::cred::Cred>>>,
+    /// changed in place, and only by the task itself (`kernel::cred`).
+    pub cred: crate::kernel::cred::TaskCred,
     /// `setitimer(ITIMER_REAL)`: SIGALRM when it expires. Lock: its own.
     pub itimer_real: SpinLock<crate::kernel::time::itimer::ItimerReal>,
     /// `state::*`.
@@ -227,7 +226,7 @@ impl TaskStruct {
             session: AtomicI32::new(0),
             ctty: AtomicBool::new(false),
             did_exec: AtomicBool::new(false),
-            cred: SpinLock::new(None),
+            cred: crate::kernel::cred::TaskCred::new(),
             itimer_real: SpinLock::new(crate::kernel::time::itimer::ItimerReal::new()),
             state: AtomicU32::new(state::TASK_RUNNING),
             flags: AtomicU32::new(flags),
