@@ -379,6 +379,12 @@ mod task_creds {
     // SAFETY: as above.
     unsafe impl Send for TaskCred {}
 
+    impl Default for TaskCred {
+        fn default() -> Self {
+            Self::new()
+        }
+    }
+
     impl TaskCred {
         /// `init_cred`'s, for a task made without `copy_process` (init_task).
         pub const fn new() -> Self {
