@@ -14,6 +14,9 @@
 //! | `src/arch/arm64/`               | `arch/arm64/`                          | everything that is AArch64      |
 //! | `src/kernel/printk.rs`          | `kernel/printk/printk.c`               | the log buffer and consoles     |
 //! | `src/kernel/panic.rs`           | `kernel/panic.c`                       | `panic`, the panic handler      |
+//! | `src/kernel/cred.rs`            | `kernel/cred.c`, `kernel/sys.c`        | credentials, the set*id rules   |
+//! | `src/kernel/capability.rs`      | `kernel/capability.c`                  | capabilities, capget/capset     |
+//! | `src/fs/permission.rs`          | `fs/namei.c`, `fs/attr.c`              | file permission checks (DAC)    |
 //! | `src/of/`                       | `drivers/of/`                          | the device tree                 |
 //! | `src/drivers/`                  | `drivers/`                             | device drivers, bound by DT     |
 //! | `src/mm/`                       | `mm/`                                  | memory management               |
