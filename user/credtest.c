@@ -351,6 +351,7 @@ static int t_write_clears_suid(void)
 static int t_new_files(void)
 {
 	struct stat st;
+	int p[2];
 	int fd = open("pub/new", O_WRONLY | O_CREAT | O_EXCL, 0644);
 
 	if (fd < 0)
@@ -359,6 +360,10 @@ static int t_new_files(void)
 	if (stat("pub/new", &st) != 0 || st.st_uid != NOBODY || st.st_gid != NOBODY ||
 	    (st.st_mode & 07777) != 0644)
 		return fail("pub/new %u:%u %o", st.st_uid, st.st_gid, st.st_mode & 07777);
+	if (pipe(p) != 0 || fstat(p[0], &st) != 0 || st.st_uid != NOBODY || st.st_gid != NOBODY)
+		return fail("a pipe is not nobody's");
+	close(p[0]);
+	close(p[1]);
 	return expect("unlink pub/new", unlink("pub/new"), 0) &&
 	       expect("rename root's pub/pubfile in a 0777 dir", rename("pub/pubfile", "pub/moved"), 0);
 }
@@ -480,7 +485,7 @@ static const struct test tests[] = {
 	{ "chmod: owner only, S_ISGID outside the group dropped", t_chmod },
 	{ "chown: CAP_CHOWN, or the owner to its own group; set-ID bits cleared", t_chown },
 	{ "a write clears S_ISUID/S_ISGID", t_write_clears_suid },
-	{ "new files get the fsuid and fsgid", t_new_files },
+	{ "new files and pipes get the fsuid and fsgid", t_new_files },
 	{ "sticky directory: only the owner removes or renames", t_sticky },
 	{ "set-group-ID directory passes its group (and the bit to subdirectories)", t_setgid_dir },
 	{ "utimensat: now needs write, explicit times need ownership", t_utimes },

@@ -303,6 +303,7 @@ impl Inode for FdDir {
     fn stat(&self) -> Stat {
         let mut st = dir_stat(pid_ino(self.pid, FD_DIR_ENTRY), 2);
         st.mode = crate::fs::inode::mode::S_IFDIR | 0o500;
+        (st.uid, st.gid) = task_owner(self.pid);
         st
     }
 
