@@ -350,7 +350,10 @@ mod task_creds {
 
     static INIT_CRED: InitOnce<Arc<Cred>> = InitOnce::new();
 
-    /// The boot's credentials: root with every capability (Linux's `init_cred`).
+    /// The boot's credentials: root with every capability (Linux's `init_cred`). Only
+    /// PID 0 (and the idle tasks) point at them implicitly; `fork` gives every other task
+    /// its own reference, so the fast path never comes here.
+    #[cold]
     fn init_cred() -> &'static Arc<Cred> {
         if INIT_CRED.get().is_none() {
             let _ = INIT_CRED.set(Arc::new(Cred::root()));
@@ -424,6 +427,7 @@ mod task_creds {
         ///
         /// The caller is the task owning this `TaskCred`, and does not call
         /// [`TaskCred::set`] while the reference is alive.
+        #[inline(always)]
         unsafe fn owner_ref(&self) -> &Cred {
             // SAFETY: only the owner writes (Invariants), and it does not while this
             // reference lives (the caller's promise).
@@ -439,9 +443,10 @@ mod task_creds {
                 let _guard = self.lock.lock();
                 // SAFETY: we hold `lock`.
                 unsafe { (*self.cred.get()).clone() }
-            };
+            }
+            .unwrap_or_else(|| init_cred().clone());
             // SAFETY: `copy_process` calls this before the child is visible to anyone.
-            unsafe { child.set(shared) };
+            unsafe { child.set(Some(shared)) };
         }
     }
 

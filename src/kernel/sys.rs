@@ -12,16 +12,19 @@ use crate::kernel::task::current;
 type SysResult = Result<u64, Errno>;
 
 /// The calling process's ID (its thread group).
+#[inline]
 pub fn getpid() -> i32 {
     current().tgid.load(Ordering::Relaxed)
 }
 
 /// The calling thread's ID.
+#[inline]
 pub fn gettid() -> i32 {
     current().pid()
 }
 
 /// The parent's process ID.
+#[inline]
 pub fn getppid() -> i32 {
     current().ppid()
 }

@@ -43,8 +43,11 @@ impl<T> SpinLock<T> {
 }
 
 impl<T: ?Sized> SpinLock<T> {
-    /// Mask interrupts, then wait for our turn.
+    /// Mask interrupts, then wait for our turn. Always inlined: it is a handful of
+    /// instructions on every hot path, and as an out-of-line call (which LLVM chooses once
+    /// there are enough callers) it cost the page-fault path about 6%.
     #[track_caller]
+    #[inline(always)]
     pub fn lock(&self) -> SpinLockGuard<'_, T> {
         let flags = local_irq_save();
         preempt_disable();
@@ -112,6 +115,7 @@ impl<T: ?Sized> DerefMut for SpinLockGuard<'_, T> {
 }
 
 impl<T: ?Sized> Drop for SpinLockGuard<'_, T> {
+    #[inline(always)]
     fn drop(&mut self) {
         self.lock.owner.fetch_add(1, Ordering::Release);
         local_irq_restore(self.flags);
