@@ -471,11 +471,12 @@ pub fn sys_getgroups(size: i32, list: u64) -> SysResult {
 
 /// `setgroups(2)`: replace the supplementary groups (login's `initgroups`); CAP_SETGID.
 pub fn sys_setgroups(size: usize, list: u64) -> SysResult {
-    if size > NGROUPS_MAX {
-        return Err(Errno::EINVAL);
-    }
+    // Linux asks for the capability first (`may_setgroups`), then checks the size.
     if !capable(CAP_SETGID) {
         return Err(Errno::EPERM);
+    }
+    if size > NGROUPS_MAX {
+        return Err(Errno::EINVAL);
     }
     let mut bytes = alloc::vec![0u8; size * 4];
     copy_from_user(&mut bytes, list)?;
