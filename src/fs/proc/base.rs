@@ -67,6 +67,29 @@ fn task_owner(pid: i32) -> (u32, u32) {
     })
 }
 
+/// Whether the current task may look into `task` (Linux's `ptrace_may_access` with
+/// PTRACE_MODE_READ_FSCREDS, as `proc_fd_access_allowed` asks for `exe`, `cwd` and
+/// `root`): its own process, or one whose user and group IDs are all the caller's
+/// filesystem IDs, or CAP_SYS_PTRACE; EACCES otherwise.
+fn ptrace_may_access(task: &TaskStruct) -> Result<(), Errno> {
+    let me = current();
+    if task.tgid.load(core::sync::atomic::Ordering::Relaxed)
+        == me.tgid.load(core::sync::atomic::Ordering::Relaxed)
+    {
+        return Ok(());
+    }
+    let t = crate::kernel::cred::task_cred(task);
+    crate::kernel::cred::with_current_cred(|c| {
+        let same_user = [t.uid, t.euid, t.suid].iter().all(|&id| id == c.fsuid)
+            && [t.gid, t.egid, t.sgid].iter().all(|&id| id == c.fsgid);
+        if same_user || c.has_cap(crate::kernel::capability::CAP_SYS_PTRACE) {
+            Ok(())
+        } else {
+            Err(Errno::EACCES)
+        }
+    })
+}
+
 /// Run `f` on the live task `pid`, or fail with ESRCH if it is gone.
 fn with_task<R>(pid: i32, f: impl FnOnce(&TaskStruct) -> Result<R, Errno>) -> Result<R, Errno> {
     let task = find_task_by_pid(pid).ok_or(Errno::ESRCH)?;
@@ -114,7 +137,12 @@ impl Inode for PidDir {
             Entry::File(perm, show) => {
                 ProcFile::new_owned_inode(ino, perm, owner, move || with_task(pid, show))
             }
-            Entry::Link(target) => ProcLink::new_inode(ino, 0o777, move || with_task(pid, target)),
+            Entry::Link(target) => ProcLink::new_inode(ino, 0o777, move || {
+                with_task(pid, |task| {
+                    ptrace_may_access(task)?;
+                    target(task)
+                })
+            }),
             Entry::FdDir => Arc::new(FdDir { pid }),
             Entry::Comm => ProcFile::new_writable_inode(
                 ino,
