@@ -5,7 +5,9 @@
 //! is how `..` and `getcwd` work. Mounting puts another filesystem's root over a directory:
 //! the walk notices (by inode identity) and continues in the mounted root, whose dentry keeps
 //! the mount point's name and parent. Symbolic links are followed, at most 40 in one walk
-//! (Linux's `MAXSYMLINKS`), which ends loops with `ELOOP`.
+//! (Linux's `MAXSYMLINKS`), which ends loops with `ELOOP`. Every directory the walk searches,
+//! the last component's included, must grant search permission to the caller's
+//! credentials (`may_lookup`); for root that is one capability bit, not an inode read.
 
 use alloc::string::{String, ToString};
 use alloc::sync::Arc;

@@ -3,7 +3,9 @@
 //!
 //! Every user pointer goes through `copy_from_user` / `copy_to_user` / `strncpy_from_user`,
 //! so a bad one is `EFAULT`. Descriptor tables and the cwd are locked only long enough to
-//! take a reference; no lock is held across I/O, which may sleep.
+//! take a reference; no lock is held across I/O, which may sleep. Permission checks come
+//! where Linux makes them (`fs::permission`): open's access, create and remove in a
+//! directory (with the sticky bit), chmod, chown, utimensat, truncate, chdir, access.
 
 use alloc::string::String;
 use alloc::sync::Arc;
