@@ -15,9 +15,9 @@ use super::elf::{self, ElfInfo};
 use super::exec_stack::{build_initial_stack, AuxvInput};
 use super::inode::FileType;
 use super::namei::{path_lookup, LookupFlags};
-use crate::arch::arm64::memory::PAGE_SIZE;
-use crate::arch::arm64::process::task_pt_regs;
-use crate::arch::arm64::ptrace::PtRegs;
+use crate::arch::memory::PAGE_SIZE;
+use crate::arch::process::task_pt_regs;
+use crate::arch::ptrace::PtRegs;
 use crate::fs::permission::MAY_EXEC;
 use crate::kernel::cred::{commit_creds, current_cred, Cred};
 use crate::kernel::errno::Errno;
@@ -120,7 +120,7 @@ fn load_elf_binary(
     crate::kernel::random::get_random_bytes(&mut random);
     let phdr = info.phdr_vaddr.map_or(0, |v| v + bias);
     let aux = AuxvInput {
-        hwcap: crate::arch::arm64::cpufeature::elf_hwcap(),
+        hwcap: crate::arch::cpufeature::elf_hwcap(),
         hwcap2: 0,
         phdr,
         phent: 56,
@@ -157,7 +157,7 @@ fn start_thread(regs: &mut PtRegs, pc: u64, sp: u64) {
     *regs = PtRegs::default();
     regs.pc = pc;
     regs.sp = sp;
-    regs.pstate = crate::arch::arm64::ptrace::PSR_MODE_EL0T;
+    regs.pstate = crate::arch::ptrace::PSR_MODE_EL0T;
     regs.syscallno = -1;
 }
 
@@ -266,7 +266,7 @@ fn exec_at_depth(
 
     // Point of no return: the old program is gone from here on.
     let old_mm = task.mm.lock().replace(image.mm.clone());
-    crate::arch::arm64::mmu_context::switch_mm(&image.mm);
+    crate::arch::mmu_context::switch_mm(&image.mm);
     drop(old_mm);
     if let Ok(files) = task.files() {
         let closed = files.lock().close_on_exec();
@@ -280,15 +280,9 @@ fn exec_at_depth(
     task.did_exec.store(true, Ordering::Relaxed);
     task.flags.fetch_and(!PF_KTHREAD, Ordering::Relaxed);
     crate::kernel::signal::flush_signal_handlers(task);
-    // SAFETY: the task is running this code: its thread state and pt_regs are its own.
-    unsafe {
-        let thread = &mut *task.thread.get();
-        thread.tp_value = 0;
-        core::arch::asm!("msr tpidr_el0, xzr", options(nostack));
-        thread.fpsimd = crate::arch::arm64::fpsimd::FpsimdState::ZERO;
-        crate::arch::arm64::fpsimd::fpsimd_load(&thread.fpsimd);
-        start_thread(&mut *task_pt_regs(task), image.entry, image.sp);
-    }
+    crate::arch::process::flush_thread(task);
+    // SAFETY: the task is running this code: its pt_regs are its own.
+    unsafe { start_thread(&mut *task_pt_regs(task), image.entry, image.sp) };
     Ok(())
 }
 
@@ -310,7 +304,7 @@ fn copy_strings(ptr: u64, total: &mut usize) -> Result<Vec<Vec<u8>>, Errno> {
     }
     for i in 0..MAX_ARG_STRINGS {
         let mut p = [0u8; 8];
-        crate::arch::arm64::uaccess::copy_from_user(&mut p, ptr + 8 * i as u64)?;
+        crate::arch::uaccess::copy_from_user(&mut p, ptr + 8 * i as u64)?;
         let s = u64::from_le_bytes(p);
         if s == 0 {
             return Ok(out);

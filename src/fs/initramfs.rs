@@ -122,8 +122,8 @@ pub fn unpack_to_rootfs(root: &Arc<dyn Inode>, data: &[u8], what: &str) -> usize
 
 /// Linux's `populate_rootfs`: the loader's initrd if there is one, else the built-in archive.
 pub fn populate_rootfs(root: &Arc<dyn Inode>) {
-    if let Some((start, end)) = crate::arch::arm64::mm_init::initrd_range() {
-        let va = crate::arch::arm64::memory::phys_to_virt(start);
+    if let Some((start, end)) = crate::arch::mm_init::initrd_range() {
+        let va = crate::arch::memory::phys_to_virt(start);
         // SAFETY: memblock reserved the initrd's physical range, and the linear map covers all
         // RAM; nothing writes it.
         let data = unsafe { core::slice::from_raw_parts(va as *const u8, (end - start) as usize) };

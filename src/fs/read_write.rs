@@ -13,7 +13,7 @@
 use super::file::File;
 use super::inode::FileType;
 use super::syscalls::fdget;
-use crate::arch::arm64::uaccess::{copy_from_user, copy_to_user};
+use crate::arch::uaccess::{copy_from_user, copy_to_user};
 use crate::fs::iov_iter::{Direction, IovIter, MAX_RW_COUNT};
 use crate::kernel::errno::Errno;
 

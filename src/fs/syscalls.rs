@@ -16,7 +16,7 @@ use super::file::{flags, File};
 use super::inode::{mode, FileType, Inode};
 use super::namei::{path_lookup, path_lookup_cred, path_parent, Dentry, LookupFlags, PATH_MAX};
 use super::permission::{self as perm, MAY_EXEC, MAY_READ, MAY_WRITE};
-use crate::arch::arm64::uaccess::{copy_from_user, copy_to_user, strncpy_from_user};
+use crate::arch::uaccess::{copy_from_user, copy_to_user, strncpy_from_user};
 use crate::kernel::cred::{current_cred, with_current_cred, Cred};
 use crate::kernel::errno::Errno;
 use crate::kernel::task::current;

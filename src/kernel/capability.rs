@@ -138,7 +138,7 @@ pub fn capset_check(
 #[cfg(target_os = "none")]
 mod syscalls {
     use super::*;
-    use crate::arch::arm64::uaccess::{copy_from_user, copy_to_user};
+    use crate::arch::uaccess::{copy_from_user, copy_to_user};
     use crate::kernel::cred::{
         commit_creds, current_cred, prepare_creds, task_cred, with_current_cred,
     };

@@ -12,7 +12,7 @@ use core::sync::atomic::Ordering;
 
 use crate::kernel::sync::SpinLock;
 
-use crate::arch::arm64::process::copy_thread;
+use crate::arch::process::copy_thread;
 use crate::kernel::errno::Errno;
 use crate::kernel::pid::TASKLIST;
 use crate::kernel::sched::core::wake_up_new_task;
@@ -182,7 +182,7 @@ pub fn kernel_thread(
 /// `clone(SIGCHLD)`; `vfork` adds CLONE_VM | CLONE_VFORK and the parent waits until the
 /// child execs or exits.
 pub fn sys_clone(
-    _regs: &mut crate::arch::arm64::ptrace::PtRegs,
+    _regs: &mut crate::arch::ptrace::PtRegs,
     flags: u64,
     newsp: u64,
     parent_tid: u64,
@@ -212,7 +212,7 @@ pub fn sys_clone(
         p.clear_child_tid.store(child_tid, Ordering::Relaxed);
     }
     if flags & CLONE_PARENT_SETTID != 0 {
-        crate::arch::arm64::uaccess::copy_to_user(parent_tid, &pid.to_le_bytes())?;
+        crate::arch::uaccess::copy_to_user(parent_tid, &pid.to_le_bytes())?;
     }
     let vfork = flags & CLONE_VFORK != 0;
     let child = p.clone();

@@ -1,7 +1,8 @@
 //! Core kernel services (Linux's `kernel/`).
 //!
-//! The portable modules (`params`, `printk_fmt`, `kallsyms_fmt`) build for the host too and
-//! carry unit tests; the rest need the hardware.
+//! The portable modules (`params`, `printk_fmt`, `kallsyms_fmt`, the scheduler's `fair` and
+//! time's `timeconv`) build for the host too and carry unit tests; the rest need the
+//! hardware.
 
 pub mod capability;
 pub mod cred;
@@ -30,6 +31,8 @@ pub mod pid;
 pub mod printk;
 #[cfg(target_os = "none")]
 pub mod random;
+#[cfg(target_os = "none")]
+pub mod reboot;
 pub mod sched;
 #[cfg(target_os = "none")]
 pub mod session;
@@ -41,7 +44,6 @@ pub mod sync;
 pub mod sys;
 #[cfg(target_os = "none")]
 pub mod task;
-#[cfg(target_os = "none")]
 pub mod time;
 #[cfg(target_os = "none")]
 pub mod workqueue;

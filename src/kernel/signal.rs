@@ -7,7 +7,7 @@
 //! stopped task and discards pending stop signals; sending a stop signal discards a pending
 //! SIGCONT (Linux's `prepare_signal`).
 //!
-//! Delivery happens on the way back to user space (`arch::arm64::signal::do_signal`), which
+//! Delivery happens on the way back to user space (`arch::signal::do_signal`), which
 //! asks [`get_signal`] for the next signal to run a handler for. `get_signal` carries out the
 //! default actions itself: ignore, terminate (the signal number becomes the wait status; the
 //! core-dump signals also just terminate — Cradle writes no core files), and stop (the task
@@ -24,7 +24,7 @@
 //! `sighand_struct` live in the task's [`SignalState`].
 //!
 //! Submodules: `notify` (job-control stops, SIGCHLD to the parent), `wait` (sigsuspend,
-//! sigtimedwait, restart_syscall). The arm64 frame is in `arch/arm64/signal.rs`.
+//! sigtimedwait, restart_syscall). The arm64 frame is in `arch/arm64/kernel/signal.rs`.
 
 mod notify;
 mod wait;
@@ -36,7 +36,7 @@ pub use wait::{
     set_restart_nanosleep, sys_restart_syscall, sys_rt_sigsuspend, sys_rt_sigtimedwait,
 };
 
-use crate::arch::arm64::uaccess::{copy_from_user, copy_to_user};
+use crate::arch::uaccess::{copy_from_user, copy_to_user};
 use crate::kernel::errno::Errno;
 use crate::kernel::sched::core::try_to_wake_up;
 use crate::kernel::task::{current, state, TaskStruct};
@@ -267,7 +267,7 @@ pub struct SignalState {
     /// user's `rem` pointer) (Linux's `restart_block`).
     pub restart_nanosleep: Option<(u64, u64)>,
     /// Where the sigreturn trampoline is mapped in the task's address space (0: not yet;
-    /// `arch::arm64::signal::sigtramp`).
+    /// `arch::signal::sigtramp`).
     pub sigtramp: u64,
 }
 

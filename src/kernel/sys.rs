@@ -3,7 +3,7 @@
 
 use core::sync::atomic::Ordering;
 
-use crate::arch::arm64::uaccess::{copy_from_user, copy_to_user};
+use crate::arch::uaccess::{copy_from_user, copy_to_user};
 use crate::kernel::capability::{capable, CAP_SETGID, CAP_SYS_ADMIN, CAP_SYS_BOOT, CAP_SYS_TIME};
 use crate::kernel::cred::{commit_creds, current_cred, Cred};
 use crate::kernel::errno::Errno;
@@ -140,11 +140,11 @@ pub fn sys_reboot(magic1: u32, magic2: u32, cmd: u32) -> SysResult {
     match cmd {
         reboot::CMD_POWER_OFF | reboot::CMD_HALT => {
             log::info!("reboot: Power down");
-            crate::arch::arm64::cpu::machine_power_off()
+            crate::arch::cpu::machine_power_off()
         }
         reboot::CMD_RESTART => {
             log::info!("reboot: Restarting system");
-            crate::arch::arm64::cpu::machine_restart()
+            crate::arch::cpu::machine_restart()
         }
         reboot::CMD_CAD_ON | reboot::CMD_CAD_OFF => Ok(0),
         _ => Err(Errno::EINVAL),
@@ -171,32 +171,127 @@ fn read_timespec(ptr: u64) -> Result<u64, Errno> {
         .saturating_add(nsec as u64))
 }
 
-/// `clock_gettime(2)`: every clock is the generic counter (the wall clock starts at the
-/// epoch: there is no RTC driver yet).
+/// Linux's clock IDs (`include/uapi/linux/time.h`) that Cradle knows.
+mod clock {
+    pub const CLOCK_REALTIME: i32 = 0;
+    pub const CLOCK_PROCESS_CPUTIME_ID: i32 = 2;
+    pub const CLOCK_THREAD_CPUTIME_ID: i32 = 3;
+    pub const CLOCK_REALTIME_COARSE: i32 = 5;
+    pub const CLOCK_REALTIME_ALARM: i32 = 8;
+    /// ID 10 (`CLOCK_SGI_CYCLE`) is retired: Linux has no clock there.
+    pub const CLOCK_SGI_CYCLE: i32 = 10;
+    pub const CLOCK_TAI: i32 = 11;
+}
+
+/// Which clock an ID names: Ok(true) for the wall clock (REALTIME, its COARSE and ALARM
+/// kinds, and TAI, whose offset from UTC is 0 until adjtimex sets it), Ok(false) for a
+/// clock counting from power-on (MONOTONIC and BOOTTIME kinds; and, roughly, the CPU-time
+/// clocks), EINVAL for an ID Linux does not have.
+fn clock_is_realtime(clock_id: i32) -> Result<bool, Errno> {
+    use clock::*;
+    match clock_id {
+        CLOCK_REALTIME | CLOCK_REALTIME_COARSE | CLOCK_REALTIME_ALARM | CLOCK_TAI => Ok(true),
+        CLOCK_SGI_CYCLE => Err(Errno::EINVAL),
+        0..=11 => Ok(false),
+        _ => Err(Errno::EINVAL),
+    }
+}
+
+/// The time by clock `clock_id`, in nanoseconds.
+fn clock_get_ns(clock_id: i32) -> Result<u64, Errno> {
+    Ok(if clock_is_realtime(clock_id)? {
+        crate::kernel::time::timekeeping::ktime_get_real_ns()
+    } else {
+        crate::kernel::time::ktime_get_ns()
+    })
+}
+
+/// `clock_gettime(2)`: the wall clock (`timekeeping`), or the generic counter since
+/// power-on.
 pub fn sys_clock_gettime(clock: i32, tp: u64) -> SysResult {
-    if !(0..=11).contains(&clock) {
+    write_timespec(tp, clock_get_ns(clock)?)?;
+    Ok(0)
+}
+
+/// `clock_settime(2)`: only CLOCK_REALTIME can be set. Linux: EINVAL for a clock without
+/// `clock_set` and for a time out of range, EPERM for the CPU-time clocks.
+pub fn sys_clock_settime(clock: i32, tp: u64) -> SysResult {
+    match clock {
+        clock::CLOCK_REALTIME => {}
+        clock::CLOCK_PROCESS_CPUTIME_ID | clock::CLOCK_THREAD_CPUTIME_ID => {
+            return Err(Errno::EPERM)
+        }
+        _ => return Err(Errno::EINVAL),
+    }
+    let mut ts = [0u8; 16];
+    copy_from_user(&mut ts, tp)?;
+    let sec = i64::from_le_bytes(ts[..8].try_into().unwrap_or([0; 8]));
+    let nsec = i64::from_le_bytes(ts[8..].try_into().unwrap_or([0; 8]));
+    // do_sys_settimeofday64: the time's range (EINVAL), then CAP_SYS_TIME (EPERM).
+    crate::kernel::time::timekeeping::check_settod(sec, nsec)?;
+    if !capable(CAP_SYS_TIME) {
+        return Err(Errno::EPERM);
+    }
+    crate::kernel::time::timekeeping::do_settimeofday64(sec, nsec)?;
+    Ok(0)
+}
+
+/// `settimeofday(2)`: `struct timeval` (seconds, microseconds) and `struct timezone`
+/// (minutes west, DST type), either may be NULL. Linux's order (`settimeofday` →
+/// `do_sys_settimeofday64`): read both (EFAULT), check the time, then the timezone's
+/// ±15 hours (EINVAL). The timezone is remembered nowhere: Cradle has no FAT file system
+/// or local-time RTC to apply it to, and `gettimeofday` reports UTC.
+pub fn sys_settimeofday(tv: u64, tz: u64) -> SysResult {
+    let mut time = None;
+    if tv != 0 {
+        let mut b = [0u8; 16];
+        copy_from_user(&mut b, tv)?;
+        let sec = i64::from_le_bytes(b[..8].try_into().unwrap_or([0; 8]));
+        let usec = i64::from_le_bytes(b[8..].try_into().unwrap_or([0; 8]));
+        if !(0..=1_000_000).contains(&usec) {
+            return Err(Errno::EINVAL);
+        }
+        time = Some((sec, usec * 1000));
+    }
+    let mut minuteswest = 0;
+    if tz != 0 {
+        let mut b = [0u8; 8];
+        copy_from_user(&mut b, tz)?;
+        minuteswest = i32::from_le_bytes(b[..4].try_into().unwrap_or([0; 4]));
+    }
+    if let Some((sec, nsec)) = time {
+        crate::kernel::time::timekeeping::check_settod(sec, nsec)?;
+    }
+    if !capable(CAP_SYS_TIME) {
+        return Err(Errno::EPERM);
+    }
+    if !(-15 * 60..=15 * 60).contains(&minuteswest) {
         return Err(Errno::EINVAL);
     }
-    write_timespec(tp, crate::kernel::time::ktime_get_ns())?;
+    if let Some((sec, nsec)) = time {
+        crate::kernel::time::timekeeping::do_settimeofday64(sec, nsec)?;
+    }
     Ok(0)
 }
 
 /// `clock_getres(2)`: the counter's period, rounded up to a nanosecond.
 pub fn sys_clock_getres(clock: i32, tp: u64) -> SysResult {
-    if !(0..=11).contains(&clock) {
-        return Err(Errno::EINVAL);
-    }
+    clock_is_realtime(clock)?;
     if tp != 0 {
-        let freq = crate::arch::arm64::arch_timer::frequency().max(1);
+        let freq = crate::arch::arch_timer::frequency().max(1);
         write_timespec(tp, 1_000_000_000u64.div_ceil(freq))?;
     }
     Ok(0)
 }
 
-/// `gettimeofday(2)`.
-pub fn sys_gettimeofday(tv: u64, _tz: u64) -> SysResult {
+/// `gettimeofday(2)`: the wall clock; the timezone is UTC (zeros), as `settimeofday` keeps
+/// none.
+pub fn sys_gettimeofday(tv: u64, tz: u64) -> SysResult {
+    if tz != 0 {
+        copy_to_user(tz, &[0u8; 8])?;
+    }
     if tv != 0 {
-        let ns = crate::kernel::time::ktime_get_ns();
+        let ns = crate::kernel::time::timekeeping::ktime_get_real_ns();
         let mut b = [0u8; 16];
         b[..8].copy_from_slice(&((ns / 1_000_000_000) as i64).to_le_bytes());
         b[8..].copy_from_slice(&(((ns % 1_000_000_000) / 1000) as i64).to_le_bytes());
@@ -244,14 +339,19 @@ pub fn sys_nanosleep(req: u64, rem: u64) -> SysResult {
 }
 
 /// `clock_nanosleep(2)` (TIMER_ABSTIME = 1: `rem` is not written, and an interrupted sleep
-/// restarts with the same arguments).
+/// restarts with the same arguments). An absolute time on a wall clock is turned into the
+/// monotonic clock's once, at the start (a later clock_settime does not move it, as it
+/// would on Linux).
 pub fn sys_clock_nanosleep(clock: i32, cflags: u32, req: u64, rem: u64) -> SysResult {
-    if !(0..=11).contains(&clock) {
-        return Err(Errno::EINVAL);
-    }
+    let realtime = clock_is_realtime(clock)?;
     let ns = read_timespec(req)?;
     if cflags & 1 != 0 {
-        return nanosleep_until(ns, 0).map_err(|e| {
+        let deadline = if realtime {
+            crate::kernel::time::timekeeping::real_to_monotonic_ns(ns)
+        } else {
+            ns
+        };
+        return nanosleep_until(deadline, 0).map_err(|e| {
             if e == crate::kernel::signal::ERESTART_RESTARTBLOCK {
                 crate::kernel::signal::ERESTARTNOHAND
             } else {
@@ -318,7 +418,7 @@ pub fn sys_prctl(option: i32, arg2: u64) -> SysResult {
     match option {
         15 => {
             let mut name = [0u8; 16];
-            let n = crate::arch::arm64::uaccess::strncpy_from_user(&mut name, arg2)
+            let n = crate::arch::uaccess::strncpy_from_user(&mut name, arg2)
                 .unwrap_or(15)
                 .min(15);
             current().set_comm(core::str::from_utf8(&name[..n]).unwrap_or("?"));
@@ -485,39 +585,6 @@ pub fn sys_setgroups(size: usize, list: u64) -> SysResult {
         .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
         .collect();
     change_creds(|c| c.setgroups(groups))
-}
-
-/// `settimeofday(2)`: CAP_SYS_TIME. The wall clock is the boot counter here, so a
-/// permitted call checks its argument and changes nothing.
-pub fn sys_settimeofday(tv: u64, _tz: u64) -> SysResult {
-    if tv != 0 {
-        let mut b = [0u8; 16];
-        copy_from_user(&mut b, tv)?;
-        let usec = i64::from_le_bytes(b[8..].try_into().unwrap_or([0; 8]));
-        if !(0..1_000_000).contains(&usec) {
-            return Err(Errno::EINVAL);
-        }
-    }
-    if !capable(CAP_SYS_TIME) {
-        return Err(Errno::EPERM);
-    }
-    Ok(0)
-}
-
-/// `clock_settime(2)`: only CLOCK_REALTIME (0) can be set, with CAP_SYS_TIME (EPERM);
-/// as `settimeofday`, a permitted call changes nothing here.
-pub fn sys_clock_settime(clock: i32, tp: u64) -> SysResult {
-    if !(0..=11).contains(&clock) {
-        return Err(Errno::EINVAL);
-    }
-    read_timespec(tp)?;
-    if clock != 0 {
-        return Err(Errno::EINVAL);
-    }
-    if !capable(CAP_SYS_TIME) {
-        return Err(Errno::EPERM);
-    }
-    Ok(0)
 }
 
 /// `sysinfo(2)`.

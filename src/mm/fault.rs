@@ -14,13 +14,13 @@
 //!
 //! Never call this with the address space's lock held: it takes it.
 
-use crate::arch::arm64::esr;
-use crate::arch::arm64::memory::PAGE_SIZE;
-use crate::arch::arm64::mmu_user;
-use crate::arch::arm64::page::copy_page;
-use crate::arch::arm64::paging::KernelTableAlloc;
-use crate::arch::arm64::pgtable::{Descriptor, PageProt, PTE_COW, PTE_RDONLY};
-use crate::arch::arm64::tlbflush;
+use crate::arch::esr;
+use crate::arch::memory::PAGE_SIZE;
+use crate::arch::mmu_user;
+use crate::arch::page::copy_page;
+use crate::arch::paging::KernelTableAlloc;
+use crate::arch::pgtable::{Descriptor, PageProt, PTE_COW, PTE_RDONLY};
+use crate::arch::tlbflush;
 use crate::kernel::errno::Errno;
 use crate::mm::mm_types::{page_address, user_prot, MmStruct};
 use crate::mm::pages::{alloc_pages, get_zeroed_page, page_count, put_page};

@@ -6,12 +6,12 @@
 
 use alloc::vec::Vec;
 
-use crate::arch::arm64::head::pa_symbol;
-use crate::arch::arm64::memory::{phys_to_virt, PAGE_SIZE};
-use crate::arch::arm64::mmu;
-use crate::arch::arm64::mmu_context::with_mm;
-use crate::arch::arm64::paging::KernelTableAlloc;
-use crate::arch::arm64::uaccess::{
+use crate::arch::head::pa_symbol;
+use crate::arch::memory::{phys_to_virt, PAGE_SIZE};
+use crate::arch::mmu;
+use crate::arch::mmu_context::with_mm;
+use crate::arch::paging::KernelTableAlloc;
+use crate::arch::uaccess::{
     copy_from_kernel_nofault, copy_from_user, copy_to_kernel_nofault, copy_to_user,
     strncpy_from_user,
 };
@@ -112,7 +112,7 @@ fn kernel_text_is_not_writable(test: &mut Test) {
     );
     kunit_expect!(
         test,
-        crate::arch::arm64::paging::ptdump_check_wx() == 0,
+        crate::arch::paging::ptdump_check_wx() == 0,
         "W+X pages found"
     );
 }

@@ -13,13 +13,13 @@ use alloc::string::String;
 use alloc::sync::Arc;
 use core::sync::atomic::{AtomicU64, Ordering};
 
-use crate::arch::arm64::memory::{phys_to_virt, PAGE_SIZE};
-use crate::arch::arm64::mmu::{self, TableAllocator};
-use crate::arch::arm64::mmu_user;
-use crate::arch::arm64::paging::KernelTableAlloc;
-use crate::arch::arm64::pgtable::{Descriptor, PageProt, PTE_COW, PTE_RDONLY, PTE_USER};
-use crate::arch::arm64::tlbflush;
-use crate::arch::arm64::uaccess::TASK_SIZE;
+use crate::arch::memory::{phys_to_virt, PAGE_SIZE};
+use crate::arch::mmu::{self, TableAllocator};
+use crate::arch::mmu_user;
+use crate::arch::paging::KernelTableAlloc;
+use crate::arch::pgtable::{Descriptor, PageProt, PTE_COW, PTE_RDONLY, PTE_USER};
+use crate::arch::tlbflush;
+use crate::arch::uaccess::TASK_SIZE;
 use crate::kernel::errno::Errno;
 use crate::kernel::sync::SpinLock;
 use crate::mm::mmu_gather::{tlb_finish, PageGather, TableGather};
@@ -292,7 +292,7 @@ fn check_range(start: u64, len: u64) -> Result<(), Errno> {
 /// The leaf attributes of a user page: EL0-accessible, not executable by the kernel, and
 /// non-global (ASID-tagged).
 pub fn user_prot(writable: bool, exec: bool) -> u64 {
-    use crate::arch::arm64::pgtable::{PAGE_READONLY, PAGE_READONLY_EXEC, PAGE_SHARED, PTE_UXN};
+    use crate::arch::pgtable::{PAGE_READONLY, PAGE_READONLY_EXEC, PAGE_SHARED, PTE_UXN};
     let base = match (writable, exec) {
         (true, false) => PAGE_SHARED.bits(),
         (false, false) => PAGE_READONLY.bits(),

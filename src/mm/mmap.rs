@@ -5,7 +5,7 @@
 //! `mmap` time (ramfs files are in memory already, so this is a copy, not I/O). Shared file
 //! mappings need a page cache that ramfs does not have yet: they fail with ENODEV.
 
-use crate::arch::arm64::memory::PAGE_SIZE;
+use crate::arch::memory::PAGE_SIZE;
 use crate::kernel::errno::Errno;
 use crate::kernel::task::current;
 use crate::mm::mm_types::MMAP_MIN_ADDR;

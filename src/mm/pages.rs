@@ -18,7 +18,7 @@
 
 use core::sync::atomic::{AtomicU32, Ordering};
 
-use crate::arch::arm64::memory::{phys_to_virt, PAGE_SIZE};
+use crate::arch::memory::{phys_to_virt, PAGE_SIZE};
 use crate::kernel::sync::{InitOnce, SpinLock};
 use crate::mm::page_alloc::{meta_pages_needed, pfn_phys, phys_pfn, BuddyAllocator, PageMeta};
 
@@ -72,7 +72,7 @@ static TOTALRAM_PAGES: AtomicU32 = AtomicU32::new(0);
 /// Build the zone from memblock. Called once, after `paging_init` (the metadata is
 /// written through the linear map).
 pub fn mem_init() {
-    let mut mb = crate::arch::arm64::mm_init::MEMBLOCK.lock();
+    let mut mb = crate::arch::mm_init::MEMBLOCK.lock();
     let (Some(start), Some(end)) = (mb.start_of_dram(), mb.end_of_dram()) else {
         panic!("mem_init: no memory in memblock");
     };
@@ -164,12 +164,11 @@ pub fn get_zeroed_page() -> Option<u64> {
     let pa = alloc_pages(0)?;
     // SAFETY: the page was just allocated for us, and the linear map covers it with Normal
     // memory.
-    unsafe { crate::arch::arm64::page::clear_page(phys_to_virt(pa) as *mut u8) };
+    unsafe { crate::arch::page::clear_page(phys_to_virt(pa) as *mut u8) };
     // The zeroes before whatever publishes the page: a table descriptor another CPU's
     // walker follows, a user PTE another thread's loads go through (Linux's smp_wmb in
     // __pte_alloc and __SetPageUptodate).
-    // SAFETY: a barrier only.
-    unsafe { core::arch::asm!("dmb ishst", options(nostack)) };
+    crate::arch::barrier::smp_wmb();
     Some(pa)
 }
 

@@ -33,9 +33,9 @@ use std::process::Command;
 use std::time::Duration;
 
 use crate::env::{ensure_cross_cc, ensure_qemu, out_dir, project_root, CROSS_CC};
+use crate::harness::Summary;
 use crate::initramfs::{write_newc, Entry, Source};
 use crate::qemu::{run_captured, QemuOptions};
-use crate::test::Summary;
 
 /// The metrics, in table order, with what each one measures.
 pub const METRICS: [(&str, &str); 8] = [

@@ -18,8 +18,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::env::ensure_qemu_user;
+use crate::harness::Summary;
 use crate::initramfs::{build_test_initramfs, check_archive, test_entries};
-use crate::test::Summary;
 use crate::user::{build_user, Program, UserPrograms};
 
 /// How long one program may run under qemu-aarch64.

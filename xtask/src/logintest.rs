@@ -9,9 +9,9 @@
 use std::path::Path;
 use std::time::Duration;
 
+use crate::harness::Summary;
 use crate::qemu::{run_session, QemuOptions, Step};
 use crate::rootfs::{build_rootfs, LOGIN_PROMPT};
-use crate::test::Summary;
 
 /// The root shell's prompt (PS1 from /etc/profile ends in `# `).
 const PROMPT: &str = "# ";

@@ -14,13 +14,13 @@ use std::time::Duration;
 
 use crate::difftest::{check_tap, compare, program_output, run_on_linux_with_args};
 use crate::env::{out_dir, project_root, KERNEL_TARGET};
+use crate::harness::Summary;
 use crate::initramfs::{write_newc, Entry, Source};
 use crate::qemu::{run_captured, QemuOptions};
-use crate::test::Summary;
 use crate::user::UserPrograms;
 
 /// The programs `/init` runs on Cradle, in order.
-const PROGRAMS: [&str; 9] = [
+const PROGRAMS: [&str; 10] = [
     "syscalls",
     "fork_seed",
     "segv",
@@ -29,6 +29,7 @@ const PROGRAMS: [&str; 9] = [
     "sigtest",
     "cowtest",
     "efault",
+    "schedtest",
     "credtest",
 ];
 

@@ -13,9 +13,9 @@ use core::fmt::Write;
 use core::sync::atomic::Ordering;
 
 use super::generic::{nsec_to_clock_t, task_runtime_ns};
-use crate::arch::arm64::memory::PAGE_SIZE;
-use crate::arch::arm64::mmu;
-use crate::arch::arm64::paging::KernelTableAlloc;
+use crate::arch::memory::PAGE_SIZE;
+use crate::arch::mmu;
+use crate::arch::paging::KernelTableAlloc;
 use crate::kernel::errno::Errno;
 use crate::kernel::pid::for_each_task;
 use crate::kernel::signal::SIG_IGN;

@@ -15,7 +15,7 @@ use alloc::vec::Vec;
 use core::any::Any;
 
 use super::generic::{dir_stat, pid_ino, ProcFile, ProcLink};
-use crate::arch::arm64::memory::PAGE_SIZE;
+use crate::arch::memory::PAGE_SIZE;
 use crate::fs::file::{File, NR_OPEN_DEFAULT};
 use crate::fs::inode::{DirEntry, FileType, Inode, Stat};
 use crate::kernel::errno::Errno;
@@ -207,9 +207,7 @@ fn access_remote_vm(mm: &Arc<MmStruct>, start: u64, end: u64) -> Result<Vec<u8>,
         while done < buf.len() {
             let addr = start + done as u64;
             let chunk = ((PAGE_SIZE - addr % PAGE_SIZE) as usize).min(buf.len() - done);
-            if crate::arch::arm64::uaccess::copy_from_user(&mut buf[done..done + chunk], addr)
-                .is_err()
-            {
+            if crate::arch::uaccess::copy_from_user(&mut buf[done..done + chunk], addr).is_err() {
                 break;
             }
             done += chunk;
@@ -220,7 +218,7 @@ fn access_remote_vm(mm: &Arc<MmStruct>, start: u64, end: u64) -> Result<Vec<u8>,
     let done = if same_mm {
         read(&mut buf)
     } else {
-        crate::arch::arm64::mmu_context::with_mm(mm, || read(&mut buf))
+        crate::arch::mmu_context::with_mm(mm, || read(&mut buf))
     };
     buf.truncate(done);
     Ok(buf)

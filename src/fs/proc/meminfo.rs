@@ -8,7 +8,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt::Write;
 
-use crate::arch::arm64::memory::{PAGE_SIZE, THREAD_SIZE};
+use crate::arch::memory::{PAGE_SIZE, THREAD_SIZE};
 use crate::kernel::errno::Errno;
 use crate::kernel::pid::for_each_task;
 use crate::mm::pages::{nr_free_pages, totalram_pages};
