@@ -10,9 +10,9 @@ use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::env::out_dir;
+use crate::harness::Summary;
 use crate::initramfs::{write_newc, Entry, Source};
 use crate::qemu::{run_captured, QemuOptions};
-use crate::harness::Summary;
 
 /// The UTC year of `secs` since the epoch (Howard Hinnant's `civil_from_days`).
 fn utc_year(secs: u64) -> i64 {
