@@ -18,6 +18,9 @@
 //! | `src/kernel/reboot.rs`          | `kernel/reboot.c`                      | power-off and restart handlers  |
 //! | `src/kernel/printk.rs`          | `kernel/printk/printk.c`               | the log buffer and consoles     |
 //! | `src/kernel/panic.rs`           | `kernel/panic.c`                       | `panic`, the panic handler      |
+//! | `src/kernel/cred.rs`            | `kernel/cred.c`, `kernel/sys.c`        | credentials, the set*id rules   |
+//! | `src/kernel/capability.rs`      | `kernel/capability.c`                  | capabilities, capget/capset     |
+//! | `src/fs/permission.rs`          | `fs/namei.c`, `fs/attr.c`              | file permission checks (DAC)    |
 //! | `src/of/`                       | `drivers/of/`                          | the device tree, driver tables  |
 //! | `src/drivers/`                  | `drivers/`                             | device drivers, bound by DT     |
 //! | `src/mm/`                       | `mm/`                                  | memory management               |

@@ -22,6 +22,8 @@ use super::namei::{path_lookup, LookupFlags};
 use crate::arch::memory::PAGE_SIZE;
 use crate::arch::process::task_pt_regs;
 use crate::arch::ptrace::PtRegs;
+use crate::fs::permission::MAY_EXEC;
+use crate::kernel::cred::{commit_creds, current_cred, Cred};
 use crate::kernel::errno::Errno;
 use crate::kernel::task::{current, PF_KTHREAD};
 use crate::mm::mm_types::{ExeFile, MmStruct, VmFile};
@@ -166,6 +168,8 @@ fn load_elf_binary(
     argv: &[Vec<u8>],
     envp: &[Vec<u8>],
     execfn: &[u8],
+    cred: &Cred,
+    secure: bool,
 ) -> Result<NewImage, Errno> {
     let bias = if info.e_type == elf::ET_DYN {
         ELF_ET_DYN_BASE
@@ -199,11 +203,11 @@ fn load_elf_binary(
         phnum: info.phdrs.len() as u64,
         base: 0,
         entry: info.entry + bias,
-        uid: 0,
-        euid: 0,
-        gid: 0,
-        egid: 0,
-        secure: 0,
+        uid: cred.uid as u64,
+        euid: cred.euid as u64,
+        gid: cred.gid as u64,
+        egid: cred.egid as u64,
+        secure: secure as u64,
         flags: 0,
     };
     let args: Vec<&[u8]> = argv.iter().map(|a| a.as_slice()).collect();
@@ -290,9 +294,7 @@ fn exec_at_depth(
         FileType::Directory => return Err(Errno::EACCES),
         _ => return Err(Errno::EACCES),
     }
-    if dentry.inode.stat().mode & 0o111 == 0 {
-        return Err(Errno::EACCES);
-    }
+    crate::fs::syscalls::inode_permission(&dentry.inode, MAY_EXEC)?;
     let data = read_headers(&dentry.inode)?;
     if let Some(script) = parse_shebang(&data) {
         // binfmt_script: run the interpreter with the script's path as its argument, in
@@ -334,7 +336,19 @@ fn exec_at_depth(
         dev: st.dev,
         ino: st.ino,
     };
-    let image = load_elf_binary(&file, &info, &argv, &envp, path.as_bytes())?;
+    // bprm_fill_uid: a set-user-ID or set-group-ID program runs with its owner's IDs.
+    let attr = dentry.inode.attr();
+    let old_cred = current_cred();
+    let (new_cred, secure) = old_cred.for_exec(attr.mode, attr.uid, attr.gid, false);
+    let image = load_elf_binary(
+        &file,
+        &info,
+        &argv,
+        &envp,
+        path.as_bytes(),
+        &new_cred,
+        secure,
+    )?;
     {
         let mut inner = image.mm.inner.lock();
         inner.exe_path = Some(dentry.path());
@@ -351,6 +365,9 @@ fn exec_at_depth(
     }
     let name = name.rsplit('/').next().unwrap_or(name);
     task.set_comm(name);
+    if new_cred != *old_cred {
+        commit_creds(new_cred);
+    }
     task.did_exec.store(true, Ordering::Relaxed);
     task.flags.fetch_and(!PF_KTHREAD, Ordering::Relaxed);
     crate::kernel::signal::flush_signal_handlers(task);

@@ -17,6 +17,7 @@ use core::sync::atomic::{AtomicU64, Ordering};
 use super::char_dev;
 use super::file::flags;
 use super::inode::{mode, DirEntry, FileType, Inode, Kiocb, Stat};
+use super::permission::InodeAttr;
 use super::pipe::PipeInode;
 use crate::fs::iov_iter::IovIter;
 use crate::kernel::errno::Errno;
@@ -152,6 +153,15 @@ impl Inode for RamInode {
             rdev: meta.rdev,
             size,
             mtime: meta.mtime,
+        }
+    }
+
+    fn attr(&self) -> InodeAttr {
+        let meta = self.meta.lock();
+        InodeAttr {
+            mode: meta.mode,
+            uid: meta.uid,
+            gid: meta.gid,
         }
     }
 
@@ -350,6 +360,13 @@ impl Inode for RamInode {
     fn chmod(&self, mode_bits: u32) -> Result<(), Errno> {
         let mut meta = self.meta.lock();
         meta.mode = (meta.mode & mode::S_IFMT) | (mode_bits & 0o7777);
+        Ok(())
+    }
+
+    fn chown(&self, uid: u32, gid: u32) -> Result<(), Errno> {
+        let mut meta = self.meta.lock();
+        meta.uid = uid;
+        meta.gid = gid;
         Ok(())
     }
 

@@ -122,7 +122,8 @@ fn copy_process(args: &KernelCloneArgs<'_>) -> Result<TaskRef, Errno> {
     }
     p.ctty
         .store(parent.ctty.load(Ordering::Relaxed), Ordering::Relaxed);
-    *p.groups.lock() = parent.groups.lock().clone();
+    // copy_creds: the child shares the parent's credentials until either changes its own.
+    parent.cred.copy_to(&p.cred);
 
     // sched_fork: born with preemption disabled; schedule_tail enables it.
     p.preempt_count.store(1, Ordering::Relaxed);

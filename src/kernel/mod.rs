@@ -4,6 +4,8 @@
 //! time's `timeconv`) build for the host too and carry unit tests; the rest need the
 //! hardware.
 
+pub mod capability;
+pub mod cred;
 pub mod errno;
 pub mod kallsyms_fmt;
 pub mod params;

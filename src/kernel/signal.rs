@@ -574,8 +574,36 @@ pub fn send_signal_kernel(task: &TaskStruct, signo: i32) {
     );
 }
 
+/// Whether the current task may send `signo` to `task` from user space (Linux's
+/// `check_kill_permission` and `kill_ok_by_cred`): within its own process, or when the
+/// sender's real or effective user ID is the target's real or saved one, or with
+/// CAP_KILL; SIGCONT also within the same session. EPERM otherwise, for signal 0 too.
+pub fn check_kill_permission(task: &TaskStruct, signo: i32) -> Result<(), Errno> {
+    let me = current();
+    if task.tgid.load(Ordering::Relaxed) == me.tgid.load(Ordering::Relaxed) {
+        return Ok(());
+    }
+    let cred = crate::kernel::cred::current_cred();
+    let tcred = crate::kernel::cred::task_cred(task);
+    if cred.euid == tcred.suid
+        || cred.euid == tcred.uid
+        || cred.uid == tcred.suid
+        || cred.uid == tcred.uid
+        || cred.has_cap(crate::kernel::capability::CAP_KILL)
+    {
+        return Ok(());
+    }
+    if signo == sig::SIGCONT
+        && crate::kernel::session::session_of(task) == crate::kernel::session::session_of(me)
+    {
+        return Ok(());
+    }
+    Err(Errno::EPERM)
+}
+
 fn kill_one(pid: i32, signo: i32, code: i32) -> Result<u64, Errno> {
     let task = crate::kernel::pid::find_task_by_pid(pid).ok_or(Errno::ESRCH)?;
+    check_kill_permission(&task, signo)?;
     if task.is_kthread() && signo != 0 {
         return Ok(0); // kernel threads ignore signals from user space
     }
@@ -597,7 +625,12 @@ pub fn sys_kill(pid: i32, signo: i32) -> Result<u64, Errno> {
         let me = current().pid();
         let info = user_info(signo, si::SI_USER);
         crate::kernel::pid::for_each_task(|t| {
-            if t.pid() > 1 && t.pid() != me && !t.is_kthread() && signo != 0 {
+            if t.pid() > 1
+                && t.pid() != me
+                && !t.is_kthread()
+                && signo != 0
+                && check_kill_permission(t, signo).is_ok()
+            {
                 send_signal_info(t, info);
             }
         });

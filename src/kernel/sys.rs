@@ -4,22 +4,27 @@
 use core::sync::atomic::Ordering;
 
 use crate::arch::uaccess::{copy_from_user, copy_to_user};
+use crate::kernel::capability::{capable, CAP_SETGID, CAP_SYS_ADMIN, CAP_SYS_BOOT, CAP_SYS_TIME};
+use crate::kernel::cred::{commit_creds, current_cred, Cred};
 use crate::kernel::errno::Errno;
 use crate::kernel::task::current;
 
 type SysResult = Result<u64, Errno>;
 
 /// The calling process's ID (its thread group).
+#[inline]
 pub fn getpid() -> i32 {
     current().tgid.load(Ordering::Relaxed)
 }
 
 /// The calling thread's ID.
+#[inline]
 pub fn gettid() -> i32 {
     current().pid()
 }
 
 /// The parent's process ID.
+#[inline]
 pub fn getppid() -> i32 {
     current().ppid()
 }
@@ -85,13 +90,19 @@ fn set_uts_field(
     Ok(0)
 }
 
-/// `sethostname(2)` (everyone is root here, so no EPERM).
+/// `sethostname(2)`: CAP_SYS_ADMIN.
 pub fn sys_sethostname(name: u64, len: usize) -> SysResult {
+    if !capable(CAP_SYS_ADMIN) {
+        return Err(Errno::EPERM);
+    }
     set_uts_field(&HOSTNAME, name, len)
 }
 
-/// `setdomainname(2)`.
+/// `setdomainname(2)`: CAP_SYS_ADMIN.
 pub fn sys_setdomainname(name: u64, len: usize) -> SysResult {
+    if !capable(CAP_SYS_ADMIN) {
+        return Err(Errno::EPERM);
+    }
     set_uts_field(&DOMAINNAME, name, len)
 }
 
@@ -119,6 +130,10 @@ mod reboot {
 
 /// `reboot(2)`: power off or restart through PSCI (or the board's own means).
 pub fn sys_reboot(magic1: u32, magic2: u32, cmd: u32) -> SysResult {
+    // Linux checks the capability before the magic numbers.
+    if !capable(CAP_SYS_BOOT) {
+        return Err(Errno::EPERM);
+    }
     if magic1 != reboot::MAGIC1 || !reboot::MAGIC2.contains(&magic2) {
         return Err(Errno::EINVAL);
     }
@@ -212,6 +227,11 @@ pub fn sys_clock_settime(clock: i32, tp: u64) -> SysResult {
     copy_from_user(&mut ts, tp)?;
     let sec = i64::from_le_bytes(ts[..8].try_into().unwrap_or([0; 8]));
     let nsec = i64::from_le_bytes(ts[8..].try_into().unwrap_or([0; 8]));
+    // do_sys_settimeofday64: the time's range (EINVAL), then CAP_SYS_TIME (EPERM).
+    crate::kernel::time::timekeeping::check_settod(sec, nsec)?;
+    if !capable(CAP_SYS_TIME) {
+        return Err(Errno::EPERM);
+    }
     crate::kernel::time::timekeeping::do_settimeofday64(sec, nsec)?;
     Ok(0)
 }
@@ -241,6 +261,9 @@ pub fn sys_settimeofday(tv: u64, tz: u64) -> SysResult {
     }
     if let Some((sec, nsec)) = time {
         crate::kernel::time::timekeeping::check_settod(sec, nsec)?;
+    }
+    if !capable(CAP_SYS_TIME) {
+        return Err(Errno::EPERM);
     }
     if !(-15 * 60..=15 * 60).contains(&minuteswest) {
         return Err(Errno::EINVAL);
@@ -438,12 +461,90 @@ pub fn sys_getrusage(_who: i32, buf: u64) -> SysResult {
     Ok(0)
 }
 
-/// `getresuid(2)` / `getresgid(2)`: all root.
-pub fn sys_getresid(a: u64, b: u64, c: u64) -> SysResult {
-    for p in [a, b, c] {
-        copy_to_user(p, &0u32.to_le_bytes())?;
+/// Write three IDs to user memory (`getresuid`/`getresgid`).
+fn put_ids(ptrs: [u64; 3], ids: [u32; 3]) -> SysResult {
+    for (p, id) in ptrs.into_iter().zip(ids) {
+        copy_to_user(p, &id.to_le_bytes())?;
     }
     Ok(0)
+}
+
+/// `getuid(2)`, `geteuid(2)`, `getgid(2)`, `getegid(2)` (syscalls 174 to 177).
+pub fn sys_getid(nr: u64) -> SysResult {
+    let c = current_cred();
+    Ok(match nr {
+        174 => c.uid,
+        175 => c.euid,
+        176 => c.gid,
+        _ => c.egid,
+    } as u64)
+}
+
+/// `getresuid(2)`.
+pub fn sys_getresuid(r: u64, e: u64, s: u64) -> SysResult {
+    let c = current_cred();
+    put_ids([r, e, s], [c.uid, c.euid, c.suid])
+}
+
+/// `getresgid(2)`.
+pub fn sys_getresgid(r: u64, e: u64, s: u64) -> SysResult {
+    let c = current_cred();
+    put_ids([r, e, s], [c.gid, c.egid, c.sgid])
+}
+
+/// Apply a change of credentials computed from the current ones.
+fn change_creds(f: impl FnOnce(&Cred) -> Result<Cred, Errno>) -> SysResult {
+    let new = f(&current_cred())?;
+    commit_creds(new);
+    Ok(0)
+}
+
+/// `setuid(2)`.
+pub fn sys_setuid(uid: u32) -> SysResult {
+    change_creds(|c| c.setuid(uid))
+}
+
+/// `setgid(2)`.
+pub fn sys_setgid(gid: u32) -> SysResult {
+    change_creds(|c| c.setgid(gid))
+}
+
+/// `setreuid(2)`.
+pub fn sys_setreuid(ruid: u32, euid: u32) -> SysResult {
+    change_creds(|c| c.setreuid(ruid, euid))
+}
+
+/// `setregid(2)`.
+pub fn sys_setregid(rgid: u32, egid: u32) -> SysResult {
+    change_creds(|c| c.setregid(rgid, egid))
+}
+
+/// `setresuid(2)`.
+pub fn sys_setresuid(r: u32, e: u32, s: u32) -> SysResult {
+    change_creds(|c| c.setresuid(r, e, s))
+}
+
+/// `setresgid(2)`.
+pub fn sys_setresgid(r: u32, e: u32, s: u32) -> SysResult {
+    change_creds(|c| c.setresgid(r, e, s))
+}
+
+/// `setfsuid(2)`: returns the old fsuid whether or not it changed.
+pub fn sys_setfsuid(uid: u32) -> SysResult {
+    let old = current_cred();
+    if let Some(new) = old.setfsuid(uid) {
+        commit_creds(new);
+    }
+    Ok(old.fsuid as u64)
+}
+
+/// `setfsgid(2)`: returns the old fsgid whether or not it changed.
+pub fn sys_setfsgid(gid: u32) -> SysResult {
+    let old = current_cred();
+    if let Some(new) = old.setfsgid(gid) {
+        commit_creds(new);
+    }
+    Ok(old.fsgid as u64)
 }
 
 /// Most supplementary groups (Linux's NGROUPS_MAX).
@@ -452,7 +553,8 @@ const NGROUPS_MAX: usize = 65536;
 /// `getgroups(2)`: the supplementary groups, or with `size` 0 just their number; EINVAL if
 /// `size` is too small for them.
 pub fn sys_getgroups(size: i32, list: u64) -> SysResult {
-    let groups = crate::kernel::task::current().groups.lock().clone();
+    let cred = current_cred();
+    let groups = &cred.groups;
     if size < 0 {
         return Err(Errno::EINVAL);
     }
@@ -467,21 +569,22 @@ pub fn sys_getgroups(size: i32, list: u64) -> SysResult {
     Ok(groups.len() as u64)
 }
 
-/// `setgroups(2)`: replace the supplementary groups (login's `initgroups`). Everyone is
-/// root, so it is always allowed.
+/// `setgroups(2)`: replace the supplementary groups (login's `initgroups`); CAP_SETGID.
 pub fn sys_setgroups(size: usize, list: u64) -> SysResult {
+    // Linux asks for the capability first (`may_setgroups`), then checks the size.
+    if !capable(CAP_SETGID) {
+        return Err(Errno::EPERM);
+    }
     if size > NGROUPS_MAX {
         return Err(Errno::EINVAL);
     }
     let mut bytes = alloc::vec![0u8; size * 4];
     copy_from_user(&mut bytes, list)?;
-    let mut groups: alloc::vec::Vec<u32> = bytes
+    let groups: alloc::vec::Vec<u32> = bytes
         .chunks_exact(4)
         .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
         .collect();
-    groups.sort_unstable(); // Linux keeps them sorted (`groups_sort`)
-    *crate::kernel::task::current().groups.lock() = groups;
-    Ok(0)
+    change_creds(|c| c.setgroups(groups))
 }
 
 /// `sysinfo(2)`.

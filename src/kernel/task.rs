@@ -95,8 +95,9 @@ pub struct TaskStruct {
     pub ctty: AtomicBool,
     /// Set by a successful `execve`: `setpgid` on the child then fails with EACCES.
     pub did_exec: AtomicBool,
-    /// Supplementary group IDs (`setgroups`; Linux's `cred->group_info`). Lock: its own.
-    pub groups: SpinLock<Vec<u32>>,
+    /// Credentials (Linux's `cred`, with `real_cred` the same): replaced whole, never
+    /// changed in place, and only by the task itself (`kernel::cred`).
+    pub cred: crate::kernel::cred::TaskCred,
     /// `setitimer(ITIMER_REAL)`: SIGALRM when it expires. Lock: its own.
     pub itimer_real: SpinLock<crate::kernel::time::itimer::ItimerReal>,
     /// `state::*`.
@@ -202,7 +203,7 @@ impl TaskStruct {
             session: AtomicI32::new(0),
             ctty: AtomicBool::new(false),
             did_exec: AtomicBool::new(false),
-            groups: SpinLock::new(Vec::new()),
+            cred: crate::kernel::cred::TaskCred::new(),
             itimer_real: SpinLock::new(crate::kernel::time::itimer::ItimerReal::new()),
             state: AtomicU32::new(state::TASK_RUNNING),
             flags: AtomicU32::new(flags),

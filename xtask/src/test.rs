@@ -10,7 +10,8 @@
 //!    a time limit, and check what it printed; on failure the transcript is shown (and kept
 //!    under `target/cradle/test-logs/`);
 //! 6. in-kernel KUnit tests: boot with `kunit.enable=1`, parse the KTAP; each case counts;
-//! 7. the benchmark's smoke test, the fuzzer, the user-space, README and Raspberry Pi suites.
+//! 7. the benchmark's smoke test, the fuzzer, the user-space, users-and-permissions
+//!    (`creds`), README and Raspberry Pi suites.
 //!
 //! `--only NAME` runs the suites one of whose names contains NAME (the boot tests: each test
 //! whose name contains it). A quarantined suite is skipped, with its reason, unless `--only`
@@ -147,6 +148,15 @@ const SUITES: &[Suite] = &[
             crate::logintest::login_session_test(s, c.image);
             crate::usertest::fork_exec_leak_test(s, c.image);
             crate::bbdiff::busybox_diff_test(s, c.image);
+        },
+    },
+    Suite {
+        select: Select::Names(&["creds"]),
+        needs: Needs::UserPrograms,
+        quarantined: None,
+        run: |s, c| {
+            crate::usertest::kernel_difftests(s, c.image, c.initrd);
+            crate::logintest::user_login_test(s, c.image);
         },
     },
     Suite {

@@ -105,8 +105,11 @@ impl<T> SpinLock<T> {
 }
 
 impl<T: ?Sized> SpinLock<T> {
-    /// Mask interrupts, then wait for our turn.
+    /// Mask interrupts, then wait for our turn. Always inlined: it is a handful of
+    /// instructions on every hot path, and as an out-of-line call (which LLVM chooses once
+    /// there are enough callers) it cost the page-fault path about 6%.
     #[track_caller]
+    #[inline(always)]
     pub fn lock(&self) -> SpinLockGuard<'_, T> {
         let flags = local_irq_save();
         preempt_disable();
@@ -161,6 +164,7 @@ impl<T: ?Sized> DerefMut for SpinLockGuard<'_, T> {
 }
 
 impl<T: ?Sized> Drop for SpinLockGuard<'_, T> {
+    #[inline(always)]
     fn drop(&mut self) {
         self.lock.raw.unlock();
         local_irq_restore(self.flags);
