@@ -298,6 +298,7 @@ pub fn test_entries(user: &UserPrograms) -> Result<Vec<Entry>, String> {
         Entry::new("/bin/sigtest", file("sigtest")?, 0o755),
         Entry::new("/bin/cowtest", file("cowtest")?, 0o755),
         Entry::new("/bin/mmaptest", file("mmaptest")?, 0o755),
+        Entry::new("/bin/mapstest", file("mapstest")?, 0o755),
         Entry::new("/bin/efault", file("efault")?, 0o755),
         Entry::new("/bin/schedtest", file("schedtest")?, 0o755),
         Entry::new("/bin/credtest", file("credtest")?, 0o755),

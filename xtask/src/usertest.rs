@@ -20,7 +20,7 @@ use crate::qemu::{run_captured, QemuOptions};
 use crate::user::UserPrograms;
 
 /// The programs `/init` runs on Cradle, in order.
-const PROGRAMS: [&str; 11] = [
+const PROGRAMS: [&str; 12] = [
     "syscalls",
     "fork_seed",
     "segv",
@@ -29,6 +29,7 @@ const PROGRAMS: [&str; 11] = [
     "sigtest",
     "cowtest",
     "mmaptest",
+    "mapstest",
     "efault",
     "schedtest",
     "credtest",
