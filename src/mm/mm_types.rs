@@ -4,8 +4,11 @@
 //! One TTBR0 page-table tree per process, tagged with an ASID so switching address spaces
 //! needs no TLB flush, and the list of its VMAs (the ranges it may use and how). Pages are
 //! not mapped when a VMA is created: the first touch faults and `mm::fault` maps them
-//! (demand-zero), and `fork` shares every page read-only until one side writes
-//! (copy-on-write).
+//! (demand-zero, or the file's cache page), and `fork` shares every private page read-only
+//! until one side writes (copy-on-write) and every shared page as it is. `mremap` moves
+//! page-table entries ([`MmStruct::move_region`]); truncation unmaps a file's pages from
+//! every address space that maps them ([`MmStruct::unmap_file_pages`]). The program file is
+//! kept from being written while the address space runs it ([`ExeFile`], ETXTBSY).
 //!
 //! File mappings name their file through a small table of the files this address space
 //! maps ([`VmFile`]): a VMA keeps the table's id (it is `Copy` and fixed-size), the table

@@ -5,8 +5,11 @@
 //! of RAM, hands it every range memblock left free, and prints Linux's `Memory:` line. From
 //! then on every page — page tables, kernel stacks, the heap, user memory — comes from here.
 //!
-//! Order-0 pages also carry a reference count (Linux's `page_ref`): user pages shared
-//! copy-on-write after `fork` are freed when the last mapping goes.
+//! Order-0 pages also carry a reference count (Linux's `page_ref`): a page is freed when the
+//! last holder lets go (the page cache holds one reference on each of its pages, every
+//! page-table entry another). The count's top bit marks anonymous memory (`PageAnon`, for
+//! `AnonPages`). Beside it each page has a map count (`_mapcount`): how many page-table
+//! entries map it, which gives `Mapped` for page-cache pages.
 //!
 //! Freed order-0 pages first go on a short list of hot pages in front of the buddy
 //! allocator, and order-0 allocations take from it first (Linux's per-CPU page lists,
