@@ -405,6 +405,22 @@ pub fn yield_now() {
     schedule();
 }
 
+/// Schedule away for the last time: the task has exited (Linux's `do_task_dead`). The next
+/// task to run frees its stack and its self-reference in `finish_task_switch`.
+///
+/// Preemption is disabled before the state becomes TASK_DEAD, as Linux's `do_exit` does: a
+/// task preempted between the two (an interrupt's `preempt_schedule_irq`) would stay on the
+/// run queue with state TASK_DEAD, the task switched to would free its stack and task
+/// struct, and it would later run again on an unmapped stack. That was the fork bomb's
+/// "kernel stack overflow" at `__schedule+0x7c4` (issue 12): the stack was not too small,
+/// it was gone, and every exception entry faulted again until sp reached the guard.
+pub fn do_task_dead() -> ! {
+    preempt_disable();
+    set_current_state(state::TASK_DEAD);
+    __schedule(false);
+    unreachable!("a dead task was scheduled again");
+}
+
 /// The heart of it (Linux's `__schedule`). `preempt` is true when the task is being
 /// preempted rather than going to sleep: it stays runnable whatever its state says.
 fn __schedule(preempt: bool) {
@@ -416,6 +432,10 @@ fn __schedule(preempt: bool) {
         // SAFETY: the run-queue lock is held.
         let prev_se = unsafe { se(prev) };
         inner.cfs.update_curr(prev_se, now);
+        assert!(
+            !(preempt && prev.state.load(Ordering::Relaxed) == state::TASK_DEAD),
+            "BUG: a dead task was preempted"
+        );
         if !preempt && prev.state.load(Ordering::Relaxed) != state::TASK_RUNNING {
             prev_se.on_rq = false; // deactivate_task: it sleeps
             inner.nr_running -= 1;
