@@ -190,6 +190,25 @@ pub fn free_pages(pa: u64, order: usize) {
     }
 }
 
+/// Split an allocated block of 2^order pages into order-0 pages, each freed on its own with
+/// `free_pages(pa, 0)` (Linux's `split_page`).
+pub fn split_page(pa: u64, order: usize) {
+    ZONE.lock().buddy().split_page(phys_pfn(pa), order);
+    for i in 1..1u64 << order {
+        if let Some(r) = page_ref(pa + i * PAGE_SIZE) {
+            r.store(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// The count of blocks in use on a page the kernel heap carved into blocks (the heap keeps
+/// it in the page's reference count, as Linux keeps slab counters in `struct page`).
+///
+/// Panics if `pa` is not a page of RAM: the heap only passes pages it allocated.
+pub fn slab_inuse(pa: u64) -> &'static AtomicU32 {
+    page_ref(pa).expect("slab_inuse on a page outside RAM")
+}
+
 fn page_ref(pa: u64) -> Option<&'static AtomicU32> {
     let (refs, base) = *PAGE_REFS.get()?;
     refs.get(phys_pfn(pa).checked_sub(base)? as usize)
