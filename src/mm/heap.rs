@@ -17,6 +17,10 @@
 //!   split into single pages, the ones past the end given back at once (Linux's
 //!   `alloc_pages_exact`), and freed page by page.
 //!
+//! The heap may take the free pages the page allocator keeps in reserve (see
+//! `pages::alloc_pages_reserve`): user memory, stacks and page tables run out first, and
+//! the kernel can still allocate what it needs to fail a fork or kill and reap a process.
+//!
 //! The linear map gives each block the physical alignment of its page, so a block of a
 //! class is aligned to its size and a large block to its 2^order pages.
 
@@ -26,7 +30,7 @@ use core::sync::atomic::{AtomicU64, Ordering};
 use crate::arch::arm64::memory::{phys_to_virt, virt_to_phys, PAGE_SIZE};
 use crate::kernel::sync::SpinLock;
 use crate::mm::page_alloc::get_order;
-use crate::mm::pages::{alloc_pages, free_pages, slab_inuse, split_page};
+use crate::mm::pages::{alloc_pages_reserve, free_pages, slab_inuse, split_page};
 
 /// The smallest size class: two words, enough for a free block's two list links.
 const MIN_CLASS_SHIFT: u32 = 4;
@@ -161,7 +165,7 @@ impl SizeClass {
     /// Carve a new page into blocks of `size` and put them on the list. False if memory
     /// ran out.
     fn grow(&mut self, size: usize) -> bool {
-        let Some(pa) = alloc_pages(0) else {
+        let Some(pa) = alloc_pages_reserve(0) else {
             return false;
         };
         HEAP_PAGES.fetch_add(1, Ordering::Relaxed);
@@ -230,7 +234,7 @@ fn large_pages(layout: Layout) -> (usize, usize) {
 /// A large block: whole pages, the tail past `layout.size()` given back.
 fn alloc_large(layout: Layout) -> *mut u8 {
     let (pages, order) = large_pages(layout);
-    let Some(pa) = alloc_pages(order) else {
+    let Some(pa) = alloc_pages_reserve(order) else {
         return core::ptr::null_mut();
     };
     if order > 0 {
