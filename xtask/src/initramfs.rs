@@ -282,6 +282,8 @@ pub fn test_entries(user: &UserPrograms) -> Result<Vec<Entry>, String> {
         Entry::new("/bin/sigtest", file("sigtest")?, 0o755),
         Entry::new("/bin/cowtest", file("cowtest")?, 0o755),
         Entry::new("/bin/forkbomb", file("forkbomb")?, 0o755),
+        Entry::new("/bin/hugeelf", file("hugeelf")?, 0o755),
+        Entry::new("/bin/oomtest", file("oomtest")?, 0o755),
         Entry::new("/bin/bad.elf", Source::File(user.bad_elf.clone()), 0o755),
     ])
 }

@@ -20,7 +20,7 @@ use crate::test::Summary;
 use crate::user::UserPrograms;
 
 /// The programs `/init` runs on Cradle, in order.
-const PROGRAMS: [&str; 8] = [
+const PROGRAMS: [&str; 10] = [
     "syscalls",
     "fork_seed",
     "segv",
@@ -29,6 +29,8 @@ const PROGRAMS: [&str; 8] = [
     "sigtest",
     "cowtest",
     "forkbomb",
+    "hugeelf",
+    "oomtest",
 ];
 
 fn boot_with_initrd(image: &Path, initrd: Option<&Path>, append: &str) -> Result<String, String> {
