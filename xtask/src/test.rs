@@ -124,6 +124,7 @@ pub fn cmd_test(args: &[String]) -> Result<(), String> {
                             crate::usertest::busybox_init_test(&mut summary, &built.image);
                             crate::logintest::login_session_test(&mut summary, &built.image);
                             crate::usertest::fork_exec_leak_test(&mut summary, &built.image);
+                            crate::usertest::idle_processes_leak_test(&mut summary, &built.image);
                             crate::bbdiff::busybox_diff_test(&mut summary, &built.image);
                         }
                         if selected("pi") || selected("userspace") {
