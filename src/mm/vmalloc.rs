@@ -7,7 +7,7 @@
 //! bit THREAD_SHIFT clear and every address in a guard has it set: a stack that overflows
 //! faults in the guard, and `kernel_ventry` sees the bit and reports "kernel stack
 //! overflow" from a spare per-CPU stack instead of faulting forever. Slot 0 is never used,
-//! so the first stack's guard is not the heap's last page.
+//! so the first stack has a guard below it too.
 //!
 //! `ioremap` hands out device mappings from a region that only grows: devices are mapped at
 //! boot and stay mapped.
