@@ -13,9 +13,13 @@
 //!   the list and the page is freed, except that each class keeps one empty slab, so that
 //!   an allocation and a free in a loop do not take and give back a page each time (Linux's
 //!   `min_partial`).
-//! - Larger blocks are whole pages: the smallest block of 2^order pages that holds them,
-//!   split into single pages, the ones past the end given back at once (Linux's
+//! - Larger blocks up to 16 KiB are whole pages: the smallest block of 2^order pages that
+//!   holds them, split into single pages, the ones past the end given back at once (Linux's
 //!   `alloc_pages_exact`), and freed page by page.
+//! - Blocks past 16 KiB (a program read for `execve`, a long list) are mapped page by page
+//!   by `vmalloc` (Linux's `kvmalloc`): they need no physically contiguous memory, which a
+//!   fragmented machine may not have, and may be larger than the buddy allocator's largest
+//!   block.
 //!
 //! The heap may take the free pages the page allocator keeps in reserve (see
 //! `pages::alloc_pages_reserve`): user memory, stacks and page tables run out first, and
@@ -31,6 +35,7 @@ use crate::arch::arm64::memory::{phys_to_virt, virt_to_phys, PAGE_SIZE};
 use crate::kernel::sync::SpinLock;
 use crate::mm::page_alloc::get_order;
 use crate::mm::pages::{alloc_pages_reserve, free_pages, slab_inuse, split_page};
+use crate::mm::vmalloc::{vfree, vmalloc};
 
 /// The smallest size class: two words, enough for a free block's two list links.
 const MIN_CLASS_SHIFT: u32 = 4;
@@ -231,9 +236,27 @@ fn large_pages(layout: Layout) -> (usize, usize) {
     (pages as usize, order)
 }
 
-/// A large block: whole pages, the tail past `layout.size()` given back.
+/// The largest block [`alloc_large`] takes from the buddy allocator; larger ones are
+/// `vmalloc`ed.
+const MAX_CONTIGUOUS: usize = 16 * 1024;
+
+/// True if a block of `layout` is `vmalloc`ed (its alignment is within a page, which
+/// `vmalloc`'s 64 KiB chunks satisfy).
+fn is_vmalloced(layout: Layout) -> bool {
+    layout.size() > MAX_CONTIGUOUS && layout.align() <= PAGE_SIZE as usize
+}
+
+/// A large block: whole pages, the tail past `layout.size()` given back, or `vmalloc`ed.
 fn alloc_large(layout: Layout) -> *mut u8 {
     let (pages, order) = large_pages(layout);
+    if is_vmalloced(layout) {
+        let Some(va) = vmalloc(pages as u64 * PAGE_SIZE) else {
+            return core::ptr::null_mut();
+        };
+        HEAP_PAGES.fetch_add(pages as u64, Ordering::Relaxed);
+        HEAP_USED.fetch_add(pages as u64 * PAGE_SIZE, Ordering::Relaxed);
+        return va as *mut u8;
+    }
     let Some(pa) = alloc_pages_reserve(order) else {
         return core::ptr::null_mut();
     };
@@ -251,9 +274,13 @@ fn alloc_large(layout: Layout) -> *mut u8 {
 /// Free a block from [`alloc_large`].
 fn free_large(ptr: *mut u8, layout: Layout) {
     let (pages, _) = large_pages(layout);
-    let pa = virt_to_phys(ptr as u64);
-    for i in 0..pages {
-        free_pages(pa + i as u64 * PAGE_SIZE, 0);
+    if is_vmalloced(layout) {
+        vfree(ptr as u64, pages as u64 * PAGE_SIZE);
+    } else {
+        let pa = virt_to_phys(ptr as u64);
+        for i in 0..pages {
+            free_pages(pa + i as u64 * PAGE_SIZE, 0);
+        }
     }
     HEAP_PAGES.fetch_sub(pages as u64, Ordering::Relaxed);
     HEAP_USED.fetch_sub(pages as u64 * PAGE_SIZE, Ordering::Relaxed);

@@ -13,8 +13,8 @@
 //!                        |  kernel stacks: 64 KiB slots,    |
 //!                        |  32 KiB guard + 32 KiB stack     |
 //! 0xffff_8001_4000_0000  +----------------------------------+ STACKS_START
-//!                        |  (unused; the kernel heap is     |
-//!                        |  pages of the linear map)        |
+//!                        |  vmalloc: large heap blocks,     |
+//!                        |  page by page, a guard after each|
 //! 0xffff_8001_0000_0000  +----------------------------------+ VMALLOC_START
 //!                        |  (unused)                        |
 //! 0xffff_8000_3fc0_0000  +----------------------------------+ FIXADDR_START (4 MiB)
@@ -46,9 +46,10 @@ pub const FIXADDR_START: u64 = KIMAGE_VADDR + (1 << 30) - FIXADDR_SIZE;
 pub const VMALLOC_START: u64 = 0xffff_8001_0000_0000;
 /// End of the vmalloc area (exclusive).
 pub const VMALLOC_END: u64 = 0xffff_8100_0000_0000;
-/// Kernel stacks, 1 GiB into the vmalloc area: each slot is `2 * THREAD_SIZE`, an unmapped
-/// guard below the stack.
-pub const STACKS_START: u64 = VMALLOC_START + (1 << 30);
+/// `vmalloc`'s part of the area: large kernel heap blocks, mapped page by page.
+pub const VMALLOC_HEAP_END: u64 = VMALLOC_START + (1 << 30);
+/// Kernel stacks: each slot is `2 * THREAD_SIZE`, an unmapped guard below the stack.
+pub const STACKS_START: u64 = VMALLOC_HEAP_END;
 /// End of the stack slots.
 pub const STACKS_END: u64 = STACKS_START + (1 << 30);
 /// Device mappings (`ioremap`).
