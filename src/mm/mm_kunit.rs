@@ -18,7 +18,9 @@ use crate::arch::uaccess::{
 use crate::kernel::errno::Errno;
 use crate::kunit::Test;
 use crate::mm::mm_types::MmStruct;
-use crate::mm::pages::{alloc_pages, free_counts, free_pages, nr_free_pages, page_count};
+use crate::mm::pages::{
+    alloc_pages, alloc_pages_reserve, free_counts, free_pages, nr_free_pages, page_count,
+};
 use crate::mm::vma::VmFlags;
 use crate::{kunit_assert, kunit_expect, kunit_test_suite};
 
@@ -31,17 +33,31 @@ fn buddy_exhaustion_and_recovery(test: &mut Test) {
     let counts_before = free_counts();
     let mut head = 0u64;
     let mut n = 0u64;
-    while let Some(pa) = alloc_pages(0) {
-        // SAFETY: the page is ours; the linear map reaches it.
-        unsafe { (phys_to_virt(pa) as *mut u64).write(head) };
-        head = pa;
-        n += 1;
+    // Ordinary allocations stop at the heap's reserve; the heap's own take the rest.
+    let mut reserve = 0u64;
+    for heap in [false, true] {
+        while let Some(pa) = if heap {
+            alloc_pages_reserve(0)
+        } else {
+            alloc_pages(0)
+        } {
+            // SAFETY: the page is ours; the linear map reaches it.
+            unsafe { (phys_to_virt(pa) as *mut u64).write(head) };
+            head = pa;
+            n += 1;
+            reserve += u64::from(heap);
+        }
     }
     kunit_expect!(test, n == before, "allocated {n} pages, {before} were free");
+    kunit_expect!(
+        test,
+        (128..=4096).contains(&reserve),
+        "{reserve} pages of reserve"
+    );
     kunit_expect!(test, nr_free_pages() == 0);
     kunit_expect!(
         test,
-        alloc_pages(0).is_none(),
+        alloc_pages(0).is_none() && alloc_pages_reserve(0).is_none(),
         "allocation past exhaustion must fail"
     );
     while head != 0 {

@@ -7,7 +7,12 @@
 //! bit THREAD_SHIFT clear and every address in a guard has it set: a stack that overflows
 //! faults in the guard, and `kernel_ventry` sees the bit and reports "kernel stack
 //! overflow" from a spare per-CPU stack instead of faulting forever. Slot 0 is never used,
-//! so the first stack's guard is not the heap's last page.
+//! so the first stack has a guard below it too.
+//!
+//! `vmalloc` maps large kernel heap blocks page by page in the lowest gigabyte of the area,
+//! so they need no physically contiguous memory: the area is cut into 64 KiB chunks, a
+//! block takes a run of free chunks plus one left unmapped after it as its guard, and
+//! `vfree` unmaps it and gives its pages back.
 //!
 //! `ioremap` hands out device mappings from a region that only grows: devices are mapped at
 //! boot and stay mapped.
@@ -16,11 +21,96 @@ use core::sync::atomic::{AtomicU64, Ordering};
 
 use crate::arch::memory::{
     IOREMAP_END, IOREMAP_START, PAGE_SIZE, STACKS_END, STACKS_START, THREAD_ALIGN, THREAD_SIZE,
+    VMALLOC_HEAP_END, VMALLOC_START,
 };
 use crate::arch::paging::{map_kernel_page, unmap_kernel_range};
 use crate::arch::pgtable::{PAGE_KERNEL, PAGE_KERNEL_DEVICE};
 use crate::kernel::sync::SpinLock;
-use crate::mm::pages::{alloc_pages, free_pages};
+use crate::mm::pages::{alloc_pages, alloc_pages_reserve, free_pages};
+
+/// The unit `vmalloc` hands out address space in.
+const VM_CHUNK: u64 = 64 * 1024;
+/// Chunks in `vmalloc`'s part of the area.
+const NR_VM_CHUNKS: usize = ((VMALLOC_HEAP_END - VMALLOC_START) / VM_CHUNK) as usize;
+
+/// Which `vmalloc` chunks are taken: one bit each.
+static VM_CHUNKS: SpinLock<[u64; NR_VM_CHUNKS / 64]> = SpinLock::new([0; NR_VM_CHUNKS / 64]);
+
+/// Chunks a block of `size` bytes takes: its own and one for the guard after it.
+fn vm_chunks(size: u64) -> usize {
+    size.div_ceil(VM_CHUNK) as usize + 1
+}
+
+/// Find and take a run of `n` free chunks; its first index.
+fn take_chunks(n: usize) -> Option<usize> {
+    let mut map = VM_CHUNKS.lock();
+    let taken = |map: &[u64], i: usize| map[i / 64] & (1 << (i % 64)) != 0;
+    let mut start = 0;
+    while start + n <= NR_VM_CHUNKS {
+        match (start..start + n).find(|&i| taken(&*map, i)) {
+            Some(busy) => start = busy + 1,
+            None => {
+                for i in start..start + n {
+                    map[i / 64] |= 1 << (i % 64);
+                }
+                return Some(start);
+            }
+        }
+    }
+    None
+}
+
+fn release_chunks(first: usize, n: usize) {
+    let mut map = VM_CHUNKS.lock();
+    for i in first..first + n {
+        map[i / 64] &= !(1 << (i % 64));
+    }
+}
+
+/// `size` bytes (a multiple of PAGE_SIZE) of kernel memory, virtually contiguous, from
+/// single pages wherever they are (Linux's `vmalloc`); for the heap's large blocks, so it
+/// may use the heap's page reserve. `None` when memory or address space ran out.
+pub fn vmalloc(size: u64) -> Option<u64> {
+    let first = take_chunks(vm_chunks(size))?;
+    let base = VMALLOC_START + first as u64 * VM_CHUNK;
+    let mut mapped = 0;
+    while mapped < size {
+        let ok = alloc_pages_reserve(0).is_some_and(|pa| {
+            let ok = map_kernel_page(base + mapped, pa, PAGE_KERNEL).is_ok();
+            if !ok {
+                free_pages(pa, 0);
+            }
+            ok
+        });
+        if !ok {
+            if mapped > 0 {
+                unmap_kernel_range(base, mapped, &mut |pa| free_pages(pa, 0));
+            }
+            release_chunks(first, vm_chunks(size));
+            return None;
+        }
+        mapped += PAGE_SIZE;
+    }
+    Some(base)
+}
+
+/// Free what [`vmalloc`] returned for `size` bytes (Linux's `vfree`).
+pub fn vfree(addr: u64, size: u64) {
+    assert!(
+        is_vmalloc_addr(addr) && (addr - VMALLOC_START).is_multiple_of(VM_CHUNK),
+        "vfree: {addr:#x} is not a vmalloc block"
+    );
+    unmap_kernel_range(addr, size, &mut |pa| free_pages(pa, 0));
+    release_chunks(
+        ((addr - VMALLOC_START) / VM_CHUNK) as usize,
+        vm_chunks(size),
+    );
+}
+
+/// True if `addr` lies in `vmalloc`'s part of the area (Linux's `is_vmalloc_addr`).
+pub fn is_vmalloc_addr(addr: u64) -> bool {
+    (VMALLOC_START..VMALLOC_HEAP_END).contains(&addr)
+}
 
 const NR_STACK_SLOTS: usize = ((STACKS_END - STACKS_START) / THREAD_ALIGN as u64) as usize - 64;
 const STACK_PAGES: usize = THREAD_SIZE / PAGE_SIZE as usize;
