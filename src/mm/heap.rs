@@ -241,7 +241,7 @@ fn large_pages(layout: Layout) -> (usize, usize) {
 const MAX_CONTIGUOUS: usize = 16 * 1024;
 
 /// True if a block of `layout` is `vmalloc`ed (its alignment is within a page, which
-/// `vmalloc`'s 64 KiB chunks satisfy).
+/// `vmalloc`'s page-aligned blocks satisfy).
 fn is_vmalloced(layout: Layout) -> bool {
     layout.size() > MAX_CONTIGUOUS && layout.align() <= PAGE_SIZE as usize
 }

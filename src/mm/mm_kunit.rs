@@ -101,6 +101,48 @@ fn heap_grows_past_first_region(test: &mut Test) {
     kunit_expect!(test, v.iter().enumerate().all(|(i, b)| *b == i as u8));
 }
 
+/// `vmalloc` hands out address space first-fit, keeps a guard page after each block, and a
+/// `vfree` gives both pages and address space back, merged with its free neighbours.
+fn vmalloc_reuses_freed_space(test: &mut Test) {
+    use crate::mm::vmalloc::{vfree, vmalloc};
+    let size = 5 * PAGE_SIZE;
+    let free_before = nr_free_pages();
+    let (Some(a), Some(b)) = (vmalloc(size), vmalloc(size)) else {
+        kunit_assert!(test, false, "vmalloc of 20 KiB failed");
+        return;
+    };
+    kunit_expect!(
+        test,
+        b >= a + size + PAGE_SIZE,
+        "no guard page between blocks"
+    );
+    // SAFETY: `a` is a fresh vmalloc block of `size` bytes, mapped and ours.
+    unsafe { core::ptr::write_bytes(a as *mut u8, 0x5a, size as usize) };
+    vfree(a, size);
+    let c = vmalloc(size);
+    kunit_expect!(
+        test,
+        c == Some(a),
+        "first fit did not reuse the freed space"
+    );
+    if let Some(c) = c {
+        vfree(c, size);
+    }
+    vfree(b, size);
+    // Both runs merged with the free space after them: a block larger than the two runs
+    // together (each at least 16 pages, the allocator's smallest hole) starts at `a`.
+    let d = vmalloc(7 * size);
+    kunit_expect!(test, d == Some(a), "freed neighbours did not merge");
+    if let Some(d) = d {
+        vfree(d, 7 * size);
+    }
+    kunit_expect!(
+        test,
+        nr_free_pages() == free_before,
+        "vfree did not give pages back"
+    );
+}
+
 /// Kernel text is read-only, through its own address and through the linear map.
 fn kernel_text_is_not_writable(test: &mut Test) {
     let text = kernel_text_is_not_writable as *const () as u64;
@@ -270,6 +312,7 @@ kunit_test_suite!(
     [
         buddy_exhaustion_and_recovery,
         heap_grows_past_first_region,
+        vmalloc_reuses_freed_space,
         kernel_text_is_not_writable,
         uaccess_faults_become_efault,
         cow_after_dup

@@ -10,14 +10,20 @@
 //! so the first stack has a guard below it too.
 //!
 //! `vmalloc` maps large kernel heap blocks page by page in the lowest gigabyte of the area,
-//! so they need no physically contiguous memory: the area is cut into 64 KiB chunks, a
-//! block takes a run of free chunks plus one left unmapped after it as its guard, and
-//! `vfree` unmaps it and gives its pages back.
+//! so they need no physically contiguous memory: a block takes a run of free pages of
+//! address space, handed out first-fit by `linked_list_allocator` over a one-byte-a-page
+//! shadow of the area, plus one page left unmapped after it as its guard; `vfree` unmaps it
+//! and gives its pages and its address space back.
 //!
 //! `ioremap` hands out device mappings from a region that only grows: devices are mapped at
 //! boot and stay mapped.
 
+use core::alloc::Layout;
+use core::cell::UnsafeCell;
+use core::ptr::NonNull;
 use core::sync::atomic::{AtomicU64, Ordering};
+
+use linked_list_allocator::Heap;
 
 use crate::arch::memory::{
     IOREMAP_END, IOREMAP_START, PAGE_SIZE, STACKS_END, STACKS_START, THREAD_ALIGN, THREAD_SIZE,
@@ -28,51 +34,68 @@ use crate::arch::pgtable::{PAGE_KERNEL, PAGE_KERNEL_DEVICE};
 use crate::kernel::sync::SpinLock;
 use crate::mm::pages::{alloc_pages, alloc_pages_reserve, free_pages};
 
-/// The unit `vmalloc` hands out address space in.
-const VM_CHUNK: u64 = 64 * 1024;
-/// Chunks in `vmalloc`'s part of the area.
-const NR_VM_CHUNKS: usize = ((VMALLOC_HEAP_END - VMALLOC_START) / VM_CHUNK) as usize;
+/// Pages of address space in `vmalloc`'s part of the area.
+const NR_VM_PAGES: usize = ((VMALLOC_HEAP_END - VMALLOC_START) / PAGE_SIZE) as usize;
 
-/// Which `vmalloc` chunks are taken: one bit each.
-static VM_CHUNKS: SpinLock<[u64; NR_VM_CHUNKS / 64]> = SpinLock::new([0; NR_VM_CHUNKS / 64]);
+/// The shadow of `vmalloc`'s address space: byte `i` stands for page `i` of the area.
+///
+/// `vmalloc` hands address space out first-fit with a `linked_list_allocator::Heap` run over
+/// this array: taking `n` bytes of the shadow is taking `n` pages of the area, and the
+/// offset of the bytes is the index of the first page. The allocator keeps its list of holes
+/// in the shadow's free bytes, and a free merges a hole with its neighbours, so the area's
+/// bookkeeping is one byte a page (Linux keeps `vmap_area`s in a tree for the same job).
+/// The bytes never stand for data; only the allocator reads and writes them.
+struct VmShadow(UnsafeCell<[u8; NR_VM_PAGES]>);
 
-/// Chunks a block of `size` bytes takes: its own and one for the guard after it.
-fn vm_chunks(size: u64) -> usize {
-    size.div_ceil(VM_CHUNK) as usize + 1
+// SAFETY: the array is only touched through the `Heap` in `VM_SPACE`, under its lock.
+unsafe impl Sync for VmShadow {}
+
+static VM_SHADOW: VmShadow = VmShadow(UnsafeCell::new([0; NR_VM_PAGES]));
+
+/// The allocator of `vmalloc`'s address space, over [`VM_SHADOW`]; set up on first use.
+static VM_SPACE: SpinLock<Option<Heap>> = SpinLock::new(None);
+
+/// The shadow layout of a run of `pages` pages.
+fn shadow_layout(pages: usize) -> Layout {
+    Layout::from_size_align(pages, 1).expect("a run of pages is a valid layout")
 }
 
-/// Find and take a run of `n` free chunks; its first index.
-fn take_chunks(n: usize) -> Option<usize> {
-    let mut map = VM_CHUNKS.lock();
-    let taken = |map: &[u64], i: usize| map[i / 64] & (1 << (i % 64)) != 0;
-    let mut start = 0;
-    while start + n <= NR_VM_CHUNKS {
-        match (start..start + n).find(|&i| taken(&*map, i)) {
-            Some(busy) => start = busy + 1,
-            None => {
-                for i in start..start + n {
-                    map[i / 64] |= 1 << (i % 64);
-                }
-                return Some(start);
-            }
-        }
-    }
-    None
+/// Pages a block of `size` bytes takes: its own and one left unmapped after it, its guard.
+fn vm_pages(size: u64) -> usize {
+    size.div_ceil(PAGE_SIZE) as usize + 1
 }
 
-fn release_chunks(first: usize, n: usize) {
-    let mut map = VM_CHUNKS.lock();
-    for i in first..first + n {
-        map[i / 64] &= !(1 << (i % 64));
-    }
+/// Find and take a run of `n` free pages of the area; the index of its first page.
+fn take_pages(n: usize) -> Option<usize> {
+    let mut space = VM_SPACE.lock();
+    let heap = space.get_or_insert_with(|| {
+        let mut heap = Heap::empty();
+        // SAFETY: the shadow is static, NR_VM_PAGES bytes long, and used by this heap only.
+        unsafe { heap.init(VM_SHADOW.0.get().cast(), NR_VM_PAGES) };
+        heap
+    });
+    let run = heap.allocate_first_fit(shadow_layout(n)).ok()?;
+    Some(run.as_ptr() as usize - VM_SHADOW.0.get() as usize)
+}
+
+/// Give back the run of `n` pages from [`take_pages`] that starts at page `first`.
+fn release_pages(first: usize, n: usize) {
+    let mut space = VM_SPACE.lock();
+    let heap = space
+        .as_mut()
+        .expect("vmalloc space released before it was taken");
+    // SAFETY: `first` is inside the shadow (it came from `take_pages`).
+    let run = unsafe { NonNull::new_unchecked(VM_SHADOW.0.get().cast::<u8>().add(first)) };
+    // SAFETY: `take_pages(n)` returned this run with the same layout, and it is freed once.
+    unsafe { heap.deallocate(run, shadow_layout(n)) };
 }
 
 /// `size` bytes (a multiple of PAGE_SIZE) of kernel memory, virtually contiguous, from
 /// single pages wherever they are (Linux's `vmalloc`); for the heap's large blocks, so it
 /// may use the heap's page reserve. `None` when memory or address space ran out.
 pub fn vmalloc(size: u64) -> Option<u64> {
-    let first = take_chunks(vm_chunks(size))?;
-    let base = VMALLOC_START + first as u64 * VM_CHUNK;
+    let first = take_pages(vm_pages(size))?;
+    let base = VMALLOC_START + first as u64 * PAGE_SIZE;
     let mut mapped = 0;
     while mapped < size {
         let ok = alloc_pages_reserve(0).is_some_and(|pa| {
@@ -86,7 +109,7 @@ pub fn vmalloc(size: u64) -> Option<u64> {
             if mapped > 0 {
                 unmap_kernel_range(base, mapped, &mut |pa| free_pages(pa, 0));
             }
-            release_chunks(first, vm_chunks(size));
+            release_pages(first, vm_pages(size));
             return None;
         }
         mapped += PAGE_SIZE;
@@ -97,13 +120,13 @@ pub fn vmalloc(size: u64) -> Option<u64> {
 /// Free what [`vmalloc`] returned for `size` bytes (Linux's `vfree`).
 pub fn vfree(addr: u64, size: u64) {
     assert!(
-        is_vmalloc_addr(addr) && (addr - VMALLOC_START).is_multiple_of(VM_CHUNK),
+        is_vmalloc_addr(addr) && (addr - VMALLOC_START).is_multiple_of(PAGE_SIZE),
         "vfree: {addr:#x} is not a vmalloc block"
     );
     unmap_kernel_range(addr, size, &mut |pa| free_pages(pa, 0));
-    release_chunks(
-        ((addr - VMALLOC_START) / VM_CHUNK) as usize,
-        vm_chunks(size),
+    release_pages(
+        ((addr - VMALLOC_START) / PAGE_SIZE) as usize,
+        vm_pages(size),
     );
 }
 
