@@ -85,7 +85,22 @@ fn copy_process(args: &KernelCloneArgs<'_>) -> Result<TaskRef, Errno> {
     p.set_stack_end_magic();
     p.start_time_ns
         .store(crate::kernel::time::ktime_get_ns(), Ordering::Relaxed);
+    // bad_fork_cleanup: a task that never ran gives its stack back here; the rest goes with
+    // the last reference to it.
+    if let Err(e) = copy_process_rest(parent, &p, args) {
+        crate::mm::vmalloc::free_thread_stack(p.stack.swap(0, Ordering::Relaxed) as u64);
+        return Err(e);
+    }
+    Ok(p)
+}
 
+/// What `copy_process` does once the task has its stack: share or copy the parent's
+/// resources, set up the first context, give it a PID and link it to its parent.
+fn copy_process_rest(
+    parent: &TaskStruct,
+    p: &TaskRef,
+    args: &KernelCloneArgs<'_>,
+) -> Result<(), Errno> {
     // copy_mm: kernel threads have none; CLONE_VM shares it; fork copies it (COW).
     let parent_mm = parent.mm();
     let mm = match parent_mm {
@@ -113,9 +128,9 @@ fn copy_process(args: &KernelCloneArgs<'_>) -> Result<TaskRef, Errno> {
     });
     *p.fs.lock() = fs;
 
-    copy_thread(&p, args);
+    copy_thread(p, args);
     // copy_sighand / copy_signal: the child starts with the parent's handlers and mask.
-    crate::kernel::signal::copy_signal(parent, &p);
+    crate::kernel::signal::copy_signal(parent, p);
     // The child is in its parent's process group and session, with its terminal.
     for (mine, theirs) in [(&p.pgrp, &parent.pgrp), (&p.session, &parent.session)] {
         mine.store(theirs.load(Ordering::Relaxed), Ordering::Relaxed);
@@ -138,7 +153,7 @@ fn copy_process(args: &KernelCloneArgs<'_>) -> Result<TaskRef, Errno> {
         parent as *const TaskStruct as *mut TaskStruct
     };
     let mut tasklist = TASKLIST.lock();
-    tasklist.alloc_pid(&p)?;
+    tasklist.alloc_pid(p)?;
     p.parent.store(real_parent, Ordering::Release);
     if !real_parent.is_null() {
         // SAFETY: the parent is the running task or its parent, both alive; the tasklist
@@ -146,7 +161,7 @@ fn copy_process(args: &KernelCloneArgs<'_>) -> Result<TaskRef, Errno> {
         unsafe { &*real_parent }.children.lock().push(p.clone());
     }
     drop(tasklist);
-    Ok(p)
+    Ok(())
 }
 
 /// Create a task and start it (Linux's `kernel_clone`). Returns the new PID.

@@ -250,8 +250,9 @@ fn sync_icache(pa: u64) {
 }
 
 /// Called by the abort handlers for a fault at a user address. `Ok` if the page is now
-/// there and the faulting instruction can be retried.
-pub fn handle_user_fault(far: u64, esr_val: u64, _from_el0: bool) -> Result<(), VmFault> {
+/// there (or the OOM killer made room, or the task is dying and goes back to take its
+/// SIGKILL) and the faulting instruction can be retried.
+pub fn handle_user_fault(far: u64, esr_val: u64, from_el0: bool) -> Result<(), VmFault> {
     let fsc_type = esr::fsc(esr_val) & esr::ESR_ELX_FSC_TYPE;
     if fsc_type != esr::ESR_ELX_FSC_FAULT
         && fsc_type != esr::ESR_ELX_FSC_PERM
@@ -269,5 +270,29 @@ pub fn handle_user_fault(far: u64, esr_val: u64, _from_el0: bool) -> Result<(), 
     let Some(mm) = crate::kernel::task::current().mm() else {
         return Err(VmFault::Sigsegv);
     };
-    handle_mm_fault(&mm, far, access)
+    match handle_mm_fault(&mm, far, access) {
+        Err(VmFault::Oom) if pagefault_out_of_memory(from_el0) => Ok(()),
+        result => result,
+    }
+}
+
+/// A fault found no memory (Linux's `pagefault_out_of_memory`): the OOM killer frees some,
+/// and the fault is retried. A task that is itself dying does not retry: from user space
+/// it goes back to take its SIGKILL; in the kernel its `copy_*_user` fails with EFAULT so
+/// the system call ends.
+fn pagefault_out_of_memory(from_el0: bool) -> bool {
+    let task = crate::kernel::task::current();
+    if crate::kernel::signal::fatal_signal_pending(task) {
+        return from_el0;
+    }
+    if !crate::mm::oom_kill::out_of_memory() {
+        return false;
+    }
+    // Let the victim run, exit and give its pages back. A kernel access that cannot
+    // sleep fails (EFAULT) rather than fault again and again while the victim cannot run.
+    if crate::kernel::sched::core::preempt_count() != 0 {
+        return from_el0;
+    }
+    crate::kernel::sched::core::yield_now();
+    true
 }

@@ -177,13 +177,19 @@ impl MmStruct {
         (self.context.load(Ordering::Relaxed) & 0xffff) as u16
     }
 
-    /// Add a VMA at `start` (page aligned) of `len` bytes; no page is mapped yet.
+    /// Add a VMA at `start` (page aligned) of `len` bytes; no page is mapped yet. A private
+    /// writable region is accounted first ([`vm_enough_memory`]): ENOMEM if it could never
+    /// be backed. Every kind of user memory comes through here: `mmap`, `brk`, and the
+    /// segments and stack `execve` maps.
     pub fn map_region(&self, start: u64, len: u64, flags: VmFlags) -> Result<(), Errno> {
         check_range(start, len)?;
+        if flags.contains(VmFlags::WRITE) && !flags.contains(VmFlags::SHARED) {
+            vm_enough_memory(len / PAGE_SIZE)?;
+        }
         let mut inner = self.inner.lock();
         inner
             .vmas
-            .insert(Vma::anon(start, start + len, flags))
+            .insert_merge(Vma::anon(start, start + len, flags))
             .map_err(|_| Errno::ENOMEM)
     }
 
@@ -199,6 +205,10 @@ impl MmStruct {
         pgoff: u64,
     ) -> Result<(), Errno> {
         check_range(start, len)?;
+        // A private writable file mapping may copy every page: accounted as map_region's.
+        if flags.contains(VmFlags::WRITE) && !flags.contains(VmFlags::SHARED) {
+            vm_enough_memory(len / PAGE_SIZE)?;
+        }
         let mapping = file.mapping.clone();
         {
             let mut inner = self.inner.lock();
@@ -545,6 +555,18 @@ impl Drop for MmStruct {
         unsafe { mmu_user::free_tree(self.pgd, vmas, &range, &mut KernelTableAlloc, &mut put) };
         KernelTableAlloc.free_table(self.pgd);
     }
+}
+
+/// May `pages` more pages of private writable memory be promised (Linux's
+/// `__vm_enough_memory` under the default `vm.overcommit_memory = 0`, OVERCOMMIT_GUESS)?
+/// Memory is overcommitted — pages come at first touch — but one request larger than all
+/// of RAM (there is no swap) could never be met: ENOMEM. So `mmap` of 64 TiB fails, and so
+/// does `execve` of a program whose `.bss` is 64 TiB.
+pub fn vm_enough_memory(pages: u64) -> Result<(), Errno> {
+    if pages > crate::mm::pages::totalram_pages() {
+        return Err(Errno::ENOMEM);
+    }
+    Ok(())
 }
 
 fn check_range(start: u64, len: u64) -> Result<(), Errno> {

@@ -24,6 +24,8 @@ pub mod mmap;
 #[cfg(target_os = "none")]
 pub mod mmu_gather;
 #[cfg(target_os = "none")]
+pub mod oom_kill;
+#[cfg(target_os = "none")]
 pub mod pages;
 #[cfg(target_os = "none")]
 pub mod vmalloc;

@@ -150,11 +150,34 @@ pub fn free_counts() -> [usize; crate::mm::page_alloc::NR_PAGE_ORDERS] {
     core::array::from_fn(|order| zone.buddy.as_ref().map_or(0, |z| z.free_count(order)))
 }
 
-/// Allocate 2^order contiguous pages; their physical address, or `None` when memory is out.
+/// Free pages kept for the kernel heap (Linux's `min_free_kbytes` watermark, `WMARK_MIN`):
+/// [`alloc_pages`] fails when it would go below them; only [`alloc_pages_reserve`] (the
+/// heap, Linux's `__GFP_HIGH`) may use them. So when user memory, page tables, kernel
+/// stacks or forks run out of memory they fail with ENOMEM (or the OOM path) while the
+/// kernel still has the few pages it needs to unwind, kill and reap. 1/128 of RAM, at
+/// least 128 pages and at most 16 MiB.
+fn min_free_pages() -> u64 {
+    (totalram_pages() / 128).clamp(128, 4096)
+}
+
+/// Allocate 2^order contiguous pages; their physical address, or `None` when memory is out
+/// (short of the heap's reserve, see [`min_free_pages`]).
 pub fn alloc_pages(order: usize) -> Option<u64> {
+    alloc_pages_watermark(order, min_free_pages())
+}
+
+/// [`alloc_pages`] for the kernel heap, which may take the reserve's pages too.
+pub fn alloc_pages_reserve(order: usize) -> Option<u64> {
+    alloc_pages_watermark(order, 0)
+}
+
+fn alloc_pages_watermark(order: usize, keep: u64) -> Option<u64> {
     let pfn = {
         let mut zone = ZONE.lock();
-        zone.buddy.as_ref()?;
+        let free = zone.buddy.as_ref()?.nr_free_pages() + zone.nr_hot as u64;
+        if free < keep + (1 << order) {
+            return None;
+        }
         if order == 0 && zone.nr_hot > 0 {
             zone.nr_hot -= 1;
             let pfn = zone.hot[zone.nr_hot];
@@ -206,6 +229,25 @@ pub fn free_pages(pa: u64, order: usize) {
     } else {
         zone.buddy().free_pages(phys_pfn(pa), order);
     }
+}
+
+/// Split an allocated block of 2^order pages into order-0 pages, each freed on its own with
+/// `free_pages(pa, 0)` (Linux's `split_page`).
+pub fn split_page(pa: u64, order: usize) {
+    ZONE.lock().buddy().split_page(phys_pfn(pa), order);
+    for i in 1..1u64 << order {
+        if let Some(r) = page_ref(pa + i * PAGE_SIZE) {
+            r.store(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// The count of blocks in use on a page the kernel heap carved into blocks (the heap keeps
+/// it in the page's reference count, as Linux keeps slab counters in `struct page`).
+///
+/// Panics if `pa` is not a page of RAM: the heap only passes pages it allocated.
+pub fn slab_inuse(pa: u64) -> &'static AtomicU32 {
+    page_ref(pa).expect("slab_inuse on a page outside RAM")
 }
 
 fn page_ref(pa: u64) -> Option<&'static AtomicU32> {

@@ -328,6 +328,31 @@ impl<const N: usize> Vmas<N> {
         Ok(())
     }
 
+    /// [`Self::insert`], but an anonymous range next to a compatible VMA (same flags) extends
+    /// it instead of becoming a VMA of its own, as Linux's `mmap_region` → `vma_merge` does:
+    /// a growing `brk`, or anonymous `mmap`s placed one below the other, stay one VMA and
+    /// never fill the set.
+    pub fn insert_merge(&mut self, vma: Vma) -> Result<(), VmaError> {
+        if vma.start >= vma.end || (vma.start | vma.end) & (PAGE_SIZE - 1) != 0 {
+            return Err(VmaError::Invalid);
+        }
+        let index = self.first_ending_above(vma.start);
+        if index < self.len && self.vmas[index].start < vma.end {
+            return Err(VmaError::Overlap);
+        }
+        if index > 0 && self.vmas[index - 1].can_merge(&vma) {
+            self.vmas[index - 1].end = vma.end;
+            self.merge_between(index - 1, index + 1);
+            return Ok(());
+        }
+        if index < self.len && vma.can_merge(&self.vmas[index]) {
+            self.vmas[index].start = vma.start;
+            self.vmas[index].pgoff = vma.pgoff;
+            return Ok(());
+        }
+        self.insert(vma)
+    }
+
     /// The VMA containing `addr` (Linux's `vma_lookup`).
     pub fn find(&self, addr: u64) -> Option<&Vma> {
         self.find_vma(addr).filter(|vma| vma.start <= addr)
@@ -652,6 +677,37 @@ mod tests {
         );
         assert_eq!(vmas.len(), 4);
         assert_eq!(vmas.capacity(), 4);
+    }
+
+    #[test]
+    fn insert_merge_extends_compatible_neighbours() {
+        let mut vmas: Vmas<2> = set(&[Vma::anon(0x1000, 0x2000, RW)]);
+        // Above, below, and bridging: still one VMA, though the set holds only two.
+        for (start, end) in [(0x2000, 0x3000), (0x0, 0x1000), (0x3000, 0x4000)] {
+            vmas.insert_merge(Vma::anon(start, end, RW)).unwrap();
+        }
+        assert_eq!(ranges(&vmas), [(0x0, 0x4000)]);
+        vmas.insert_merge(Vma::anon(0x5000, 0x6000, RW)).unwrap();
+        vmas.insert_merge(Vma::anon(0x4000, 0x5000, RW)).unwrap();
+        assert_eq!(
+            ranges(&vmas),
+            [(0x0, 0x6000)],
+            "a range that closes a gap joins both"
+        );
+        vmas.insert_merge(Vma::anon(0x6000, 0x7000, RO)).unwrap();
+        assert_eq!(
+            ranges(&vmas),
+            [(0x0, 0x6000), (0x6000, 0x7000)],
+            "other flags: apart"
+        );
+        assert_eq!(
+            vmas.insert_merge(Vma::anon(0x8000, 0x9000, RW)),
+            Err(VmaError::NoSpace)
+        );
+        assert_eq!(
+            vmas.insert_merge(Vma::anon(0x5000, 0x9000, RW)),
+            Err(VmaError::Overlap)
+        );
     }
 
     #[test]

@@ -161,6 +161,9 @@ pub fn program_output(transcript: &str, path: &str) -> Option<CradleRun> {
                 .or_else(|| number("killed by signal ").map(|s| 128 + s));
             return Some(CradleRun { output, status });
         }
+        if is_kernel_log_line(line) {
+            continue; // the kernel's console, not the program (the OOM killer's report)
+        }
         output.push_str(line);
         output.push('\n');
     }
@@ -168,6 +171,15 @@ pub fn program_output(transcript: &str, path: &str) -> Option<CradleRun> {
         output,
         status: None,
     })
+}
+
+/// A printk line on the console: `[    3.001969] ...`.
+fn is_kernel_log_line(line: &str) -> bool {
+    line.strip_prefix('[')
+        .and_then(|rest| rest.split_once("] "))
+        .is_some_and(|(stamp, _)| {
+            stamp.contains('.') && stamp.trim().chars().all(|c| c.is_ascii_digit() || c == '.')
+        })
 }
 
 /// The two lines of the seed article's fork program that either process may print first.
@@ -393,6 +405,16 @@ pub(crate) fn user_tests(summary: &mut Summary) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn kernel_log_lines_are_not_program_output() {
+        let t =
+            "/init: running /bin/oomtest\n1..1\n[    3.001969] Out of memory: Killed process 5 \
+                 (oomtest)\nok 1 - x\n[not a stamp] y\n/init: /bin/oomtest exited with status 0\n";
+        let run = program_output(t, "/bin/oomtest").unwrap();
+        assert_eq!(run.output, "1..1\nok 1 - x\n[not a stamp] y\n");
+        assert_eq!(run.status, Some(0));
+    }
 
     #[test]
     fn tap_all_ok() {

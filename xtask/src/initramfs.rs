@@ -303,6 +303,9 @@ pub fn test_entries(user: &UserPrograms) -> Result<Vec<Entry>, String> {
         Entry::new("/bin/schedtest", file("schedtest")?, 0o755),
         Entry::new("/bin/credtest", file("credtest")?, 0o755),
         Entry::new("/bin/suidtest", file("suidtest")?, 0o755),
+        Entry::new("/bin/forkbomb", file("forkbomb")?, 0o755),
+        Entry::new("/bin/hugeelf", file("hugeelf")?, 0o755),
+        Entry::new("/bin/oomtest", file("oomtest")?, 0o755),
         Entry::new("/bin/bad.elf", Source::File(user.bad_elf.clone()), 0o755),
     ])
 }

@@ -147,6 +147,7 @@ const SUITES: &[Suite] = &[
             crate::usertest::busybox_init_test(s, c.image);
             crate::logintest::login_session_test(s, c.image);
             crate::usertest::fork_exec_leak_test(s, c.image);
+            crate::usertest::idle_processes_leak_test(s, c.image);
             crate::bbdiff::busybox_diff_test(s, c.image);
         },
     },

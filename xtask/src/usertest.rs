@@ -20,7 +20,7 @@ use crate::qemu::{run_captured, QemuOptions};
 use crate::user::UserPrograms;
 
 /// The programs `/init` runs on Cradle, in order.
-const PROGRAMS: [&str; 12] = [
+const PROGRAMS: [&str; 15] = [
     "syscalls",
     "fork_seed",
     "segv",
@@ -33,6 +33,9 @@ const PROGRAMS: [&str; 12] = [
     "efault",
     "schedtest",
     "credtest",
+    "forkbomb",
+    "hugeelf",
+    "oomtest",
 ];
 
 /// The programs compared with Debian's arm64 Linux booted in the same QEMU rather than with
@@ -413,6 +416,50 @@ pub(crate) fn fork_exec_leak_test(summary: &mut Summary, image: &Path) {
     });
     summary.record(
         "userspace: 500 fork/exec/wait from busybox sh leave MemFree within 64 KiB",
+        verdict,
+    );
+}
+
+/// Idle processes give their memory back: busybox `sh` starts 20 `sleep 1000` in the
+/// background, kills them and waits for them, and `MemFree` must come back within 1 MiB
+/// (Linux's bound: its slab caches may keep a few pages). 27 MB stayed used for good when
+/// the kernel heap never returned pages.
+pub(crate) fn idle_processes_leak_test(summary: &mut Summary, image: &Path) {
+    let verdict = crate::rootfs::build_rootfs(None).and_then(|initrd| {
+        let script = "busybox mkdir -p /proc; busybox mount -t proc proc /proc; \
+                      busybox ln -sf busybox /bin/sleep; sleep 1000 & kill $!; wait; \
+                      busybox grep MemFree /proc/meminfo; \
+                      for i in $(busybox seq 20); do sleep 1000 & done; \
+                      n=$(busybox ls -d /proc/[0-9]* | busybox wc -l); echo procs=$n; \
+                      busybox killall sleep; wait; busybox usleep 200000; \
+                      busybox grep MemFree /proc/meminfo; busybox poweroff -f";
+        let t = boot_with_initrd(
+            image,
+            Some(&initrd),
+            &format!("quiet rdinit=/bin/sh -- -c \"{script}\""),
+        )?;
+        let procs: Option<u32> = t
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("procs="))
+            .and_then(|n| n.parse().ok());
+        if procs.is_none_or(|n| n < 21) {
+            return Err(format!("the 20 sleeps did not all run:\n{t}"));
+        }
+        let free: Vec<u64> = t
+            .lines()
+            .filter_map(|l| l.trim().strip_prefix("MemFree:"))
+            .filter_map(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .collect();
+        match free[..] {
+            [before, after] if before <= after + 1024 => Ok(()),
+            [before, after] => Err(format!(
+                "MemFree went from {before} kB to {after} kB after 20 sleeps were killed and reaped"
+            )),
+            _ => Err(format!("expected two MemFree lines:\n{t}")),
+        }
+    });
+    summary.record(
+        "userspace: 20 idle busybox sleeps killed and reaped leave MemFree within 1 MiB",
         verdict,
     );
 }

@@ -13,8 +13,9 @@
 //!                        |  kernel stacks: 64 KiB slots,    |
 //!                        |  32 KiB guard + 32 KiB stack     |
 //! 0xffff_8001_4000_0000  +----------------------------------+ STACKS_START
-//!                        |  kernel heap, grown page by page |
-//! 0xffff_8001_0000_0000  +----------------------------------+ VMALLOC_START = HEAP_START
+//!                        |  vmalloc: large heap blocks,     |
+//!                        |  page by page, a guard after each|
+//! 0xffff_8001_0000_0000  +----------------------------------+ VMALLOC_START
 //!                        |  (unused)                        |
 //! 0xffff_8000_3fc0_0000  +----------------------------------+ FIXADDR_START (4 MiB)
 //!                        |  fixmap: early console, the FDT  |
@@ -45,12 +46,10 @@ pub const FIXADDR_START: u64 = KIMAGE_VADDR + (1 << 30) - FIXADDR_SIZE;
 pub const VMALLOC_START: u64 = 0xffff_8001_0000_0000;
 /// End of the vmalloc area (exclusive).
 pub const VMALLOC_END: u64 = 0xffff_8100_0000_0000;
-/// The kernel heap grows up from here (1 GiB at most).
-pub const HEAP_START: u64 = VMALLOC_START;
-/// End of the heap's window.
-pub const HEAP_END: u64 = HEAP_START + (1 << 30);
+/// `vmalloc`'s part of the area: large kernel heap blocks, mapped page by page.
+pub const VMALLOC_HEAP_END: u64 = VMALLOC_START + (1 << 30);
 /// Kernel stacks: each slot is `2 * THREAD_SIZE`, an unmapped guard below the stack.
-pub const STACKS_START: u64 = HEAP_END;
+pub const STACKS_START: u64 = VMALLOC_HEAP_END;
 /// End of the stack slots.
 pub const STACKS_END: u64 = STACKS_START + (1 << 30);
 /// Device mappings (`ioremap`).
