@@ -294,7 +294,7 @@ fn exec_at_depth(
         FileType::Directory => return Err(Errno::EACCES),
         _ => return Err(Errno::EACCES),
     }
-    crate::fs::syscalls::inode_permission(&dentry.inode, MAY_EXEC)?;
+    crate::fs::namei::inode_permission(&dentry.inode, MAY_EXEC)?;
     let data = read_headers(&dentry.inode)?;
     if let Some(script) = parse_shebang(&data) {
         // binfmt_script: run the interpreter with the script's path as its argument, in
@@ -400,7 +400,7 @@ fn copy_strings(ptr: u64, total: &mut usize) -> Result<Vec<Vec<u8>>, Errno> {
         if s == 0 {
             return Ok(out);
         }
-        let buf = crate::fs::syscalls::strndup_user(s, MAX_ARG_STRLEN).map_err(|e| {
+        let buf = crate::fs::namei::strndup_user(s, MAX_ARG_STRLEN).map_err(|e| {
             if e == Errno::ENAMETOOLONG {
                 Errno::E2BIG
             } else {
@@ -426,7 +426,7 @@ const MAX_ARG_TOTAL: usize = 2 << 20;
 
 /// `execve(2)`.
 pub fn sys_execve(filename: u64, argv: u64, envp: u64) -> Result<u64, Errno> {
-    let path = crate::fs::syscalls::getname(filename)?;
+    let path = crate::fs::namei::getname(filename)?;
     let mut total = 0;
     let args = copy_strings(argv, &mut total)?;
     let envs = copy_strings(envp, &mut total)?;

@@ -4,7 +4,9 @@
 //! A [`File`] is one `open`: an inode plus an offset and the open flags; `dup` and `fork`
 //! share it (so they share the offset). [`FilesStruct`] maps descriptors to files, with the
 //! close-on-exec flag per descriptor; `CLONE_FILES` shares one table between tasks.
-//! [`FsStruct`] holds the root and cwd; `CLONE_FS` shares it.
+//! [`FsStruct`] holds the root and cwd; `CLONE_FS` shares it. [`fdget`] finds the file
+//! behind a descriptor (EBADF if none), and `dup(2)` / `dup3(2)` are here, as in Linux's
+//! `fs/file.c`.
 
 use alloc::sync::Arc;
 use alloc::vec::Vec;
@@ -15,6 +17,7 @@ use super::namei::Dentry;
 use crate::fs::iov_iter::IovIter;
 use crate::kernel::errno::Errno;
 use crate::kernel::sync::SpinLock;
+use crate::kernel::task::current;
 
 /// `open` flags, with the arm64 values (`arch/arm64/include/uapi/asm/fcntl.h` and
 /// `asm-generic/fcntl.h`).
@@ -293,4 +296,38 @@ pub struct FsStruct {
     pub cwd: Arc<Dentry>,
     /// Permission bits cleared from new files.
     pub umask: u32,
+}
+
+type SysResult = Result<u64, Errno>;
+
+/// The file behind a descriptor (Linux's `fdget`).
+pub fn fdget(fd: i32) -> Result<Arc<File>, Errno> {
+    if fd < 0 {
+        return Err(Errno::EBADF);
+    }
+    let files = current().files()?;
+    let file = files.lock().get(fd as usize);
+    file
+}
+
+/// `dup(2)`.
+pub fn sys_dup(fd: i32) -> SysResult {
+    let file = fdget(fd)?;
+    let files = current().files()?;
+    let newfd = files.lock().alloc_fd(0, file, false)?;
+    Ok(newfd as u64)
+}
+
+/// `dup3(2)`.
+pub fn sys_dup3(oldfd: i32, newfd: i32, dflags: u32) -> SysResult {
+    if oldfd == newfd || newfd < 0 || dflags & !flags::O_CLOEXEC != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let file = fdget(oldfd)?;
+    let files = current().files()?;
+    let old = files
+        .lock()
+        .install(newfd as usize, file, dflags & flags::O_CLOEXEC != 0)?;
+    drop(old);
+    Ok(newfd as u64)
 }

@@ -151,7 +151,7 @@ pub fn rootfs_init() {
         Err(_) => root.create("dev", mode::S_IFDIR | 0o755, 0).ok(),
     };
     if let Some(dev) = dev {
-        super::syscalls::populate_dev(&dev);
+        super::devtmpfs::populate_dev(&dev);
     }
     let dentry = super::namei::root();
     let fs = super::file::FsStruct {

@@ -4,14 +4,21 @@
 //! Every file, directory, symlink, device node and pipe is an [`Inode`]. A filesystem
 //! implements the operations that make sense for its kind of inode; the defaults return the
 //! errno Linux returns for an operation the object does not support.
+//!
+//! Two helpers from Linux's `fs/inode.c` live here too: [`init_owner`] gives a new inode its
+//! owner, group and set-group-ID bit, and [`file_remove_privs`] drops the set-ID bits of a
+//! regular file that is written or truncated.
 
 use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::any::Any;
 
+use super::namei::Dentry;
+use super::permission as perm;
 use super::permission::InodeAttr;
 use crate::fs::iov_iter::IovIter;
+use crate::kernel::cred::{with_current_cred, Cred};
 use crate::kernel::errno::Errno;
 
 /// What kind of object an inode is (the `S_IFMT` bits of its mode).
@@ -298,4 +305,31 @@ pub trait Inode: Send + Sync + Any {
 
     /// For downcasting.
     fn as_any(&self) -> &dyn Any;
+}
+
+/// Give a new inode its owner, group and set-group-ID bit (Linux's `inode_init_owner`).
+pub fn init_owner(parent: &Arc<Dentry>, inode: &Arc<dyn Inode>, cred: &Cred) {
+    let attr = inode.attr();
+    let (uid, gid, mode) = perm::inode_init_owner(parent.inode.attr(), attr.mode, cred);
+    if (uid, gid) != (attr.uid, attr.gid) {
+        let _ = inode.chown(uid, gid);
+    }
+    if mode != attr.mode {
+        let _ = inode.chmod(mode);
+    }
+}
+
+/// Drop the set-ID bits of a regular file that is written or truncated (Linux's
+/// `file_remove_privs`).
+pub fn file_remove_privs(inode: &Arc<dyn Inode>) {
+    if inode.file_type() != FileType::Regular {
+        return;
+    }
+    let attr = inode.attr();
+    if attr.mode & (perm::S_ISUID | perm::S_ISGID) == 0 {
+        return;
+    }
+    if let Some(mode) = with_current_cred(|cred| perm::mode_after_write(attr, cred)) {
+        let _ = inode.chmod(mode);
+    }
 }

@@ -1,6 +1,8 @@
 //! The filesystem layer (Linux's `fs/`): inodes, dentries and the path walk, open files and
-//! descriptor tables, ramfs, procfs, pipes, character devices, the initramfs, executing programs,
-//! and the filesystem system calls.
+//! descriptor tables, ramfs, procfs, pipes, character devices, devtmpfs, the initramfs,
+//! executing programs, and the filesystem system calls, each in the file named for Linux's
+//! (`open`, `stat`, `readdir`, `d_path`, `fcntl`, `ioctl`, `namei`, `utimes`, `sync`,
+//! `namespace`, `select`, `pipe`, `read_write`, `statfs`).
 //!
 //! The archive and executable formats (`cpio`, `elf`, `exec_stack`) and the permission
 //! checks (`permission`) are portable and
@@ -14,7 +16,13 @@ pub mod permission;
 #[cfg(target_os = "none")]
 pub mod char_dev;
 #[cfg(target_os = "none")]
+pub mod d_path;
+#[cfg(target_os = "none")]
+pub mod devtmpfs;
+#[cfg(target_os = "none")]
 pub mod exec;
+#[cfg(target_os = "none")]
+pub mod fcntl;
 #[cfg(target_os = "none")]
 pub mod file;
 #[cfg(target_os = "none")]
@@ -22,9 +30,15 @@ pub mod initramfs;
 #[cfg(target_os = "none")]
 pub mod inode;
 #[cfg(target_os = "none")]
+pub mod ioctl;
+#[cfg(target_os = "none")]
 pub mod iov_iter;
 #[cfg(target_os = "none")]
 pub mod namei;
+#[cfg(target_os = "none")]
+pub mod namespace;
+#[cfg(target_os = "none")]
+pub mod open;
 #[cfg(target_os = "none")]
 pub mod pipe;
 #[cfg(target_os = "none")]
@@ -34,8 +48,14 @@ pub mod ramfs;
 #[cfg(target_os = "none")]
 pub mod read_write;
 #[cfg(target_os = "none")]
+pub mod readdir;
+#[cfg(target_os = "none")]
 pub mod select;
+#[cfg(target_os = "none")]
+pub mod stat;
 #[cfg(target_os = "none")]
 pub mod statfs;
 #[cfg(target_os = "none")]
-pub mod syscalls;
+pub mod sync;
+#[cfg(target_os = "none")]
+pub mod utimes;

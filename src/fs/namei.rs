@@ -1,5 +1,5 @@
-//! Names to inodes: dentries, mounts and the path walk (Linux: `fs/namei.c`, `fs/dcache.c`,
-//! `fs/namespace.c`).
+//! Names to inodes: dentries, mounts and the path walk, and the system calls that make and
+//! remove names (Linux: `fs/namei.c`, `fs/dcache.c`, `fs/namespace.c`).
 //!
 //! A [`Dentry`] is an inode as reached by a path: it knows its name and its parent, which
 //! is how `..` and `getcwd` work. Mounting puts another filesystem's root over a directory:
@@ -8,16 +8,28 @@
 //! (Linux's `MAXSYMLINKS`), which ends loops with `ELOOP`. Every directory the walk searches,
 //! the last component's included, must grant search permission to the caller's
 //! credentials (`may_lookup`); for root that is one capability bit, not an inode read.
+//!
+//! The `*at` calls start here too: a path comes from user memory through [`getname`]
+//! (`EFAULT`, `ENAMETOOLONG`), and its walk starts at the root, the cwd (`AT_FDCWD`) or a
+//! directory descriptor ([`at_base`]). `mkdirat`, `mknodat`, `unlinkat`, `symlinkat`,
+//! `linkat` and `renameat2` check [`may_create_in`] / `may_delete` (with the sticky bit)
+//! where Linux's `fs/namei.c` does.
 
 use alloc::string::{String, ToString};
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicUsize, Ordering};
 
+use super::file::fdget;
+use super::inode::{init_owner, mode};
 use super::inode::{FileType, Inode};
+use super::permission::{self as perm, MAY_EXEC, MAY_WRITE};
+use crate::arch::uaccess::strncpy_from_user;
 use crate::kernel::cred::Cred;
+use crate::kernel::cred::{current_cred, with_current_cred};
 use crate::kernel::errno::Errno;
 use crate::kernel::sync::{InitOnce, SpinLock};
+use crate::kernel::task::current;
 
 /// Longest path accepted (Linux's `PATH_MAX`).
 pub const PATH_MAX: usize = 4096;
@@ -400,4 +412,256 @@ pub fn path_parent<'p>(cwd: &Arc<Dentry>, path: &'p str) -> Result<(Arc<Dentry>,
         may_lookup(&parent, cred)?;
         Ok((parent, name))
     })
+}
+
+type SysResult = Result<u64, Errno>;
+
+/// `dirfd` meaning "the working directory" (Linux's `AT_FDCWD`).
+pub const AT_FDCWD: i32 = -100;
+
+/// Do not follow a final symlink.
+pub const AT_SYMLINK_NOFOLLOW: u32 = 0x100;
+
+/// `unlinkat`: remove a directory.
+pub const AT_REMOVEDIR: u32 = 0x200;
+
+/// Follow a final symlink (linkat).
+pub const AT_SYMLINK_FOLLOW: u32 = 0x400;
+
+/// An empty path means `dirfd` itself.
+pub const AT_EMPTY_PATH: u32 = 0x1000;
+
+/// Whether the current task may do `mask` to `inode` (Linux's `inode_permission`).
+pub fn inode_permission(inode: &Arc<dyn Inode>, mask: u32) -> Result<(), Errno> {
+    with_current_cred(|cred| {
+        // CAP_DAC_OVERRIDE grants every read and write, whatever the mode says: root's
+        // open need not read the inode (`generic_permission` would agree).
+        if mask & MAY_EXEC == 0 && cred.has_cap(crate::kernel::capability::CAP_DAC_OVERRIDE) {
+            return Ok(());
+        }
+        perm::generic_permission(inode.attr(), mask, cred)
+    })
+}
+
+/// Check that `name` does not exist in `parent` and that the caller may make it (Linux's
+/// `filename_create` EEXIST, then `may_create`).
+pub fn may_create_in(parent: &Arc<Dentry>, name: &str, cred: &Cred) -> Result<(), Errno> {
+    if parent.inode.lookup(name).is_ok() {
+        return Err(Errno::EEXIST);
+    }
+    perm::may_create(parent.inode.attr(), cred)
+}
+
+/// A path from user memory (Linux's `getname`).
+pub fn getname(ptr: u64) -> Result<String, Errno> {
+    String::from_utf8(strndup_user(ptr, PATH_MAX)?).map_err(|_| Errno::EINVAL)
+}
+
+/// Copy a NUL-terminated user string that fits in `max` bytes with its NUL (Linux's
+/// `strndup_user`); `ENAMETOOLONG` if it does not. The string comes over in 128-byte pieces
+/// through a buffer on the stack, so a short path costs a short copy, not the zeroing of a
+/// `max`-byte buffer.
+pub fn strndup_user(ptr: u64, max: usize) -> Result<Vec<u8>, Errno> {
+    let mut piece = [0u8; 128];
+    let mut out = Vec::new();
+    loop {
+        let room = piece.len().min(max - out.len());
+        match strncpy_from_user(&mut piece[..room], ptr.wrapping_add(out.len() as u64)) {
+            Ok(len) => {
+                out.extend_from_slice(&piece[..len]);
+                return Ok(out);
+            }
+            Err(Errno::ENAMETOOLONG) => {
+                // `room` bytes, none of them the NUL.
+                out.extend_from_slice(&piece[..room]);
+                if out.len() >= max {
+                    return Err(Errno::ENAMETOOLONG);
+                }
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// The calling task's working directory.
+pub fn cwd() -> Result<Arc<Dentry>, Errno> {
+    Ok(current().fs()?.lock().cwd.clone())
+}
+
+/// Where a `*at` call's relative path starts.
+pub fn at_base(dirfd: i32, path: &str) -> Result<Arc<Dentry>, Errno> {
+    if path.starts_with('/') {
+        // The walk starts again at the root: the base is not used, so skip the fs lock.
+        return Ok(root());
+    }
+    if dirfd == AT_FDCWD {
+        return cwd();
+    }
+    let file = fdget(dirfd)?;
+    if file.inode.file_type() != FileType::Directory && !path.is_empty() {
+        return Err(Errno::ENOTDIR);
+    }
+    Ok(file.dentry.clone())
+}
+
+/// The dentry `path` names, from `dirfd` as a `*at` call starts (Linux's `user_path_at`).
+pub fn lookup_at(dirfd: i32, path: &str, follow: bool) -> Result<Arc<Dentry>, Errno> {
+    let base = at_base(dirfd, path)?;
+    path_lookup(&base, path, LookupFlags { follow })
+}
+
+/// `mkdirat(2)`.
+pub fn sys_mkdirat(dirfd: i32, pathname: u64, mode_bits: u32) -> SysResult {
+    let path = getname(pathname)?;
+    let base = at_base(dirfd, &path)?;
+    if path_lookup(&base, &path, LookupFlags { follow: false }).is_ok() {
+        return Err(Errno::EEXIST); // includes "/" itself, as Linux answers mkdir -p /
+    }
+    let (parent, name) = path_parent(&base, &path)?;
+    let cred = current_cred();
+    may_create_in(&parent, name, &cred)?;
+    let umask = current().fs()?.lock().umask;
+    let inode = parent
+        .inode
+        .create(name, mode::S_IFDIR | (mode_bits & 0o7777 & !umask), 0)?;
+    init_owner(&parent, &inode, &cred);
+    Ok(0)
+}
+
+/// `mknodat(2)`.
+pub fn sys_mknodat(dirfd: i32, pathname: u64, mode_bits: u32, dev: u64) -> SysResult {
+    let path = getname(pathname)?;
+    let base = at_base(dirfd, &path)?;
+    let (parent, name) = path_parent(&base, &path)?;
+    let kind = if mode_bits & mode::S_IFMT == 0 {
+        mode::S_IFREG
+    } else {
+        mode_bits & mode::S_IFMT
+    };
+    let cred = current_cred();
+    may_create_in(&parent, name, &cred)?;
+    if (kind == mode::S_IFCHR || kind == mode::S_IFBLK)
+        && !cred.has_cap(crate::kernel::capability::CAP_MKNOD)
+    {
+        return Err(Errno::EPERM);
+    }
+    let umask = current().fs()?.lock().umask;
+    let inode = parent
+        .inode
+        .create(name, kind | (mode_bits & 0o7777 & !umask), dev)?;
+    init_owner(&parent, &inode, &cred);
+    Ok(0)
+}
+
+/// `unlinkat(2)`.
+pub fn sys_unlinkat(dirfd: i32, pathname: u64, uflags: u32) -> SysResult {
+    let path = getname(pathname)?;
+    let base = at_base(dirfd, &path)?;
+    let (parent, name) = path_parent(&base, &path)?;
+    if name == "." || name == ".." {
+        return Err(if uflags & AT_REMOVEDIR != 0 {
+            Errno::EINVAL
+        } else {
+            Errno::EISDIR
+        });
+    }
+    let victim = parent.inode.lookup(name)?;
+    perm::may_delete(parent.inode.attr(), victim.attr(), &current_cred())?;
+    parent.inode.unlink(name, uflags & AT_REMOVEDIR != 0)?;
+    Ok(0)
+}
+
+/// `symlinkat(2)`.
+pub fn sys_symlinkat(target: u64, dirfd: i32, linkpath: u64) -> SysResult {
+    let target = getname(target)?;
+    let path = getname(linkpath)?;
+    let base = at_base(dirfd, &path)?;
+    let (parent, name) = path_parent(&base, &path)?;
+    let cred = current_cred();
+    may_create_in(&parent, name, &cred)?;
+    parent.inode.symlink(name, &target)?;
+    if let Ok(link) = parent.inode.lookup(name) {
+        init_owner(&parent, &link, &cred);
+    }
+    Ok(0)
+}
+
+/// `linkat(2)`.
+pub fn sys_linkat(
+    olddirfd: i32,
+    oldpath: u64,
+    newdirfd: i32,
+    newpath: u64,
+    lflags: u32,
+) -> SysResult {
+    let old = getname(oldpath)?;
+    let new = getname(newpath)?;
+    let target = lookup_at(olddirfd, &old, lflags & AT_SYMLINK_FOLLOW != 0)?;
+    let base = at_base(newdirfd, &new)?;
+    let (parent, name) = path_parent(&base, &new)?;
+    may_create_in(&parent, name, &current_cred())?;
+    if target.inode.file_type() == FileType::Directory {
+        return Err(Errno::EPERM);
+    }
+    parent.inode.link(name, target.inode.clone())?;
+    Ok(0)
+}
+
+/// `renameat2(2)` (flags: RENAME_NOREPLACE = 1 honoured; others refused).
+pub fn sys_renameat2(
+    olddirfd: i32,
+    oldpath: u64,
+    newdirfd: i32,
+    newpath: u64,
+    rflags: u32,
+) -> SysResult {
+    if rflags & !1 != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let old = getname(oldpath)?;
+    let new = getname(newpath)?;
+    let (old_parent, old_name) = path_parent(&at_base(olddirfd, &old)?, &old)?;
+    let (new_parent, new_name) = path_parent(&at_base(newdirfd, &new)?, &new)?;
+    let inode = old_parent.inode.lookup(old_name)?;
+    let cred = current_cred();
+    perm::may_delete(old_parent.inode.attr(), inode.attr(), &cred)?;
+    let target = new_parent.inode.lookup(new_name);
+    if rflags & 1 != 0 && target.is_ok() {
+        return Err(Errno::EEXIST);
+    }
+    match &target {
+        Ok(existing) if rflags & 1 == 0 => {
+            perm::may_delete(new_parent.inode.attr(), existing.attr(), &cred)?;
+        }
+        _ => perm::may_create(new_parent.inode.attr(), &cred)?,
+    }
+    // A directory moved to another parent has its `..` rewritten: write on it.
+    if inode.file_type() == FileType::Directory
+        && !Arc::ptr_eq(&old_parent.inode, &new_parent.inode)
+    {
+        perm::generic_permission(inode.attr(), MAY_WRITE, &cred)?;
+    }
+    match target {
+        Ok(existing) => {
+            if rflags & 1 != 0 {
+                return Err(Errno::EEXIST);
+            }
+            if Arc::ptr_eq(&existing, &inode) {
+                return Ok(0);
+            }
+            let dir = existing.file_type() == FileType::Directory;
+            if dir != (inode.file_type() == FileType::Directory) {
+                return Err(if dir { Errno::EISDIR } else { Errno::ENOTDIR });
+            }
+            new_parent.inode.unlink(new_name, dir)?;
+        }
+        Err(Errno::ENOENT) => {}
+        Err(e) => return Err(e),
+    }
+    let moved = old_parent.inode.detach(old_name)?;
+    if let Err(e) = new_parent.inode.attach(new_name, moved.clone()) {
+        let _ = old_parent.inode.attach(old_name, moved);
+        return Err(e);
+    }
+    Ok(0)
 }

@@ -3,8 +3,8 @@
 //! `fs/attr.c`'s `setattr_prepare`, `fs/inode.c`'s `inode_owner_or_capable`).
 //!
 //! The checks are pure functions of the inode's [`InodeAttr`] and the caller's [`Cred`],
-//! tested on the host; the filesystem calls (`fs::syscalls`, the walk in `fs::namei`) ask
-//! them at the places Linux does. They compare IDs inline and take no lock: the path walk
+//! tested on the host; the filesystem calls (`fs::open`, the walk and the `*at` calls in
+//! `fs::namei`, `fs::utimes`) ask them at the places Linux does. They compare IDs inline and take no lock: the path walk
 //! calls [`may_lookup`] for every directory it searches, and for a caller with
 //! CAP_DAC_READ_SEARCH (root) that is a single bit test, without reading the inode.
 

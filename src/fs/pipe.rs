@@ -17,6 +17,8 @@
 //! A named FIFO (`mkfifo`) is the same ring behind a filesystem inode, with no ends open
 //! until someone opens it: [`PipeInode::fifo_open`] is Linux's `fifo_open` (opening one end
 //! waits for the other, O_RDWR never waits).
+//!
+//! `pipe2(2)` puts both ends in the caller's descriptor table, or neither.
 
 use alloc::boxed::Box;
 use alloc::collections::VecDeque;
@@ -27,11 +29,13 @@ use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use super::file::{flags, File};
 use super::inode::{mode, FileType, Inode, Kiocb, Stat};
+use crate::arch::uaccess::copy_to_user;
 use crate::fs::iov_iter::{short_copy, IovIter};
 use crate::kernel::errno::Errno;
 use crate::kernel::locking::mutex::Mutex;
 use crate::kernel::sched::wait::WaitQueueHead;
 use crate::kernel::sync::SpinLock;
+use crate::kernel::task::current;
 
 /// Writes up to this size are atomic (Linux's `PIPE_BUF`).
 pub const PIPE_BUF: usize = 4096;
@@ -394,4 +398,37 @@ pub fn create_pipe(extra: u32) -> (Arc<File>, Arc<File>) {
     let read = File::anonymous(pipe.clone(), flags::O_RDONLY | (extra & flags::O_NONBLOCK));
     let write = File::anonymous(pipe, flags::O_WRONLY | (extra & flags::O_NONBLOCK));
     (read, write)
+}
+
+type SysResult = Result<u64, Errno>;
+
+/// `pipe2(2)`.
+pub fn sys_pipe2(fds: u64, pflags: u32) -> SysResult {
+    if pflags & !(flags::O_CLOEXEC | flags::O_NONBLOCK) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let (read, write) = create_pipe(pflags);
+    let files = current().files()?;
+    let cloexec = pflags & flags::O_CLOEXEC != 0;
+    let (rfd, wfd) = {
+        let mut table = files.lock();
+        let rfd = table.alloc_fd(0, read, cloexec)?;
+        match table.alloc_fd(0, write, cloexec) {
+            Ok(wfd) => (rfd, wfd),
+            Err(e) => {
+                let _ = table.close(rfd);
+                return Err(e);
+            }
+        }
+    };
+    let mut out = [0u8; 8];
+    out[..4].copy_from_slice(&(rfd as i32).to_le_bytes());
+    out[4..].copy_from_slice(&(wfd as i32).to_le_bytes());
+    if let Err(e) = copy_to_user(fds, &out) {
+        let mut table = files.lock();
+        let _ = table.close(rfd);
+        let _ = table.close(wfd);
+        return Err(e);
+    }
+    Ok(0)
 }

@@ -7,8 +7,9 @@
 
 use alloc::sync::Arc;
 
+use super::file::fdget;
 use super::inode::Inode;
-use super::syscalls::{fdget, getname, lookup_at};
+use super::namei::{getname, lookup_at, AT_FDCWD};
 use crate::arch::uaccess::copy_to_user;
 use crate::kernel::errno::Errno;
 
@@ -74,7 +75,7 @@ fn statfs_bytes(inode: &Arc<dyn Inode>) -> [u8; 120] {
 /// `statfs(2)`: about the filesystem holding `pathname` (symbolic links followed).
 pub fn sys_statfs(pathname: u64, buf: u64) -> Result<u64, Errno> {
     let path = getname(pathname)?;
-    let dentry = lookup_at(super::syscalls::AT_FDCWD, &path, true)?;
+    let dentry = lookup_at(AT_FDCWD, &path, true)?;
     copy_to_user(buf, &statfs_bytes(&dentry.inode))?;
     Ok(0)
 }

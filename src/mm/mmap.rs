@@ -104,7 +104,7 @@ fn shmem_zero_setup(len: u64) -> VmFile {
 
 /// What `fd` maps, checked as Linux's `do_mmap` checks it, and the VMA flags it allows.
 fn file_backing(fd: i32, prot: u32, shared: bool, len: u64) -> Result<(Backing, VmFlags), Errno> {
-    let file = crate::fs::syscalls::fdget(fd)?;
+    let file = crate::fs::file::fdget(fd)?;
     let mut may = VmFlags::MAYREAD | VmFlags::MAYWRITE | VmFlags::MAYEXEC;
     if shared {
         if prot & PROT_WRITE != 0 && !file.writable() {

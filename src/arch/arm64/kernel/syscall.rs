@@ -8,8 +8,8 @@
 
 use crate::arch::ptrace::PtRegs;
 use crate::arch::unistd::*;
+use crate::fs;
 use crate::fs::read_write as rw;
-use crate::fs::syscalls as fs;
 use crate::kernel::errno::Errno;
 use crate::kernel::sched::syscalls as sched;
 use crate::kernel::{exit, fork, session, signal, sys};
@@ -61,35 +61,37 @@ fn invoke_syscall(regs: &mut PtRegs, nr: u64) -> Result<u64, Errno> {
     ];
     let i = |x: u64| x as i32;
     match nr {
-        __NR_getcwd => fs::sys_getcwd(a[0], a[1] as usize),
-        __NR_dup => fs::sys_dup(i(a[0])),
-        __NR_dup3 => fs::sys_dup3(i(a[0]), i(a[1]), a[2] as u32),
-        __NR_fcntl => fs::sys_fcntl(i(a[0]), a[1] as u32, a[2]),
-        __NR_ioctl => fs::sys_ioctl(i(a[0]), a[1] as u32, a[2]),
-        __NR_mknodat => fs::sys_mknodat(i(a[0]), a[1], a[2] as u32, a[3]),
-        __NR_mkdirat => fs::sys_mkdirat(i(a[0]), a[1], a[2] as u32),
-        __NR_unlinkat => fs::sys_unlinkat(i(a[0]), a[1], a[2] as u32),
-        __NR_symlinkat => fs::sys_symlinkat(a[0], i(a[1]), a[2]),
-        __NR_linkat => fs::sys_linkat(i(a[0]), a[1], i(a[2]), a[3], a[4] as u32),
-        __NR_renameat => fs::sys_renameat2(i(a[0]), a[1], i(a[2]), a[3], 0),
-        __NR_umount2 => fs::sys_umount2(a[0], a[1] as u32),
-        __NR_mount => fs::sys_mount(a[0], a[1], a[2], a[3], a[4]),
+        __NR_getcwd => fs::d_path::sys_getcwd(a[0], a[1] as usize),
+        __NR_dup => fs::file::sys_dup(i(a[0])),
+        __NR_dup3 => fs::file::sys_dup3(i(a[0]), i(a[1]), a[2] as u32),
+        __NR_fcntl => fs::fcntl::sys_fcntl(i(a[0]), a[1] as u32, a[2]),
+        __NR_ioctl => fs::ioctl::sys_ioctl(i(a[0]), a[1] as u32, a[2]),
+        __NR_mknodat => fs::namei::sys_mknodat(i(a[0]), a[1], a[2] as u32, a[3]),
+        __NR_mkdirat => fs::namei::sys_mkdirat(i(a[0]), a[1], a[2] as u32),
+        __NR_unlinkat => fs::namei::sys_unlinkat(i(a[0]), a[1], a[2] as u32),
+        __NR_symlinkat => fs::namei::sys_symlinkat(a[0], i(a[1]), a[2]),
+        __NR_linkat => fs::namei::sys_linkat(i(a[0]), a[1], i(a[2]), a[3], a[4] as u32),
+        __NR_renameat => fs::namei::sys_renameat2(i(a[0]), a[1], i(a[2]), a[3], 0),
+        __NR_umount2 => fs::namespace::sys_umount2(a[0], a[1] as u32),
+        __NR_mount => fs::namespace::sys_mount(a[0], a[1], a[2], a[3], a[4]),
         __NR_statfs => crate::fs::statfs::sys_statfs(a[0], a[1]),
         __NR_fstatfs => crate::fs::statfs::sys_fstatfs(i(a[0]), a[1]),
-        __NR_ftruncate => fs::sys_ftruncate(i(a[0]), a[1]),
-        __NR_truncate => fs::sys_truncate(a[0], a[1]),
-        __NR_faccessat => fs::sys_faccessat(i(a[0]), a[1], a[2] as u32, 0),
-        __NR_faccessat2 => fs::sys_faccessat(i(a[0]), a[1], a[2] as u32, a[3] as u32),
-        __NR_chdir => fs::sys_chdir(a[0]),
-        __NR_fchdir => fs::sys_fchdir(i(a[0])),
-        __NR_fchmod => fs::sys_fchmod(i(a[0]), a[1] as u32),
-        __NR_fchmodat => fs::sys_fchmodat(i(a[0]), a[1], a[2] as u32),
-        __NR_fchownat => fs::sys_fchownat(i(a[0]), a[1], a[2] as u32, a[3] as u32, a[4] as u32),
-        __NR_fchown => fs::sys_fchown(i(a[0]), a[1] as u32, a[2] as u32),
-        __NR_openat => fs::sys_openat(i(a[0]), a[1], a[2] as u32, a[3] as u32),
-        __NR_close => fs::sys_close(i(a[0])),
-        __NR_pipe2 => fs::sys_pipe2(a[0], a[1] as u32),
-        __NR_getdents64 => fs::sys_getdents64(i(a[0]), a[1], a[2] as usize),
+        __NR_ftruncate => fs::open::sys_ftruncate(i(a[0]), a[1]),
+        __NR_truncate => fs::open::sys_truncate(a[0], a[1]),
+        __NR_faccessat => fs::open::sys_faccessat(i(a[0]), a[1], a[2] as u32, 0),
+        __NR_faccessat2 => fs::open::sys_faccessat(i(a[0]), a[1], a[2] as u32, a[3] as u32),
+        __NR_chdir => fs::open::sys_chdir(a[0]),
+        __NR_fchdir => fs::open::sys_fchdir(i(a[0])),
+        __NR_fchmod => fs::open::sys_fchmod(i(a[0]), a[1] as u32),
+        __NR_fchmodat => fs::open::sys_fchmodat(i(a[0]), a[1], a[2] as u32),
+        __NR_fchownat => {
+            fs::open::sys_fchownat(i(a[0]), a[1], a[2] as u32, a[3] as u32, a[4] as u32)
+        }
+        __NR_fchown => fs::open::sys_fchown(i(a[0]), a[1] as u32, a[2] as u32),
+        __NR_openat => fs::open::sys_openat(i(a[0]), a[1], a[2] as u32, a[3] as u32),
+        __NR_close => fs::open::sys_close(i(a[0])),
+        __NR_pipe2 => fs::pipe::sys_pipe2(a[0], a[1] as u32),
+        __NR_getdents64 => fs::readdir::sys_getdents64(i(a[0]), a[1], a[2] as usize),
         __NR_lseek => rw::sys_lseek(i(a[0]), a[1] as i64, a[2] as u32),
         __NR_read => rw::sys_read(i(a[0]), a[1], a[2] as usize),
         __NR_write => rw::sys_write(i(a[0]), a[1], a[2] as usize),
@@ -100,15 +102,15 @@ fn invoke_syscall(regs: &mut PtRegs, nr: u64) -> Result<u64, Errno> {
         __NR_preadv => rw::sys_preadv(i(a[0]), a[1], a[2] as usize, a[3] as i64),
         __NR_pwritev => rw::sys_pwritev(i(a[0]), a[1], a[2] as usize, a[3] as i64),
         __NR_sendfile => rw::sys_sendfile(i(a[0]), i(a[1]), a[2], a[3] as usize),
-        __NR_pselect6 => fs::sys_pselect6(a[0] as usize, a[1], a[2], a[3], a[4], a[5]),
-        __NR_ppoll => fs::sys_ppoll(a[0], a[1] as usize, a[2], a[3], a[4] as usize),
-        __NR_readlinkat => fs::sys_readlinkat(i(a[0]), a[1], a[2], a[3] as usize),
-        __NR_newfstatat => fs::sys_newfstatat(i(a[0]), a[1], a[2], a[3] as u32),
-        __NR_fstat => fs::sys_fstat(i(a[0]), a[1]),
+        __NR_pselect6 => fs::select::sys_pselect6(a[0] as usize, a[1], a[2], a[3], a[4], a[5]),
+        __NR_ppoll => fs::select::sys_ppoll(a[0], a[1] as usize, a[2], a[3], a[4] as usize),
+        __NR_readlinkat => fs::stat::sys_readlinkat(i(a[0]), a[1], a[2], a[3] as usize),
+        __NR_newfstatat => fs::stat::sys_newfstatat(i(a[0]), a[1], a[2], a[3] as u32),
+        __NR_fstat => fs::stat::sys_fstat(i(a[0]), a[1]),
         __NR_sync => Ok(0), // sync: ramfs has nothing to write back
-        __NR_fsync => fs::sys_fsync(i(a[0])),
-        __NR_fdatasync => fs::sys_fsync(i(a[0])),
-        __NR_utimensat => fs::sys_utimensat(i(a[0]), a[1], a[2], a[3] as u32),
+        __NR_fsync => fs::sync::sys_fsync(i(a[0])),
+        __NR_fdatasync => fs::sync::sys_fsync(i(a[0])),
+        __NR_utimensat => fs::utimes::sys_utimensat(i(a[0]), a[1], a[2], a[3] as u32),
         __NR_exit => exit::sys_exit(i(a[0])),
         __NR_exit_group => exit::sys_exit_group(i(a[0])),
         __NR_set_tid_address => sys::sys_set_tid_address(a[0]),
@@ -187,7 +189,7 @@ fn invoke_syscall(regs: &mut PtRegs, nr: u64) -> Result<u64, Errno> {
         __NR_msync => mmap::sys_msync(a[0], a[1], a[2] as u32),
         __NR_madvise => mmap::sys_madvise(a[0], a[1], a[2] as u32),
         __NR_wait4 => exit::sys_wait4(i(a[0]), a[1], a[2] as u32, a[3]),
-        __NR_renameat2 => fs::sys_renameat2(i(a[0]), a[1], i(a[2]), a[3], a[4] as u32),
+        __NR_renameat2 => fs::namei::sys_renameat2(i(a[0]), a[1], i(a[2]), a[3], a[4] as u32),
         __NR_getrandom => sys::sys_getrandom(a[0], a[1] as usize, a[2] as u32),
         __NR_rseq => Err(Errno::ENOSYS), // rseq: libcs expect ENOSYS and carry on
         _ => {

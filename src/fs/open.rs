@@ -1,0 +1,278 @@
+//! Opening and closing files, the working directory, and changing a file's size, mode and
+//! owner: the system calls (Linux: `fs/open.c`).
+//!
+//! Permission checks come where Linux makes them (`fs::permission`): open's access and
+//! create, chdir's search, truncate's write, chmod and chown's ownership, and access(2)'s
+//! check with the real IDs (`access_override_creds`).
+
+use alloc::sync::Arc;
+
+use super::file::{fdget, flags, File};
+use super::inode::{file_remove_privs, init_owner, mode, FileType, Inode};
+use super::namei::{
+    at_base, cwd, getname, inode_permission, lookup_at, path_lookup, path_lookup_cred, path_parent,
+    Dentry, LookupFlags, AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW,
+};
+use super::permission::{self as perm, MAY_EXEC, MAY_READ, MAY_WRITE};
+use crate::kernel::cred::{current_cred, Cred};
+use crate::kernel::errno::Errno;
+use crate::kernel::task::current;
+
+type SysResult = Result<u64, Errno>;
+
+/// `openat(2)`.
+pub fn sys_openat(dirfd: i32, pathname: u64, oflags: u32, mode_bits: u32) -> SysResult {
+    let path = getname(pathname)?;
+    let base = at_base(dirfd, &path)?;
+    let follow = oflags & flags::O_NOFOLLOW == 0;
+    let mut created = false;
+    let dentry = match path_lookup(&base, &path, LookupFlags { follow }) {
+        Ok(d) => {
+            if oflags & flags::O_CREAT != 0 && oflags & flags::O_EXCL != 0 {
+                return Err(Errno::EEXIST);
+            }
+            d
+        }
+        Err(Errno::ENOENT) if oflags & flags::O_CREAT != 0 => {
+            let (parent, name) = path_parent(&base, &path)?;
+            let cred = current_cred();
+            perm::may_create(parent.inode.attr(), &cred)?;
+            let umask = current().fs()?.lock().umask;
+            let inode =
+                parent
+                    .inode
+                    .create(name, mode::S_IFREG | (mode_bits & 0o7777 & !umask), 0)?;
+            init_owner(&parent, &inode, &cred);
+            created = true;
+            Arc::new(Dentry {
+                name: crate::fs::namei::DentryName::new(name),
+                parent: Some(parent),
+                inode,
+            })
+        }
+        Err(e) => return Err(e),
+    };
+    let ftype = dentry.inode.file_type();
+    if ftype == FileType::Symlink && !follow {
+        return Err(Errno::ELOOP);
+    }
+    if oflags & flags::O_DIRECTORY != 0 && ftype != FileType::Directory {
+        return Err(Errno::ENOTDIR);
+    }
+    if ftype == FileType::Directory && oflags & flags::O_ACCMODE != flags::O_RDONLY {
+        return Err(Errno::EISDIR);
+    }
+    // may_open: a file the call did not create is checked for the access asked for.
+    if !created && oflags & flags::O_PATH == 0 {
+        let mut mask = match oflags & flags::O_ACCMODE {
+            flags::O_RDONLY => MAY_READ,
+            flags::O_WRONLY => MAY_WRITE,
+            _ => MAY_READ | MAY_WRITE,
+        };
+        if oflags & flags::O_TRUNC != 0 {
+            mask |= MAY_WRITE;
+        }
+        inode_permission(&dentry.inode, mask)?;
+    }
+    if oflags & flags::O_TRUNC != 0
+        && ftype == FileType::Regular
+        && oflags & flags::O_ACCMODE != flags::O_RDONLY
+    {
+        if dentry.inode.mapping().is_some_and(|m| m.is_text_busy()) {
+            return Err(Errno::ETXTBSY);
+        }
+        dentry.inode.truncate(0)?;
+        file_remove_privs(&dentry.inode);
+    }
+    let file = File::open(
+        dentry,
+        oflags & !(flags::O_CREAT | flags::O_EXCL | flags::O_TRUNC | flags::O_CLOEXEC),
+    )?;
+    let files = current().files()?;
+    let fd = files
+        .lock()
+        .alloc_fd(0, file, oflags & flags::O_CLOEXEC != 0)?;
+    Ok(fd as u64)
+}
+
+/// `close(2)`.
+pub fn sys_close(fd: i32) -> SysResult {
+    if fd < 0 {
+        return Err(Errno::EBADF);
+    }
+    let files = current().files()?;
+    let file = files.lock().close(fd as usize)?;
+    drop(file); // outside the table's lock: closing a pipe end wakes its peer
+    Ok(0)
+}
+
+/// `chdir(2)`.
+pub fn sys_chdir(pathname: u64) -> SysResult {
+    let path = getname(pathname)?;
+    let dentry = path_lookup(&cwd()?, &path, LookupFlags { follow: true })?;
+    if dentry.inode.file_type() != FileType::Directory {
+        return Err(Errno::ENOTDIR);
+    }
+    inode_permission(&dentry.inode, MAY_EXEC)?;
+    current().fs()?.lock().cwd = dentry;
+    Ok(0)
+}
+
+/// `fchdir(2)`.
+pub fn sys_fchdir(fd: i32) -> SysResult {
+    let file = fdget(fd)?;
+    if file.inode.file_type() != FileType::Directory {
+        return Err(Errno::ENOTDIR);
+    }
+    inode_permission(&file.inode, MAY_EXEC)?;
+    current().fs()?.lock().cwd = file.dentry.clone();
+    Ok(0)
+}
+
+/// `faccessat` without AT_EACCESS: check with the real user and group IDs.
+pub const AT_EACCESS: u32 = 0x200;
+
+/// The credentials `access` checks with (Linux's `access_override_creds`): the real IDs
+/// as the filesystem IDs, and root's capabilities only for a real root.
+fn access_cred(cred: &Cred) -> Cred {
+    let mut c = cred.clone();
+    c.fsuid = c.uid;
+    c.fsgid = c.gid;
+    c.cap_effective = if c.uid == 0 {
+        c.cap_permitted
+    } else {
+        crate::kernel::capability::CapSet::EMPTY
+    };
+    c
+}
+
+/// `faccessat(2)` / `faccessat2(2)` (Linux's `do_faccessat`): the walk and the check use
+/// the real IDs unless AT_EACCESS.
+pub fn sys_faccessat(dirfd: i32, pathname: u64, amode: u32, aflags: u32) -> SysResult {
+    if amode & !7 != 0 {
+        return Err(Errno::EINVAL);
+    }
+    if aflags & !(AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let path = getname(pathname)?;
+    let current = current_cred();
+    let cred = if aflags & AT_EACCESS != 0 {
+        (*current).clone()
+    } else {
+        access_cred(&current)
+    };
+    let inode = if path.is_empty() {
+        if aflags & AT_EMPTY_PATH == 0 {
+            return Err(Errno::ENOENT);
+        }
+        if dirfd == AT_FDCWD {
+            cwd()?.inode.clone()
+        } else {
+            fdget(dirfd)?.inode.clone()
+        }
+    } else {
+        let base = at_base(dirfd, &path)?;
+        let follow = aflags & AT_SYMLINK_NOFOLLOW == 0;
+        path_lookup_cred(&base, &path, LookupFlags { follow }, &cred)?
+            .inode
+            .clone()
+    };
+    if amode == 0 {
+        return Ok(0);
+    }
+    // MAY_EXEC 1, MAY_WRITE 2, MAY_READ 4: the same bits as X_OK, W_OK, R_OK.
+    perm::generic_permission(inode.attr(), amode, &cred)?;
+    Ok(0)
+}
+
+/// `truncate(2)`.
+pub fn sys_truncate(pathname: u64, length: u64) -> SysResult {
+    let path = getname(pathname)?;
+    let dentry = path_lookup(&cwd()?, &path, LookupFlags { follow: true })?;
+    match dentry.inode.file_type() {
+        FileType::Directory => return Err(Errno::EISDIR),
+        FileType::Regular => {}
+        _ => return Err(Errno::EINVAL),
+    }
+    inode_permission(&dentry.inode, MAY_WRITE)?;
+    // Linux's do_truncate holds write access: a running program's file is busy.
+    let mapping = dentry.inode.mapping();
+    if let Some(mapping) = &mapping {
+        mapping.get_write_access()?;
+    }
+    let result = dentry.inode.truncate(length);
+    if let Some(mapping) = &mapping {
+        mapping.put_write_access();
+    }
+    result?;
+    file_remove_privs(&dentry.inode);
+    Ok(0)
+}
+
+/// `ftruncate(2)`.
+pub fn sys_ftruncate(fd: i32, length: u64) -> SysResult {
+    let file = fdget(fd)?;
+    if !file.writable() {
+        return Err(Errno::EINVAL);
+    }
+    file.inode.truncate(length)?;
+    file_remove_privs(&file.inode);
+    Ok(0)
+}
+
+/// Change the permission bits of `inode` (Linux's `chmod_common`): the owner or
+/// CAP_FOWNER only; S_ISGID dropped outside the file's group.
+fn chmod_common(inode: &Arc<dyn Inode>, mode_bits: u32) -> SysResult {
+    let mode = perm::chmod_mode(inode.attr(), mode_bits, &current_cred())?;
+    inode.chmod(mode)?;
+    Ok(0)
+}
+
+/// `fchmod(2)`.
+pub fn sys_fchmod(fd: i32, mode_bits: u32) -> SysResult {
+    chmod_common(&fdget(fd)?.inode, mode_bits)
+}
+
+/// `fchmodat(2)`.
+pub fn sys_fchmodat(dirfd: i32, pathname: u64, mode_bits: u32) -> SysResult {
+    let path = getname(pathname)?;
+    chmod_common(&lookup_at(dirfd, &path, true)?.inode, mode_bits)
+}
+
+/// Change the owner and group of `inode` (Linux's `chown_common`): CAP_CHOWN, or the
+/// owner moving it to one of its groups; the set-ID bits of a non-directory are cleared.
+fn chown_common(inode: &Arc<dyn Inode>, uid: u32, gid: u32) -> SysResult {
+    let attr = inode.attr();
+    let new = perm::chown_attr(attr, uid, gid, &current_cred())?;
+    inode.chown(new.uid, new.gid)?;
+    if new.mode != attr.mode {
+        inode.chmod(new.mode)?;
+    }
+    Ok(0)
+}
+
+/// `fchownat(2)`.
+pub fn sys_fchownat(dirfd: i32, pathname: u64, uid: u32, gid: u32, cflags: u32) -> SysResult {
+    if cflags & !(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let path = getname(pathname)?;
+    let inode = if path.is_empty() && cflags & AT_EMPTY_PATH != 0 {
+        if dirfd == AT_FDCWD {
+            cwd()?.inode.clone()
+        } else {
+            fdget(dirfd)?.inode.clone()
+        }
+    } else {
+        lookup_at(dirfd, &path, cflags & AT_SYMLINK_NOFOLLOW == 0)?
+            .inode
+            .clone()
+    };
+    chown_common(&inode, uid, gid)
+}
+
+/// `fchown(2)`.
+pub fn sys_fchown(fd: i32, uid: u32, gid: u32) -> SysResult {
+    chown_common(&fdget(fd)?.inode, uid, gid)
+}
