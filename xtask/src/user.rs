@@ -123,7 +123,7 @@ fn make_executable(_: &Path) -> Result<(), String> {
 pub(crate) fn compile(source: &Path, binary: &Path) -> Result<(), String> {
     eprintln!("xtask: {CROSS_CC} {}", source.display());
     let out = Command::new(CROSS_CC)
-        .args(["-static", "-O2", "-Wall", "-Werror", "-o"])
+        .args(["-static", "-pthread", "-O2", "-Wall", "-Werror", "-o"])
         .arg(binary)
         .arg(source)
         .current_dir(source_dir())

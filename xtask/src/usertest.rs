@@ -20,7 +20,7 @@ use crate::test::Summary;
 use crate::user::UserPrograms;
 
 /// The programs `/init` runs on Cradle, in order.
-const PROGRAMS: [&str; 7] = [
+const PROGRAMS: [&str; 8] = [
     "syscalls",
     "fork_seed",
     "segv",
@@ -28,6 +28,7 @@ const PROGRAMS: [&str; 7] = [
     "proctest",
     "sigtest",
     "cowtest",
+    "threads",
 ];
 
 fn boot_with_initrd(image: &Path, initrd: Option<&Path>, append: &str) -> Result<String, String> {

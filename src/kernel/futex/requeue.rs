@@ -53,7 +53,12 @@ pub fn futex_requeue(
                 Some(h) if i1 == hi => h,
                 _ => &mut g_lo,
             };
-            woken = mark_woken(src, &key1, nr_wake, u32::MAX, &mut wake);
+            // Unlike FUTEX_WAKE, a requeue with nr_wake 0 wakes nobody.
+            woken = if nr_wake > 0 {
+                mark_woken(src, &key1, nr_wake, u32::MAX, &mut wake)
+            } else {
+                0
+            };
             let mut i = 0;
             while i < src.len() && (moved.len() as i32) < nr_requeue {
                 if src[i].key == key1 {

@@ -11,23 +11,14 @@ use alloc::vec::Vec;
 use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use super::core::{
-    get_futex_key, get_futex_value, hash_bucket, mark_woken, unqueue, wake_up_q, FutexQ,
-    Waiter,
+    get_futex_key, get_futex_value, hash_bucket, mark_woken, unqueue, wake_up_q, FutexQ, Waiter,
 };
 use crate::kernel::errno::Errno;
-use crate::kernel::sched::core::{schedule, set_current_state, wake_up_process};
+use crate::kernel::sched::core::{schedule, set_current_state};
 use crate::kernel::signal::{signal_pending, ERESTARTNOHAND, ERESTARTSYS};
-use crate::kernel::task::{current, state, TaskRef};
-use crate::kernel::time::timer::{add_timer, del_timer};
-use crate::kernel::time::{jiffies, ktime_get_ns, HZ};
-
-/// The timer callback of a timed wait: wake the sleeper (its reference is ours to drop).
-fn futex_timeout(data: usize) {
-    // SAFETY: `futex_wait` turned a TaskRef into this pointer for the timer; the timer
-    // ran, so the reference is ours to take back.
-    let task = unsafe { TaskRef::from_raw(data as *const _) };
-    wake_up_process(&task);
-}
+use crate::kernel::task::{current, state};
+use crate::kernel::time::timer::schedule_timeout;
+use crate::kernel::time::{ktime_get_ns, HZ};
 
 /// Sleep on the futex at `uaddr` while it holds `val` (Linux's `futex_wait`). `deadline`
 /// is an absolute time on the kernel's clock (every clock reads the same counter).
@@ -69,17 +60,12 @@ pub fn futex_wait(
         set_current_state(state::TASK_INTERRUPTIBLE);
     }
     let tick = 1_000_000_000 / HZ;
-    let timer = deadline.map(|deadline| {
-        let now = ktime_get_ns();
-        let expires = jiffies() + deadline.saturating_sub(now).div_ceil(tick);
-        let me = task.get_ref().into_raw();
-        (add_timer(expires, futex_timeout, me as usize), me)
-    });
     let outcome = loop {
         if q.woken.load(Ordering::Acquire) {
             break Ok(0);
         }
-        if deadline.is_some_and(|d| ktime_get_ns() >= d) {
+        let now = ktime_get_ns();
+        if deadline.is_some_and(|d| now >= d) {
             break Err(Errno::ETIMEDOUT);
         }
         if signal_pending(task) {
@@ -89,16 +75,17 @@ pub fn futex_wait(
                 ERESTARTSYS
             });
         }
-        schedule();
+        match deadline {
+            None => schedule(),
+            // The tick may come before the deadline (jiffies are coarse): the loop then
+            // sleeps again for what is left.
+            Some(d) => {
+                schedule_timeout((d - now).div_ceil(tick));
+            }
+        }
         set_current_state(state::TASK_INTERRUPTIBLE);
     };
     set_current_state(state::TASK_RUNNING);
-    if let Some((id, me)) = timer {
-        if del_timer(id) {
-            // SAFETY: the pointer came from `into_raw` above and the timer never ran.
-            drop(unsafe { TaskRef::from_raw(me) });
-        }
-    }
     // Still queued: the timeout or signal stands. Gone: a waker took us, which wins.
     if unqueue(&q) {
         outcome
