@@ -14,9 +14,9 @@ use core::sync::atomic::{AtomicU64, Ordering};
 
 use super::char_dev;
 use super::file::flags;
-use super::inode::{mode, DirEntry, FileType, Inode, Stat};
+use super::inode::{mode, DirEntry, FileType, Inode, Kiocb, Stat};
 use super::pipe::PipeInode;
-use crate::arch::arm64::uaccess::copy_to_user;
+use crate::fs::iov_iter::{short_copy, IovIter};
 use crate::kernel::errno::Errno;
 use crate::kernel::locking::mutex::Mutex;
 use crate::kernel::sync::SpinLock;
@@ -91,8 +91,12 @@ impl RamInode {
         self.ftype
     }
 
-    /// The pipe of a FIFO, taken out of the content lock (pipe I/O sleeps).
+    /// The pipe of a FIFO, taken out of the content lock (pipe I/O sleeps). Asks the type
+    /// first, so a regular file's read or write takes the lock once, not twice.
     fn fifo(&self) -> Option<Arc<PipeInode>> {
+        if self.ftype != FileType::Fifo {
+            return None;
+        }
         match &*self.content.lock() {
             Content::Fifo(pipe) => Some(pipe.clone()),
             _ => None,
@@ -141,68 +145,63 @@ impl Inode for RamInode {
         self.ftype()
     }
 
-    fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<usize, Errno> {
+    fn read_iter(&self, iocb: &Kiocb, to: &mut IovIter<'_>) -> Result<usize, Errno> {
         if self.ftype() == FileType::CharDev {
             let rdev = self.meta.lock().rdev; // not held across the read: it may sleep
-            return char_dev::read(rdev, buf);
+            return char_dev::read(rdev, to);
         }
         if let Some(pipe) = self.fifo() {
-            return pipe.read_at(offset, buf);
+            return pipe.read_iter(iocb, to);
         }
+        // The content mutex is held across the copy, which may fault and sleep: allowed
+        // for a mutex, and the fault path takes only the mm's lock, never a file's.
         match &*self.content.lock() {
             Content::File(data) => {
-                let start = (offset.min(data.len() as u64)) as usize;
-                let n = buf.len().min(data.len() - start);
-                buf[..n].copy_from_slice(&data[start..start + n]);
-                Ok(n)
+                let start = (iocb.pos.min(data.len() as u64)) as usize;
+                let want = to.count().min(data.len() - start);
+                let copied = to.copy_to_iter(&data[start..start + want]);
+                short_copy(0, copied, want)
             }
             Content::Dir(_) => Err(Errno::EISDIR),
             _ => Err(Errno::EINVAL),
         }
     }
 
-    fn can_read_to_user(&self) -> bool {
-        self.ftype() == FileType::Regular
-    }
-
-    fn read_to_user(&self, offset: u64, buf: u64, len: usize) -> Option<Result<usize, Errno>> {
-        // The content mutex is held across the copy, which may fault and sleep: allowed
-        // for a mutex, and the fault path takes only the mm's lock, never a file's.
-        match &*self.content.lock() {
-            Content::File(data) => {
-                let start = (offset.min(data.len() as u64)) as usize;
-                let n = len.min(data.len() - start);
-                Some(copy_to_user(buf, &data[start..start + n]).map(|()| n))
-            }
-            _ => None,
-        }
-    }
-
-    fn write_at(&self, offset: u64, buf: &[u8]) -> Result<usize, Errno> {
+    fn write_iter(&self, iocb: &Kiocb, from: &mut IovIter<'_>) -> Result<usize, Errno> {
         if self.ftype() == FileType::CharDev {
             let rdev = self.meta.lock().rdev;
-            return char_dev::write(rdev, buf);
+            return char_dev::write(rdev, from);
         }
         if let Some(pipe) = self.fifo() {
-            return pipe.write_at(offset, buf);
+            return pipe.write_iter(iocb, from);
         }
         let mut content = self.content.lock();
         let Content::File(data) = &mut *content else {
             return Err(Errno::EISDIR);
         };
-        let end = offset.checked_add(buf.len() as u64).ok_or(Errno::EFBIG)?;
+        let offset = iocb.pos;
+        let want = from.count();
+        let end = offset.checked_add(want as u64).ok_or(Errno::EFBIG)?;
         if end > MAX_FILE_SIZE {
             return Err(Errno::EFBIG);
         }
-        if end as usize > data.len() {
-            data.try_reserve(end as usize - data.len())
+        let old_len = data.len();
+        if end as usize > old_len {
+            data.try_reserve(end as usize - old_len)
                 .map_err(|_| Errno::ENOSPC)?;
             data.resize(end as usize, 0);
         }
-        data[offset as usize..end as usize].copy_from_slice(buf);
+        let copied = from.copy_from_iter(&mut data[offset as usize..end as usize]);
+        if copied < want {
+            // A fault: the file grows only by what was written (Linux's
+            // `generic_perform_write` extends i_size to the end of the copied bytes).
+            let written_end = offset as usize + copied;
+            data.truncate(old_len.max(if copied > 0 { written_end } else { 0 }));
+        }
         drop(content);
+        let written = short_copy(0, copied, want)?;
         self.meta.lock().mtime = now();
-        Ok(buf.len())
+        Ok(written)
     }
 
     fn truncate(&self, len: u64) -> Result<(), Errno> {

@@ -10,7 +10,7 @@
 use core::sync::atomic::Ordering;
 
 use crate::kernel::pid::{TaskList, TASKLIST};
-use crate::kernel::sched::core::{schedule, set_current_state};
+use crate::kernel::sched::core::do_task_dead;
 use crate::kernel::signal;
 use crate::kernel::task::{current, state, TaskRef, TaskStruct, PF_EXITING};
 
@@ -308,13 +308,6 @@ fn autoreaps(leader: &TaskStruct) -> bool {
     exit_signal <= 0
         || parent.is_null()
         || signal::parent_autoreaps(unsafe { &*parent }, exit_signal)
-}
-
-/// Schedule away for the last time (Linux's `do_task_dead`).
-fn do_task_dead() -> ! {
-    set_current_state(state::TASK_DEAD);
-    schedule();
-    unreachable!("a dead task was scheduled again");
 }
 
 /// Free what a dead task no longer needs once the CPU has left it: its stack and the

@@ -124,7 +124,7 @@ pub fn sys_mmap(addr: u64, len: u64, prot: u32, flags: u32, fd: i32, offset: u64
         if offset < size {
             let n = (size - offset).min(len) as usize;
             let mut buf = alloc::vec![0u8; n];
-            let got = file.inode.read_at(offset, &mut buf)?;
+            let got = crate::fs::inode::kernel_read(&*file.inode, offset, &mut buf)?;
             mm.populate_write(start, &buf[..got])?;
         }
     }

@@ -31,6 +31,7 @@ mod ktap;
 mod logintest;
 mod pi;
 mod qemu;
+mod readmetest;
 mod rootfs;
 mod test;
 mod user;

@@ -234,11 +234,26 @@ pub struct Transcript {
     pub stopped_at_marker: bool,
 }
 
+/// An empty directory for QEMU's `-L` (its data directory: firmware, option ROMs, keymaps).
+/// Test runs use it so that a command line needing any such file fails here, as it would on
+/// a machine with only what xtask installs.
+pub fn empty_datadir() -> Result<PathBuf, String> {
+    let dir = crate::env::out_dir().join("qemu-empty-datadir");
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let mut entries = std::fs::read_dir(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    match entries.next() {
+        None => Ok(dir),
+        Some(_) => Err(format!("{} must be empty", dir.display())),
+    }
+}
+
 /// QEMU's arguments for a run with no display or monitor: the console serial port on
-/// stdio (behind a null first port on boards whose console is the second UART).
+/// stdio (behind a null first port on boards whose console is the second UART), and an
+/// empty data directory ([`empty_datadir`]).
 fn headless_args(opts: &QemuOptions, image: &Path) -> Result<Vec<String>, String> {
     let board = Board::load(&opts.board)?;
     let mut argv = qemu_args(opts, image)?;
+    argv.extend(["-L".into(), empty_datadir()?.display().to_string()]);
     argv.extend([
         "-display".into(),
         "none".into(),

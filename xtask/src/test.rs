@@ -109,7 +109,8 @@ pub fn cmd_test(args: &[String]) -> Result<(), String> {
             );
         }
         let userspace = selected("userspace") || selected("difftest");
-        if userspace || selected("pi") {
+        let readme = selected("readme");
+        if userspace || readme || selected("pi") {
             match crate::user::build_user() {
                 Ok(user) => match crate::initramfs::build_test_initramfs(&user) {
                     Ok(initrd) => {
@@ -125,6 +126,9 @@ pub fn cmd_test(args: &[String]) -> Result<(), String> {
                             crate::logintest::login_session_test(&mut summary, &built.image);
                             crate::usertest::fork_exec_leak_test(&mut summary, &built.image);
                             crate::bbdiff::busybox_diff_test(&mut summary, &built.image);
+                        }
+                        if readme {
+                            crate::readmetest::readme_command_tests(&mut summary);
                         }
                         if selected("pi") || selected("userspace") {
                             crate::usertest::pi_tests(&mut summary, &built.image, &initrd);

@@ -399,6 +399,21 @@ pub fn schedule_idle() {
     }
 }
 
+/// Schedule away for the last time (Linux's `do_task_dead`): the next task's
+/// `finish_task_switch` sees TASK_DEAD and frees this task's stack.
+///
+/// Preemption goes off before the state changes, as in Linux, where `do_exit` runs this
+/// with preemption disabled. Otherwise an interrupt between the two could preempt the task
+/// with TASK_DEAD set: `__schedule(true)` keeps a preempted task queued, the next task
+/// would free the stack it is still queued to run on, and the stack's next owner (a task
+/// forked meanwhile) would share it with the dead task when it ran again.
+pub fn do_task_dead() -> ! {
+    preempt_disable();
+    set_current_state(state::TASK_DEAD);
+    __schedule(false);
+    unreachable!("a dead task was scheduled again");
+}
+
 /// Give the CPU to another runnable task if there is one (Linux's `sched_yield`).
 pub fn yield_now() {
     current().need_resched.store(true, Ordering::Relaxed);
@@ -416,7 +431,15 @@ fn __schedule(preempt: bool) {
         // SAFETY: the run-queue lock is held.
         let prev_se = unsafe { se(prev) };
         inner.cfs.update_curr(prev_se, now);
-        if !preempt && prev.state.load(Ordering::Relaxed) != state::TASK_RUNNING {
+        let prev_state = prev.state.load(Ordering::Relaxed);
+        // A dead task must leave the queue: finish_task_switch frees its stack.
+        assert!(
+            !(preempt && prev_state == state::TASK_DEAD),
+            "BUG: {}[{}] preempted with TASK_DEAD set",
+            prev.comm(),
+            prev.pid()
+        );
+        if !preempt && prev_state != state::TASK_RUNNING {
             prev_se.on_rq = false; // deactivate_task: it sleeps
             inner.nr_running -= 1;
         } else {
