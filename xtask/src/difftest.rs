@@ -330,9 +330,10 @@ fn runs_only_as_init(name: &str) -> bool {
 
 /// Programs that qemu-aarch64 cannot judge, run on Debian's arm64 kernel instead: `efault`
 /// needs short counts at a fault, and qemu-aarch64 checks a whole buffer before it calls the
-/// host (EFAULT where Linux reads up to the hole).
+/// host (EFAULT where Linux reads up to the hole); `threadexec` execs arm64 programs (the
+/// host cannot) and needs robust futexes (qemu-aarch64 ignores `set_robust_list`).
 pub fn needs_a_linux_kernel(name: &str) -> bool {
-    name == "efault"
+    name == "efault" || name == "threadexec"
 }
 
 /// Arguments a program needs outside the test initramfs.

@@ -20,7 +20,7 @@ use crate::test::Summary;
 use crate::user::UserPrograms;
 
 /// The programs `/init` runs on Cradle, in order.
-const PROGRAMS: [&str; 9] = [
+const PROGRAMS: [&str; 10] = [
     "syscalls",
     "fork_seed",
     "segv",
@@ -29,6 +29,7 @@ const PROGRAMS: [&str; 9] = [
     "sigtest",
     "cowtest",
     "threads",
+    "threadexec",
     "efault",
 ];
 
