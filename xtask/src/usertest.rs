@@ -20,7 +20,7 @@ use crate::test::Summary;
 use crate::user::UserPrograms;
 
 /// The programs `/init` runs on Cradle, in order.
-const PROGRAMS: [&str; 10] = [
+const PROGRAMS: [&str; 11] = [
     "syscalls",
     "fork_seed",
     "segv",
@@ -30,6 +30,7 @@ const PROGRAMS: [&str; 10] = [
     "cowtest",
     "threads",
     "threadexec",
+    "rust_threads",
     "efault",
 ];
 
