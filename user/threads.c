@@ -969,43 +969,6 @@ static int test_futex_wake_op(void)
 	return 1;
 }
 
-/* A futex in MAP_SHARED memory wakes a waiter in another process. */
-static int test_futex_shared_across_fork(void)
-{
-	uint32_t *w = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	int st;
-	pid_t pid;
-
-	if (w == MAP_FAILED)
-		return fail("mmap MAP_SHARED failed");
-	w[0] = 0;
-	w[1] = 0;
-	pid = fork();
-	if (pid == 0) {
-		long rc;
-
-		struct timespec limit = { 10, 0 }; /* a failure, not a hang, if not shared */
-
-		__atomic_store_n(&w[1], 1, __ATOMIC_SEQ_CST);
-		do
-			rc = futex(&w[0], FUTEX_WAIT, 0, &limit, NULL, 0);
-		while (rc == -1 && errno == EINTR);
-		_exit(rc == 0 && w[0] == 1 ? 0 : 1);
-	}
-	for (int i = 0; i < 5000 && __atomic_load_n(&w[1], __ATOMIC_SEQ_CST) == 0; i++)
-		sleep_ms(1);
-	sleep_ms(50);
-	__atomic_store_n(&w[0], 1, __ATOMIC_SEQ_CST);
-	long n = futex(&w[0], FUTEX_WAKE, 1, NULL, NULL, 0);
-	waitpid(pid, &st, 0);
-	munmap(w, 4096);
-	if (n != 1)
-		return fail("wake across processes woke %ld", n);
-	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
-		return fail("child status %#x", st);
-	return 1;
-}
-
 /* A futex wait interrupted by a handler without SA_RESTART fails with EINTR. */
 static void noop_handler(int sig)
 {
@@ -1087,7 +1050,6 @@ int main(void)
 		{ "futex: WAKE_BITSET wakes only matching waiters", test_futex_wake_bitset },
 		{ "futex: CMP_REQUEUE and REQUEUE move waiters", test_futex_requeue },
 		{ "futex: WAKE_OP changes the second word and wakes on both", test_futex_wake_op },
-		{ "futex: a MAP_SHARED futex works across processes", test_futex_shared_across_fork },
 		{ "futex: a handler without SA_RESTART interrupts a wait (EINTR)", test_futex_eintr },
 		{ "clone: THREAD without SIGHAND and SIGHAND without VM are EINVAL", test_clone_einval },
 	};

@@ -286,6 +286,7 @@ pub fn test_entries(user: &UserPrograms) -> Result<Vec<Entry>, String> {
         Entry::new("/bin/threads", file("threads")?, 0o755),
         Entry::new("/bin/threadexec", file("threadexec")?, 0o755),
         Entry::new("/bin/rust_threads", file("rust_threads")?, 0o755),
+        Entry::new("/bin/futexshared", file("futexshared")?, 0o755),
         Entry::new("/bin/efault", file("efault")?, 0o755),
         Entry::new("/bin/bad.elf", Source::File(user.bad_elf.clone()), 0o755),
     ])
