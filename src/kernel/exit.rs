@@ -315,7 +315,7 @@ fn autoreaps(leader: &TaskStruct) -> bool {
 pub fn put_task_struct_dead(task: &TaskStruct) {
     let stack = task.stack.swap(0, Ordering::AcqRel);
     if stack != 0 && task.pid() != 0 {
-        crate::mm::vmalloc::free_thread_stack(stack as u64);
+        crate::kernel::fork::free_thread_stack(stack as u64);
     }
     // SAFETY: `kernel_clone` turned the task's first reference into its self-reference with
     // `into_raw`; this is the one place it is taken back, after the task's last switch.

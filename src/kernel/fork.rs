@@ -74,6 +74,41 @@ pub struct KernelCloneArgs<'a> {
     pub name: Option<&'a str>,
 }
 
+/// How many freed kernel stacks are kept for the next task (Linux's `NR_CACHED_STACKS`).
+const NR_CACHED_STACKS: usize = 2;
+
+/// Freed kernel stacks, still mapped, waiting for the next task (Linux's `cached_stacks`,
+/// per CPU there; one small cache here). 0 is an empty slot. Mapping a stack's pages and
+/// unmapping them again (with a TLB flush) is most of what a short-lived thread costs.
+static CACHED_STACKS: SpinLock<[u64; NR_CACHED_STACKS]> = SpinLock::new([0; NR_CACHED_STACKS]);
+
+/// A kernel stack for a new task: a cached one, or a fresh one (Linux's
+/// `alloc_thread_stack_node`). Unlike Linux, a reused stack is not cleared: nothing reads
+/// a stack below what it wrote.
+fn alloc_thread_stack() -> Option<u64> {
+    let cached = {
+        let mut cache = CACHED_STACKS.lock();
+        cache
+            .iter_mut()
+            .find(|slot| **slot != 0)
+            .map(|slot| core::mem::take(slot))
+    };
+    cached.or_else(crate::mm::vmalloc::alloc_thread_stack)
+}
+
+/// Give back a dead task's kernel stack: into the cache if there is room, else unmapped
+/// and freed (Linux's `free_thread_stack` → `try_release_thread_stack_to_cache`).
+pub fn free_thread_stack(base: u64) {
+    {
+        let mut cache = CACHED_STACKS.lock();
+        if let Some(slot) = cache.iter_mut().find(|slot| **slot == 0) {
+            *slot = base;
+            return;
+        }
+    }
+    crate::mm::vmalloc::free_thread_stack(base);
+}
+
 /// Linux's checks of the flag combinations (`copy_process`): a thread needs shared signal
 /// actions, shared actions need a shared address space; init may not make siblings (their
 /// parent, PID 0, would never reap them); pidfds are not supported.
@@ -108,7 +143,7 @@ fn copy_process(args: &KernelCloneArgs<'_>) -> Result<TaskRef, Errno> {
     let p = TaskStruct::alloc(comm, flags).ok_or(Errno::ENOMEM)?;
 
     // dup_task_struct: a kernel stack with a guard below it, marked at its end.
-    let stack = crate::mm::vmalloc::alloc_thread_stack().ok_or(Errno::ENOMEM)?;
+    let stack = alloc_thread_stack().ok_or(Errno::ENOMEM)?;
     p.stack.store(stack as usize, Ordering::Relaxed);
     p.set_stack_end_magic();
     p.start_time_ns
@@ -237,7 +272,7 @@ fn copy_resources(
 fn free_unborn(p: &TaskStruct) {
     let stack = p.stack.swap(0, Ordering::AcqRel);
     if stack != 0 {
-        crate::mm::vmalloc::free_thread_stack(stack as u64);
+        free_thread_stack(stack as u64);
     }
     drop(p.mm.lock().take());
     drop(p.files.lock().take());

@@ -38,7 +38,7 @@ use crate::qemu::{run_captured, QemuOptions};
 use crate::test::Summary;
 
 /// The metrics, in table order, with what each one measures.
-pub const METRICS: [(&str, &str); 8] = [
+pub const METRICS: [(&str, &str); 10] = [
     ("boot", "counter at /init's first instruction"),
     ("null_syscall", "syscall(SYS_getpid)"),
     ("fork_exit", "fork + _exit + waitpid"),
@@ -53,6 +53,11 @@ pub const METRICS: [(&str, &str); 8] = [
         "ctxsw_yield",
         "sched_yield between two processes, per switch",
     ),
+    (
+        "futex_pingpong",
+        "FUTEX_WAIT/FUTEX_WAKE round trip between two threads",
+    ),
+    ("thread_create_join", "pthread_create + pthread_join"),
 ];
 
 /// Linux's command line for the benchmark (Cradle gets the same).
@@ -118,7 +123,7 @@ fn build_programs() -> Result<Programs, String> {
     let freestanding = ["-nostdlib", "-ffreestanding", "-fno-stack-protector"];
     Ok(Programs {
         init: compile("init", &freestanding)?,
-        bench: compile("bench", &[])?,
+        bench: compile("bench", &["-pthread"])?,
         noop: compile("noop", &freestanding)?,
     })
 }
