@@ -114,11 +114,13 @@ static const int calls[] = {
 	131 /* tgkill (0) */, 220 /* clone */, 435 /* clone3 */,
 };
 
-/* The flags clone may get: what threads, vfork and posix_spawn use, and the signal byte. */
+/* The flags clone may get: what threads, vfork and posix_spawn use. The exit signal is
+ * SIGCHLD or none: any other would kill the fuzzing process when its clone exits (as it
+ * would on Linux), ending its run early. */
 #define CLONE_FLAG_POOL                                                                      \
 	(CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM |   \
 	 CLONE_SETTLS | CLONE_PARENT_SETTID | CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID |     \
-	 CLONE_VFORK | CLONE_PARENT | 0xff)
+	 CLONE_VFORK | CLONE_PARENT)
 
 /* clone or clone3 by hand: a child exits (exit, not exit_group) straight from the svc
  * instruction, before it touches the stack it may share with its parent. */
@@ -178,13 +180,15 @@ static void fuzz_calls(uint64_t seed)
 			a[nr == 130 ? 1 : 2] = 0;
 		}
 		if (nr == 220) {
-			a[0] &= CLONE_FLAG_POOL;
+			a[0] = (a[0] & CLONE_FLAG_POOL) | (rnd() % 2 ? SIGCHLD : 0);
 			if (rnd() % 2)
 				a[1] = 0; /* no new stack: the child exits before it would use one */
 			clone_and_exit(nr, a[0], a[1], a[2], a[3], a[4]);
 			continue;
 		}
 		if (nr == 435) {
+			/* clone3 reads its flags and exit signal from memory: a random pointer
+			 * mostly fails; the buffer's bytes ('A's) make a bad struct. */
 			clone_and_exit(nr, a[0], a[1] % 128, 0, 0, 0);
 			continue;
 		}
@@ -270,7 +274,7 @@ static void sleep_ms(long ms)
 
 int main(int argc, char **argv)
 {
-	int exited = 0, signalled = 0, timed_out = 0;
+	int exited = 0, signalled = 0, timed_out = 0, by_signal[65] = { 0 };
 	uint64_t base = argc > 1 ? strtoull(argv[1], NULL, 0) : 1;
 	for (char *p = argc > 2 ? argv[2] : NULL; p && *p && n_only < 64;) {
 		only[n_only++] = (int)strtol(p, &p, 10);
@@ -330,13 +334,20 @@ int main(int argc, char **argv)
 		}
 		if (status == -1)
 			continue;
-		if (WIFEXITED(status))
+		if (WIFEXITED(status)) {
 			exited++;
-		else
+		} else {
 			signalled++;
+			by_signal[WTERMSIG(status) & 63]++;
+		}
 	}
 	printf("fuzz: %d exited, %d killed by a signal, %d stopped after %d ms\n", exited,
 	       signalled, timed_out, CHILD_TIME_LIMIT_MS);
+	printf("fuzz: killed by signal:");
+	for (int s = 1; s < 65; s++)
+		if (by_signal[s])
+			printf(" %d x%d", s, by_signal[s]);
+	printf("\n");
 	if (!corrupted)
 		printf("fuzz: the kernel survived\n");
 	fflush(stdout);

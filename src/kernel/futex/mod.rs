@@ -10,8 +10,10 @@
 //! - `waitwake`: FUTEX_WAIT(_BITSET), FUTEX_WAKE(_BITSET), FUTEX_WAKE_OP.
 //! - `requeue`: FUTEX_REQUEUE, FUTEX_CMP_REQUEUE.
 //! - `syscalls`: `futex`, `set_robust_list`, `get_robust_list`.
+//! - `futex_kunit`: KUnit tests of the hash table and FUTEX_WAKE_OP's encoding.
 
 mod core;
+mod futex_kunit;
 mod requeue;
 mod syscalls;
 mod waitwake;

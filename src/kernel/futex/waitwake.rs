@@ -114,20 +114,26 @@ pub fn futex_wake(uaddr: u64, private: bool, nr_wake: i32, bitset: u32) -> Resul
     Ok(woken as u64)
 }
 
-/// Decode and apply FUTEX_WAKE_OP's `val3` to the word at `uaddr2`: returns whether its
-/// old value passes the comparison (Linux's `futex_atomic_op_inuser`).
-fn futex_atomic_op_inuser(encoded_op: u32, uaddr2: u64) -> Result<bool, Errno> {
+/// FUTEX_WAKE_OP's `val3`, decoded (Linux's `futex_atomic_op_inuser` prologue): the
+/// operation (0 SET .. 4 XOR), its argument (shifted if FUTEX_OP_OPARG_SHIFT), the
+/// comparison (0 EQ .. 5 GE) and the value compared with. The 12-bit fields are signed.
+pub fn decode_wake_op(encoded_op: u32) -> (u32, u32, u32, i32) {
     let op = (encoded_op >> 28) & 7;
     let cmp = (encoded_op >> 24) & 15;
-    // 12-bit signed fields.
     let mut oparg = (((encoded_op << 8) as i32) >> 20) as u32;
-    let cmparg = (((encoded_op << 20) as i32) >> 20) as u32;
+    let cmparg = ((encoded_op << 20) as i32) >> 20;
     if encoded_op & (8 << 28) != 0 {
         // FUTEX_OP_OPARG_SHIFT: the argument is a shift count (Linux masks a bad one).
         oparg = 1u32 << (oparg & 31);
     }
-    let oldval = crate::arch::arm64::uaccess::futex_atomic_op_user(op, oparg, uaddr2)?;
-    let (old, arg) = (oldval as i32, cmparg as i32);
+    (op, oparg, cmp, cmparg)
+}
+
+/// Apply FUTEX_WAKE_OP's operation to the word at `uaddr2`: returns whether its old value
+/// passes the comparison (Linux's `futex_atomic_op_inuser`).
+fn futex_atomic_op_inuser(encoded_op: u32, uaddr2: u64) -> Result<bool, Errno> {
+    let (op, oparg, cmp, arg) = decode_wake_op(encoded_op);
+    let old = crate::arch::arm64::uaccess::futex_atomic_op_user(op, oparg, uaddr2)? as i32;
     // Like Linux, a bad comparison is found only after the operation was done.
     match cmp {
         0 => Ok(old == arg),
