@@ -1,10 +1,11 @@
 /*
  * threadexec.c - what needs a real kernel to judge: execve from a thread of a process with
  * several (Linux's de_thread: the other threads go, the process keeps its PID), the parent's
- * wait4 seeing a process end only once its last thread has, and robust futexes released at
- * their owner's death. qemu-aarch64 cannot run it (it passes execve to the host, which cannot
- * run arm64 programs, and it ignores set_robust_list), so xtask judges it against Debian's
- * arm64 kernel in the same QEMU.
+ * wait4 seeing a process end only once its last thread has, robust futexes released at
+ * their owner's death, clone3, and posix_spawn (CLONE_VM | CLONE_VFORK). qemu-aarch64 cannot
+ * run it (it passes execve to the host, which cannot run arm64 programs, ignores
+ * set_robust_list and has no clone3), so xtask judges it against Debian's arm64 kernel in
+ * the same QEMU.
  *
  * `threadexec --exec-child PID` is the program a thread execs: it checks that it runs as the
  * process PID, single-threaded, and exits 42.
@@ -13,7 +14,9 @@
 #include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -214,6 +217,81 @@ static int test_robust_mutex(void)
 	return 1;
 }
 
+/* struct clone_args (linux/sched.h), version 2 (88 bytes). */
+struct clone_args_v2 {
+	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
+	uint64_t set_tid, set_tid_size, cgroup;
+};
+
+static int test_clone3(void)
+{
+	struct clone_args_v2 a;
+	uint64_t big[16];
+	int st;
+	pid_t pid, tid = 0;
+
+	memset(&a, 0, sizeof(a));
+	a.exit_signal = SIGCHLD;
+	a.flags = CLONE_PARENT_SETTID;
+	a.parent_tid = (uint64_t)(uintptr_t)&tid;
+	pid = syscall(435, &a, 64);
+	if (pid == 0)
+		_exit(5);
+	if (pid < 0)
+		return fail("clone3 like fork: %s", errno_name(errno));
+	if (tid != pid)
+		return fail("CLONE_PARENT_SETTID wrote %d, not the child's pid", tid);
+	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) != 5)
+		return fail("clone3 child status %#x", st);
+	errno = 0;
+	if (syscall(435, &a, 8) != -1 || errno != EINVAL)
+		return fail("a size below 64: %s", errno_name(errno));
+	a.flags = CLONE_THREAD | CLONE_VM;
+	a.exit_signal = 0;
+	if (syscall(435, &a, 64) != -1 || errno != EINVAL)
+		return fail("THREAD without SIGHAND: %s", errno_name(errno));
+	a.flags = CLONE_THREAD | CLONE_SIGHAND | CLONE_VM;
+	a.exit_signal = SIGCHLD;
+	if (syscall(435, &a, 64) != -1 || errno != EINVAL)
+		return fail("a thread with an exit signal: %s", errno_name(errno));
+	a.flags = 0;
+	a.stack = 0x10000;
+	if (syscall(435, &a, 64) != -1 || errno != EINVAL)
+		return fail("a stack without a size: %s", errno_name(errno));
+	/* A larger struct is fine if the bytes Linux does not know are zero... */
+	memset(big, 0, sizeof(big));
+	memcpy(big, &a, sizeof(a));
+	((struct clone_args_v2 *)big)->stack = 0;
+	pid = syscall(435, big, sizeof(big));
+	if (pid == 0)
+		_exit(6);
+	if (pid < 0 || waitpid(pid, &st, 0) != pid || WEXITSTATUS(st) != 6)
+		return fail("a 128-byte struct: %s", errno_name(errno));
+	/* ...and E2BIG if they are not. */
+	big[15] = 1;
+	if (syscall(435, big, sizeof(big)) != -1 || errno != E2BIG)
+		return fail("non-zero unknown bytes: errno %d", errno);
+	return 1;
+}
+
+static int test_posix_spawn(void)
+{
+	char *argv[] = { (char *)self_path, "--spawned", NULL };
+	char *envp[] = { NULL };
+	pid_t pid;
+	int st, rc;
+
+	rc = posix_spawn(&pid, self_path, NULL, NULL, argv, envp);
+	if (rc != 0)
+		return fail("posix_spawn: %s", errno_name(rc));
+	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) != 43)
+		return fail("spawned status %#x", st);
+	rc = posix_spawn(&pid, "/nonexistent", NULL, NULL, argv, envp);
+	if (rc != ENOENT)
+		return fail("spawning a missing file: %s", errno_name(rc));
+	return 1;
+}
+
 static int exec_child(const char *want_pid)
 {
 	DIR *d;
@@ -243,10 +321,14 @@ int main(int argc, char **argv)
 		{ "execve from the main thread while others run", test_exec_from_main_thread },
 		{ "wait4 reports the process only when its last thread ends", test_wait_sees_last_thread },
 		{ "a robust mutex whose owner ended is EOWNERDEAD", test_robust_mutex },
+		{ "clone3: like fork, and Linux's EINVAL and E2BIG", test_clone3 },
+		{ "posix_spawn runs a program (CLONE_VM | CLONE_VFORK); ENOENT", test_posix_spawn },
 	};
 
 	if (argc == 3 && strcmp(argv[1], "--exec-child") == 0)
 		return exec_child(argv[2]);
+	if (argc == 2 && strcmp(argv[1], "--spawned") == 0)
+		return 43;
 	self_path = argv[0];
 	return run_tests(tests, sizeof(tests) / sizeof(tests[0]));
 }

@@ -91,7 +91,7 @@ fn alloc_thread_stack() -> Option<u64> {
         cache
             .iter_mut()
             .find(|slot| **slot != 0)
-            .map(|slot| core::mem::take(slot))
+            .map(core::mem::take)
     };
     cached.or_else(crate::mm::vmalloc::alloc_thread_stack)
 }
@@ -253,6 +253,15 @@ fn copy_resources(
     // CLONE_SIGHAND) and mask.
     let own_stack = args.flags & (CLONE_VM | CLONE_VFORK) == CLONE_VM;
     crate::kernel::signal::copy_sighand(parent, p, args.flags & CLONE_SIGHAND != 0, own_stack);
+    if args.flags & CLONE_CLEAR_SIGHAND != 0 {
+        p.with_actions(|actions| {
+            for action in actions.iter_mut() {
+                if action.handler != crate::kernel::signal::SIG_IGN {
+                    *action = crate::kernel::signal::SigAction::DEFAULT;
+                }
+            }
+        });
+    }
     // The child is in its parent's process group and session, with its terminal.
     for (mine, theirs) in [(&p.pgrp, &parent.pgrp), (&p.session, &parent.session)] {
         mine.store(theirs.load(Ordering::Relaxed), Ordering::Relaxed);
@@ -359,9 +368,11 @@ pub fn sys_clone(
     clone_common(&args, parent_tid, child_tid)
 }
 
-/// The flags `clone3` knows (Linux's `CLONE_LEGACY_FLAGS` and the three new ones Cradle
-/// refuses anyway: CLONE_CLEAR_SIGHAND, CLONE_INTO_CGROUP, none of which it supports).
-const CLONE3_KNOWN: u64 = 0xffff_ffff & !CSIGNAL;
+/// clone3 only: the child's handlers go back to SIG_DFL (ignored signals stay ignored).
+pub const CLONE_CLEAR_SIGHAND: u64 = 0x1_0000_0000;
+/// The flags `clone3` takes (Linux's `CLONE_LEGACY_FLAGS` and CLONE_CLEAR_SIGHAND; Cradle
+/// has no cgroups, so CLONE_INTO_CGROUP is unknown here).
+const CLONE3_KNOWN: u64 = 0xffff_ffff | CLONE_CLEAR_SIGHAND;
 
 /// `clone3(2)`: `struct clone_args` (flags, pidfd, child_tid, parent_tid, exit_signal,
 /// stack, stack_size, tls, set_tid, set_tid_size, cgroup), at least 64 bytes
@@ -369,7 +380,10 @@ const CLONE3_KNOWN: u64 = 0xffff_ffff & !CSIGNAL;
 pub fn sys_clone3(uargs: u64, size: usize) -> Result<u64, Errno> {
     const VER0: usize = 64;
     const VER2: usize = 88;
-    if size < VER0 || size > 4096 {
+    if size > 4096 {
+        return Err(Errno::E2BIG);
+    }
+    if size < VER0 {
         return Err(Errno::EINVAL);
     }
     let mut b = [0u8; VER2];
@@ -394,6 +408,9 @@ pub fn sys_clone3(uargs: u64, size: usize) -> Result<u64, Errno> {
     if flags & !CLONE3_KNOWN != 0 || set_tid_size != 0 {
         return Err(Errno::EINVAL);
     }
+    if flags & (CLONE_SIGHAND | CLONE_CLEAR_SIGHAND) == CLONE_SIGHAND | CLONE_CLEAR_SIGHAND {
+        return Err(Errno::EINVAL);
+    }
     if exit_signal & !CSIGNAL != 0 || exit_signal > 64 {
         return Err(Errno::EINVAL);
     }
@@ -404,7 +421,7 @@ pub fn sys_clone3(uargs: u64, size: usize) -> Result<u64, Errno> {
         return Err(Errno::EINVAL);
     }
     let args = KernelCloneArgs {
-        flags,
+        flags: flags & !CSIGNAL,
         exit_signal: exit_signal as i32,
         // clone3 passes the lowest address and the size; the stack grows down from the top.
         stack: stack.wrapping_add(stack_size),

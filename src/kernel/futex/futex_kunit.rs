@@ -33,11 +33,12 @@ const B: FutexKey = FutexKey::Private {
 };
 
 fn wake_order_bitsets_and_count(test: &mut Test) {
-    let mut queue: Vec<Waiter> = Vec::new();
-    queue.push(waiter(A, 1));
-    queue.push(waiter(B, u32::MAX));
-    queue.push(waiter(A, 2));
-    queue.push(waiter(A, u32::MAX));
+    let mut queue: Vec<Waiter> = alloc::vec![
+        waiter(A, 1),
+        waiter(B, u32::MAX),
+        waiter(A, 2),
+        waiter(A, u32::MAX),
+    ];
     let (first, third) = (queue[0].q.clone(), queue[2].q.clone());
     let mut wake = Vec::new();
     // Bitset 2 takes only the waiter whose bitset meets it.
