@@ -37,7 +37,7 @@ fn wake_order_bitsets_and_count(test: &mut Test) {
         waiter(A, 1),
         waiter(B, u32::MAX),
         waiter(A, 2),
-        waiter(A, u32::MAX),
+        waiter(A, 4),
     ];
     let (first, third) = (queue[0].q.clone(), queue[2].q.clone());
     let mut wake = Vec::new();
