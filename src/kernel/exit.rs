@@ -186,7 +186,9 @@ pub fn mm_release(tsk: &TaskStruct) {
 /// End the current task with `code` (Linux's `do_exit`). Never returns.
 pub fn do_exit(code: i32) -> ! {
     let tsk = current();
-    if tsk.pid() == 1 {
+    // Init may lose threads, its first one included, but not its last (Linux's check in
+    // `find_child_reaper`, when the group is dead).
+    if tsk.tgid.load(Ordering::Relaxed) == 1 && tsk.signal().live.load(Ordering::Acquire) == 1 {
         panic!("Attempted to kill init! exitcode={code:#010x}");
     }
     if tsk.pid() == 0 {
