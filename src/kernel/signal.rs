@@ -339,11 +339,47 @@ pub fn pending_of(task: &TaskStruct) -> u64 {
 }
 
 /// True if the task has a signal to act on: one pending and not blocked, or a group stop
-/// to join (Linux's `signal_pending`, TIF_SIGPENDING). Interruptible sleeps end when this
-/// holds.
+/// to join (Linux's `signal_pending`). Interruptible sleeps end when this holds. Cheap
+/// while the task's `sigpending` flag is clear (the common case on every return to user
+/// space); otherwise it looks at the sets, and clears the flag if nothing is pending at all.
+#[inline]
 pub fn signal_pending(task: &TaskStruct) -> bool {
-    pending_of(task) & !task.blocked.load(Ordering::Relaxed) != 0
-        || task.jobctl.load(Ordering::Acquire) != 0
+    if !task.sigpending.load(Ordering::Acquire) {
+        return false;
+    }
+    recalc_sigpending(task)
+}
+
+/// The full test behind [`signal_pending`] (Linux's `recalc_sigpending`). The flag is
+/// cleared before the sets are read again, and a sender sets its bit before the flag, so a
+/// signal queued meanwhile is never missed.
+#[inline(never)]
+fn recalc_sigpending(task: &TaskStruct) -> bool {
+    let wanted = |pending: u64| {
+        pending & !task.blocked.load(Ordering::Relaxed) != 0
+            || task.jobctl.load(Ordering::Acquire) != 0
+    };
+    let pending = pending_of(task);
+    if wanted(pending) {
+        return true;
+    }
+    if pending == 0 && task.jobctl.load(Ordering::Acquire) == 0 {
+        task.sigpending.store(false, Ordering::SeqCst);
+        core::sync::atomic::fence(Ordering::SeqCst);
+        let again = pending_of(task);
+        if again != 0 || task.jobctl.load(Ordering::Acquire) != 0 {
+            task.sigpending.store(true, Ordering::SeqCst);
+            return wanted(again);
+        }
+    }
+    false
+}
+
+/// Mark `task` as maybe having a signal to act on (Linux's `set_tsk_thread_flag(t,
+/// TIF_SIGPENDING)`). Call after setting the pending bit or jobctl.
+pub fn set_sigpending(task: &TaskStruct) {
+    core::sync::atomic::fence(Ordering::SeqCst);
+    task.sigpending.store(true, Ordering::SeqCst);
 }
 
 /// True if SIGKILL is pending (Linux's `fatal_signal_pending`).
@@ -628,6 +664,8 @@ pub fn copy_sighand(parent: &TaskStruct, child: &TaskStruct, share: bool, new_st
         .blocked
         .store(parent.blocked.load(Ordering::Relaxed), Ordering::Relaxed);
     child.pending.store(0, Ordering::Relaxed);
+    // A new thread may find its process's signals pending: let its first return look.
+    child.sigpending.store(true, Ordering::Relaxed);
 }
 
 /// On `execve`: handlers go back to default, ignored signals stay ignored; the alternate

@@ -182,6 +182,11 @@ pub struct TaskStruct {
     pub group_leader: AtomicPtr<TaskStruct>,
     /// JOBCTL_* bits: a group stop to join.
     pub jobctl: AtomicU32,
+    /// A signal may be pending for this thread (Linux's TIF_SIGPENDING): set by whoever
+    /// queues one or asks the thread to join a stop, cleared by `signal_pending` once it
+    /// finds nothing pending at all. While it is clear the return to user space need not
+    /// look at the signal sets.
+    pub sigpending: AtomicBool,
     /// The user's robust futex list head (`set_robust_list`), 0 for none.
     pub robust_list: AtomicU64,
     /// Blocked signals (bit n-1 for signal n).
@@ -274,6 +279,7 @@ impl TaskStruct {
             sighand: SpinLock::new(None),
             group_leader: AtomicPtr::new(core::ptr::null_mut()),
             jobctl: AtomicU32::new(0),
+            sigpending: AtomicBool::new(false),
             robust_list: AtomicU64::new(0),
             blocked: AtomicU64::new(0),
             pending: AtomicU64::new(0),

@@ -35,6 +35,7 @@ pub(super) fn do_signal_stop(task: &TaskStruct, signo: i32) {
     for t in group.thread_list() {
         if !t.ptr_eq(task) && t.exit_state.load(Ordering::Acquire) == 0 {
             t.jobctl.fetch_or(JOBCTL_STOP_PENDING, Ordering::AcqRel);
+            super::set_sigpending(&t);
             signal_wake_up(&t, false);
         }
     }

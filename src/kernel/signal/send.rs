@@ -12,7 +12,8 @@ use core::sync::atomic::Ordering;
 
 use super::notify::do_notify_parent_cldstop;
 use super::{
-    action_of, bit, si, sig, valid, KernelSigInfo, IGNORE_MASK, NSIG, SIG_DFL, SIG_IGN, STOP_MASK,
+    action_of, bit, set_sigpending, si, sig, valid, KernelSigInfo, IGNORE_MASK, NSIG, SIG_DFL,
+    SIG_IGN, STOP_MASK,
 };
 use crate::kernel::errno::Errno;
 use crate::kernel::sched::core::try_to_wake_up;
@@ -122,6 +123,7 @@ pub fn zap_other_threads(task: &TaskStruct) -> usize {
         }
         t.jobctl.store(0, Ordering::Release);
         t.pending.fetch_or(bit(sig::SIGKILL), Ordering::AcqRel);
+        set_sigpending(&t);
         signal_wake_up(&t, true);
         n += 1;
     }
@@ -157,6 +159,7 @@ fn complete_signal(task: &TaskStruct, signo: i32, group: bool) {
         for t in signal.thread_list() {
             t.jobctl.store(0, Ordering::Release);
             t.pending.fetch_or(bit(sig::SIGKILL), Ordering::AcqRel);
+            set_sigpending(&t);
             signal_wake_up(&t, true);
         }
         return;
@@ -179,12 +182,19 @@ fn send_signal_locked(task: &TaskStruct, info: KernelSigInfo, group: bool) {
             inner.shared_info[signo as usize - 1] = info;
         }
         signal.shared_pending.fetch_or(bit(signo), Ordering::AcqRel);
+        drop(inner);
+        // Any thread may take it, now or once it unblocks the signal.
+        for t in signal.thread_list() {
+            set_sigpending(&t);
+        }
     } else {
         let mut st = task.sigstate.lock();
         if task.pending.load(Ordering::Acquire) & bit(signo) == 0 {
             st.info[signo as usize - 1] = info;
         }
         task.pending.fetch_or(bit(signo), Ordering::AcqRel);
+        drop(st);
+        set_sigpending(task);
     }
     complete_signal(task, signo, group);
 }
