@@ -65,9 +65,9 @@ fn forget_original_parent(task: &TaskStruct) {
         let mut adopted = reaper_task.children.lock();
         for child in orphans {
             child.parent.store(reaper, Ordering::Release);
-            for thread in child.signal().thread_list() {
+            child.signal().for_each_thread(|thread| {
                 thread.parent.store(reaper, Ordering::Release);
-            }
+            });
             if child.exit_state.load(Ordering::Acquire) == state::EXIT_ZOMBIE
                 && child.signal().nr_threads() == 1
             {
@@ -133,11 +133,11 @@ pub fn exchange_leader(task: &TaskStruct, leader: &TaskStruct) {
         child
             .parent
             .store(task as *const _ as *mut _, Ordering::Release);
-        for thread in child.signal().thread_list() {
+        child.signal().for_each_thread(|thread| {
             thread
                 .parent
                 .store(task as *const _ as *mut _, Ordering::Release);
-        }
+        });
     }
     task.children.lock().extend(children);
     let me = task as *const TaskStruct as *mut TaskStruct;
@@ -318,6 +318,7 @@ pub fn put_task_struct_dead(task: &TaskStruct) {
     let stack = task.stack.swap(0, Ordering::AcqRel);
     if stack != 0 && task.pid() != 0 {
         crate::kernel::fork::free_thread_stack(stack as u64);
+        crate::kernel::fork::task_freed();
     }
     // SAFETY: `kernel_clone` turned the task's first reference into its self-reference with
     // `into_raw`; this is the one place it is taken back, after the task's last switch.

@@ -74,6 +74,23 @@ pub struct KernelCloneArgs<'a> {
     pub name: Option<&'a str>,
 }
 
+/// Tasks that exist (made by `copy_process` and not yet freed; Linux's `nr_threads`).
+static NR_THREADS: core::sync::atomic::AtomicUsize = core::sync::atomic::AtomicUsize::new(0);
+
+/// The most tasks there may be (Linux's `max_threads`, from `set_max_threads`): their
+/// kernel stacks may take an eighth of memory, so thousands of threads end in EAGAIN from
+/// `clone`, never in a kernel out of memory.
+fn max_threads() -> usize {
+    let bytes = crate::mm::pages::totalram_pages() * crate::arch::arm64::memory::PAGE_SIZE;
+    let threads = bytes / (crate::arch::arm64::memory::THREAD_SIZE as u64 * 8);
+    threads.clamp(20, 0x3fff_ffff) as usize
+}
+
+/// A task is gone for good: it no longer counts against `max_threads`.
+pub fn task_freed() {
+    NR_THREADS.fetch_sub(1, Ordering::AcqRel);
+}
+
 /// How many freed kernel stacks are kept for the next task (Linux's `NR_CACHED_STACKS`).
 const NR_CACHED_STACKS: usize = 2;
 
@@ -139,11 +156,22 @@ fn copy_process(args: &KernelCloneArgs<'_>) -> Result<TaskRef, Errno> {
         Some(name) => comm_from(name),
         None => *parent.comm.lock(),
     };
+    // Linux: `nr_threads >= max_threads` is EAGAIN (kernel threads are counted too).
+    if NR_THREADS.fetch_add(1, Ordering::AcqRel) >= max_threads() {
+        task_freed();
+        return Err(Errno::EAGAIN);
+    }
     let flags = if args.fn_.is_some() { PF_KTHREAD } else { 0 };
-    let p = TaskStruct::alloc(comm, flags).ok_or(Errno::ENOMEM)?;
+    let Some(p) = TaskStruct::alloc(comm, flags) else {
+        task_freed();
+        return Err(Errno::ENOMEM);
+    };
 
     // dup_task_struct: a kernel stack with a guard below it, marked at its end.
-    let stack = alloc_thread_stack().ok_or(Errno::ENOMEM)?;
+    let Some(stack) = alloc_thread_stack() else {
+        task_freed();
+        return Err(Errno::ENOMEM);
+    };
     p.stack.store(stack as usize, Ordering::Relaxed);
     p.set_stack_end_magic();
     p.start_time_ns
@@ -279,6 +307,7 @@ fn copy_resources(
 
 /// Undo a `copy_process` that failed after the stack was allocated.
 fn free_unborn(p: &TaskStruct) {
+    task_freed();
     let stack = p.stack.swap(0, Ordering::AcqRel);
     if stack != 0 {
         free_thread_stack(stack as u64);

@@ -440,9 +440,9 @@ pub fn sys_rt_sigaction(signo: i32, act: u64, oact: u64, sigsetsize: usize) -> R
             group
                 .shared_pending
                 .fetch_and(!bit(signo), Ordering::AcqRel);
-            for t in group.thread_list() {
+            group.for_each_thread(|t| {
                 t.pending.fetch_and(!bit(signo), Ordering::AcqRel);
-            }
+            });
         }
     }
     if oact != 0 {

@@ -9,7 +9,8 @@
 //! with its own lock. A waiter checks the futex word *under its bucket's lock* before it
 //! queues; a waker changes the word first and then takes the lock. Either the waiter sees
 //! the new value (and does not sleep) or the waker sees the queued waiter: no wake-up is
-//! lost. Woken tasks are collected and woken after the lock is dropped (Linux's `wake_q`).
+//! lost. Wakers wake tasks with the bucket lock held and allocate nothing, so a broadcast
+//! to thousands of threads works even with memory exhausted.
 
 use alloc::sync::Arc;
 use alloc::vec::Vec;
@@ -163,6 +164,10 @@ pub fn unqueue(q: &Arc<FutexQ>) -> bool {
     loop {
         let index = q.bucket.load(Ordering::Acquire);
         let mut waiters = bucket(index).waiters.lock();
+        // A waker marks `woken` under the lock as it takes the waiter off: no search.
+        if q.woken.load(Ordering::Acquire) {
+            return false;
+        }
         if q.bucket.load(Ordering::Acquire) != index {
             continue; // requeued meanwhile: look in the new bucket
         }
@@ -176,39 +181,24 @@ pub fn unqueue(q: &Arc<FutexQ>) -> bool {
     }
 }
 
-/// Take up to `nr_wake` waiters on `key` whose bitset meets `bitset` off `waiters` and add
-/// them to `wake` (Linux's `futex_wake_mark`). Like Linux, 0 still wakes one. Returns how
-/// many.
-pub fn mark_woken(
-    waiters: &mut Vec<Waiter>,
-    key: &FutexKey,
-    nr_wake: i32,
-    bitset: u32,
-    wake: &mut Vec<TaskRef>,
-) -> i32 {
+/// Wake up to `nr_wake` waiters on `key` whose bitset meets `bitset`, oldest first, taking
+/// them off `waiters` (Linux's `futex_wake_mark` and `wake_up_q`). Like Linux, 0 still
+/// wakes one. One pass, and no allocation, however many wait (a broadcast to thousands of
+/// threads, with memory short). The tasks are woken with the bucket lock held (lock order:
+/// a bucket, then a run queue). Returns how many.
+pub fn mark_woken(waiters: &mut Vec<Waiter>, key: &FutexKey, nr_wake: i32, bitset: u32) -> i32 {
+    let limit = nr_wake.max(1);
     let mut woken = 0;
-    let mut i = 0;
-    while i < waiters.len() {
-        if waiters[i].key == *key && waiters[i].bitset & bitset != 0 {
-            let w = waiters.remove(i);
-            w.q.woken.store(true, Ordering::Release);
-            wake.push(w.q.task.clone());
-            woken += 1;
-            if woken >= nr_wake {
-                break;
-            }
-        } else {
-            i += 1;
+    waiters.retain(|w| {
+        if woken >= limit || w.key != *key || w.bitset & bitset == 0 {
+            return true;
         }
-    }
+        w.q.woken.store(true, Ordering::Release);
+        wake_up_process(&w.q.task);
+        woken += 1;
+        false
+    });
     woken
-}
-
-/// Wake the tasks a waker collected, after its locks are dropped (Linux's `wake_up_q`).
-pub fn wake_up_q(wake: Vec<TaskRef>) {
-    for task in wake {
-        wake_up_process(&task);
-    }
 }
 
 /// The word of a robust futex: bits Linux defines (`uapi/linux/futex.h`).

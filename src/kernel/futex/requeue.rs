@@ -10,9 +10,7 @@
 use alloc::vec::Vec;
 use core::sync::atomic::Ordering;
 
-use super::core::{
-    bucket, get_futex_key, get_futex_value, hash_bucket, mark_woken, wake_up_q, Waiter,
-};
+use super::core::{bucket, get_futex_key, get_futex_value, hash_bucket, mark_woken, Waiter};
 use crate::kernel::errno::Errno;
 
 /// Wake and requeue (Linux's `futex_requeue`). `cmpval` is CMP_REQUEUE's expected value.
@@ -36,51 +34,64 @@ pub fn futex_requeue(
     let (i1, _) = hash_bucket(&key1);
     let (i2, _) = hash_bucket(&key2);
     let (lo, hi) = (i1.min(i2), i1.max(i2));
-    let mut wake = Vec::new();
-    let total;
-    {
-        let mut g_lo = bucket(lo).waiters.lock();
-        let mut g_hi = (hi != lo).then(|| bucket(hi).waiters.lock());
-        if let Some(expected) = cmpval {
-            if get_futex_value(uaddr1)? != expected {
-                return Err(Errno::EAGAIN);
-            }
+    let mut g_lo = bucket(lo).waiters.lock();
+    let mut g_hi = (hi != lo).then(|| bucket(hi).waiters.lock());
+    if let Some(expected) = cmpval {
+        if get_futex_value(uaddr1)? != expected {
+            return Err(Errno::EAGAIN);
         }
-        let mut moved: Vec<Waiter> = Vec::new();
-        let woken;
-        {
-            let src: &mut Vec<Waiter> = match g_hi.as_mut() {
-                Some(h) if i1 == hi => h,
-                _ => &mut g_lo,
-            };
-            // Unlike FUTEX_WAKE, a requeue with nr_wake 0 wakes nobody.
-            woken = if nr_wake > 0 {
-                mark_woken(src, &key1, nr_wake, u32::MAX, &mut wake)
-            } else {
-                0
-            };
-            let mut i = 0;
-            while i < src.len() && (moved.len() as i32) < nr_requeue {
-                if src[i].key == key1 {
-                    let mut w = src.remove(i);
-                    w.key = key2;
-                    moved.push(w);
-                } else {
-                    i += 1;
-                }
-            }
-        }
-        let requeued = moved.len() as i32;
-        let dst: &mut Vec<Waiter> = match g_hi.as_mut() {
-            Some(h) if i2 == hi => h,
+    }
+    // Unlike FUTEX_WAKE, a requeue with nr_wake 0 wakes nobody.
+    let woken = {
+        let src: &mut Vec<Waiter> = match g_hi.as_mut() {
+            Some(h) if i1 == hi => h,
             _ => &mut g_lo,
         };
-        for w in moved {
-            w.q.bucket.store(i2, Ordering::Release);
-            dst.push(w);
+        if nr_wake > 0 {
+            mark_woken(src, &key1, nr_wake, u32::MAX)
+        } else {
+            0
         }
-        total = woken + requeued;
+    };
+    let mut requeued = 0;
+    match g_hi.as_mut() {
+        // One bucket: the waiters change key where they are, in order.
+        None => {
+            for w in g_lo.iter_mut().filter(|w| w.key == key1) {
+                if requeued >= nr_requeue {
+                    break;
+                }
+                w.key = key2;
+                requeued += 1;
+            }
+        }
+        // Two: room first (ENOMEM, with nothing moved, if there is none), then one pass.
+        Some(h) => {
+            let (src, dst): (&mut Vec<Waiter>, &mut Vec<Waiter>) = if i1 == lo {
+                (&mut g_lo, h)
+            } else {
+                (h, &mut g_lo)
+            };
+            let count = src
+                .iter()
+                .filter(|w| w.key == key1)
+                .count()
+                .min(nr_requeue as usize);
+            dst.try_reserve(count).map_err(|_| Errno::ENOMEM)?;
+            src.retain(|w| {
+                if requeued as usize >= count || w.key != key1 {
+                    return true;
+                }
+                w.q.bucket.store(i2, Ordering::Release);
+                dst.push(Waiter {
+                    key: key2,
+                    bitset: w.bitset,
+                    q: w.q.clone(),
+                });
+                requeued += 1;
+                false
+            });
+        }
     }
-    wake_up_q(wake);
-    Ok(total as u64)
+    Ok((woken + requeued) as u64)
 }

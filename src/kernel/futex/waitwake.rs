@@ -7,11 +7,10 @@
 //! race, the wake-up wins, as on Linux.
 
 use alloc::sync::Arc;
-use alloc::vec::Vec;
 use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use super::core::{
-    get_futex_key, get_futex_value, hash_bucket, mark_woken, unqueue, wake_up_q, FutexQ, Waiter,
+    get_futex_key, get_futex_value, hash_bucket, mark_woken, unqueue, FutexQ, Waiter,
 };
 use crate::kernel::errno::Errno;
 use crate::kernel::sched::core::{schedule, set_current_state};
@@ -102,16 +101,11 @@ pub fn futex_wake(uaddr: u64, private: bool, nr_wake: i32, bitset: u32) -> Resul
     }
     let key = get_futex_key(uaddr, private)?;
     let (_, bucket) = hash_bucket(&key);
-    let mut wake = Vec::new();
-    let woken = {
-        let mut waiters = bucket.waiters.lock();
-        if waiters.is_empty() {
-            return Ok(0);
-        }
-        mark_woken(&mut waiters, &key, nr_wake, bitset, &mut wake)
-    };
-    wake_up_q(wake);
-    Ok(woken as u64)
+    let mut waiters = bucket.waiters.lock();
+    if waiters.is_empty() {
+        return Ok(0);
+    }
+    Ok(mark_woken(&mut waiters, &key, nr_wake, bitset) as u64)
 }
 
 /// FUTEX_WAKE_OP's `val3`, decoded (Linux's `futex_atomic_op_inuser` prologue): the
@@ -165,17 +159,15 @@ pub fn futex_wake_op(
     // The word changes before the buckets are looked at, as a user-space store before
     // FUTEX_WAKE would: a waiter that read the old value is queued by then.
     let wake2 = futex_atomic_op_inuser(encoded_op, uaddr2)?;
-    let mut wake = Vec::new();
     let mut woken = {
         let (_, bucket) = hash_bucket(&key1);
         let mut waiters = bucket.waiters.lock();
-        mark_woken(&mut waiters, &key1, nr_wake, u32::MAX, &mut wake)
+        mark_woken(&mut waiters, &key1, nr_wake, u32::MAX)
     };
     if wake2 {
         let (_, bucket) = hash_bucket(&key2);
         let mut waiters = bucket.waiters.lock();
-        woken += mark_woken(&mut waiters, &key2, nr_wake2, u32::MAX, &mut wake);
+        woken += mark_woken(&mut waiters, &key2, nr_wake2, u32::MAX);
     }
-    wake_up_q(wake);
     Ok(woken as u64)
 }

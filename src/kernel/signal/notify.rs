@@ -32,13 +32,13 @@ pub(super) fn do_signal_stop(task: &TaskStruct, signo: i32) {
         inner.stop_report = signo;
         inner.cont_report = false;
     }
-    for t in group.thread_list() {
+    group.for_each_thread(|t| {
         if !t.ptr_eq(task) && t.exit_state.load(Ordering::Acquire) == 0 {
             t.jobctl.fetch_or(JOBCTL_STOP_PENDING, Ordering::AcqRel);
-            super::set_sigpending(&t);
-            signal_wake_up(&t, false);
+            super::set_sigpending(t);
+            signal_wake_up(t, false);
         }
-    }
+    });
     let leader = task.group_leader();
     do_notify_parent_cldstop(&leader, si::CLD_STOPPED, signo);
     stop_until_continued(task);

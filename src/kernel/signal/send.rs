@@ -56,13 +56,12 @@ fn prepare_signal(task: &TaskStruct, signo: i32) -> bool {
     if group.group_exiting() {
         return signo == sig::SIGKILL;
     }
-    let threads = group.thread_list();
     if signo == sig::SIGCONT {
         group.shared_pending.fetch_and(!STOP_MASK, Ordering::AcqRel);
-        for t in &threads {
+        group.for_each_thread(|t| {
             t.pending.fetch_and(!STOP_MASK, Ordering::AcqRel);
             t.jobctl.fetch_and(!JOBCTL_STOP_PENDING, Ordering::AcqRel);
-        }
+        });
         let continued = {
             let mut inner = group.inner.lock();
             let was = inner.stopped;
@@ -74,9 +73,9 @@ fn prepare_signal(task: &TaskStruct, signo: i32) -> bool {
             was
         };
         if continued {
-            for t in &threads {
+            group.for_each_thread(|t| {
                 try_to_wake_up(t, state::TASK_STOPPED);
-            }
+            });
             let leader = task.group_leader();
             do_notify_parent_cldstop(&leader, si::CLD_CONTINUED, sig::SIGCONT);
         }
@@ -84,9 +83,9 @@ fn prepare_signal(task: &TaskStruct, signo: i32) -> bool {
         group
             .shared_pending
             .fetch_and(!bit(sig::SIGCONT), Ordering::AcqRel);
-        for t in &threads {
+        group.for_each_thread(|t| {
             t.pending.fetch_and(!bit(sig::SIGCONT), Ordering::AcqRel);
-        }
+        });
     }
     !sig_ignored(task, signo)
 }
@@ -117,16 +116,16 @@ pub(super) fn signal_wake_up(t: &TaskStruct, fatal: bool) {
 /// `zap_other_threads`). Returns how many were sent it.
 pub fn zap_other_threads(task: &TaskStruct) -> usize {
     let mut n = 0;
-    for t in task.signal().thread_list() {
+    task.signal().for_each_thread(|t| {
         if t.ptr_eq(task) || t.exit_state.load(Ordering::Acquire) != 0 {
-            continue;
+            return;
         }
         t.jobctl.store(0, Ordering::Release);
         t.pending.fetch_or(bit(sig::SIGKILL), Ordering::AcqRel);
-        set_sigpending(&t);
-        signal_wake_up(&t, true);
+        set_sigpending(t);
+        signal_wake_up(t, true);
         n += 1;
-    }
+    });
     n
 }
 
@@ -140,9 +139,11 @@ fn complete_signal(task: &TaskStruct, signo: i32, group: bool) {
         return; // a thread-directed signal waits for its thread
     } else {
         signal
-            .thread_list()
-            .into_iter()
+            .threads
+            .lock()
+            .iter()
             .find(|t| wants_signal(t, signo))
+            .cloned()
     };
     let Some(target) = target else {
         return; // everyone blocks it: it stays pending for whoever unblocks it first
@@ -156,12 +157,12 @@ fn complete_signal(task: &TaskStruct, signo: i32, group: bool) {
         signal.group_exit_code.store(signo, Ordering::Relaxed);
         signal.group_exit.store(true, Ordering::Release);
         signal.inner.lock().stopped = false;
-        for t in signal.thread_list() {
+        signal.for_each_thread(|t| {
             t.jobctl.store(0, Ordering::Release);
             t.pending.fetch_or(bit(sig::SIGKILL), Ordering::AcqRel);
-            set_sigpending(&t);
-            signal_wake_up(&t, true);
-        }
+            set_sigpending(t);
+            signal_wake_up(t, true);
+        });
         return;
     }
     signal_wake_up(&target, signo == sig::SIGKILL);
@@ -184,9 +185,7 @@ fn send_signal_locked(task: &TaskStruct, info: KernelSigInfo, group: bool) {
         signal.shared_pending.fetch_or(bit(signo), Ordering::AcqRel);
         drop(inner);
         // Any thread may take it, now or once it unblocks the signal.
-        for t in signal.thread_list() {
-            set_sigpending(&t);
-        }
+        signal.for_each_thread(|t| set_sigpending(t));
     } else {
         let mut st = task.sigstate.lock();
         if task.pending.load(Ordering::Acquire) & bit(signo) == 0 {

@@ -79,9 +79,18 @@ impl SignalStruct {
         }
     }
 
-    /// Counted references to every thread of the group (Linux's `for_each_thread`).
+    /// Counted references to every thread of the group (allocates: for `/proc`).
     pub fn thread_list(&self) -> Vec<TaskRef> {
         self.threads.lock().clone()
+    }
+
+    /// Call `f` for every thread of the group, with the list locked (Linux's
+    /// `for_each_thread`). Allocates nothing, so signals reach thousands of threads with
+    /// memory exhausted. `f` must not take this list's lock (it may wake tasks).
+    pub fn for_each_thread(&self, mut f: impl FnMut(&TaskRef)) {
+        for t in self.threads.lock().iter() {
+            f(t);
+        }
     }
 
     /// Number of threads not yet released (`Threads:` in /proc/<pid>/status).
