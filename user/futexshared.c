@@ -1,8 +1,6 @@
 /*
  * futexshared.c - a futex in MAP_SHARED memory: a waiter in one process, woken from another
- * (the key is the page's physical address, the same in both). Cradle runs it once
- * MAP_SHARED|MAP_ANONYMOUS mappings are really shared across fork (until then xtask runs it
- * only under qemu-aarch64; see `usertest.rs`).
+ * (the key is the page's physical address, the same in both).
  */
 #define _GNU_SOURCE
 #include <errno.h>

@@ -6,6 +6,7 @@
  * reports how each one ended. Then it powers the machine off with reboot(2), which makes
  * QEMU exit. The kernel passes the words after "--" on its command line to init as
  * arguments, so a test can choose the programs:  -append "... -- /bin/segv /bin/execbad".
+ * A program takes one argument after a comma:  "/bin/forkbomb,3000".
  *
  * Each program's output is framed by two lines a test can cut it out with:
  *
@@ -24,10 +25,20 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* Run `path` in a child and report how it ended; returns its exit status (or 128 + signal). */
-static int run(const char *path)
+/*
+ * Run `spec` in a child and report how it ended; returns its exit status (or 128 + signal).
+ * `spec` is a path, or a path and one argument joined by a comma ("/bin/forkbomb,3000").
+ */
+static int run(const char *spec)
 {
-	char *const argv[] = { (char *)path, NULL };
+	char path[256];
+	char *arg;
+
+	snprintf(path, sizeof(path), "%s", spec);
+	arg = strchr(path, ',');
+	if (arg != NULL)
+		*arg++ = '\0';
+	char *const argv[] = { path, arg, NULL };
 	char *const envp[] = { "HOME=/", "PATH=/bin:/sbin", "TERM=linux", NULL };
 	int status;
 

@@ -1,8 +1,12 @@
 //! Executing a program (Linux: `fs/exec.c`, `fs/binfmt_elf.c` `load_elf_binary`).
 //!
-//! `do_execve` reads the file, checks its ELF headers (`fs::elf`), builds a new address
-//! space with its segments, a stack holding argv, envp and the auxiliary vector
-//! (`fs::exec_stack`), and then — past the point of no return — swaps it in, closes
+//! `do_execve` reads the first bytes of the file (a `#!` line, or the ELF header and program
+//! headers), checks the headers (`fs::elf`), builds a new address space whose `PT_LOAD`
+//! segments map the file's page cache (`elf_map`: text shared by every process running the
+//! program, data copy-on-write, bss anonymous, all faulted in on first touch; nothing of the
+//! file is read or copied up front, so exec costs the same whatever the file's size), a
+//! stack holding argv, envp and the auxiliary vector (`fs::exec_stack`), and then — past
+//! the point of no return — swaps it in, closes
 //! close-on-exec descriptors, renames the task after the file, and points the saved user
 //! registers at the entry point (`start_thread`). The task keeps its PID: this is how
 //! `kernel_init` (PID 1) becomes `/init`.
@@ -15,12 +19,14 @@ use super::elf::{self, ElfInfo};
 use super::exec_stack::{build_initial_stack, AuxvInput};
 use super::inode::FileType;
 use super::namei::{path_lookup, LookupFlags};
-use crate::arch::arm64::memory::PAGE_SIZE;
-use crate::arch::arm64::process::task_pt_regs;
-use crate::arch::arm64::ptrace::PtRegs;
+use crate::arch::memory::PAGE_SIZE;
+use crate::arch::process::task_pt_regs;
+use crate::arch::ptrace::PtRegs;
+use crate::fs::permission::MAY_EXEC;
+use crate::kernel::cred::{commit_creds, current_cred, Cred};
 use crate::kernel::errno::Errno;
 use crate::kernel::task::{current, state, TaskStruct, PF_KTHREAD};
-use crate::mm::mm_types::MmStruct;
+use crate::mm::mm_types::{ExeFile, MmStruct, VmFile};
 use crate::mm::vma::VmFlags;
 
 /// Top of the user stack (Linux arm64: TASK_SIZE_64, less nothing: no randomisation yet).
@@ -40,16 +46,20 @@ fn page_up(x: u64) -> u64 {
     (x + PAGE_SIZE - 1) & !(PAGE_SIZE - 1)
 }
 
-/// Read a whole file into memory.
-fn read_file(inode: &alloc::sync::Arc<dyn super::inode::Inode>) -> Result<Vec<u8>, Errno> {
-    let size = inode.stat().size;
-    if size > MAX_EXEC_SIZE {
-        return Err(Errno::E2BIG);
-    }
+/// How much `execve` reads first: a `#!` line (Linux's `BINPRM_BUF_SIZE`) and, in most
+/// programs, the ELF header and the program header table.
+const EXEC_HEAD: usize = 1024;
+/// The most `execve` reads to reach the program header table.
+const MAX_HEADERS: u64 = 64 << 10;
+
+/// Read the first `len` bytes of a file (fewer if it is shorter).
+fn read_head(
+    inode: &alloc::sync::Arc<dyn super::inode::Inode>,
+    len: usize,
+) -> Result<Vec<u8>, Errno> {
     let mut data = Vec::new();
-    data.try_reserve_exact(size as usize)
-        .map_err(|_| Errno::ENOMEM)?;
-    data.resize(size as usize, 0);
+    data.try_reserve_exact(len).map_err(|_| Errno::ENOMEM)?;
+    data.resize(len, 0);
     let mut done = 0;
     while done < data.len() {
         let n = super::inode::kernel_read(&**inode, done as u64, &mut data[done..])?;
@@ -62,6 +72,89 @@ fn read_file(inode: &alloc::sync::Arc<dyn super::inode::Inode>) -> Result<Vec<u8
     Ok(data)
 }
 
+/// The bytes `execve` parses: the head of the file, extended to the end of the program
+/// header table if that lies further in (Linux's `prepare_binprm` then `elf_read` of the
+/// program headers).
+fn read_headers(inode: &alloc::sync::Arc<dyn super::inode::Inode>) -> Result<Vec<u8>, Errno> {
+    let size = inode.stat().size;
+    if size > MAX_EXEC_SIZE {
+        return Err(Errno::E2BIG);
+    }
+    let head = read_head(inode, EXEC_HEAD.min(size as usize))?;
+    match elf::headers_end(&head) {
+        Some(end) if end > head.len() as u64 && end <= size.min(MAX_HEADERS) => {
+            read_head(inode, end as usize)
+        }
+        _ => Ok(head),
+    }
+}
+
+/// Map a `PT_LOAD` segment (Linux's `elf_map` and `set_brk`/`padzero` for its bss): the
+/// file's pages privately from `page_down(p_offset)`, the tail of the last file page zeroed,
+/// anonymous memory after them to `p_memsz`. Returns the end of the segment's memory.
+fn elf_map(
+    mm: &alloc::sync::Arc<MmStruct>,
+    file: &VmFile,
+    ph: &elf::ProgramHeader,
+    bias: u64,
+) -> Result<u64, Errno> {
+    let mut flags = VmFlags::NONE;
+    if ph.p_flags & elf::PF_R != 0 {
+        flags |= VmFlags::READ;
+    }
+    if ph.p_flags & elf::PF_W != 0 {
+        flags |= VmFlags::WRITE;
+    }
+    if ph.p_flags & elf::PF_X != 0 {
+        flags |= VmFlags::EXEC;
+    }
+    let vaddr = ph.p_vaddr + bias;
+    let start = page_down(vaddr);
+    let file_end = vaddr + ph.p_filesz;
+    let file_map_end = page_up(file_end);
+    let mem_end = page_up(vaddr + ph.p_memsz);
+    if ph.p_memsz == 0 {
+        return Ok(mem_end); // nothing to map (Linux's elf_map of size 0)
+    }
+    // A segment may share its first page with the previous one. A segment with file bytes
+    // replaces that page, as Linux's MAP_FIXED elf_map does; a bss-only one leaves it and
+    // zeroes its own part of it (Linux's padzero).
+    let taken = mm
+        .inner
+        .lock()
+        .vmas
+        .find_vma(start)
+        .is_some_and(|v| v.start < mem_end);
+    let mut anon_start = start;
+    if ph.p_filesz > 0 {
+        if taken {
+            mm.unmap_region(start, mem_end - start)?;
+        }
+        let pgoff = page_down(ph.p_offset) / PAGE_SIZE;
+        mm.map_file(start, file_map_end - start, flags, file.clone(), pgoff)?;
+        if ph.p_memsz > ph.p_filesz && !file_end.is_multiple_of(PAGE_SIZE) {
+            let zeros = [0u8; PAGE_SIZE as usize];
+            let tail = (file_map_end - file_end) as usize;
+            mm.populate_write(file_end, &zeros[..tail])?;
+        }
+        anon_start = file_map_end;
+    } else if taken && mm.inner.lock().vmas.find(start).is_some() {
+        let zeros = [0u8; PAGE_SIZE as usize];
+        let head_end = page_up(vaddr + 1).min(vaddr + ph.p_memsz);
+        mm.populate_write(vaddr, &zeros[..(head_end - vaddr) as usize])?;
+        anon_start = start + PAGE_SIZE;
+        if mem_end > anon_start {
+            mm.unmap_region(anon_start, mem_end - anon_start)?;
+        }
+    } else if taken {
+        mm.unmap_region(start, mem_end - start)?;
+    }
+    if mem_end > anon_start {
+        mm.map_region(anon_start, mem_end - anon_start, flags)?;
+    }
+    Ok(mem_end)
+}
+
 /// The new address space, not yet installed, and where the program starts.
 struct NewImage {
     mm: alloc::sync::Arc<MmStruct>,
@@ -70,11 +163,13 @@ struct NewImage {
 }
 
 fn load_elf_binary(
-    data: &[u8],
+    file: &VmFile,
     info: &ElfInfo,
     argv: &[Vec<u8>],
     envp: &[Vec<u8>],
     execfn: &[u8],
+    cred: &Cred,
+    secure: bool,
 ) -> Result<NewImage, Errno> {
     let bias = if info.e_type == elf::ET_DYN {
         ELF_ET_DYN_BASE
@@ -84,22 +179,7 @@ fn load_elf_binary(
     let mm = MmStruct::new()?;
     let mut brk = 0;
     for ph in info.phdrs.iter().filter(|p| p.p_type == elf::PT_LOAD) {
-        let start = page_down(ph.p_vaddr + bias);
-        let end = page_up(ph.p_vaddr + bias + ph.p_memsz);
-        let mut flags = VmFlags::NONE;
-        if ph.p_flags & elf::PF_R != 0 {
-            flags |= VmFlags::READ;
-        }
-        if ph.p_flags & elf::PF_W != 0 {
-            flags |= VmFlags::WRITE;
-        }
-        if ph.p_flags & elf::PF_X != 0 {
-            flags |= VmFlags::EXEC;
-        }
-        mm.map_region(start, end - start, flags)?;
-        let file_bytes = &data[ph.p_offset as usize..(ph.p_offset + ph.p_filesz) as usize];
-        mm.populate_write(ph.p_vaddr + bias, file_bytes)?;
-        brk = brk.max(end);
+        brk = brk.max(elf_map(&mm, file, ph, bias)?);
     }
     {
         let mut inner = mm.inner.lock();
@@ -116,18 +196,18 @@ fn load_elf_binary(
     crate::kernel::random::get_random_bytes(&mut random);
     let phdr = info.phdr_vaddr.map_or(0, |v| v + bias);
     let aux = AuxvInput {
-        hwcap: crate::arch::arm64::cpufeature::elf_hwcap(),
+        hwcap: crate::arch::cpufeature::elf_hwcap(),
         hwcap2: 0,
         phdr,
         phent: 56,
         phnum: info.phdrs.len() as u64,
         base: 0,
         entry: info.entry + bias,
-        uid: 0,
-        euid: 0,
-        gid: 0,
-        egid: 0,
-        secure: 0,
+        uid: cred.uid as u64,
+        euid: cred.euid as u64,
+        gid: cred.gid as u64,
+        egid: cred.egid as u64,
+        secure: secure as u64,
         flags: 0,
     };
     let args: Vec<&[u8]> = argv.iter().map(|a| a.as_slice()).collect();
@@ -153,7 +233,7 @@ fn start_thread(regs: &mut PtRegs, pc: u64, sp: u64) {
     *regs = PtRegs::default();
     regs.pc = pc;
     regs.sp = sp;
-    regs.pstate = crate::arch::arm64::ptrace::PSR_MODE_EL0T;
+    regs.pstate = crate::arch::ptrace::PSR_MODE_EL0T;
     regs.syscallno = -1;
 }
 
@@ -214,10 +294,8 @@ fn exec_at_depth(
         FileType::Directory => return Err(Errno::EACCES),
         _ => return Err(Errno::EACCES),
     }
-    if dentry.inode.stat().mode & 0o111 == 0 {
-        return Err(Errno::EACCES);
-    }
-    let data = read_file(&dentry.inode)?;
+    crate::fs::syscalls::inode_permission(&dentry.inode, MAY_EXEC)?;
+    let data = read_headers(&dentry.inode)?;
     if let Some(script) = parse_shebang(&data) {
         // binfmt_script: run the interpreter with the script's path as its argument, in
         // place of argv[0].
@@ -232,7 +310,8 @@ fn exec_at_depth(
         args.extend(argv.into_iter().skip(1));
         return exec_at_depth(interp, name, args, envp, depth + 1);
     }
-    let info = match elf::parse(&data) {
+    let size = dentry.inode.stat().size;
+    let info = match ElfInfo::parse_head(&data, size) {
         Ok(info) => info,
         Err(e) => {
             log::info!("{}[{}]: execve {path}: {e}", task.comm(), task.pid());
@@ -247,8 +326,34 @@ fn exec_at_depth(
         );
         return Err(Errno::ENOEXEC);
     }
-    let image = load_elf_binary(&data, &info, &argv, &envp, path.as_bytes())?;
-    image.mm.inner.lock().exe_path = Some(dentry.path());
+    let st = dentry.inode.stat();
+    let mapping = dentry.inode.mapping().ok_or(Errno::ENOEXEC)?;
+    let exe_file = ExeFile::deny(mapping.clone())?;
+    let file = VmFile {
+        id: 0,
+        mapping,
+        name: dentry.path(),
+        dev: st.dev,
+        ino: st.ino,
+    };
+    // bprm_fill_uid: a set-user-ID or set-group-ID program runs with its owner's IDs.
+    let attr = dentry.inode.attr();
+    let old_cred = current_cred();
+    let (new_cred, secure) = old_cred.for_exec(attr.mode, attr.uid, attr.gid, false);
+    let image = load_elf_binary(
+        &file,
+        &info,
+        &argv,
+        &envp,
+        path.as_bytes(),
+        &new_cred,
+        secure,
+    )?;
+    {
+        let mut inner = image.mm.inner.lock();
+        inner.exe_path = Some(dentry.path());
+        inner.exe_file = Some(exe_file);
+    }
 
     // begin_new_exec: the other threads go first (a thread that execs becomes the
     // process's only thread, with its PID).
@@ -256,7 +361,7 @@ fn exec_at_depth(
     // Point of no return: the old program is gone from here on.
     exec_mm_release(task);
     let old_mm = task.mm.lock().replace(image.mm.clone());
-    crate::arch::arm64::mmu_context::switch_mm(&image.mm);
+    crate::arch::mmu_context::switch_mm(&image.mm);
     drop(old_mm);
     if let Ok(files) = task.files() {
         let closed = files.lock().close_on_exec();
@@ -264,18 +369,15 @@ fn exec_at_depth(
     }
     let name = name.rsplit('/').next().unwrap_or(name);
     task.set_comm(name);
+    if new_cred != *old_cred {
+        commit_creds(new_cred);
+    }
     task.did_exec.store(true, Ordering::Relaxed);
     task.flags.fetch_and(!PF_KTHREAD, Ordering::Relaxed);
     crate::kernel::signal::flush_signal_handlers(task);
-    // SAFETY: the task is running this code: its thread state and pt_regs are its own.
-    unsafe {
-        let thread = &mut *task.thread.get();
-        thread.tp_value = 0;
-        core::arch::asm!("msr tpidr_el0, xzr", options(nostack));
-        thread.fpsimd = crate::arch::arm64::fpsimd::FpsimdState::ZERO;
-        crate::arch::arm64::fpsimd::fpsimd_load(&thread.fpsimd);
-        start_thread(&mut *task_pt_regs(task), image.entry, image.sp);
-    }
+    crate::arch::process::flush_thread(task);
+    // SAFETY: the task is running this code: its pt_regs are its own.
+    unsafe { start_thread(&mut *task_pt_regs(task), image.entry, image.sp) };
     Ok(())
 }
 
@@ -363,7 +465,7 @@ fn copy_strings(ptr: u64, total: &mut usize) -> Result<Vec<Vec<u8>>, Errno> {
     }
     for i in 0..MAX_ARG_STRINGS {
         let mut p = [0u8; 8];
-        crate::arch::arm64::uaccess::copy_from_user(&mut p, ptr + 8 * i as u64)?;
+        crate::arch::uaccess::copy_from_user(&mut p, ptr + 8 * i as u64)?;
         let s = u64::from_le_bytes(p);
         if s == 0 {
             return Ok(out);

@@ -10,6 +10,7 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::any::Any;
 
+use super::permission::InodeAttr;
 use crate::fs::iov_iter::IovIter;
 use crate::kernel::errno::Errno;
 
@@ -158,6 +159,17 @@ pub trait Inode: Send + Sync + Any {
     /// Attributes.
     fn stat(&self) -> Stat;
 
+    /// Mode, owner and group, for permission checks (Linux's `i_mode`, `i_uid`, `i_gid`):
+    /// a filesystem that can answer without computing the size overrides it.
+    fn attr(&self) -> InodeAttr {
+        let st = self.stat();
+        InodeAttr {
+            mode: st.mode,
+            uid: st.uid,
+            gid: st.gid,
+        }
+    }
+
     /// The object's type.
     fn file_type(&self) -> FileType {
         FileType::from_mode(self.stat().mode).unwrap_or(FileType::Regular)
@@ -181,6 +193,12 @@ pub trait Inode: Send + Sync + Any {
     /// stores only what was copied, and returns it (EFAULT if nothing was).
     fn write_iter(&self, _iocb: &Kiocb, _from: &mut IovIter<'_>) -> Result<usize, Errno> {
         Err(Errno::EISDIR)
+    }
+
+    /// The page cache holding the file's data, for `mmap` and `execve` (Linux's
+    /// `inode->i_mapping`); `None` for objects that cannot be mapped (`ENODEV`).
+    fn mapping(&self) -> Option<Arc<crate::mm::filemap::AddressSpace>> {
+        None
     }
 
     /// Set the size.
@@ -247,6 +265,12 @@ pub trait Inode: Send + Sync + Any {
     /// Change the permission bits.
     fn chmod(&self, _mode: u32) -> Result<(), Errno> {
         Ok(())
+    }
+
+    /// Change the owner and group (the caller has checked the rules; Linux's
+    /// `setattr` with ATTR_UID/ATTR_GID). EPERM where the filesystem decides owners.
+    fn chown(&self, _uid: u32, _gid: u32) -> Result<(), Errno> {
+        Err(Errno::EPERM)
     }
 
     /// Device-specific control (Linux's `unlocked_ioctl`).

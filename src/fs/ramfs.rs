@@ -1,7 +1,9 @@
 //! ramfs: files that live in the page allocator's memory, nowhere else (Linux: `fs/ramfs/`).
 //!
 //! Cradle's root filesystem: the initramfs is unpacked into it, and `tmpfs` mounts are more
-//! of it. A directory holds its children by name; a file its bytes; a device node its
+//! of it. A directory holds its children by name; a file its page cache
+//! ([`AddressSpace`]), which is all the file is: `read`, `write`, `mmap` and `execve` all
+//! use those pages (Linux's ramfs and shmem work the same way); a device node its
 //! device number, with reads and writes going to the driver registered for it
 //! (`fs::char_dev`); a FIFO its pipe (`fs::pipe`), which opens, reads and writes go to.
 
@@ -15,11 +17,13 @@ use core::sync::atomic::{AtomicU64, Ordering};
 use super::char_dev;
 use super::file::flags;
 use super::inode::{mode, DirEntry, FileType, Inode, Kiocb, Stat};
+use super::permission::InodeAttr;
 use super::pipe::PipeInode;
-use crate::fs::iov_iter::{short_copy, IovIter};
+use crate::fs::iov_iter::IovIter;
 use crate::kernel::errno::Errno;
 use crate::kernel::locking::mutex::Mutex;
 use crate::kernel::sync::SpinLock;
+use crate::mm::filemap::AddressSpace;
 
 static NEXT_INO: AtomicU64 = AtomicU64::new(1);
 
@@ -31,7 +35,7 @@ pub const MAX_FILE_SIZE: u64 = 256 << 20;
 const BOGO_DIRENT_SIZE: u64 = 20;
 
 enum Content {
-    File(Vec<u8>),
+    File(Arc<AddressSpace>),
     Dir(BTreeMap<String, Arc<dyn Inode>>),
     Symlink(String),
     Fifo(Arc<PipeInode>),
@@ -91,6 +95,17 @@ impl RamInode {
         self.ftype
     }
 
+    /// The page cache of a regular file, taken out of the content lock.
+    fn pages(&self) -> Option<Arc<AddressSpace>> {
+        if self.ftype != FileType::Regular {
+            return None;
+        }
+        match &*self.content.lock() {
+            Content::File(pages) => Some(pages.clone()),
+            _ => None,
+        }
+    }
+
     /// The pipe of a FIFO, taken out of the content lock (pipe I/O sleeps). Asks the type
     /// first, so a regular file's read or write takes the lock once, not twice.
     fn fifo(&self) -> Option<Arc<PipeInode>> {
@@ -120,7 +135,7 @@ impl Inode for RamInode {
         // sleeping with a spinlock held is a bug, found when two processes stat'ed the same
         // file at once.
         let size = match &*self.content.lock() {
-            Content::File(data) => data.len() as u64,
+            Content::File(pages) => pages.size(),
             Content::Symlink(target) => target.len() as u64,
             // tmpfs's convention (Linux's `BOGO_DIRENT_SIZE`): 20 bytes per entry, `.`
             // and `..` included; `ls -l` and `stat` show it.
@@ -141,6 +156,15 @@ impl Inode for RamInode {
         }
     }
 
+    fn attr(&self) -> InodeAttr {
+        let meta = self.meta.lock();
+        InodeAttr {
+            mode: meta.mode,
+            uid: meta.uid,
+            gid: meta.gid,
+        }
+    }
+
     fn file_type(&self) -> FileType {
         self.ftype()
     }
@@ -153,15 +177,12 @@ impl Inode for RamInode {
         if let Some(pipe) = self.fifo() {
             return pipe.read_iter(iocb, to);
         }
-        // The content mutex is held across the copy, which may fault and sleep: allowed
-        // for a mutex, and the fault path takes only the mm's lock, never a file's.
+        if let Some(pages) = self.pages() {
+            // No lock is held across the copy, which may fault: the cache takes a
+            // reference on one page at a time.
+            return pages.read_iter(iocb.pos, to);
+        }
         match &*self.content.lock() {
-            Content::File(data) => {
-                let start = (iocb.pos.min(data.len() as u64)) as usize;
-                let want = to.count().min(data.len() - start);
-                let copied = to.copy_to_iter(&data[start..start + want]);
-                short_copy(0, copied, want)
-            }
             Content::Dir(_) => Err(Errno::EISDIR),
             _ => Err(Errno::EINVAL),
         }
@@ -175,31 +196,15 @@ impl Inode for RamInode {
         if let Some(pipe) = self.fifo() {
             return pipe.write_iter(iocb, from);
         }
-        let mut content = self.content.lock();
-        let Content::File(data) = &mut *content else {
-            return Err(Errno::EISDIR);
-        };
-        let offset = iocb.pos;
-        let want = from.count();
-        let end = offset.checked_add(want as u64).ok_or(Errno::EFBIG)?;
+        let pages = self.pages().ok_or(Errno::EISDIR)?;
+        let end = iocb
+            .pos
+            .checked_add(from.count() as u64)
+            .ok_or(Errno::EFBIG)?;
         if end > MAX_FILE_SIZE {
             return Err(Errno::EFBIG);
         }
-        let old_len = data.len();
-        if end as usize > old_len {
-            data.try_reserve(end as usize - old_len)
-                .map_err(|_| Errno::ENOSPC)?;
-            data.resize(end as usize, 0);
-        }
-        let copied = from.copy_from_iter(&mut data[offset as usize..end as usize]);
-        if copied < want {
-            // A fault: the file grows only by what was written (Linux's
-            // `generic_perform_write` extends i_size to the end of the copied bytes).
-            let written_end = offset as usize + copied;
-            data.truncate(old_len.max(if copied > 0 { written_end } else { 0 }));
-        }
-        drop(content);
-        let written = short_copy(0, copied, want)?;
+        let written = pages.write_iter(iocb.pos, from)?;
         self.meta.lock().mtime = now();
         Ok(written)
     }
@@ -208,15 +213,11 @@ impl Inode for RamInode {
         if len > MAX_FILE_SIZE {
             return Err(Errno::EFBIG);
         }
-        match &mut *self.content.lock() {
-            Content::File(data) => {
-                if len as usize > data.len() {
-                    data.try_reserve(len as usize - data.len())
-                        .map_err(|_| Errno::ENOSPC)?;
-                }
-                data.resize(len as usize, 0);
-                Ok(())
-            }
+        if let Some(pages) = self.pages() {
+            pages.truncate(len);
+            return Ok(());
+        }
+        match &*self.content.lock() {
             Content::Dir(_) => Err(Errno::EISDIR),
             _ => Err(Errno::EINVAL),
         }
@@ -239,7 +240,7 @@ impl Inode for RamInode {
             return Err(Errno::EEXIST);
         }
         let body = match FileType::from_mode(mode_bits) {
-            Some(FileType::Regular) => Content::File(Vec::new()),
+            Some(FileType::Regular) => Content::File(AddressSpace::new()),
             Some(FileType::Directory) => Content::Dir(BTreeMap::new()),
             Some(FileType::Fifo) => Content::Fifo(PipeInode::new_fifo()),
             Some(FileType::CharDev | FileType::BlockDev | FileType::Socket) => Content::Special,
@@ -362,6 +363,13 @@ impl Inode for RamInode {
         Ok(())
     }
 
+    fn chown(&self, uid: u32, gid: u32) -> Result<(), Errno> {
+        let mut meta = self.meta.lock();
+        meta.uid = uid;
+        meta.gid = gid;
+        Ok(())
+    }
+
     fn ioctl(&self, cmd: u32, arg: u64) -> Result<i64, Errno> {
         if self.ftype() == FileType::CharDev {
             let rdev = self.meta.lock().rdev;
@@ -404,6 +412,10 @@ impl Inode for RamInode {
                 pipe.release(file_flags);
             }
         }
+    }
+
+    fn mapping(&self) -> Option<Arc<AddressSpace>> {
+        self.pages()
     }
 
     fn as_any(&self) -> &dyn Any {

@@ -46,6 +46,7 @@ errnos! {
     ENFILE = 23, "File table overflow";
     EMFILE = 24, "Too many open files";
     ENOTTY = 25, "Not a typewriter";
+    ETXTBSY = 26, "Text file busy";
     EFBIG = 27, "File too large";
     ENOSPC = 28, "No space left on device";
     ESPIPE = 29, "Illegal seek";
@@ -58,6 +59,7 @@ errnos! {
     ENOSYS = 38, "Invalid system call number";
     ENOTEMPTY = 39, "Directory not empty";
     ELOOP = 40, "Too many symbolic links encountered";
+    EOVERFLOW = 75, "Value too large for defined data type";
     ENOTSUP = 95, "Operation not supported";
     EAFNOSUPPORT = 97, "Address family not supported by protocol";
     ETIMEDOUT = 110, "Connection timed out";

@@ -176,9 +176,7 @@ pub fn mm_release(tsk: &TaskStruct) {
     }
     crate::kernel::futex::exit_robust_list(tsk);
     let tid_ptr = tsk.clear_child_tid.swap(0, Ordering::Relaxed);
-    if tid_ptr != 0
-        && crate::arch::arm64::uaccess::copy_to_user(tid_ptr, &0u32.to_le_bytes()).is_ok()
-    {
+    if tid_ptr != 0 && crate::arch::uaccess::copy_to_user(tid_ptr, &0u32.to_le_bytes()).is_ok() {
         let _ = crate::kernel::futex::futex_wake_address(tid_ptr, false, 1, u32::MAX);
     }
 }
@@ -200,7 +198,7 @@ pub fn do_exit(code: i32) -> ! {
     mm_release(tsk);
     // exit_mm: the address space goes with its last user.
     let mm = tsk.mm.lock().take();
-    crate::arch::arm64::mmu_context::switch_to_kernel_mm();
+    crate::arch::mmu_context::switch_to_kernel_mm();
     drop(mm);
     // exit_files / exit_fs: the descriptors close with the last task sharing them.
     let files = tsk.files.lock().take();
@@ -437,10 +435,10 @@ pub fn sys_wait4(
         None => return Ok(0), // WNOHANG, and nothing to report
     };
     if wstatus != 0 {
-        crate::arch::arm64::uaccess::copy_to_user(wstatus, &status.to_le_bytes())?;
+        crate::arch::uaccess::copy_to_user(wstatus, &status.to_le_bytes())?;
     }
     if rusage != 0 {
-        crate::arch::arm64::uaccess::clear_user(rusage, 144)?;
+        crate::arch::uaccess::clear_user(rusage, 144)?;
     }
     Ok(child_pid as u64)
 }

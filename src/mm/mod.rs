@@ -10,6 +10,10 @@ pub mod vma;
 #[cfg(target_os = "none")]
 pub mod fault;
 #[cfg(target_os = "none")]
+pub mod filemap;
+#[cfg(target_os = "none")]
+mod filemap_kunit;
+#[cfg(target_os = "none")]
 pub mod heap;
 #[cfg(target_os = "none")]
 pub mod mm_kunit;
@@ -19,6 +23,8 @@ pub mod mm_types;
 pub mod mmap;
 #[cfg(target_os = "none")]
 pub mod mmu_gather;
+#[cfg(target_os = "none")]
+pub mod oom_kill;
 #[cfg(target_os = "none")]
 pub mod pages;
 #[cfg(target_os = "none")]

@@ -29,10 +29,7 @@
 
 use core::mem::size_of;
 
-/// log2 of the page size.
-pub const PAGE_SHIFT: u32 = 12;
-/// The size of a page frame in bytes.
-pub const PAGE_SIZE: u64 = 1 << PAGE_SHIFT;
+pub use crate::arch::memory::{PAGE_SHIFT, PAGE_SIZE};
 /// The largest order: blocks of `2^MAX_ORDER` pages (Linux's `MAX_PAGE_ORDER`, inclusive).
 pub const MAX_ORDER: usize = 10;
 /// How many orders there are, `0..=MAX_ORDER` (Linux's `NR_PAGE_ORDERS`).
@@ -280,6 +277,23 @@ impl<'a> BuddyAllocator<'a> {
         self.__free_one_page(pfn, order);
     }
 
+    /// Turn the allocated block of `2^order` pages at `pfn` into as many allocated order-0
+    /// pages, each to be freed on its own (Linux's `split_page`).
+    ///
+    /// Panics unless `pfn`/`order` is exactly an allocated block.
+    pub fn split_page(&mut self, pfn: u64, order: usize) {
+        let index = self.index(pfn);
+        assert!(
+            self.meta[index].flags == PG_ALLOCATED && usize::from(self.meta[index].order) == order,
+            "page_alloc: split_page of pfn {pfn:#x} order {order}, which is not an allocated \
+             block of that order"
+        );
+        for page in &mut self.meta[index..index + (1 << order)] {
+            page.flags = PG_ALLOCATED;
+            page.order = 0;
+        }
+    }
+
     /// Record that the allocated order-0 page `pfn` was freed to a list its caller keeps in
     /// front of this allocator (the kernel's hot pages): it stays allocated as far as the
     /// free lists go, but a second free is caught here, as [`Self::free_pages`] catches one.
@@ -480,6 +494,32 @@ mod tests {
         assert_eq!(get_order(4 << 20), 10);
         assert_eq!(pfn_phys(0x40000), 0x4000_0000);
         assert_eq!(phys_pfn(0x4000_0fff), 0x40000);
+    }
+
+    #[test]
+    fn split_block_frees_page_by_page_and_merges_back() {
+        let mut z = zone(2048, 0x40000);
+        z.free_range(0x40000, 0x40800);
+        let total = z.nr_free_pages();
+        let pfn = z.alloc_pages(3).unwrap();
+        z.split_page(pfn, 3);
+        // The tail goes back at once, the head pages later, in any order (alloc_pages_exact).
+        for p in (pfn + 5..pfn + 8).chain([pfn + 2, pfn, pfn + 4, pfn + 1, pfn + 3]) {
+            z.free_pages(p, 0);
+        }
+        assert_eq!(z.nr_free_pages(), total);
+        assert_eq!(
+            z.alloc_pages(MAX_ORDER).map(|p| p % MAX_ORDER_NR_PAGES),
+            Some(0)
+        );
+    }
+
+    #[test]
+    #[should_panic(expected = "not an allocated block")]
+    fn split_of_a_free_block_is_a_bug() {
+        let mut z = zone(2048, 0x40000);
+        z.free_range(0x40000, 0x40800);
+        z.split_page(0x40000, 3);
     }
 
     #[test]

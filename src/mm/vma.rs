@@ -15,15 +15,12 @@
 //! `ENOMEM`, [`VmaError::Invalid`] is `EINVAL`, [`VmaError::Overlap`] is `EEXIST` (as for
 //! `MAP_FIXED_NOREPLACE`).
 //!
-//! [`mmu`]: crate::arch::arm64::mmu
+//! [`mmu`]: crate::arch::mmu
 
 use core::fmt;
 use core::ops::{BitAnd, BitOr, BitOrAssign};
 
-/// The page size VMAs are aligned to.
-const PAGE_SIZE: u64 = 4096;
-/// log2 of [`PAGE_SIZE`].
-const PAGE_SHIFT: u32 = 12;
+use crate::arch::memory::{PAGE_SHIFT, PAGE_SIZE};
 
 /// What a VMA allows and what it is (Linux's `vm_flags_t`, same bit values where Linux has
 /// the flag).
@@ -323,6 +320,31 @@ impl<const N: usize> Vmas<N> {
         Ok(())
     }
 
+    /// [`Self::insert`], but an anonymous range next to a compatible VMA (same flags) extends
+    /// it instead of becoming a VMA of its own, as Linux's `mmap_region` → `vma_merge` does:
+    /// a growing `brk`, or anonymous `mmap`s placed one below the other, stay one VMA and
+    /// never fill the set.
+    pub fn insert_merge(&mut self, vma: Vma) -> Result<(), VmaError> {
+        if vma.start >= vma.end || (vma.start | vma.end) & (PAGE_SIZE - 1) != 0 {
+            return Err(VmaError::Invalid);
+        }
+        let index = self.first_ending_above(vma.start);
+        if index < self.len && self.vmas[index].start < vma.end {
+            return Err(VmaError::Overlap);
+        }
+        if index > 0 && self.vmas[index - 1].can_merge(&vma) {
+            self.vmas[index - 1].end = vma.end;
+            self.merge_between(index - 1, index + 1);
+            return Ok(());
+        }
+        if index < self.len && vma.can_merge(&self.vmas[index]) {
+            self.vmas[index].start = vma.start;
+            self.vmas[index].pgoff = vma.pgoff;
+            return Ok(());
+        }
+        self.insert(vma)
+    }
+
     /// The VMA containing `addr` (Linux's `vma_lookup`).
     pub fn find(&self, addr: u64) -> Option<&Vma> {
         self.find_vma(addr).filter(|vma| vma.start <= addr)
@@ -468,6 +490,42 @@ impl<const N: usize> Vmas<N> {
         Ok(())
     }
 
+    /// Moves the end of the VMA containing `addr` up to `new_end` (page aligned), if nothing
+    /// lies in between (`mremap` growing a mapping in place, Linux's `vma_expand`).
+    pub fn expand(&mut self, addr: u64, new_end: u64) -> Result<(), VmaError> {
+        if new_end & (PAGE_SIZE - 1) != 0 {
+            return Err(VmaError::Invalid);
+        }
+        let index = self.first_ending_above(addr);
+        let Some(vma) = self.as_slice().get(index).filter(|v| v.start <= addr) else {
+            return Err(VmaError::Unmapped);
+        };
+        if new_end <= vma.end {
+            return Err(VmaError::Invalid);
+        }
+        if self
+            .as_slice()
+            .get(index + 1)
+            .is_some_and(|next| next.start < new_end)
+        {
+            return Err(VmaError::Overlap);
+        }
+        self.vmas[index].end = new_end;
+        Ok(())
+    }
+
+    /// Whether VMAs cover all of `[start, end)` without a hole.
+    pub fn covers(&self, start: u64, end: u64) -> bool {
+        let mut covered_to = start;
+        for vma in &self.as_slice()[self.first_ending_above(start)..] {
+            if covered_to >= end || vma.start > covered_to {
+                break;
+            }
+            covered_to = vma.end;
+        }
+        covered_to >= end
+    }
+
     /// Merges every run of adjacent, compatible anonymous VMAs (same flags, no file, not
     /// `IO`) into one, as Linux's `vma_merge` does when a mapping is made or changed. Returns
     /// how many VMAs disappeared.
@@ -609,6 +667,37 @@ mod tests {
         );
         assert_eq!(vmas.len(), 4);
         assert_eq!(vmas.capacity(), 4);
+    }
+
+    #[test]
+    fn insert_merge_extends_compatible_neighbours() {
+        let mut vmas: Vmas<2> = set(&[Vma::anon(0x1000, 0x2000, RW)]);
+        // Above, below, and bridging: still one VMA, though the set holds only two.
+        for (start, end) in [(0x2000, 0x3000), (0x0, 0x1000), (0x3000, 0x4000)] {
+            vmas.insert_merge(Vma::anon(start, end, RW)).unwrap();
+        }
+        assert_eq!(ranges(&vmas), [(0x0, 0x4000)]);
+        vmas.insert_merge(Vma::anon(0x5000, 0x6000, RW)).unwrap();
+        vmas.insert_merge(Vma::anon(0x4000, 0x5000, RW)).unwrap();
+        assert_eq!(
+            ranges(&vmas),
+            [(0x0, 0x6000)],
+            "a range that closes a gap joins both"
+        );
+        vmas.insert_merge(Vma::anon(0x6000, 0x7000, RO)).unwrap();
+        assert_eq!(
+            ranges(&vmas),
+            [(0x0, 0x6000), (0x6000, 0x7000)],
+            "other flags: apart"
+        );
+        assert_eq!(
+            vmas.insert_merge(Vma::anon(0x8000, 0x9000, RW)),
+            Err(VmaError::NoSpace)
+        );
+        assert_eq!(
+            vmas.insert_merge(Vma::anon(0x5000, 0x9000, RW)),
+            Err(VmaError::Overlap)
+        );
     }
 
     #[test]
@@ -848,6 +937,41 @@ mod tests {
         assert_eq!(vmas.find_free(P, 0, hi, lo), Err(VmaError::Invalid));
         assert_eq!(vmas.find_free(u64::MAX, 0, lo, hi), Err(VmaError::Invalid));
         assert_eq!(Vmas::<4>::new().find_free(P, 0, lo, hi), Ok(hi - P));
+    }
+
+    #[test]
+    fn expand_grows_into_a_free_gap_only() {
+        let mut vmas: Vmas<8> = set(&[
+            Vma::file(0x1000, 0x3000, RO, 4, 10),
+            Vma::anon(0x8000, 0x9000, RW),
+        ]);
+        vmas.expand(0x2000, 0x5000).unwrap();
+        assert_eq!(vmas.as_slice()[0], Vma::file(0x1000, 0x5000, RO, 4, 10));
+        assert_eq!(vmas.expand(0x1000, 0x9000), Err(VmaError::Overlap));
+        assert_eq!(
+            vmas.expand(0x1000, 0x4000),
+            Err(VmaError::Invalid),
+            "not a growth"
+        );
+        assert_eq!(vmas.expand(0x6000, 0x7000), Err(VmaError::Unmapped));
+        assert_eq!(vmas.expand(0x8000, 0x9800), Err(VmaError::Invalid));
+        vmas.expand(0x8000, 0x10_000).unwrap();
+        assert_eq!(ranges(&vmas), [(0x1000, 0x5000), (0x8000, 0x10_000)]);
+    }
+
+    #[test]
+    fn covers_sees_holes() {
+        let vmas: Vmas<8> = set(&[
+            Vma::anon(0x1000, 0x3000, RW),
+            Vma::anon(0x3000, 0x4000, RO),
+            Vma::anon(0x5000, 0x6000, RW),
+        ]);
+        assert!(vmas.covers(0x1000, 0x4000));
+        assert!(vmas.covers(0x2000, 0x3800));
+        assert!(!vmas.covers(0x2000, 0x5800), "a hole at 0x4000");
+        assert!(!vmas.covers(0x0, 0x2000));
+        assert!(vmas.covers(0x5000, 0x6000));
+        assert!(!vmas.covers(0x5000, 0x7000));
     }
 
     #[test]

@@ -18,8 +18,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::env::ensure_qemu_user;
+use crate::harness::Summary;
 use crate::initramfs::{build_test_initramfs, check_archive, test_entries};
-use crate::test::Summary;
 use crate::user::{build_user, Program, UserPrograms};
 
 /// How long one program may run under qemu-aarch64.
@@ -161,6 +161,9 @@ pub fn program_output(transcript: &str, path: &str) -> Option<CradleRun> {
                 .or_else(|| number("killed by signal ").map(|s| 128 + s));
             return Some(CradleRun { output, status });
         }
+        if is_kernel_log_line(line) {
+            continue; // the kernel's console, not the program (the OOM killer's report)
+        }
         output.push_str(line);
         output.push('\n');
     }
@@ -168,6 +171,15 @@ pub fn program_output(transcript: &str, path: &str) -> Option<CradleRun> {
         output,
         status: None,
     })
+}
+
+/// A printk line on the console: `[    3.001969] ...`.
+fn is_kernel_log_line(line: &str) -> bool {
+    line.strip_prefix('[')
+        .and_then(|rest| rest.split_once("] "))
+        .is_some_and(|(stamp, _)| {
+            stamp.contains('.') && stamp.trim().chars().all(|c| c.is_ascii_digit() || c == '.')
+        })
 }
 
 /// The two lines of the seed article's fork program that either process may print first.
@@ -321,19 +333,20 @@ fn check_fork_seed(output: &str) -> Result<(), String> {
     compare("fork_seed", &want, output)
 }
 
-/// Programs that only make sense as PID 1 on a machine of their own.
+/// Programs that only make sense on an arm64 kernel of their own.
 fn runs_only_as_init(name: &str) -> bool {
     // init_hello powers the machine off; under qemu-aarch64 it is not PID 1, and its
-    // execve of arm64 programs would go to the host's kernel.
-    name == "init_hello"
+    // execve of arm64 programs would go to the host's kernel, as suidtest's would.
+    name == "init_hello" || name == "suidtest"
 }
 
 /// Programs that qemu-aarch64 cannot judge, run on Debian's arm64 kernel instead: `efault`
 /// needs short counts at a fault, and qemu-aarch64 checks a whole buffer before it calls the
-/// host (EFAULT where Linux reads up to the hole); `threadexec` execs arm64 programs (the
-/// host cannot) and needs robust futexes (qemu-aarch64 ignores `set_robust_list`).
+/// host (EFAULT where Linux reads up to the hole); `mapstest` reads /proc/self/maps, which
+/// qemu-aarch64 writes itself for the guest; `threadexec` execs arm64 programs (the host
+/// cannot), needs robust futexes (qemu-aarch64 ignores `set_robust_list`) and clone3.
 pub fn needs_a_linux_kernel(name: &str) -> bool {
-    name == "efault" || name == "threadexec"
+    name == "efault" || name == "mapstest" || name == "threadexec"
 }
 
 /// Arguments a program needs outside the test initramfs.
@@ -393,6 +406,16 @@ pub(crate) fn user_tests(summary: &mut Summary) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn kernel_log_lines_are_not_program_output() {
+        let t =
+            "/init: running /bin/oomtest\n1..1\n[    3.001969] Out of memory: Killed process 5 \
+                 (oomtest)\nok 1 - x\n[not a stamp] y\n/init: /bin/oomtest exited with status 0\n";
+        let run = program_output(t, "/bin/oomtest").unwrap();
+        assert_eq!(run.output, "1..1\nok 1 - x\n[not a stamp] y\n");
+        assert_eq!(run.status, Some(0));
+    }
 
     #[test]
     fn tap_all_ok() {

@@ -18,12 +18,14 @@
 mod bbdiff;
 mod bench;
 mod board;
+mod boottest;
 mod build;
 mod busybox;
 mod debian;
 mod difftest;
 mod env;
 mod fuzz;
+mod harness;
 mod image;
 mod initramfs;
 mod kallsyms;
@@ -33,6 +35,7 @@ mod pi;
 mod qemu;
 mod readmetest;
 mod rootfs;
+mod rtctest;
 mod test;
 mod user;
 mod usertest;
@@ -57,8 +60,10 @@ commands:
   bbdiff                run user/busybox-diff.sh on Cradle and on Debian's arm64 Linux
                         in the same QEMU; print the diff if the outputs differ (both
                         kept under target/cradle/bbdiff/)
-  fuzz [SEED]           boot user/fuzz/fuzz.c as PID 1: random system calls from 64
-                        processes; the kernel must not panic (default seed 1)
+  fuzz [SEED | FIRST..END] [NR,NR...]
+                        boot user/fuzz/fuzz.c as PID 1: random system calls from 64
+                        processes seeded SEED.. (default 1); the kernel must not panic
+                        or oops. A range boots once per 64 seeds and sums the calls
 
 bench options:
   --runs N              boots of each kernel; each figure is their median (default 5)

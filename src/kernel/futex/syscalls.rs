@@ -6,7 +6,7 @@ use core::sync::atomic::Ordering;
 use super::core::ROBUST_LIST_HEAD_SIZE;
 use super::requeue::futex_requeue;
 use super::waitwake::{futex_wait, futex_wake, futex_wake_op};
-use crate::arch::arm64::uaccess::{copy_from_user, copy_to_user};
+use crate::arch::uaccess::{copy_from_user, copy_to_user};
 use crate::kernel::errno::Errno;
 use crate::kernel::task::current;
 use crate::kernel::time::ktime_get_ns;
@@ -76,10 +76,13 @@ pub fn sys_futex(
             };
             let deadline = if utime != 0 {
                 let ns = read_timeout(utime)?;
-                // FUTEX_WAIT's timeout is relative; FUTEX_WAIT_BITSET's absolute on
-                // CLOCK_MONOTONIC or CLOCK_REALTIME, which read the same counter here.
+                // FUTEX_WAIT's timeout is relative; FUTEX_WAIT_BITSET's absolute, on
+                // CLOCK_MONOTONIC, or on CLOCK_REALTIME (turned into monotonic time, so a
+                // later settimeofday does not move it: Linux's hrtimer would follow it).
                 Some(if cmd == FUTEX_WAIT {
                     ktime_get_ns().saturating_add(ns)
+                } else if futex_op & FUTEX_CLOCK_REALTIME != 0 {
+                    crate::kernel::time::timekeeping::real_to_monotonic_ns(ns)
                 } else {
                     ns
                 })

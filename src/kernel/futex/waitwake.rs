@@ -127,7 +127,7 @@ pub fn decode_wake_op(encoded_op: u32) -> (u32, u32, u32, i32) {
 /// passes the comparison (Linux's `futex_atomic_op_inuser`).
 fn futex_atomic_op_inuser(encoded_op: u32, uaddr2: u64) -> Result<bool, Errno> {
     let (op, oparg, cmp, arg) = decode_wake_op(encoded_op);
-    let old = crate::arch::arm64::uaccess::futex_atomic_op_user(op, oparg, uaddr2)? as i32;
+    let old = crate::arch::uaccess::futex_atomic_op_user(op, oparg, uaddr2)? as i32;
     // Like Linux, a bad comparison is found only after the operation was done.
     match cmp {
         0 => Ok(old == arg),
