@@ -33,7 +33,10 @@
  * `i=$(expr $i + 1)`: cost per loop iteration, four short processes); idle_kib (20 ×
  * fork + execve `busybox sleep 1000`, then free memory before minus after, divided by
  * 20: KiB per idle process, not a time; free memory is sysinfo(2)'s, plus on Linux the
- * pages on its per-CPU free lists, which MemFree leaves out).
+ * pages on its per-CPU free lists, which MemFree leaves out);
+ * futex_pingpong (two threads of one process passing a turn through a futex word with
+ * FUTEX_WAIT/FUTEX_WAKE: a round trip, two waits and two wakes); thread_create_join
+ * (pthread_create of a thread that returns at once + pthread_join).
  *
  * Arguments: `tcg` (nanoseconds), `iters=N` (every timed loop runs N iterations; the smoke
  * test uses 1), `only=METRIC` (run one metric, for profiling). Children never print; they
@@ -42,6 +45,8 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/futex.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -456,6 +461,93 @@ static const char *ctxsw_yield(const char *name, long iters)
 	return NULL;
 }
 
+/* The futex ping-pong: the word says whose turn it is (0: the main thread's, 1: the
+ * partner's); each side waits while it is not its turn, then hands the turn over and wakes
+ * the other. */
+static volatile int turn;
+static long pingpong_rounds;
+
+static void futex_wait_while(volatile int *word, int val)
+{
+	while (__atomic_load_n(word, __ATOMIC_ACQUIRE) == val)
+		syscall(SYS_futex, word, FUTEX_WAIT_PRIVATE, val, NULL, NULL, 0);
+}
+
+static void futex_hand_over(volatile int *word, int val)
+{
+	__atomic_store_n(word, val, __ATOMIC_RELEASE);
+	syscall(SYS_futex, word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+}
+
+static void *pingpong_partner(void *arg)
+{
+	(void)arg;
+	for (long i = 0; i < pingpong_rounds; i++) {
+		futex_wait_while(&turn, 0);
+		futex_hand_over(&turn, 0);
+	}
+	return NULL;
+}
+
+static const char *futex_pingpong(const char *name, long iters)
+{
+	long w = warmup(iters);
+	pthread_t t;
+
+	turn = 0;
+	pingpong_rounds = w + iters;
+	if (pthread_create(&t, NULL, pingpong_partner, NULL) != 0)
+		return fail("pthread_create");
+	for (long i = 0; i < w; i++) {
+		futex_hand_over(&turn, 1);
+		futex_wait_while(&turn, 1);
+	}
+	uint64_t t0 = now();
+	for (long i = 0; i < iters; i++) {
+		futex_hand_over(&turn, 1);
+		futex_wait_while(&turn, 1);
+	}
+	uint64_t t1 = now();
+	if (pthread_join(t, NULL) != 0)
+		return fail("pthread_join");
+	report(name, t1 - t0, iters);
+	return NULL;
+}
+
+static void *return_at_once(void *arg)
+{
+	return arg;
+}
+
+static const char *thread_create_join_once(void)
+{
+	pthread_t t;
+	void *ret;
+
+	if (pthread_create(&t, NULL, return_at_once, (void *)1) != 0)
+		return fail("pthread_create");
+	if (pthread_join(t, &ret) != 0 || ret != (void *)1)
+		return fail("pthread_join");
+	return NULL;
+}
+
+static const char *thread_create_join(const char *name, long iters)
+{
+	const char *err;
+	long w = warmup(iters);
+
+	for (long i = 0; i < w; i++)
+		if ((err = thread_create_join_once()))
+			return err;
+	uint64_t t0 = now();
+	for (long i = 0; i < iters; i++)
+		if ((err = thread_create_join_once()))
+			return err;
+	uint64_t t1 = now();
+	report(name, t1 - t0, iters);
+	return NULL;
+}
+
 static const struct {
 	const char *name;
 	metric_fn run;
@@ -472,6 +564,8 @@ static const struct {
 	{ "fork_exec_glibc", fork_exec_glibc, 100 },
 	{ "shell_pipeline", shell_pipeline, 200 },
 	{ "idle_kib", idle_kib, 1 },
+	{ "futex_pingpong", futex_pingpong, 2000 },
+	{ "thread_create_join", thread_create_join, 500 },
 };
 
 /*

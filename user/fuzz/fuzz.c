@@ -14,7 +14,13 @@
  * page, across the end of the buffer into that page, into the kernel's half, and pointers
  * to real paths. The calls are every syscall Cradle implements except those that would
  * end the test rather than exercise the kernel: exit, kill and friends, reboot, mount,
- * clone and execve of real programs, and the console-level syslog actions.
+ * execve of real programs, and the console-level syslog actions. `futex` gets random
+ * arguments too; `clone` and `clone3` get random flags (from the ones threads use), stacks
+ * and TID pointers, and a child they make exits at once, before it touches memory.
+ *
+ * Each child fuzzes from THREADS threads at once (its own and THREADS - 1 more), each with
+ * its own seed, so that system calls race with each other on one address space, one file
+ * table and one thread group.
  *
  * It refuses to run unless it is PID 1, so running it on a host by mistake does nothing.
  */
@@ -22,6 +28,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/reboot.h>
+#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -35,10 +43,11 @@
 #include <unistd.h>
 
 #define CHILDREN 64
+#define THREADS 3
 #define CALLS_PER_CHILD 400
 #define CHILD_TIME_LIMIT_MS 1000
 
-static uint64_t state;
+static __thread uint64_t state;
 
 static uint64_t rnd(void)
 {
@@ -101,7 +110,41 @@ static const int calls[] = {
 	221 /* execve (bad pointers only) */, 222 /* mmap */, 226 /* mprotect */, 227 /* msync */,
 	233 /* madvise */, 260 /* wait4 */, 261 /* prlimit64 */, 276 /* renameat2 */,
 	278 /* getrandom */, 293 /* rseq */, 439 /* faccessat2 */, 999 /* unknown */,
+	98 /* futex */, 99 /* set_robust_list */, 100 /* get_robust_list */, 130 /* tkill (0) */,
+	131 /* tgkill (0) */, 220 /* clone */, 435 /* clone3 */,
 };
+
+/* The flags clone may get: what threads, vfork and posix_spawn use. The exit signal is
+ * SIGCHLD or none: any other would kill the fuzzing process when its clone exits (as it
+ * would on Linux), ending its run early. */
+#define CLONE_FLAG_POOL                                                                      \
+	(CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM |   \
+	 CLONE_SETTLS | CLONE_PARENT_SETTID | CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID |     \
+	 CLONE_VFORK | CLONE_PARENT)
+
+/* clone or clone3 by hand: a child exits (exit, not exit_group) straight from the svc
+ * instruction, before it touches the stack it may share with its parent. */
+static long clone_and_exit(long nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3,
+			   uint64_t a4)
+{
+	register uint64_t x0 __asm__("x0") = a0;
+	register uint64_t x1 __asm__("x1") = a1;
+	register uint64_t x2 __asm__("x2") = a2;
+	register uint64_t x3 __asm__("x3") = a3;
+	register uint64_t x4 __asm__("x4") = a4;
+	register long x8 __asm__("x8") = nr;
+
+	__asm__ volatile("svc #0\n\t"
+			 "cbnz x0, 1f\n\t"
+			 "mov x0, #0\n\t"
+			 "mov x8, #93\n\t" /* exit */
+			 "svc #0\n"
+			 "1:"
+			 : "+r"(x0)
+			 : "r"(x1), "r"(x2), "r"(x3), "r"(x4), "r"(x8)
+			 : "memory");
+	return (long)x0;
+}
 
 /* With a list on the command line, only those calls (to narrow a failure down). */
 static int only[64], n_only;
@@ -136,11 +179,35 @@ static void fuzz_calls(uint64_t seed)
 			/* execve: never a real program; a path that is not executable at best. */
 			a[0] = (uint64_t)"/proc/self/stat";
 		}
+		if (nr == 130 || nr == 131) {
+			/* tkill/tgkill: signal 0 only (a real one could end the test's children
+			 * in ways that test nothing new). */
+			a[nr == 130 ? 1 : 2] = 0;
+		}
 		if (write(COUNT_FD, "", 1) != 1) {
 			/* The pipe is gone (a random close or dup3): this call is not counted. */
 		}
+		if (nr == 220) {
+			a[0] = (a[0] & CLONE_FLAG_POOL) | (rnd() % 2 ? SIGCHLD : 0);
+			if (rnd() % 2)
+				a[1] = 0; /* no new stack: the child exits before it would use one */
+			clone_and_exit(nr, a[0], a[1], a[2], a[3], a[4]);
+			continue;
+		}
+		if (nr == 435) {
+			/* clone3 reads its flags and exit signal from memory: a random pointer
+			 * mostly fails; the buffer's bytes ('A's) make a bad struct. */
+			clone_and_exit(nr, a[0], a[1] % 128, 0, 0, 0);
+			continue;
+		}
 		syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
 	}
+}
+
+static void *fuzz_thread(void *seed)
+{
+	fuzz_calls((uint64_t)(uintptr_t)seed);
+	return NULL;
 }
 
 /* /dev/null, opened by PID 1 before any child could unlink or replace it. */
@@ -163,7 +230,15 @@ static int child(uint64_t seed, int count_fd)
 	memcpy(ro_page, "/proc/self/stat", 16);
 	mprotect(buf + 4096, 4096, PROT_NONE);
 	mprotect(ro_page, 4096, PROT_READ);
+	pthread_t threads[THREADS - 1];
+	for (int t = 0; t < THREADS - 1; t++)
+		pthread_create(&threads[t], NULL, fuzz_thread,
+			       (void *)(uintptr_t)(seed * 1000003 + t + 1));
 	fuzz_calls(seed);
+	/* A thread stuck in a call keeps the process alive until PID 1's time limit kills it,
+	 * which is a test of group SIGKILL too. */
+	for (int t = 0; t < THREADS - 1; t++)
+		pthread_join(threads[t], NULL);
 	return 0;
 }
 
@@ -210,7 +285,7 @@ static void sleep_ms(long ms)
 
 int main(int argc, char **argv)
 {
-	int exited = 0, signalled = 0, timed_out = 0;
+	int exited = 0, signalled = 0, timed_out = 0, by_signal[65] = { 0 };
 	uint64_t base = argc > 1 ? strtoull(argv[1], NULL, 0) : 1;
 	for (char *p = argc > 2 ? argv[2] : NULL; p && *p && n_only < 64;) {
 		only[n_only++] = (int)strtol(p, &p, 10);
@@ -285,14 +360,21 @@ int main(int argc, char **argv)
 		}
 		if (status == -1)
 			continue;
-		if (WIFEXITED(status))
+		if (WIFEXITED(status)) {
 			exited++;
-		else
+		} else {
 			signalled++;
+			by_signal[WTERMSIG(status) & 63]++;
+		}
 	}
 	printf("fuzz: %d exited, %d killed by a signal, %d stopped after %d ms\n", exited,
 	       signalled, timed_out, CHILD_TIME_LIMIT_MS);
 	printf("fuzz: %llu system calls made\n", calls_made);
+	printf("fuzz: killed by signal:");
+	for (int s = 1; s < 65; s++)
+		if (by_signal[s])
+			printf(" %d x%d", s, by_signal[s]);
+	printf("\n");
 	if (!corrupted)
 		printf("fuzz: the kernel survived\n");
 	fflush(stdout);

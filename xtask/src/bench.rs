@@ -42,7 +42,7 @@ use crate::initramfs::{write_newc, Entry, Source};
 use crate::qemu::{run_captured, QemuOptions};
 
 /// The metrics, in table order, with what each one measures.
-pub const METRICS: [(&str, &str); 12] = [
+pub const METRICS: [(&str, &str); 14] = [
     ("boot", "counter at /init's first instruction"),
     ("null_syscall", "syscall(SYS_getpid)"),
     ("fork_exit", "fork + _exit + waitpid"),
@@ -76,6 +76,11 @@ pub const METRICS: [(&str, &str); 12] = [
         "idle_kib",
         "free memory per idle busybox sleep, 20 of them (KiB, not instructions)",
     ),
+    (
+        "futex_pingpong",
+        "FUTEX_WAIT/FUTEX_WAKE round trip between two threads",
+    ),
+    ("thread_create_join", "pthread_create + pthread_join"),
 ];
 
 /// Metrics that are amounts of memory in KiB, not times: never converted.
@@ -148,7 +153,7 @@ fn build_programs() -> Result<Programs, String> {
     let freestanding = ["-nostdlib", "-ffreestanding", "-fno-stack-protector"];
     Ok(Programs {
         init: compile("init", &freestanding)?,
-        bench: compile("bench", &[])?,
+        bench: compile("bench", &["-pthread"])?,
         noop: compile("noop", &freestanding)?,
         glibc_true: compile("glibc_true", &[])?,
         busybox: crate::busybox::fetch_busybox()?,

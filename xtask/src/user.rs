@@ -1,9 +1,13 @@
-//! The user-space test programs: `user/*.c` built as static arm64 Linux programs.
+//! The user-space test programs: `user/*.c` and `user/*.rs` built as static arm64 Linux
+//! programs.
 //!
 //! Each `user/<name>.c` becomes `target/cradle/user/<name>`, built with Debian's
-//! `aarch64-linux-gnu-gcc -static -O2 -Wall -Werror` (static glibc). A program is rebuilt
-//! only when its source, or a header in `user/`, is newer than the binary. The same
-//! directory gets `bad.elf`, a malformed ELF that `execbad` hands to execve.
+//! `aarch64-linux-gnu-gcc -static -pthread -O2 -Wall -Werror` (static glibc). Each
+//! `user/<name>.rs` (a single-file Rust program using only `std`) is built with `rustc
+//! --target aarch64-unknown-linux-musl -C linker=rust-lld -O -D warnings` (static musl; the
+//! target comes with `rust-toolchain.toml`). A program is rebuilt only when its source, or
+//! (for C) a header in `user/`, is newer than the binary. The same directory gets `bad.elf`,
+//! a malformed ELF that `execbad` hands to execve.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -23,7 +27,7 @@ pub struct Program {
 /// What [`build_user`] produced.
 #[derive(Debug, Clone)]
 pub struct UserPrograms {
-    /// Every `user/*.c`, sorted by name.
+    /// Every `user/*.c` and `user/*.rs`, sorted by name.
     pub programs: Vec<Program>,
     /// The malformed ELF for `execbad`.
     pub bad_elf: PathBuf,
@@ -94,6 +98,23 @@ pub fn build_user() -> Result<UserPrograms, String> {
         }
         programs.push(Program { name, path: binary });
     }
+    for source in files_ending(&src, ".rs")? {
+        let name = source
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .ok_or_else(|| format!("{}: not a UTF-8 name", source.display()))?
+            .to_string();
+        let binary = out.join(&name);
+        let up_to_date = matches!(
+            (modified(&binary), modified(&source)),
+            (Some(built), Some(input)) if built >= input
+        );
+        if !up_to_date {
+            compile_rust(&source, &binary)?;
+        }
+        programs.push(Program { name, path: binary });
+    }
+    programs.sort_by(|a, b| a.name.cmp(&b.name));
     if programs.is_empty() {
         return Err(format!("no C programs in {}", src.display()));
     }
@@ -123,7 +144,7 @@ fn make_executable(_: &Path) -> Result<(), String> {
 pub(crate) fn compile(source: &Path, binary: &Path) -> Result<(), String> {
     eprintln!("xtask: {CROSS_CC} {}", source.display());
     let out = Command::new(CROSS_CC)
-        .args(["-static", "-O2", "-Wall", "-Werror", "-o"])
+        .args(["-static", "-pthread", "-O2", "-Wall", "-Werror", "-o"])
         .arg(binary)
         .arg(source)
         .current_dir(source_dir())
@@ -136,6 +157,46 @@ pub(crate) fn compile(source: &Path, binary: &Path) -> Result<(), String> {
         let _ = std::fs::remove_file(binary);
         Err(format!(
             "{CROSS_CC} failed on {}:\n{}{}",
+            source.display(),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ))
+    }
+}
+
+/// Compile one single-file Rust program for `aarch64-unknown-linux-musl`, static, linked by
+/// `rust-lld` (a plain build would call the host's `cc` and fail to find musl's `crt1.o`).
+pub(crate) fn compile_rust(source: &Path, binary: &Path) -> Result<(), String> {
+    eprintln!("xtask: rustc {}", source.display());
+    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
+    let out = Command::new(rustc)
+        .args([
+            "--edition",
+            "2021",
+            "--target",
+            "aarch64-unknown-linux-musl",
+            "-C",
+            "linker=rust-lld",
+            "-C",
+            "opt-level=2",
+            "-C",
+            "strip=debuginfo",
+            "-D",
+            "warnings",
+            "-o",
+        ])
+        .arg(binary)
+        .arg(source)
+        .current_dir(project_root())
+        .output()
+        .map_err(|e| format!("cannot run rustc: {e}"))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        let _ = std::fs::remove_file(binary);
+        Err(format!(
+            "rustc failed on {}:
+{}{}",
             source.display(),
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)

@@ -20,7 +20,7 @@ use crate::qemu::{run_captured, QemuOptions};
 use crate::user::UserPrograms;
 
 /// The programs `/init` runs on Cradle, in order.
-const PROGRAMS: [&str; 15] = [
+const PROGRAMS: [&str; 19] = [
     "syscalls",
     "fork_seed",
     "segv",
@@ -30,6 +30,10 @@ const PROGRAMS: [&str; 15] = [
     "cowtest",
     "mmaptest",
     "mapstest",
+    "threads",
+    "threadexec",
+    "rust_threads",
+    "futexshared",
     "efault",
     "schedtest",
     "credtest",

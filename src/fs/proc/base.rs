@@ -1,4 +1,5 @@
-//! `/proc/<pid>/`: one directory per process (Linux: `fs/proc/base.c`, `fs/proc/fd.c`).
+//! `/proc/<pid>/`: one directory per process, with `task/<tid>/` for each of its threads
+//! (Linux: `fs/proc/base.c`, `fs/proc/fd.c`).
 //!
 //! A directory remembers only its PID. Every read looks the task up again, so a process
 //! that has been reaped in the meantime reads as `ESRCH` (files) or `ENOENT` (lookups), as
@@ -36,10 +37,12 @@ enum Entry {
     Comm,
     /// `environ`: read out of the address space the process had when the file was opened.
     Environ,
+    /// The `task/` directory: one directory per thread.
+    TaskDir,
 }
 
 /// The entries, in `readdir` order; their inode numbers are `pid_ino(pid, 1 + index)`.
-const ENTRIES: [(&str, Entry); 12] = [
+const ENTRIES: [(&str, Entry); 13] = [
     ("cmdline", Entry::File(0o444, proc_pid_cmdline)),
     ("comm", Entry::Comm),
     ("cwd", Entry::Link(proc_cwd_link)),
@@ -52,7 +55,20 @@ const ENTRIES: [(&str, Entry); 12] = [
     ("stat", Entry::File(0o444, super::array::proc_pid_stat)),
     ("statm", Entry::File(0o444, super::array::proc_pid_statm)),
     ("status", Entry::File(0o444, super::array::proc_pid_status)),
+    ("task", Entry::TaskDir),
 ];
+
+/// The entries of `/proc/<pid>/task/<tid>/` (Linux's `tid_base_stuff`, the part Cradle has):
+/// the thread's own `stat`, `status` and `comm`, and the process's `cmdline`. Inode numbers:
+/// `pid_ino(tid, TID_ENTRY_BASE + index)`.
+const TID_ENTRIES: [(&str, Entry); 4] = [
+    ("cmdline", Entry::File(0o444, proc_pid_cmdline)),
+    ("comm", Entry::Comm),
+    ("stat", Entry::File(0o444, super::array::proc_pid_stat)),
+    ("status", Entry::File(0o444, super::array::proc_pid_status)),
+];
+/// Where the inode numbers of a thread's own directory start.
+const TID_ENTRY_BASE: u64 = 0x100;
 
 /// The entry number of `fd/` (for its inode number).
 const FD_DIR_ENTRY: u64 = 1 + 5;
@@ -131,59 +147,160 @@ impl Inode for PidDir {
         if find_task_by_pid(self.pid).is_none() {
             return Err(Errno::ENOENT);
         }
-        let pid = self.pid;
-        let ino = pid_ino(pid, 1 + index as u64);
-        let owner = task_owner(pid);
-        Ok(match ENTRIES[index].1 {
-            Entry::File(perm, show) => {
-                ProcFile::new_owned_inode(ino, perm, owner, move || with_task(pid, show))
-            }
-            Entry::Link(target) => ProcLink::new_inode(ino, 0o777, move || {
-                with_task(pid, |task| {
-                    ptrace_may_access(task)?;
-                    target(task)
-                })
-            }),
-            Entry::FdDir => Arc::new(FdDir { pid }),
-            Entry::Comm => ProcFile::new_writable_inode(
-                ino,
-                0o644,
-                owner,
-                move || with_task(pid, proc_pid_comm),
-                move |name| with_task(pid, |task| comm_write(task, name)),
-            ),
-            Entry::Environ => {
-                // A lookup is what an open does first, so this is Linux's `environ_open`
-                // taking the mm: once that address space is gone (the process exec'd or
-                // exited), the file reads as empty.
-                let mm = with_task(pid, |task| Ok(task.mm().map(|mm| Arc::downgrade(&mm))))?;
-                ProcFile::new_owned_inode(ino, 0o400, owner, move || {
-                    match mm.as_ref().and_then(alloc::sync::Weak::upgrade) {
-                        Some(mm) => proc_pid_environ(&mm),
-                        None => Ok(Vec::new()),
-                    }
-                })
-            }
-        })
+        entry_inode(
+            self.pid,
+            pid_ino(self.pid, 1 + index as u64),
+            ENTRIES[index].1,
+        )
     }
 
     fn readdir(&self) -> Result<Vec<DirEntry>, Errno> {
         if find_task_by_pid(self.pid).is_none() {
             return Err(Errno::ENOENT);
         }
-        Ok(ENTRIES
-            .iter()
-            .enumerate()
-            .map(|(index, (name, kind))| DirEntry {
-                name: String::from(*name),
-                ino: pid_ino(self.pid, 1 + index as u64),
-                file_type: match kind {
-                    Entry::File(..) | Entry::Comm | Entry::Environ => FileType::Regular,
-                    Entry::Link(_) => FileType::Symlink,
-                    Entry::FdDir => FileType::Directory,
-                },
+        Ok(dir_entries(self.pid, 1, &ENTRIES))
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+/// The directory entries of `entries`, numbered from `pid_ino(pid, first)`.
+fn dir_entries(pid: i32, first: u64, entries: &[(&str, Entry)]) -> Vec<DirEntry> {
+    entries
+        .iter()
+        .enumerate()
+        .map(|(index, (name, kind))| DirEntry {
+            name: String::from(*name),
+            ino: pid_ino(pid, first + index as u64),
+            file_type: match kind {
+                Entry::File(..) | Entry::Comm | Entry::Environ => FileType::Regular,
+                Entry::Link(_) => FileType::Symlink,
+                Entry::FdDir | Entry::TaskDir => FileType::Directory,
+            },
+        })
+        .collect()
+}
+
+/// The inode of one entry of task `pid`'s directory (Linux's `proc_pident_instantiate`).
+fn entry_inode(pid: i32, ino: u64, entry: Entry) -> Result<Arc<dyn Inode>, Errno> {
+    let owner = task_owner(pid);
+    Ok(match entry {
+        Entry::File(perm, show) => {
+            ProcFile::new_owned_inode(ino, perm, owner, move || with_task(pid, show))
+        }
+        Entry::Link(target) => ProcLink::new_inode(ino, 0o777, move || {
+            with_task(pid, |task| {
+                ptrace_may_access(task)?;
+                target(task)
+            })
+        }),
+        Entry::FdDir => Arc::new(FdDir { pid }),
+        Entry::Comm => ProcFile::new_writable_inode(
+            ino,
+            0o644,
+            owner,
+            move || with_task(pid, proc_pid_comm),
+            move |name| with_task(pid, |task| comm_write(task, name)),
+        ),
+        Entry::Environ => {
+            // A lookup is what an open does first, so this is Linux's `environ_open`
+            // taking the mm: once that address space is gone (the process exec'd or
+            // exited), the file reads as empty.
+            let mm = with_task(pid, |task| Ok(task.mm().map(|mm| Arc::downgrade(&mm))))?;
+            ProcFile::new_owned_inode(ino, 0o400, owner, move || {
+                match mm.as_ref().and_then(alloc::sync::Weak::upgrade) {
+                    Some(mm) => proc_pid_environ(&mm),
+                    None => Ok(Vec::new()),
+                }
+            })
+        }
+        Entry::TaskDir => Arc::new(TaskDir { pid }),
+    })
+}
+
+/// `/proc/<pid>/task/`: a directory per thread of the process, named by its TID (Linux's
+/// `proc_task_readdir`, `proc_task_lookup`).
+struct TaskDir {
+    pid: i32,
+}
+
+/// The process's live threads' IDs, the leader first.
+fn thread_ids(pid: i32) -> Result<Vec<i32>, Errno> {
+    let task = find_task_by_pid(pid).ok_or(Errno::ENOENT)?;
+    Ok(task
+        .signal()
+        .thread_list()
+        .iter()
+        .map(|t| t.pid())
+        .collect())
+}
+
+impl Inode for TaskDir {
+    fn stat(&self) -> Stat {
+        dir_stat(pid_ino(self.pid, 1 + ENTRIES.len() as u64 - 1), 3)
+    }
+
+    fn file_type(&self) -> FileType {
+        FileType::Directory
+    }
+
+    fn lookup(&self, name: &str) -> Result<Arc<dyn Inode>, Errno> {
+        let tid: i32 = name.parse().map_err(|_| Errno::ENOENT)?;
+        if name.starts_with('0') || name.starts_with('+') || !thread_ids(self.pid)?.contains(&tid) {
+            return Err(Errno::ENOENT);
+        }
+        Ok(Arc::new(TidDir { tid }))
+    }
+
+    fn readdir(&self) -> Result<Vec<DirEntry>, Errno> {
+        Ok(thread_ids(self.pid)?
+            .into_iter()
+            .map(|tid| DirEntry {
+                name: tid.to_string(),
+                ino: pid_ino(tid, TID_ENTRY_BASE),
+                file_type: FileType::Directory,
             })
             .collect())
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+/// `/proc/<pid>/task/<tid>/`: one thread.
+struct TidDir {
+    tid: i32,
+}
+
+impl Inode for TidDir {
+    fn stat(&self) -> Stat {
+        dir_stat(pid_ino(self.tid, TID_ENTRY_BASE), 2)
+    }
+
+    fn file_type(&self) -> FileType {
+        FileType::Directory
+    }
+
+    fn lookup(&self, name: &str) -> Result<Arc<dyn Inode>, Errno> {
+        let index = TID_ENTRIES
+            .iter()
+            .position(|(n, _)| *n == name)
+            .ok_or(Errno::ENOENT)?;
+        if find_task_by_pid(self.tid).is_none() {
+            return Err(Errno::ENOENT);
+        }
+        let ino = pid_ino(self.tid, TID_ENTRY_BASE + 1 + index as u64);
+        entry_inode(self.tid, ino, TID_ENTRIES[index].1)
+    }
+
+    fn readdir(&self) -> Result<Vec<DirEntry>, Errno> {
+        if find_task_by_pid(self.tid).is_none() {
+            return Err(Errno::ENOENT);
+        }
+        Ok(dir_entries(self.tid, TID_ENTRY_BASE + 1, &TID_ENTRIES))
     }
 
     fn as_any(&self) -> &dyn Any {

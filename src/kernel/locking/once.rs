@@ -61,6 +61,17 @@ impl<T> InitOnce<T> {
     }
 }
 
+impl<T> Drop for InitOnce<T> {
+    /// A set value is dropped with its cell (a task's `signal` goes with the task).
+    fn drop(&mut self) {
+        if *self.state.get_mut() == READY {
+            // SAFETY: READY means the value was written; `&mut self` means no one else can
+            // reach it any more, and it is dropped exactly once, here.
+            unsafe { self.value.get_mut().assume_init_drop() };
+        }
+    }
+}
+
 impl<T> Default for InitOnce<T> {
     fn default() -> Self {
         Self::new()

@@ -12,7 +12,7 @@ use crate::fs;
 use crate::fs::read_write as rw;
 use crate::kernel::errno::Errno;
 use crate::kernel::sched::syscalls as sched;
-use crate::kernel::{exit, fork, session, signal, sys};
+use crate::kernel::{exit, fork, futex, session, signal, sys};
 use crate::mm::mmap;
 
 /// The numbers under their old names: a temporary shim for branches written before
@@ -114,7 +114,9 @@ fn invoke_syscall(regs: &mut PtRegs, nr: u64) -> Result<u64, Errno> {
         __NR_exit => exit::sys_exit(i(a[0])),
         __NR_exit_group => exit::sys_exit_group(i(a[0])),
         __NR_set_tid_address => sys::sys_set_tid_address(a[0]),
-        __NR_set_robust_list => Ok(0), // set_robust_list: there are no futexes to clean up yet
+        __NR_futex => futex::sys_futex(a[0], a[1] as u32, a[2] as u32, a[3], a[4], a[5] as u32),
+        __NR_set_robust_list => futex::sys_set_robust_list(a[0], a[1] as usize),
+        __NR_get_robust_list => futex::sys_get_robust_list(i(a[0]), a[1], a[2]),
         __NR_nanosleep => sys::sys_nanosleep(a[0], a[1]),
         __NR_clock_settime => sys::sys_clock_settime(i(a[0]), a[1]),
         __NR_clock_gettime => sys::sys_clock_gettime(i(a[0]), a[1]),
@@ -182,6 +184,7 @@ fn invoke_syscall(regs: &mut PtRegs, nr: u64) -> Result<u64, Errno> {
         __NR_brk => mmap::sys_brk(a[0]),
         __NR_munmap => mmap::sys_munmap(a[0], a[1]),
         __NR_clone => fork::sys_clone(regs, a[0], a[1], a[2], a[3], a[4]),
+        __NR_clone3 => fork::sys_clone3(a[0], a[1] as usize),
         __NR_execve => crate::fs::exec::sys_execve(a[0], a[1], a[2]),
         __NR_mmap => mmap::sys_mmap(a[0], a[1], a[2] as u32, a[3] as u32, i(a[4]), a[5]),
         __NR_mprotect => mmap::sys_mprotect(a[0], a[1], a[2] as u32),
