@@ -21,6 +21,7 @@ mod board;
 mod build;
 mod busybox;
 mod debian;
+mod debian_rootfs;
 mod difftest;
 mod env;
 mod fuzz;
@@ -46,7 +47,8 @@ commands:
   build                 build target/cradle/vmlinux (ELF) and target/cradle/Image
   qemu [options]        build and boot in QEMU (serial console on this terminal)
   test [--only NAME]    run every test; ends with a line 'N passed, N failed'
-  sdcard --board B      write target/cradle/sdcard-B.img for a Raspberry Pi (rpi3, rpi4)
+  sdcard --board B [--rootfs debian]
+                        write target/cradle/sdcard-B.img for a Raspberry Pi (rpi3, rpi4)
   flash --board B --device DEV [--yes] [--force]
                         write that image to an SD card (or a file), then verify it
   user                  build user/*.c and target/cradle/initramfs-test.cpio
@@ -75,7 +77,10 @@ qemu options:
   --append \"ARGS\"       kernel command line
   --initrd FILE         an initramfs (default: Debian's busybox as a small system:
                         init, getty on the console, login as root without a password)
-  --overlay DIR         add DIR's files to that default root file system
+  --rootfs debian       instead, Debian's own dynamically linked bash, coreutils, procps,
+                        grep, sed, mawk, findutils, less, nano (busybox for init, getty,
+                        login, mount); root's shell is bash
+  --overlay DIR         add DIR's files to that root file system
   --no-initrd           boot with no initramfs (ends in Linux's no-init panic)
   --gdb                 wait for GDB on :1234
   -- ARGS...            extra QEMU arguments
