@@ -179,3 +179,64 @@ __copy_nofault:
 	ret
 8:	mov	x0, x2
 	ret
+
+/*
+ * __arch_futex_cmpxchg(uaddr: x0 (user, 4-byte aligned), old: w1, new: w2)
+ *   -> x0 = the value found (bits 0-31), or 1 << 32 if the word cannot be reached.
+ * Stores `new` only if the word held `old`, atomically (Linux's
+ * futex_atomic_cmpxchg_inatomic). A copy-on-write or missing page faults and is resolved
+ * by the fault handler; the store-exclusive then fails and the loop retries.
+ * Corrupts x0, x4, x5.
+ */
+	.globl	__arch_futex_cmpxchg
+__arch_futex_cmpxchg:
+1:	ldaxr	w4, [x0]
+	_asm_extable 1b, 9f
+	cmp	w4, w1
+	b.ne	3f
+2:	stlxr	w5, w2, [x0]
+	_asm_extable 2b, 9f
+	cbnz	w5, 1b
+3:	mov	w0, w4
+	ret
+9:	mov	x0, #1
+	lsl	x0, x0, #32
+	ret
+
+/*
+ * __arch_futex_atomic_op(op: w0, oparg: w1, uaddr: x2 (user, 4-byte aligned))
+ *   -> x0 = the old value (bits 0-31), or 1 << 32 if the word cannot be reached.
+ * Atomically replaces the word with `old op oparg` for FUTEX_OP_SET (0), ADD (1), OR (2),
+ * ANDN (3), XOR (4) (Linux's arch_futex_atomic_op_inuser). The caller checks `op`.
+ * Corrupts x0, x4-x6.
+ */
+	.globl	__arch_futex_atomic_op
+__arch_futex_atomic_op:
+1:	ldxr	w4, [x2]
+	_asm_extable 1b, 9f
+	cmp	w0, #1
+	b.eq	11f
+	cmp	w0, #2
+	b.eq	12f
+	cmp	w0, #3
+	b.eq	13f
+	cmp	w0, #4
+	b.eq	14f
+	mov	w5, w1			/* SET */
+	b	2f
+11:	add	w5, w4, w1
+	b	2f
+12:	orr	w5, w4, w1
+	b	2f
+13:	bic	w5, w4, w1
+	b	2f
+14:	eor	w5, w4, w1
+2:	stlxr	w6, w5, [x2]
+	_asm_extable 2b, 9f
+	cbnz	w6, 1b
+	dmb	ish
+	mov	w0, w4
+	ret
+9:	mov	x0, #1
+	lsl	x0, x0, #32
+	ret

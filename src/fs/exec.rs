@@ -19,7 +19,7 @@ use crate::arch::arm64::memory::PAGE_SIZE;
 use crate::arch::arm64::process::task_pt_regs;
 use crate::arch::arm64::ptrace::PtRegs;
 use crate::kernel::errno::Errno;
-use crate::kernel::task::{current, PF_KTHREAD};
+use crate::kernel::task::{current, state, TaskStruct, PF_KTHREAD};
 use crate::mm::mm_types::MmStruct;
 use crate::mm::vma::VmFlags;
 
@@ -250,7 +250,11 @@ fn exec_at_depth(
     let image = load_elf_binary(&data, &info, &argv, &envp, path.as_bytes())?;
     image.mm.inner.lock().exe_path = Some(dentry.path());
 
+    // begin_new_exec: the other threads go first (a thread that execs becomes the
+    // process's only thread, with its PID).
+    de_thread(task)?;
     // Point of no return: the old program is gone from here on.
+    exec_mm_release(task);
     let old_mm = task.mm.lock().replace(image.mm.clone());
     crate::arch::arm64::mmu_context::switch_mm(&image.mm);
     drop(old_mm);
@@ -273,6 +277,72 @@ fn exec_at_depth(
         start_thread(&mut *task_pt_regs(task), image.entry, image.sp);
     }
     Ok(())
+}
+
+/// Make the calling thread the only one of its process (Linux's `de_thread`): every other
+/// thread is killed, and the caller waits until they are gone. A thread other than the
+/// leader then takes over the leader's identity — its PID, parent and children — and the
+/// old leader is released. EAGAIN if the process is already dying or another thread is
+/// exec'ing; the pending SIGKILL then ends the caller too.
+fn de_thread(task: &TaskStruct) -> Result<(), Errno> {
+    let group = task.signal();
+    if group.nr_threads() == 1 {
+        return Ok(());
+    }
+    if group.group_exiting()
+        || group
+            .group_exec_task
+            .compare_exchange(
+                core::ptr::null_mut(),
+                task as *const TaskStruct as *mut TaskStruct,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            )
+            .is_err()
+    {
+        return Err(Errno::EAGAIN);
+    }
+    crate::kernel::signal::zap_other_threads(task);
+    let leader = task.group_leader();
+    let i_lead = leader.ptr_eq(task);
+    group.exec_wait.wait_event(|| {
+        let threads = group.threads.lock();
+        let others = if i_lead { 1 } else { 2 };
+        (threads.len() <= others
+            && (i_lead || leader.exit_state.load(Ordering::Acquire) == state::EXIT_ZOMBIE))
+            || crate::kernel::signal::fatal_signal_pending(task)
+                && group.group_exit.load(Ordering::Acquire)
+    });
+    if group.group_exit.load(Ordering::Acquire) {
+        group
+            .group_exec_task
+            .store(core::ptr::null_mut(), Ordering::Release);
+        return Err(Errno::EAGAIN);
+    }
+    if !i_lead {
+        crate::kernel::exit::exchange_leader(task, &leader);
+    }
+    group
+        .group_exec_task
+        .store(core::ptr::null_mut(), Ordering::Release);
+    Ok(())
+}
+
+/// What a thread leaving its old address space owes others (Linux's `exec_mm_release`):
+/// its robust futexes are released, and if someone else still uses the memory (a vfork
+/// parent), its CLONE_CHILD_CLEARTID word is cleared and woken.
+fn exec_mm_release(task: &TaskStruct) {
+    let shared = task
+        .mm
+        .lock()
+        .as_ref()
+        .is_some_and(|mm| alloc::sync::Arc::strong_count(mm) > 1);
+    if shared {
+        crate::kernel::exit::mm_release(task);
+    } else {
+        crate::kernel::futex::exit_robust_list(task);
+        task.clear_child_tid.store(0, Ordering::Relaxed);
+    }
 }
 
 /// Execute `path` as the current kernel thread, making it a user process (Linux's

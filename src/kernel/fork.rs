@@ -16,6 +16,7 @@ use crate::arch::arm64::process::copy_thread;
 use crate::kernel::errno::Errno;
 use crate::kernel::pid::TASKLIST;
 use crate::kernel::sched::core::wake_up_new_task;
+use crate::kernel::signal::SignalStruct;
 use crate::kernel::task::{comm_from, current, TaskRef, TaskStruct, PF_KTHREAD};
 
 /// `clone` flags, with Linux's values (`include/uapi/linux/sched.h`).
@@ -30,12 +31,16 @@ pub mod clone {
     pub const CLONE_FILES: u64 = 0x0000_0400;
     /// Share signal handlers.
     pub const CLONE_SIGHAND: u64 = 0x0000_0800;
+    /// Return a pidfd (not supported: EINVAL).
+    pub const CLONE_PIDFD: u64 = 0x0000_1000;
     /// The parent sleeps until the child execs or exits.
     pub const CLONE_VFORK: u64 = 0x0000_4000;
     /// The child gets the caller's parent.
     pub const CLONE_PARENT: u64 = 0x0000_8000;
     /// Same thread group.
     pub const CLONE_THREAD: u64 = 0x0001_0000;
+    /// Share System V semaphore undo lists (there are no semaphores: nothing to share).
+    pub const CLONE_SYSVSEM: u64 = 0x0004_0000;
     /// Set the TLS register to the `tls` argument.
     pub const CLONE_SETTLS: u64 = 0x0008_0000;
     /// Store the child's TID in the parent's memory.
@@ -69,9 +74,32 @@ pub struct KernelCloneArgs<'a> {
     pub name: Option<&'a str>,
 }
 
+/// Linux's checks of the flag combinations (`copy_process`): a thread needs shared signal
+/// actions, shared actions need a shared address space; init may not make siblings (their
+/// parent, PID 0, would never reap them); pidfds are not supported.
+fn check_clone_flags(flags: u64) -> Result<(), Errno> {
+    if flags & CLONE_THREAD != 0 && flags & CLONE_SIGHAND == 0 {
+        return Err(Errno::EINVAL);
+    }
+    if flags & CLONE_SIGHAND != 0 && flags & CLONE_VM == 0 {
+        return Err(Errno::EINVAL);
+    }
+    if flags & CLONE_PARENT != 0 && current().tgid.load(Ordering::Relaxed) == 1 {
+        return Err(Errno::EINVAL);
+    }
+    if flags & CLONE_PIDFD != 0 {
+        return Err(Errno::EINVAL);
+    }
+    Ok(())
+}
+
 /// Make the new task (Linux's `copy_process`). It is not runnable yet.
 fn copy_process(args: &KernelCloneArgs<'_>) -> Result<TaskRef, Errno> {
     let parent = current();
+    let thread = args.flags & CLONE_THREAD != 0;
+    if thread && parent.signal().group_exiting() {
+        return Err(Errno::EINTR); // Linux: fatal_signal_pending in copy_process
+    }
     let comm = match args.name {
         Some(name) => comm_from(name),
         None => *parent.comm.lock(),
@@ -85,7 +113,79 @@ fn copy_process(args: &KernelCloneArgs<'_>) -> Result<TaskRef, Errno> {
     p.set_stack_end_magic();
     p.start_time_ns
         .store(crate::kernel::time::ktime_get_ns(), Ordering::Relaxed);
+    match copy_resources(parent, &p, args) {
+        Ok(()) => {}
+        Err(e) => {
+            free_unborn(&p);
+            return Err(e);
+        }
+    }
 
+    // Link into the family and give it a PID (under the tasklist lock, as Linux does). A
+    // thread's parent is its leader's; a process's parent is the creating process (its
+    // leader), or with CLONE_PARENT the creator's parent.
+    let leader = parent.group_leader();
+    let real_parent = if args.flags & (CLONE_PARENT | CLONE_THREAD) != 0 {
+        leader.parent.load(Ordering::Acquire)
+    } else {
+        leader.as_ptr() as *mut TaskStruct
+    };
+    let mut tasklist = TASKLIST.lock();
+    if let Err(e) = tasklist.alloc_pid(&p) {
+        drop(tasklist);
+        free_unborn(&p);
+        return Err(e);
+    }
+    p.parent.store(real_parent, Ordering::Release);
+    if thread {
+        let group = parent.signal.get().ok_or(Errno::EINVAL).cloned();
+        let group = match group {
+            Ok(group) if !group.group_exiting() => group,
+            _ => {
+                tasklist.free_pid(p.pid());
+                drop(tasklist);
+                free_unborn(&p);
+                return Err(Errno::EINTR);
+            }
+        };
+        p.tgid
+            .store(leader.tgid.load(Ordering::Relaxed), Ordering::Relaxed);
+        p.group_leader
+            .store(leader.as_ptr() as *mut TaskStruct, Ordering::Release);
+        p.exit_signal.store(-1, Ordering::Relaxed);
+        group.live.fetch_add(1, Ordering::AcqRel);
+        group.threads.lock().push(p.clone());
+        let _ = p.signal.set(group);
+    } else {
+        let group = Arc::new(SignalStruct::new());
+        group.live.store(1, Ordering::Relaxed);
+        group.threads.lock().push(p.clone());
+        let _ = p.signal.set(group);
+        p.group_leader
+            .store(p.as_ptr() as *mut TaskStruct, Ordering::Release);
+        let exit_signal = if args.flags & CLONE_PARENT != 0 {
+            leader.exit_signal.load(Ordering::Relaxed)
+        } else {
+            args.exit_signal
+        };
+        p.exit_signal.store(exit_signal, Ordering::Relaxed);
+        if !real_parent.is_null() {
+            // SAFETY: the parent is the running process's leader or its parent, both alive;
+            // the tasklist lock keeps the link stable.
+            unsafe { &*real_parent }.children.lock().push(p.clone());
+        }
+    }
+    drop(tasklist);
+    Ok(p)
+}
+
+/// The parts of `copy_process` that share or copy the parent's resources (Linux's
+/// `copy_files`, `copy_fs`, `copy_sighand`, `copy_mm`, `copy_thread`).
+fn copy_resources(
+    parent: &TaskStruct,
+    p: &TaskStruct,
+    args: &KernelCloneArgs<'_>,
+) -> Result<(), Errno> {
     // copy_mm: kernel threads have none; CLONE_VM shares it; fork copies it (COW).
     let parent_mm = parent.mm();
     let mm = match parent_mm {
@@ -113,9 +213,11 @@ fn copy_process(args: &KernelCloneArgs<'_>) -> Result<TaskRef, Errno> {
     });
     *p.fs.lock() = fs;
 
-    copy_thread(&p, args);
-    // copy_sighand / copy_signal: the child starts with the parent's handlers and mask.
-    crate::kernel::signal::copy_signal(parent, &p);
+    copy_thread(p, args);
+    // copy_sighand: the child starts with the parent's handlers (shared under
+    // CLONE_SIGHAND) and mask.
+    let own_stack = args.flags & (CLONE_VM | CLONE_VFORK) == CLONE_VM;
+    crate::kernel::signal::copy_sighand(parent, p, args.flags & CLONE_SIGHAND != 0, own_stack);
     // The child is in its parent's process group and session, with its terminal.
     for (mine, theirs) in [(&p.pgrp, &parent.pgrp), (&p.session, &parent.session)] {
         mine.store(theirs.load(Ordering::Relaxed), Ordering::Relaxed);
@@ -126,26 +228,21 @@ fn copy_process(args: &KernelCloneArgs<'_>) -> Result<TaskRef, Errno> {
 
     // sched_fork: born with preemption disabled; schedule_tail enables it.
     p.preempt_count.store(1, Ordering::Relaxed);
-    p.exit_signal.store(args.exit_signal, Ordering::Relaxed);
     p.cpu
         .store(parent.cpu.load(Ordering::Relaxed), Ordering::Relaxed);
+    Ok(())
+}
 
-    // Link into the family and give it a PID (under the tasklist lock, as Linux does).
-    let real_parent = if args.flags & CLONE_PARENT != 0 {
-        parent.parent.load(Ordering::Acquire)
-    } else {
-        parent as *const TaskStruct as *mut TaskStruct
-    };
-    let mut tasklist = TASKLIST.lock();
-    tasklist.alloc_pid(&p)?;
-    p.parent.store(real_parent, Ordering::Release);
-    if !real_parent.is_null() {
-        // SAFETY: the parent is the running task or its parent, both alive; the tasklist
-        // lock keeps the link stable.
-        unsafe { &*real_parent }.children.lock().push(p.clone());
+/// Undo a `copy_process` that failed after the stack was allocated.
+fn free_unborn(p: &TaskStruct) {
+    let stack = p.stack.swap(0, Ordering::AcqRel);
+    if stack != 0 {
+        crate::mm::vmalloc::free_thread_stack(stack as u64);
     }
-    drop(tasklist);
-    Ok(p)
+    drop(p.mm.lock().take());
+    drop(p.files.lock().take());
+    drop(p.fs.lock().take());
+    drop(p.sighand.lock().take());
 }
 
 /// Create a task and start it (Linux's `kernel_clone`). Returns the new PID.
@@ -177,33 +274,12 @@ pub fn kernel_thread(
     })
 }
 
-/// `clone(2)` (arm64 argument order: flags, newsp, parent_tid, tls, child_tid). `fork` is
-/// `clone(SIGCHLD)`; `vfork` adds CLONE_VM | CLONE_VFORK and the parent waits until the
-/// child execs or exits.
-pub fn sys_clone(
-    _regs: &mut crate::arch::arm64::ptrace::PtRegs,
-    flags: u64,
-    newsp: u64,
-    parent_tid: u64,
-    tls: u64,
-    child_tid: u64,
-) -> Result<u64, Errno> {
-    if flags & CLONE_THREAD != 0 && flags & CLONE_VM == 0 {
-        return Err(Errno::EINVAL);
-    }
-    let args = KernelCloneArgs {
-        flags: flags & !CSIGNAL,
-        exit_signal: (flags & CSIGNAL) as i32,
-        stack: newsp,
-        tls,
-        ..KernelCloneArgs::default()
-    };
-    let p = copy_process(&args)?;
+/// Start a task made for `clone`/`clone3` and do the TID bookkeeping the flags ask for.
+fn clone_common(args: &KernelCloneArgs<'_>, parent_tid: u64, child_tid: u64) -> Result<u64, Errno> {
+    let flags = args.flags;
+    check_clone_flags(flags)?;
+    let p = copy_process(args)?;
     let pid = p.pid();
-    if flags & CLONE_THREAD != 0 {
-        p.tgid
-            .store(current().tgid.load(Ordering::Relaxed), Ordering::Relaxed);
-    }
     if flags & CLONE_CHILD_SETTID != 0 {
         p.set_child_tid.store(child_tid, Ordering::Relaxed);
     }
@@ -211,7 +287,8 @@ pub fn sys_clone(
         p.clear_child_tid.store(child_tid, Ordering::Relaxed);
     }
     if flags & CLONE_PARENT_SETTID != 0 {
-        crate::arch::arm64::uaccess::copy_to_user(parent_tid, &pid.to_le_bytes())?;
+        // Linux writes it before the child runs, and ignores a fault.
+        let _ = crate::arch::arm64::uaccess::copy_to_user(parent_tid, &pid.to_le_bytes());
     }
     let vfork = flags & CLONE_VFORK != 0;
     let child = p.clone();
@@ -221,4 +298,83 @@ pub fn sys_clone(
         child.vfork_done.wait_for_completion();
     }
     Ok(pid as u64)
+}
+
+/// `clone(2)` (arm64 argument order: flags, newsp, parent_tid, tls, child_tid). `fork` is
+/// `clone(SIGCHLD)`; `vfork` adds CLONE_VM | CLONE_VFORK and the parent waits until the
+/// child execs or exits; `pthread_create` passes CLONE_VM | CLONE_FS | CLONE_FILES |
+/// CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM | CLONE_SETTLS | CLONE_PARENT_SETTID |
+/// CLONE_CHILD_CLEARTID.
+pub fn sys_clone(
+    _regs: &mut crate::arch::arm64::ptrace::PtRegs,
+    flags: u64,
+    newsp: u64,
+    parent_tid: u64,
+    tls: u64,
+    child_tid: u64,
+) -> Result<u64, Errno> {
+    let flags = flags & 0xffff_ffff; // the legacy call takes an unsigned long of 32 bits
+    let args = KernelCloneArgs {
+        flags: flags & !CSIGNAL,
+        exit_signal: (flags & CSIGNAL) as i32,
+        stack: newsp,
+        tls,
+        ..KernelCloneArgs::default()
+    };
+    clone_common(&args, parent_tid, child_tid)
+}
+
+/// The flags `clone3` knows (Linux's `CLONE_LEGACY_FLAGS` and the three new ones Cradle
+/// refuses anyway: CLONE_CLEAR_SIGHAND, CLONE_INTO_CGROUP, none of which it supports).
+const CLONE3_KNOWN: u64 = 0xffff_ffff & !CSIGNAL;
+
+/// `clone3(2)`: `struct clone_args` (flags, pidfd, child_tid, parent_tid, exit_signal,
+/// stack, stack_size, tls, set_tid, set_tid_size, cgroup), at least 64 bytes
+/// (CLONE_ARGS_SIZE_VER0).
+pub fn sys_clone3(uargs: u64, size: usize) -> Result<u64, Errno> {
+    const VER0: usize = 64;
+    const VER2: usize = 88;
+    if size < VER0 || size > 4096 {
+        return Err(Errno::EINVAL);
+    }
+    let mut b = [0u8; VER2];
+    let n = size.min(VER2);
+    crate::arch::arm64::uaccess::copy_from_user(&mut b[..n], uargs)?;
+    if size > VER2 {
+        // Linux's copy_struct_from_user: unknown trailing bytes must be zero.
+        let mut rest = [0u8; 64];
+        let mut off = VER2;
+        while off < size {
+            let len = (size - off).min(rest.len());
+            crate::arch::arm64::uaccess::copy_from_user(&mut rest[..len], uargs + off as u64)?;
+            if rest[..len].iter().any(|&x| x != 0) {
+                return Err(Errno::E2BIG);
+            }
+            off += len;
+        }
+    }
+    let word = |i: usize| u64::from_le_bytes(b[i * 8..i * 8 + 8].try_into().unwrap_or([0; 8]));
+    let (flags, child_tid, parent_tid, exit_signal) = (word(0), word(2), word(3), word(4));
+    let (stack, stack_size, tls, set_tid_size) = (word(5), word(6), word(7), word(9));
+    if flags & !CLONE3_KNOWN != 0 || set_tid_size != 0 {
+        return Err(Errno::EINVAL);
+    }
+    if exit_signal & !CSIGNAL != 0 || exit_signal > 64 {
+        return Err(Errno::EINVAL);
+    }
+    if (stack == 0) != (stack_size == 0) {
+        return Err(Errno::EINVAL);
+    }
+    if exit_signal != 0 && flags & (CLONE_THREAD | CLONE_PARENT) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let args = KernelCloneArgs {
+        flags,
+        exit_signal: exit_signal as i32,
+        // clone3 passes the lowest address and the size; the stack grows down from the top.
+        stack: stack.wrapping_add(stack_size),
+        tls,
+        ..KernelCloneArgs::default()
+    };
+    clone_common(&args, parent_tid, child_tid)
 }

@@ -52,6 +52,11 @@ impl TaskList {
         self.pids.remove(&pid)
     }
 
+    /// Enter `task` under `pid` (for `de_thread`, which swaps two tasks' PIDs).
+    pub fn insert(&mut self, pid: i32, task: TaskRef) {
+        self.pids.insert(pid, task);
+    }
+
     /// The task with this PID.
     pub fn find(&self, pid: i32) -> Option<TaskRef> {
         self.pids.get(&pid).cloned()

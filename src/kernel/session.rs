@@ -24,14 +24,23 @@ use crate::kernel::task::{current, state, TaskRef, TaskStruct};
 
 type SysResult = Result<u64, Errno>;
 
-/// The process group ID of `task`.
+/// The process group ID of `task`'s process (kept in its group leader, as Linux keeps it
+/// in the shared `signal_struct`).
 pub fn pgrp_of(task: &TaskStruct) -> i32 {
-    task.pgrp.load(Ordering::Relaxed)
+    if task.is_group_leader() {
+        task.pgrp.load(Ordering::Relaxed)
+    } else {
+        task.group_leader().pgrp.load(Ordering::Relaxed)
+    }
 }
 
-/// The session ID of `task`.
+/// The session ID of `task`'s process (kept in its group leader).
 pub fn session_of(task: &TaskStruct) -> i32 {
-    task.session.load(Ordering::Relaxed)
+    if task.is_group_leader() {
+        task.session.load(Ordering::Relaxed)
+    } else {
+        task.group_leader().session.load(Ordering::Relaxed)
+    }
 }
 
 /// True if `task` leads its session.
@@ -39,11 +48,12 @@ pub fn is_session_leader(task: &TaskStruct) -> bool {
     session_of(task) == task.pid()
 }
 
-/// True for a task that belongs to a group: a user process not yet reaped. A zombie still
-/// counts (Linux detaches its PID only when it is reaped): a pipeline's group outlives a
-/// first process that exits before the shell puts the second one in.
+/// True for a task that belongs to a group: a user process (its group leader) not yet
+/// reaped. A zombie still counts (Linux detaches its PID only when it is reaped): a
+/// pipeline's group outlives a first process that exits before the shell puts the second
+/// one in.
 fn member(task: &TaskStruct) -> bool {
-    !task.is_kthread()
+    !task.is_kthread() && task.is_group_leader()
 }
 
 /// True for a member that has not exited: the orphaned-group rules look only at these.
@@ -128,7 +138,8 @@ fn has_stopped_jobs(tasks: &crate::kernel::pid::TaskList, pgrp: i32) -> bool {
     tasks.iter().any(|t| {
         live_user(t)
             && pgrp_of(t) == pgrp
-            && (t.signal.lock().stopped || t.state.load(Ordering::Relaxed) == state::TASK_STOPPED)
+            && (t.signal().inner.lock().stopped
+                || t.state.load(Ordering::Relaxed) == state::TASK_STOPPED)
     })
 }
 

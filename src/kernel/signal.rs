@@ -20,26 +20,38 @@
 //! Linux's arm64 `do_signal` does. The parent hears about its children with SIGCHLD
 //! ([`do_notify_parent`], [`do_notify_parent_cldstop`]).
 //!
-//! Processes have one thread each, so the per-process parts of Linux's `signal_struct` and
-//! `sighand_struct` live in the task's [`SignalState`].
+//! A process is a thread group. `kill` and the kernel's own signals are process-directed:
+//! they pend in the group's [`SignalStruct`] and [`complete_signal`] wakes one thread that
+//! does not block them; `tkill`/`tgkill` and faults are thread-directed and pend in the
+//! thread. A fatal signal ends every thread ([`do_group_exit`]); a stop signal stops every
+//! thread and SIGCONT continues them all. The actions are shared under CLONE_SIGHAND
+//! ([`SighandStruct`]); the per-thread parts (`siginfo` of thread-directed signals, the
+//! alternate stack, `rt_sigsuspend`'s saved mask) are the task's [`SignalState`].
 //!
-//! Submodules: `notify` (job-control stops, SIGCHLD to the parent), `wait` (sigsuspend,
-//! sigtimedwait, restart_syscall). The arm64 frame is in `arch/arm64/signal.rs`.
+//! Submodules: `signal_struct` (the shared structures), `notify` (job-control stops,
+//! SIGCHLD to the parent), `wait` (sigsuspend, sigtimedwait, restart_syscall). The arm64
+//! frame is in `arch/arm64/signal.rs`.
 
 mod notify;
+mod send;
+pub mod signal_struct;
 mod wait;
 
 use core::sync::atomic::Ordering;
 
 pub use notify::{do_notify_parent, do_notify_parent_cldstop, get_parent, parent_autoreaps};
+pub use send::{
+    is_ignored_or_blocked, send_signal, send_signal_info, send_signal_info_thread,
+    send_signal_kernel, sys_kill, sys_tgkill, sys_tkill, zap_other_threads,
+};
+pub use signal_struct::{SighandStruct, SignalStruct};
 pub use wait::{
     set_restart_nanosleep, sys_restart_syscall, sys_rt_sigsuspend, sys_rt_sigtimedwait,
 };
 
 use crate::arch::arm64::uaccess::{copy_from_user, copy_to_user};
 use crate::kernel::errno::Errno;
-use crate::kernel::sched::core::try_to_wake_up;
-use crate::kernel::task::{current, state, TaskStruct};
+use crate::kernel::task::{current, TaskStruct, JOBCTL_STOP_PENDING};
 
 /// Signal numbers (Linux's `asm-generic/signal.h`).
 pub mod sig {
@@ -176,7 +188,8 @@ pub struct SigAction {
 }
 
 impl SigAction {
-    const DEFAULT: Self = Self {
+    /// SIG_DFL, no flags.
+    pub const DEFAULT: Self = Self {
         handler: SIG_DFL,
         flags: 0,
         restorer: 0,
@@ -245,24 +258,16 @@ impl AltStack {
     }
 }
 
-/// A task's signal state: Linux's `sighand_struct` and the per-process parts of
-/// `signal_struct` and `task_struct` that are not atomics in [`TaskStruct`].
+/// A thread's own signal state: the parts of Linux's `task_struct` that are not atomics in
+/// [`TaskStruct`] (the shared ones are in [`SignalStruct`] and [`SighandStruct`]).
 pub struct SignalState {
-    /// Actions, indexed by signal number - 1.
-    pub actions: [SigAction; NSIG],
-    /// The siginfo of each pending signal, indexed by signal number - 1.
+    /// The siginfo of each thread-directed pending signal, indexed by signal number - 1.
     pub info: [KernelSigInfo; NSIG],
     /// The alternate signal stack.
     pub altstack: AltStack,
     /// The mask to restore once a handler frame is set up or the syscall returns
     /// (`rt_sigsuspend`'s caller's mask; Linux's `saved_sigmask` + TIF_RESTORE_SIGMASK).
     pub saved_sigmask: Option<u64>,
-    /// Stopped by a signal, waiting for SIGCONT (Linux's SIGNAL_STOP_STOPPED).
-    pub stopped: bool,
-    /// The stop signal the parent's `wait4(WUNTRACED)` has yet to see (0: none).
-    pub stop_report: i32,
-    /// The parent's `wait4(WCONTINUED)` has yet to see a continue (SIGNAL_STOP_CONTINUED).
-    pub cont_report: bool,
     /// `restart_syscall` resumes an interrupted `nanosleep`: (deadline in ktime ns, the
     /// user's `rem` pointer) (Linux's `restart_block`).
     pub restart_nanosleep: Option<(u64, u64)>,
@@ -275,7 +280,6 @@ impl SignalState {
     /// Every signal at its default action, nothing pending or stopped.
     pub const fn new() -> Self {
         Self {
-            actions: [SigAction::DEFAULT; NSIG],
             info: [KernelSigInfo {
                 signo: 0,
                 code: 0,
@@ -289,17 +293,15 @@ impl SignalState {
                 flags: 0,
             },
             saved_sigmask: None,
-            stopped: false,
-            stop_report: 0,
-            cont_report: false,
             restart_nanosleep: None,
             sigtramp: 0,
         }
     }
+}
 
-    fn action(&self, signo: i32) -> &SigAction {
-        &self.actions[signo as usize - 1]
-    }
+/// `task`'s action for `signo` (1..=NSIG).
+pub fn action_of(task: &TaskStruct, signo: i32) -> SigAction {
+    task.with_actions(|actions| actions[signo as usize - 1])
 }
 
 impl Default for SignalState {
@@ -331,10 +333,17 @@ fn valid(signo: i32) -> Result<(), Errno> {
     }
 }
 
-/// True if the current task has a signal to act on: one pending and not blocked (Linux's
-/// `signal_pending`). Interruptible sleeps end when this holds.
+/// The signals pending for `task`: its own and its process's.
+pub fn pending_of(task: &TaskStruct) -> u64 {
+    task.pending.load(Ordering::Acquire) | task.signal().shared_pending.load(Ordering::Acquire)
+}
+
+/// True if the task has a signal to act on: one pending and not blocked, or a group stop
+/// to join (Linux's `signal_pending`, TIF_SIGPENDING). Interruptible sleeps end when this
+/// holds.
 pub fn signal_pending(task: &TaskStruct) -> bool {
-    task.pending.load(Ordering::Acquire) & !task.blocked.load(Ordering::Relaxed) != 0
+    pending_of(task) & !task.blocked.load(Ordering::Relaxed) != 0
+        || task.jobctl.load(Ordering::Acquire) != 0
 }
 
 /// True if SIGKILL is pending (Linux's `fatal_signal_pending`).
@@ -380,19 +389,24 @@ pub fn sys_rt_sigaction(signo: i32, act: u64, oact: u64, sigsetsize: usize) -> R
             mask: word(3) & !UNBLOCKABLE,
         });
     }
-    let old = {
-        let mut state = task.signal.lock();
-        let old = *state.action(signo);
+    let old = task.with_actions(|actions| {
+        let old = actions[signo as usize - 1];
         if let Some(new) = new {
-            state.actions[signo as usize - 1] = new;
-            // Setting SIG_IGN (or SIG_DFL for a default-ignored signal) discards it if
-            // pending (POSIX, Linux's `do_sigaction`).
-            if new.handler == SIG_IGN || (new.handler == SIG_DFL && bit(signo) & IGNORE_MASK != 0) {
-                task.pending.fetch_and(!bit(signo), Ordering::AcqRel);
-            }
+            actions[signo as usize - 1] = new;
         }
         old
-    };
+    });
+    if let Some(new) = new {
+        // Setting SIG_IGN (or SIG_DFL for a default-ignored signal) discards it if pending,
+        // in every thread (POSIX, Linux's `do_sigaction`).
+        if new.handler == SIG_IGN || (new.handler == SIG_DFL && bit(signo) & IGNORE_MASK != 0) {
+            let group = task.signal();
+            group.shared_pending.fetch_and(!bit(signo), Ordering::AcqRel);
+            for t in group.thread_list() {
+                t.pending.fetch_and(!bit(signo), Ordering::AcqRel);
+            }
+        }
+    }
     if oact != 0 {
         let mut b = [0u8; 32];
         for (i, w) in [old.handler, old.flags, old.restorer, old.mask]
@@ -443,7 +457,7 @@ pub fn sys_rt_sigpending(set: u64, sigsetsize: usize) -> Result<u64, Errno> {
 /// `sigaltstack(2)`.
 pub fn sys_sigaltstack(ss: u64, old_ss: u64, user_sp: u64) -> Result<u64, Errno> {
     let task = current();
-    let old = task.signal.lock().altstack;
+    let old = task.sigstate.lock().altstack;
     if ss != 0 {
         let mut b = [0u8; 24];
         copy_from_user(&mut b, ss)?;
@@ -468,7 +482,7 @@ pub fn sys_sigaltstack(ss: u64, old_ss: u64, user_sp: u64) -> Result<u64, Errno>
             }
             _ => return Err(Errno::EINVAL),
         };
-        task.signal.lock().altstack = new;
+        task.sigstate.lock().altstack = new;
     }
     if old_ss != 0 {
         let mut b = [0u8; 24];
@@ -479,171 +493,28 @@ pub fn sys_sigaltstack(ss: u64, old_ss: u64, user_sp: u64) -> Result<u64, Errno>
     }
     Ok(0)
 }
-
-/// True if `signo` would be dropped on arrival: not blocked, and ignored (explicitly or by
-/// default). PID 1 drops every signal it has no handler for (Linux's `sig_ignored`,
-/// `sig_task_ignored`).
-fn sig_ignored(task: &TaskStruct, state: &SignalState, signo: i32) -> bool {
-    // Blocked signals are never ignored: the handler may change before they are unblocked,
-    // or `rt_sigtimedwait` may take them (init waits for SIGCHLD that way).
-    let blocked = task.blocked.load(Ordering::Relaxed) | task.real_blocked.load(Ordering::Relaxed);
-    if blocked & bit(signo) != 0 {
-        return false;
-    }
-    let handler = state.action(signo).handler;
-    if task.pid() == 1 && handler == SIG_DFL {
-        return true;
-    }
-    // A pending SIGCONT is how a task about to stop learns it was continued meanwhile.
-    if signo == sig::SIGCONT {
-        return false;
-    }
-    handler == SIG_IGN || (handler == SIG_DFL && bit(signo) & IGNORE_MASK != 0)
-}
-
-/// True if `task` ignores or blocks `signo` (the test of Linux's `is_ignored` and
-/// `is_current_pgrp_orphaned` callers in the tty: such a task cannot be stopped by it).
-pub fn is_ignored_or_blocked(task: &TaskStruct, signo: i32) -> bool {
-    task.blocked.load(Ordering::Relaxed) & bit(signo) != 0
-        || task.signal.lock().action(signo).handler == SIG_IGN
-}
-
-/// Queue a signal with its `siginfo` for `task` and wake it (Linux's `send_signal` →
-/// `__send_signal`, with `prepare_signal`'s stop/continue rules).
-pub fn send_signal_info(task: &TaskStruct, info: KernelSigInfo) {
-    let signo = info.signo;
-    if !(1..=NSIG as i32).contains(&signo) || task.is_kthread() {
-        return;
-    }
-    let mut notify_continued = false;
-    {
-        let mut st = task.signal.lock();
-        if signo == sig::SIGCONT {
-            task.pending.fetch_and(!STOP_MASK, Ordering::AcqRel);
-            if st.stopped {
-                st.stopped = false;
-                st.stop_report = 0;
-                st.cont_report = true;
-                notify_continued = true;
-            }
-        } else if bit(signo) & STOP_MASK != 0 {
-            task.pending.fetch_and(!bit(sig::SIGCONT), Ordering::AcqRel);
-        }
-        if !sig_ignored(task, &st, signo) {
-            if task.pending.load(Ordering::Acquire) & bit(signo) == 0 {
-                st.info[signo as usize - 1] = info;
-            }
-            task.pending.fetch_or(bit(signo), Ordering::AcqRel);
-        }
-    }
-    let wake = match signo {
-        sig::SIGKILL | sig::SIGCONT => state::TASK_INTERRUPTIBLE | state::TASK_STOPPED,
-        _ => state::TASK_INTERRUPTIBLE,
+/// Take `signo` off the pending sets, the thread's first, returning its siginfo (Linux's
+/// `dequeue_signal`).
+fn dequeue(task: &TaskStruct, signo: i32) -> KernelSigInfo {
+    let own = {
+        let st = task.sigstate.lock();
+        let before = task.pending.fetch_and(!bit(signo), Ordering::AcqRel);
+        (before & bit(signo) != 0).then(|| st.info[signo as usize - 1])
     };
-    try_to_wake_up(task, wake);
-    if notify_continued {
-        do_notify_parent_cldstop(task, si::CLD_CONTINUED, sig::SIGCONT);
-    }
-}
-
-/// Send `signo` from the current task, as `kill` does (si_code SI_USER); the kernel uses it
-/// for SIGPIPE, as Linux's `send_sig(sig, p, 0)`.
-pub fn send_signal(task: &TaskStruct, signo: i32) {
-    send_signal_info(task, user_info(signo, si::SI_USER));
-}
-
-fn user_info(signo: i32, code: i32) -> KernelSigInfo {
-    KernelSigInfo {
-        signo,
-        code,
-        pid: current().tgid.load(Ordering::Relaxed),
-        ..KernelSigInfo::default()
-    }
-}
-
-/// Send `signo` from the kernel itself (si_code SI_KERNEL, as Linux's `SEND_SIG_PRIV`): the
-/// tty's ^C, ^\ and ^Z.
-pub fn send_signal_kernel(task: &TaskStruct, signo: i32) {
-    send_signal_info(
-        task,
-        KernelSigInfo {
+    let info = own.or_else(|| {
+        let group = task.signal();
+        let inner = group.inner.lock();
+        let before = group.shared_pending.fetch_and(!bit(signo), Ordering::AcqRel);
+        (before & bit(signo) != 0).then(|| inner.shared_info[signo as usize - 1])
+    });
+    match info {
+        Some(info) if info.signo == signo => info,
+        _ => KernelSigInfo {
             signo,
             code: si::SI_KERNEL,
             ..KernelSigInfo::default()
         },
-    );
-}
-
-fn kill_one(pid: i32, signo: i32, code: i32) -> Result<u64, Errno> {
-    let task = crate::kernel::pid::find_task_by_pid(pid).ok_or(Errno::ESRCH)?;
-    if task.is_kthread() && signo != 0 {
-        return Ok(0); // kernel threads ignore signals from user space
     }
-    if signo != 0 {
-        send_signal_info(&task, user_info(signo, code));
-    }
-    Ok(0)
-}
-
-/// `kill(2)`: to one process, or (pid -1) every process but PID 1 and the caller.
-pub fn sys_kill(pid: i32, signo: i32) -> Result<u64, Errno> {
-    if signo != 0 {
-        valid(signo)?;
-    }
-    if pid > 0 {
-        return kill_one(pid, signo, si::SI_USER);
-    }
-    if pid == -1 {
-        let me = current().pid();
-        let info = user_info(signo, si::SI_USER);
-        crate::kernel::pid::for_each_task(|t| {
-            if t.pid() > 1 && t.pid() != me && !t.is_kthread() && signo != 0 {
-                send_signal_info(t, info);
-            }
-        });
-        return Ok(0);
-    }
-    // 0: the caller's process group; -n: group n.
-    let pgrp = if pid == 0 {
-        crate::kernel::session::pgrp_of(current())
-    } else {
-        pid.checked_neg().ok_or(Errno::ESRCH)?
-    };
-    crate::kernel::session::kill_pgrp(pgrp, signo, false)
-}
-
-/// `tkill(2)`.
-pub fn sys_tkill(tid: i32, signo: i32) -> Result<u64, Errno> {
-    if tid <= 0 {
-        return Err(Errno::EINVAL);
-    }
-    if signo != 0 {
-        valid(signo)?;
-    }
-    kill_one(tid, signo, si::SI_TKILL)
-}
-
-/// `tgkill(2)`.
-pub fn sys_tgkill(tgid: i32, tid: i32, signo: i32) -> Result<u64, Errno> {
-    if tgid <= 0 {
-        return Err(Errno::EINVAL);
-    }
-    sys_tkill(tid, signo)
-}
-
-/// Take `signo` off the pending set, returning its siginfo (Linux's `dequeue_signal`).
-fn dequeue(task: &TaskStruct, signo: i32) -> KernelSigInfo {
-    let st = task.signal.lock();
-    task.pending.fetch_and(!bit(signo), Ordering::AcqRel);
-    let mut info = st.info[signo as usize - 1];
-    if info.signo != signo {
-        info = KernelSigInfo {
-            signo,
-            code: si::SI_KERNEL,
-            ..KernelSigInfo::default()
-        };
-    }
-    info
 }
 
 /// A signal to deliver to a user handler (Linux's `struct ksignal`).
@@ -663,7 +534,11 @@ pub struct KSignal {
 pub fn get_signal() -> Option<KSignal> {
     let task = current();
     loop {
-        let pending = task.pending.load(Ordering::Acquire) & !task.blocked.load(Ordering::Relaxed);
+        // A group stop another thread started: join it (Linux's JOBCTL_STOP_PENDING).
+        if task.jobctl.swap(0, Ordering::AcqRel) & JOBCTL_STOP_PENDING != 0 {
+            notify::do_signal_stop_join(task);
+        }
+        let pending = pending_of(task) & !task.blocked.load(Ordering::Relaxed);
         if pending == 0 {
             return None;
         }
@@ -674,14 +549,13 @@ pub fn get_signal() -> Option<KSignal> {
             pending.trailing_zeros() as i32 + 1
         };
         let info = dequeue(task, signo);
-        let action = {
-            let mut st = task.signal.lock();
-            let action = *st.action(signo);
+        let action = task.with_actions(|actions| {
+            let action = actions[signo as usize - 1];
             if action.handler > SIG_IGN && action.flags & sa::SA_RESETHAND != 0 {
-                st.actions[signo as usize - 1] = SigAction::DEFAULT;
+                actions[signo as usize - 1] = SigAction::DEFAULT;
             }
             action
-        };
+        });
         if signo != sig::SIGKILL && signo != sig::SIGSTOP {
             if action.handler == SIG_IGN {
                 continue;
@@ -698,7 +572,7 @@ pub fn get_signal() -> Option<KSignal> {
         if bit(signo) & IGNORE_MASK != 0 {
             continue;
         }
-        if task.pid() == 1 {
+        if task.tgid.load(Ordering::Relaxed) == 1 && !task.signal().group_exiting() {
             continue; // init only gets the signals it has handlers for
         }
         if bit(signo) & STOP_MASK != 0 {
@@ -710,27 +584,39 @@ pub fn get_signal() -> Option<KSignal> {
             notify::do_signal_stop(task, signo);
             continue;
         }
-        crate::kernel::exit::do_exit(signo);
+        crate::kernel::exit::do_group_exit(signo);
     }
 }
 
 /// A fault the process cannot survive (Linux's `force_sig_fault`, for the faults Cradle
-/// does not yet deliver to handlers): it ends, whatever handler it installed.
+/// does not yet deliver to handlers): the process ends, whatever handler it installed.
 pub fn force_sig_fault(signo: i32) -> ! {
-    crate::kernel::exit::do_exit(signo)
+    crate::kernel::exit::do_group_exit(signo)
 }
 
-/// On `fork`: the child gets the parent's actions and blocked mask, and none of its pending
-/// signals (Linux's `copy_sighand` and `copy_process`'s `blocked` copy).
-pub fn copy_signal(parent: &TaskStruct, child: &TaskStruct) {
-    let (actions, altstack, sigtramp) = {
-        let st = parent.signal.lock();
-        (st.actions, st.altstack, st.sigtramp)
+/// On `clone`: the child gets the parent's blocked mask and none of its pending signals;
+/// the actions are shared under CLONE_SIGHAND, else copied (Linux's `copy_sighand` and
+/// `copy_process`'s `blocked` copy). The alternate stack is inherited unless the child gets
+/// a stack of its own (CLONE_VM without CLONE_VFORK), as Linux's `copy_process` clears it.
+pub fn copy_sighand(parent: &TaskStruct, child: &TaskStruct, share: bool, new_stack: bool) {
+    let sighand = if share {
+        parent.sighand.lock().clone()
+    } else {
+        let actions = parent.with_actions(|actions| *actions);
+        let copy = SighandStruct::new();
+        *copy.action.lock() = actions;
+        Some(alloc::sync::Arc::new(copy))
+    };
+    *child.sighand.lock() = sighand;
+    let (altstack, sigtramp) = {
+        let st = parent.sigstate.lock();
+        (st.altstack, st.sigtramp)
     };
     {
-        let mut st = child.signal.lock();
-        st.actions = actions;
-        st.altstack = altstack;
+        let mut st = child.sigstate.lock();
+        if !new_stack {
+            st.altstack = altstack;
+        }
         st.sigtramp = sigtramp; // the child's address space is a copy, or the same
     }
     child
@@ -740,14 +626,28 @@ pub fn copy_signal(parent: &TaskStruct, child: &TaskStruct) {
 }
 
 /// On `execve`: handlers go back to default, ignored signals stay ignored; the alternate
-/// stack is forgotten (Linux's `flush_signal_handlers` and `exec`'s `sas_ss_reset`).
+/// stack is forgotten (Linux's `flush_signal_handlers` and `exec`'s `sas_ss_reset`). Actions
+/// shared with another process are unshared first (Linux's `unshare_sighand`).
 pub fn flush_signal_handlers(task: &TaskStruct) {
-    let mut state = task.signal.lock();
-    for action in state.actions.iter_mut() {
-        if action.handler != SIG_IGN {
-            *action = SigAction::default();
-        }
+    let shared = task
+        .sighand
+        .lock()
+        .as_ref()
+        .is_some_and(|s| alloc::sync::Arc::strong_count(s) > 1);
+    if shared {
+        let actions = task.with_actions(|actions| *actions);
+        let copy = SighandStruct::new();
+        *copy.action.lock() = actions;
+        *task.sighand.lock() = Some(alloc::sync::Arc::new(copy));
     }
+    task.with_actions(|actions| {
+        for action in actions.iter_mut() {
+            if action.handler != SIG_IGN {
+                *action = SigAction::default();
+            }
+        }
+    });
+    let mut state = task.sigstate.lock();
     state.altstack = AltStack::default();
     state.saved_sigmask = None;
     state.restart_nanosleep = None;

@@ -6,9 +6,17 @@
 //! allocated by `copy_process` and freed when its last [`TaskRef`] goes (Linux's
 //! `get_task_struct` / `put_task_struct`).
 //!
-//! Locking: the family links (`parent`, `children`) change only under the tasklist lock
-//! (`kernel::pid::TASKLIST`); the scheduling fields (`se`) only under the task's run-queue
-//! lock; `thread` only by the task itself or by `cpu_switch_to`.
+//! A task is a thread; a process is a thread group (Linux's shape): the threads of one
+//! process share a [`SignalStruct`] (`signal`) and point at the group leader, whose PID is
+//! the group's ID (`tgid`, what `getpid` returns). Only group leaders are anyone's children:
+//! a thread's `parent` is its leader's parent, and a child made by any thread of a process
+//! is a child of that process's leader (so every thread can `wait4` for it). The address
+//! space, descriptor table, root and working directory and signal actions are shared by
+//! reference count under CLONE_VM, CLONE_FILES, CLONE_FS and CLONE_SIGHAND.
+//!
+//! Locking: the family links (`parent`, `children`, `group_leader`) change only under the
+//! tasklist lock (`kernel::pid::TASKLIST`); the scheduling fields (`se`) only under the
+//! task's run-queue lock; `thread` only by the task itself or by `cpu_switch_to`.
 
 use alloc::sync::Arc;
 use alloc::vec::Vec;
@@ -25,8 +33,9 @@ use crate::kernel::errno::Errno;
 use crate::kernel::sched::completion::Completion;
 use crate::kernel::sched::fair::SchedEntity;
 use crate::kernel::sched::wait::WaitQueueHead;
-use crate::kernel::signal::SignalState;
-use crate::kernel::sync::SpinLock;
+use crate::kernel::signal::signal_struct::{INIT_SIGHAND, INIT_SIGNALS};
+use crate::kernel::signal::{SigAction, SighandStruct, SignalState, SignalStruct, NSIG};
+use crate::kernel::sync::{InitOnce, SpinLock};
 use crate::mm::mm_types::MmStruct;
 
 /// Registers `cpu_switch_to` saves: the callee-saved ones, the frame pointer, sp and the
@@ -68,6 +77,8 @@ pub mod state {
     pub const TASK_STOPPED: u32 = 0x0004;
     /// Exited; waiting for its parent to reap it.
     pub const EXIT_ZOMBIE: u32 = 0x0020;
+    /// Reaped, or a thread that reaped itself: about to go (Linux's `EXIT_DEAD`).
+    pub const EXIT_DEAD: u32 = 0x0010;
     /// Exited and reaped (or self-reaping): about to be freed.
     pub const TASK_DEAD: u32 = 0x0080;
 }
@@ -78,6 +89,9 @@ pub const PF_KTHREAD: u32 = 0x0020_0000;
 pub const PF_IDLE: u32 = 0x0000_0002;
 /// Getting shut down (Linux: PF_EXITING).
 pub const PF_EXITING: u32 = 0x0000_0004;
+/// `jobctl`: a group stop is under way that this thread has yet to join (Linux's
+/// JOBCTL_STOP_PENDING).
+pub const JOBCTL_STOP_PENDING: u32 = 1 << 17;
 /// Length of `comm`, NUL included (Linux: TASK_COMM_LEN).
 pub const TASK_COMM_LEN: usize = 16;
 /// Written at the lowest address of every kernel stack; a changed value means the stack
@@ -155,8 +169,21 @@ pub struct TaskStruct {
     pub cpu: AtomicU32,
     /// Woken when a child exits (Linux's `signal->wait_chldexit`): `wait4` sleeps here.
     pub child_exit_wait: WaitQueueHead,
-    /// Signal actions. Lock: its own.
-    pub signal: SpinLock<SignalState>,
+    /// The thread's own signal state (siginfo, alternate stack, saved mask). Lock: its own.
+    pub sigstate: SpinLock<SignalState>,
+    /// What the thread group shares (Linux's `signal`); set once by `copy_process`. PID 0
+    /// uses a static one.
+    pub signal: InitOnce<Arc<SignalStruct>>,
+    /// The signal actions (Linux's `sighand`), shared under CLONE_SIGHAND; `None` for PID 0,
+    /// which uses a static table. Lock: its own, then the actions' lock.
+    pub sighand: SpinLock<Option<Arc<SighandStruct>>>,
+    /// The thread group's leader (Linux's `group_leader`); null for PID 0, its own leader.
+    /// Lock: the tasklist lock for changes.
+    pub group_leader: AtomicPtr<TaskStruct>,
+    /// JOBCTL_* bits: a group stop to join.
+    pub jobctl: AtomicU32,
+    /// The user's robust futex list head (`set_robust_list`), 0 for none.
+    pub robust_list: AtomicU64,
     /// Blocked signals (bit n-1 for signal n).
     pub blocked: AtomicU64,
     /// Pending signals.
@@ -242,7 +269,12 @@ impl TaskStruct {
             se: UnsafeCell::new(SchedEntity::new()),
             cpu: AtomicU32::new(0),
             child_exit_wait: WaitQueueHead::new(),
-            signal: SpinLock::new(SignalState::new()),
+            sigstate: SpinLock::new(SignalState::new()),
+            signal: InitOnce::new(),
+            sighand: SpinLock::new(None),
+            group_leader: AtomicPtr::new(core::ptr::null_mut()),
+            jobctl: AtomicU32::new(0),
+            robust_list: AtomicU64::new(0),
             blocked: AtomicU64::new(0),
             pending: AtomicU64::new(0),
             real_blocked: AtomicU64::new(0),
@@ -275,7 +307,7 @@ impl TaskStruct {
         self.pid.load(Ordering::Relaxed)
     }
 
-    /// The parent's PID (0 for init_task and tasks whose parent is PID 0).
+    /// The parent's process ID (0 for init_task and tasks whose parent is PID 0).
     pub fn ppid(&self) -> i32 {
         let parent = self.parent.load(Ordering::Acquire);
         if parent.is_null() {
@@ -283,7 +315,38 @@ impl TaskStruct {
         } else {
             // SAFETY: a parent outlives the link to it: `exit` re-parents children (under
             // the tasklist lock) before the parent can be freed.
-            unsafe { (*parent).pid() }
+            unsafe { (*parent).tgid.load(Ordering::Relaxed) }
+        }
+    }
+
+    /// The thread group's shared signal state.
+    pub fn signal(&self) -> &SignalStruct {
+        self.signal.get().map_or(&INIT_SIGNALS, |s| s)
+    }
+
+    /// Run `f` on the signal actions, locked.
+    pub fn with_actions<R>(&self, f: impl FnOnce(&mut [SigAction; NSIG]) -> R) -> R {
+        let sighand = self.sighand.lock();
+        let table = sighand.as_deref().unwrap_or(&INIT_SIGHAND);
+        let mut actions = table.action.lock();
+        f(&mut actions)
+    }
+
+    /// True if this task leads its thread group (its PID is the process's ID).
+    pub fn is_group_leader(&self) -> bool {
+        self.pid() == self.tgid.load(Ordering::Relaxed)
+    }
+
+    /// A counted reference to the thread group's leader (Linux's `group_leader`).
+    pub fn group_leader(&self) -> TaskRef {
+        let leader = self.group_leader.load(Ordering::Acquire);
+        if leader.is_null() {
+            self.get_ref()
+        } else {
+            // SAFETY: a leader outlives the other threads of its group: it is reaped only
+            // once they are all released, and `de_thread` points the survivor at itself
+            // before it releases the old leader.
+            unsafe { &*leader }.get_ref()
         }
     }
 
@@ -349,8 +412,10 @@ impl TaskStruct {
 
     /// The task's state letter as `ps` shows it.
     pub fn state_char(&self) -> char {
-        if self.exit_state.load(Ordering::Relaxed) == state::EXIT_ZOMBIE {
-            return 'Z';
+        match self.exit_state.load(Ordering::Relaxed) {
+            state::EXIT_ZOMBIE => return 'Z',
+            state::EXIT_DEAD => return 'X',
+            _ => {}
         }
         match self.state.load(Ordering::Relaxed) {
             state::TASK_RUNNING => 'R',

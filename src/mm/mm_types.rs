@@ -26,9 +26,9 @@ use crate::mm::mmu_gather::{tlb_finish, PageGather, TableGather};
 use crate::mm::pages::{get_page, get_zeroed_page, put_page};
 use crate::mm::vma::{VmFlags, Vma, Vmas};
 
-/// The most VMAs one address space may have (Linux's default is 65530; static binaries
-/// and busybox use a handful).
-pub const MAX_VMAS: usize = 64;
+/// The most VMAs one address space may have (Linux's `DEFAULT_MAX_MAP_COUNT`). A thread's
+/// stack takes two (the stack and its guard page), so this also bounds the threads.
+pub const MAX_VMAS: usize = 65530;
 
 /// The lowest address user mappings may use (Linux's default `mmap_min_addr`).
 pub const MMAP_MIN_ADDR: u64 = 0x1_0000;

@@ -3,8 +3,9 @@
 //! Mirrors the `vm_area_struct` bookkeeping of Linux's `mm/mmap.c` and `mm/mprotect.c`
 //! (`find_vma`, `vma_lookup`, `get_unmapped_area`'s top-down search, `do_vmi_munmap`'s splits,
 //! `mprotect_fixup`, `vma_merge`), simplified: Linux keeps VMAs in a maple tree; Cradle keeps at
-//! most `N` of them in a fixed, sorted array, so the set needs no heap and is O(N) to edit,
-//! which is fine for the few dozen mappings a process has.
+//! most `N` of them (Linux's `max_map_count`) in a sorted vector on the heap, O(n) to edit,
+//! which is fine for the hundreds of mappings a process with many threads has (each thread
+//! stack is a mapping and its guard page another).
 //!
 //! Only the ranges are kept here; the page tables behind them are [`mmu`]'s, and the callers
 //! (`mmap`, `munmap`, `mprotect`, the fault handler) keep the two in step: [`Vmas::unmap`]
@@ -162,15 +163,6 @@ pub struct Vma {
 }
 
 impl Vma {
-    /// An unused array slot.
-    const EMPTY: Vma = Vma {
-        start: 0,
-        end: 0,
-        flags: VmFlags::NONE,
-        pgoff: 0,
-        file: None,
-    };
-
     /// Anonymous memory `[start, end)` with `flags` (plus [`VmFlags::ANON`]).
     pub const fn anon(start: u64, end: u64, flags: VmFlags) -> Vma {
         Vma {
@@ -263,11 +255,11 @@ impl fmt::Display for VmaError {
 ///
 /// # Invariants
 ///
-/// `vmas[..len]` is sorted by address; every VMA in it is page aligned with `start < end`,
-/// and no two overlap. Slots from `len` on are unused.
+/// `vmas` is sorted by address and `len == vmas.len() <= N`; every VMA in it is page
+/// aligned with `start < end`, and no two overlap.
 #[derive(Clone, Debug)]
 pub struct Vmas<const N: usize> {
-    vmas: [Vma; N],
+    vmas: alloc::vec::Vec<Vma>,
     len: usize,
 }
 
@@ -281,7 +273,7 @@ impl<const N: usize> Vmas<N> {
     /// No VMAs.
     pub const fn new() -> Self {
         Vmas {
-            vmas: [Vma::EMPTY; N],
+            vmas: alloc::vec::Vec::new(),
             len: 0,
         }
     }
@@ -324,7 +316,7 @@ impl<const N: usize> Vmas<N> {
         if index < self.len && self.vmas[index].start < vma.end {
             return Err(VmaError::Overlap);
         }
-        if self.len == N {
+        if self.len == N || self.vmas.try_reserve(1).is_err() {
             return Err(VmaError::NoSpace);
         }
         self.insert_at(index, vma);
@@ -513,15 +505,13 @@ impl<const N: usize> Vmas<N> {
 
     fn insert_at(&mut self, index: usize, vma: Vma) {
         assert!(self.len < N, "vma: insert into a full set");
-        self.vmas.copy_within(index..self.len, index + 1);
-        self.vmas[index] = vma;
+        self.vmas.insert(index, vma);
         self.len += 1;
     }
 
     fn remove_at(&mut self, index: usize) {
-        self.vmas.copy_within(index + 1..self.len, index);
+        self.vmas.remove(index);
         self.len -= 1;
-        self.vmas[self.len] = Vma::EMPTY;
     }
 }
 

@@ -172,7 +172,7 @@ pub fn do_signal(regs: &mut PtRegs) {
         regs.regs[8] = super::syscall::nr::RESTART_SYSCALL;
     }
     // No handler ran: the mask rt_sigsuspend replaced comes back now.
-    let saved = current().signal.lock().saved_sigmask.take();
+    let saved = current().sigstate.lock().saved_sigmask.take();
     if let Some(mask) = saved {
         signal::set_current_blocked(mask);
     }
@@ -184,7 +184,7 @@ pub fn do_signal(regs: &mut PtRegs) {
 fn handle_signal(ksig: &KSignal, regs: &mut PtRegs) {
     let task = current();
     let oldset = task
-        .signal
+        .sigstate
         .lock()
         .saved_sigmask
         .take()
@@ -216,7 +216,7 @@ fn setup_rt_frame(ksig: &KSignal, oldset: u64, regs: &mut PtRegs) -> Result<(), 
         sigtramp()?
     };
     let task = current();
-    let altstack = task.signal.lock().altstack;
+    let altstack = task.sigstate.lock().altstack;
 
     // get_sigframe: the alternate stack if asked for and not already on it.
     let mut sp = regs.sp;
@@ -267,7 +267,7 @@ fn setup_rt_frame(ksig: &KSignal, oldset: u64, regs: &mut PtRegs) -> Result<(), 
     copy_to_user(frame, &buf)?;
 
     if altstack.flags & signal::SS_AUTODISARM != 0 && sp != regs.sp {
-        task.signal.lock().altstack = signal::AltStack::default();
+        task.sigstate.lock().altstack = signal::AltStack::default();
     }
 
     // setup_return.
@@ -297,7 +297,7 @@ const SIGTRAMP_CODE: [u32; 2] = [0xd280_1168, 0xd400_0001];
 /// the rest of the old address space.
 fn sigtramp() -> Result<u64, Errno> {
     let task = current();
-    let known = task.signal.lock().sigtramp;
+    let known = task.sigstate.lock().sigtramp;
     if known != 0 {
         return Ok(known);
     }
@@ -313,7 +313,7 @@ fn sigtramp() -> Result<u64, Errno> {
     code[..4].copy_from_slice(&SIGTRAMP_CODE[0].to_le_bytes());
     code[4..].copy_from_slice(&SIGTRAMP_CODE[1].to_le_bytes());
     mm.populate_write(addr, &code)?;
-    task.signal.lock().sigtramp = addr;
+    task.sigstate.lock().sigtramp = addr;
     Ok(addr)
 }
 
@@ -323,7 +323,7 @@ fn sigtramp() -> Result<u64, Errno> {
 /// (Linux's `arm64_notify_segfault`).
 pub fn sys_rt_sigreturn(regs: &mut PtRegs) -> Result<u64, Errno> {
     // Any restart that was pending when the handler ran is forgotten.
-    current().signal.lock().restart_nanosleep = None;
+    current().sigstate.lock().restart_nanosleep = None;
     let frame = regs.sp;
     let restored = if frame & 15 != 0 {
         None
@@ -434,7 +434,7 @@ fn restore_sigframe(buf: &[u8]) -> Option<Restored> {
 /// the current one (Linux's `restore_altstack`, which ignores all but EFAULT).
 fn restore_altstack(restored: &Restored) {
     let task = current();
-    let mut st = task.signal.lock();
+    let mut st = task.sigstate.lock();
     if st.altstack.on_stack(restored.sp) {
         return;
     }

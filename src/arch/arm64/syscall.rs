@@ -8,7 +8,7 @@
 use super::ptrace::PtRegs;
 use crate::fs::syscalls as fs;
 use crate::kernel::errno::Errno;
-use crate::kernel::{exit, fork, session, signal, sys};
+use crate::kernel::{exit, fork, futex, session, signal, sys};
 use crate::mm::mmap;
 
 /// Syscall numbers (asm-generic), for the ones the kernel names elsewhere.
@@ -102,7 +102,9 @@ fn invoke_syscall(regs: &mut PtRegs, nr: u64) -> Result<u64, Errno> {
         93 => exit::sys_exit(i(a[0])),
         94 => exit::sys_exit_group(i(a[0])),
         96 => sys::sys_set_tid_address(a[0]),
-        99 => Ok(0), // set_robust_list: there are no futexes to clean up yet
+        98 => futex::sys_futex(a[0], a[1] as u32, a[2] as u32, a[3], a[4], a[5] as u32),
+        99 => futex::sys_set_robust_list(a[0], a[1] as usize),
+        100 => futex::sys_get_robust_list(i(a[0]), a[1], a[2]),
         101 => sys::sys_nanosleep(a[0], a[1]),
         113 => sys::sys_clock_gettime(i(a[0]), a[1]),
         114 => sys::sys_clock_getres(i(a[0]), a[1]),
@@ -152,6 +154,7 @@ fn invoke_syscall(regs: &mut PtRegs, nr: u64) -> Result<u64, Errno> {
         214 => mmap::sys_brk(a[0]),
         215 => mmap::sys_munmap(a[0], a[1]),
         220 => fork::sys_clone(regs, a[0], a[1], a[2], a[3], a[4]),
+        435 => fork::sys_clone3(a[0], a[1] as usize),
         221 => crate::fs::exec::sys_execve(a[0], a[1], a[2]),
         222 => mmap::sys_mmap(a[0], a[1], a[2] as u32, a[3] as u32, i(a[4]), a[5]),
         226 => mmap::sys_mprotect(a[0], a[1], a[2] as u32),

@@ -17,6 +17,8 @@ extern "C" {
     fn __arch_clear_user(to: u64, n: usize) -> usize;
     fn __arch_strncpy_from_user(to: *mut u8, from: u64, count: usize) -> isize;
     fn __copy_nofault(to: *mut u8, from: *const u8, n: usize) -> usize;
+    fn __arch_futex_cmpxchg(uaddr: u64, old: u32, new: u32) -> u64;
+    fn __arch_futex_atomic_op(op: u32, oparg: u32, uaddr: u64) -> u64;
     static __start___ex_table: u8;
     static __stop___ex_table: u8;
 }
@@ -114,6 +116,40 @@ pub unsafe fn copy_to_kernel_nofault(dst: u64, src: &[u8]) -> Result<(), Errno> 
         0 => Ok(()),
         _ => Err(Errno::EFAULT),
     }
+}
+
+/// The result of the futex helpers: the 32-bit value, or EFAULT if bit 32 says the word was
+/// out of reach.
+fn futex_result(raw: u64) -> Result<u32, Errno> {
+    if raw >> 32 != 0 {
+        Err(Errno::EFAULT)
+    } else {
+        Ok(raw as u32)
+    }
+}
+
+/// Atomically replace the user word at `uaddr` with `new` if it holds `old`; returns the
+/// value found (Linux's `futex_atomic_cmpxchg_inatomic`). `uaddr` must be 4-byte aligned.
+pub fn futex_cmpxchg_user(uaddr: u64, old: u32, new: u32) -> Result<u32, Errno> {
+    if !access_ok(uaddr, 4) || uaddr % 4 != 0 {
+        return Err(Errno::EFAULT);
+    }
+    // SAFETY: the word is aligned user space; the exclusive load and store are covered by
+    // the exception table, so a missing page returns the fault marker.
+    futex_result(unsafe { __arch_futex_cmpxchg(uaddr, old, new) })
+}
+
+/// Atomically apply FUTEX_OP `op` (0 SET, 1 ADD, 2 OR, 3 ANDN, 4 XOR) with `oparg` to the
+/// user word at `uaddr`; returns its old value (Linux's `arch_futex_atomic_op_inuser`).
+pub fn futex_atomic_op_user(op: u32, oparg: u32, uaddr: u64) -> Result<u32, Errno> {
+    if op > 4 {
+        return Err(Errno::ENOSYS);
+    }
+    if !access_ok(uaddr, 4) || uaddr % 4 != 0 {
+        return Err(Errno::EFAULT);
+    }
+    // SAFETY: as in `futex_cmpxchg_user`.
+    futex_result(unsafe { __arch_futex_atomic_op(op, oparg, uaddr) })
 }
 
 /// If `regs.pc` is an instruction listed in `__ex_table`, move it to its fixup and return

@@ -17,7 +17,6 @@ use crate::arch::arm64::memory::PAGE_SIZE;
 use crate::arch::arm64::mmu;
 use crate::arch::arm64::paging::KernelTableAlloc;
 use crate::kernel::errno::Errno;
-use crate::kernel::pid::for_each_task;
 use crate::kernel::signal::SIG_IGN;
 use crate::kernel::task::TaskStruct;
 use crate::mm::mm_types::MmStruct;
@@ -96,23 +95,16 @@ fn task_mm_counts(task: &TaskStruct) -> MmCounts {
     task.mm().map(|mm| mm_counts(&mm)).unwrap_or_default()
 }
 
-/// Threads in `task`'s thread group.
+/// Threads in `task`'s thread group (Linux's `get_nr_threads`).
 fn num_threads(task: &TaskStruct) -> u64 {
-    let tgid = task.tgid.load(Ordering::Relaxed);
-    let mut n = 0;
-    for_each_task(|t| {
-        if t.pid() != 0 && t.tgid.load(Ordering::Relaxed) == tgid {
-            n += 1;
-        }
-    });
-    n.max(1)
+    (task.signal().nr_threads() as u64).max(1)
 }
 
 /// Signals ignored and caught (Linux's `collect_sigign_sigcatch`), bit n-1 for signal n.
 fn sigign_sigcatch(task: &TaskStruct) -> (u64, u64) {
-    let signal = task.signal.lock();
+    let actions = task.with_actions(|actions| *actions);
     let (mut ignored, mut caught) = (0u64, 0u64);
-    for (i, action) in signal.actions.iter().enumerate() {
+    for (i, action) in actions.iter().enumerate() {
         match action.handler {
             0 => {}
             SIG_IGN => ignored |= 1 << i,
@@ -192,7 +184,7 @@ pub fn proc_pid_stat(task: &TaskStruct) -> Result<Vec<u8>, Errno> {
     // exit_code: the exit status once the task exits; while it is stopped, the stop signal
     // its parent's wait4(WUNTRACED) has yet to collect (Linux keeps both in `exit_code`).
     let exit_code = match task.exit_code.load(Ordering::Relaxed) {
-        0 => task.signal.lock().stop_report,
+        0 => task.signal().inner.lock().stop_report,
         code => code,
     };
     // start_data end_data start_brk arg_start arg_end env_start env_end exit_code
@@ -280,7 +272,7 @@ pub fn proc_pid_status(task: &TaskStruct) -> Result<Vec<u8>, Errno> {
          SigIgn:\t{sigign:016x}\nSigCgt:\t{sigcatch:016x}\n",
         num_threads(task),
         task.pending.load(Ordering::Relaxed),
-        0,
+        task.signal().shared_pending.load(Ordering::Relaxed),
         task.blocked.load(Ordering::Relaxed),
     );
     s.push_str(

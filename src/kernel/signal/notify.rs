@@ -1,43 +1,65 @@
 //! Job-control stops and telling the parent: SIGCHLD and the `wait4` wake-ups (Linux:
 //! `kernel/signal.c`, `do_signal_stop`, `do_notify_parent`, `do_notify_parent_cldstop`).
 //!
-//! A stopped task sleeps in TASK_STOPPED until SIGCONT clears its `stopped` flag (in
-//! `send_signal_info`) or SIGKILL arrives. Its parent learns of stops, continues and exits
-//! through SIGCHLD (with CLD_STOPPED, CLD_CONTINUED, CLD_EXITED or CLD_KILLED) unless it
-//! asked not to, and its `wait4` is woken to look at the reports left in the child's
-//! [`SignalState`](super::SignalState).
+//! A stop signal stops the whole thread group: the thread that takes it marks the group
+//! stopped and asks the others to join (JOBCTL_STOP_PENDING); each sleeps in TASK_STOPPED
+//! until SIGCONT clears the group's `stopped` flag (in `prepare_signal`) or SIGKILL arrives.
+//! The parent learns of stops, continues and exits through SIGCHLD (with CLD_STOPPED,
+//! CLD_CONTINUED, CLD_EXITED or CLD_KILLED) unless it asked not to, and its `wait4` is woken
+//! to look at the reports left in the child's [`SignalStruct`](super::SignalStruct).
 
 use core::sync::atomic::Ordering;
 
+use super::send::signal_wake_up;
 use super::{
-    bit, fatal_signal_pending, sa, send_signal_info, si, sig, KernelSigInfo, NSIG, SIG_IGN,
+    action_of, bit, fatal_signal_pending, sa, send_signal_info, si, sig, KernelSigInfo, NSIG,
+    SIG_IGN,
 };
 use crate::kernel::sched::core::{schedule, set_current_state};
-use crate::kernel::task::{state, TaskRef, TaskStruct};
+use crate::kernel::task::{state, TaskRef, TaskStruct, JOBCTL_STOP_PENDING};
 
-/// Stop the current task until SIGCONT or SIGKILL (Linux's `do_signal_stop`), telling the
-/// parent.
+/// Stop the current thread's whole group until SIGCONT or SIGKILL (Linux's
+/// `do_signal_stop`), telling the parent. The other threads are asked to join the stop.
 pub(super) fn do_signal_stop(task: &TaskStruct, signo: i32) {
+    let group = task.signal();
     {
-        let mut st = task.signal.lock();
+        let mut inner = group.inner.lock();
         // A SIGCONT sent since the stop signal was taken cancels the stop.
-        if task.pending.load(Ordering::Acquire) & bit(sig::SIGCONT) != 0 {
+        if super::pending_of(task) & bit(sig::SIGCONT) != 0 || group.group_exiting() {
             return;
         }
-        st.stopped = true;
-        st.stop_report = signo;
-        st.cont_report = false;
+        inner.stopped = true;
+        inner.stop_report = signo;
+        inner.cont_report = false;
     }
-    do_notify_parent_cldstop(task, si::CLD_STOPPED, signo);
+    for t in group.thread_list() {
+        if !t.ptr_eq(task) && t.exit_state.load(Ordering::Acquire) == 0 {
+            t.jobctl.fetch_or(JOBCTL_STOP_PENDING, Ordering::AcqRel);
+            signal_wake_up(&t, false);
+        }
+    }
+    let leader = task.group_leader();
+    do_notify_parent_cldstop(&leader, si::CLD_STOPPED, signo);
+    stop_until_continued(task);
+}
+
+/// Join a group stop another thread began.
+pub(super) fn do_signal_stop_join(task: &TaskStruct) {
+    if task.signal().inner.lock().stopped {
+        stop_until_continued(task);
+    }
+}
+
+fn stop_until_continued(task: &TaskStruct) {
+    let group = task.signal();
     loop {
         set_current_state(state::TASK_STOPPED);
-        if !task.signal.lock().stopped || fatal_signal_pending(task) {
+        if !group.inner.lock().stopped || fatal_signal_pending(task) {
             break;
         }
         schedule();
     }
     set_current_state(state::TASK_RUNNING);
-    task.signal.lock().stopped = false;
 }
 
 /// A counted reference to `task`'s parent, taken under the tasklist lock (the parent cannot
@@ -57,8 +79,7 @@ fn parent_of(task: &TaskStruct) -> Option<TaskRef> {
 /// True if a child exiting with `exit_signal` reaps itself because `parent` set SIGCHLD to
 /// SIG_IGN or SA_NOCLDWAIT (the `autoreap` of Linux's `do_notify_parent`).
 pub fn parent_autoreaps(parent: &TaskStruct, exit_signal: i32) -> bool {
-    let st = parent.signal.lock();
-    let chld = st.action(sig::SIGCHLD);
+    let chld = action_of(parent, sig::SIGCHLD);
     exit_signal == sig::SIGCHLD && (chld.handler == SIG_IGN || chld.flags & sa::SA_NOCLDWAIT != 0)
 }
 
@@ -70,12 +91,11 @@ pub fn do_notify_parent(task: &TaskStruct, parent: &TaskStruct, exit_signal: i32
         (code_signal(task), si::CLD_KILLED)
     } else {
         (
-            (task.exit_code.load(Ordering::Relaxed) >> 8) & 0xff,
+            (crate::kernel::exit::group_exit_status(task) >> 8) & 0xff,
             si::CLD_EXITED,
         )
     };
-    let ignored =
-        exit_signal == sig::SIGCHLD && parent.signal.lock().action(sig::SIGCHLD).handler == SIG_IGN;
+    let ignored = exit_signal == sig::SIGCHLD && action_of(parent, sig::SIGCHLD).handler == SIG_IGN;
     if !ignored && (1..=NSIG as i32).contains(&exit_signal) {
         send_signal_info(
             parent,
@@ -92,7 +112,7 @@ pub fn do_notify_parent(task: &TaskStruct, parent: &TaskStruct, exit_signal: i32
 }
 
 fn code_signal(task: &TaskStruct) -> i32 {
-    task.exit_code.load(Ordering::Relaxed) & 0x7f
+    crate::kernel::exit::group_exit_status(task) & 0x7f
 }
 
 /// Tell the parent `task` stopped or continued: SIGCHLD unless it set SA_NOCLDSTOP, and a
@@ -102,8 +122,7 @@ pub fn do_notify_parent_cldstop(task: &TaskStruct, why: i32, signo: i32) {
         return;
     };
     let nocldstop = {
-        let st = parent.signal.lock();
-        let chld = st.action(sig::SIGCHLD);
+        let chld = action_of(&parent, sig::SIGCHLD);
         chld.handler == SIG_IGN || chld.flags & sa::SA_NOCLDSTOP != 0
     };
     if !nocldstop {

@@ -18,7 +18,7 @@ pub fn sys_rt_sigsuspend(mask: u64, sigsetsize: usize) -> Result<u64, Errno> {
     let new = read_sigset(mask, sigsetsize)?;
     let task = current();
     let old = task.blocked.load(Ordering::Relaxed);
-    task.signal.lock().saved_sigmask = Some(old);
+    task.sigstate.lock().saved_sigmask = Some(old);
     set_current_blocked(new);
     loop {
         set_current_state(state::TASK_INTERRUPTIBLE);
@@ -65,7 +65,7 @@ pub fn sys_rt_sigtimedwait(
     let tick = 1_000_000_000 / crate::kernel::time::HZ;
     let result = loop {
         set_current_state(state::TASK_INTERRUPTIBLE);
-        let ready = task.pending.load(Ordering::Acquire) & wanted;
+        let ready = super::pending_of(task) & wanted;
         if ready != 0 {
             let signo = ready.trailing_zeros() as i32 + 1;
             break Ok(dequeue(task, signo));
@@ -99,7 +99,7 @@ pub fn sys_rt_sigtimedwait(
 pub fn sys_restart_syscall() -> Result<u64, Errno> {
     // Take it out first: a `match` on the locked value would hold the spinlock (and so
     // preemption off) through the sleep.
-    let restart = current().signal.lock().restart_nanosleep.take();
+    let restart = current().sigstate.lock().restart_nanosleep.take();
     match restart {
         Some((deadline, rem)) => crate::kernel::sys::nanosleep_until(deadline, rem),
         None => Err(Errno::EINTR),
@@ -108,5 +108,5 @@ pub fn sys_restart_syscall() -> Result<u64, Errno> {
 
 /// Remember how to resume an interrupted `nanosleep` (Linux's `restart_block`).
 pub fn set_restart_nanosleep(deadline: u64, rem: u64) {
-    current().signal.lock().restart_nanosleep = Some((deadline, rem));
+    current().sigstate.lock().restart_nanosleep = Some((deadline, rem));
 }

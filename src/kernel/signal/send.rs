@@ -1,0 +1,314 @@
+//! Sending signals: to a process or to one thread, `kill`, `tkill`, `tgkill` (Linux:
+//! `kernel/signal.c`, `__send_signal_locked`, `prepare_signal`, `complete_signal`,
+//! `zap_other_threads`, `do_send_sig_info`).
+//!
+//! A process-directed signal pends in the group's `shared_pending`; a thread-directed one in
+//! the thread's `pending`. Either way [`complete_signal`] then picks a thread that does not
+//! block it and wakes it; if the signal is fatal (default action terminate, or SIGKILL) the
+//! whole group is marked exiting and every thread gets SIGKILL, as Linux does.
+
+use alloc::vec::Vec;
+use core::sync::atomic::Ordering;
+
+use super::notify::do_notify_parent_cldstop;
+use super::{
+    action_of, bit, si, sig, valid, KernelSigInfo, IGNORE_MASK, NSIG, SIG_DFL, SIG_IGN,
+    STOP_MASK,
+};
+use crate::kernel::errno::Errno;
+use crate::kernel::sched::core::try_to_wake_up;
+use crate::kernel::task::{current, state, TaskRef, TaskStruct, JOBCTL_STOP_PENDING, PF_EXITING};
+
+/// True if `signo` would be dropped on arrival: not blocked, and ignored (explicitly or by
+/// default). PID 1 drops every signal it has no handler for (Linux's `sig_ignored`,
+/// `sig_task_ignored`).
+fn sig_ignored(task: &TaskStruct, signo: i32) -> bool {
+    // Blocked signals are never ignored: the handler may change before they are unblocked,
+    // or `rt_sigtimedwait` may take them (init waits for SIGCHLD that way).
+    let blocked = task.blocked.load(Ordering::Relaxed) | task.real_blocked.load(Ordering::Relaxed);
+    if blocked & bit(signo) != 0 {
+        return false;
+    }
+    let handler = action_of(task, signo).handler;
+    if task.tgid.load(Ordering::Relaxed) == 1 && handler == SIG_DFL {
+        return true;
+    }
+    // A pending SIGCONT is how a task about to stop learns it was continued meanwhile.
+    if signo == sig::SIGCONT {
+        return false;
+    }
+    handler == SIG_IGN || (handler == SIG_DFL && bit(signo) & IGNORE_MASK != 0)
+}
+
+/// True if `task` ignores or blocks `signo` (the test of Linux's `is_ignored` and
+/// `is_current_pgrp_orphaned` callers in the tty: such a task cannot be stopped by it).
+pub fn is_ignored_or_blocked(task: &TaskStruct, signo: i32) -> bool {
+    task.blocked.load(Ordering::Relaxed) & bit(signo) != 0
+        || action_of(task, signo).handler == SIG_IGN
+}
+
+/// The stop/continue rules every sent signal goes through first, for the whole group
+/// (Linux's `prepare_signal`): SIGCONT discards pending stop signals and continues a
+/// stopped group; a stop signal discards a pending SIGCONT. False if the group is exiting
+/// and the signal is pointless.
+fn prepare_signal(task: &TaskStruct, signo: i32) -> bool {
+    let group = task.signal();
+    if group.group_exiting() {
+        return signo == sig::SIGKILL;
+    }
+    let threads = group.thread_list();
+    if signo == sig::SIGCONT {
+        group.shared_pending.fetch_and(!STOP_MASK, Ordering::AcqRel);
+        for t in &threads {
+            t.pending.fetch_and(!STOP_MASK, Ordering::AcqRel);
+            t.jobctl.fetch_and(!JOBCTL_STOP_PENDING, Ordering::AcqRel);
+        }
+        let continued = {
+            let mut inner = group.inner.lock();
+            let was = inner.stopped;
+            if was {
+                inner.stopped = false;
+                inner.stop_report = 0;
+                inner.cont_report = true;
+            }
+            was
+        };
+        if continued {
+            for t in &threads {
+                try_to_wake_up(t, state::TASK_STOPPED);
+            }
+            let leader = task.group_leader();
+            do_notify_parent_cldstop(&leader, si::CLD_CONTINUED, sig::SIGCONT);
+        }
+    } else if bit(signo) & STOP_MASK != 0 {
+        group
+            .shared_pending
+            .fetch_and(!bit(sig::SIGCONT), Ordering::AcqRel);
+        for t in &threads {
+            t.pending.fetch_and(!bit(sig::SIGCONT), Ordering::AcqRel);
+        }
+    }
+    !sig_ignored(task, signo)
+}
+
+/// True if `t` can take `signo` now (Linux's `wants_signal`).
+fn wants_signal(t: &TaskStruct, signo: i32) -> bool {
+    if t.blocked.load(Ordering::Relaxed) & bit(signo) != 0 {
+        return false;
+    }
+    if t.flags.load(Ordering::Relaxed) & PF_EXITING != 0 {
+        return false;
+    }
+    signo == sig::SIGKILL || t.state.load(Ordering::Relaxed) != state::TASK_STOPPED
+}
+
+/// Wake `t` to handle a signal (Linux's `signal_wake_up`): from an interruptible sleep, and
+/// for SIGKILL also from a stop.
+pub(super) fn signal_wake_up(t: &TaskStruct, fatal: bool) {
+    let mask = if fatal {
+        state::TASK_INTERRUPTIBLE | state::TASK_STOPPED
+    } else {
+        state::TASK_INTERRUPTIBLE
+    };
+    try_to_wake_up(t, mask);
+}
+
+/// SIGKILL to every thread of `task`'s group but `task` itself (Linux's
+/// `zap_other_threads`). Returns how many were sent it.
+pub fn zap_other_threads(task: &TaskStruct) -> usize {
+    let mut n = 0;
+    for t in task.signal().thread_list() {
+        if t.ptr_eq(task) || t.exit_state.load(Ordering::Acquire) != 0 {
+            continue;
+        }
+        t.jobctl.store(0, Ordering::Release);
+        t.pending.fetch_or(bit(sig::SIGKILL), Ordering::AcqRel);
+        signal_wake_up(&t, true);
+        n += 1;
+    }
+    n
+}
+
+/// Find a thread to take `signo` and wake it; make a fatal signal kill the group (Linux's
+/// `complete_signal`). `group` says whether the signal is process-directed.
+fn complete_signal(task: &TaskStruct, signo: i32, group: bool) {
+    let signal = task.signal();
+    let target: Option<TaskRef> = if wants_signal(task, signo) {
+        Some(task.get_ref())
+    } else if !group {
+        return; // a thread-directed signal waits for its thread
+    } else {
+        signal
+            .thread_list()
+            .into_iter()
+            .find(|t| wants_signal(t, signo))
+    };
+    let Some(target) = target else {
+        return; // everyone blocks it: it stays pending for whoever unblocks it first
+    };
+    let fatal = signo == sig::SIGKILL
+        || (action_of(task, signo).handler == SIG_DFL
+            && bit(signo) & (IGNORE_MASK | STOP_MASK) == 0
+            && target.real_blocked.load(Ordering::Relaxed) & bit(signo) == 0);
+    if fatal && !signal.group_exiting() && task.tgid.load(Ordering::Relaxed) != 1 {
+        // The whole group dies of it: the status is the signal, every thread gets SIGKILL.
+        signal.group_exit_code.store(signo, Ordering::Relaxed);
+        signal.group_exit.store(true, Ordering::Release);
+        signal.inner.lock().stopped = false;
+        for t in signal.thread_list() {
+            t.jobctl.store(0, Ordering::Release);
+            t.pending.fetch_or(bit(sig::SIGKILL), Ordering::AcqRel);
+            signal_wake_up(&t, true);
+        }
+        return;
+    }
+    signal_wake_up(&target, signo == sig::SIGKILL);
+}
+
+fn send_signal_locked(task: &TaskStruct, info: KernelSigInfo, group: bool) {
+    let signo = info.signo;
+    if !(1..=NSIG as i32).contains(&signo) || task.is_kthread() {
+        return;
+    }
+    if !prepare_signal(task, signo) {
+        return;
+    }
+    if group {
+        let signal = task.signal();
+        let mut inner = signal.inner.lock();
+        if signal.shared_pending.load(Ordering::Acquire) & bit(signo) == 0 {
+            inner.shared_info[signo as usize - 1] = info;
+        }
+        signal.shared_pending.fetch_or(bit(signo), Ordering::AcqRel);
+    } else {
+        let mut st = task.sigstate.lock();
+        if task.pending.load(Ordering::Acquire) & bit(signo) == 0 {
+            st.info[signo as usize - 1] = info;
+        }
+        task.pending.fetch_or(bit(signo), Ordering::AcqRel);
+    }
+    complete_signal(task, signo, group);
+}
+
+/// Queue a process-directed signal with its `siginfo` for `task`'s process and wake a
+/// thread to take it (Linux's `group_send_sig_info` → `__send_signal_locked`).
+pub fn send_signal_info(task: &TaskStruct, info: KernelSigInfo) {
+    send_signal_locked(task, info, true);
+}
+
+/// Queue a signal for the one thread `task` (Linux's `send_signal_locked` with
+/// PIDTYPE_PID: `tkill`, `tgkill`, faults).
+pub fn send_signal_info_thread(task: &TaskStruct, info: KernelSigInfo) {
+    send_signal_locked(task, info, false);
+}
+
+/// Send `signo` from the current task, as `kill` does (si_code SI_USER); the kernel uses it
+/// for SIGPIPE, as Linux's `send_sig(sig, p, 0)`.
+pub fn send_signal(task: &TaskStruct, signo: i32) {
+    send_signal_info(task, user_info(signo, si::SI_USER));
+}
+
+fn user_info(signo: i32, code: i32) -> KernelSigInfo {
+    KernelSigInfo {
+        signo,
+        code,
+        pid: current().tgid.load(Ordering::Relaxed),
+        ..KernelSigInfo::default()
+    }
+}
+
+/// Send `signo` from the kernel itself (si_code SI_KERNEL, as Linux's `SEND_SIG_PRIV`): the
+/// tty's ^C, ^\ and ^Z.
+pub fn send_signal_kernel(task: &TaskStruct, signo: i32) {
+    send_signal_info(
+        task,
+        KernelSigInfo {
+            signo,
+            code: si::SI_KERNEL,
+            ..KernelSigInfo::default()
+        },
+    );
+}
+
+/// A live task with this ID: a thread that has exited (a zombie leader) no longer takes
+/// thread-directed signals.
+fn find_live(pid: i32) -> Result<TaskRef, Errno> {
+    crate::kernel::pid::find_task_by_pid(pid).ok_or(Errno::ESRCH)
+}
+
+fn kill_one(pid: i32, signo: i32) -> Result<u64, Errno> {
+    let task = find_live(pid)?;
+    if task.is_kthread() && signo != 0 {
+        return Ok(0); // kernel threads ignore signals from user space
+    }
+    if signo != 0 {
+        send_signal_info(&task, user_info(signo, si::SI_USER));
+    }
+    Ok(0)
+}
+
+/// `kill(2)`: to one process (any of its threads' IDs names it), or (pid -1) every process
+/// but PID 1 and the caller's.
+pub fn sys_kill(pid: i32, signo: i32) -> Result<u64, Errno> {
+    if signo != 0 {
+        valid(signo)?;
+    }
+    if pid > 0 {
+        return kill_one(pid, signo);
+    }
+    if pid == -1 {
+        let me = current().tgid.load(Ordering::Relaxed);
+        let info = user_info(signo, si::SI_USER);
+        let mut leaders: Vec<TaskRef> = Vec::new();
+        crate::kernel::pid::for_each_task(|t| {
+            if t.pid() > 1 && t.pid() == t.tgid.load(Ordering::Relaxed) && t.pid() != me {
+                leaders.push(t.get_ref());
+            }
+        });
+        for t in leaders {
+            if !t.is_kthread() && signo != 0 {
+                send_signal_info(&t, info);
+            }
+        }
+        return Ok(0);
+    }
+    // 0: the caller's process group; -n: group n.
+    let pgrp = if pid == 0 {
+        crate::kernel::session::pgrp_of(current())
+    } else {
+        pid.checked_neg().ok_or(Errno::ESRCH)?
+    };
+    crate::kernel::session::kill_pgrp(pgrp, signo, false)
+}
+
+fn do_tkill(tgid: Option<i32>, tid: i32, signo: i32) -> Result<u64, Errno> {
+    if tid <= 0 {
+        return Err(Errno::EINVAL);
+    }
+    if signo != 0 {
+        valid(signo)?;
+    }
+    let task = find_live(tid)?;
+    if tgid.is_some_and(|tgid| task.tgid.load(Ordering::Relaxed) != tgid)
+        || task.exit_state.load(Ordering::Acquire) != 0
+    {
+        return Err(Errno::ESRCH);
+    }
+    if signo != 0 && !task.is_kthread() {
+        send_signal_info_thread(&task, user_info(signo, si::SI_TKILL));
+    }
+    Ok(0)
+}
+
+/// `tkill(2)`: a signal to one thread.
+pub fn sys_tkill(tid: i32, signo: i32) -> Result<u64, Errno> {
+    do_tkill(None, tid, signo)
+}
+
+/// `tgkill(2)`: a signal to thread `tid` of process `tgid` (ESRCH if it is not in it).
+pub fn sys_tgkill(tgid: i32, tid: i32, signo: i32) -> Result<u64, Errno> {
+    if tgid <= 0 {
+        return Err(Errno::EINVAL);
+    }
+    do_tkill(Some(tgid), tid, signo)
+}

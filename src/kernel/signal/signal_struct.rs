@@ -1,0 +1,129 @@
+//! `struct signal_struct` and `struct sighand_struct`: what the threads of one process share
+//! (Linux: `include/linux/sched/signal.h`).
+//!
+//! A process is a thread group: every task made with CLONE_THREAD shares its creator's
+//! [`SignalStruct`] (process-directed pending signals, the group's stop and exit state, the
+//! list of its threads); tasks made with CLONE_SIGHAND share a [`SighandStruct`] (the signal
+//! actions). The per-thread parts (blocked mask, thread-directed pending signals, the
+//! alternate stack) stay in the task.
+//!
+//! Locking: `threads` changes only with the tasklist lock held (taken first), as Linux's
+//! `thread_node` does; `inner` and `action` are leaf locks. Lock order: a task's `sigstate`
+//! lock, then `inner`.
+
+use alloc::vec::Vec;
+use core::sync::atomic::{AtomicBool, AtomicI32, AtomicPtr, AtomicU64, AtomicUsize, Ordering};
+
+use super::{KernelSigInfo, SigAction, NSIG};
+use crate::kernel::sched::wait::WaitQueueHead;
+use crate::kernel::sync::SpinLock;
+use crate::kernel::task::{TaskRef, TaskStruct};
+
+/// The group's stop state and process-directed siginfo. Lock: `SignalStruct::inner`.
+pub struct SignalInner {
+    /// The siginfo of each process-directed pending signal, by signal number - 1.
+    pub shared_info: [KernelSigInfo; NSIG],
+    /// Stopped by a signal, waiting for SIGCONT (Linux's SIGNAL_STOP_STOPPED).
+    pub stopped: bool,
+    /// The stop signal the parent's `wait4(WUNTRACED)` has yet to see (0: none).
+    pub stop_report: i32,
+    /// The parent's `wait4(WCONTINUED)` has yet to see a continue (SIGNAL_STOP_CONTINUED).
+    pub cont_report: bool,
+}
+
+/// What a thread group shares (Linux's `struct signal_struct`).
+pub struct SignalStruct {
+    /// Process-directed pending signals (Linux's `shared_pending`), bit n-1 for signal n.
+    pub shared_pending: AtomicU64,
+    /// Stop state and siginfo. Lock: its own.
+    pub inner: SpinLock<SignalInner>,
+    /// The threads not yet released, the group leader first while it exists. Lock: its own,
+    /// changed only under the tasklist lock.
+    pub threads: SpinLock<Vec<TaskRef>>,
+    /// Threads that have not yet exited (Linux's `live`): the last one out ends the process.
+    pub live: AtomicUsize,
+    /// The group is exiting: `exit_group`, a fatal signal (Linux's SIGNAL_GROUP_EXIT).
+    pub group_exit: AtomicBool,
+    /// The wait status of the whole group once `group_exit` is set.
+    pub group_exit_code: AtomicI32,
+    /// The thread running `execve`'s `de_thread`, while the others are being killed
+    /// (Linux's `group_exec_task`); null otherwise.
+    pub group_exec_task: AtomicPtr<TaskStruct>,
+    /// `de_thread` sleeps here until the other threads are gone.
+    pub exec_wait: WaitQueueHead,
+}
+
+impl SignalStruct {
+    /// A group with no threads yet, nothing pending.
+    pub const fn new() -> Self {
+        Self {
+            shared_pending: AtomicU64::new(0),
+            inner: SpinLock::new(SignalInner {
+                shared_info: [KernelSigInfo {
+                    signo: 0,
+                    code: 0,
+                    pid: 0,
+                    uid: 0,
+                    status: 0,
+                }; NSIG],
+                stopped: false,
+                stop_report: 0,
+                cont_report: false,
+            }),
+            threads: SpinLock::new(Vec::new()),
+            live: AtomicUsize::new(0),
+            group_exit: AtomicBool::new(false),
+            group_exit_code: AtomicI32::new(0),
+            group_exec_task: AtomicPtr::new(core::ptr::null_mut()),
+            exec_wait: WaitQueueHead::new(),
+        }
+    }
+
+    /// Counted references to every thread of the group (Linux's `for_each_thread`).
+    pub fn thread_list(&self) -> Vec<TaskRef> {
+        self.threads.lock().clone()
+    }
+
+    /// Number of threads not yet released (`Threads:` in /proc/<pid>/status).
+    pub fn nr_threads(&self) -> usize {
+        self.threads.lock().len()
+    }
+
+    /// True if the group is exiting (Linux's `signal_group_exit`).
+    pub fn group_exiting(&self) -> bool {
+        self.group_exit.load(Ordering::Acquire)
+            || !self.group_exec_task.load(Ordering::Acquire).is_null()
+    }
+}
+
+impl Default for SignalStruct {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The signal actions, shared under CLONE_SIGHAND (Linux's `struct sighand_struct`).
+pub struct SighandStruct {
+    /// Actions, by signal number - 1. Lock: its own (Linux's `siglock`).
+    pub action: SpinLock<[SigAction; NSIG]>,
+}
+
+impl SighandStruct {
+    /// Every signal at its default action.
+    pub const fn new() -> Self {
+        Self {
+            action: SpinLock::new([SigAction::DEFAULT; NSIG]),
+        }
+    }
+}
+
+impl Default for SighandStruct {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The signal state of PID 0, which `copy_process` did not make (Linux's `init_signals`).
+pub static INIT_SIGNALS: SignalStruct = SignalStruct::new();
+/// PID 0's actions (Linux's `init_sighand`).
+pub static INIT_SIGHAND: SighandStruct = SighandStruct::new();
