@@ -25,9 +25,10 @@
 
 /*
  * __arch_copy_from_user(to: x0, from: x1 (user), n: x2) -> x0 = bytes not copied.
- * Both aligned: 32 bytes a round, then words, then bytes. After a fault the count left is
- * the one at the start of the round (a fault is rare; the caller only needs "not all").
- * Corrupts x0-x6.
+ * Both aligned: 32 bytes a round, then words, then bytes. A word that faults sends the
+ * rest of the copy, from the start of its round, to the byte loop, so the count returned is
+ * exact: every byte before the first one that faults is copied (what a short read or write
+ * reports; Linux's copy_template fixups "try harder" the same way). Corrupts x0-x6.
  */
 	.globl	__arch_copy_from_user
 __arch_copy_from_user:
@@ -38,13 +39,13 @@ __arch_copy_from_user:
 3:	cmp	x2, #32			/* both aligned: 32 bytes a round */
 	b.lo	1f
 12:	ldtr	x3, [x1]
-	_asm_extable 12b, 8f
+	_asm_extable 12b, 2f
 13:	ldtr	x4, [x1, #8]
-	_asm_extable 13b, 8f
+	_asm_extable 13b, 2f
 14:	ldtr	x5, [x1, #16]
-	_asm_extable 14b, 8f
+	_asm_extable 14b, 2f
 15:	ldtr	x6, [x1, #24]
-	_asm_extable 15b, 8f
+	_asm_extable 15b, 2f
 	stp	x3, x4, [x0]
 	stp	x5, x6, [x0, #16]
 	add	x0, x0, #32
@@ -54,7 +55,7 @@ __arch_copy_from_user:
 1:	cmp	x2, #8			/* whole words */
 	b.lo	2f
 10:	ldtr	x3, [x1]
-	_asm_extable 10b, 8f
+	_asm_extable 10b, 2f
 	str	x3, [x0], #8
 	add	x1, x1, #8
 	sub	x2, x2, #8
@@ -86,13 +87,13 @@ __arch_copy_to_user:
 	ldp	x3, x4, [x1]
 	ldp	x5, x6, [x1, #16]
 12:	sttr	x3, [x0]
-	_asm_extable 12b, 7f
+	_asm_extable 12b, 2f
 13:	sttr	x4, [x0, #8]
-	_asm_extable 13b, 7f
+	_asm_extable 13b, 2f
 14:	sttr	x5, [x0, #16]
-	_asm_extable 14b, 7f
+	_asm_extable 14b, 2f
 15:	sttr	x6, [x0, #24]
-	_asm_extable 15b, 7f
+	_asm_extable 15b, 2f
 	add	x0, x0, #32
 	add	x1, x1, #32
 	sub	x2, x2, #32
@@ -101,7 +102,7 @@ __arch_copy_to_user:
 	b.lo	2f
 	ldr	x3, [x1], #8
 10:	sttr	x3, [x0]
-	_asm_extable 10b, 7f
+	_asm_extable 10b, 5f
 	add	x0, x0, #8
 	sub	x2, x2, #8
 	b	1b
@@ -112,8 +113,8 @@ __arch_copy_to_user:
 	add	x0, x0, #1
 	sub	x2, x2, #1
 	b	2b
-7:	mov	x0, x2			/* fixup after a word store */
-	ret
+5:	sub	x1, x1, #8		/* fixup after a word store: x1 had moved on */
+	b	2b
 6:	mov	x0, x2			/* fixup after a byte store */
 	ret
 9:	mov	x0, #0

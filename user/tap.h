@@ -68,6 +68,8 @@ static const char *errno_name(int err)
 	case ERANGE: return "ERANGE";
 	case ENOSYS: return "ENOSYS";
 	case ENOTEMPTY: return "ENOTEMPTY";
+	case ENODEV: return "ENODEV";
+	case EOVERFLOW: return "EOVERFLOW";
 	default: return "other";
 	}
 }

@@ -8,15 +8,17 @@
 use alloc::collections::BTreeMap;
 use alloc::sync::Arc;
 
+use crate::fs::iov_iter::{short_copy, IovIter};
 use crate::kernel::errno::Errno;
 use crate::kernel::sync::SpinLock;
 
 /// A character device driver.
 pub trait CharDevice: Send + Sync {
-    /// Read into `buf`; may sleep.
-    fn read(&self, buf: &mut [u8]) -> Result<usize, Errno>;
-    /// Write from `buf`; may sleep.
-    fn write(&self, buf: &[u8]) -> Result<usize, Errno>;
+    /// Read into `to`, copying as the data is taken (Linux's `read_iter`); may sleep. What
+    /// a short copy did not deliver is not consumed (see [`crate::fs::inode::Inode::read_iter`]).
+    fn read(&self, to: &mut IovIter<'_>) -> Result<usize, Errno>;
+    /// Write from `from` (Linux's `write_iter`); may sleep.
+    fn write(&self, from: &mut IovIter<'_>) -> Result<usize, Errno>;
     /// Device control.
     fn ioctl(&self, _cmd: u32, _arg: u64) -> Result<i64, Errno> {
         Err(Errno::ENOTTY)
@@ -65,13 +67,13 @@ pub fn open(rdev: u64, flags: u32) -> Result<(), Errno> {
 }
 
 /// Read from the device `rdev`.
-pub fn read(rdev: u64, buf: &mut [u8]) -> Result<usize, Errno> {
-    get(rdev)?.read(buf)
+pub fn read(rdev: u64, to: &mut IovIter<'_>) -> Result<usize, Errno> {
+    get(rdev)?.read(to)
 }
 
 /// Write to the device `rdev`.
-pub fn write(rdev: u64, buf: &[u8]) -> Result<usize, Errno> {
-    get(rdev)?.write(buf)
+pub fn write(rdev: u64, from: &mut IovIter<'_>) -> Result<usize, Errno> {
+    get(rdev)?.write(from)
 }
 
 /// Device control on `rdev`.
@@ -84,28 +86,34 @@ pub fn poll_read_ready(rdev: u64) -> bool {
     get(rdev).map(|d| d.poll_read_ready()).unwrap_or(true)
 }
 
-/// `/dev/null`: reads see end of file, writes vanish (Linux: `drivers/char/mem.c`).
+/// `/dev/null`: reads see end of file, writes vanish unread (Linux: `drivers/char/mem.c`,
+/// `read_null`, `write_null`: a bad buffer is not noticed).
 pub struct Null;
 
 impl CharDevice for Null {
-    fn read(&self, _buf: &mut [u8]) -> Result<usize, Errno> {
+    fn read(&self, _to: &mut IovIter<'_>) -> Result<usize, Errno> {
         Ok(0)
     }
-    fn write(&self, buf: &[u8]) -> Result<usize, Errno> {
-        Ok(buf.len())
+    fn write(&self, from: &mut IovIter<'_>) -> Result<usize, Errno> {
+        Ok(from.count())
     }
 }
 
-/// `/dev/zero`: endless zeros.
+/// Zeros into `to` until it is full or faults (Linux's `read_iter_zero`).
+fn read_zero(to: &mut IovIter<'_>) -> Result<usize, Errno> {
+    let want = to.count();
+    short_copy(0, to.zero(want), want)
+}
+
+/// `/dev/zero`: endless zeros; writes vanish unread (Linux's `write_zero` is `write_null`).
 pub struct Zero;
 
 impl CharDevice for Zero {
-    fn read(&self, buf: &mut [u8]) -> Result<usize, Errno> {
-        buf.fill(0);
-        Ok(buf.len())
+    fn read(&self, to: &mut IovIter<'_>) -> Result<usize, Errno> {
+        read_zero(to)
     }
-    fn write(&self, buf: &[u8]) -> Result<usize, Errno> {
-        Ok(buf.len())
+    fn write(&self, from: &mut IovIter<'_>) -> Result<usize, Errno> {
+        Ok(from.count())
     }
 }
 
@@ -113,28 +121,48 @@ impl CharDevice for Zero {
 pub struct Full;
 
 impl CharDevice for Full {
-    fn read(&self, buf: &mut [u8]) -> Result<usize, Errno> {
-        buf.fill(0);
-        Ok(buf.len())
+    fn read(&self, to: &mut IovIter<'_>) -> Result<usize, Errno> {
+        read_zero(to)
     }
-    fn write(&self, _buf: &[u8]) -> Result<usize, Errno> {
+    fn write(&self, _from: &mut IovIter<'_>) -> Result<usize, Errno> {
         Err(Errno::ENOSPC)
     }
 }
 
 /// `/dev/random` and `/dev/urandom`: the kernel's random bytes (Linux:
 /// `drivers/char/random.c`; since 5.6 both read the same generator once it is seeded, and
-/// Cradle's is seeded at boot). Writes are accepted and, as on Linux without
-/// RNDADDENTROPY, credit nothing.
+/// Cradle's is seeded at boot). Writes are read (a bad buffer is EFAULT, as Linux's
+/// `write_pool_user`) and, as on Linux without RNDADDENTROPY, credit nothing.
 pub struct Random;
 
 impl CharDevice for Random {
-    fn read(&self, buf: &mut [u8]) -> Result<usize, Errno> {
-        crate::kernel::random::get_random_bytes(buf);
-        Ok(buf.len())
+    fn read(&self, to: &mut IovIter<'_>) -> Result<usize, Errno> {
+        // Linux's `get_random_bytes_user`: a block at a time, straight into the iterator.
+        let mut block = [0u8; 64];
+        let mut done = 0;
+        while to.count() > 0 {
+            let want = block.len().min(to.count());
+            crate::kernel::random::get_random_bytes(&mut block[..want]);
+            let copied = to.copy_to_iter(&block[..want]);
+            if copied < want {
+                return short_copy(done, copied, want);
+            }
+            done += copied;
+        }
+        Ok(done)
     }
-    fn write(&self, buf: &[u8]) -> Result<usize, Errno> {
-        Ok(buf.len())
+    fn write(&self, from: &mut IovIter<'_>) -> Result<usize, Errno> {
+        let mut block = [0u8; 64];
+        let mut done = 0;
+        while from.count() > 0 {
+            let want = block.len().min(from.count());
+            let copied = from.copy_from_iter(&mut block[..want]);
+            if copied < want {
+                return short_copy(done, copied, want);
+            }
+            done += copied;
+        }
+        Ok(done)
     }
 }
 

@@ -245,15 +245,15 @@ fn parse_phdr(raw: &[u8]) -> ProgramHeader {
 }
 
 /// Is the segment's file range `[p_offset, p_offset + p_filesz)` inside a file of `len` bytes?
-fn in_file(phdr: &ProgramHeader, len: usize) -> bool {
+fn in_file(phdr: &ProgramHeader, len: u64) -> bool {
     phdr.p_offset
         .checked_add(phdr.p_filesz)
-        .is_some_and(|end| end <= len as u64)
+        .is_some_and(|end| end <= len)
 }
 
 /// The checks a segment that will be mapped must pass (`PT_LOAD`, and `PT_TLS`, whose
 /// template is read from the file).
-fn check_segment(phdr: &ProgramHeader, file_len: usize) -> Result<(), ElfError> {
+fn check_segment(phdr: &ProgramHeader, file_len: u64) -> Result<(), ElfError> {
     if !in_file(phdr, file_len) {
         return noexec("segment extends past the end of the file");
     }
@@ -267,6 +267,18 @@ fn check_segment(phdr: &ProgramHeader, file_len: usize) -> Result<(), ElfError> 
         Some(end) if end <= TASK_SIZE => Ok(()),
         _ => nomem("segment does not fit below TASK_SIZE"),
     }
+}
+
+/// How many bytes from the start of the file the ELF header and the program header table
+/// take, if `head` starts with an ELF header (so `execve` knows what to read).
+pub fn headers_end(head: &[u8]) -> Option<u64> {
+    let ehdr = head.get(..EHDR_SIZE)?;
+    if &ehdr[..4] != ELFMAG {
+        return None;
+    }
+    let e_phoff = u64_at(ehdr, 32);
+    let e_phnum = u64::from(u16_at(ehdr, 56));
+    e_phoff.checked_add(e_phnum * PHDR_SIZE as u64)
 }
 
 /// Parses and validates the ELF file `data` ([`ElfInfo::parse`]).
@@ -283,6 +295,15 @@ pub fn parse_static(data: &[u8]) -> Result<ElfInfo, ElfError> {
 impl ElfInfo {
     /// Parses and validates the ELF file `data`; see the module doc for what is checked.
     pub fn parse(data: &[u8]) -> Result<ElfInfo, ElfError> {
+        Self::parse_head(data, data.len() as u64)
+    }
+
+    /// Parses and validates an ELF file of `file_len` bytes from its first bytes, `head`
+    /// (what `execve` reads: Linux's `BINPRM_BUF_SIZE` and then the program headers).
+    /// The header, the program header table and a `PT_INTERP` path must lie in `head`;
+    /// segments are checked against `file_len`.
+    pub fn parse_head(data: &[u8], file_len: u64) -> Result<ElfInfo, ElfError> {
+        let file_len = file_len.max(data.len() as u64);
         let Some(ehdr) = data.get(..EHDR_SIZE) else {
             return noexec("file too short for an ELF header");
         };
@@ -323,6 +344,12 @@ impl ElfInfo {
             .ok()
             .and_then(|start| data.get(start..)?.get(..e_phnum * PHDR_SIZE));
         let Some(table) = table else {
+            if e_phoff
+                .checked_add(table_len)
+                .is_some_and(|end| end <= file_len)
+            {
+                return noexec("program header table is not in the bytes read");
+            }
             return noexec("program header table extends past the end of the file");
         };
 
@@ -335,7 +362,7 @@ impl ElfInfo {
         for phdr in &phdrs {
             match phdr.p_type {
                 PT_LOAD => {
-                    check_segment(phdr, data.len())?;
+                    check_segment(phdr, file_len)?;
                     if phdr.p_vaddr % ELF_PAGE_SIZE != phdr.p_offset % ELF_PAGE_SIZE {
                         return invalid(
                             "segment's p_vaddr and p_offset differ modulo the page size",
@@ -362,7 +389,7 @@ impl ElfInfo {
                     if tls.is_some() {
                         return noexec("more than one PT_TLS");
                     }
-                    check_segment(phdr, data.len())?;
+                    check_segment(phdr, file_len)?;
                     tls = Some(*phdr);
                 }
                 PT_PHDR => {

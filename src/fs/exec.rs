@@ -1,8 +1,12 @@
 //! Executing a program (Linux: `fs/exec.c`, `fs/binfmt_elf.c` `load_elf_binary`).
 //!
-//! `do_execve` reads the file, checks its ELF headers (`fs::elf`), builds a new address
-//! space with its segments, a stack holding argv, envp and the auxiliary vector
-//! (`fs::exec_stack`), and then — past the point of no return — swaps it in, closes
+//! `do_execve` reads the first bytes of the file (a `#!` line, or the ELF header and program
+//! headers), checks the headers (`fs::elf`), builds a new address space whose `PT_LOAD`
+//! segments map the file's page cache (`elf_map`: text shared by every process running the
+//! program, data copy-on-write, bss anonymous, all faulted in on first touch; nothing of the
+//! file is read or copied up front, so exec costs the same whatever the file's size), a
+//! stack holding argv, envp and the auxiliary vector (`fs::exec_stack`), and then — past
+//! the point of no return — swaps it in, closes
 //! close-on-exec descriptors, renames the task after the file, and points the saved user
 //! registers at the entry point (`start_thread`). The task keeps its PID: this is how
 //! `kernel_init` (PID 1) becomes `/init`.
@@ -20,7 +24,7 @@ use crate::arch::arm64::process::task_pt_regs;
 use crate::arch::arm64::ptrace::PtRegs;
 use crate::kernel::errno::Errno;
 use crate::kernel::task::{current, state, TaskStruct, PF_KTHREAD};
-use crate::mm::mm_types::MmStruct;
+use crate::mm::mm_types::{MmStruct, VmFile};
 use crate::mm::vma::VmFlags;
 
 /// Top of the user stack (Linux arm64: TASK_SIZE_64, less nothing: no randomisation yet).
@@ -40,19 +44,23 @@ fn page_up(x: u64) -> u64 {
     (x + PAGE_SIZE - 1) & !(PAGE_SIZE - 1)
 }
 
-/// Read a whole file into memory.
-fn read_file(inode: &alloc::sync::Arc<dyn super::inode::Inode>) -> Result<Vec<u8>, Errno> {
-    let size = inode.stat().size;
-    if size > MAX_EXEC_SIZE {
-        return Err(Errno::E2BIG);
-    }
+/// How much `execve` reads first: a `#!` line (Linux's `BINPRM_BUF_SIZE`) and, in most
+/// programs, the ELF header and the program header table.
+const EXEC_HEAD: usize = 1024;
+/// The most `execve` reads to reach the program header table.
+const MAX_HEADERS: u64 = 64 << 10;
+
+/// Read the first `len` bytes of a file (fewer if it is shorter).
+fn read_head(
+    inode: &alloc::sync::Arc<dyn super::inode::Inode>,
+    len: usize,
+) -> Result<Vec<u8>, Errno> {
     let mut data = Vec::new();
-    data.try_reserve_exact(size as usize)
-        .map_err(|_| Errno::ENOMEM)?;
-    data.resize(size as usize, 0);
+    data.try_reserve_exact(len).map_err(|_| Errno::ENOMEM)?;
+    data.resize(len, 0);
     let mut done = 0;
     while done < data.len() {
-        let n = inode.read_at(done as u64, &mut data[done..])?;
+        let n = super::inode::kernel_read(&**inode, done as u64, &mut data[done..])?;
         if n == 0 {
             break;
         }
@@ -60,6 +68,74 @@ fn read_file(inode: &alloc::sync::Arc<dyn super::inode::Inode>) -> Result<Vec<u8
     }
     data.truncate(done);
     Ok(data)
+}
+
+/// The bytes `execve` parses: the head of the file, extended to the end of the program
+/// header table if that lies further in (Linux's `prepare_binprm` then `elf_read` of the
+/// program headers).
+fn read_headers(inode: &alloc::sync::Arc<dyn super::inode::Inode>) -> Result<Vec<u8>, Errno> {
+    let size = inode.stat().size;
+    if size > MAX_EXEC_SIZE {
+        return Err(Errno::E2BIG);
+    }
+    let head = read_head(inode, EXEC_HEAD.min(size as usize))?;
+    match elf::headers_end(&head) {
+        Some(end) if end > head.len() as u64 && end <= size.min(MAX_HEADERS) => {
+            read_head(inode, end as usize)
+        }
+        _ => Ok(head),
+    }
+}
+
+/// Map a `PT_LOAD` segment (Linux's `elf_map` and `set_brk`/`padzero` for its bss): the
+/// file's pages privately from `page_down(p_offset)`, the tail of the last file page zeroed,
+/// anonymous memory after them to `p_memsz`. Returns the end of the segment's memory.
+fn elf_map(
+    mm: &alloc::sync::Arc<MmStruct>,
+    file: &VmFile,
+    ph: &elf::ProgramHeader,
+    bias: u64,
+) -> Result<u64, Errno> {
+    let mut flags = VmFlags::NONE;
+    if ph.p_flags & elf::PF_R != 0 {
+        flags |= VmFlags::READ;
+    }
+    if ph.p_flags & elf::PF_W != 0 {
+        flags |= VmFlags::WRITE;
+    }
+    if ph.p_flags & elf::PF_X != 0 {
+        flags |= VmFlags::EXEC;
+    }
+    let vaddr = ph.p_vaddr + bias;
+    let start = page_down(vaddr);
+    let file_end = vaddr + ph.p_filesz;
+    let file_map_end = page_up(file_end);
+    let mem_end = page_up(vaddr + ph.p_memsz);
+    // A segment may share its first page with the previous one: the later mapping wins,
+    // as with Linux's MAP_FIXED.
+    let taken = mm
+        .inner
+        .lock()
+        .vmas
+        .find_vma(start)
+        .is_some_and(|v| v.start < mem_end);
+    if taken {
+        mm.unmap_region(start, mem_end - start)?;
+    }
+    if ph.p_filesz > 0 {
+        let pgoff = page_down(ph.p_offset) / PAGE_SIZE;
+        mm.map_file(start, file_map_end - start, flags, file.clone(), pgoff)?;
+        if ph.p_memsz > ph.p_filesz && !file_end.is_multiple_of(PAGE_SIZE) {
+            let zeros = [0u8; PAGE_SIZE as usize];
+            let tail = (file_map_end - file_end) as usize;
+            mm.populate_write(file_end, &zeros[..tail])?;
+        }
+    }
+    let anon_start = if ph.p_filesz > 0 { file_map_end } else { start };
+    if mem_end > anon_start {
+        mm.map_region(anon_start, mem_end - anon_start, flags)?;
+    }
+    Ok(mem_end)
 }
 
 /// The new address space, not yet installed, and where the program starts.
@@ -70,7 +146,7 @@ struct NewImage {
 }
 
 fn load_elf_binary(
-    data: &[u8],
+    file: &VmFile,
     info: &ElfInfo,
     argv: &[Vec<u8>],
     envp: &[Vec<u8>],
@@ -84,22 +160,7 @@ fn load_elf_binary(
     let mm = MmStruct::new()?;
     let mut brk = 0;
     for ph in info.phdrs.iter().filter(|p| p.p_type == elf::PT_LOAD) {
-        let start = page_down(ph.p_vaddr + bias);
-        let end = page_up(ph.p_vaddr + bias + ph.p_memsz);
-        let mut flags = VmFlags::NONE;
-        if ph.p_flags & elf::PF_R != 0 {
-            flags |= VmFlags::READ;
-        }
-        if ph.p_flags & elf::PF_W != 0 {
-            flags |= VmFlags::WRITE;
-        }
-        if ph.p_flags & elf::PF_X != 0 {
-            flags |= VmFlags::EXEC;
-        }
-        mm.map_region(start, end - start, flags)?;
-        let file_bytes = &data[ph.p_offset as usize..(ph.p_offset + ph.p_filesz) as usize];
-        mm.populate_write(ph.p_vaddr + bias, file_bytes)?;
-        brk = brk.max(end);
+        brk = brk.max(elf_map(&mm, file, ph, bias)?);
     }
     {
         let mut inner = mm.inner.lock();
@@ -217,7 +278,7 @@ fn exec_at_depth(
     if dentry.inode.stat().mode & 0o111 == 0 {
         return Err(Errno::EACCES);
     }
-    let data = read_file(&dentry.inode)?;
+    let data = read_headers(&dentry.inode)?;
     if let Some(script) = parse_shebang(&data) {
         // binfmt_script: run the interpreter with the script's path as its argument, in
         // place of argv[0].
@@ -232,7 +293,8 @@ fn exec_at_depth(
         args.extend(argv.into_iter().skip(1));
         return exec_at_depth(interp, name, args, envp, depth + 1);
     }
-    let info = match elf::parse(&data) {
+    let size = dentry.inode.stat().size;
+    let info = match ElfInfo::parse_head(&data, size) {
         Ok(info) => info,
         Err(e) => {
             log::info!("{}[{}]: execve {path}: {e}", task.comm(), task.pid());
@@ -247,7 +309,15 @@ fn exec_at_depth(
         );
         return Err(Errno::ENOEXEC);
     }
-    let image = load_elf_binary(&data, &info, &argv, &envp, path.as_bytes())?;
+    let st = dentry.inode.stat();
+    let file = VmFile {
+        id: 0,
+        mapping: dentry.inode.mapping().ok_or(Errno::ENOEXEC)?,
+        name: dentry.path(),
+        dev: st.dev,
+        ino: st.ino,
+    };
+    let image = load_elf_binary(&file, &info, &argv, &envp, path.as_bytes())?;
     image.mm.inner.lock().exe_path = Some(dentry.path());
 
     // begin_new_exec: the other threads go first (a thread that execs becomes the

@@ -10,8 +10,9 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicU32, Ordering};
 
-use super::inode::Inode;
+use super::inode::{Inode, Kiocb};
 use super::namei::Dentry;
+use crate::fs::iov_iter::IovIter;
 use crate::kernel::errno::Errno;
 use crate::kernel::sync::SpinLock;
 
@@ -105,47 +106,39 @@ impl File {
         self.flags() & flags::O_ACCMODE != flags::O_RDONLY && self.flags() & flags::O_PATH == 0
     }
 
-    /// Read at the file offset and advance it. The offset lock is not held across the
-    /// read, which may sleep (a pipe, the console).
-    pub fn read(&self, buf: &mut [u8]) -> Result<usize, Errno> {
+    /// A read or write at `pos` with this file's flags.
+    pub fn kiocb(&self, pos: u64) -> Kiocb {
+        Kiocb {
+            pos,
+            flags: self.flags(),
+        }
+    }
+
+    /// Read into `to` at the file offset and advance the offset by what was delivered
+    /// (Linux's `vfs_read` → `read_iter`). The offset lock is not held across the read,
+    /// which may sleep (a pipe, the console).
+    pub fn read(&self, to: &mut IovIter<'_>) -> Result<usize, Errno> {
         if !self.readable() {
             return Err(Errno::EBADF);
         }
-        if self.flags() & flags::O_NONBLOCK != 0 && !buf.is_empty() && !self.inode.poll_read_ready()
+        if self.flags() & flags::O_NONBLOCK != 0 && to.count() > 0 && !self.inode.poll_read_ready()
         {
             return Err(Errno::EAGAIN);
         }
         let pos = *self.pos.lock();
-        let n = self.inode.read_at(pos, buf)?;
+        let n = self.inode.read_iter(&self.kiocb(pos), to)?;
         *self.pos.lock() = pos + n as u64;
         Ok(n)
     }
 
-    /// Read up to `len` bytes at the file offset straight into user memory at `buf` and
-    /// advance the offset, if the inode can ([`Inode::read_to_user`]); `None` if not.
-    pub fn read_to_user(&self, buf: u64, len: usize) -> Option<Result<usize, Errno>> {
-        if !self.inode.can_read_to_user() {
-            return None;
-        }
-        if !self.readable() {
-            return Some(Err(Errno::EBADF));
-        }
-        let pos = *self.pos.lock();
-        let n = match self.inode.read_to_user(pos, buf, len)? {
-            Ok(n) => n,
-            Err(e) => return Some(Err(e)),
-        };
-        *self.pos.lock() = pos + n as u64;
-        Some(Ok(n))
-    }
-
-    /// Write at the file offset (or the end, with O_APPEND) and advance it.
-    pub fn write(&self, buf: &[u8]) -> Result<usize, Errno> {
+    /// Write `from` at the file offset (or the end, with O_APPEND) and advance the offset
+    /// by what was written (Linux's `vfs_write` → `write_iter`).
+    pub fn write(&self, from: &mut IovIter<'_>) -> Result<usize, Errno> {
         if !self.writable() {
             return Err(Errno::EBADF);
         }
         if self.flags() & flags::O_NONBLOCK != 0
-            && !buf.is_empty()
+            && from.count() > 0
             && !self.inode.poll_write_ready()
         {
             return Err(Errno::EAGAIN);
@@ -155,7 +148,7 @@ impl File {
         } else {
             *self.pos.lock()
         };
-        let n = self.inode.write_at(pos, buf)?;
+        let n = self.inode.write_iter(&self.kiocb(pos), from)?;
         *self.pos.lock() = pos + n as u64;
         Ok(n)
     }

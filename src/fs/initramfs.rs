@@ -64,7 +64,7 @@ fn unpack_entry(root: &Arc<dyn Inode>, e: &CpioEntry<'_>) -> Result<(), Errno> {
     } else if e.is_reg() {
         let _ = dir.unlink(&name, false);
         let file = dir.create(&name, mode::S_IFREG | perm, 0)?;
-        file.write_at(0, e.data).map(|_| ())
+        super::inode::kernel_write(&*file, 0, e.data).map(|_| ())
     } else if e.is_chrdev() || e.is_blkdev() || e.is_fifo() {
         let _ = dir.unlink(&name, false);
         let rdev = mkdev(e.rdev_major, e.rdev_minor);

@@ -10,6 +10,7 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::any::Any;
 
+use crate::fs::iov_iter::IovIter;
 use crate::kernel::errno::Errno;
 
 /// What kind of object an inode is (the `S_IFMT` bits of its mode).
@@ -119,6 +120,39 @@ pub struct DirEntry {
     pub file_type: FileType,
 }
 
+/// One read or write in progress: where, and how (Linux's `struct kiocb`, its `ki_pos`
+/// and the file's flags).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Kiocb {
+    /// The file position to read or write at (ignored by streams).
+    pub pos: u64,
+    /// The open file's `O_*` flags: O_NONBLOCK, O_APPEND.
+    pub flags: u32,
+}
+
+impl Kiocb {
+    /// A blocking read or write at `pos`.
+    pub fn at(pos: u64) -> Self {
+        Self { pos, flags: 0 }
+    }
+
+    /// True if the file does not block (O_NONBLOCK: Linux's `IOCB_NOWAIT` for pipes).
+    pub fn nonblock(&self) -> bool {
+        self.flags & super::file::flags::O_NONBLOCK != 0
+    }
+}
+
+/// Read up to `buf.len()` bytes at `pos` into a kernel buffer (Linux's `kernel_read`, an
+/// `ITER_KVEC` read: exec, mmap, tests).
+pub fn kernel_read(inode: &dyn Inode, pos: u64, buf: &mut [u8]) -> Result<usize, Errno> {
+    inode.read_iter(&Kiocb::at(pos), &mut IovIter::kvec_dest(buf))
+}
+
+/// Write `buf` at `pos` from a kernel buffer (Linux's `kernel_write`: the initramfs).
+pub fn kernel_write(inode: &dyn Inode, pos: u64, buf: &[u8]) -> Result<usize, Errno> {
+    inode.write_iter(&Kiocb::at(pos), &mut IovIter::kvec_source(buf))
+}
+
 /// A filesystem object.
 pub trait Inode: Send + Sync + Any {
     /// Attributes.
@@ -129,28 +163,30 @@ pub trait Inode: Send + Sync + Any {
         FileType::from_mode(self.stat().mode).unwrap_or(FileType::Regular)
     }
 
-    /// Read at `offset` (ignored by devices and pipes). May sleep.
-    fn read_at(&self, _offset: u64, _buf: &mut [u8]) -> Result<usize, Errno> {
+    /// Read at `iocb.pos` (ignored by devices and pipes) into `to`, copying straight from
+    /// where the data is as it is taken (Linux's `file_operations.read_iter`). Returns the
+    /// bytes read; the caller moves its position by that much. May sleep, unless
+    /// `iocb.flags` has O_NONBLOCK (then EAGAIN where it would wait with nothing done).
+    ///
+    /// Nothing may be consumed that was not delivered: when a copy into `to` comes up
+    /// short (a user page that faults), the inode keeps what was not copied and returns
+    /// the bytes delivered before it, or EFAULT if there were none
+    /// ([`crate::fs::iov_iter::short_copy`]).
+    fn read_iter(&self, _iocb: &Kiocb, _to: &mut IovIter<'_>) -> Result<usize, Errno> {
         Err(Errno::EISDIR)
     }
 
-    /// Whether [`Inode::read_to_user`] works here (asked before the file offset is taken).
-    fn can_read_to_user(&self) -> bool {
-        false
+    /// Write `from` at `iocb.pos`, copying straight into place (Linux's
+    /// `file_operations.write_iter`). May sleep, as `read_iter`. A copy from `from` that comes up short
+    /// stores only what was copied, and returns it (EFAULT if nothing was).
+    fn write_iter(&self, _iocb: &Kiocb, _from: &mut IovIter<'_>) -> Result<usize, Errno> {
+        Err(Errno::EISDIR)
     }
 
-    /// Read up to `len` bytes at `offset` straight into user memory at `buf`, for an inode
-    /// whose data is in memory already (Linux's `read_iter` copying from the page cache
-    /// into the user's iov_iter): no kernel buffer to fill and copy again. `None` if this
-    /// inode cannot after all; the caller then bounces through [`Inode::read_at`]. May
-    /// sleep (the copy may fault a user page in).
-    fn read_to_user(&self, _offset: u64, _buf: u64, _len: usize) -> Option<Result<usize, Errno>> {
+    /// The page cache holding the file's data, for `mmap` and `execve` (Linux's
+    /// `inode->i_mapping`); `None` for objects that cannot be mapped (`ENODEV`).
+    fn mapping(&self) -> Option<Arc<crate::mm::filemap::AddressSpace>> {
         None
-    }
-
-    /// Write at `offset`. May sleep.
-    fn write_at(&self, _offset: u64, _buf: &[u8]) -> Result<usize, Errno> {
-        Err(Errno::EISDIR)
     }
 
     /// Set the size.

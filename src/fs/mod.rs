@@ -20,6 +20,8 @@ pub mod initramfs;
 #[cfg(target_os = "none")]
 pub mod inode;
 #[cfg(target_os = "none")]
+pub mod iov_iter;
+#[cfg(target_os = "none")]
 pub mod namei;
 #[cfg(target_os = "none")]
 pub mod pipe;
@@ -27,6 +29,8 @@ pub mod pipe;
 pub mod proc;
 #[cfg(target_os = "none")]
 pub mod ramfs;
+#[cfg(target_os = "none")]
+pub mod read_write;
 #[cfg(target_os = "none")]
 pub mod select;
 #[cfg(target_os = "none")]

@@ -1,37 +1,83 @@
 //! Pipes (Linux: `fs/pipe.c`).
 //!
-//! A 64 KiB ring between a read end and a write end. Reads block until there is data or no
-//! writer is left (then they return 0, end of file); writes block until there is room, and
-//! a write of at most `PIPE_BUF` bytes is never interleaved with another. Writing when no
-//! reader is left fails with EPIPE (and `sys_write` sends SIGPIPE). A signal interrupts a
-//! blocked read or write (ERESTARTSYS).
+//! A ring of up to 16 page buffers (Linux's `pipe_buffer` array, `PIPE_DEF_BUFFERS`)
+//! between a read end and a write end. Reads block until there is data or no writer is left
+//! (then they return 0, end of file); writes block until a buffer is free, and a write of at
+//! most `PIPE_BUF` bytes is never interleaved with another (it fills the tail of the last
+//! buffer or one new buffer). Writing when no reader is left fails with EPIPE (and the
+//! system call sends SIGPIPE). A signal interrupts a blocked read or write (ERESTARTSYS).
+//!
+//! Data is copied straight between the buffers and the caller's [`IovIter`], one buffer at a
+//! time and under the pipe's mutex (the copy may fault a user page in, and sleep), with
+//! Linux's rules for a copy that comes up short: a read takes nothing from a buffer it could
+//! not copy whole (`pipe_read`); a write keeps nothing of a page it could not fill, unless
+//! the data ran out (`pipe_write`). Either returns what it moved before, or EFAULT. So a bad
+//! buffer never consumes data, and the counts are Linux's.
 //!
 //! A named FIFO (`mkfifo`) is the same ring behind a filesystem inode, with no ends open
 //! until someone opens it: [`PipeInode::fifo_open`] is Linux's `fifo_open` (opening one end
 //! waits for the other, O_RDWR never waits).
 
+use alloc::boxed::Box;
 use alloc::collections::VecDeque;
 use alloc::sync::Arc;
+use alloc::vec::Vec;
 use core::any::Any;
 use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use super::file::{flags, File};
-use super::inode::{mode, FileType, Inode, Stat};
+use super::inode::{mode, FileType, Inode, Kiocb, Stat};
+use crate::fs::iov_iter::{short_copy, IovIter};
 use crate::kernel::errno::Errno;
+use crate::kernel::locking::mutex::Mutex;
 use crate::kernel::sched::wait::WaitQueueHead;
 use crate::kernel::sync::SpinLock;
 
 /// Writes up to this size are atomic (Linux's `PIPE_BUF`).
 pub const PIPE_BUF: usize = 4096;
-/// Capacity (Linux's default pipe size, 16 pages).
-pub const PIPE_SIZE: usize = 65536;
+/// The size of one buffer (a page).
+const PIPE_PAGE: usize = 4096;
+/// How many buffers a pipe holds (Linux's `PIPE_DEF_BUFFERS`): 64 KiB.
+pub const PIPE_DEF_BUFFERS: usize = 16;
+
+/// One page of a pipe's data (Linux's `struct pipe_buffer`): bytes
+/// `page[offset..offset + len]` are unread.
+struct PipeBuffer {
+    page: Box<[u8]>,
+    offset: usize,
+    len: usize,
+}
+
+/// The buffers, oldest first, and a page kept from the last buffer emptied so that a
+/// steady stream does not allocate (Linux's `pipe->tmp_page`).
+struct PipeRing {
+    bufs: VecDeque<PipeBuffer>,
+    spare: Option<Box<[u8]>>,
+}
+
+impl PipeRing {
+    /// A page for a new buffer: the spare, or a new one (None: out of memory).
+    fn page(&mut self) -> Option<Box<[u8]>> {
+        if let Some(page) = self.spare.take() {
+            return Some(page);
+        }
+        let mut page = Vec::new();
+        page.try_reserve_exact(PIPE_PAGE).ok()?;
+        page.resize(PIPE_PAGE, 0u8);
+        Some(page.into_boxed_slice())
+    }
+}
 
 static NEXT_PIPE_INO: AtomicU64 = AtomicU64::new(1 << 32);
 
 /// The pipe itself, shared by its two ends.
 pub struct PipeInode {
     ino: u64,
-    buf: SpinLock<VecDeque<u8>>,
+    /// The data. Held across copies to and from user memory (which may sleep), as Linux's
+    /// `pipe->mutex`.
+    ring: Mutex<PipeRing>,
+    /// How many buffers are in use, for the wait conditions (written under `ring`).
+    nbufs: AtomicUsize,
     readers: AtomicUsize,
     writers: AtomicUsize,
     /// How many times a read end / a write end was opened, ever (Linux's `r_counter` and
@@ -50,7 +96,11 @@ impl PipeInode {
     fn new(ends: usize) -> Arc<Self> {
         Arc::new(PipeInode {
             ino: NEXT_PIPE_INO.fetch_add(1, Ordering::Relaxed),
-            buf: SpinLock::new(VecDeque::new()),
+            ring: Mutex::new(PipeRing {
+                bufs: VecDeque::new(),
+                spare: None,
+            }),
+            nbufs: AtomicUsize::new(0),
             readers: AtomicUsize::new(ends),
             writers: AtomicUsize::new(ends),
             read_opens: AtomicU64::new(ends as u64),
@@ -65,8 +115,97 @@ impl PipeInode {
         Self::new(0)
     }
 
-    fn space(&self) -> usize {
-        PIPE_SIZE - self.buf.lock().len()
+    fn is_empty(&self) -> bool {
+        self.nbufs.load(Ordering::Acquire) == 0
+    }
+
+    fn is_full(&self) -> bool {
+        self.nbufs.load(Ordering::Acquire) >= PIPE_DEF_BUFFERS
+    }
+
+    /// Wake whoever waits for the other side.
+    fn wake(&self) {
+        self.wait.wake_up_all();
+        super::select::poll_notify();
+    }
+
+    /// Take from the buffers into `to` (Linux's `pipe_read` loop, under the mutex): a
+    /// buffer at a time, stopping at a copy that comes up short. Returns the bytes taken
+    /// and whether a copy faulted.
+    fn take(&self, to: &mut IovIter<'_>) -> (usize, bool) {
+        let mut ring = self.ring.lock();
+        let mut done = 0;
+        while to.count() > 0 {
+            let Some(buf) = ring.bufs.front_mut() else {
+                break;
+            };
+            let chars = buf.len.min(to.count());
+            let copied = to.copy_to_iter(&buf.page[buf.offset..buf.offset + chars]);
+            if copied < chars {
+                // Linux keeps the whole buffer: what was copied of it is not counted.
+                return (done, true);
+            }
+            done += chars;
+            buf.offset += chars;
+            buf.len -= chars;
+            if buf.len == 0 {
+                if let Some(empty) = ring.bufs.pop_front() {
+                    ring.spare = Some(empty.page);
+                }
+                self.nbufs.store(ring.bufs.len(), Ordering::Release);
+            }
+        }
+        (done, false)
+    }
+
+    /// Put data from `from` into the buffers (Linux's `pipe_write`, under the mutex):
+    /// first the part that is not a whole number of pages into the last buffer, if it
+    /// fits, then a new buffer per page while there are free ones. Returns the bytes
+    /// stored in all (`done` before this call) and whether a copy faulted, or the error for
+    /// a write that stored nothing.
+    fn put(&self, from: &mut IovIter<'_>, done: usize) -> Result<(usize, bool), Errno> {
+        let mut ring = self.ring.lock();
+        let mut done = done;
+        let chars = from.count() % PIPE_PAGE;
+        if done == 0 && chars != 0 {
+            if let Some(last) = ring.bufs.back_mut() {
+                let end = last.offset + last.len;
+                if end + chars <= PIPE_PAGE {
+                    let copied = from.copy_from_iter(&mut last.page[end..end + chars]);
+                    if copied < chars {
+                        return Err(Errno::EFAULT);
+                    }
+                    last.len += copied;
+                    done += copied;
+                    if from.count() == 0 {
+                        return Ok((done, false));
+                    }
+                }
+            }
+        }
+        while from.count() > 0 && ring.bufs.len() < PIPE_DEF_BUFFERS {
+            let Some(mut page) = ring.page() else {
+                return if done > 0 {
+                    Ok((done, true))
+                } else {
+                    Err(Errno::ENOMEM)
+                };
+            };
+            let want = from.count().min(PIPE_PAGE);
+            let copied = from.copy_from_iter(&mut page[..want]);
+            if copied < want {
+                ring.spare = Some(page);
+                return short_copy(done, 0, want).map(|n| (n, true));
+            }
+            ring.bufs.push_back(PipeBuffer {
+                page,
+                offset: 0,
+                len: copied,
+            });
+            self.nbufs.store(ring.bufs.len(), Ordering::Release);
+            done += copied;
+        }
+        Ok((done, false))
     }
 
     /// Open an end of a named FIFO (Linux's `fifo_open`): for reading, wait until a writer
@@ -150,39 +289,40 @@ impl Inode for PipeInode {
         FileType::Fifo
     }
 
-    fn read_at(&self, _offset: u64, buf: &mut [u8]) -> Result<usize, Errno> {
-        if buf.is_empty() {
+    fn read_iter(&self, iocb: &Kiocb, to: &mut IovIter<'_>) -> Result<usize, Errno> {
+        if to.count() == 0 {
             return Ok(0);
         }
-        self.wait.wait_event_interruptible(|| {
-            !self.buf.lock().is_empty() || self.writers.load(Ordering::Acquire) == 0
-        })?;
-        let mut data = self.buf.lock();
-        let n = buf.len().min(data.len());
-        for (dst, src) in buf.iter_mut().zip(data.drain(..n)) {
-            *dst = src;
+        loop {
+            let (done, faulted) = self.take(to);
+            if done > 0 {
+                self.wake();
+                return Ok(done);
+            }
+            if faulted {
+                return Err(Errno::EFAULT);
+            }
+            if self.writers.load(Ordering::Acquire) == 0 {
+                return Ok(0);
+            }
+            if iocb.nonblock() {
+                return Err(Errno::EAGAIN);
+            }
+            self.wait.wait_event_interruptible(|| {
+                !self.is_empty() || self.writers.load(Ordering::Acquire) == 0
+            })?;
         }
-        drop(data);
-        self.wait.wake_up_all();
-        super::select::poll_notify();
-        Ok(n)
     }
 
-    fn write_at(&self, _offset: u64, buf: &[u8]) -> Result<usize, Errno> {
+    fn write_iter(&self, iocb: &Kiocb, from: &mut IovIter<'_>) -> Result<usize, Errno> {
+        if self.readers.load(Ordering::Acquire) == 0 {
+            return Err(Errno::EPIPE);
+        }
+        if from.count() == 0 {
+            return Ok(0);
+        }
         let mut done = 0;
-        while done < buf.len() {
-            let want = if buf.len() - done <= PIPE_BUF {
-                buf.len() - done
-            } else {
-                1
-            };
-            let waited = self.wait.wait_event_interruptible(|| {
-                self.readers.load(Ordering::Acquire) == 0 || self.space() >= want
-            });
-            if let Err(e) = waited {
-                // A signal: what was written stays written (Linux's `pipe_write`).
-                return if done > 0 { Ok(done) } else { Err(e) };
-            }
+        loop {
             if self.readers.load(Ordering::Acquire) == 0 {
                 return if done > 0 {
                     Ok(done)
@@ -190,24 +330,39 @@ impl Inode for PipeInode {
                     Err(Errno::EPIPE)
                 };
             }
-            let mut data = self.buf.lock();
-            let n = (PIPE_SIZE - data.len()).min(buf.len() - done);
-            data.extend(&buf[done..done + n]);
-            drop(data);
-            done += n;
-            self.wait.wake_up_all();
-            super::select::poll_notify();
+            let (stored, stopped) = self.put(from, done)?;
+            if stored > done {
+                self.wake();
+            }
+            done = stored;
+            if from.count() == 0 || stopped {
+                // All written, or a copy faulted (or memory ran out) after `done` bytes.
+                return Ok(done);
+            }
+            if iocb.nonblock() {
+                return if done > 0 {
+                    Ok(done)
+                } else {
+                    Err(Errno::EAGAIN)
+                };
+            }
+            let waited = self.wait.wait_event_interruptible(|| {
+                self.readers.load(Ordering::Acquire) == 0 || !self.is_full()
+            });
+            if let Err(e) = waited {
+                // A signal: what was written stays written (Linux's `pipe_write`).
+                return if done > 0 { Ok(done) } else { Err(e) };
+            }
         }
-        Ok(done)
     }
 
     fn poll_read_ready(&self) -> bool {
-        !self.buf.lock().is_empty() || self.writers.load(Ordering::Acquire) == 0
+        !self.is_empty() || self.writers.load(Ordering::Acquire) == 0
     }
 
     fn poll_write_ready(&self) -> bool {
-        // Linux's `pipe_poll`: writable when a PIPE_BUF write would fit, or will fail.
-        self.readers.load(Ordering::Acquire) == 0 || self.space() >= PIPE_BUF
+        // Linux's `pipe_poll`: writable when a buffer is free, or a write will fail.
+        self.readers.load(Ordering::Acquire) == 0 || !self.is_full()
     }
 
     fn release(&self, file_flags: u32) {

@@ -1,7 +1,9 @@
 //! ramfs: files that live in the page allocator's memory, nowhere else (Linux: `fs/ramfs/`).
 //!
 //! Cradle's root filesystem: the initramfs is unpacked into it, and `tmpfs` mounts are more
-//! of it. A directory holds its children by name; a file its bytes; a device node its
+//! of it. A directory holds its children by name; a file its page cache
+//! ([`AddressSpace`]), which is all the file is: `read`, `write`, `mmap` and `execve` all
+//! use those pages (Linux's ramfs and shmem work the same way); a device node its
 //! device number, with reads and writes going to the driver registered for it
 //! (`fs::char_dev`); a FIFO its pipe (`fs::pipe`), which opens, reads and writes go to.
 
@@ -14,12 +16,13 @@ use core::sync::atomic::{AtomicU64, Ordering};
 
 use super::char_dev;
 use super::file::flags;
-use super::inode::{mode, DirEntry, FileType, Inode, Stat};
+use super::inode::{mode, DirEntry, FileType, Inode, Kiocb, Stat};
 use super::pipe::PipeInode;
-use crate::arch::arm64::uaccess::copy_to_user;
+use crate::fs::iov_iter::IovIter;
 use crate::kernel::errno::Errno;
 use crate::kernel::locking::mutex::Mutex;
 use crate::kernel::sync::SpinLock;
+use crate::mm::filemap::AddressSpace;
 
 static NEXT_INO: AtomicU64 = AtomicU64::new(1);
 
@@ -31,7 +34,7 @@ pub const MAX_FILE_SIZE: u64 = 256 << 20;
 const BOGO_DIRENT_SIZE: u64 = 20;
 
 enum Content {
-    File(Vec<u8>),
+    File(Arc<AddressSpace>),
     Dir(BTreeMap<String, Arc<dyn Inode>>),
     Symlink(String),
     Fifo(Arc<PipeInode>),
@@ -91,8 +94,23 @@ impl RamInode {
         self.ftype
     }
 
-    /// The pipe of a FIFO, taken out of the content lock (pipe I/O sleeps).
+    /// The page cache of a regular file, taken out of the content lock.
+    fn pages(&self) -> Option<Arc<AddressSpace>> {
+        if self.ftype != FileType::Regular {
+            return None;
+        }
+        match &*self.content.lock() {
+            Content::File(pages) => Some(pages.clone()),
+            _ => None,
+        }
+    }
+
+    /// The pipe of a FIFO, taken out of the content lock (pipe I/O sleeps). Asks the type
+    /// first, so a regular file's read or write takes the lock once, not twice.
     fn fifo(&self) -> Option<Arc<PipeInode>> {
+        if self.ftype != FileType::Fifo {
+            return None;
+        }
         match &*self.content.lock() {
             Content::Fifo(pipe) => Some(pipe.clone()),
             _ => None,
@@ -116,7 +134,7 @@ impl Inode for RamInode {
         // sleeping with a spinlock held is a bug, found when two processes stat'ed the same
         // file at once.
         let size = match &*self.content.lock() {
-            Content::File(data) => data.len() as u64,
+            Content::File(pages) => pages.size(),
             Content::Symlink(target) => target.len() as u64,
             // tmpfs's convention (Linux's `BOGO_DIRENT_SIZE`): 20 bytes per entry, `.`
             // and `..` included; `ls -l` and `stat` show it.
@@ -141,83 +159,55 @@ impl Inode for RamInode {
         self.ftype()
     }
 
-    fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<usize, Errno> {
+    fn read_iter(&self, iocb: &Kiocb, to: &mut IovIter<'_>) -> Result<usize, Errno> {
         if self.ftype() == FileType::CharDev {
             let rdev = self.meta.lock().rdev; // not held across the read: it may sleep
-            return char_dev::read(rdev, buf);
+            return char_dev::read(rdev, to);
         }
         if let Some(pipe) = self.fifo() {
-            return pipe.read_at(offset, buf);
+            return pipe.read_iter(iocb, to);
+        }
+        if let Some(pages) = self.pages() {
+            // No lock is held across the copy, which may fault: the cache takes a
+            // reference on one page at a time.
+            return pages.read_iter(iocb.pos, to);
         }
         match &*self.content.lock() {
-            Content::File(data) => {
-                let start = (offset.min(data.len() as u64)) as usize;
-                let n = buf.len().min(data.len() - start);
-                buf[..n].copy_from_slice(&data[start..start + n]);
-                Ok(n)
-            }
             Content::Dir(_) => Err(Errno::EISDIR),
             _ => Err(Errno::EINVAL),
         }
     }
 
-    fn can_read_to_user(&self) -> bool {
-        self.ftype() == FileType::Regular
-    }
-
-    fn read_to_user(&self, offset: u64, buf: u64, len: usize) -> Option<Result<usize, Errno>> {
-        // The content mutex is held across the copy, which may fault and sleep: allowed
-        // for a mutex, and the fault path takes only the mm's lock, never a file's.
-        match &*self.content.lock() {
-            Content::File(data) => {
-                let start = (offset.min(data.len() as u64)) as usize;
-                let n = len.min(data.len() - start);
-                Some(copy_to_user(buf, &data[start..start + n]).map(|()| n))
-            }
-            _ => None,
-        }
-    }
-
-    fn write_at(&self, offset: u64, buf: &[u8]) -> Result<usize, Errno> {
+    fn write_iter(&self, iocb: &Kiocb, from: &mut IovIter<'_>) -> Result<usize, Errno> {
         if self.ftype() == FileType::CharDev {
             let rdev = self.meta.lock().rdev;
-            return char_dev::write(rdev, buf);
+            return char_dev::write(rdev, from);
         }
         if let Some(pipe) = self.fifo() {
-            return pipe.write_at(offset, buf);
+            return pipe.write_iter(iocb, from);
         }
-        let mut content = self.content.lock();
-        let Content::File(data) = &mut *content else {
-            return Err(Errno::EISDIR);
-        };
-        let end = offset.checked_add(buf.len() as u64).ok_or(Errno::EFBIG)?;
+        let pages = self.pages().ok_or(Errno::EISDIR)?;
+        let end = iocb
+            .pos
+            .checked_add(from.count() as u64)
+            .ok_or(Errno::EFBIG)?;
         if end > MAX_FILE_SIZE {
             return Err(Errno::EFBIG);
         }
-        if end as usize > data.len() {
-            data.try_reserve(end as usize - data.len())
-                .map_err(|_| Errno::ENOSPC)?;
-            data.resize(end as usize, 0);
-        }
-        data[offset as usize..end as usize].copy_from_slice(buf);
-        drop(content);
+        let written = pages.write_iter(iocb.pos, from)?;
         self.meta.lock().mtime = now();
-        Ok(buf.len())
+        Ok(written)
     }
 
     fn truncate(&self, len: u64) -> Result<(), Errno> {
         if len > MAX_FILE_SIZE {
             return Err(Errno::EFBIG);
         }
-        match &mut *self.content.lock() {
-            Content::File(data) => {
-                if len as usize > data.len() {
-                    data.try_reserve(len as usize - data.len())
-                        .map_err(|_| Errno::ENOSPC)?;
-                }
-                data.resize(len as usize, 0);
-                Ok(())
-            }
+        if let Some(pages) = self.pages() {
+            pages.truncate(len);
+            return Ok(());
+        }
+        match &*self.content.lock() {
             Content::Dir(_) => Err(Errno::EISDIR),
             _ => Err(Errno::EINVAL),
         }
@@ -240,7 +230,7 @@ impl Inode for RamInode {
             return Err(Errno::EEXIST);
         }
         let body = match FileType::from_mode(mode_bits) {
-            Some(FileType::Regular) => Content::File(Vec::new()),
+            Some(FileType::Regular) => Content::File(AddressSpace::new()),
             Some(FileType::Directory) => Content::Dir(BTreeMap::new()),
             Some(FileType::Fifo) => Content::Fifo(PipeInode::new_fifo()),
             Some(FileType::CharDev | FileType::BlockDev | FileType::Socket) => Content::Special,
@@ -405,6 +395,10 @@ impl Inode for RamInode {
                 pipe.release(file_flags);
             }
         }
+    }
+
+    fn mapping(&self) -> Option<Arc<AddressSpace>> {
+        self.pages()
     }
 
     fn as_any(&self) -> &dyn Any {

@@ -1,18 +1,27 @@
 //! Page faults on user addresses (Linux: `mm/memory.c`, `handle_mm_fault`,
-//! `do_anonymous_page`, `do_wp_page`; `arch/arm64/mm/fault.c`, `do_page_fault`).
+//! `do_anonymous_page`, `do_read_fault`, `do_cow_fault`, `do_shared_fault`, `do_wp_page`;
+//! `arch/arm64/mm/fault.c`, `do_page_fault`).
 //!
-//! A fault is resolved when the address lies in a VMA that allows the access:
+//! A fault is resolved when the address lies in a VMA that allows the access. What a missing
+//! page becomes depends on the VMA's kind (Linux's `vm_operations_struct` `fault`):
 //!
-//! - nothing mapped yet: a zeroed page is mapped (demand-zero);
-//! - a write to a page shared copy-on-write after `fork`: if this address space holds the
-//!   only reference, the page is simply made writable again; otherwise it is copied and the
-//!   copy mapped writable;
-//! - the entry already allows the access (another CPU fixed it first): nothing to do.
+//! - anonymous memory: a zeroed page (demand-zero);
+//! - a file, or shared anonymous memory (shmem): the page of its page cache
+//!   ([`AddressSpace::fault_page`], `filemap_fault` / `shmem_fault`); past the end of the
+//!   file the fault is [`VmFault::Sigbus`]. A shared mapping maps the cache page itself,
+//!   writable if the VMA is; a private one maps it read-only and copy-on-write, or, for a
+//!   write, maps a private copy at once.
 //!
-//! Anything else is a bad access: the caller turns it into SIGSEGV (from EL0) or EFAULT
-//! (from `copy_from_user`).
+//! A write to a present copy-on-write page (after `fork`, or a private file page): if this
+//! address space holds the only reference, the page is simply made writable again (a cache
+//! page never qualifies: the cache holds a reference too); otherwise it is copied and the
+//! copy mapped writable. An entry that already allows the access (another CPU fixed it
+//! first) needs nothing.
 //!
-//! Never call this with the address space's lock held: it takes it.
+//! Anything else is a bad access: the caller turns it into SIGSEGV or SIGBUS (from EL0) or
+//! EFAULT (from `copy_from_user`).
+//!
+//! Never call [`handle_mm_fault`] with the address space's lock held: it takes it.
 
 use crate::arch::arm64::esr;
 use crate::arch::arm64::memory::PAGE_SIZE;
@@ -21,10 +30,10 @@ use crate::arch::arm64::page::copy_page;
 use crate::arch::arm64::paging::KernelTableAlloc;
 use crate::arch::arm64::pgtable::{Descriptor, PageProt, PTE_COW, PTE_RDONLY};
 use crate::arch::arm64::tlbflush;
-use crate::kernel::errno::Errno;
-use crate::mm::mm_types::{page_address, user_prot, MmStruct};
-use crate::mm::pages::{alloc_pages, get_zeroed_page, page_count, put_page};
-use crate::mm::vma::VmFlags;
+use crate::mm::filemap::CacheFault;
+use crate::mm::mm_types::{page_address, user_prot, MmInner, MmStruct};
+use crate::mm::pages::{alloc_pages, get_zeroed_page, page_count, put_page, set_page_anon};
+use crate::mm::vma::{VmFlags, Vma};
 
 /// What kind of access faulted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -37,55 +46,140 @@ pub enum Access {
     Exec,
 }
 
+/// Why a fault could not be resolved (Linux's `VM_FAULT_*` results).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VmFault {
+    /// No VMA, or one that forbids the access: SIGSEGV.
+    Sigsegv,
+    /// A file page past the end of the file: SIGBUS.
+    Sigbus,
+    /// Out of memory.
+    Oom,
+}
+
 /// Resolve a fault at `addr` in `mm` (Linux's `handle_mm_fault`).
-pub fn handle_mm_fault(mm: &MmStruct, addr: u64, access: Access) -> Result<(), Errno> {
+pub fn handle_mm_fault(mm: &MmStruct, addr: u64, access: Access) -> Result<(), VmFault> {
     let page_va = addr & !(PAGE_SIZE - 1);
     let inner = mm.inner.lock();
-    let vma = *inner.vmas.find(addr).ok_or(Errno::EFAULT)?;
+    let vma = *inner.vmas.find(addr).ok_or(VmFault::Sigsegv)?;
     let allowed = match access {
         Access::Read => vma.flags.contains(VmFlags::READ),
         Access::Write => vma.flags.contains(VmFlags::WRITE),
         Access::Exec => vma.flags.contains(VmFlags::EXEC),
     };
     if !allowed {
-        return Err(Errno::EFAULT);
+        return Err(VmFault::Sigsegv);
+    }
+    do_fault(mm, &inner, &vma, page_va, access, false).map(|_| ())
+}
+
+/// Make the page at `page_va` of `vma` present for `access` and return its physical
+/// address. `force` is a write by the kernel on the process's behalf (`execve` filling a
+/// new image; Linux's `FOLL_FORCE`): it ignores the VMA's write permission, copies a
+/// private page anyone else may see, and refuses shared mappings.
+///
+/// The caller holds `inner`, the lock of `mm`, and has checked that `vma` allows `access`
+/// unless `force`.
+pub fn do_fault(
+    mm: &MmStruct,
+    inner: &MmInner,
+    vma: &Vma,
+    page_va: u64,
+    access: Access,
+    force: bool,
+) -> Result<u64, VmFault> {
+    let shared = vma.flags.contains(VmFlags::SHARED);
+    if force && shared {
+        return Err(VmFault::Sigsegv);
     }
     let writable = vma.flags.contains(VmFlags::WRITE);
     let exec = vma.flags.contains(VmFlags::EXEC);
-    // SAFETY: `inner` is held, so no one else edits these tables.
+    // SAFETY: the caller holds `inner`, so no one else edits these tables.
     let entry = unsafe { mmu_user::pte_alloc(mm.pgd, page_va, &mut KernelTableAlloc) }
-        .map_err(|_| Errno::ENOMEM)?;
+        .map_err(|_| VmFault::Oom)?;
     // SAFETY: `entry` is this mm's level-3 entry for `page_va`, and `inner` is held.
     let desc = Descriptor::from_bits(unsafe { entry.read_volatile() });
     if !desc.is_valid() {
-        // do_anonymous_page: a fresh zeroed page.
-        let pa = get_zeroed_page().ok_or(Errno::ENOMEM)?;
-        if exec {
-            sync_icache(pa);
-        }
-        let new = Descriptor::page(pa, PageProt::from_bits(user_prot(writable, exec)));
-        // SAFETY: as above; the entry was empty, so the new page aliases nothing and no TLB
-        // entry can exist for it.
+        let (pa, bits, sw) = match inner.vm_file(vma) {
+            None => {
+                // do_anonymous_page: a fresh zeroed page.
+                let pa = get_zeroed_page().ok_or(VmFault::Oom)?;
+                set_page_anon(pa);
+                if exec {
+                    sync_icache(pa);
+                }
+                (pa, user_prot(writable, exec), 0)
+            }
+            Some(file) => {
+                let index = vma.pgoff + (page_va - vma.start) / PAGE_SIZE;
+                let (page, needs_sync) =
+                    file.mapping.fault_page(index, exec).map_err(|e| match e {
+                        CacheFault::PastEof => VmFault::Sigbus,
+                        CacheFault::NoMemory => VmFault::Oom,
+                    })?;
+                if shared {
+                    // do_shared_fault: the cache page itself.
+                    if needs_sync {
+                        sync_icache(page);
+                    }
+                    if writable {
+                        file.mapping.mark_dirty(index);
+                    }
+                    (page, user_prot(writable, exec), 0)
+                } else if access == Access::Write {
+                    // do_cow_fault: a private copy from the start.
+                    let Some(copy) = alloc_pages(0) else {
+                        put_page(page);
+                        return Err(VmFault::Oom);
+                    };
+                    // SAFETY: both pages are RAM reached through the linear map; `copy` is
+                    // ours alone, `page` is only read.
+                    unsafe { copy_page(page_address(copy), page_address(page)) };
+                    set_page_anon(copy);
+                    put_page(page);
+                    if exec {
+                        sync_icache(copy);
+                    }
+                    (copy, user_prot(writable, exec), 0)
+                } else {
+                    // do_read_fault: the cache page, read-only until a write copies it.
+                    if needs_sync {
+                        sync_icache(page);
+                    }
+                    (page, user_prot(false, exec), PTE_COW)
+                }
+            }
+        };
+        let new = Descriptor::page(pa, PageProt::from_bits(bits)).set_bits(sw);
+        // SAFETY: as above; the entry was empty, so no TLB entry can exist for it, and the
+        // page's reference now belongs to the entry.
         unsafe { entry.write_volatile(new.bits()) };
-        return Ok(());
+        return Ok(pa);
     }
     let bits = desc.bits();
+    let old = desc.output_address();
     if access != Access::Write || bits & PTE_RDONLY == 0 {
-        return Ok(()); // spurious: the entry already allows it
+        return Ok(old); // spurious: the entry already allows it
     }
     if bits & PTE_COW == 0 {
-        return Err(Errno::EFAULT);
+        // A read-only page of this address space only (never shared: fork marks every
+        // private page COW): a forced write may write it in place.
+        return if force {
+            Ok(old)
+        } else {
+            Err(VmFault::Sigsegv)
+        };
     }
     // do_wp_page: break copy-on-write.
-    let old = desc.output_address();
     let asid = mm.asid();
     let new = if page_count(old) == 1 {
         old // the other side is gone: reuse the page
     } else {
-        let new = alloc_pages(0).ok_or(Errno::ENOMEM)?;
+        let new = alloc_pages(0).ok_or(VmFault::Oom)?;
         // SAFETY: both pages are RAM reached through the linear map; `new` is ours alone,
         // `old` is only read.
         unsafe { copy_page(page_address(new), page_address(old)) };
+        set_page_anon(new);
         if exec {
             sync_icache(new);
         }
@@ -98,14 +192,14 @@ pub fn handle_mm_fault(mm: &MmStruct, addr: u64, access: Access) -> Result<(), E
         put_page(old);
         new
     };
-    let updated = Descriptor::page(new, PageProt::from_bits(user_prot(true, exec)));
+    let updated = Descriptor::page(new, PageProt::from_bits(user_prot(writable, exec)));
     // SAFETY: as above. A permission upgrade of the same page needs no break-before-make.
     unsafe { entry.write_volatile(updated.bits()) };
     if new == old {
         // Drop the stale read-only entry, so the retried write does not fault again.
         tlbflush::flush_tlb_user_page(asid, page_va);
     }
-    Ok(())
+    Ok(new)
 }
 
 /// Make instructions written to the page at `pa` visible to instruction fetch.
@@ -113,15 +207,15 @@ fn sync_icache(pa: u64) {
     tlbflush::flush_icache_page(page_address(pa) as u64);
 }
 
-/// Called by the abort handlers for a fault at a user address. Returns true if the page
-/// is now there and the faulting instruction can be retried.
-pub fn handle_user_fault(far: u64, esr_val: u64, _from_el0: bool) -> bool {
+/// Called by the abort handlers for a fault at a user address. `Ok` if the page is now
+/// there and the faulting instruction can be retried.
+pub fn handle_user_fault(far: u64, esr_val: u64, _from_el0: bool) -> Result<(), VmFault> {
     let fsc_type = esr::fsc(esr_val) & esr::ESR_ELX_FSC_TYPE;
     if fsc_type != esr::ESR_ELX_FSC_FAULT
         && fsc_type != esr::ESR_ELX_FSC_PERM
         && fsc_type != esr::ESR_ELX_FSC_ACCESS
     {
-        return false; // alignment, external aborts: not something a page fixes
+        return Err(VmFault::Sigsegv); // alignment, external aborts: no page fixes them
     }
     let access = if esr::is_instruction_abort(esr_val) {
         Access::Exec
@@ -131,7 +225,7 @@ pub fn handle_user_fault(far: u64, esr_val: u64, _from_el0: bool) -> bool {
         Access::Read
     };
     let Some(mm) = crate::kernel::task::current().mm() else {
-        return false;
+        return Err(VmFault::Sigsegv);
     };
-    handle_mm_fault(&mm, far, access).is_ok()
+    handle_mm_fault(&mm, far, access)
 }

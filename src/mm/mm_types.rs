@@ -7,10 +7,16 @@
 //! (demand-zero), and `fork` shares every page read-only until one side writes
 //! (copy-on-write).
 //!
-//! Lock order: `MmStruct::inner` before the page allocator's lock.
+//! File mappings name their file through a small table of the files this address space
+//! maps ([`VmFile`]): a VMA keeps the table's id (it is `Copy` and fixed-size), the table
+//! keeps the file's page cache ([`AddressSpace`]) alive while some VMA uses it.
+//!
+//! Lock order: `MmStruct::inner`, then an `AddressSpace`'s pages, then the page allocator's
+//! lock.
 
 use alloc::string::String;
 use alloc::sync::Arc;
+use alloc::vec::Vec;
 use core::sync::atomic::{AtomicU64, Ordering};
 
 use crate::arch::arm64::memory::{phys_to_virt, PAGE_SIZE};
@@ -22,9 +28,27 @@ use crate::arch::arm64::tlbflush;
 use crate::arch::arm64::uaccess::TASK_SIZE;
 use crate::kernel::errno::Errno;
 use crate::kernel::sync::SpinLock;
+use crate::mm::fault::{do_fault, Access};
+use crate::mm::filemap::AddressSpace;
 use crate::mm::mmu_gather::{tlb_finish, PageGather, TableGather};
 use crate::mm::pages::{get_page, get_zeroed_page, put_page};
 use crate::mm::vma::{VmFlags, Vma, Vmas};
+
+/// A file some VMAs of an address space map (the part of Linux's `vma->vm_file` Cradle
+/// needs): its page cache and what `/proc/<pid>/maps` prints for it.
+#[derive(Clone)]
+pub struct VmFile {
+    /// The id VMAs name it by ([`Vma::file`]).
+    pub id: u32,
+    /// The file's pages.
+    pub mapping: Arc<AddressSpace>,
+    /// Its path (`/dev/zero (deleted)` for shared anonymous memory, as Linux shows it).
+    pub name: String,
+    /// The device of its filesystem.
+    pub dev: u64,
+    /// Its inode number.
+    pub ino: u64,
+}
 
 /// The most VMAs one address space may have (Linux's `DEFAULT_MAX_MAP_COUNT`). A thread's
 /// stack takes two (the stack and its guard page), so this also bounds the threads.
@@ -55,6 +79,25 @@ pub struct MmInner {
     /// The path of the program exec loaded (`/proc/<pid>/exe`; Linux keeps the file,
     /// `mm->exe_file`).
     pub exe_path: Option<String>,
+    /// The files VMAs map, by id. Every entry is used by at least one VMA.
+    pub files: Vec<VmFile>,
+    /// The id the next mapped file gets.
+    pub next_file_id: u32,
+}
+
+impl MmInner {
+    /// The file a VMA maps.
+    pub fn vm_file(&self, vma: &Vma) -> Option<&VmFile> {
+        let id = vma.file?;
+        self.files.iter().find(|f| f.id == id)
+    }
+
+    /// Forget files no VMA maps any more.
+    fn prune_files(&mut self) {
+        let vmas = &self.vmas;
+        self.files
+            .retain(|f| vmas.iter().any(|vma| vma.file == Some(f.id)));
+    }
 }
 
 /// A user address space.
@@ -83,6 +126,8 @@ impl MmStruct {
                 env_start: 0,
                 env_end: 0,
                 exe_path: None,
+                files: Vec::new(),
+                next_file_id: 1,
             }),
         }))
     }
@@ -102,6 +147,68 @@ impl MmStruct {
             .map_err(|_| Errno::ENOMEM)
     }
 
+    /// Add a VMA at `start` (page aligned) of `len` bytes mapping `file`'s pages from page
+    /// `pgoff` on (Linux's `mmap_region` for a file); no page is mapped yet. `file.id` is
+    /// assigned here.
+    pub fn map_file(
+        self: &Arc<Self>,
+        start: u64,
+        len: u64,
+        flags: VmFlags,
+        mut file: VmFile,
+        pgoff: u64,
+    ) -> Result<(), Errno> {
+        check_range(start, len)?;
+        let mapping = file.mapping.clone();
+        {
+            let mut inner = self.inner.lock();
+            let id = match inner
+                .files
+                .iter()
+                .find(|f| Arc::ptr_eq(&f.mapping, &file.mapping))
+            {
+                Some(known) => known.id,
+                None => {
+                    let id = inner.next_file_id;
+                    inner.next_file_id += 1;
+                    file.id = id;
+                    inner.files.push(file);
+                    id
+                }
+            };
+            let vma = Vma::file(start, start + len, flags.without(VmFlags::ANON), id, pgoff);
+            if inner.vmas.insert(vma).is_err() {
+                inner.prune_files();
+                return Err(Errno::ENOMEM);
+            }
+        }
+        mapping.add_mapper(self);
+        Ok(())
+    }
+
+    /// Unmap the pages of `mapping` from page index `first` on, wherever this address
+    /// space maps them (truncation's part of Linux's `unmap_mapping_range`).
+    pub fn unmap_file_pages(&self, mapping: &AddressSpace, first: u64) {
+        let inner = self.inner.lock();
+        let Some(id) = inner
+            .files
+            .iter()
+            .find(|f| core::ptr::eq(Arc::as_ptr(&f.mapping), mapping))
+            .map(|f| f.id)
+        else {
+            return;
+        };
+        for vma in inner.vmas.iter().filter(|v| v.file == Some(id)) {
+            let vma_pages = vma.len() / PAGE_SIZE;
+            if vma.pgoff + vma_pages <= first {
+                continue;
+            }
+            let skip = first.saturating_sub(vma.pgoff);
+            let start = vma.start + skip * PAGE_SIZE;
+            self.zap_range(start, vma.end - start);
+        }
+    }
+
     /// Find room for `len` bytes, highest first below `MMAP_BASE` (Linux's
     /// `get_unmapped_area`).
     pub fn get_unmapped_area(&self, len: u64) -> Result<u64, Errno> {
@@ -116,15 +223,19 @@ impl MmStruct {
     pub fn unmap_region(&self, start: u64, len: u64) -> Result<(), Errno> {
         check_range(start, len)?;
         let mut inner = self.inner.lock();
-        let _ = inner.vmas.unmap(start, len, &mut |_| {});
+        inner
+            .vmas
+            .unmap(start, len, &mut |_| {})
+            .map_err(|_| Errno::ENOMEM)?;
         self.zap_range(start, len);
+        inner.prune_files();
         Ok(())
     }
 
     /// Unmap and free the pages in `[start, start + len)` (Linux's `zap_page_range` under an
     /// `mmu_gather`): entries cleared, the TLB flushed once per batch, pages and emptied
-    /// tables freed after that flush.
-    fn zap_range(&self, start: u64, len: u64) {
+    /// tables freed after that flush. The caller holds `inner`.
+    pub(crate) fn zap_range(&self, start: u64, len: u64) {
         let mut pages = PageGather::new(self.asid());
         let mut tables = TableGather::new(self.asid());
         let mut freed = |va: u64, desc: Descriptor| pages.remove_page(va, desc.output_address());
@@ -134,10 +245,111 @@ impl MmStruct {
         tlb_finish(&mut pages, &mut tables, start, start + len);
     }
 
+    /// Grow the mapping at `[addr, addr + old_len)` to `new_len` bytes where it is (Linux's
+    /// `mremap` without a move). The range must be the end of one VMA.
+    pub fn expand_in_place(&self, addr: u64, old_len: u64, new_len: u64) -> Result<(), Errno> {
+        let mut inner = self.inner.lock();
+        let vma = *inner.vmas.find(addr).ok_or(Errno::EFAULT)?;
+        if vma.end != addr + old_len {
+            return Err(Errno::ENOMEM);
+        }
+        let new_end = addr.checked_add(new_len).ok_or(Errno::ENOMEM)?;
+        if new_end > TASK_SIZE {
+            return Err(Errno::ENOMEM);
+        }
+        inner.vmas.expand(addr, new_end).map_err(|_| Errno::ENOMEM)
+    }
+
+    /// Move `[old, old + old_len)`, part of one VMA, to `new` with `new_len` bytes (Linux's
+    /// `move_vma`): a VMA like the old one at `new`, the page-table entries moved over (the
+    /// pages themselves stay, with their references), the old range unmapped. `new` is a
+    /// free range the caller found.
+    pub fn move_region(&self, old: u64, old_len: u64, new: u64, new_len: u64) -> Result<(), Errno> {
+        check_range(new, new_len)?;
+        let mut inner = self.inner.lock();
+        let vma = *inner.vmas.find(old).ok_or(Errno::EFAULT)?;
+        let moved = Vma {
+            start: new,
+            end: new + new_len,
+            flags: vma.flags,
+            pgoff: if vma.is_anonymous() {
+                new / PAGE_SIZE
+            } else {
+                vma.pgoff + (old - vma.start) / PAGE_SIZE
+            },
+            file: vma.file,
+        };
+        inner.vmas.insert(moved).map_err(|_| Errno::ENOMEM)?;
+        let asid = self.asid();
+        let pages = old_len.min(new_len) / PAGE_SIZE;
+        for i in 0..pages {
+            let (from, to) = (old + i * PAGE_SIZE, new + i * PAGE_SIZE);
+            // SAFETY: `inner` is held, so no one else edits these tables.
+            let src = unsafe { mmu_user::pte_alloc(self.pgd, from, &mut KernelTableAlloc) }
+                .map_err(|_| Errno::ENOMEM)?;
+            // SAFETY: `src` is this mm's level-3 entry for `from`; `inner` is held.
+            let desc = unsafe { src.read_volatile() };
+            if !Descriptor::from_bits(desc).is_valid() {
+                continue;
+            }
+            // SAFETY: as above.
+            let dst = unsafe { mmu_user::pte_alloc(self.pgd, to, &mut KernelTableAlloc) }
+                .map_err(|_| Errno::ENOMEM)?;
+            // SAFETY: both are this mm's entries, `dst` empty (the range was free). The old
+            // translation is invalid before the new one appears; the page keeps its one
+            // reference, now held by the new entry. The TLB flush below drops the old one.
+            unsafe {
+                src.write_volatile(Descriptor::INVALID.bits());
+                dst.write_volatile(desc);
+            }
+        }
+        tlbflush::flush_tlb_range(asid, old, old + pages * PAGE_SIZE, true);
+        inner
+            .vmas
+            .unmap(old, old_len, &mut |_| {})
+            .map_err(|_| Errno::ENOMEM)?;
+        self.zap_range(old, old_len);
+        inner.prune_files();
+        Ok(())
+    }
+
+    /// Drop the pages of `[start, start + len)` wherever VMAs map it (Linux's
+    /// `madvise(MADV_DONTNEED)`): the next touch finds zeros in private anonymous memory,
+    /// the file's page in a file mapping. Fails with ENOMEM if part of the range is not
+    /// mapped (after dropping what is).
+    pub fn dontneed(&self, start: u64, len: u64) -> Result<(), Errno> {
+        check_range(start, len)?;
+        let end = start + len;
+        let inner = self.inner.lock();
+        for vma in inner.vmas.iter() {
+            let (lo, hi) = (vma.start.max(start), vma.end.min(end));
+            if lo < hi {
+                self.zap_range(lo, hi - lo);
+            }
+        }
+        if inner.vmas.covers(start, end) {
+            Ok(())
+        } else {
+            Err(Errno::ENOMEM)
+        }
+    }
+
     /// Change the protection of `[start, start + len)` (Linux's `mprotect`).
     pub fn protect_region(&self, start: u64, len: u64, flags: VmFlags) -> Result<(), Errno> {
         check_range(start, len)?;
         let mut inner = self.inner.lock();
+        // A shared mapping of a file opened read-only can never become writable.
+        let end = start + len;
+        let denied = flags.contains(VmFlags::WRITE)
+            && inner.vmas.iter().any(|v| {
+                v.start < end
+                    && v.end > start
+                    && v.flags.contains(VmFlags::SHARED)
+                    && !v.flags.contains(VmFlags::MAYWRITE)
+            });
+        if denied && inner.vmas.covers(start, end) {
+            return Err(Errno::EACCES);
+        }
         inner
             .vmas
             .mprotect(start, len, flags)
@@ -159,9 +371,10 @@ impl MmStruct {
     }
 
     /// Write `data` at user address `addr` of this address space through the kernel's own
-    /// mapping, whatever the pages' user permissions are — how `execve` fills text and
-    /// the initial stack (Linux uses the page cache and `copy_to_user` on a writable stack).
-    /// Pages are allocated as needed, with the VMA's permissions.
+    /// mapping, whatever the pages' user permissions are — how `execve` fills the initial
+    /// stack and zeroes the tail of a segment's last file page (Linux's `copy_to_user` on a
+    /// new stack, `padzero`, and `FOLL_FORCE` writes). Each page is faulted in for writing
+    /// first: a private file page is copied, a hole gets a zeroed page.
     pub fn populate_write(&self, addr: u64, data: &[u8]) -> Result<(), Errno> {
         let inner = self.inner.lock();
         let mut done = 0usize;
@@ -169,27 +382,12 @@ impl MmStruct {
             let va = addr + done as u64;
             let page_va = va & !(PAGE_SIZE - 1);
             let vma = *inner.vmas.find(va).ok_or(Errno::EFAULT)?;
-            let exec = vma.flags.contains(VmFlags::EXEC);
-            // SAFETY: `inner` is held, so nobody else edits these tables.
-            let entry = unsafe { mmu_user::pte_alloc(self.pgd, page_va, &mut KernelTableAlloc) }
-                .map_err(|_| Errno::ENOMEM)?;
-            // SAFETY: `entry` is this mm's level-3 entry for `page_va`; `inner` is held.
-            let present = Descriptor::from_bits(unsafe { entry.read_volatile() });
-            let pa = if present.is_valid() {
-                present.output_address()
-            } else {
-                let pa = get_zeroed_page().ok_or(Errno::ENOMEM)?;
-                let prot = user_prot(vma.flags.contains(VmFlags::WRITE), exec);
-                // SAFETY: as above; the entry was empty, so the new page aliases nothing.
-                unsafe {
-                    entry.write_volatile(Descriptor::page(pa, PageProt::from_bits(prot)).bits())
-                };
-                pa
-            };
+            let pa = do_fault(self, &inner, &vma, page_va, Access::Write, true)
+                .map_err(|_| Errno::EFAULT)?;
             let offset = (va - page_va) as usize;
             let n = (PAGE_SIZE as usize - offset).min(data.len() - done);
-            // SAFETY: `pa` is a page of this address space, reached through the linear map;
-            // nothing runs this address space while execve builds it.
+            // SAFETY: `pa` is a page of this address space that only it maps (a forced write
+            // copies shared pages first), reached through the linear map.
             unsafe {
                 core::ptr::copy_nonoverlapping(
                     data[done..].as_ptr(),
@@ -197,7 +395,7 @@ impl MmStruct {
                     n,
                 )
             };
-            if exec {
+            if vma.flags.contains(VmFlags::EXEC) {
                 tlbflush::flush_icache_page(page_address(pa) as u64);
             }
             done += n;
@@ -219,17 +417,23 @@ impl MmStruct {
             child_inner.env_start = inner.env_start;
             child_inner.env_end = inner.env_end;
             child_inner.exe_path = inner.exe_path.clone();
+            child_inner.files = inner.files.clone();
+            child_inner.next_file_id = inner.next_file_id;
             for vma in inner.vmas.iter() {
                 child_inner.vmas.insert(*vma).map_err(|_| Errno::ENOMEM)?;
             }
         }
         let mut result = Ok(());
         for vma in inner.vmas.iter() {
-            // Every page ends up shared, read-only and copy-on-write on both sides. In a
-            // read-only VMA only the COW mark is new: it keeps a later mprotect(PROT_WRITE)
-            // from making the shared page writable, so the first write copies it then.
+            // A private page ends up shared, read-only and copy-on-write on both sides. In
+            // a read-only VMA only the COW mark is new: it keeps a later mprotect(PROT_WRITE)
+            // from making the shared page writable, so the first write copies it then. A
+            // shared mapping's pages are the same pages for both, as they were.
+            let shared = vma.flags.contains(VmFlags::SHARED);
             let mut copy = |_va: u64, parent: &mut Descriptor| {
-                *parent = Descriptor::from_bits(parent.bits() | PTE_RDONLY | PTE_COW);
+                if !shared {
+                    *parent = Descriptor::from_bits(parent.bits() | PTE_RDONLY | PTE_COW);
+                }
                 get_page(parent.output_address());
                 *parent
             };
@@ -254,6 +458,13 @@ impl MmStruct {
         }
         // The parent's pages just became read-only: drop its stale writable TLB entries.
         tlbflush::flush_tlb_mm(self.asid());
+        drop(inner);
+        if result.is_ok() {
+            let files = child.inner.lock().files.clone();
+            for file in files {
+                file.mapping.add_mapper(&child);
+            }
+        }
         result.map(|()| child)
     }
 }

@@ -10,6 +10,8 @@ pub mod vma;
 #[cfg(target_os = "none")]
 pub mod fault;
 #[cfg(target_os = "none")]
+pub mod filemap;
+#[cfg(target_os = "none")]
 pub mod heap;
 #[cfg(target_os = "none")]
 pub mod mm_kunit;

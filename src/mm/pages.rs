@@ -63,7 +63,15 @@ static ZONE: SpinLock<Zone> = SpinLock::new(Zone {
     nr_hot: 0,
 });
 
-/// Reference counts, one per page frame of the zone, indexed by `pfn - base_pfn`.
+/// The top bit of a page's reference count word: the page is anonymous memory of some
+/// process (Linux's `PageAnon`), counted in `AnonPages` until it is freed.
+const PAGE_ANON: u32 = 1 << 31;
+
+/// Anonymous pages in use (Linux's `NR_ANON_MAPPED`).
+static NR_ANON_PAGES: AtomicU32 = AtomicU32::new(0);
+
+/// Reference counts, one per page frame of the zone, indexed by `pfn - base_pfn`; the top
+/// bit is [`PAGE_ANON`].
 static PAGE_REFS: InitOnce<(&'static [AtomicU32], u64)> = InitOnce::new();
 
 /// Pages handed to the buddy allocator at boot (Linux's `totalram_pages`).
@@ -207,8 +215,15 @@ pub fn get_page(pa: u64) {
 pub fn put_page(pa: u64) -> bool {
     let r = page_ref(pa).expect("put_page on a page outside RAM");
     let old = r.fetch_sub(1, Ordering::AcqRel);
-    assert!(old > 0, "put_page: page {pa:#x} had no references");
-    if old == 1 {
+    assert!(
+        old & !PAGE_ANON > 0,
+        "put_page: page {pa:#x} had no references"
+    );
+    if old & !PAGE_ANON == 1 {
+        if old & PAGE_ANON != 0 {
+            r.fetch_and(!PAGE_ANON, Ordering::Relaxed);
+            NR_ANON_PAGES.fetch_sub(1, Ordering::Relaxed);
+        }
         free_pages(pa, 0);
         true
     } else {
@@ -218,7 +233,22 @@ pub fn put_page(pa: u64) -> bool {
 
 /// References held on an order-0 page (Linux's `page_count`).
 pub fn page_count(pa: u64) -> u32 {
-    page_ref(pa).map_or(0, |r| r.load(Ordering::Relaxed))
+    page_ref(pa).map_or(0, |r| r.load(Ordering::Relaxed) & !PAGE_ANON)
+}
+
+/// Mark a page just allocated for a process's anonymous memory (Linux's
+/// `folio_add_new_anon_rmap`): it counts in `AnonPages` until freed.
+pub fn set_page_anon(pa: u64) {
+    if let Some(r) = page_ref(pa) {
+        if r.fetch_or(PAGE_ANON, Ordering::Relaxed) & PAGE_ANON == 0 {
+            NR_ANON_PAGES.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Anonymous pages in use (`AnonPages` in `/proc/meminfo`).
+pub fn nr_anon_pages() -> u64 {
+    NR_ANON_PAGES.load(Ordering::Relaxed) as u64
 }
 
 /// Give memory that memblock reserved at boot to the allocator (Linux's

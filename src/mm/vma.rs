@@ -468,6 +468,42 @@ impl<const N: usize> Vmas<N> {
         Ok(())
     }
 
+    /// Moves the end of the VMA containing `addr` up to `new_end` (page aligned), if nothing
+    /// lies in between (`mremap` growing a mapping in place, Linux's `vma_expand`).
+    pub fn expand(&mut self, addr: u64, new_end: u64) -> Result<(), VmaError> {
+        if new_end & (PAGE_SIZE - 1) != 0 {
+            return Err(VmaError::Invalid);
+        }
+        let index = self.first_ending_above(addr);
+        let Some(vma) = self.as_slice().get(index).filter(|v| v.start <= addr) else {
+            return Err(VmaError::Unmapped);
+        };
+        if new_end <= vma.end {
+            return Err(VmaError::Invalid);
+        }
+        if self
+            .as_slice()
+            .get(index + 1)
+            .is_some_and(|next| next.start < new_end)
+        {
+            return Err(VmaError::Overlap);
+        }
+        self.vmas[index].end = new_end;
+        Ok(())
+    }
+
+    /// Whether VMAs cover all of `[start, end)` without a hole.
+    pub fn covers(&self, start: u64, end: u64) -> bool {
+        let mut covered_to = start;
+        for vma in &self.as_slice()[self.first_ending_above(start)..] {
+            if covered_to >= end || vma.start > covered_to {
+                break;
+            }
+            covered_to = vma.end;
+        }
+        covered_to >= end
+    }
+
     /// Merges every run of adjacent, compatible anonymous VMAs (same flags, no file, not
     /// `IO`) into one, as Linux's `vma_merge` does when a mapping is made or changed. Returns
     /// how many VMAs disappeared.
@@ -848,6 +884,41 @@ mod tests {
         assert_eq!(vmas.find_free(P, 0, hi, lo), Err(VmaError::Invalid));
         assert_eq!(vmas.find_free(u64::MAX, 0, lo, hi), Err(VmaError::Invalid));
         assert_eq!(Vmas::<4>::new().find_free(P, 0, lo, hi), Ok(hi - P));
+    }
+
+    #[test]
+    fn expand_grows_into_a_free_gap_only() {
+        let mut vmas: Vmas<8> = set(&[
+            Vma::file(0x1000, 0x3000, RO, 4, 10),
+            Vma::anon(0x8000, 0x9000, RW),
+        ]);
+        vmas.expand(0x2000, 0x5000).unwrap();
+        assert_eq!(vmas.as_slice()[0], Vma::file(0x1000, 0x5000, RO, 4, 10));
+        assert_eq!(vmas.expand(0x1000, 0x9000), Err(VmaError::Overlap));
+        assert_eq!(
+            vmas.expand(0x1000, 0x4000),
+            Err(VmaError::Invalid),
+            "not a growth"
+        );
+        assert_eq!(vmas.expand(0x6000, 0x7000), Err(VmaError::Unmapped));
+        assert_eq!(vmas.expand(0x8000, 0x9800), Err(VmaError::Invalid));
+        vmas.expand(0x8000, 0x10_000).unwrap();
+        assert_eq!(ranges(&vmas), [(0x1000, 0x5000), (0x8000, 0x10_000)]);
+    }
+
+    #[test]
+    fn covers_sees_holes() {
+        let vmas: Vmas<8> = set(&[
+            Vma::anon(0x1000, 0x3000, RW),
+            Vma::anon(0x3000, 0x4000, RO),
+            Vma::anon(0x5000, 0x6000, RW),
+        ]);
+        assert!(vmas.covers(0x1000, 0x4000));
+        assert!(vmas.covers(0x2000, 0x3800));
+        assert!(!vmas.covers(0x2000, 0x5800), "a hole at 0x4000");
+        assert!(!vmas.covers(0x0, 0x2000));
+        assert!(vmas.covers(0x5000, 0x6000));
+        assert!(!vmas.covers(0x5000, 0x7000));
     }
 
     #[test]

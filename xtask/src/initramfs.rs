@@ -269,6 +269,8 @@ pub fn test_entries(user: &UserPrograms) -> Result<Vec<Entry>, String> {
             Source::CharDev { major: 5, minor: 1 },
             0o600,
         ),
+        Entry::new("/dev/null", Source::CharDev { major: 1, minor: 3 }, 0o666),
+        Entry::new("/dev/zero", Source::CharDev { major: 1, minor: 5 }, 0o666),
         Entry::new("/etc", Source::Dir, 0o755),
         Entry::new("/tmp", Source::Dir, 0o1777),
         Entry::new("/proc", Source::Dir, 0o555),
@@ -281,6 +283,8 @@ pub fn test_entries(user: &UserPrograms) -> Result<Vec<Entry>, String> {
         Entry::new("/bin/proctest", file("proctest")?, 0o755),
         Entry::new("/bin/sigtest", file("sigtest")?, 0o755),
         Entry::new("/bin/cowtest", file("cowtest")?, 0o755),
+        Entry::new("/bin/mmaptest", file("mmaptest")?, 0o755),
+        Entry::new("/bin/efault", file("efault")?, 0o755),
         Entry::new("/bin/bad.elf", Source::File(user.bad_elf.clone()), 0o755),
     ])
 }

@@ -2,7 +2,8 @@
 //!
 //! `cargo xtask qemu` and the SD card boot it. The kernel finds no `/init` in it, so it
 //! runs `/sbin/init` (busybox init), which reads `/etc/inittab`: `/etc/init.d/rcS` mounts
-//! proc, sysfs, devtmpfs and the tmpfs's and sets the host name, then getty on the
+//! proc, sysfs, devtmpfs and the tmpfs's (`/tmp`, `/run`, `/dev/shm` for POSIX shared
+//! memory) and sets the host name, then getty on the
 //! console prints `cradle login:` and hands the name to login, which starts root's shell.
 //! Exactly the chain the seed articles end with: PID 1 → init → getty → login → sh.
 //!
@@ -45,6 +46,8 @@ mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 mount -t tmpfs -o mode=1777 tmpfs /tmp
 mount -t tmpfs -o mode=755 tmpfs /run
+mkdir -p /dev/shm
+mount -t tmpfs -o mode=1777 tmpfs /dev/shm
 hostname -F /etc/hostname
 ";
 

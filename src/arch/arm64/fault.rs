@@ -13,7 +13,9 @@ use crate::kernel::printk::printk_emergency;
 
 /// Handle an abort the kernel took at `far` described by `esr` (Linux's `do_mem_abort`).
 pub fn do_mem_abort(far: u64, esr: u64, regs: &mut PtRegs) {
-    if far < super::uaccess::TASK_SIZE && crate::mm::fault::handle_user_fault(far, esr, false) {
+    if far < super::uaccess::TASK_SIZE
+        && crate::mm::fault::handle_user_fault(far, esr, false).is_ok()
+    {
         return;
     }
     if super::uaccess::fixup_exception(regs) {

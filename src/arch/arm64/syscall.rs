@@ -6,6 +6,7 @@
 //! Linux programs run. An unknown number returns `-ENOSYS` and is logged once.
 
 use super::ptrace::PtRegs;
+use crate::fs::read_write as rw;
 use crate::fs::syscalls as fs;
 use crate::kernel::errno::Errno;
 use crate::kernel::{exit, fork, futex, session, signal, sys};
@@ -83,14 +84,16 @@ fn invoke_syscall(regs: &mut PtRegs, nr: u64) -> Result<u64, Errno> {
         57 => fs::sys_close(i(a[0])),
         59 => fs::sys_pipe2(a[0], a[1] as u32),
         61 => fs::sys_getdents64(i(a[0]), a[1], a[2] as usize),
-        62 => fs::sys_lseek(i(a[0]), a[1] as i64, a[2] as u32),
-        63 => fs::sys_read(i(a[0]), a[1], a[2] as usize),
-        64 => fs::sys_write(i(a[0]), a[1], a[2] as usize),
-        65 => fs::sys_readv(i(a[0]), a[1], a[2] as usize),
-        66 => fs::sys_writev(i(a[0]), a[1], a[2] as usize),
-        67 => fs::sys_pread64(i(a[0]), a[1], a[2] as usize, a[3] as i64),
-        68 => fs::sys_pwrite64(i(a[0]), a[1], a[2] as usize, a[3] as i64),
-        71 => fs::sys_sendfile(i(a[0]), i(a[1]), a[2], a[3] as usize),
+        62 => rw::sys_lseek(i(a[0]), a[1] as i64, a[2] as u32),
+        63 => rw::sys_read(i(a[0]), a[1], a[2] as usize),
+        64 => rw::sys_write(i(a[0]), a[1], a[2] as usize),
+        65 => rw::sys_readv(i(a[0]), a[1], a[2] as usize),
+        66 => rw::sys_writev(i(a[0]), a[1], a[2] as usize),
+        67 => rw::sys_pread64(i(a[0]), a[1], a[2] as usize, a[3] as i64),
+        68 => rw::sys_pwrite64(i(a[0]), a[1], a[2] as usize, a[3] as i64),
+        69 => rw::sys_preadv(i(a[0]), a[1], a[2] as usize, a[3] as i64),
+        70 => rw::sys_pwritev(i(a[0]), a[1], a[2] as usize, a[3] as i64),
+        71 => rw::sys_sendfile(i(a[0]), i(a[1]), a[2], a[3] as usize),
         72 => fs::sys_pselect6(a[0] as usize, a[1], a[2], a[3], a[4], a[5]),
         73 => fs::sys_ppoll(a[0], a[1] as usize, a[2], a[3], a[4] as usize),
         78 => fs::sys_readlinkat(i(a[0]), a[1], a[2], a[3] as usize),
@@ -158,7 +161,9 @@ fn invoke_syscall(regs: &mut PtRegs, nr: u64) -> Result<u64, Errno> {
         221 => crate::fs::exec::sys_execve(a[0], a[1], a[2]),
         222 => mmap::sys_mmap(a[0], a[1], a[2] as u32, a[3] as u32, i(a[4]), a[5]),
         226 => mmap::sys_mprotect(a[0], a[1], a[2] as u32),
-        233 => Ok(0), // madvise: advice taken
+        216 => mmap::sys_mremap(a[0], a[1], a[2], a[3] as u32, a[4]),
+        227 => mmap::sys_msync(a[0], a[1], a[2] as u32),
+        233 => mmap::sys_madvise(a[0], a[1], a[2] as u32),
         260 => exit::sys_wait4(i(a[0]), a[1], a[2] as u32, a[3]),
         276 => fs::sys_renameat2(i(a[0]), a[1], i(a[2]), a[3], a[4] as u32),
         278 => sys::sys_getrandom(a[0], a[1] as usize, a[2] as u32),

@@ -150,8 +150,11 @@ extern "C" fn el0t_64_sync_handler(regs: &mut PtRegs) {
     super::irqflags::local_irq_enable();
     match esr::ec(esr) {
         esr::ESR_ELX_EC_DABT_LOW | esr::ESR_ELX_EC_IABT_LOW => {
-            if !crate::mm::fault::handle_user_fault(far, esr, true) {
-                user_fault(regs, esr, far, crate::kernel::signal::sig::SIGSEGV);
+            use crate::kernel::signal::sig::{SIGBUS, SIGSEGV};
+            match crate::mm::fault::handle_user_fault(far, esr, true) {
+                Ok(()) => {}
+                Err(crate::mm::fault::VmFault::Sigbus) => user_fault(regs, esr, far, SIGBUS),
+                Err(_) => user_fault(regs, esr, far, SIGSEGV),
             }
         }
         esr::ESR_ELX_EC_SYS64 => {

@@ -61,6 +61,43 @@ pub fn copy_to_user(dst: u64, src: &[u8]) -> Result<(), Errno> {
     }
 }
 
+/// Copy `n` bytes from user address `src` to `dst`, stopping at the first byte that
+/// faults; returns how many bytes were *not* copied (Linux's `raw_copy_from_user`).
+///
+/// # Safety
+///
+/// `dst` must be valid for `n` bytes of writes, and `[src, src + n)` must be user space
+/// ([`access_ok`]).
+pub unsafe fn raw_copy_from_user(dst: *mut u8, src: u64, n: usize) -> usize {
+    // SAFETY: the caller vouches for `dst` and for the range being user space; every user
+    // load is covered by the exception table.
+    unsafe { __arch_copy_from_user(dst, src, n) }
+}
+
+/// Copy `n` bytes from `src` to user address `dst`, stopping at the first byte that
+/// faults; returns how many bytes were *not* copied (Linux's `raw_copy_to_user`).
+///
+/// # Safety
+///
+/// `src` must be valid for `n` bytes of reads, and `[dst, dst + n)` must be user space
+/// ([`access_ok`]).
+pub unsafe fn raw_copy_to_user(dst: u64, src: *const u8, n: usize) -> usize {
+    // SAFETY: as in raw_copy_from_user, the other way round.
+    unsafe { __arch_copy_to_user(dst, src, n) }
+}
+
+/// Zero `n` bytes at user address `dst`, stopping at the first byte that faults; returns
+/// how many bytes were *not* zeroed (Linux's `__clear_user`).
+///
+/// # Safety
+///
+/// `[dst, dst + n)` must be user space ([`access_ok`]).
+pub unsafe fn raw_clear_user(dst: u64, n: usize) -> usize {
+    // SAFETY: the caller vouches for the range; every store is covered by the exception
+    // table.
+    unsafe { __arch_clear_user(dst, n) }
+}
+
 /// Zero `n` bytes of user memory at `dst`.
 pub fn clear_user(dst: u64, n: usize) -> Result<(), Errno> {
     if !access_ok(dst, n) {

@@ -14,7 +14,9 @@ use alloc::vec::Vec;
 
 use super::tty_jobctrl::JobCtrl;
 use crate::fs::char_dev::{self, CharDevice};
+use crate::fs::iov_iter::{short_copy, IovIter};
 use crate::kernel::errno::Errno;
+use crate::kernel::locking::mutex::Mutex;
 use crate::kernel::sched::wait::WaitQueueHead;
 use crate::kernel::sync::SpinLock;
 use crate::kernel::workqueue::{schedule_work, WorkStruct};
@@ -55,6 +57,9 @@ struct Termios {
     c_line: u8,
     c_cc: [u8; 19],
 }
+
+/// How much of a write is copied in and written at a time (Linux's `tty_write` chunk).
+const TTY_WRITE_CHUNK: usize = 2048;
 
 const ICRNL: u32 = 0o400;
 const OPOST: u32 = 0o1;
@@ -109,12 +114,26 @@ struct Ldisc {
     ready: VecDeque<u8>,
     /// Ctrl-D seen with nothing typed: the next read returns 0.
     eof: usize,
+    /// Times `ready` was flushed: a reader that copied bytes out takes them from `ready`
+    /// only if no flush came in between (the bytes it saw are gone already).
+    flushes: u64,
     winsize: [u16; 4],
+}
+
+impl Ldisc {
+    /// Throw away what readers could take.
+    fn flush_ready(&mut self) {
+        self.ready.clear();
+        self.flushes += 1;
+    }
 }
 
 /// The console tty.
 pub struct Tty {
     ldisc: SpinLock<Ldisc>,
+    /// One reader at a time (Linux's `ldata->atomic_read_lock`): held while a reader copies
+    /// bytes to user memory, which may sleep, before it takes them from `ready`.
+    read_lock: Mutex<()>,
     readers: WaitQueueHead,
     /// Its session and foreground process group.
     pub jobctrl: JobCtrl,
@@ -126,8 +145,10 @@ static CONSOLE_TTY: Tty = Tty {
         edit: Vec::new(),
         ready: VecDeque::new(),
         eof: 0,
+        flushes: 0,
         winsize: [24, 80, 0, 0],
     }),
+    read_lock: Mutex::new(()),
     readers: WaitQueueHead::new(),
     jobctrl: JobCtrl::new(),
 };
@@ -159,7 +180,7 @@ impl Tty {
                 // Linux's `n_tty_receive_signal_char`: flush the input, echo `^C`, signal.
                 if t.c_lflag & NOFLSH == 0 {
                     ld.edit.clear();
-                    ld.ready.clear();
+                    ld.flush_ready();
                 }
                 if echoing && t.c_lflag & ECHOCTL != 0 {
                     echo(&[b'^', byte ^ 0x40]);
@@ -216,22 +237,19 @@ impl Tty {
     /// MIN>0 TIME=0 waits for MIN bytes (or as many as asked for); MIN>0 TIME>0 waits for
     /// the first byte, then returns at MIN bytes or when TIME passes with no new byte
     /// (Linux's `n_tty_read` non-canonical branch).
-    fn read_raw(&self, buf: &mut [u8], vmin: usize, vtime: u64) -> Result<usize, Errno> {
-        let want = vmin.min(buf.len());
+    fn read_raw(&self, to: &mut IovIter<'_>, vmin: usize, vtime: u64) -> Result<usize, Errno> {
+        let want = vmin.min(to.count());
         let ticks = (vtime * crate::kernel::time::HZ).div_ceil(10);
         let available = || self.ldisc.lock().ready.len();
         let mut n = 0;
         loop {
             // Take what is there.
-            {
-                let mut ld = self.ldisc.lock();
-                while n < buf.len() {
-                    let Some(b) = ld.ready.pop_front() else { break };
-                    buf[n] = b;
-                    n += 1;
-                }
+            let (copied, faulted) = self.deliver(to, false);
+            n += copied;
+            if faulted {
+                return if n > 0 { Ok(n) } else { Err(Errno::EFAULT) };
             }
-            if n >= want.max(1) || (vmin == 0 && vtime == 0) {
+            if n >= want.max(1) || to.count() == 0 || (vmin == 0 && vtime == 0) {
                 return Ok(n);
             }
             if vtime == 0 || (vmin > 0 && n == 0) {
@@ -253,6 +271,49 @@ impl Tty {
         }
     }
 
+    /// Copy bytes of `ready` into `to` (in canonical mode, up to the end of the line),
+    /// a piece at a time: each piece is copied out of the lock, then taken from `ready` as
+    /// far as the copy got, so a fault consumes nothing it did not deliver. The caller holds
+    /// `read_lock`. Returns the bytes delivered and whether a copy faulted.
+    fn deliver(&self, to: &mut IovIter<'_>, canonical: bool) -> (usize, bool) {
+        let mut piece = [0u8; 64];
+        let mut done = 0;
+        while to.count() > 0 {
+            let (n, flushes, line_end) = {
+                let ld = self.ldisc.lock();
+                let mut n = 0;
+                let mut line_end = false;
+                for &b in ld.ready.iter().take(piece.len().min(to.count())) {
+                    piece[n] = b;
+                    n += 1;
+                    if canonical && b == b'\n' {
+                        line_end = true;
+                        break;
+                    }
+                }
+                (n, ld.flushes, line_end)
+            };
+            if n == 0 {
+                break;
+            }
+            let copied = to.copy_to_iter(&piece[..n]);
+            {
+                let mut ld = self.ldisc.lock();
+                if ld.flushes == flushes {
+                    ld.ready.drain(..copied);
+                }
+            }
+            done += copied;
+            if copied < n {
+                return (done, true);
+            }
+            if line_end {
+                break;
+            }
+        }
+        (done, false)
+    }
+
     fn readable(&self) -> bool {
         let ld = self.ldisc.lock();
         !ld.ready.is_empty() || ld.eof > 0
@@ -260,39 +321,53 @@ impl Tty {
 }
 
 impl CharDevice for Tty {
-    fn read(&self, buf: &mut [u8]) -> Result<usize, Errno> {
+    fn read(&self, to: &mut IovIter<'_>) -> Result<usize, Errno> {
         self.jobctrl.check_read()?;
-        if buf.is_empty() {
+        if to.count() == 0 {
             return Ok(0);
         }
+        let _reader = self.read_lock.lock();
         let t = self.ldisc.lock().termios;
         if t.c_lflag & ICANON == 0 {
-            return self.read_raw(buf, t.c_cc[VMIN] as usize, t.c_cc[VTIME] as u64);
+            return self.read_raw(to, t.c_cc[VMIN] as usize, t.c_cc[VTIME] as u64);
         }
         self.readers.wait_event_interruptible(|| self.readable())?;
-        let mut ld = self.ldisc.lock();
-        if ld.ready.is_empty() && ld.eof > 0 {
-            ld.eof -= 1;
-            return Ok(0);
-        }
-        let mut n = 0;
-        while n < buf.len() {
-            let Some(b) = ld.ready.pop_front() else { break };
-            buf[n] = b;
-            n += 1;
-            if b == b'\n' {
-                break;
+        {
+            let mut ld = self.ldisc.lock();
+            if ld.ready.is_empty() && ld.eof > 0 {
+                ld.eof -= 1;
+                return Ok(0);
             }
         }
-        Ok(n)
+        let (done, faulted) = self.deliver(to, true);
+        if faulted && done == 0 {
+            return Err(Errno::EFAULT);
+        }
+        Ok(done)
     }
 
-    fn write(&self, buf: &[u8]) -> Result<usize, Errno> {
+    fn write(&self, from: &mut IovIter<'_>) -> Result<usize, Errno> {
         if self.ldisc.lock().termios.c_lflag & TOSTOP != 0 {
             self.jobctrl.check_change()?;
         }
-        crate::kernel::printk::console_write(buf);
-        Ok(buf.len())
+        // Linux's `iterate_tty_write`: chunks of 2048 bytes, each copied whole from the
+        // caller before it is written; a chunk that faults is not written, and the call
+        // returns what the chunks before it wrote (EFAULT if none).
+        let mut chunk = Vec::new();
+        let mut done = 0;
+        while from.count() > 0 {
+            let want = from.count().min(TTY_WRITE_CHUNK);
+            if chunk.len() < want {
+                chunk.try_reserve_exact(want).map_err(|_| Errno::ENOMEM)?;
+                chunk.resize(want, 0u8);
+            }
+            if from.copy_from_iter(&mut chunk[..want]) < want {
+                return short_copy(done, 0, want);
+            }
+            crate::kernel::printk::console_write(&chunk[..want]);
+            done += want;
+        }
+        Ok(done)
     }
 
     fn ioctl(&self, cmd: u32, arg: u64) -> Result<i64, Errno> {
@@ -318,7 +393,7 @@ impl CharDevice for Tty {
                 let mut ld = self.ldisc.lock();
                 ld.termios = t;
                 if cmd == ioctls::TCSETSF {
-                    ld.ready.clear();
+                    ld.flush_ready();
                     ld.edit.clear();
                 }
                 Ok(0)
@@ -358,7 +433,7 @@ impl CharDevice for Tty {
                 if arg == 0 || arg == 2 {
                     // TCIFLUSH or TCIOFLUSH: typed-ahead input goes; output is never queued.
                     let mut ld = self.ldisc.lock();
-                    ld.ready.clear();
+                    ld.flush_ready();
                     ld.edit.clear();
                     ld.eof = 0;
                 } else if arg != 1 {
@@ -449,11 +524,11 @@ impl CharDevice for ConsoleDev {
             }
         }
     }
-    fn read(&self, buf: &mut [u8]) -> Result<usize, Errno> {
-        CONSOLE_TTY.read(buf)
+    fn read(&self, to: &mut IovIter<'_>) -> Result<usize, Errno> {
+        CONSOLE_TTY.read(to)
     }
-    fn write(&self, buf: &[u8]) -> Result<usize, Errno> {
-        CONSOLE_TTY.write(buf)
+    fn write(&self, from: &mut IovIter<'_>) -> Result<usize, Errno> {
+        CONSOLE_TTY.write(from)
     }
     fn ioctl(&self, cmd: u32, arg: u64) -> Result<i64, Errno> {
         CONSOLE_TTY.ioctl(cmd, arg)

@@ -39,13 +39,14 @@ enum Entry {
 }
 
 /// The entries, in `readdir` order; their inode numbers are `pid_ino(pid, 1 + index)`.
-const ENTRIES: [(&str, Entry); 11] = [
+const ENTRIES: [(&str, Entry); 12] = [
     ("cmdline", Entry::File(0o444, proc_pid_cmdline)),
     ("comm", Entry::Comm),
     ("cwd", Entry::Link(proc_cwd_link)),
     ("environ", Entry::Environ),
     ("exe", Entry::Link(proc_exe_link)),
     ("fd", Entry::FdDir),
+    ("maps", Entry::File(0o444, super::task_mmu::proc_pid_maps)),
     ("mounts", Entry::File(0o444, proc_pid_mounts)),
     ("root", Entry::Link(proc_root_link)),
     ("stat", Entry::File(0o444, super::array::proc_pid_stat)),

@@ -16,7 +16,8 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::any::Any;
 
-use crate::fs::inode::{mode, FileType, Inode, Stat};
+use crate::fs::inode::{mode, FileType, Inode, Kiocb, Stat};
+use crate::fs::iov_iter::{short_copy, IovIter};
 use crate::kernel::errno::Errno;
 use crate::kernel::task::TaskStruct;
 
@@ -105,13 +106,17 @@ impl ProcFile {
     }
 }
 
-/// Copy `data[offset..]` into `buf`, as much as fits.
-pub fn serve(data: &[u8], offset: u64, buf: &mut [u8]) -> usize {
+/// Copy `data[offset..]` into `to`, as much as fits (Linux's `seq_read_iter`: a short
+/// copy returns what was copied, EFAULT if nothing was).
+pub fn serve(data: &[u8], offset: u64, to: &mut IovIter<'_>) -> Result<usize, Errno> {
     let start = offset.min(data.len() as u64) as usize;
-    let n = buf.len().min(data.len() - start);
-    buf[..n].copy_from_slice(&data[start..start + n]);
-    n
+    let want = to.count().min(data.len() - start);
+    short_copy(0, to.copy_to_iter(&data[start..start + want]), want)
 }
+
+/// The most a write to a /proc file hands its store function (Linux's handlers copy at
+/// most a page).
+const PROC_WRITE_MAX: usize = 4096;
 
 impl Inode for ProcFile {
     fn stat(&self) -> Stat {
@@ -130,16 +135,30 @@ impl Inode for ProcFile {
         FileType::Regular
     }
 
-    fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<usize, Errno> {
+    fn read_iter(&self, iocb: &Kiocb, to: &mut IovIter<'_>) -> Result<usize, Errno> {
         let data = (self.generate)()?;
-        Ok(serve(&data, offset, buf))
+        serve(&data, iocb.pos, to)
     }
 
-    fn write_at(&self, _offset: u64, buf: &[u8]) -> Result<usize, Errno> {
-        match &self.store {
-            Some(store) => store(buf),
-            None => Err(Errno::EIO), // Linux's proc_reg_write without a write method
+    fn write_iter(&self, _iocb: &Kiocb, from: &mut IovIter<'_>) -> Result<usize, Errno> {
+        let Some(store) = &self.store else {
+            return Err(Errno::EIO); // Linux's proc_reg_write without a write method
+        };
+        // The handler's `copy_from_user` of (at most a page of) the buffer: all or EFAULT.
+        let mut buf = [0u8; 256];
+        let mut big = Vec::new();
+        let want = from.count().min(PROC_WRITE_MAX);
+        let kbuf = if want <= buf.len() {
+            &mut buf[..want]
+        } else {
+            big.try_reserve_exact(want).map_err(|_| Errno::ENOMEM)?;
+            big.resize(want, 0u8);
+            &mut big[..]
+        };
+        if from.copy_from_iter(kbuf) < want {
+            return Err(Errno::EFAULT);
         }
+        store(kbuf)
     }
 
     fn truncate(&self, _len: u64) -> Result<(), Errno> {
@@ -193,7 +212,7 @@ impl Inode for ProcLink {
         FileType::Symlink
     }
 
-    fn read_at(&self, _offset: u64, _buf: &mut [u8]) -> Result<usize, Errno> {
+    fn read_iter(&self, _iocb: &Kiocb, _to: &mut IovIter<'_>) -> Result<usize, Errno> {
         Err(Errno::EINVAL)
     }
 

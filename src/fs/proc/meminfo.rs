@@ -1,8 +1,11 @@
 //! `/proc/meminfo`: where memory is (Linux: `fs/proc/meminfo.c`).
 //!
 //! Each line is a 16-column label and an 8-column number of kB (Linux's `show_val_kb`).
-//! Cradle has no page cache, swap, or slab statistics: those lines read 0, every page in use
-//! counts as active anonymous memory, and all free memory is available.
+//! `Cached` is the page cache (`mm::filemap`), all of it `Shmem` (ramfs and tmpfs files and
+//! shared anonymous memory, which cannot be dropped); `Mapped` the cache pages processes
+//! map; `AnonPages` processes' anonymous pages. Cradle has no block devices (`Buffers` is 0),
+//! swap or slab statistics; every page in use that is not cache counts as active anonymous
+//! memory, and all free memory is available.
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -23,6 +26,10 @@ pub fn proc_meminfo() -> Result<Vec<u8>, Errno> {
     let total = totalram_pages();
     let free = nr_free_pages().min(total);
     let used = total - free;
+    let cached = crate::mm::filemap::nr_file_pages().min(used);
+    let shmem = crate::mm::filemap::nr_shmem();
+    let anon = crate::mm::pages::nr_anon_pages();
+    let mapped = crate::mm::filemap::nr_mapped();
     let mut tasks = 0u64;
     for_each_task(|_| tasks += 1);
     let kernel_stack_pages = tasks * THREAD_SIZE as u64 / PAGE_SIZE;
@@ -32,13 +39,13 @@ pub fn proc_meminfo() -> Result<Vec<u8>, Errno> {
         ("MemFree:", free),
         ("MemAvailable:", free),
         ("Buffers:", 0),
-        ("Cached:", 0),
+        ("Cached:", cached),
         ("SwapCached:", 0),
         ("Active:", used),
         ("Inactive:", 0),
-        ("Active(anon):", used),
+        ("Active(anon):", used - cached + shmem.min(cached)),
         ("Inactive(anon):", 0),
-        ("Active(file):", 0),
+        ("Active(file):", cached - shmem.min(cached)),
         ("Inactive(file):", 0),
         ("Unevictable:", 0),
         ("Mlocked:", 0),
@@ -46,9 +53,9 @@ pub fn proc_meminfo() -> Result<Vec<u8>, Errno> {
         ("SwapFree:", 0),
         ("Dirty:", 0),
         ("Writeback:", 0),
-        ("AnonPages:", 0),
-        ("Mapped:", 0),
-        ("Shmem:", 0),
+        ("AnonPages:", anon),
+        ("Mapped:", mapped),
+        ("Shmem:", shmem),
         ("KReclaimable:", 0),
         ("Slab:", 0),
         ("SReclaimable:", 0),

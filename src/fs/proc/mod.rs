@@ -13,6 +13,7 @@
 //! - `root.rs`: `/proc` itself and `/proc/self` (`fs/proc/root.c`, `fs/proc/self.c`).
 //! - `base.rs`: `/proc/<pid>/` (`fs/proc/base.c`, `fs/proc/fd.c`).
 //! - `array.rs`: `/proc/<pid>/stat`, `status`, `statm` (`fs/proc/array.c`).
+//! - `task_mmu.rs`: `/proc/<pid>/maps` (`fs/proc/task_mmu.c`).
 //! - `meminfo.rs`, `stat.rs` (with `uptime` and `loadavg`), `cpuinfo.rs`, `misc.rs`
 //!   (`version`, `cmdline`, `mounts`, `filesystems`): the system-wide files.
 //!
@@ -28,5 +29,6 @@ mod misc;
 mod proc_kunit;
 mod root;
 mod stat;
+mod task_mmu;
 
 pub use root::proc_root;

@@ -26,7 +26,7 @@ fn read_proc(path: &str) -> Result<String, Errno> {
     let mut data = Vec::new();
     let mut chunk = [0u8; 61];
     loop {
-        let n = dentry.inode.read_at(data.len() as u64, &mut chunk)?;
+        let n = crate::fs::inode::kernel_read(&*dentry.inode, data.len() as u64, &mut chunk)?;
         if n == 0 {
             break;
         }
@@ -224,7 +224,7 @@ fn exited_task_reads_esrch(test: &mut Test) {
         return;
     };
     let mut buf = [0u8; 512];
-    let n = stat.inode.read_at(0, &mut buf).unwrap_or(0);
+    let n = crate::fs::inode::kernel_read(&*stat.inode, 0, &mut buf).unwrap_or(0);
     let text = core::str::from_utf8(&buf[..n]).unwrap_or("");
     kunit_expect!(test, text.contains(" (procvictim) "), "live stat: {text:?}");
 
@@ -242,7 +242,7 @@ fn exited_task_reads_esrch(test: &mut Test) {
         find_task_by_pid(pid).is_none(),
         "PID {pid} never went away"
     );
-    let after = stat.inode.read_at(0, &mut buf);
+    let after = crate::fs::inode::kernel_read(&*stat.inode, 0, &mut buf);
     kunit_expect!(
         test,
         after == Err(Errno::ESRCH),

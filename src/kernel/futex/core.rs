@@ -123,7 +123,7 @@ pub fn get_futex_key(uaddr: u64, private: bool) -> Result<FutexKey, Errno> {
     if !shared {
         return Ok(private_key);
     }
-    handle_mm_fault(&mm, uaddr, Access::Read)?;
+    handle_mm_fault(&mm, uaddr, Access::Read).map_err(|_| Errno::EFAULT)?;
     let page = uaddr & !(PAGE_SIZE - 1);
     let phys = {
         let _inner = mm.inner.lock();

@@ -1,0 +1,257 @@
+//! Reading and writing files: the system calls (Linux: `fs/read_write.c`, with `sendfile`
+//! from the same file).
+//!
+//! Each call builds an [`IovIter`] over the caller's buffers (one buffer for `read`,
+//! `write`, `pread64`, `pwrite64`; the `struct iovec` array for the vector calls) and hands
+//! it to the file, which copies straight between its data and user memory. A bad buffer is
+//! therefore found while the data is taken: EFAULT if nothing was delivered (and nothing is
+//! consumed), the bytes before the fault otherwise (Linux's short count). The checks come
+//! in Linux's order: the descriptor (EBADF), its mode (EBADF), the buffers (EFAULT,
+//! EINVAL), then the file.
+
+use super::file::File;
+use super::inode::FileType;
+use super::syscalls::fdget;
+use crate::arch::arm64::uaccess::{copy_from_user, copy_to_user};
+use crate::fs::iov_iter::{Direction, IovIter, MAX_RW_COUNT};
+use crate::kernel::errno::Errno;
+
+type SysResult = Result<u64, Errno>;
+
+/// A write that found no reader sends SIGPIPE (Linux's `pipe_write` →
+/// `send_sig(SIGPIPE, current, 0)`).
+fn sigpipe_on_epipe<T>(result: Result<T, Errno>) -> Result<T, Errno> {
+    if let Err(Errno::EPIPE) = result {
+        let task = crate::kernel::task::current();
+        crate::kernel::signal::send_signal(task, crate::kernel::signal::sig::SIGPIPE);
+    }
+    result
+}
+
+/// `vfs_read` on a descriptor: the mode, then the buffers, then the file.
+fn do_read(file: &File, mut to: impl FnMut() -> Result<IovIter<'static>, Errno>) -> SysResult {
+    if !file.readable() {
+        return Err(Errno::EBADF);
+    }
+    let mut iter = to()?;
+    if file.inode.file_type() == FileType::Directory {
+        return Err(Errno::EISDIR);
+    }
+    Ok(file.read(&mut iter)? as u64)
+}
+
+/// `vfs_write` on a descriptor: the mode, then the buffers, then the file.
+fn do_write(file: &File, mut from: impl FnMut() -> Result<IovIter<'static>, Errno>) -> SysResult {
+    if !file.writable() {
+        return Err(Errno::EBADF);
+    }
+    let mut iter = from()?;
+    sigpipe_on_epipe(file.write(&mut iter)).map(|n| n as u64)
+}
+
+/// `read(2)`.
+pub fn sys_read(fd: i32, buf: u64, count: usize) -> SysResult {
+    let file = fdget(fd)?;
+    do_read(&file, || IovIter::ubuf(Direction::Dest, buf, count))
+}
+
+/// `write(2)`.
+pub fn sys_write(fd: i32, buf: u64, count: usize) -> SysResult {
+    let file = fdget(fd)?;
+    do_write(&file, || IovIter::ubuf(Direction::Source, buf, count))
+}
+
+/// `readv(2)`.
+pub fn sys_readv(fd: i32, iov: u64, iovcnt: usize) -> SysResult {
+    let file = fdget(fd)?;
+    do_read(&file, || {
+        IovIter::import_iovec(Direction::Dest, iov, iovcnt)
+    })
+}
+
+/// `writev(2)`.
+pub fn sys_writev(fd: i32, iov: u64, iovcnt: usize) -> SysResult {
+    let file = fdget(fd)?;
+    do_write(&file, || {
+        IovIter::import_iovec(Direction::Source, iov, iovcnt)
+    })
+}
+
+/// The file behind `fd` for a positioned read or write at `offset` (Linux's
+/// `ksys_pread64`: a negative offset is EINVAL before the descriptor is looked at; a file
+/// without a position, a pipe or FIFO, is ESPIPE).
+fn positioned(fd: i32, offset: i64) -> Result<alloc::sync::Arc<File>, Errno> {
+    if offset < 0 {
+        return Err(Errno::EINVAL);
+    }
+    let file = fdget(fd)?;
+    if file.inode.file_type() == FileType::Fifo {
+        return Err(Errno::ESPIPE);
+    }
+    Ok(file)
+}
+
+/// Read at `offset` without moving the file offset.
+fn pread_iter(file: &File, offset: i64, to: &mut IovIter<'_>) -> SysResult {
+    if file.inode.file_type() == FileType::Directory {
+        return Err(Errno::EISDIR);
+    }
+    Ok(file.inode.read_iter(&file.kiocb(offset as u64), to)? as u64)
+}
+
+/// Write at `offset` without moving the file offset.
+fn pwrite_iter(file: &File, offset: i64, from: &mut IovIter<'_>) -> SysResult {
+    sigpipe_on_epipe(file.inode.write_iter(&file.kiocb(offset as u64), from)).map(|n| n as u64)
+}
+
+/// `pread64(2)`.
+pub fn sys_pread64(fd: i32, buf: u64, count: usize, offset: i64) -> SysResult {
+    let file = positioned(fd, offset)?;
+    if !file.readable() {
+        return Err(Errno::EBADF);
+    }
+    pread_iter(
+        &file,
+        offset,
+        &mut IovIter::ubuf(Direction::Dest, buf, count)?,
+    )
+}
+
+/// `pwrite64(2)`.
+pub fn sys_pwrite64(fd: i32, buf: u64, count: usize, offset: i64) -> SysResult {
+    let file = positioned(fd, offset)?;
+    if !file.writable() {
+        return Err(Errno::EBADF);
+    }
+    pwrite_iter(
+        &file,
+        offset,
+        &mut IovIter::ubuf(Direction::Source, buf, count)?,
+    )
+}
+
+/// `preadv(2)`. On a 64-bit kernel the offset is the low word alone (Linux's
+/// `pos_from_hilo` shifts the high word out).
+pub fn sys_preadv(fd: i32, iov: u64, iovcnt: usize, offset: i64) -> SysResult {
+    let file = positioned(fd, offset)?;
+    if !file.readable() {
+        return Err(Errno::EBADF);
+    }
+    let mut to = IovIter::import_iovec(Direction::Dest, iov, iovcnt)?;
+    pread_iter(&file, offset, &mut to)
+}
+
+/// `pwritev(2)`.
+pub fn sys_pwritev(fd: i32, iov: u64, iovcnt: usize, offset: i64) -> SysResult {
+    let file = positioned(fd, offset)?;
+    if !file.writable() {
+        return Err(Errno::EBADF);
+    }
+    let mut from = IovIter::import_iovec(Direction::Source, iov, iovcnt)?;
+    pwrite_iter(&file, offset, &mut from)
+}
+
+/// `lseek(2)`.
+pub fn sys_lseek(fd: i32, offset: i64, whence: u32) -> SysResult {
+    let file = fdget(fd)?;
+    if file.inode.file_type() == FileType::Fifo {
+        return Err(Errno::ESPIPE);
+    }
+    // The size comes first: `stat` may sleep on the inode's mutex, which it must not do
+    // with the position's spinlock held.
+    let size = match whence {
+        2 => file.inode.stat().size as i64,
+        _ => 0,
+    };
+    let mut pos = file.pos.lock();
+    let base = match whence {
+        0 => 0,
+        1 => *pos as i64,
+        2 => size,
+        _ => return Err(Errno::EINVAL),
+    };
+    let new = base
+        .checked_add(offset)
+        .filter(|&p| p >= 0)
+        .ok_or(Errno::EINVAL)?;
+    *pos = new as u64;
+    Ok(new as u64)
+}
+
+/// How much `sendfile` moves through its kernel buffer at a time (Linux's internal pipe
+/// holds 16 pages).
+const SENDFILE_CHUNK: usize = 65536;
+
+/// `sendfile(2)`: copy from one file to another inside the kernel (busybox `cat` uses
+/// it; Linux's `do_sendfile`). The input is read at a position, its own offset or
+/// `*offset_ptr`, which moves on only by what the output took, so nothing is consumed that
+/// was not written. Linux's order: `*offset_ptr` is read first (EFAULT), then the input
+/// (EBADF; ESPIPE for an explicit offset on a pipe), then the output (EBADF); the new
+/// offset is stored back at the end (EFAULT if it cannot be).
+pub fn sys_sendfile(out_fd: i32, in_fd: i32, offset_ptr: u64, count: usize) -> SysResult {
+    let explicit = if offset_ptr != 0 {
+        let mut b = [0u8; 8];
+        copy_from_user(&mut b, offset_ptr)?;
+        Some(i64::from_le_bytes(b))
+    } else {
+        None
+    };
+    let input = fdget(in_fd)?;
+    if !input.readable() {
+        return Err(Errno::EBADF);
+    }
+    if explicit.is_some() && input.inode.file_type() == FileType::Fifo {
+        return Err(Errno::ESPIPE);
+    }
+    let start = match explicit {
+        Some(pos) if pos < 0 => return Err(Errno::EINVAL),
+        Some(pos) => pos as u64,
+        None => *input.pos.lock(),
+    };
+    let output = fdget(out_fd)?;
+    if !output.writable() {
+        return Err(Errno::EBADF);
+    }
+    let count = count.min(MAX_RW_COUNT);
+    let mut buf = alloc::vec::Vec::new();
+    let size = SENDFILE_CHUNK.min(count);
+    buf.try_reserve_exact(size).map_err(|_| Errno::ENOMEM)?;
+    buf.resize(size, 0u8);
+    let mut pos = start;
+    let mut total = 0usize;
+    let mut result = Ok(());
+    while total < count {
+        let want = buf.len().min(count - total);
+        let n = match input
+            .inode
+            .read_iter(&input.kiocb(pos), &mut IovIter::kvec_dest(&mut buf[..want]))
+        {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) => {
+                result = Err(e);
+                break;
+            }
+        };
+        let written = match output.write(&mut IovIter::kvec_source(&buf[..n])) {
+            Ok(w) => w,
+            Err(e) => {
+                result = Err(e);
+                break;
+            }
+        };
+        total += written;
+        pos += written as u64;
+        if written < n {
+            break;
+        }
+    }
+    match explicit {
+        Some(_) => copy_to_user(offset_ptr, &(pos as i64).to_le_bytes())?,
+        None => *input.pos.lock() = pos,
+    }
+    match result {
+        Err(e) if total == 0 => sigpipe_on_epipe(Err(e)),
+        _ => Ok(total as u64),
+    }
+}
