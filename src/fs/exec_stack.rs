@@ -110,6 +110,8 @@ pub const ARG_MAX: usize = 32 * 4096;
 /// What the auxiliary vector says about the program and its credentials.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct AuxvInput {
+    /// `AT_SYSINFO_EHDR`: where the vDSO's ELF header is mapped (0: no vDSO, no entry).
+    pub sysinfo_ehdr: u64,
     /// `AT_HWCAP`: `HWCAP_*` bits ([`hwcap_from_id_regs`]).
     pub hwcap: u64,
     /// `AT_HWCAP2`: `HWCAP2_*` bits ([`hwcap2_from_id_regs`]).
@@ -236,7 +238,12 @@ pub fn build_initial_stack(
     let random_addr = p;
 
     // The auxiliary vector, in Linux's order (ARCH_DLINFO first).
-    let auxv: Vec<(u64, u64)> = vec![
+    // ARCH_DLINFO first (the vDSO, then the signal stack size), as arm64 Linux orders them.
+    let mut auxv: Vec<(u64, u64)> = Vec::with_capacity(auxv_max);
+    if auxv_in.sysinfo_ehdr != 0 {
+        auxv.push((AT_SYSINFO_EHDR, auxv_in.sysinfo_ehdr));
+    }
+    auxv.extend([
         (AT_MINSIGSTKSZ, MINSIGSTKSZ),
         (AT_HWCAP, auxv_in.hwcap),
         (AT_PAGESZ, PAGE_SIZE),
@@ -257,7 +264,7 @@ pub fn build_initial_stack(
         (AT_EXECFN, execfn_addr),
         (AT_PLATFORM, platform_addr),
         (AT_NULL, 0),
-    ];
+    ]);
     debug_assert!(auxv.len() <= auxv_max);
 
     // The table: argc, argv, NULL, envp, NULL, auxv.

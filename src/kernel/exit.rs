@@ -130,7 +130,9 @@ pub fn exchange_leader(task: &TaskStruct, leader: &TaskStruct) {
     }
     let children = core::mem::take(&mut *leader.children.lock());
     for child in &children {
-        child.parent.store(task as *const _ as *mut _, Ordering::Release);
+        child
+            .parent
+            .store(task as *const _ as *mut _, Ordering::Release);
         for thread in child.signal().thread_list() {
             thread
                 .parent
@@ -174,7 +176,8 @@ pub fn mm_release(tsk: &TaskStruct) {
     }
     crate::kernel::futex::exit_robust_list(tsk);
     let tid_ptr = tsk.clear_child_tid.swap(0, Ordering::Relaxed);
-    if tid_ptr != 0 && crate::arch::arm64::uaccess::copy_to_user(tid_ptr, &0u32.to_le_bytes()).is_ok()
+    if tid_ptr != 0
+        && crate::arch::arm64::uaccess::copy_to_user(tid_ptr, &0u32.to_le_bytes()).is_ok()
     {
         let _ = crate::kernel::futex::futex_wake_address(tid_ptr, false, 1, u32::MAX);
     }
@@ -302,7 +305,9 @@ fn autoreaps(leader: &TaskStruct) -> bool {
     let exit_signal = leader.exit_signal.load(Ordering::Relaxed);
     let parent = leader.parent.load(Ordering::Acquire);
     // SAFETY: the parent link is stable under the tasklist lock, which the caller holds.
-    exit_signal <= 0 || parent.is_null() || signal::parent_autoreaps(unsafe { &*parent }, exit_signal)
+    exit_signal <= 0
+        || parent.is_null()
+        || signal::parent_autoreaps(unsafe { &*parent }, exit_signal)
 }
 
 /// Schedule away for the last time (Linux's `do_task_dead`).

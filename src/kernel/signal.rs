@@ -401,7 +401,9 @@ pub fn sys_rt_sigaction(signo: i32, act: u64, oact: u64, sigsetsize: usize) -> R
         // in every thread (POSIX, Linux's `do_sigaction`).
         if new.handler == SIG_IGN || (new.handler == SIG_DFL && bit(signo) & IGNORE_MASK != 0) {
             let group = task.signal();
-            group.shared_pending.fetch_and(!bit(signo), Ordering::AcqRel);
+            group
+                .shared_pending
+                .fetch_and(!bit(signo), Ordering::AcqRel);
             for t in group.thread_list() {
                 t.pending.fetch_and(!bit(signo), Ordering::AcqRel);
             }
@@ -504,7 +506,9 @@ fn dequeue(task: &TaskStruct, signo: i32) -> KernelSigInfo {
     let info = own.or_else(|| {
         let group = task.signal();
         let inner = group.inner.lock();
-        let before = group.shared_pending.fetch_and(!bit(signo), Ordering::AcqRel);
+        let before = group
+            .shared_pending
+            .fetch_and(!bit(signo), Ordering::AcqRel);
         (before & bit(signo) != 0).then(|| inner.shared_info[signo as usize - 1])
     });
     match info {

@@ -138,9 +138,8 @@ pub fn get_futex_key(uaddr: u64, private: bool) -> Result<FutexKey, Errno> {
         }
         .map_err(|_| Errno::EFAULT)?;
         // SAFETY: `entry` is this mm's level-3 entry for `page`, read under its lock.
-        let desc = crate::arch::arm64::pgtable::Descriptor::from_bits(unsafe {
-            entry.read_volatile()
-        });
+        let desc =
+            crate::arch::arm64::pgtable::Descriptor::from_bits(unsafe { entry.read_volatile() });
         if !desc.is_valid() {
             return Err(Errno::EFAULT);
         }

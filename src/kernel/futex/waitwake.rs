@@ -11,8 +11,7 @@ use alloc::vec::Vec;
 use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use super::core::{
-    get_futex_key, get_futex_value, hash_bucket, mark_woken, unqueue, wake_up_q, FutexQ,
-    Waiter,
+    get_futex_key, get_futex_value, hash_bucket, mark_woken, unqueue, wake_up_q, FutexQ, Waiter,
 };
 use crate::kernel::errno::Errno;
 use crate::kernel::sched::core::{schedule, set_current_state, wake_up_process};

@@ -12,8 +12,7 @@ use core::sync::atomic::Ordering;
 
 use super::notify::do_notify_parent_cldstop;
 use super::{
-    action_of, bit, si, sig, valid, KernelSigInfo, IGNORE_MASK, NSIG, SIG_DFL, SIG_IGN,
-    STOP_MASK,
+    action_of, bit, si, sig, valid, KernelSigInfo, IGNORE_MASK, NSIG, SIG_DFL, SIG_IGN, STOP_MASK,
 };
 use crate::kernel::errno::Errno;
 use crate::kernel::sched::core::try_to_wake_up;
