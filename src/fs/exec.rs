@@ -252,11 +252,14 @@ fn load_elf_binary(
         }
     };
 
+    // ARCH_SETUP_ADDITIONAL_PAGES: [vvar] and [vdso], below the interpreter.
+    let vdso = crate::arch::arm64::vdso::arch_setup_additional_pages(&mm)?;
+
     let mut random = [0u8; 16];
     crate::kernel::random::get_random_bytes(&mut random);
     let phdr = info.phdr_vaddr.map_or(0, |v| v + bias);
     let aux = AuxvInput {
-        sysinfo_ehdr: 0,
+        sysinfo_ehdr: vdso,
         hwcap: crate::arch::arm64::cpufeature::elf_hwcap(),
         hwcap2: 0,
         phdr,

@@ -89,6 +89,9 @@ pub struct MmInner {
     /// Where `mmap` without a hint searches down from (Linux's `mm->mmap_base`):
     /// [`MMAP_BASE`] less a random offset, chosen at exec.
     pub mmap_base: u64,
+    /// Where the vDSO is mapped, 0 if it is not (Linux's `mm->context.vdso`): signal
+    /// handlers return through its `__kernel_rt_sigreturn`.
+    pub vdso_base: u64,
 }
 
 impl MmInner {
@@ -135,6 +138,7 @@ impl MmStruct {
                 files: Vec::new(),
                 next_file_id: 1,
                 mmap_base: MMAP_BASE,
+                vdso_base: 0,
             }),
         }))
     }
@@ -419,6 +423,7 @@ impl MmStruct {
             let mut child_inner = child.inner.lock();
             child_inner.start_brk = inner.start_brk;
             child_inner.mmap_base = inner.mmap_base;
+            child_inner.vdso_base = inner.vdso_base;
             child_inner.brk = inner.brk;
             child_inner.arg_start = inner.arg_start;
             child_inner.arg_end = inner.arg_end;

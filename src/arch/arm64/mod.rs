@@ -58,3 +58,5 @@ pub mod tlbflush;
 pub mod traps;
 #[cfg(target_os = "none")]
 pub mod uaccess;
+#[cfg(target_os = "none")]
+pub mod vdso;

@@ -3,7 +3,7 @@
 //!
 //! The clock event driver (`drivers/clocksource/arm_arch_timer.rs`) interrupts every CPU
 //! [`HZ`] times a second and calls [`tick_handle_periodic`], which counts the tick in
-//! [`JIFFIES`] and then runs the hook that the scheduler installs with [`set_tick_hook`].
+//! [`JIFFIES`], publishes the time to the vDSO (`vsyscall`) and then runs the hook that the scheduler installs with [`set_tick_hook`].
 
 use core::sync::atomic::{AtomicU64, Ordering};
 
@@ -28,6 +28,7 @@ pub fn set_tick_hook(hook: fn()) {
 /// `tick_handle_periodic` → `tick_periodic`).
 pub fn tick_handle_periodic() {
     JIFFIES.fetch_add(1, Ordering::Relaxed);
+    vsyscall::update_vsyscall();
     if let Some(hook) = TICK_HOOK.get() {
         hook();
     }
@@ -35,6 +36,7 @@ pub fn tick_handle_periodic() {
 
 pub mod itimer;
 pub mod timer;
+pub mod vsyscall;
 
 /// Ticks since boot.
 pub fn jiffies() -> u64 {

@@ -1,0 +1,69 @@
+//! Publishing the time to the vDSO (Linux: `kernel/time/vsyscall.c` `update_vsyscall`).
+//!
+//! On every tick (and once when the vDSO is set up) the clock's state goes to the vDSO data
+//! page: the counter now (`cycle_last`), `CLOCK_MONOTONIC` at that count, the wall clock's
+//! offset, and the scale from counter ticks to nanoseconds. Between ticks the vDSO extends
+//! the time itself from the counter. The writer follows the sequence-count protocol that
+//! `arch/arm64/vdso/vdso_data.rs` describes; a lock keeps CPUs that tick at once from
+//! interleaving their writes.
+
+use core::sync::atomic::{fence, Ordering};
+
+use crate::arch::arm64::vdso::vdso_data::{
+    VdsoData, VDSO_CLOCKMODE_ARCHTIMER, VDSO_CLOCKMODE_NONE, VDSO_SHIFT,
+};
+use crate::kernel::sync::SpinLock;
+
+/// Serialises writers (Linux holds the timekeeper's lock).
+static WRITER: SpinLock<()> = SpinLock::new(());
+
+/// Nanoseconds per counter tick times `2^VDSO_SHIFT`, or 0 if that does not fit.
+pub fn vdso_mult(freq: u64) -> u32 {
+    if freq == 0 {
+        return 0;
+    }
+    u32::try_from((1_000_000_000u128 << VDSO_SHIFT) / u128::from(freq)).unwrap_or(0)
+}
+
+/// Write the clock's state into the data page (Linux's `update_vsyscall`).
+pub fn update_vsyscall() {
+    let Some(data) = crate::arch::arm64::vdso::vdso_data() else {
+        return;
+    };
+    let (count, freq) = crate::arch::arm64::arch_timer::counter_and_frequency();
+    let mult = vdso_mult(freq);
+    let _guard = WRITER.lock();
+    write_begin(data);
+    if mult == 0 {
+        data.clock_mode
+            .store(VDSO_CLOCKMODE_NONE, Ordering::Relaxed);
+    } else {
+        let mono = ((u128::from(count) * 1_000_000_000) / u128::from(freq)) as u64;
+        data.clock_mode
+            .store(VDSO_CLOCKMODE_ARCHTIMER, Ordering::Relaxed);
+        data.cycle_last.store(count, Ordering::Relaxed);
+        data.mult.store(mult, Ordering::Relaxed);
+        data.shift.store(VDSO_SHIFT, Ordering::Relaxed);
+        data.mono_ns.store(mono, Ordering::Relaxed);
+        // The wall clock is the monotonic clock (no RTC, no settimeofday yet).
+        data.real_offset_ns.store(0, Ordering::Relaxed);
+        data.hres_ns
+            .store(crate::kernel::sys::hres_resolution_ns(), Ordering::Relaxed);
+        data.coarse_ns
+            .store(crate::kernel::sys::TICK_NSEC, Ordering::Relaxed);
+    }
+    write_end(data);
+}
+
+/// Make the sequence count odd: readers retry until [`write_end`].
+fn write_begin(data: &VdsoData) {
+    let seq = data.seq.load(Ordering::Relaxed);
+    data.seq.store(seq.wrapping_add(1), Ordering::Relaxed);
+    fence(Ordering::Release);
+}
+
+/// Make the sequence count even again: the new values are published.
+fn write_end(data: &VdsoData) {
+    let seq = data.seq.load(Ordering::Relaxed);
+    data.seq.store(seq.wrapping_add(1), Ordering::Release);
+}
