@@ -34,6 +34,10 @@ pub mod read_write;
 #[cfg(target_os = "none")]
 pub mod select;
 #[cfg(target_os = "none")]
+pub mod stat;
+#[cfg(target_os = "none")]
 pub mod statfs;
 #[cfg(target_os = "none")]
 pub mod syscalls;
+#[cfg(target_os = "none")]
+pub mod xattr;

@@ -101,6 +101,11 @@ fn uts_string(field: &crate::kernel::sync::SpinLock<[u8; 65]>) -> alloc::string:
     alloc::string::String::from_utf8_lossy(&h[..len]).into_owned()
 }
 
+/// The NIS domain name (`setdomainname` changes it).
+pub fn domainname() -> alloc::string::String {
+    uts_string(&DOMAINNAME)
+}
+
 /// The host name (`sethostname` changes it).
 pub fn hostname() -> alloc::string::String {
     uts_string(&HOSTNAME)

@@ -109,6 +109,23 @@ export PS1='\\u@\\h:\\w\\$ '
 [ -n \"$BASH_VERSION\" ] && [ -r /etc/bash.bashrc ] && . /etc/bash.bashrc
 ";
 
+/// `/etc/init.d/rcS`: the busybox root file system's, plus the links to `/proc/self/fd`
+/// that udev makes on Debian (bash's process substitution opens `/dev/fd/N`).
+const RCS: &str = "\
+#!/bin/sh
+# /etc/init.d/rcS: run once by init at boot (the sysinit line of /etc/inittab).
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mount -t tmpfs -o mode=1777 tmpfs /tmp
+mount -t tmpfs -o mode=755 tmpfs /run
+ln -sf /proc/self/fd /dev/fd
+ln -sf /proc/self/fd/0 /dev/stdin
+ln -sf /proc/self/fd/1 /dev/stdout
+ln -sf /proc/self/fd/2 /dev/stderr
+hostname -F /etc/hostname
+";
+
 /// `/etc/motd` on the Debian root file system.
 const MOTD: &str = "\
 Welcome to Cradle. This is Debian's bash, coreutils and procps, dynamically linked with
@@ -299,6 +316,7 @@ pub fn build_debian_rootfs(overlay: Option<&Path>) -> Result<PathBuf, String> {
         Entry::new("/etc/passwd", Source::Bytes(PASSWD.into()), 0o644),
         Entry::new("/etc/profile", Source::Bytes(PROFILE.into()), 0o644),
         Entry::new("/etc/motd", Source::Bytes(MOTD.into()), 0o644),
+        Entry::new("/etc/init.d/rcS", Source::Bytes(RCS.into()), 0o755),
     ];
     let mut layers = vec![packages, base, links, etc];
     if let Some(dir) = overlay {

@@ -8,6 +8,7 @@
 use super::ptrace::PtRegs;
 use crate::fs::read_write as rw;
 use crate::fs::syscalls as fs;
+use crate::fs::xattr;
 use crate::kernel::errno::Errno;
 use crate::kernel::{exit, fork, futex, session, signal, sys};
 use crate::mm::mmap;
@@ -56,6 +57,18 @@ fn invoke_syscall(regs: &mut PtRegs, nr: u64) -> Result<u64, Errno> {
     ];
     let i = |x: u64| x as i32;
     match nr {
+        5 => xattr::sys_setxattr(a[0], a[1], a[4] as u32, true),
+        6 => xattr::sys_setxattr(a[0], a[1], a[4] as u32, false),
+        7 => xattr::sys_fsetxattr(i(a[0]), a[1], a[4] as u32),
+        8 => xattr::sys_getxattr(a[0], a[1], a[2], a[3] as usize),
+        9 => xattr::sys_lgetxattr(a[0], a[1], a[2], a[3] as usize),
+        10 => xattr::sys_fgetxattr(i(a[0]), a[1], a[2], a[3] as usize),
+        11 => xattr::sys_listxattr(a[0], a[1], a[2] as usize, true),
+        12 => xattr::sys_listxattr(a[0], a[1], a[2] as usize, false),
+        13 => xattr::sys_flistxattr(i(a[0]), a[1], a[2] as usize),
+        14 => xattr::sys_removexattr(a[0], a[1], true),
+        15 => xattr::sys_removexattr(a[0], a[1], false),
+        16 => xattr::sys_fremovexattr(i(a[0]), a[1]),
         17 => fs::sys_getcwd(a[0], a[1] as usize),
         23 => fs::sys_dup(i(a[0])),
         24 => fs::sys_dup3(i(a[0]), i(a[1]), a[2] as u32),
@@ -101,6 +114,9 @@ fn invoke_syscall(regs: &mut PtRegs, nr: u64) -> Result<u64, Errno> {
         80 => fs::sys_fstat(i(a[0]), a[1]),
         81 => Ok(0),                       // sync: ramfs has nothing to write back
         82 | 83 => fs::sys_fsync(i(a[0])), // fsync, fdatasync
+        223 => rw::sys_fadvise64(i(a[0]), a[1] as i64, a[2] as i64, a[3] as u32),
+        285 => rw::sys_copy_file_range(i(a[0]), a[1], i(a[2]), a[3], a[4] as usize, a[5] as u32),
+        291 => crate::fs::stat::sys_statx(i(a[0]), a[1], a[2] as u32, a[3] as u32, a[4]),
         88 => fs::sys_utimensat(i(a[0]), a[1], a[2], a[3] as u32),
         93 => exit::sys_exit(i(a[0])),
         94 => exit::sys_exit_group(i(a[0])),
