@@ -26,7 +26,10 @@
  * waitpid); pipe_pingpong (one byte there and back between two processes: a round trip);
  * mmap_page (mmap 1 MiB anonymous, write one byte in every 4 KiB page, munmap: cost per
  * page); open_read_close (open + read 512 bytes + close of /etc/bench.dat from the
- * initramfs); ctxsw_yield (two processes calling sched_yield in turn: cost per switch).
+ * initramfs); ctxsw_yield (two processes calling sched_yield in turn: cost per switch);
+ * fork_exec_dynamic (fork + execve of Debian's dynamically linked /usr/bin/true, which
+ * glibc's ld.so loads with libc.so.6, + waitpid); clock_gettime (clock_gettime of
+ * CLOCK_MONOTONIC, which glibc answers in the vDSO when the kernel maps one).
  *
  * Arguments: `tcg` (nanoseconds), `iters=N` (every timed loop runs N iterations; the smoke
  * test uses 1), `only=METRIC` (run one metric, for profiling). Children never print; they
@@ -172,6 +175,34 @@ static const char *fork_exit(const char *name, long iters)
 static const char *fork_exec(const char *name, long iters)
 {
 	return fork_loop(name, iters, child_exec);
+}
+
+static void child_exec_dynamic(void)
+{
+	char *const argv[] = { "/usr/bin/true", NULL };
+	char *const envp[] = { NULL };
+	execve("/usr/bin/true", argv, envp);
+	_exit(127);
+}
+
+static const char *fork_exec_dynamic(const char *name, long iters)
+{
+	return fork_loop(name, iters, child_exec_dynamic);
+}
+
+static const char *clock_gettime_loop(const char *name, long iters)
+{
+	struct timespec ts;
+	long w = warmup(iters);
+	for (long i = 0; i < w; i++)
+		if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
+			return fail("clock_gettime");
+	uint64_t t0 = now();
+	for (long i = 0; i < iters; i++)
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+	uint64_t t1 = now();
+	report(name, t1 - t0, iters);
+	return NULL;
 }
 
 static const char *pipe_pingpong(const char *name, long iters)
@@ -334,6 +365,8 @@ static const struct {
 	{ "mmap_page", mmap_page, 40 },
 	{ "open_read_close", open_read_close, 2000 },
 	{ "ctxsw_yield", ctxsw_yield, 2000 },
+	{ "fork_exec_dynamic", fork_exec_dynamic, 50 },
+	{ "clock_gettime", clock_gettime_loop, 20000 },
 };
 
 /*

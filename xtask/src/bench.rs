@@ -38,7 +38,7 @@ use crate::qemu::{run_captured, QemuOptions};
 use crate::test::Summary;
 
 /// The metrics, in table order, with what each one measures.
-pub const METRICS: [(&str, &str); 8] = [
+pub const METRICS: [(&str, &str); 10] = [
     ("boot", "counter at /init's first instruction"),
     ("null_syscall", "syscall(SYS_getpid)"),
     ("fork_exit", "fork + _exit + waitpid"),
@@ -53,6 +53,11 @@ pub const METRICS: [(&str, &str); 8] = [
         "ctxsw_yield",
         "sched_yield between two processes, per switch",
     ),
+    (
+        "fork_exec_dynamic",
+        "fork + execve(Debian's dynamic /usr/bin/true: ld.so, libc) + waitpid",
+    ),
+    ("clock_gettime", "clock_gettime(CLOCK_MONOTONIC) (the vDSO)"),
 ];
 
 /// Linux's command line for the benchmark (Cradle gets the same).
@@ -129,9 +134,36 @@ fn data_file() -> Vec<u8> {
 }
 
 /// Write the benchmark's initramfs: `/init`, `/bench`, `/noop`, `/etc/bench.dat`,
-/// `/dev/console`.
+/// `/dev/console`, and Debian's dynamically linked `/usr/bin/true` with what it loads
+/// (`/lib/ld-linux-aarch64.so.1`, `libc.so.6`, `/etc/ld.so.cache`).
 fn build_initramfs(programs: &Programs) -> Result<PathBuf, String> {
-    let entries = [
+    let debian = crate::debian_rootfs::fetch_debian_root()?;
+    let multiarch = "usr/lib/aarch64-linux-gnu";
+    let mut entries = vec![
+        Entry::new("/usr/bin/true", Source::File(debian.join("usr/bin/true")), 0o755),
+        Entry::new(
+            &format!("/{multiarch}/ld-linux-aarch64.so.1"),
+            Source::File(debian.join(multiarch).join("ld-linux-aarch64.so.1")),
+            0o755,
+        ),
+        Entry::new(
+            &format!("/{multiarch}/libc.so.6"),
+            Source::File(debian.join(multiarch).join("libc.so.6")),
+            0o755,
+        ),
+        Entry::new("/lib", Source::Symlink("usr/lib".into()), 0o777),
+        Entry::new(
+            "/usr/lib/ld-linux-aarch64.so.1",
+            Source::Symlink(format!("/{multiarch}/ld-linux-aarch64.so.1")),
+            0o777,
+        ),
+        Entry::new(
+            "/etc/ld.so.cache",
+            Source::File(debian.join("etc/ld.so.cache")),
+            0o644,
+        ),
+    ];
+    entries.extend([
         Entry::new("/dev", Source::Dir, 0o755),
         Entry::new(
             "/dev/console",
@@ -144,7 +176,7 @@ fn build_initramfs(programs: &Programs) -> Result<PathBuf, String> {
         Entry::new("/init", Source::File(programs.init.clone()), 0o755),
         Entry::new("/bench", Source::File(programs.bench.clone()), 0o755),
         Entry::new("/noop", Source::File(programs.noop.clone()), 0o755),
-    ];
+    ]);
     let path = bench_dir().join("initramfs-bench.cpio");
     std::fs::write(&path, write_newc(&entries)?).map_err(|e| format!("{}: {e}", path.display()))?;
     Ok(path)

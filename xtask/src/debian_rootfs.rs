@@ -271,6 +271,18 @@ fn make_ld_so_cache(root: &Path) -> Result<(), String> {
 /// Build the Debian root file system's initramfs; returns its path
 /// (`target/cradle/initramfs-debian.cpio`).
 pub fn build_debian_rootfs(overlay: Option<&Path>) -> Result<PathBuf, String> {
+    let mut layers = vec![debian_entries()?];
+    if let Some(dir) = overlay {
+        layers.push(overlay_entries(dir)?);
+    }
+    let bytes = write_newc(&merge(layers))?;
+    let path = out_dir().join("initramfs-debian.cpio");
+    std::fs::write(&path, bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(path)
+}
+
+/// The archive entries of the Debian root file system (merged: parents first).
+pub fn debian_entries() -> Result<Vec<Entry>, String> {
     let root = fetch_debian_root()?;
     let busybox = crate::busybox::fetch_busybox()?;
     let mut packages = overlay_entries(&root)?;
@@ -318,14 +330,7 @@ pub fn build_debian_rootfs(overlay: Option<&Path>) -> Result<PathBuf, String> {
         Entry::new("/etc/motd", Source::Bytes(MOTD.into()), 0o644),
         Entry::new("/etc/init.d/rcS", Source::Bytes(RCS.into()), 0o755),
     ];
-    let mut layers = vec![packages, base, links, etc];
-    if let Some(dir) = overlay {
-        layers.push(overlay_entries(dir)?);
-    }
-    let bytes = write_newc(&merge(layers))?;
-    let path = out_dir().join("initramfs-debian.cpio");
-    std::fs::write(&path, bytes).map_err(|e| format!("{}: {e}", path.display()))?;
-    Ok(path)
+    Ok(merge(vec![packages, base, links, etc]))
 }
 
 #[cfg(test)]

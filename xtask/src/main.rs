@@ -10,6 +10,8 @@
 //! cargo xtask bench [--runs N]      the same benchmark on Cradle and Debian's Linux in QEMU
 //! cargo xtask bbdiff                user/busybox-diff.sh on Cradle and Debian's Linux in QEMU;
 //!                                   the same output, or a diff
+//! cargo xtask debiandiff            user/debian-diff.sh (Debian's bash, coreutils, procps)
+//!                                   the same way
 //! ```
 //!
 //! Both `qemu` and `test` first make sure the machine has what they need (the Rust target
@@ -22,6 +24,7 @@ mod build;
 mod busybox;
 mod debian;
 mod debian_rootfs;
+mod debiandiff;
 mod difftest;
 mod env;
 mod fuzz;
@@ -59,6 +62,9 @@ commands:
   bbdiff                run user/busybox-diff.sh on Cradle and on Debian's arm64 Linux
                         in the same QEMU; print the diff if the outputs differ (both
                         kept under target/cradle/bbdiff/)
+  debiandiff            run user/debian-diff.sh with Debian's own bash and coreutils
+                        (--rootfs debian) on Cradle and on Debian's arm64 Linux;
+                        print the diff if the outputs differ
   fuzz [SEED]           boot user/fuzz/fuzz.c as PID 1: random system calls from 64
                         processes; the kernel must not panic (default seed 1)
 
@@ -100,6 +106,7 @@ fn main() -> ExitCode {
         Some("user") => user::cmd_user(&args[1..]),
         Some("bench") => bench::cmd_bench(&args[1..]),
         Some("bbdiff") => bbdiff::cmd_bbdiff(&args[1..]),
+        Some("debiandiff") => debiandiff::cmd_debiandiff(&args[1..]),
         Some("fuzz") => fuzz::cmd_fuzz(&args[1..]),
         Some("help") | Some("--help") | Some("-h") | None => {
             print!("{USAGE}");

@@ -109,6 +109,12 @@ pub fn cmd_test(args: &[String]) -> Result<(), String> {
             );
         }
         let userspace = selected("userspace") || selected("difftest");
+        // Debian's own dynamically linked user space (--rootfs debian): in the userspace
+        // group, and on its own with --only debian.
+        if userspace || selected("debian") {
+            crate::logintest::debian_login_test(&mut summary, &built.image);
+            crate::debiandiff::debian_diff_test(&mut summary, &built.image);
+        }
         let readme = selected("readme");
         if userspace || readme || selected("pi") {
             match crate::user::build_user() {
