@@ -38,6 +38,10 @@ state() {
 	s=${s##*) }
 	echo "${s%% *}"
 }
+# in_state PID LETTER: PID is in state LETTER.
+in_state() {
+	[ "$(state $1)" = "$2" ]
+}
 # wait_for CMD...: poll until CMD succeeds (never a timed wait).
 wait_for() {
 	local tries=0
@@ -112,7 +116,7 @@ touch -d @1000000000 a.txt
 stat -c '%n %s %a %F %h %U %G' a.txt link sub copy/b.txt
 stat -c '%Y' a.txt
 date -u -d @1000000000 '+%Y-%m-%d %H:%M:%S'
-ls -l | awk '{ print $1, $2, $3, $4, $5, $NF }'
+ls -l | tail -n +2 | awk '{ print $1, $2, $3, $4, $5, $NF }'
 ls -R | sort
 readlink link; readlink -f link | sed "s|$PWD|PWD|"
 du -a . | awk '{ print $2 }' | sort
@@ -139,6 +143,7 @@ printenv HOME
 cd ..; rm -r d; ls
 
 echo "## sed, awk, grep"
+readlink -f "$(command -v awk)"
 printf 'alpha 1\nbeta 2\ngamma 3\n' > t
 sed -n '2p' t; sed 's/\([a-z]*\) \([0-9]\)/\2-\1/' t; sed -i 's/beta/BETA/' t; cat t
 awk '$2 > 1 { n++; printf "%s:%d\n", toupper($1), $2 * 10 } END { print n " lines" }' t
@@ -152,7 +157,7 @@ echo "## processes"
 sleep 5 &
 job=$!
 remember $job PID_JOB
-wait_for test "$(state $job)" = S
+wait_for in_state $job S
 ps -o pid=,ppid=,stat=,comm= -p $job | m | tr -s ' '
 ps -o comm= -p $$
 ps -eo ppid=,comm= | awk -v p=$$ '$1 == p { print $2 }' | sort
@@ -176,8 +181,8 @@ ldd /usr/bin/ls | sed 's/(0x[0-9a-f]*)/(ADDR)/' | sort
 /lib/ld-linux-aarch64.so.1 --list /usr/bin/true | sed 's/(0x[0-9a-f]*)/(ADDR)/' | sort
 /lib/ld-linux-aarch64.so.1 /usr/bin/echo "run through ld.so"
 LD_SHOW_AUXV=1 /usr/bin/true | awk -F: '{ print $1 }' | grep -E 'AT_(SYSINFO_EHDR|PHDR|BASE|ENTRY|EXECFN|RANDOM|MINSIGSTKSZ|PAGESZ)$' | sort
-awk '$6 ~ /(ld-linux|libc\.so|\[vdso\]|\[vvar\]|\[stack\])/ { print $2, $6 }' /proc/self/maps
-awk '$6 == "/usr/bin/mawk" { print $1, $2, $3 }' /proc/self/maps
+# mawk's own mappings, with their addresses: norandmaps puts them where Linux does.
+mawk '{ print $1, $2, $3, $6 }' /proc/self/maps | grep -E ' (/usr/lib/aarch64-linux-gnu/(ld-linux-aarch64\.so\.1|libc\.so\.6)|/usr/bin/mawk|\[vdso\]|\[vvar\]|\[stack\])$'
 
 echo "## time"
 t1=$(date +%s%N); t2=$(date +%s%N); ((t2 >= t1)) && echo "date +%s%N does not go back"

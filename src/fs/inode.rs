@@ -262,6 +262,12 @@ pub trait Inode: Send + Sync + Any {
         Ok(())
     }
 
+    /// Set the modification time (seconds since the epoch; `utimensat`). Inodes that keep
+    /// no time ignore it.
+    fn set_mtime(&self, _seconds: i64) -> Result<(), Errno> {
+        Ok(())
+    }
+
     /// Device-specific control (Linux's `unlocked_ioctl`).
     fn ioctl(&self, _cmd: u32, _arg: u64) -> Result<i64, Errno> {
         Err(Errno::ENOTTY)

@@ -353,6 +353,11 @@ impl Inode for RamInode {
         Ok(())
     }
 
+    fn set_mtime(&self, seconds: i64) -> Result<(), Errno> {
+        self.meta.lock().mtime = seconds;
+        Ok(())
+    }
+
     fn ioctl(&self, cmd: u32, arg: u64) -> Result<i64, Errno> {
         if self.ftype() == FileType::CharDev {
             let rdev = self.meta.lock().rdev;

@@ -582,14 +582,42 @@ pub fn sys_fsync(fd: i32) -> SysResult {
     Ok(0)
 }
 
-/// `utimensat(2)`: timestamps are not kept separately yet; the path is checked.
-pub fn sys_utimensat(dirfd: i32, pathname: u64, _times: u64, uflags: u32) -> SysResult {
-    if pathname == 0 {
-        fdget(dirfd)?;
-        return Ok(0);
+/// `utimensat(2)`: set a file's times from `times` (two timespecs, access then
+/// modification; NULL: both now). Cradle keeps one time per inode, the modification time,
+/// so that is what changes (`UTIME_NOW`: now, `UTIME_OMIT`: left alone); the access time is
+/// checked and dropped. A `tv_nsec` outside `0..10^9` that is neither is EINVAL.
+pub fn sys_utimensat(dirfd: i32, pathname: u64, times: u64, uflags: u32) -> SysResult {
+    const UTIME_NOW: i64 = (1 << 30) - 1;
+    const UTIME_OMIT: i64 = (1 << 30) - 2;
+    let now = crate::kernel::time::realtime_seconds();
+    let mtime = if times == 0 {
+        Some(now)
+    } else {
+        let mut b = [0u8; 32];
+        crate::arch::arm64::uaccess::copy_from_user(&mut b, times)?;
+        let word = |at: usize| i64::from_le_bytes(b[at..at + 8].try_into().unwrap_or([0; 8]));
+        for nsec in [word(8), word(24)] {
+            if !(0..1_000_000_000).contains(&nsec) && nsec != UTIME_NOW && nsec != UTIME_OMIT {
+                return Err(Errno::EINVAL);
+            }
+        }
+        match word(24) {
+            UTIME_OMIT => None,
+            UTIME_NOW => Some(now),
+            _ => Some(word(16)),
+        }
+    };
+    let inode = if pathname == 0 {
+        fdget(dirfd)?.inode.clone()
+    } else {
+        let path = getname(pathname)?;
+        lookup_at(dirfd, &path, uflags & AT_SYMLINK_NOFOLLOW == 0)?
+            .inode
+            .clone()
+    };
+    if let Some(seconds) = mtime {
+        inode.set_mtime(seconds)?;
     }
-    let path = getname(pathname)?;
-    lookup_at(dirfd, &path, uflags & AT_SYMLINK_NOFOLLOW == 0)?;
     Ok(0)
 }
 

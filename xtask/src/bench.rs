@@ -140,7 +140,11 @@ fn build_initramfs(programs: &Programs) -> Result<PathBuf, String> {
     let debian = crate::debian_rootfs::fetch_debian_root()?;
     let multiarch = "usr/lib/aarch64-linux-gnu";
     let mut entries = vec![
-        Entry::new("/usr/bin/true", Source::File(debian.join("usr/bin/true")), 0o755),
+        Entry::new(
+            "/usr/bin/true",
+            Source::File(debian.join("usr/bin/true")),
+            0o755,
+        ),
         Entry::new(
             &format!("/{multiarch}/ld-linux-aarch64.so.1"),
             Source::File(debian.join(multiarch).join("ld-linux-aarch64.so.1")),

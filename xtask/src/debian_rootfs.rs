@@ -98,6 +98,15 @@ const LEFT_OUT: &[&str] = &[
     "usr/lib/aarch64-linux-gnu/gconv",
 ];
 
+/// The links Debian's maintainer scripts would make with `update-alternatives` (which
+/// `dpkg-deb -x` does not run): without them `awk` would be busybox's.
+const ALTERNATIVES: &[(&str, &str)] = &[
+    ("/usr/bin/awk", "mawk"),
+    ("/usr/bin/nawk", "mawk"),
+    ("/usr/bin/pager", "less"),
+    ("/usr/bin/editor", "nano"),
+];
+
 /// `/etc/passwd`: root's shell is bash.
 const PASSWD: &str = "root:x:0:0:root:/root:/bin/bash\n";
 
@@ -301,9 +310,16 @@ pub fn debian_entries() -> Result<Vec<Entry>, String> {
         }
         applet.to_string()
     };
-    let mut links = Vec::new();
+    let mut links: Vec<Entry> = ALTERNATIVES
+        .iter()
+        .map(|&(path, target)| Entry::new(path, Source::Symlink(target.into()), 0o777))
+        .collect();
+    let alternatives: Vec<&str> = ALTERNATIVES.iter().map(|&(p, _)| &p[1..]).collect();
     for applet in applets(&busybox)? {
         let path = usr_path(&applet);
+        if alternatives.contains(&path.as_str()) {
+            continue;
+        }
         if !have.contains(&path) || BUSYBOX_ALWAYS.contains(&applet.as_str()) {
             links.push(Entry::new(
                 &format!("/{path}"),

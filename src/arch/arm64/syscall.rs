@@ -150,6 +150,9 @@ fn invoke_syscall(regs: &mut PtRegs, nr: u64) -> Result<u64, Errno> {
         // socket: Cradle has no network stack and no UNIX sockets yet; libc's syslog()
         // then falls back to the console, as on a Linux without them.
         198 => Err(Errno::EAFNOSUPPORT),
+        // getsockname, getpeername: there are no sockets, so no descriptor is one (bash
+        // asks whether its standard input is a socket).
+        204 | 205 => fs::fdget(i(a[0])).and(Err(Errno::ENOTSOCK)),
         154 => session::sys_setpgid(i(a[0]), i(a[1])),
         155 => session::sys_getpgid(i(a[0])),
         156 => session::sys_getsid(i(a[0])),
