@@ -27,10 +27,12 @@ use crate::kernel::task::{current, state, TaskStruct, PF_KTHREAD};
 use crate::mm::mm_types::{MmStruct, VmFile, MMAP_BASE};
 use crate::mm::vma::VmFlags;
 
-/// Top of the user stack (Linux arm64: TASK_SIZE_64, less nothing: no randomisation yet).
-pub const STACK_TOP: u64 = 0x0000_ffff_ffff_f000;
-/// Size of the stack VMA (Linux's default RLIMIT_STACK, 8 MiB).
-pub const STACK_SIZE: u64 = 8 << 20;
+/// Top of the user stack (Linux arm64's `STACK_TOP`: `TASK_SIZE_64`; Cradle does not
+/// randomize it).
+pub const STACK_TOP: u64 = 1 << 48;
+/// How much stack the new VMA has below the arguments (Linux's `setup_arg_pages`
+/// `stack_expand`, 128 KiB); it grows down on faults from there (`mm::fault`).
+pub const STACK_EXPAND: u64 = 128 << 10;
 /// Where a static-PIE program is loaded (Linux arm64's ELF_ET_DYN_BASE: 2/3 of TASK_SIZE).
 pub const ELF_ET_DYN_BASE: u64 = (2 * (1u64 << 48) / 3) & !(PAGE_SIZE - 1);
 /// The largest program accepted.
@@ -231,11 +233,6 @@ fn load_elf_binary(
         inner.start_brk = page_up(brk);
         inner.brk = page_up(brk);
     }
-    mm.map_region(
-        STACK_TOP - STACK_SIZE,
-        STACK_SIZE,
-        VmFlags::READ | VmFlags::WRITE | VmFlags::GROWSDOWN,
-    )?;
     // load_elf_interp: an ET_DYN interpreter goes where mmap would put it (top-down below
     // the mmap base), all its segments in one span.
     let (entry, base) = match interp {
@@ -277,6 +274,13 @@ fn load_elf_binary(
     let args: Vec<&[u8]> = argv.iter().map(|a| a.as_slice()).collect();
     let envs: Vec<&[u8]> = envp.iter().map(|e| e.as_slice()).collect();
     let stack = build_initial_stack(STACK_TOP, &args, &envs, &aux, random, execfn)?;
+    // setup_arg_pages: the stack VMA holds the arguments and 128 KiB more.
+    let stack_start = page_down(stack.sp) - STACK_EXPAND;
+    mm.map_region(
+        stack_start,
+        STACK_TOP - stack_start,
+        VmFlags::READ | VmFlags::WRITE | VmFlags::GROWSDOWN,
+    )?;
     mm.populate_write(stack.sp, &stack.bytes)?;
     {
         let mut inner = mm.inner.lock();

@@ -161,11 +161,6 @@ fn build_initramfs(programs: &Programs) -> Result<PathBuf, String> {
             Source::Symlink(format!("/{multiarch}/ld-linux-aarch64.so.1")),
             0o777,
         ),
-        Entry::new(
-            "/etc/ld.so.cache",
-            Source::File(debian.join("etc/ld.so.cache")),
-            0o644,
-        ),
     ];
     entries.extend([
         Entry::new("/dev", Source::Dir, 0o755),
@@ -176,6 +171,11 @@ fn build_initramfs(programs: &Programs) -> Result<PathBuf, String> {
         ),
         Entry::new("/etc", Source::Dir, 0o755),
         Entry::new("/etc/bench.dat", Source::Bytes(data_file()), 0o644),
+        Entry::new(
+            "/etc/ld.so.cache",
+            Source::File(debian.join("etc/ld.so.cache")),
+            0o644,
+        ),
         Entry::new("/tmp", Source::Dir, 0o1777),
         Entry::new("/init", Source::File(programs.init.clone()), 0o755),
         Entry::new("/bench", Source::File(programs.bench.clone()), 0o755),

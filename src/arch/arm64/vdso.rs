@@ -4,8 +4,8 @@
 //! small ELF shared object, embedded here with `include_bytes!`. At boot [`vdso_init`]
 //! copies it into pages of its own page cache (an [`AddressSpace`] no file names) and makes
 //! a second one-page cache for the data page ([`VdsoData`]). `execve` then maps both into
-//! the new process ([`arch_setup_additional_pages`]): `[vvar]` read-only and, right above
-//! it, `[vdso]` read-execute, the same physical pages in every process (a private mapping
+//! the new process ([`arch_setup_additional_pages`]): `[vvar]` (two pages, the data page first) read-only and, right
+//! above it, `[vdso]` read-execute, the same physical pages in every process (a private mapping
 //! of a cache maps the cache's pages until someone writes, and neither is writable). The
 //! vDSO's address goes to user space as `AT_SYSINFO_EHDR`; glibc finds
 //! `__kernel_clock_gettime` and friends there by the version `LINUX_2.6.39`. Signal
@@ -38,9 +38,10 @@ static VDSO_IMAGE: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/vdso.so"));
 /// `__kernel_rt_sigreturn`'s offset in the vDSO.
 pub const VDSO_RT_SIGRETURN: u64 = offsets::VDSO_RT_SIGRETURN;
 
-/// Pages of the data area below the vDSO (Linux 6.1 has two: the data and a time
-/// namespace's; Cradle has no time namespaces).
-pub const VVAR_PAGES: u64 = 1;
+/// Pages of the data area below the vDSO, as Linux 6.1 has them: the data page and the page
+/// a time namespace would use (Cradle has none: it stays a zero page). `vdso.lds` puts
+/// `_vdso_data` this many pages below the vDSO.
+pub const VVAR_PAGES: u64 = 2;
 
 /// The two caches, made once at boot.
 struct Vdso {

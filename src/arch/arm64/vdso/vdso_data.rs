@@ -3,8 +3,8 @@
 //!
 //! This file is compiled twice: into the kernel, which writes the page on every tick
 //! (`kernel::time::vsyscall`), and into the vDSO (`vgettimeofday.rs`), which only reads it.
-//! The page is one physical page mapped read-only into every process, just below the vDSO's
-//! text.
+//! The page is one physical page mapped read-only into every process, the first of the
+//! two `[vvar]` pages just below the vDSO's text.
 //!
 //! # The protocol (a sequence count, Linux's `vdso_write_begin`/`vdso_read_retry`)
 //!

@@ -6,7 +6,7 @@
 //! position-independent, for `aarch64-unknown-none-softfloat`) and links it with
 //! `rust-lld -shared` and `vdso.lds` into `vdso.so`, which the kernel embeds and maps into
 //! every process as `[vdso]`. It runs at EL0 in the process's address space: it may only
-//! read the data page (`[vvar]`, one page below its own first byte), read the virtual
+//! read the data page (the first page of `[vvar]`, two pages below its own first byte), read the virtual
 //! counter (`CNTVCT_EL0`, which `CNTKCTL_EL1.EL0VCTEN` opens to EL0) and make system calls.
 //! It must not need relocations or call into `core`'s out-of-line code: nothing here
 //! panics, indexes or divides by a variable.
@@ -63,7 +63,7 @@ pub struct Timezone {
     tz_dsttime: i32,
 }
 
-/// The data page: one page below the vDSO (`_vdso_data`, from `vdso.lds`), reached
+/// The data page: two pages below the vDSO (`_vdso_data`, from `vdso.lds`), reached
 /// PC-relatively so that the vDSO needs no relocation.
 fn vdso_data() -> &'static VdsoData {
     let p: *const VdsoData;
