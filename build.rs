@@ -1,7 +1,7 @@
 //! Build script: link the kernel with `linker/vmlinux.lds` (only for the bare-metal target),
 //! and build the vDSO it embeds.
 //!
-//! The vDSO (`src/arch/arm64/vdso/`) is a small ELF shared object: `vgettimeofday.rs` is
+//! The vDSO (`src/arch/arm64/kernel/vdso/`) is a small ELF shared object: `vgettimeofday.rs` is
 //! compiled on its own with this build's `rustc` (position-independent, for
 //! `aarch64-unknown-none-softfloat`, no `core` calls) and linked with the toolchain's
 //! `rust-lld` and `vdso.lds` into `$OUT_DIR/vdso.so`. It must have no dynamic relocations:
@@ -48,9 +48,9 @@ fn build_vdso(out: &std::path::Path, kernel: bool) {
     let so = out.join("vdso.so");
     let offsets = out.join("vdso_offsets.rs");
     for f in [
-        "src/arch/arm64/vdso/vgettimeofday.rs",
-        "src/arch/arm64/vdso/vdso_data.rs",
-        "src/arch/arm64/vdso/vdso.lds",
+        "src/arch/arm64/kernel/vdso/vgettimeofday.rs",
+        "src/arch/arm64/kernel/vdso/vdso_data.rs",
+        "src/arch/arm64/kernel/vdso/vdso.lds",
     ] {
         println!("cargo:rerun-if-changed={f}");
     }
@@ -86,7 +86,7 @@ fn build_vdso(out: &std::path::Path, kernel: bool) {
             "-C",
             "debuginfo=0",
         ])
-        .arg(format!("{dir}/src/arch/arm64/vdso/vgettimeofday.rs"))
+        .arg(format!("{dir}/src/arch/arm64/kernel/vdso/vgettimeofday.rs"))
         .arg("-o")
         .arg(&obj)
         .status()
@@ -106,7 +106,7 @@ fn build_vdso(out: &std::path::Path, kernel: bool) {
     let status = std::process::Command::new(&lld)
         .args(["-flavor", "gnu", "-shared", "-soname=linux-vdso.so.1"])
         .args(["--hash-style=both", "-Bsymbolic", "--eh-frame-hdr", "-n"])
-        .arg(format!("-T{dir}/src/arch/arm64/vdso/vdso.lds"))
+        .arg(format!("-T{dir}/src/arch/arm64/kernel/vdso/vdso.lds"))
         .arg(&obj)
         .arg("-o")
         .arg(&so)

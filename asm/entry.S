@@ -1,5 +1,6 @@
 /*
  * entry.S - exception vectors and the kernel entry/exit paths (Linux: arch/arm64/kernel/entry.S).
+ * Rust half: src/arch/arm64/kernel/entry.rs, which assembles this file with global_asm!.
  *
  * Every exception lands in `vectors` (VBAR_EL1), saves the interrupted context as a
  * `struct pt_regs` on the current kernel stack (kernel_entry), calls a Rust handler with a
@@ -10,7 +11,7 @@
  * Linux. On entry from EL0, sp_el0 holds the user stack pointer instead: it is saved in
  * pt_regs and `current` is reloaded from this CPU's `entry_task`, found through TPIDR_EL1.
  *
- * pt_regs offsets come from Rust (src/arch/arm64/ptrace.rs) as `const` operands.
+ * pt_regs offsets come from Rust (src/arch/arm64/kernel/ptrace.rs) as `const` operands.
  */
 
 /* Save the interrupted context into the pt_regs kernel_ventry made room for at sp. */

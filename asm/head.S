@@ -1,5 +1,6 @@
 /*
  * head.S - from the loader to start_kernel (Linux: arch/arm64/kernel/head.S, v5.x names).
+ * Rust half: src/arch/arm64/kernel/head.rs, which assembles this file with global_asm!.
  *
  * Contract with the loader (Linux's Documentation/arm64/booting.rst):
  *   - MMU off, D-cache off, the Image cleaned to the point of coherency;
@@ -19,7 +20,7 @@
  * Newer Linux renamed some stages (el2_setup became init_kernel_el, __create_page_tables
  * became create_idmap/create_kernel_mapping); Cradle keeps the names the seed articles use.
  *
- * Constants come from Rust (src/arch/arm64/head.rs) as `const` operands.
+ * Constants come from Rust (src/arch/arm64/kernel/head.rs) as `const` operands.
  */
 
 /* Load the address of \sym, PC-relative: physical with the MMU off, virtual with it on. */

@@ -1,6 +1,7 @@
 /*
  * uaccess.S - copying to and from user memory, surviving faults
  * (Linux: arch/arm64/lib/copy_from_user.S, copy_to_user.S, strncpy_from_user, clear_user.S).
+ * Rust half: src/arch/arm64/mm/uaccess.rs, which assembles this file with global_asm!.
  *
  * Every load or store that may fault has an entry in __ex_table: (instruction, fixup), both
  * as offsets from the entry itself. When such an instruction faults and the page-fault

@@ -11,10 +11,17 @@
 //! | `asm/entry.S`                   | `arch/arm64/kernel/entry.S`            | exception vectors, `pt_regs`    |
 //! | `src/init/main.rs`              | `init/main.c`                          | `start_kernel`                  |
 //! | `src/init/init_task.rs`         | `init/init_task.c`                     | `init_task`, PID 0              |
-//! | `src/arch/arm64/`               | `arch/arm64/`                          | everything that is AArch64      |
+//! | `src/arch/mod.rs`               | `<asm/…>`                              | the architecture interface      |
+//! | `src/arch/arm64/kernel/`        | `arch/arm64/kernel/`                   | AArch64 entry, traps, switching |
+//! | `src/arch/arm64/mm/`            | `arch/arm64/mm/`                       | AArch64 page tables, MMU, faults|
+//! | `src/kernel/locking/`           | `kernel/locking/`                      | spinlocks, mutexes              |
+//! | `src/kernel/reboot.rs`          | `kernel/reboot.c`                      | power-off and restart handlers  |
 //! | `src/kernel/printk.rs`          | `kernel/printk/printk.c`               | the log buffer and consoles     |
 //! | `src/kernel/panic.rs`           | `kernel/panic.c`                       | `panic`, the panic handler      |
-//! | `src/of/`                       | `drivers/of/`                          | the device tree                 |
+//! | `src/kernel/cred.rs`            | `kernel/cred.c`, `kernel/sys.c`        | credentials, the set*id rules   |
+//! | `src/kernel/capability.rs`      | `kernel/capability.c`                  | capabilities, capget/capset     |
+//! | `src/fs/permission.rs`          | `fs/namei.c`, `fs/attr.c`              | file permission checks (DAC)    |
+//! | `src/of/`                       | `drivers/of/`                          | the device tree, driver tables  |
 //! | `src/drivers/`                  | `drivers/`                             | device drivers, bound by DT     |
 //! | `src/mm/`                       | `mm/`                                  | memory management               |
 //! | `src/kunit/`                    | `lib/kunit/`                           | in-kernel tests (KTAP)          |
@@ -30,7 +37,9 @@
 //! # Design principles
 //!
 //! - Simple and clear over fast and clever, until a benchmark says otherwise.
-//! - Generic code never names a board: hardware comes from the device tree.
+//! - Generic code never names a board or a driver: hardware comes from the device tree, and
+//!   drivers register themselves (declaration tables, initcalls, hooks). ARCHITECTURE.md has
+//!   the layers and which way dependencies run.
 //! - Bytes from outside (DTB, ELF, cpio, user pointers) are parsed into errors, never panics.
 //! - Every `unsafe` block says why it holds (`// SAFETY:`); there is no `static mut`.
 //!

@@ -681,6 +681,8 @@ echo "## files are memory"
 # devices differ between the kernels), the heap and the stack.
 awk '$6 ~ /busybox/ { print $2, $3, $6 }' /proc/self/maps
 awk '$6 == "[stack]" { print $2, $3, $4, $5, $6 }' /proc/self/maps
+# A running program's file cannot be written: it is the pages every process running it maps.
+(echo x >>/bin/busybox) 2>&1 | sed 's/line [0-9]*: //'
 grep -E '^(Cached|Shmem|Mapped|AnonPages|Buffers):' /proc/meminfo | sed 's/ *[0-9]* kB$/ N kB/'
 # A file in the tmpfs counts in Cached and Shmem.
 shmem_kb() { sed -n 's/^Shmem: *\([0-9]*\) kB$/\1/p' /proc/meminfo; }

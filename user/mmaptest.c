@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -430,6 +431,41 @@ static int errno_cases(void)
 	return 1;
 }
 
+static int add_to_shm(void *p)
+{
+	volatile int *counter = p;
+	*counter += 5;
+	return 0;
+}
+
+static int shm_open_across_fork(void)
+{
+	/* Where no /dev/shm exists (Cradle's test initramfs), make it a tmpfs, as an init
+	 * does; never mount over one that exists (under qemu-aarch64 it is the host's). */
+	if (mkdir("/dev/shm", 01777) == 0)
+		mount("tmpfs", "/dev/shm", "tmpfs", 0, "mode=1777");
+	int fd = shm_open("/cradle-mmaptest", O_RDWR | O_CREAT | O_EXCL, 0600);
+	if (fd < 0)
+		return fail("shm_open: %s", errno_name(errno));
+	shm_unlink("/cradle-mmaptest");
+	if (ftruncate(fd, PAGE) != 0)
+		return fail("ftruncate: %s", errno_name(errno));
+	int *counter = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (counter == MAP_FAILED)
+		return fail("mmap: %s", errno_name(errno));
+	for (int i = 0; i < 2; i++) {
+		int status = in_child(add_to_shm, counter);
+		if (status != 0)
+			return fail("child status %#x", status);
+	}
+	int seen = 0;
+	if (pread(fd, &seen, sizeof(seen), 0) != sizeof(seen) || seen != 10 || *counter != 10)
+		return fail("counter %d, read() %d, not 10", *counter, seen);
+	munmap(counter, PAGE);
+	close(fd);
+	return 1;
+}
+
 static const struct test tests[] = {
 	{ "MAP_SHARED file: a child's writes reach the parent's mapping and read()", shared_file_across_fork },
 	{ "MAP_SHARED|MAP_ANONYMOUS is shared across fork", shared_anon_across_fork },
@@ -443,6 +479,7 @@ static const struct test tests[] = {
 	{ "MADV_DONTNEED: private anonymous zeros, files keep their data", madv_dontneed },
 	{ "msync writes nothing it need not and checks its arguments", msync_checks },
 	{ "mmap errnos: ENODEV, EACCES, EBADF, EINVAL", errno_cases },
+	{ "shm_open in /dev/shm: a MAP_SHARED counter children add to", shm_open_across_fork },
 };
 
 int main(void)

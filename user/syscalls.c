@@ -594,6 +594,38 @@ static int test_gettimeofday(void)
 	return 1;
 }
 
+/*
+ * Only the refusals: the checks Linux makes before it asks whether the caller may set the
+ * clock (CAP_SYS_TIME), so under qemu-aarch64 nothing reaches the host's clock, and the
+ * answers are the same with or without the capability.
+ */
+static int test_clock_settime_errors(void)
+{
+	struct timespec ok = { .tv_sec = 2000000000, .tv_nsec = 0 };
+	struct timespec bad_nsec = { .tv_sec = 2000000000, .tv_nsec = 1000000000 };
+	struct timespec negative = { .tv_sec = -1, .tv_nsec = 0 };
+	struct timeval bad_usec = { .tv_sec = 2000000000, .tv_usec = 2000000 };
+	long r;
+
+#define EXPECT(call, err)                                                                  \
+	do {                                                                               \
+		r = (call);                                                                \
+		if (r != -1 || errno != (err))                                             \
+			return fail("%s: ret %ld errno %s", #call, r, errno_name(errno));   \
+	} while (0)
+	EXPECT(syscall(SYS_clock_settime, CLOCK_MONOTONIC, &ok), EINVAL);
+	EXPECT(syscall(SYS_clock_settime, CLOCK_BOOTTIME, &ok), EINVAL);
+	EXPECT(syscall(SYS_clock_settime, 10, &ok), EINVAL);
+	EXPECT(syscall(SYS_clock_settime, 4000, &ok), EINVAL);
+	EXPECT(syscall(SYS_clock_settime, CLOCK_REALTIME, &bad_nsec), EINVAL);
+	EXPECT(syscall(SYS_clock_settime, CLOCK_REALTIME, &negative), EINVAL);
+	EXPECT(syscall(SYS_clock_settime, CLOCK_REALTIME, (void *)16), EFAULT);
+	EXPECT(syscall(SYS_settimeofday, &bad_usec, NULL), EINVAL);
+	EXPECT(syscall(SYS_settimeofday, (void *)16, NULL), EFAULT);
+#undef EXPECT
+	return 1;
+}
+
 static int test_nanosleep(void)
 {
 	struct timespec req = { .tv_sec = 0, .tv_nsec = 10 * 1000 * 1000 };
@@ -871,6 +903,7 @@ static const struct test tests[] = {
 	{ "mmap anonymous, mprotect, munmap", test_mmap_mprotect },
 	{ "clock_gettime(CLOCK_MONOTONIC) never goes backwards", test_clock_gettime },
 	{ "gettimeofday", test_gettimeofday },
+	{ "clock_settime/settimeofday refuse: EINVAL (clock, time), EFAULT", test_clock_settime_errors },
 	{ "nanosleep(10 ms) sleeps at least 10 ms", test_nanosleep },
 	{ "uname: sysname set, machine aarch64", test_uname },
 	{ "getuid/geteuid/getgid/getegid/gettid consistent", test_ids },

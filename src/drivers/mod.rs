@@ -7,5 +7,6 @@ pub mod irqchip;
 pub mod mailbox;
 pub mod misc;
 pub mod pinctrl;
+pub mod rtc;
 pub mod tty;
 pub mod watchdog;

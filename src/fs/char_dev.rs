@@ -168,10 +168,12 @@ impl CharDevice for Random {
 
 /// Register the memory devices (Linux's `chr_dev_init`, with `drivers/char/mem.c`'s
 /// numbers).
-pub fn chr_dev_init() {
+fn chr_dev_init() -> i32 {
     register(1, 3, Arc::new(Null));
     register(1, 5, Arc::new(Zero));
     register(1, 7, Arc::new(Full));
     register(1, 8, Arc::new(Random));
     register(1, 9, Arc::new(Random));
+    0
 }
+crate::fs_initcall!(chr_dev_init);

@@ -19,12 +19,14 @@ use super::elf::{self, ElfInfo};
 use super::exec_stack::{build_initial_stack, AuxvInput};
 use super::inode::FileType;
 use super::namei::{path_lookup, LookupFlags};
-use crate::arch::arm64::memory::PAGE_SIZE;
-use crate::arch::arm64::process::task_pt_regs;
-use crate::arch::arm64::ptrace::PtRegs;
+use crate::arch::memory::PAGE_SIZE;
+use crate::arch::process::task_pt_regs;
+use crate::arch::ptrace::PtRegs;
+use crate::fs::permission::MAY_EXEC;
+use crate::kernel::cred::{commit_creds, current_cred, Cred};
 use crate::kernel::errno::Errno;
 use crate::kernel::task::{current, state, TaskStruct, PF_KTHREAD};
-use crate::mm::mm_types::{MmStruct, VmFile, MMAP_BASE};
+use crate::mm::mm_types::{ExeFile, MmStruct, VmFile, MMAP_BASE};
 use crate::mm::vma::VmFlags;
 
 /// Top of the user stack (Linux arm64's `STACK_TOP`: `TASK_SIZE_64`; Cradle does not
@@ -113,18 +115,23 @@ fn elf_map(
     let file_end = vaddr + ph.p_filesz;
     let file_map_end = page_up(file_end);
     let mem_end = page_up(vaddr + ph.p_memsz);
-    // A segment may share its first page with the previous one: the later mapping wins,
-    // as with Linux's MAP_FIXED.
+    if ph.p_memsz == 0 {
+        return Ok(mem_end); // nothing to map (Linux's elf_map of size 0)
+    }
+    // A segment may share its first page with the previous one. A segment with file bytes
+    // replaces that page, as Linux's MAP_FIXED elf_map does; a bss-only one leaves it and
+    // zeroes its own part of it (Linux's padzero).
     let taken = mm
         .inner
         .lock()
         .vmas
         .find_vma(start)
         .is_some_and(|v| v.start < mem_end);
-    if taken {
-        mm.unmap_region(start, mem_end - start)?;
-    }
+    let mut anon_start = start;
     if ph.p_filesz > 0 {
+        if taken {
+            mm.unmap_region(start, mem_end - start)?;
+        }
         let pgoff = page_down(ph.p_offset) / PAGE_SIZE;
         mm.map_file(start, file_map_end - start, flags, file.clone(), pgoff)?;
         if ph.p_memsz > ph.p_filesz && !file_end.is_multiple_of(PAGE_SIZE) {
@@ -132,8 +139,18 @@ fn elf_map(
             let tail = (file_map_end - file_end) as usize;
             mm.populate_write(file_end, &zeros[..tail])?;
         }
+        anon_start = file_map_end;
+    } else if taken && mm.inner.lock().vmas.find(start).is_some() {
+        let zeros = [0u8; PAGE_SIZE as usize];
+        let head_end = page_up(vaddr + 1).min(vaddr + ph.p_memsz);
+        mm.populate_write(vaddr, &zeros[..(head_end - vaddr) as usize])?;
+        anon_start = start + PAGE_SIZE;
+        if mem_end > anon_start {
+            mm.unmap_region(anon_start, mem_end - anon_start)?;
+        }
+    } else if taken {
+        mm.unmap_region(start, mem_end - start)?;
     }
-    let anon_start = if ph.p_filesz > 0 { file_map_end } else { start };
     if mem_end > anon_start {
         mm.map_region(anon_start, mem_end - anon_start, flags)?;
     }
@@ -222,6 +239,8 @@ fn load_elf_binary(
     argv: &[Vec<u8>],
     envp: &[Vec<u8>],
     execfn: &[u8],
+    cred: &Cred,
+    secure: bool,
 ) -> Result<NewImage, Errno> {
     let bias = load_bias(info, interp.is_some());
     let mm = MmStruct::new()?;
@@ -250,25 +269,25 @@ fn load_elf_binary(
     };
 
     // ARCH_SETUP_ADDITIONAL_PAGES: [vvar] and [vdso], below the interpreter.
-    let vdso = crate::arch::arm64::vdso::arch_setup_additional_pages(&mm)?;
+    let vdso = crate::arch::vdso::arch_setup_additional_pages(&mm)?;
 
     let mut random = [0u8; 16];
     crate::kernel::random::get_random_bytes(&mut random);
     let phdr = info.phdr_vaddr.map_or(0, |v| v + bias);
     let aux = AuxvInput {
         sysinfo_ehdr: vdso,
-        hwcap: crate::arch::arm64::cpufeature::elf_hwcap(),
+        hwcap: crate::arch::cpufeature::elf_hwcap(),
         hwcap2: 0,
         phdr,
         phent: 56,
         phnum: info.phdrs.len() as u64,
         base,
         entry: info.entry + bias,
-        uid: 0,
-        euid: 0,
-        gid: 0,
-        egid: 0,
-        secure: 0,
+        uid: cred.uid as u64,
+        euid: cred.euid as u64,
+        gid: cred.gid as u64,
+        egid: cred.egid as u64,
+        secure: secure as u64,
         flags: 0,
     };
     let args: Vec<&[u8]> = argv.iter().map(|a| a.as_slice()).collect();
@@ -301,7 +320,7 @@ fn start_thread(regs: &mut PtRegs, pc: u64, sp: u64) {
     *regs = PtRegs::default();
     regs.pc = pc;
     regs.sp = sp;
-    regs.pstate = crate::arch::arm64::ptrace::PSR_MODE_EL0T;
+    regs.pstate = crate::arch::ptrace::PSR_MODE_EL0T;
     regs.syscallno = -1;
 }
 
@@ -362,9 +381,7 @@ fn exec_at_depth(
         FileType::Directory => return Err(Errno::EACCES),
         _ => return Err(Errno::EACCES),
     }
-    if dentry.inode.stat().mode & 0o111 == 0 {
-        return Err(Errno::EACCES);
-    }
+    crate::fs::syscalls::inode_permission(&dentry.inode, MAY_EXEC)?;
     let data = read_headers(&dentry.inode)?;
     if let Some(script) = parse_shebang(&data) {
         // binfmt_script: run the interpreter with the script's path as its argument, in
@@ -393,15 +410,34 @@ fn exec_at_depth(
         None => None,
     };
     let st = dentry.inode.stat();
+    let mapping = dentry.inode.mapping().ok_or(Errno::ENOEXEC)?;
+    let exe_file = ExeFile::deny(mapping.clone())?;
     let file = VmFile {
         id: 0,
-        mapping: dentry.inode.mapping().ok_or(Errno::ENOEXEC)?,
+        mapping,
         name: dentry.path(),
         dev: st.dev,
         ino: st.ino,
     };
-    let image = load_elf_binary(&file, &info, interp.as_ref(), &argv, &envp, path.as_bytes())?;
-    image.mm.inner.lock().exe_path = Some(dentry.path());
+    // bprm_fill_uid: a set-user-ID or set-group-ID program runs with its owner's IDs.
+    let attr = dentry.inode.attr();
+    let old_cred = current_cred();
+    let (new_cred, secure) = old_cred.for_exec(attr.mode, attr.uid, attr.gid, false);
+    let image = load_elf_binary(
+        &file,
+        &info,
+        interp.as_ref(),
+        &argv,
+        &envp,
+        path.as_bytes(),
+        &new_cred,
+        secure,
+    )?;
+    {
+        let mut inner = image.mm.inner.lock();
+        inner.exe_path = Some(dentry.path());
+        inner.exe_file = Some(exe_file);
+    }
 
     // begin_new_exec: the other threads go first (a thread that execs becomes the
     // process's only thread, with its PID).
@@ -409,7 +445,7 @@ fn exec_at_depth(
     // Point of no return: the old program is gone from here on.
     exec_mm_release(task);
     let old_mm = task.mm.lock().replace(image.mm.clone());
-    crate::arch::arm64::mmu_context::switch_mm(&image.mm);
+    crate::arch::mmu_context::switch_mm(&image.mm);
     drop(old_mm);
     if let Ok(files) = task.files() {
         let closed = files.lock().close_on_exec();
@@ -417,18 +453,15 @@ fn exec_at_depth(
     }
     let name = name.rsplit('/').next().unwrap_or(name);
     task.set_comm(name);
+    if new_cred != *old_cred {
+        commit_creds(new_cred);
+    }
     task.did_exec.store(true, Ordering::Relaxed);
     task.flags.fetch_and(!PF_KTHREAD, Ordering::Relaxed);
     crate::kernel::signal::flush_signal_handlers(task);
-    // SAFETY: the task is running this code: its thread state and pt_regs are its own.
-    unsafe {
-        let thread = &mut *task.thread.get();
-        thread.tp_value = 0;
-        core::arch::asm!("msr tpidr_el0, xzr", options(nostack));
-        thread.fpsimd = crate::arch::arm64::fpsimd::FpsimdState::ZERO;
-        crate::arch::arm64::fpsimd::fpsimd_load(&thread.fpsimd);
-        start_thread(&mut *task_pt_regs(task), image.entry, image.sp);
-    }
+    crate::arch::process::flush_thread(task);
+    // SAFETY: the task is running this code: its pt_regs are its own.
+    unsafe { start_thread(&mut *task_pt_regs(task), image.entry, image.sp) };
     Ok(())
 }
 
@@ -516,7 +549,7 @@ fn copy_strings(ptr: u64, total: &mut usize) -> Result<Vec<Vec<u8>>, Errno> {
     }
     for i in 0..MAX_ARG_STRINGS {
         let mut p = [0u8; 8];
-        crate::arch::arm64::uaccess::copy_from_user(&mut p, ptr + 8 * i as u64)?;
+        crate::arch::uaccess::copy_from_user(&mut p, ptr + 8 * i as u64)?;
         let s = u64::from_le_bytes(p);
         if s == 0 {
             return Ok(out);

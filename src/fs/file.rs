@@ -61,18 +61,36 @@ pub struct File {
     pub pos: SpinLock<u64>,
     /// The `O_*` status flags (O_APPEND, O_NONBLOCK can change with fcntl).
     pub flags: AtomicU32,
+    /// The page cache this file counts as a writer of (Linux's `FMODE_WRITER`): a
+    /// regular file opened for writing, given back when the file goes.
+    writer_of: Option<Arc<crate::mm::filemap::AddressSpace>>,
 }
 
 impl File {
     /// Open `dentry` with `flags` (Linux's `do_dentry_open`).
     pub fn open(dentry: Arc<Dentry>, flags: u32) -> Result<Arc<File>, Errno> {
         let inode = dentry.inode.clone();
-        inode.open(flags)?;
+        let writes = flags & self::flags::O_ACCMODE != self::flags::O_RDONLY
+            && flags & self::flags::O_PATH == 0;
+        let writer_of = match inode.mapping() {
+            Some(mapping) if writes => {
+                mapping.get_write_access()?;
+                Some(mapping)
+            }
+            _ => None,
+        };
+        if let Err(e) = inode.open(flags) {
+            if let Some(mapping) = &writer_of {
+                mapping.put_write_access();
+            }
+            return Err(e);
+        }
         Ok(Arc::new(File {
             dentry,
             inode,
             pos: SpinLock::new(0),
             flags: AtomicU32::new(flags),
+            writer_of,
         }))
     }
 
@@ -88,6 +106,7 @@ impl File {
             inode,
             pos: SpinLock::new(0),
             flags: AtomicU32::new(flags),
+            writer_of: None,
         })
     }
 
@@ -156,6 +175,9 @@ impl File {
 
 impl Drop for File {
     fn drop(&mut self) {
+        if let Some(mapping) = &self.writer_of {
+            mapping.put_write_access();
+        }
         self.inode.release(self.flags());
     }
 }

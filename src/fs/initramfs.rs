@@ -5,7 +5,8 @@
 //! QEMU `-initrd` and the Pi's `initramfs` line set them) or, failing that, from the copy
 //! built into the Image (Linux's `CONFIG_INITRAMFS_SOURCE`), so a bare `-kernel Image` and
 //! the Pi need no separate file. It may be gzip-compressed. A malformed archive is reported
-//! with the offset and the reason, and what was unpacked before it stays.
+//! with the offset and the reason, and what was unpacked before it stays. Every entry gets
+//! the mode, owner and group the archive gives it.
 
 use alloc::string::String;
 use alloc::sync::Arc;
@@ -51,28 +52,38 @@ fn unpack_entry(root: &Arc<dyn Inode>, e: &CpioEntry<'_>) -> Result<(), Errno> {
     }
     let (dir, name) = parent_dir(root, e.name)?;
     let perm = e.mode & 0o7777;
-    if e.is_dir() {
+    // Each entry gets the archive's owner and group, then its mode (Linux's `do_name`:
+    // chown before chmod, so set-ID bits survive).
+    let inode = if e.is_dir() {
         match dir.lookup(&name) {
-            Ok(existing) if existing.file_type() == FileType::Directory => existing.chmod(perm),
-            Ok(_) => Err(Errno::EEXIST),
-            Err(_) => dir.create(&name, mode::S_IFDIR | perm, 0).map(|_| ()),
+            Ok(existing) if existing.file_type() == FileType::Directory => {
+                existing.chmod(perm)?;
+                existing
+            }
+            Ok(_) => return Err(Errno::EEXIST),
+            Err(_) => dir.create(&name, mode::S_IFDIR | perm, 0)?,
         }
     } else if e.is_symlink() {
         let target = core::str::from_utf8(e.data).map_err(|_| Errno::EINVAL)?;
         let _ = dir.unlink(&name, false);
-        dir.symlink(&name, target)
+        dir.symlink(&name, target)?;
+        dir.lookup(&name)?
     } else if e.is_reg() {
         let _ = dir.unlink(&name, false);
         let file = dir.create(&name, mode::S_IFREG | perm, 0)?;
-        super::inode::kernel_write(&*file, 0, e.data).map(|_| ())
+        super::inode::kernel_write(&*file, 0, e.data)?;
+        file
     } else if e.is_chrdev() || e.is_blkdev() || e.is_fifo() {
         let _ = dir.unlink(&name, false);
         let rdev = mkdev(e.rdev_major, e.rdev_minor);
-        dir.create(&name, (e.mode & mode::S_IFMT) | perm, rdev)
-            .map(|_| ())
+        dir.create(&name, (e.mode & mode::S_IFMT) | perm, rdev)?
     } else {
-        Ok(()) // sockets and unknown types are skipped, as Linux does
+        return Ok(()); // sockets and unknown types are skipped, as Linux does
+    };
+    if (e.uid, e.gid) != (0, 0) {
+        inode.chown(e.uid, e.gid)?;
     }
+    Ok(())
 }
 
 /// Unpack one archive (several may be concatenated) into `root`. Returns the number of
@@ -111,8 +122,8 @@ pub fn unpack_to_rootfs(root: &Arc<dyn Inode>, data: &[u8], what: &str) -> usize
 
 /// Linux's `populate_rootfs`: the loader's initrd if there is one, else the built-in archive.
 pub fn populate_rootfs(root: &Arc<dyn Inode>) {
-    if let Some((start, end)) = crate::arch::arm64::mm_init::initrd_range() {
-        let va = crate::arch::arm64::memory::phys_to_virt(start);
+    if let Some((start, end)) = crate::arch::mm_init::initrd_range() {
+        let va = crate::arch::memory::phys_to_virt(start);
         // SAFETY: memblock reserved the initrd's physical range, and the linear map covers all
         // RAM; nothing writes it.
         let data = unsafe { core::slice::from_raw_parts(va as *const u8, (end - start) as usize) };

@@ -10,6 +10,7 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::any::Any;
 
+use super::permission::InodeAttr;
 use crate::fs::iov_iter::IovIter;
 use crate::kernel::errno::Errno;
 
@@ -158,6 +159,17 @@ pub trait Inode: Send + Sync + Any {
     /// Attributes.
     fn stat(&self) -> Stat;
 
+    /// Mode, owner and group, for permission checks (Linux's `i_mode`, `i_uid`, `i_gid`):
+    /// a filesystem that can answer without computing the size overrides it.
+    fn attr(&self) -> InodeAttr {
+        let st = self.stat();
+        InodeAttr {
+            mode: st.mode,
+            uid: st.uid,
+            gid: st.gid,
+        }
+    }
+
     /// The object's type.
     fn file_type(&self) -> FileType {
         FileType::from_mode(self.stat().mode).unwrap_or(FileType::Regular)
@@ -266,6 +278,12 @@ pub trait Inode: Send + Sync + Any {
     /// no time ignore it.
     fn set_mtime(&self, _seconds: i64) -> Result<(), Errno> {
         Ok(())
+    }
+
+    /// Change the owner and group (the caller has checked the rules; Linux's
+    /// `setattr` with ATTR_UID/ATTR_GID). EPERM where the filesystem decides owners.
+    fn chown(&self, _uid: u32, _gid: u32) -> Result<(), Errno> {
+        Err(Errno::EPERM)
     }
 
     /// Device-specific control (Linux's `unlocked_ioctl`).

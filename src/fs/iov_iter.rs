@@ -31,7 +31,7 @@
 
 use alloc::vec::Vec;
 
-use crate::arch::arm64::uaccess::{
+use crate::arch::uaccess::{
     access_ok, copy_from_user, raw_clear_user, raw_copy_from_user, raw_copy_to_user,
 };
 use crate::kernel::errno::Errno;

@@ -2,12 +2,14 @@
 //! descriptor tables, ramfs, procfs, pipes, character devices, the initramfs, executing programs,
 //! and the filesystem system calls.
 //!
-//! The archive and executable formats (`cpio`, `elf`, `exec_stack`) are portable and
+//! The archive and executable formats (`cpio`, `elf`, `exec_stack`) and the permission
+//! checks (`permission`) are portable and
 //! unit-tested on the host; the rest runs in the kernel.
 
 pub mod cpio;
 pub mod elf;
 pub mod exec_stack;
+pub mod permission;
 
 #[cfg(target_os = "none")]
 pub mod char_dev;

@@ -5,7 +5,9 @@
 //! is how `..` and `getcwd` work. Mounting puts another filesystem's root over a directory:
 //! the walk notices (by inode identity) and continues in the mounted root, whose dentry keeps
 //! the mount point's name and parent. Symbolic links are followed, at most 40 in one walk
-//! (Linux's `MAXSYMLINKS`), which ends loops with `ELOOP`.
+//! (Linux's `MAXSYMLINKS`), which ends loops with `ELOOP`. Every directory the walk searches,
+//! the last component's included, must grant search permission to the caller's
+//! credentials (`may_lookup`); for root that is one capability bit, not an inode read.
 
 use alloc::string::{String, ToString};
 use alloc::sync::Arc;
@@ -13,6 +15,7 @@ use alloc::vec::Vec;
 use core::sync::atomic::{AtomicUsize, Ordering};
 
 use super::inode::{FileType, Inode};
+use crate::kernel::cred::Cred;
 use crate::kernel::errno::Errno;
 use crate::kernel::sync::{InitOnce, SpinLock};
 
@@ -234,10 +237,17 @@ pub struct LookupFlags {
     pub follow: bool,
 }
 
-fn child(parent: &Arc<Dentry>, name: &str) -> Result<Arc<Dentry>, Errno> {
+/// Search permission on a directory of the walk (Linux's `may_lookup`).
+#[inline]
+fn may_lookup(dir: &Arc<Dentry>, cred: &Cred) -> Result<(), Errno> {
+    super::permission::may_lookup(cred, || dir.inode.attr())
+}
+
+fn child(parent: &Arc<Dentry>, name: &str, cred: &Cred) -> Result<Arc<Dentry>, Errno> {
     if parent.inode.file_type() != FileType::Directory {
         return Err(Errno::ENOTDIR);
     }
+    may_lookup(parent, cred)?;
     let mut inode = parent.inode.lookup(name)?;
     while let Some(root) = mounted_over(&inode) {
         inode = root;
@@ -250,14 +260,24 @@ fn child(parent: &Arc<Dentry>, name: &str) -> Result<Arc<Dentry>, Errno> {
 }
 
 /// Walk `path` from `cwd` (or the root, for absolute paths) to a dentry (Linux's
-/// `path_lookupat`).
+/// `path_lookupat`), searching each directory with the current task's credentials.
 pub fn path_lookup(
     cwd: &Arc<Dentry>,
     path: &str,
     flags: LookupFlags,
 ) -> Result<Arc<Dentry>, Errno> {
+    crate::kernel::cred::with_current_cred(|cred| path_lookup_cred(cwd, path, flags, cred))
+}
+
+/// [`path_lookup`] with the given credentials (`faccessat` walks with the real IDs).
+pub fn path_lookup_cred(
+    cwd: &Arc<Dentry>,
+    path: &str,
+    flags: LookupFlags,
+    cred: &Cred,
+) -> Result<Arc<Dentry>, Errno> {
     let mut links = 0;
-    walk(cwd, path, flags.follow, &mut links)
+    walk(cwd, path, flags.follow, &mut links, cred)
 }
 
 /// The components of a path, without the empty ones a leading, trailing or doubled `/`
@@ -294,6 +314,7 @@ fn walk(
     path: &str,
     follow_last: bool,
     links: &mut usize,
+    cred: &Cred,
 ) -> Result<Arc<Dentry>, Errno> {
     if path.is_empty() {
         return Err(Errno::ENOENT);
@@ -315,9 +336,14 @@ fn walk(
                 if cur.inode.file_type() != FileType::Directory {
                     return Err(Errno::ENOTDIR);
                 }
+                may_lookup(&cur, cred)?;
                 continue;
             }
             ".." => {
+                if cur.inode.file_type() != FileType::Directory {
+                    return Err(Errno::ENOTDIR);
+                }
+                may_lookup(&cur, cred)?;
                 if let Some(parent) = &cur.parent {
                     cur = parent.clone();
                 }
@@ -328,7 +354,7 @@ fn walk(
         if comp.len() > 255 {
             return Err(Errno::ENAMETOOLONG);
         }
-        let next = child(&cur, comp)?;
+        let next = child(&cur, comp, cred)?;
         if next.inode.file_type() == FileType::Symlink && (!last || follow_last || trailing_slash) {
             *links += 1;
             if *links > MAXSYMLINKS {
@@ -339,7 +365,7 @@ fn walk(
                 continue;
             }
             let target = next.inode.readlink()?;
-            cur = walk(&cur, &target, true, links)?;
+            cur = walk(&cur, &target, true, links, cred)?;
         } else {
             cur = next;
         }
@@ -369,9 +395,13 @@ pub fn path_parent<'p>(cwd: &Arc<Dentry>, path: &'p str) -> Result<(Arc<Dentry>,
     if name.len() > 255 {
         return Err(Errno::ENAMETOOLONG);
     }
-    let parent = path_lookup(cwd, dir, LookupFlags { follow: true })?;
-    if parent.inode.file_type() != FileType::Directory {
-        return Err(Errno::ENOTDIR);
-    }
-    Ok((parent, name))
+    crate::kernel::cred::with_current_cred(|cred| {
+        let parent = path_lookup_cred(cwd, dir, LookupFlags { follow: true }, cred)?;
+        if parent.inode.file_type() != FileType::Directory {
+            return Err(Errno::ENOTDIR);
+        }
+        // The walk searches the last component's directory too (Linux's `link_path_walk`).
+        may_lookup(&parent, cred)?;
+        Ok((parent, name))
+    })
 }

@@ -73,6 +73,8 @@ static NEXT_PIPE_INO: AtomicU64 = AtomicU64::new(1 << 32);
 /// The pipe itself, shared by its two ends.
 pub struct PipeInode {
     ino: u64,
+    /// Owner and group: the creator's filesystem IDs (Linux's `get_pipe_inode`).
+    owner: (u32, u32),
     /// The data. Held across copies to and from user memory (which may sleep), as Linux's
     /// `pipe->mutex`.
     ring: Mutex<PipeRing>,
@@ -96,6 +98,7 @@ impl PipeInode {
     fn new(ends: usize) -> Arc<Self> {
         Arc::new(PipeInode {
             ino: NEXT_PIPE_INO.fetch_add(1, Ordering::Relaxed),
+            owner: crate::kernel::cred::with_current_cred(|c| (c.fsuid, c.fsgid)),
             ring: Mutex::new(PipeRing {
                 bufs: VecDeque::new(),
                 spare: None,
@@ -285,6 +288,8 @@ impl Inode for PipeInode {
             ino: self.ino,
             mode: mode::S_IFIFO | 0o600,
             nlink: 1,
+            uid: self.owner.0,
+            gid: self.owner.1,
             size: 0,
             dev: 0x0c,
             ..Stat::default()

@@ -17,6 +17,7 @@ use core::sync::atomic::{AtomicU64, Ordering};
 use super::char_dev;
 use super::file::flags;
 use super::inode::{mode, DirEntry, FileType, Inode, Kiocb, Stat};
+use super::permission::InodeAttr;
 use super::pipe::PipeInode;
 use crate::fs::iov_iter::IovIter;
 use crate::kernel::errno::Errno;
@@ -152,6 +153,15 @@ impl Inode for RamInode {
             rdev: meta.rdev,
             size,
             mtime: meta.mtime,
+        }
+    }
+
+    fn attr(&self) -> InodeAttr {
+        let meta = self.meta.lock();
+        InodeAttr {
+            mode: meta.mode,
+            uid: meta.uid,
+            gid: meta.gid,
         }
     }
 
@@ -355,6 +365,13 @@ impl Inode for RamInode {
 
     fn set_mtime(&self, seconds: i64) -> Result<(), Errno> {
         self.meta.lock().mtime = seconds;
+        Ok(())
+    }
+
+    fn chown(&self, uid: u32, gid: u32) -> Result<(), Errno> {
+        let mut meta = self.meta.lock();
+        meta.uid = uid;
+        meta.gid = gid;
         Ok(())
     }
 

@@ -7,14 +7,15 @@
 //! therefore found while the data is taken: EFAULT if nothing was delivered (and nothing is
 //! consumed), the bytes before the fault otherwise (Linux's short count). The checks come
 //! in Linux's order: the descriptor (EBADF), its mode (EBADF), the buffers (EFAULT,
-//! EINVAL), then the file.
+//! EINVAL), then the file. A write to a regular file drops its set-ID bits first
+//! (`file_remove_privs`).
 
 use alloc::sync::Arc;
 
 use super::file::File;
 use super::inode::FileType;
 use super::syscalls::fdget;
-use crate::arch::arm64::uaccess::{copy_from_user, copy_to_user};
+use crate::arch::uaccess::{copy_from_user, copy_to_user};
 use crate::fs::iov_iter::{Direction, IovIter, MAX_RW_COUNT};
 use crate::kernel::errno::Errno;
 
@@ -48,6 +49,7 @@ fn do_write(file: &File, mut from: impl FnMut() -> Result<IovIter<'static>, Errn
         return Err(Errno::EBADF);
     }
     let mut iter = from()?;
+    super::syscalls::file_remove_privs(&file.inode);
     sigpipe_on_epipe(file.write(&mut iter)).map(|n| n as u64)
 }
 
@@ -103,6 +105,7 @@ fn pread_iter(file: &File, offset: i64, to: &mut IovIter<'_>) -> SysResult {
 
 /// Write at `offset` without moving the file offset.
 fn pwrite_iter(file: &File, offset: i64, from: &mut IovIter<'_>) -> SysResult {
+    super::syscalls::file_remove_privs(&file.inode);
     sigpipe_on_epipe(file.inode.write_iter(&file.kiocb(offset as u64), from)).map(|n| n as u64)
 }
 

@@ -9,7 +9,7 @@ use alloc::sync::Arc;
 
 use super::inode::{Inode, Stat};
 use super::syscalls::{fdget, getname, lookup_at, AT_EMPTY_PATH, AT_FDCWD};
-use crate::arch::arm64::uaccess::copy_to_user;
+use crate::arch::uaccess::copy_to_user;
 use crate::kernel::errno::Errno;
 
 type SysResult = Result<u64, Errno>;

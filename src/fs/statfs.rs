@@ -9,7 +9,7 @@ use alloc::sync::Arc;
 
 use super::inode::Inode;
 use super::syscalls::{fdget, getname, lookup_at};
-use crate::arch::arm64::uaccess::copy_to_user;
+use crate::arch::uaccess::copy_to_user;
 use crate::kernel::errno::Errno;
 
 /// Filesystem magic numbers (`include/uapi/linux/magic.h`).

@@ -3,7 +3,9 @@
 //!
 //! Every user pointer goes through `copy_from_user` / `copy_to_user` / `strncpy_from_user`,
 //! so a bad one is `EFAULT`. Descriptor tables and the cwd are locked only long enough to
-//! take a reference; no lock is held across I/O, which may sleep.
+//! take a reference; no lock is held across I/O, which may sleep. Permission checks come
+//! where Linux makes them (`fs::permission`): open's access, create and remove in a
+//! directory (with the sticky bit), chmod, chown, utimensat, truncate, chdir, access.
 
 use alloc::string::String;
 use alloc::sync::Arc;
@@ -12,8 +14,10 @@ use alloc::vec::Vec;
 
 use super::file::{flags, File};
 use super::inode::{mode, FileType, Inode};
-use super::namei::{path_lookup, path_parent, Dentry, LookupFlags, PATH_MAX};
-use crate::arch::arm64::uaccess::{copy_from_user, copy_to_user, strncpy_from_user};
+use super::namei::{path_lookup, path_lookup_cred, path_parent, Dentry, LookupFlags, PATH_MAX};
+use super::permission::{self as perm, MAY_EXEC, MAY_READ, MAY_WRITE};
+use crate::arch::uaccess::{copy_from_user, copy_to_user, strncpy_from_user};
+use crate::kernel::cred::{current_cred, with_current_cred, Cred};
 use crate::kernel::errno::Errno;
 use crate::kernel::task::current;
 
@@ -29,6 +33,54 @@ pub const AT_SYMLINK_FOLLOW: u32 = 0x400;
 pub const AT_EMPTY_PATH: u32 = 0x1000;
 
 type SysResult = Result<u64, Errno>;
+
+/// Whether the current task may do `mask` to `inode` (Linux's `inode_permission`).
+pub fn inode_permission(inode: &Arc<dyn Inode>, mask: u32) -> Result<(), Errno> {
+    with_current_cred(|cred| {
+        // CAP_DAC_OVERRIDE grants every read and write, whatever the mode says: root's
+        // open need not read the inode (`generic_permission` would agree).
+        if mask & MAY_EXEC == 0 && cred.has_cap(crate::kernel::capability::CAP_DAC_OVERRIDE) {
+            return Ok(());
+        }
+        perm::generic_permission(inode.attr(), mask, cred)
+    })
+}
+
+/// Check that `name` does not exist in `parent` and that the caller may make it (Linux's
+/// `filename_create` EEXIST, then `may_create`).
+fn may_create_in(parent: &Arc<Dentry>, name: &str, cred: &Cred) -> Result<(), Errno> {
+    if parent.inode.lookup(name).is_ok() {
+        return Err(Errno::EEXIST);
+    }
+    perm::may_create(parent.inode.attr(), cred)
+}
+
+/// Give a new inode its owner, group and set-group-ID bit (Linux's `inode_init_owner`).
+fn init_owner(parent: &Arc<Dentry>, inode: &Arc<dyn Inode>, cred: &Cred) {
+    let attr = inode.attr();
+    let (uid, gid, mode) = perm::inode_init_owner(parent.inode.attr(), attr.mode, cred);
+    if (uid, gid) != (attr.uid, attr.gid) {
+        let _ = inode.chown(uid, gid);
+    }
+    if mode != attr.mode {
+        let _ = inode.chmod(mode);
+    }
+}
+
+/// Drop the set-ID bits of a regular file that is written or truncated (Linux's
+/// `file_remove_privs`).
+pub fn file_remove_privs(inode: &Arc<dyn Inode>) {
+    if inode.file_type() != FileType::Regular {
+        return;
+    }
+    let attr = inode.attr();
+    if attr.mode & (perm::S_ISUID | perm::S_ISGID) == 0 {
+        return;
+    }
+    if let Some(mode) = with_current_cred(|cred| perm::mode_after_write(attr, cred)) {
+        let _ = inode.chmod(mode);
+    }
+}
 
 /// The file behind a descriptor (Linux's `fdget`).
 pub fn fdget(fd: i32) -> Result<Arc<File>, Errno> {
@@ -101,6 +153,7 @@ pub fn sys_openat(dirfd: i32, pathname: u64, oflags: u32, mode_bits: u32) -> Sys
     let path = getname(pathname)?;
     let base = at_base(dirfd, &path)?;
     let follow = oflags & flags::O_NOFOLLOW == 0;
+    let mut created = false;
     let dentry = match path_lookup(&base, &path, LookupFlags { follow }) {
         Ok(d) => {
             if oflags & flags::O_CREAT != 0 && oflags & flags::O_EXCL != 0 {
@@ -110,11 +163,15 @@ pub fn sys_openat(dirfd: i32, pathname: u64, oflags: u32, mode_bits: u32) -> Sys
         }
         Err(Errno::ENOENT) if oflags & flags::O_CREAT != 0 => {
             let (parent, name) = path_parent(&base, &path)?;
+            let cred = current_cred();
+            perm::may_create(parent.inode.attr(), &cred)?;
             let umask = current().fs()?.lock().umask;
             let inode =
                 parent
                     .inode
                     .create(name, mode::S_IFREG | (mode_bits & 0o7777 & !umask), 0)?;
+            init_owner(&parent, &inode, &cred);
+            created = true;
             Arc::new(Dentry {
                 name: crate::fs::namei::DentryName::new(name),
                 parent: Some(parent),
@@ -133,11 +190,27 @@ pub fn sys_openat(dirfd: i32, pathname: u64, oflags: u32, mode_bits: u32) -> Sys
     if ftype == FileType::Directory && oflags & flags::O_ACCMODE != flags::O_RDONLY {
         return Err(Errno::EISDIR);
     }
+    // may_open: a file the call did not create is checked for the access asked for.
+    if !created && oflags & flags::O_PATH == 0 {
+        let mut mask = match oflags & flags::O_ACCMODE {
+            flags::O_RDONLY => MAY_READ,
+            flags::O_WRONLY => MAY_WRITE,
+            _ => MAY_READ | MAY_WRITE,
+        };
+        if oflags & flags::O_TRUNC != 0 {
+            mask |= MAY_WRITE;
+        }
+        inode_permission(&dentry.inode, mask)?;
+    }
     if oflags & flags::O_TRUNC != 0
         && ftype == FileType::Regular
         && oflags & flags::O_ACCMODE != flags::O_RDONLY
     {
+        if dentry.inode.mapping().is_some_and(|m| m.is_text_busy()) {
+            return Err(Errno::ETXTBSY);
+        }
         dentry.inode.truncate(0)?;
+        file_remove_privs(&dentry.inode);
     }
     let file = File::open(
         dentry,
@@ -282,6 +355,7 @@ pub fn sys_chdir(pathname: u64) -> SysResult {
     if dentry.inode.file_type() != FileType::Directory {
         return Err(Errno::ENOTDIR);
     }
+    inode_permission(&dentry.inode, MAY_EXEC)?;
     current().fs()?.lock().cwd = dentry;
     Ok(0)
 }
@@ -292,6 +366,7 @@ pub fn sys_fchdir(fd: i32) -> SysResult {
     if file.inode.file_type() != FileType::Directory {
         return Err(Errno::ENOTDIR);
     }
+    inode_permission(&file.inode, MAY_EXEC)?;
     current().fs()?.lock().cwd = file.dentry.clone();
     Ok(0)
 }
@@ -407,10 +482,13 @@ pub fn sys_mkdirat(dirfd: i32, pathname: u64, mode_bits: u32) -> SysResult {
         return Err(Errno::EEXIST); // includes "/" itself, as Linux answers mkdir -p /
     }
     let (parent, name) = path_parent(&base, &path)?;
+    let cred = current_cred();
+    may_create_in(&parent, name, &cred)?;
     let umask = current().fs()?.lock().umask;
-    parent
+    let inode = parent
         .inode
         .create(name, mode::S_IFDIR | (mode_bits & 0o7777 & !umask), 0)?;
+    init_owner(&parent, &inode, &cred);
     Ok(0)
 }
 
@@ -424,10 +502,18 @@ pub fn sys_mknodat(dirfd: i32, pathname: u64, mode_bits: u32, dev: u64) -> SysRe
     } else {
         mode_bits & mode::S_IFMT
     };
+    let cred = current_cred();
+    may_create_in(&parent, name, &cred)?;
+    if (kind == mode::S_IFCHR || kind == mode::S_IFBLK)
+        && !cred.has_cap(crate::kernel::capability::CAP_MKNOD)
+    {
+        return Err(Errno::EPERM);
+    }
     let umask = current().fs()?.lock().umask;
-    parent
+    let inode = parent
         .inode
         .create(name, kind | (mode_bits & 0o7777 & !umask), dev)?;
+    init_owner(&parent, &inode, &cred);
     Ok(0)
 }
 
@@ -443,6 +529,8 @@ pub fn sys_unlinkat(dirfd: i32, pathname: u64, uflags: u32) -> SysResult {
             Errno::EISDIR
         });
     }
+    let victim = parent.inode.lookup(name)?;
+    perm::may_delete(parent.inode.attr(), victim.attr(), &current_cred())?;
     parent.inode.unlink(name, uflags & AT_REMOVEDIR != 0)?;
     Ok(0)
 }
@@ -453,7 +541,12 @@ pub fn sys_symlinkat(target: u64, dirfd: i32, linkpath: u64) -> SysResult {
     let path = getname(linkpath)?;
     let base = at_base(dirfd, &path)?;
     let (parent, name) = path_parent(&base, &path)?;
+    let cred = current_cred();
+    may_create_in(&parent, name, &cred)?;
     parent.inode.symlink(name, &target)?;
+    if let Ok(link) = parent.inode.lookup(name) {
+        init_owner(&parent, &link, &cred);
+    }
     Ok(0)
 }
 
@@ -468,11 +561,12 @@ pub fn sys_linkat(
     let old = getname(oldpath)?;
     let new = getname(newpath)?;
     let target = lookup_at(olddirfd, &old, lflags & AT_SYMLINK_FOLLOW != 0)?;
+    let base = at_base(newdirfd, &new)?;
+    let (parent, name) = path_parent(&base, &new)?;
+    may_create_in(&parent, name, &current_cred())?;
     if target.inode.file_type() == FileType::Directory {
         return Err(Errno::EPERM);
     }
-    let base = at_base(newdirfd, &new)?;
-    let (parent, name) = path_parent(&base, &new)?;
     parent.inode.link(name, target.inode.clone())?;
     Ok(0)
 }
@@ -493,7 +587,25 @@ pub fn sys_renameat2(
     let (old_parent, old_name) = path_parent(&at_base(olddirfd, &old)?, &old)?;
     let (new_parent, new_name) = path_parent(&at_base(newdirfd, &new)?, &new)?;
     let inode = old_parent.inode.lookup(old_name)?;
-    match new_parent.inode.lookup(new_name) {
+    let cred = current_cred();
+    perm::may_delete(old_parent.inode.attr(), inode.attr(), &cred)?;
+    let target = new_parent.inode.lookup(new_name);
+    if rflags & 1 != 0 && target.is_ok() {
+        return Err(Errno::EEXIST);
+    }
+    match &target {
+        Ok(existing) if rflags & 1 == 0 => {
+            perm::may_delete(new_parent.inode.attr(), existing.attr(), &cred)?;
+        }
+        _ => perm::may_create(new_parent.inode.attr(), &cred)?,
+    }
+    // A directory moved to another parent has its `..` rewritten: write on it.
+    if inode.file_type() == FileType::Directory
+        && !Arc::ptr_eq(&old_parent.inode, &new_parent.inode)
+    {
+        perm::generic_permission(inode.attr(), MAY_WRITE, &cred)?;
+    }
+    match target {
         Ok(existing) => {
             if rflags & 1 != 0 {
                 return Err(Errno::EEXIST);
@@ -531,17 +643,60 @@ pub fn sys_readlinkat(dirfd: i32, pathname: u64, buf: u64, bufsiz: usize) -> Sys
     Ok(n as u64)
 }
 
-/// `faccessat(2)` / `faccessat2`: everything exists is accessible to root, but execute needs
-/// an execute bit somewhere (as Linux's root semantics).
-pub fn sys_faccessat(dirfd: i32, pathname: u64, amode: u32) -> SysResult {
-    let path = getname(pathname)?;
-    let dentry = lookup_at(dirfd, &path, true)?;
-    if amode & 1 != 0 {
-        let st = dentry.inode.stat();
-        if st.mode & 0o111 == 0 && dentry.inode.file_type() != FileType::Directory {
-            return Err(Errno::EACCES);
-        }
+/// `faccessat` without AT_EACCESS: check with the real user and group IDs.
+pub const AT_EACCESS: u32 = 0x200;
+
+/// The credentials `access` checks with (Linux's `access_override_creds`): the real IDs
+/// as the filesystem IDs, and root's capabilities only for a real root.
+fn access_cred(cred: &Cred) -> Cred {
+    let mut c = cred.clone();
+    c.fsuid = c.uid;
+    c.fsgid = c.gid;
+    c.cap_effective = if c.uid == 0 {
+        c.cap_permitted
+    } else {
+        crate::kernel::capability::CapSet::EMPTY
+    };
+    c
+}
+
+/// `faccessat(2)` / `faccessat2(2)` (Linux's `do_faccessat`): the walk and the check use
+/// the real IDs unless AT_EACCESS.
+pub fn sys_faccessat(dirfd: i32, pathname: u64, amode: u32, aflags: u32) -> SysResult {
+    if amode & !7 != 0 {
+        return Err(Errno::EINVAL);
     }
+    if aflags & !(AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let path = getname(pathname)?;
+    let current = current_cred();
+    let cred = if aflags & AT_EACCESS != 0 {
+        (*current).clone()
+    } else {
+        access_cred(&current)
+    };
+    let inode = if path.is_empty() {
+        if aflags & AT_EMPTY_PATH == 0 {
+            return Err(Errno::ENOENT);
+        }
+        if dirfd == AT_FDCWD {
+            cwd()?.inode.clone()
+        } else {
+            fdget(dirfd)?.inode.clone()
+        }
+    } else {
+        let base = at_base(dirfd, &path)?;
+        let follow = aflags & AT_SYMLINK_NOFOLLOW == 0;
+        path_lookup_cred(&base, &path, LookupFlags { follow }, &cred)?
+            .inode
+            .clone()
+    };
+    if amode == 0 {
+        return Ok(0);
+    }
+    // MAY_EXEC 1, MAY_WRITE 2, MAY_READ 4: the same bits as X_OK, W_OK, R_OK.
+    perm::generic_permission(inode.attr(), amode, &cred)?;
     Ok(0)
 }
 
@@ -549,7 +704,23 @@ pub fn sys_faccessat(dirfd: i32, pathname: u64, amode: u32) -> SysResult {
 pub fn sys_truncate(pathname: u64, length: u64) -> SysResult {
     let path = getname(pathname)?;
     let dentry = path_lookup(&cwd()?, &path, LookupFlags { follow: true })?;
-    dentry.inode.truncate(length)?;
+    match dentry.inode.file_type() {
+        FileType::Directory => return Err(Errno::EISDIR),
+        FileType::Regular => {}
+        _ => return Err(Errno::EINVAL),
+    }
+    inode_permission(&dentry.inode, MAY_WRITE)?;
+    // Linux's do_truncate holds write access: a running program's file is busy.
+    let mapping = dentry.inode.mapping();
+    if let Some(mapping) = &mapping {
+        mapping.get_write_access()?;
+    }
+    let result = dentry.inode.truncate(length);
+    if let Some(mapping) = &mapping {
+        mapping.put_write_access();
+    }
+    result?;
+    file_remove_privs(&dentry.inode);
     Ok(0)
 }
 
@@ -560,20 +731,64 @@ pub fn sys_ftruncate(fd: i32, length: u64) -> SysResult {
         return Err(Errno::EINVAL);
     }
     file.inode.truncate(length)?;
+    file_remove_privs(&file.inode);
+    Ok(0)
+}
+
+/// Change the permission bits of `inode` (Linux's `chmod_common`): the owner or
+/// CAP_FOWNER only; S_ISGID dropped outside the file's group.
+fn chmod_common(inode: &Arc<dyn Inode>, mode_bits: u32) -> SysResult {
+    let mode = perm::chmod_mode(inode.attr(), mode_bits, &current_cred())?;
+    inode.chmod(mode)?;
     Ok(0)
 }
 
 /// `fchmod(2)`.
 pub fn sys_fchmod(fd: i32, mode_bits: u32) -> SysResult {
-    fdget(fd)?.inode.chmod(mode_bits)?;
-    Ok(0)
+    chmod_common(&fdget(fd)?.inode, mode_bits)
 }
 
 /// `fchmodat(2)`.
 pub fn sys_fchmodat(dirfd: i32, pathname: u64, mode_bits: u32) -> SysResult {
     let path = getname(pathname)?;
-    lookup_at(dirfd, &path, true)?.inode.chmod(mode_bits)?;
+    chmod_common(&lookup_at(dirfd, &path, true)?.inode, mode_bits)
+}
+
+/// Change the owner and group of `inode` (Linux's `chown_common`): CAP_CHOWN, or the
+/// owner moving it to one of its groups; the set-ID bits of a non-directory are cleared.
+fn chown_common(inode: &Arc<dyn Inode>, uid: u32, gid: u32) -> SysResult {
+    let attr = inode.attr();
+    let new = perm::chown_attr(attr, uid, gid, &current_cred())?;
+    inode.chown(new.uid, new.gid)?;
+    if new.mode != attr.mode {
+        inode.chmod(new.mode)?;
+    }
     Ok(0)
+}
+
+/// `fchownat(2)`.
+pub fn sys_fchownat(dirfd: i32, pathname: u64, uid: u32, gid: u32, cflags: u32) -> SysResult {
+    if cflags & !(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let path = getname(pathname)?;
+    let inode = if path.is_empty() && cflags & AT_EMPTY_PATH != 0 {
+        if dirfd == AT_FDCWD {
+            cwd()?.inode.clone()
+        } else {
+            fdget(dirfd)?.inode.clone()
+        }
+    } else {
+        lookup_at(dirfd, &path, cflags & AT_SYMLINK_NOFOLLOW == 0)?
+            .inode
+            .clone()
+    };
+    chown_common(&inode, uid, gid)
+}
+
+/// `fchown(2)`.
+pub fn sys_fchown(fd: i32, uid: u32, gid: u32) -> SysResult {
+    chown_common(&fdget(fd)?.inode, uid, gid)
 }
 
 /// `fsync(2)`: ramfs has nothing to write back; only the descriptor is checked.
@@ -582,31 +797,27 @@ pub fn sys_fsync(fd: i32) -> SysResult {
     Ok(0)
 }
 
-/// `utimensat(2)`: set a file's times from `times` (two timespecs, access then
-/// modification; NULL: both now). Cradle keeps one time per inode, the modification time,
-/// so that is what changes (`UTIME_NOW`: now, `UTIME_OMIT`: left alone); the access time is
-/// checked and dropped. A `tv_nsec` outside `0..10^9` that is neither is EINVAL.
+/// `utimensat(2)`: Linux's rules, then the times. Setting times to now needs ownership,
+/// CAP_FOWNER or write permission (EACCES); setting explicit times needs ownership or
+/// CAP_FOWNER (EPERM). Cradle keeps one time per inode, the modification time, so that is
+/// what changes (`UTIME_NOW`: now, `UTIME_OMIT`: left alone); the access time is checked
+/// and dropped. A `tv_nsec` outside `0..10^9` that is neither is EINVAL.
 pub fn sys_utimensat(dirfd: i32, pathname: u64, times: u64, uflags: u32) -> SysResult {
     const UTIME_NOW: i64 = (1 << 30) - 1;
     const UTIME_OMIT: i64 = (1 << 30) - 2;
-    let now = crate::kernel::time::realtime_seconds();
-    let mtime = if times == 0 {
-        Some(now)
-    } else {
-        let mut b = [0u8; 32];
-        crate::arch::arm64::uaccess::copy_from_user(&mut b, times)?;
-        let word = |at: usize| i64::from_le_bytes(b[at..at + 8].try_into().unwrap_or([0; 8]));
-        for nsec in [word(8), word(24)] {
-            if !(0..1_000_000_000).contains(&nsec) && nsec != UTIME_NOW && nsec != UTIME_OMIT {
+    let mut nsec = [UTIME_NOW; 2];
+    let mut mtime_sec = 0;
+    if times != 0 {
+        let mut raw = [0u8; 32];
+        copy_from_user(&mut raw, times)?;
+        for (i, n) in nsec.iter_mut().enumerate() {
+            *n = i64::from_le_bytes(raw[i * 16 + 8..i * 16 + 16].try_into().unwrap_or([0; 8]));
+            if *n != UTIME_NOW && *n != UTIME_OMIT && !(0..1_000_000_000).contains(n) {
                 return Err(Errno::EINVAL);
             }
         }
-        match word(24) {
-            UTIME_OMIT => None,
-            UTIME_NOW => Some(now),
-            _ => Some(word(16)),
-        }
-    };
+        mtime_sec = i64::from_le_bytes(raw[16..24].try_into().unwrap_or([0; 8]));
+    }
     let inode = if pathname == 0 {
         fdget(dirfd)?.inode.clone()
     } else {
@@ -615,15 +826,33 @@ pub fn sys_utimensat(dirfd: i32, pathname: u64, times: u64, uflags: u32) -> SysR
             .inode
             .clone()
     };
-    if let Some(seconds) = mtime {
-        inode.set_mtime(seconds)?;
+    if nsec == [UTIME_OMIT; 2] {
+        return Ok(0);
     }
-    Ok(0)
+    let cred = current_cred();
+    let attr = inode.attr();
+    if !perm::owner_or_capable(attr, &cred) {
+        if nsec.iter().all(|&n| n == UTIME_NOW || n == UTIME_OMIT) {
+            perm::generic_permission(attr, MAY_WRITE, &cred)?;
+        } else {
+            return Err(Errno::EPERM);
+        }
+    }
+    match nsec[1] {
+        UTIME_OMIT => Ok(0),
+        UTIME_NOW => inode
+            .set_mtime(crate::kernel::time::realtime_seconds())
+            .map(|_| 0),
+        _ => inode.set_mtime(mtime_sec).map(|_| 0),
+    }
 }
 
 /// `mount(2)`: tmpfs/ramfs, devtmpfs, proc (`fs::proc`) and sysfs (an empty directory for
 /// now).
-pub fn sys_mount(source: u64, target: u64, fstype: u64, _mflags: u64, _data: u64) -> SysResult {
+pub fn sys_mount(source: u64, target: u64, fstype: u64, _mflags: u64, data: u64) -> SysResult {
+    if !crate::kernel::capability::capable(crate::kernel::capability::CAP_SYS_ADMIN) {
+        return Err(Errno::EPERM);
+    }
     let target = getname(target)?;
     let fstype = getname(fstype)?;
     let source = if source != 0 {
@@ -633,7 +862,11 @@ pub fn sys_mount(source: u64, target: u64, fstype: u64, _mflags: u64, _data: u64
     };
     let at = path_lookup(&cwd()?, &target, LookupFlags { follow: true })?;
     let (root, name): (Arc<dyn Inode>, &'static str) = match fstype.as_str() {
-        "tmpfs" | "ramfs" => (super::ramfs::RamInode::new_root(next_dev()), "tmpfs"),
+        "tmpfs" | "ramfs" => {
+            let root = super::ramfs::RamInode::new_root(next_dev());
+            tmpfs_root_options(&root, fstype == "tmpfs", data)?;
+            (root, "tmpfs")
+        }
         "devtmpfs" => (devtmpfs_root(), "devtmpfs"),
         "proc" => (super::proc::proc_root(), "proc"),
         "sysfs" => (super::ramfs::RamInode::new_root(next_dev()), "sysfs"),
@@ -643,8 +876,38 @@ pub fn sys_mount(source: u64, target: u64, fstype: u64, _mflags: u64, _data: u64
     Ok(0)
 }
 
+/// A new tmpfs root's mode, owner and group: `mode=`, `uid=` and `gid=` of the mount's
+/// data string (Linux's `shmem_parse_one`); a tmpfs root is 1777 by default, as Linux's
+/// `shmem_default_max_*` leave it, a ramfs root 0755.
+fn tmpfs_root_options(root: &Arc<dyn Inode>, tmpfs: bool, data: u64) -> Result<(), Errno> {
+    let mut perm = if tmpfs { 0o1777 } else { 0o755 };
+    let (mut uid, mut gid) = (0, 0);
+    if data != 0 {
+        let bytes = match strndup_user(data, 4096) {
+            Ok(bytes) => bytes,
+            Err(Errno::ENAMETOOLONG) => return Err(Errno::EINVAL),
+            Err(e) => return Err(e),
+        };
+        for option in bytes.split(|&b| b == b',') {
+            let text = core::str::from_utf8(option).map_err(|_| Errno::EINVAL)?;
+            let (key, value) = text.split_once('=').unwrap_or((text, ""));
+            match key {
+                "mode" => perm = u32::from_str_radix(value, 8).map_err(|_| Errno::EINVAL)? & 0o7777,
+                "uid" => uid = value.parse().map_err(|_| Errno::EINVAL)?,
+                "gid" => gid = value.parse().map_err(|_| Errno::EINVAL)?,
+                _ => {} // size=, nr_inodes=, ...: no limits to set here
+            }
+        }
+    }
+    root.chmod(perm)?;
+    root.chown(uid, gid)
+}
+
 /// `umount2(2)`.
 pub fn sys_umount2(target: u64, _uflags: u32) -> SysResult {
+    if !crate::kernel::capability::capable(crate::kernel::capability::CAP_SYS_ADMIN) {
+        return Err(Errno::EPERM);
+    }
     let target = getname(target)?;
     let at = path_lookup(&cwd()?, &target, LookupFlags { follow: true })?;
     super::namei::umount(&at)?;

@@ -4,7 +4,7 @@
 //! init_task (PID 0). `start_kernel` is a flat list of init calls; where their order
 //! matters, a comment says why.
 
-use crate::arch::arm64::{self, head, irqflags};
+use crate::arch::{self, head, irqflags};
 use crate::drivers::misc::lkdtm;
 use crate::init::init_task::{init_task, init_task_stack_setup};
 use crate::init::initcall::do_initcalls;
@@ -31,22 +31,22 @@ pub extern "C" fn start_kernel() -> ! {
     init_task.set_stack_end_magic();
     // printk works from here on: messages wait in the log buffer until a console registers.
     printk_init();
-    arm64::setup::smp_setup_processor_id();
+    arch::setup::smp_setup_processor_id();
     log::info!("Cradle version {CRADLE_VERSION} ({RUSTC_VERSION}) #1 SMP");
     // The device tree: model, command line, console, PSCI, memblock, the final page tables.
-    let command_line = arm64::setup::setup_arch();
+    let command_line = arch::setup::setup_arch();
     let _ = COMMAND_LINE.set(command_line);
     log::info!("Kernel command line: {command_line}");
     // Memory: the buddy allocator over all free RAM, then the heap that grows from it.
-    arm64::mm_init::mm_init();
+    arch::mm_init::mm_init();
     // ioremap needs the page allocator: move the console off the fixmap.
     crate::drivers::tty::serial::console_ioremap();
     report_wx(command_line);
     // init_task becomes this CPU's idle task; from here on tasks can be created.
     sched::core::sched_init();
     // The interrupt controller, then the timer whose interrupt is the scheduler's tick.
-    crate::drivers::irqchip::init_irq();
-    crate::drivers::clocksource::time_init();
+    arch::irq::init_irq();
+    arch::time::time_init();
     log::info!("CPU: All CPU(s) started at EL{}", head::boot_el());
     // Deliberate crashes (tests of the oops path) happen with the machine fully up.
     lkdtm::lkdtm_cpoint(command_line);
@@ -100,7 +100,7 @@ extern "C" fn kernel_init(_unused: usize) -> i32 {
     kernel_init_freeable();
     let cmdline = COMMAND_LINE.get().copied().unwrap_or("");
     // Boot-only code and data go back to the page allocator.
-    arm64::mm_init::free_initmem();
+    arch::mm_init::free_initmem();
     if params::get(cmdline, "show_state").is_some() {
         sched::show::show_state(false);
     }
@@ -113,12 +113,9 @@ fn kernel_init_freeable() {
     KTHREADD_DONE.wait_for_completion();
     workqueue_init();
     let cmdline = COMMAND_LINE.get().copied().unwrap_or("");
-    // do_basic_setup: the character devices, the root filesystem with the initramfs
-    // unpacked into it (Linux's init_rootfs + populate_rootfs), then every registered
-    // initcall, level by level.
-    crate::fs::char_dev::chr_dev_init();
-    crate::drivers::tty::n_tty::tty_init();
-    crate::kernel::random::rand_initialize();
+    // do_basic_setup: the root filesystem with the initramfs unpacked into it (Linux's
+    // init_rootfs + populate_rootfs), then every registered initcall, level by level (the
+    // random pool, the character devices, the tty, the drivers' probes).
     crate::fs::initramfs::rootfs_init();
     do_initcalls(params::get(cmdline, "initcall_debug").is_some());
     crate::kunit::kunit_run_all_tests(cmdline);
@@ -172,13 +169,13 @@ fn try_to_run_init_process(path: &str) -> bool {
 /// Check that no kernel page is both writable and executable (Linux's `ptdump_check_wx`),
 /// and print the page tables if `ptdump` is on the command line.
 fn report_wx(cmdline: &str) {
-    match arm64::paging::ptdump_check_wx() {
+    match arch::paging::ptdump_check_wx() {
         0 => log::info!("Checked W+X mappings: passed, no W+X pages found"),
         n => log::warn!("Checked W+X mappings: FAILED, {n} W+X pages found"),
     }
     if params::get(cmdline, "ptdump").is_some() {
         log::info!("---[ Kernel page tables ]---");
-        arm64::paging::ptdump(&mut printk::LineLogger::new());
+        arch::paging::ptdump(&mut printk::LineLogger::new());
     }
 }
 

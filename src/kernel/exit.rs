@@ -10,7 +10,7 @@
 use core::sync::atomic::Ordering;
 
 use crate::kernel::pid::{TaskList, TASKLIST};
-use crate::kernel::sched::core::{schedule, set_current_state};
+use crate::kernel::sched::core::do_task_dead;
 use crate::kernel::signal;
 use crate::kernel::task::{current, state, TaskRef, TaskStruct, PF_EXITING};
 
@@ -176,9 +176,7 @@ pub fn mm_release(tsk: &TaskStruct) {
     }
     crate::kernel::futex::exit_robust_list(tsk);
     let tid_ptr = tsk.clear_child_tid.swap(0, Ordering::Relaxed);
-    if tid_ptr != 0
-        && crate::arch::arm64::uaccess::copy_to_user(tid_ptr, &0u32.to_le_bytes()).is_ok()
-    {
+    if tid_ptr != 0 && crate::arch::uaccess::copy_to_user(tid_ptr, &0u32.to_le_bytes()).is_ok() {
         let _ = crate::kernel::futex::futex_wake_address(tid_ptr, false, 1, u32::MAX);
     }
 }
@@ -198,7 +196,7 @@ pub fn do_exit(code: i32) -> ! {
     mm_release(tsk);
     // exit_mm: the address space goes with its last user.
     let mm = tsk.mm.lock().take();
-    crate::arch::arm64::mmu_context::switch_to_kernel_mm();
+    crate::arch::mmu_context::switch_to_kernel_mm();
     drop(mm);
     // exit_files / exit_fs: the descriptors close with the last task sharing them.
     let files = tsk.files.lock().take();
@@ -308,13 +306,6 @@ fn autoreaps(leader: &TaskStruct) -> bool {
     exit_signal <= 0
         || parent.is_null()
         || signal::parent_autoreaps(unsafe { &*parent }, exit_signal)
-}
-
-/// Schedule away for the last time (Linux's `do_task_dead`).
-fn do_task_dead() -> ! {
-    set_current_state(state::TASK_DEAD);
-    schedule();
-    unreachable!("a dead task was scheduled again");
 }
 
 /// Free what a dead task no longer needs once the CPU has left it: its stack and the
@@ -441,10 +432,10 @@ pub fn sys_wait4(
         None => return Ok(0), // WNOHANG, and nothing to report
     };
     if wstatus != 0 {
-        crate::arch::arm64::uaccess::copy_to_user(wstatus, &status.to_le_bytes())?;
+        crate::arch::uaccess::copy_to_user(wstatus, &status.to_le_bytes())?;
     }
     if rusage != 0 {
-        crate::arch::arm64::uaccess::clear_user(rusage, 144)?;
+        crate::arch::uaccess::clear_user(rusage, 144)?;
     }
     Ok(child_pid as u64)
 }

@@ -12,7 +12,7 @@ use core::sync::atomic::Ordering;
 
 use crate::kernel::sync::SpinLock;
 
-use crate::arch::arm64::process::copy_thread;
+use crate::arch::process::copy_thread;
 use crate::kernel::errno::Errno;
 use crate::kernel::pid::TASKLIST;
 use crate::kernel::sched::core::wake_up_new_task;
@@ -224,7 +224,8 @@ fn copy_resources(
     }
     p.ctty
         .store(parent.ctty.load(Ordering::Relaxed), Ordering::Relaxed);
-    *p.groups.lock() = parent.groups.lock().clone();
+    // copy_creds: the child shares the parent's credentials until either changes its own.
+    parent.cred.copy_to(&p.cred);
 
     // sched_fork: born with preemption disabled; schedule_tail enables it.
     p.preempt_count.store(1, Ordering::Relaxed);
@@ -288,7 +289,7 @@ fn clone_common(args: &KernelCloneArgs<'_>, parent_tid: u64, child_tid: u64) -> 
     }
     if flags & CLONE_PARENT_SETTID != 0 {
         // Linux writes it before the child runs, and ignores a fault.
-        let _ = crate::arch::arm64::uaccess::copy_to_user(parent_tid, &pid.to_le_bytes());
+        let _ = crate::arch::uaccess::copy_to_user(parent_tid, &pid.to_le_bytes());
     }
     let vfork = flags & CLONE_VFORK != 0;
     let child = p.clone();
@@ -306,7 +307,7 @@ fn clone_common(args: &KernelCloneArgs<'_>, parent_tid: u64, child_tid: u64) -> 
 /// CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM | CLONE_SETTLS | CLONE_PARENT_SETTID |
 /// CLONE_CHILD_CLEARTID.
 pub fn sys_clone(
-    _regs: &mut crate::arch::arm64::ptrace::PtRegs,
+    _regs: &mut crate::arch::ptrace::PtRegs,
     flags: u64,
     newsp: u64,
     parent_tid: u64,
@@ -339,14 +340,14 @@ pub fn sys_clone3(uargs: u64, size: usize) -> Result<u64, Errno> {
     }
     let mut b = [0u8; VER2];
     let n = size.min(VER2);
-    crate::arch::arm64::uaccess::copy_from_user(&mut b[..n], uargs)?;
+    crate::arch::uaccess::copy_from_user(&mut b[..n], uargs)?;
     if size > VER2 {
         // Linux's copy_struct_from_user: unknown trailing bytes must be zero.
         let mut rest = [0u8; 64];
         let mut off = VER2;
         while off < size {
             let len = (size - off).min(rest.len());
-            crate::arch::arm64::uaccess::copy_from_user(&mut rest[..len], uargs + off as u64)?;
+            crate::arch::uaccess::copy_from_user(&mut rest[..len], uargs + off as u64)?;
             if rest[..len].iter().any(|&x| x != 0) {
                 return Err(Errno::E2BIG);
             }

@@ -1,8 +1,11 @@
 //! Core kernel services (Linux's `kernel/`).
 //!
-//! The portable modules (`params`, `printk_fmt`, `kallsyms_fmt`) build for the host too and
-//! carry unit tests; the rest need the hardware.
+//! The portable modules (`params`, `printk_fmt`, `kallsyms_fmt`, the scheduler's `fair` and
+//! time's `timeconv`) build for the host too and carry unit tests; the rest need the
+//! hardware.
 
+pub mod capability;
+pub mod cred;
 pub mod errno;
 pub mod kallsyms_fmt;
 pub mod params;
@@ -30,6 +33,8 @@ pub mod pid;
 pub mod printk;
 #[cfg(target_os = "none")]
 pub mod random;
+#[cfg(target_os = "none")]
+pub mod reboot;
 pub mod sched;
 #[cfg(target_os = "none")]
 pub mod session;
@@ -41,7 +46,6 @@ pub mod sync;
 pub mod sys;
 #[cfg(target_os = "none")]
 pub mod task;
-#[cfg(target_os = "none")]
 pub mod time;
 #[cfg(target_os = "none")]
 pub mod workqueue;

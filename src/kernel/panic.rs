@@ -7,7 +7,7 @@
 use core::panic::PanicInfo;
 use core::sync::atomic::{AtomicBool, Ordering};
 
-use crate::arch::arm64::{cpu, irqflags, process};
+use crate::arch::{cpu, irqflags, process};
 use crate::kernel::printk::printk_emergency;
 
 /// Set by the first CPU to panic; a second panic (say, inside the panic path) just stops.

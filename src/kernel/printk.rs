@@ -99,7 +99,7 @@ pub fn printk_emergency(args: fmt::Arguments<'_>) {
 
 /// The time stamp of a message: the generic counter, which runs from power-on.
 fn now() -> Timestamp {
-    let (count, freq) = crate::arch::arm64::arch_timer::counter_and_frequency();
+    let (count, freq) = crate::arch::arch_timer::counter_and_frequency();
     Timestamp::from_counter(count, freq)
 }
 
@@ -289,7 +289,7 @@ fn copy_records(buf: u64, len: usize, records: &[Vec<u8>]) -> Result<u64, Errno>
             break;
         }
     }
-    crate::arch::arm64::uaccess::copy_to_user(buf, &out)?;
+    crate::arch::uaccess::copy_to_user(buf, &out)?;
     Ok(out.len() as u64)
 }
 

@@ -18,9 +18,9 @@ fn splitmix64(x: u64) -> u64 {
 }
 
 /// Mix the DT's `rng-seed` (and `kaslr-seed`) into the pool (Linux's `add_bootloader_randomness`).
-pub fn rand_initialize() {
-    let mut seed = crate::arch::arm64::arch_timer::counter();
-    if let Some(fdt) = crate::arch::arm64::setup::fdt() {
+fn rand_initialize() -> i32 {
+    let mut seed = crate::arch::arch_timer::counter();
+    if let Some(fdt) = crate::arch::setup::fdt() {
         if let Some(chosen) = fdt.find_node("/chosen") {
             for name in ["rng-seed", "kaslr-seed"] {
                 if let Some(p) = chosen.property(name) {
@@ -34,12 +34,14 @@ pub fn rand_initialize() {
         }
     }
     STATE.fetch_xor(seed, Ordering::Relaxed);
+    0
 }
+crate::core_initcall!(rand_initialize);
 
 /// Fill `buf` with random bytes (Linux's `get_random_bytes`).
 pub fn get_random_bytes(buf: &mut [u8]) {
     for chunk in buf.chunks_mut(8) {
-        let counter = crate::arch::arm64::arch_timer::counter();
+        let counter = crate::arch::arch_timer::counter();
         let s = STATE.fetch_add(splitmix64(counter) | 1, Ordering::Relaxed);
         let v = splitmix64(s ^ counter).to_le_bytes();
         chunk.copy_from_slice(&v[..chunk.len()]);

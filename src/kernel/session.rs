@@ -84,9 +84,16 @@ pub fn kill_pgrp(pgrp: i32, signo: i32, kernel: bool) -> SysResult {
     if pgrp <= 0 {
         return Err(Errno::ESRCH);
     }
-    let members = group_members(pgrp);
+    let mut members = group_members(pgrp);
     if members.is_empty() {
         return Err(Errno::ESRCH);
+    }
+    if !kernel {
+        // Linux's `__kill_pgrp_info`: success if any member could be signalled.
+        members.retain(|t| signal::check_kill_permission(t, signo).is_ok());
+        if members.is_empty() {
+            return Err(Errno::EPERM);
+        }
     }
     if signo != 0 {
         for task in &members {

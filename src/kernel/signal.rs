@@ -7,7 +7,7 @@
 //! stopped task and discards pending stop signals; sending a stop signal discards a pending
 //! SIGCONT (Linux's `prepare_signal`).
 //!
-//! Delivery happens on the way back to user space (`arch::arm64::signal::do_signal`), which
+//! Delivery happens on the way back to user space (`arch::signal::do_signal`), which
 //! asks [`get_signal`] for the next signal to run a handler for. `get_signal` carries out the
 //! default actions itself: ignore, terminate (the signal number becomes the wait status; the
 //! core-dump signals also just terminate — Cradle writes no core files), and stop (the task
@@ -30,7 +30,7 @@
 //!
 //! Submodules: `signal_struct` (the shared structures), `notify` (job-control stops,
 //! SIGCHLD to the parent), `wait` (sigsuspend, sigtimedwait, restart_syscall). The arm64
-//! frame is in `arch/arm64/signal.rs`.
+//! frame is in `arch/arm64/kernel/signal.rs`.
 
 mod notify;
 mod send;
@@ -49,7 +49,7 @@ pub use wait::{
     set_restart_nanosleep, sys_restart_syscall, sys_rt_sigsuspend, sys_rt_sigtimedwait,
 };
 
-use crate::arch::arm64::uaccess::{copy_from_user, copy_to_user};
+use crate::arch::uaccess::{copy_from_user, copy_to_user};
 use crate::kernel::errno::Errno;
 use crate::kernel::task::{current, TaskStruct, JOBCTL_STOP_PENDING};
 
@@ -272,7 +272,7 @@ pub struct SignalState {
     /// user's `rem` pointer) (Linux's `restart_block`).
     pub restart_nanosleep: Option<(u64, u64)>,
     /// Where the sigreturn trampoline is mapped in the task's address space (0: not yet;
-    /// `arch::arm64::signal::sigtramp`).
+    /// `arch::signal::sigtramp`).
     pub sigtramp: u64,
 }
 
@@ -519,6 +519,33 @@ fn dequeue(task: &TaskStruct, signo: i32) -> KernelSigInfo {
             ..KernelSigInfo::default()
         },
     }
+}
+
+/// Whether the current task may send `signo` to `task` from user space (Linux's
+/// `check_kill_permission` and `kill_ok_by_cred`): within its own process, or when the
+/// sender's real or effective user ID is the target's real or saved one, or with
+/// CAP_KILL; SIGCONT also within the same session. EPERM otherwise, for signal 0 too.
+pub fn check_kill_permission(task: &TaskStruct, signo: i32) -> Result<(), Errno> {
+    let me = current();
+    if task.tgid.load(Ordering::Relaxed) == me.tgid.load(Ordering::Relaxed) {
+        return Ok(());
+    }
+    let cred = crate::kernel::cred::current_cred();
+    let tcred = crate::kernel::cred::task_cred(task);
+    if cred.euid == tcred.suid
+        || cred.euid == tcred.uid
+        || cred.uid == tcred.suid
+        || cred.uid == tcred.uid
+        || cred.has_cap(crate::kernel::capability::CAP_KILL)
+    {
+        return Ok(());
+    }
+    if signo == sig::SIGCONT
+        && crate::kernel::session::session_of(task) == crate::kernel::session::session_of(me)
+    {
+        return Ok(());
+    }
+    Err(Errno::EPERM)
 }
 
 /// A signal to deliver to a user handler (Linux's `struct ksignal`).

@@ -3,23 +3,28 @@
 
 use core::sync::atomic::Ordering;
 
-use crate::arch::arm64::uaccess::{copy_from_user, copy_to_user};
+use crate::arch::uaccess::{copy_from_user, copy_to_user};
+use crate::kernel::capability::{capable, CAP_SETGID, CAP_SYS_ADMIN, CAP_SYS_BOOT, CAP_SYS_TIME};
+use crate::kernel::cred::{commit_creds, current_cred, Cred};
 use crate::kernel::errno::Errno;
 use crate::kernel::task::current;
 
 type SysResult = Result<u64, Errno>;
 
 /// The calling process's ID (its thread group).
+#[inline]
 pub fn getpid() -> i32 {
     current().tgid.load(Ordering::Relaxed)
 }
 
 /// The calling thread's ID.
+#[inline]
 pub fn gettid() -> i32 {
     current().pid()
 }
 
 /// The parent's process ID.
+#[inline]
 pub fn getppid() -> i32 {
     current().ppid()
 }
@@ -85,13 +90,19 @@ fn set_uts_field(
     Ok(0)
 }
 
-/// `sethostname(2)` (everyone is root here, so no EPERM).
+/// `sethostname(2)`: CAP_SYS_ADMIN.
 pub fn sys_sethostname(name: u64, len: usize) -> SysResult {
+    if !capable(CAP_SYS_ADMIN) {
+        return Err(Errno::EPERM);
+    }
     set_uts_field(&HOSTNAME, name, len)
 }
 
-/// `setdomainname(2)`.
+/// `setdomainname(2)`: CAP_SYS_ADMIN.
 pub fn sys_setdomainname(name: u64, len: usize) -> SysResult {
+    if !capable(CAP_SYS_ADMIN) {
+        return Err(Errno::EPERM);
+    }
     set_uts_field(&DOMAINNAME, name, len)
 }
 
@@ -124,17 +135,21 @@ mod reboot {
 
 /// `reboot(2)`: power off or restart through PSCI (or the board's own means).
 pub fn sys_reboot(magic1: u32, magic2: u32, cmd: u32) -> SysResult {
+    // Linux checks the capability before the magic numbers.
+    if !capable(CAP_SYS_BOOT) {
+        return Err(Errno::EPERM);
+    }
     if magic1 != reboot::MAGIC1 || !reboot::MAGIC2.contains(&magic2) {
         return Err(Errno::EINVAL);
     }
     match cmd {
         reboot::CMD_POWER_OFF | reboot::CMD_HALT => {
             log::info!("reboot: Power down");
-            crate::arch::arm64::cpu::machine_power_off()
+            crate::arch::cpu::machine_power_off()
         }
         reboot::CMD_RESTART => {
             log::info!("reboot: Restarting system");
-            crate::arch::arm64::cpu::machine_restart()
+            crate::arch::cpu::machine_restart()
         }
         reboot::CMD_CAD_ON | reboot::CMD_CAD_OFF => Ok(0),
         _ => Err(Errno::EINVAL),
@@ -161,13 +176,106 @@ fn read_timespec(ptr: u64) -> Result<u64, Errno> {
         .saturating_add(nsec as u64))
 }
 
-/// `clock_gettime(2)`: every clock is the generic counter (the wall clock starts at the
-/// epoch: there is no RTC driver yet).
+/// Linux's clock IDs (`include/uapi/linux/time.h`) that Cradle knows.
+mod clock {
+    pub const CLOCK_REALTIME: i32 = 0;
+    pub const CLOCK_PROCESS_CPUTIME_ID: i32 = 2;
+    pub const CLOCK_THREAD_CPUTIME_ID: i32 = 3;
+    pub const CLOCK_REALTIME_COARSE: i32 = 5;
+    pub const CLOCK_REALTIME_ALARM: i32 = 8;
+    /// ID 10 (`CLOCK_SGI_CYCLE`) is retired: Linux has no clock there.
+    pub const CLOCK_SGI_CYCLE: i32 = 10;
+    pub const CLOCK_TAI: i32 = 11;
+}
+
+/// Which clock an ID names: Ok(true) for the wall clock (REALTIME, its COARSE and ALARM
+/// kinds, and TAI, whose offset from UTC is 0 until adjtimex sets it), Ok(false) for a
+/// clock counting from power-on (MONOTONIC and BOOTTIME kinds; and, roughly, the CPU-time
+/// clocks), EINVAL for an ID Linux does not have.
+fn clock_is_realtime(clock_id: i32) -> Result<bool, Errno> {
+    use clock::*;
+    match clock_id {
+        CLOCK_REALTIME | CLOCK_REALTIME_COARSE | CLOCK_REALTIME_ALARM | CLOCK_TAI => Ok(true),
+        CLOCK_SGI_CYCLE => Err(Errno::EINVAL),
+        0..=11 => Ok(false),
+        _ => Err(Errno::EINVAL),
+    }
+}
+
+/// The time by clock `clock_id`, in nanoseconds.
+fn clock_get_ns(clock_id: i32) -> Result<u64, Errno> {
+    Ok(if clock_is_realtime(clock_id)? {
+        crate::kernel::time::timekeeping::ktime_get_real_ns()
+    } else {
+        crate::kernel::time::ktime_get_ns()
+    })
+}
+
+/// `clock_gettime(2)`: the wall clock (`timekeeping`), or the generic counter since
+/// power-on.
 pub fn sys_clock_gettime(clock: i32, tp: u64) -> SysResult {
-    if !(0..=11).contains(&clock) {
+    write_timespec(tp, clock_get_ns(clock)?)?;
+    Ok(0)
+}
+
+/// `clock_settime(2)`: only CLOCK_REALTIME can be set. Linux: EINVAL for a clock without
+/// `clock_set` and for a time out of range, EPERM for the CPU-time clocks.
+pub fn sys_clock_settime(clock: i32, tp: u64) -> SysResult {
+    match clock {
+        clock::CLOCK_REALTIME => {}
+        clock::CLOCK_PROCESS_CPUTIME_ID | clock::CLOCK_THREAD_CPUTIME_ID => {
+            return Err(Errno::EPERM)
+        }
+        _ => return Err(Errno::EINVAL),
+    }
+    let mut ts = [0u8; 16];
+    copy_from_user(&mut ts, tp)?;
+    let sec = i64::from_le_bytes(ts[..8].try_into().unwrap_or([0; 8]));
+    let nsec = i64::from_le_bytes(ts[8..].try_into().unwrap_or([0; 8]));
+    // do_sys_settimeofday64: the time's range (EINVAL), then CAP_SYS_TIME (EPERM).
+    crate::kernel::time::timekeeping::check_settod(sec, nsec)?;
+    if !capable(CAP_SYS_TIME) {
+        return Err(Errno::EPERM);
+    }
+    crate::kernel::time::timekeeping::do_settimeofday64(sec, nsec)?;
+    Ok(0)
+}
+
+/// `settimeofday(2)`: `struct timeval` (seconds, microseconds) and `struct timezone`
+/// (minutes west, DST type), either may be NULL. Linux's order (`settimeofday` →
+/// `do_sys_settimeofday64`): read both (EFAULT), check the time, then the timezone's
+/// ±15 hours (EINVAL). The timezone is remembered nowhere: Cradle has no FAT file system
+/// or local-time RTC to apply it to, and `gettimeofday` reports UTC.
+pub fn sys_settimeofday(tv: u64, tz: u64) -> SysResult {
+    let mut time = None;
+    if tv != 0 {
+        let mut b = [0u8; 16];
+        copy_from_user(&mut b, tv)?;
+        let sec = i64::from_le_bytes(b[..8].try_into().unwrap_or([0; 8]));
+        let usec = i64::from_le_bytes(b[8..].try_into().unwrap_or([0; 8]));
+        if !(0..=1_000_000).contains(&usec) {
+            return Err(Errno::EINVAL);
+        }
+        time = Some((sec, usec * 1000));
+    }
+    let mut minuteswest = 0;
+    if tz != 0 {
+        let mut b = [0u8; 8];
+        copy_from_user(&mut b, tz)?;
+        minuteswest = i32::from_le_bytes(b[..4].try_into().unwrap_or([0; 4]));
+    }
+    if let Some((sec, nsec)) = time {
+        crate::kernel::time::timekeeping::check_settod(sec, nsec)?;
+    }
+    if !capable(CAP_SYS_TIME) {
+        return Err(Errno::EPERM);
+    }
+    if !(-15 * 60..=15 * 60).contains(&minuteswest) {
         return Err(Errno::EINVAL);
     }
-    write_timespec(tp, crate::kernel::time::ktime_get_ns())?;
+    if let Some((sec, nsec)) = time {
+        crate::kernel::time::timekeeping::do_settimeofday64(sec, nsec)?;
+    }
     Ok(0)
 }
 
@@ -180,16 +288,14 @@ const COARSE_CLOCKS: [i32; 2] = [5, 6];
 /// The resolution of the counter-driven clocks: the counter's period, rounded up to a
 /// nanosecond.
 pub fn hres_resolution_ns() -> u64 {
-    let freq = crate::arch::arm64::arch_timer::frequency().max(1);
+    let freq = crate::arch::arch_timer::frequency().max(1);
     1_000_000_000u64.div_ceil(freq)
 }
 
 /// `clock_getres(2)`: the counter's period, rounded up to a nanosecond; a tick for the
 /// `_COARSE` clocks (as Linux's `LOW_RES_NSEC`). The vDSO answers the same.
 pub fn sys_clock_getres(clock: i32, tp: u64) -> SysResult {
-    if !(0..=11).contains(&clock) {
-        return Err(Errno::EINVAL);
-    }
+    clock_is_realtime(clock)?;
     if tp != 0 {
         let ns = if COARSE_CLOCKS.contains(&clock) {
             TICK_NSEC
@@ -201,10 +307,14 @@ pub fn sys_clock_getres(clock: i32, tp: u64) -> SysResult {
     Ok(0)
 }
 
-/// `gettimeofday(2)`.
-pub fn sys_gettimeofday(tv: u64, _tz: u64) -> SysResult {
+/// `gettimeofday(2)`: the wall clock; the timezone is UTC (zeros), as `settimeofday` keeps
+/// none.
+pub fn sys_gettimeofday(tv: u64, tz: u64) -> SysResult {
+    if tz != 0 {
+        copy_to_user(tz, &[0u8; 8])?;
+    }
     if tv != 0 {
-        let ns = crate::kernel::time::ktime_get_ns();
+        let ns = crate::kernel::time::timekeeping::ktime_get_real_ns();
         let mut b = [0u8; 16];
         b[..8].copy_from_slice(&((ns / 1_000_000_000) as i64).to_le_bytes());
         b[8..].copy_from_slice(&(((ns % 1_000_000_000) / 1000) as i64).to_le_bytes());
@@ -252,14 +362,19 @@ pub fn sys_nanosleep(req: u64, rem: u64) -> SysResult {
 }
 
 /// `clock_nanosleep(2)` (TIMER_ABSTIME = 1: `rem` is not written, and an interrupted sleep
-/// restarts with the same arguments).
+/// restarts with the same arguments). An absolute time on a wall clock is turned into the
+/// monotonic clock's once, at the start (a later clock_settime does not move it, as it
+/// would on Linux).
 pub fn sys_clock_nanosleep(clock: i32, cflags: u32, req: u64, rem: u64) -> SysResult {
-    if !(0..=11).contains(&clock) {
-        return Err(Errno::EINVAL);
-    }
+    let realtime = clock_is_realtime(clock)?;
     let ns = read_timespec(req)?;
     if cflags & 1 != 0 {
-        return nanosleep_until(ns, 0).map_err(|e| {
+        let deadline = if realtime {
+            crate::kernel::time::timekeeping::real_to_monotonic_ns(ns)
+        } else {
+            ns
+        };
+        return nanosleep_until(deadline, 0).map_err(|e| {
             if e == crate::kernel::signal::ERESTART_RESTARTBLOCK {
                 crate::kernel::signal::ERESTARTNOHAND
             } else {
@@ -326,7 +441,7 @@ pub fn sys_prctl(option: i32, arg2: u64) -> SysResult {
     match option {
         15 => {
             let mut name = [0u8; 16];
-            let n = crate::arch::arm64::uaccess::strncpy_from_user(&mut name, arg2)
+            let n = crate::arch::uaccess::strncpy_from_user(&mut name, arg2)
                 .unwrap_or(15)
                 .min(15);
             current().set_comm(core::str::from_utf8(&name[..n]).unwrap_or("?"));
@@ -369,12 +484,90 @@ pub fn sys_getrusage(_who: i32, buf: u64) -> SysResult {
     Ok(0)
 }
 
-/// `getresuid(2)` / `getresgid(2)`: all root.
-pub fn sys_getresid(a: u64, b: u64, c: u64) -> SysResult {
-    for p in [a, b, c] {
-        copy_to_user(p, &0u32.to_le_bytes())?;
+/// Write three IDs to user memory (`getresuid`/`getresgid`).
+fn put_ids(ptrs: [u64; 3], ids: [u32; 3]) -> SysResult {
+    for (p, id) in ptrs.into_iter().zip(ids) {
+        copy_to_user(p, &id.to_le_bytes())?;
     }
     Ok(0)
+}
+
+/// `getuid(2)`, `geteuid(2)`, `getgid(2)`, `getegid(2)` (syscalls 174 to 177).
+pub fn sys_getid(nr: u64) -> SysResult {
+    let c = current_cred();
+    Ok(match nr {
+        174 => c.uid,
+        175 => c.euid,
+        176 => c.gid,
+        _ => c.egid,
+    } as u64)
+}
+
+/// `getresuid(2)`.
+pub fn sys_getresuid(r: u64, e: u64, s: u64) -> SysResult {
+    let c = current_cred();
+    put_ids([r, e, s], [c.uid, c.euid, c.suid])
+}
+
+/// `getresgid(2)`.
+pub fn sys_getresgid(r: u64, e: u64, s: u64) -> SysResult {
+    let c = current_cred();
+    put_ids([r, e, s], [c.gid, c.egid, c.sgid])
+}
+
+/// Apply a change of credentials computed from the current ones.
+fn change_creds(f: impl FnOnce(&Cred) -> Result<Cred, Errno>) -> SysResult {
+    let new = f(&current_cred())?;
+    commit_creds(new);
+    Ok(0)
+}
+
+/// `setuid(2)`.
+pub fn sys_setuid(uid: u32) -> SysResult {
+    change_creds(|c| c.setuid(uid))
+}
+
+/// `setgid(2)`.
+pub fn sys_setgid(gid: u32) -> SysResult {
+    change_creds(|c| c.setgid(gid))
+}
+
+/// `setreuid(2)`.
+pub fn sys_setreuid(ruid: u32, euid: u32) -> SysResult {
+    change_creds(|c| c.setreuid(ruid, euid))
+}
+
+/// `setregid(2)`.
+pub fn sys_setregid(rgid: u32, egid: u32) -> SysResult {
+    change_creds(|c| c.setregid(rgid, egid))
+}
+
+/// `setresuid(2)`.
+pub fn sys_setresuid(r: u32, e: u32, s: u32) -> SysResult {
+    change_creds(|c| c.setresuid(r, e, s))
+}
+
+/// `setresgid(2)`.
+pub fn sys_setresgid(r: u32, e: u32, s: u32) -> SysResult {
+    change_creds(|c| c.setresgid(r, e, s))
+}
+
+/// `setfsuid(2)`: returns the old fsuid whether or not it changed.
+pub fn sys_setfsuid(uid: u32) -> SysResult {
+    let old = current_cred();
+    if let Some(new) = old.setfsuid(uid) {
+        commit_creds(new);
+    }
+    Ok(old.fsuid as u64)
+}
+
+/// `setfsgid(2)`: returns the old fsgid whether or not it changed.
+pub fn sys_setfsgid(gid: u32) -> SysResult {
+    let old = current_cred();
+    if let Some(new) = old.setfsgid(gid) {
+        commit_creds(new);
+    }
+    Ok(old.fsgid as u64)
 }
 
 /// Most supplementary groups (Linux's NGROUPS_MAX).
@@ -383,7 +576,8 @@ const NGROUPS_MAX: usize = 65536;
 /// `getgroups(2)`: the supplementary groups, or with `size` 0 just their number; EINVAL if
 /// `size` is too small for them.
 pub fn sys_getgroups(size: i32, list: u64) -> SysResult {
-    let groups = crate::kernel::task::current().groups.lock().clone();
+    let cred = current_cred();
+    let groups = &cred.groups;
     if size < 0 {
         return Err(Errno::EINVAL);
     }
@@ -398,21 +592,22 @@ pub fn sys_getgroups(size: i32, list: u64) -> SysResult {
     Ok(groups.len() as u64)
 }
 
-/// `setgroups(2)`: replace the supplementary groups (login's `initgroups`). Everyone is
-/// root, so it is always allowed.
+/// `setgroups(2)`: replace the supplementary groups (login's `initgroups`); CAP_SETGID.
 pub fn sys_setgroups(size: usize, list: u64) -> SysResult {
+    // Linux asks for the capability first (`may_setgroups`), then checks the size.
+    if !capable(CAP_SETGID) {
+        return Err(Errno::EPERM);
+    }
     if size > NGROUPS_MAX {
         return Err(Errno::EINVAL);
     }
     let mut bytes = alloc::vec![0u8; size * 4];
     copy_from_user(&mut bytes, list)?;
-    let mut groups: alloc::vec::Vec<u32> = bytes
+    let groups: alloc::vec::Vec<u32> = bytes
         .chunks_exact(4)
         .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
         .collect();
-    groups.sort_unstable(); // Linux keeps them sorted (`groups_sort`)
-    *crate::kernel::task::current().groups.lock() = groups;
-    Ok(0)
+    change_creds(|c| c.setgroups(groups))
 }
 
 /// `sysinfo(2)`.
@@ -428,6 +623,10 @@ pub fn sys_sysinfo(buf: u64) -> SysResult {
     let free = crate::mm::pages::nr_free_pages() * 4096;
     b[32..40].copy_from_slice(&total.to_le_bytes());
     b[40..48].copy_from_slice(&free.to_le_bytes());
+    // sharedram: shmem and tmpfs pages (Linux's NR_SHMEM); bufferram stays 0 (no block
+    // devices).
+    let shared = crate::mm::filemap::nr_shmem() * 4096;
+    b[48..56].copy_from_slice(&shared.to_le_bytes());
     let mut procs = 0u16;
     crate::kernel::pid::for_each_task(|_| procs += 1);
     b[80..82].copy_from_slice(&procs.to_le_bytes());

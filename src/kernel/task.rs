@@ -1,7 +1,7 @@
 //! `struct task_struct`: a thread of execution (Linux: `include/linux/sched.h`).
 //!
-//! The running task on a CPU is `current`, found through `sp_el0` exactly as Linux arm64
-//! finds it. PID 0, `init_task`, is the only task not created by `copy_process`: it is a
+//! The running task on a CPU is `current`, which the architecture keeps (arm64: in `sp_el0`,
+//! exactly as Linux arm64 does). PID 0, `init_task`, is the only task not created by `copy_process`: it is a
 //! static (src/init/init_task.rs) whose stack the linker script places. Every other task is
 //! allocated by `copy_process` and freed when its last [`TaskRef`] goes (Linux's
 //! `get_task_struct` / `put_task_struct`).
@@ -26,8 +26,7 @@ use core::sync::atomic::{
     AtomicBool, AtomicI32, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering,
 };
 
-use crate::arch::arm64::fpsimd::FpsimdState;
-use crate::arch::arm64::memory::THREAD_SIZE;
+use crate::arch::memory::THREAD_SIZE;
 use crate::fs::file::{FilesStruct, FsStruct};
 use crate::kernel::errno::Errno;
 use crate::kernel::sched::completion::Completion;
@@ -38,32 +37,10 @@ use crate::kernel::signal::{SigAction, SighandStruct, SignalState, SignalStruct,
 use crate::kernel::sync::{InitOnce, SpinLock};
 use crate::mm::mm_types::MmStruct;
 
-/// Registers `cpu_switch_to` saves: the callee-saved ones, the frame pointer, sp and the
-/// resume pc (Linux: `struct cpu_context`).
-#[repr(C)]
-#[derive(Clone, Copy, Debug, Default)]
-pub struct CpuContext {
-    /// x19..x28. A new kernel thread's function is in x19 and its argument in x20.
-    pub x19_x28: [u64; 10],
-    /// x29, the frame pointer.
-    pub fp: u64,
-    /// The kernel stack pointer.
-    pub sp: u64,
-    /// Where the task resumes (x30 at the switch; `ret_from_fork` for a new task).
-    pub pc: u64,
-}
-
-/// Architecture state of a task that is not in its pt_regs (Linux: `struct thread_struct`).
-#[repr(C)]
-#[derive(Default)]
-pub struct ThreadStruct {
-    /// Saved by `cpu_switch_to`. First: asm/entry.S finds it at offset 0.
-    pub cpu_context: CpuContext,
-    /// TPIDR_EL0, the user thread pointer (TLS).
-    pub tp_value: u64,
-    /// The user's FP/SIMD registers while the task is switched out.
-    pub fpsimd: FpsimdState,
-}
+// The thread context is the architecture's (Linux's `asm/processor.h`); re-exported here so
+// `kernel::task::{CpuContext, ThreadStruct}` still resolves: a temporary shim for branches
+// written before the move, to be removed once they merge.
+pub use crate::arch::processor::{CpuContext, ThreadStruct};
 
 /// Task states (Linux's `TASK_*` and `EXIT_*`).
 pub mod state {
@@ -132,8 +109,9 @@ pub struct TaskStruct {
     pub ctty: AtomicBool,
     /// Set by a successful `execve`: `setpgid` on the child then fails with EACCES.
     pub did_exec: AtomicBool,
-    /// Supplementary group IDs (`setgroups`; Linux's `cred->group_info`). Lock: its own.
-    pub groups: SpinLock<Vec<u32>>,
+    /// Credentials (Linux's `cred`, with `real_cred` the same): replaced whole, never
+    /// changed in place, and only by the task itself (`kernel::cred`).
+    pub cred: crate::kernel::cred::TaskCred,
     /// `setitimer(ITIMER_REAL)`: SIGALRM when it expires. Lock: its own.
     pub itimer_real: SpinLock<crate::kernel::time::itimer::ItimerReal>,
     /// `state::*`.
@@ -240,7 +218,7 @@ impl TaskStruct {
                     pc: 0,
                 },
                 tp_value: 0,
-                fpsimd: FpsimdState::ZERO,
+                fpsimd: crate::arch::fpsimd::FpsimdState::ZERO,
             }),
             preempt_count: AtomicU32::new(0),
             preempt_site: AtomicUsize::new(0),
@@ -252,7 +230,7 @@ impl TaskStruct {
             session: AtomicI32::new(0),
             ctty: AtomicBool::new(false),
             did_exec: AtomicBool::new(false),
-            groups: SpinLock::new(Vec::new()),
+            cred: crate::kernel::cred::TaskCred::new(),
             itimer_real: SpinLock::new(crate::kernel::time::itimer::ItimerReal::new()),
             state: AtomicU32::new(state::TASK_RUNNING),
             flags: AtomicU32::new(flags),
@@ -506,14 +484,14 @@ impl core::fmt::Display for Comm {
     }
 }
 
-/// The task running on this CPU (Linux's `current`), read from `sp_el0`.
+/// The task running on this CPU (Linux's `current`), as the architecture keeps it
+/// (`crate::arch::current::get_current`; on arm64, `sp_el0`).
 #[inline(always)]
 pub fn current() -> &'static TaskStruct {
-    let task: *const TaskStruct;
-    // SAFETY: reading sp_el0 has no side effects.
-    unsafe { core::arch::asm!("mrs {}, sp_el0", out(reg) task, options(nomem, nostack)) };
-    // SAFETY: while the CPU is in the kernel, sp_el0 always points at the running task:
-    // head.S sets it to init_task, cpu_switch_to and kernel_entry keep it so. A running
-    // task holds a reference to itself until it has switched away for the last time.
+    let task = crate::arch::current::get_current();
+    // SAFETY: while the CPU is in the kernel, the architecture's current-task register always
+    // points at the running task: head.S sets it to init_task, cpu_switch_to and kernel_entry
+    // keep it so. A running task holds a reference to itself until it has switched away for
+    // the last time.
     unsafe { &*task }
 }

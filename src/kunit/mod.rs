@@ -148,8 +148,8 @@ pub fn kunit_run_all_tests(cmdline: &str) {
         run_suite(i + 1, suite);
     }
     match params::get(cmdline, "kunit_shutdown").flatten() {
-        Some("poweroff") | Some("halt") => crate::arch::arm64::cpu::machine_power_off(),
-        Some("reboot") => crate::arch::arm64::cpu::machine_restart(),
+        Some("poweroff") | Some("halt") => crate::arch::cpu::machine_power_off(),
+        Some("reboot") => crate::arch::cpu::machine_restart(),
         _ => {}
     }
 }
@@ -166,7 +166,7 @@ fn run_suite(number: usize, suite: &KunitSuite) {
             skipped: None,
         };
         let preempt_before = crate::kernel::sched::core::preempt_count();
-        let irqs_before = crate::arch::arm64::irqflags::irqs_disabled();
+        let irqs_before = crate::arch::irqflags::irqs_disabled();
         (case.run)(&mut test);
         // A case must leave the CPU as it found it; say so (and repair it) if it did not.
         let preempt_after = crate::kernel::sched::core::preempt_count();
@@ -177,12 +177,12 @@ fn run_suite(number: usize, suite: &KunitSuite) {
                 .preempt_count
                 .store(preempt_before, core::sync::atomic::Ordering::Relaxed);
         }
-        if crate::arch::arm64::irqflags::irqs_disabled() != irqs_before {
+        if crate::arch::irqflags::irqs_disabled() != irqs_before {
             test.fail(file!(), line!(), format_args!("the interrupt mask changed"));
             if irqs_before {
-                crate::arch::arm64::irqflags::local_irq_disable();
+                crate::arch::irqflags::local_irq_disable();
             } else {
-                crate::arch::arm64::irqflags::local_irq_enable();
+                crate::arch::irqflags::local_irq_enable();
             }
         }
         match (test.failed, test.skipped) {

@@ -25,7 +25,7 @@
 //! An `AsidAllocator` is plain data; the kernel keeps it behind an IRQ-safe spinlock, as Linux
 //! keeps `cpu_asid_lock`.
 
-/// CPUs the allocator tracks; must match `arch::arm64::percpu::NR_CPUS`.
+/// CPUs the allocator tracks; must match `arch::percpu::NR_CPUS`.
 pub const NR_CPUS: usize = 16;
 
 /// The widest ASID the architecture has.

@@ -5,7 +5,9 @@
 //! A fault is resolved when the address lies in a VMA that allows the access. What a missing
 //! page becomes depends on the VMA's kind (Linux's `vm_operations_struct` `fault`):
 //!
-//! - anonymous memory: a zeroed page (demand-zero);
+//! - anonymous memory: for a read, the shared zero page, read-only and copy-on-write (Linux's
+//!   `empty_zero_page`: reading never-written memory costs no page); for a write, a zeroed
+//!   page of its own (demand-zero);
 //! - a file, or shared anonymous memory (shmem): the page of its page cache
 //!   ([`AddressSpace::fault_page`], `filemap_fault` / `shmem_fault`); past the end of the
 //!   file the fault is [`VmFault::Sigbus`]. A shared mapping maps the cache page itself,
@@ -23,16 +25,21 @@
 //!
 //! Never call [`handle_mm_fault`] with the address space's lock held: it takes it.
 
-use crate::arch::arm64::esr;
-use crate::arch::arm64::memory::PAGE_SIZE;
-use crate::arch::arm64::mmu_user;
-use crate::arch::arm64::page::copy_page;
-use crate::arch::arm64::paging::KernelTableAlloc;
-use crate::arch::arm64::pgtable::{Descriptor, PageProt, PTE_COW, PTE_RDONLY};
-use crate::arch::arm64::tlbflush;
+use crate::arch::esr;
+use crate::arch::memory::PAGE_SIZE;
+use crate::arch::mmu_user;
+use crate::arch::page::copy_page;
+use crate::arch::paging::KernelTableAlloc;
+use crate::arch::pgtable::{Descriptor, PageProt, PTE_COW, PTE_RDONLY};
+use crate::arch::tlbflush;
 use crate::mm::filemap::CacheFault;
 use crate::mm::mm_types::{page_address, user_prot, MmInner, MmStruct};
-use crate::mm::pages::{alloc_pages, get_zeroed_page, page_count, put_page, set_page_anon};
+use core::sync::atomic::{AtomicU64, Ordering};
+
+use crate::mm::pages::{
+    alloc_pages, get_page, get_zeroed_page, page_add_rmap, page_count, page_remove_rmap, put_page,
+    set_page_anon,
+};
 use crate::mm::vma::{VmFlags, Vma};
 
 /// What kind of access faulted.
@@ -115,8 +122,14 @@ pub fn do_fault(
     let desc = Descriptor::from_bits(unsafe { entry.read_volatile() });
     if !desc.is_valid() {
         let (pa, bits, sw) = match inner.vm_file(vma) {
+            None if access != Access::Write => {
+                // do_anonymous_page on a read: the zero page, copied on the first write.
+                let zero = zero_page().ok_or(VmFault::Oom)?;
+                get_page(zero);
+                (zero, user_prot(false, exec), PTE_COW)
+            }
             None => {
-                // do_anonymous_page: a fresh zeroed page.
+                // do_anonymous_page on a write: a fresh zeroed page.
                 let pa = get_zeroed_page().ok_or(VmFault::Oom)?;
                 set_page_anon(pa);
                 if exec {
@@ -165,6 +178,7 @@ pub fn do_fault(
             }
         };
         let new = Descriptor::page(pa, PageProt::from_bits(bits)).set_bits(sw);
+        page_add_rmap(pa);
         // SAFETY: as above; the entry was empty, so no TLB entry can exist for it, and the
         // page's reference now belongs to the entry.
         unsafe { entry.write_volatile(new.bits()) };
@@ -203,7 +217,9 @@ pub fn do_fault(
         // we hold; the flush drops every CPU's copy of the old translation.
         unsafe { entry.write_volatile(Descriptor::INVALID.bits()) };
         tlbflush::flush_tlb_user_page(asid, page_va);
+        page_remove_rmap(old);
         put_page(old);
+        page_add_rmap(new);
         new
     };
     let updated = Descriptor::page(new, PageProt::from_bits(user_prot(writable, exec)));
@@ -214,6 +230,32 @@ pub fn do_fault(
         tlbflush::flush_tlb_user_page(asid, page_va);
     }
     Ok(new)
+}
+
+/// The zero page's physical address, 0 until it is made.
+static ZERO_PAGE: AtomicU64 = AtomicU64::new(0);
+
+/// The zero page if it exists (for accounting; never makes it).
+pub fn zero_page_if_made() -> Option<u64> {
+    Some(ZERO_PAGE.load(Ordering::Acquire)).filter(|&pa| pa != 0)
+}
+
+/// The shared zero page, made on first use (Linux's `empty_zero_page`, `ZERO_PAGE`). Its
+/// one reference of its own is never dropped, so a write to it always copies.
+pub fn zero_page() -> Option<u64> {
+    let known = ZERO_PAGE.load(Ordering::Acquire);
+    if known != 0 {
+        return Some(known);
+    }
+    let pa = get_zeroed_page()?;
+    sync_icache(pa);
+    match ZERO_PAGE.compare_exchange(0, pa, Ordering::AcqRel, Ordering::Acquire) {
+        Ok(_) => Some(pa),
+        Err(other) => {
+            put_page(pa); // another CPU made it first
+            Some(other)
+        }
+    }
 }
 
 /// Make instructions written to the page at `pa` visible to instruction fetch.

@@ -22,46 +22,29 @@
 //! file granularity): truncation unmaps the pages it drops from each of them.
 //!
 //! Lock order: an `MmStruct`'s lock, then `AddressSpace::pages`, then the page allocator's.
-//! `mappers` is taken with no other lock held.
+//! `mappers` is taken alone or under an `MmStruct`'s lock.
+//!
+//! Not yet (a disk file system will need it): pages read in from and written back to a
+//! device (Linux's `address_space_operations`: `read_folio`, `writepages`), dirty and
+//! up-to-date bits per page, and dropping clean pages under memory pressure. Here every
+//! page is the only copy of the data, so nothing is ever dropped but by truncation.
 
 use alloc::collections::BTreeMap;
 use alloc::sync::{Arc, Weak};
 use alloc::vec::Vec;
-use core::sync::atomic::{AtomicU64, Ordering};
+use core::sync::atomic::{AtomicI32, AtomicU64, Ordering};
 
-use crate::arch::arm64::memory::{phys_to_virt, PAGE_SIZE};
+use crate::arch::memory::{phys_to_virt, PAGE_SIZE};
 use crate::fs::iov_iter::{short_copy, IovIter};
 use crate::kernel::errno::Errno;
 use crate::kernel::sync::SpinLock;
 use crate::mm::mm_types::MmStruct;
-use crate::mm::pages::{get_page, get_zeroed_page, page_count, put_page};
+use crate::mm::pages::{get_page, get_zeroed_page, put_page};
 
 /// Pages in every page cache (Linux's `NR_FILE_PAGES`: `Cached` in `/proc/meminfo`).
 static NR_FILE_PAGES: AtomicU64 = AtomicU64::new(0);
 /// Of those, pages of memory-only files and shared anonymous memory (Linux's `NR_SHMEM`).
 static NR_SHMEM: AtomicU64 = AtomicU64::new(0);
-
-/// Every page cache there is, for `/proc/meminfo`'s `Mapped` (Linux keeps the count in
-/// `NR_FILE_MAPPED`; Cradle has no map counts and looks). Dead entries are swept when the
-/// list has doubled since the last sweep. Lock: its own, taken alone or under a cache's.
-static ALL: SpinLock<(Vec<Weak<AddressSpace>>, usize)> = SpinLock::new((Vec::new(), 0));
-
-/// Pages of page caches that some process maps (Linux's `NR_FILE_MAPPED`: `Mapped`): a
-/// cache page with a reference besides the cache's own.
-pub fn nr_mapped() -> u64 {
-    let caches: Vec<Arc<AddressSpace>> = ALL.lock().0.iter().filter_map(Weak::upgrade).collect();
-    caches
-        .iter()
-        .map(|cache| {
-            let guard = cache.pages.lock();
-            guard
-                .pages
-                .values()
-                .filter(|&&slot| page_count(slot_pa(slot)) > 1)
-                .count() as u64
-        })
-        .sum()
-}
 
 /// Pages in the page cache (`Cached`).
 pub fn nr_file_pages() -> u64 {
@@ -103,6 +86,9 @@ pub struct AddressSpace {
     pages: SpinLock<Pages>,
     /// Address spaces that may map these pages (`i_mmap`). Lock: its own, taken alone.
     mappers: SpinLock<Vec<Weak<MmStruct>>>,
+    /// The file's `i_writecount` (kept here: for ramfs the cache is the file): the number
+    /// of open files that may write it, or minus the number of programs running it.
+    writecount: AtomicI32,
 }
 
 fn page_index(offset: u64) -> u64 {
@@ -126,21 +112,14 @@ impl AddressSpace {
     /// A cache of `size` bytes of zeros: the memory of a shared anonymous mapping
     /// (Linux's `shmem_zero_setup`).
     pub fn with_size(size: u64) -> Arc<Self> {
-        let cache = Arc::new(Self {
+        Arc::new(Self {
             pages: SpinLock::new(Pages {
                 pages: BTreeMap::new(),
                 size,
             }),
             mappers: SpinLock::new(Vec::new()),
-        });
-        let mut all = ALL.lock();
-        if all.0.len() >= 2 * all.1.max(64) {
-            all.0.retain(|w| w.strong_count() > 0);
-            all.1 = all.0.len();
-        }
-        all.0.push(Arc::downgrade(&cache));
-        drop(all);
-        cache
+            writecount: AtomicI32::new(0),
+        })
     }
 
     /// The file's size in bytes.
@@ -332,6 +311,43 @@ impl AddressSpace {
         }
     }
 
+    /// Count an opener that may write the file (Linux's `get_write_access`): ETXTBSY while
+    /// a program runs from it.
+    pub fn get_write_access(&self) -> Result<(), Errno> {
+        self.writecount
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |v| {
+                (v >= 0).then_some(v + 1)
+            })
+            .map(|_| ())
+            .map_err(|_| Errno::ETXTBSY)
+    }
+
+    /// The opener that may write is gone (`put_write_access`).
+    pub fn put_write_access(&self) {
+        self.writecount.fetch_sub(1, Ordering::AcqRel);
+    }
+
+    /// Count a program running from the file (Linux's `deny_write_access`, which `execve`
+    /// takes for `mm->exe_file`): ETXTBSY while the file is open for writing.
+    pub fn deny_write_access(&self) -> Result<(), Errno> {
+        self.writecount
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |v| {
+                (v <= 0).then_some(v - 1)
+            })
+            .map(|_| ())
+            .map_err(|_| Errno::ETXTBSY)
+    }
+
+    /// The program is gone (`allow_write_access`).
+    pub fn allow_write_access(&self) {
+        self.writecount.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// Whether a program runs from the file (so it may not be written or truncated).
+    pub fn is_text_busy(&self) -> bool {
+        self.writecount.load(Ordering::Acquire) < 0
+    }
+
     /// Note that `mm` maps (or may map) this cache.
     pub fn add_mapper(&self, mm: &Arc<MmStruct>) {
         let mut list = self.mappers.lock();
@@ -342,6 +358,13 @@ impl AddressSpace {
             list.retain(|w| w.strong_count() > 0);
             list.push(Arc::downgrade(mm));
         }
+    }
+
+    /// Note that `mm` maps this cache no more (and forget address spaces that are gone).
+    pub fn remove_mapper(&self, mm: &MmStruct) {
+        self.mappers
+            .lock()
+            .retain(|w| w.strong_count() > 0 && !core::ptr::eq(w.as_ptr(), mm));
     }
 
     /// Give back the cache's references on `pages`.

@@ -19,9 +19,9 @@ use core::sync::atomic::{AtomicU64, Ordering};
 
 use linked_list_allocator::Heap;
 
-use crate::arch::arm64::memory::{HEAP_END, HEAP_START, PAGE_SIZE};
-use crate::arch::arm64::paging::map_kernel_page;
-use crate::arch::arm64::pgtable::PAGE_KERNEL;
+use crate::arch::memory::{HEAP_END, HEAP_START, PAGE_SIZE};
+use crate::arch::paging::map_kernel_page;
+use crate::arch::pgtable::PAGE_KERNEL;
 use crate::kernel::sync::SpinLock;
 use crate::mm::pages::{alloc_pages, free_pages};
 

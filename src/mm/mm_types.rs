@@ -19,20 +19,49 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicU64, Ordering};
 
-use crate::arch::arm64::memory::{phys_to_virt, PAGE_SIZE};
-use crate::arch::arm64::mmu::{self, TableAllocator};
-use crate::arch::arm64::mmu_user;
-use crate::arch::arm64::paging::KernelTableAlloc;
-use crate::arch::arm64::pgtable::{Descriptor, PageProt, PTE_COW, PTE_RDONLY, PTE_USER};
-use crate::arch::arm64::tlbflush;
-use crate::arch::arm64::uaccess::TASK_SIZE;
+use crate::arch::memory::{phys_to_virt, PAGE_SIZE};
+use crate::arch::mmu::{self, TableAllocator};
+use crate::arch::mmu_user;
+use crate::arch::paging::KernelTableAlloc;
+use crate::arch::pgtable::{Descriptor, PageProt, PTE_COW, PTE_RDONLY, PTE_USER};
+use crate::arch::tlbflush;
+use crate::arch::uaccess::TASK_SIZE;
 use crate::kernel::errno::Errno;
 use crate::kernel::sync::SpinLock;
 use crate::mm::fault::{do_fault, Access};
 use crate::mm::filemap::AddressSpace;
 use crate::mm::mmu_gather::{tlb_finish, PageGather, TableGather};
-use crate::mm::pages::{get_page, get_zeroed_page, put_page};
+use crate::mm::pages::{get_zeroed_page, page_dup_rmap, page_remove_rmap, put_page};
 use crate::mm::vma::{VmFlags, Vma, Vmas};
+
+/// The program file an address space runs (the write-denying part of Linux's
+/// `mm->exe_file`): while it lives the file cannot be opened for writing or truncated
+/// (ETXTBSY), so the pages every process running it shares stay what they were.
+pub struct ExeFile(Arc<AddressSpace>);
+
+impl ExeFile {
+    /// Deny writes to `mapping` for as long as the result lives; ETXTBSY if the file is
+    /// open for writing.
+    pub fn deny(mapping: Arc<AddressSpace>) -> Result<Self, Errno> {
+        mapping.deny_write_access()?;
+        Ok(Self(mapping))
+    }
+}
+
+impl Clone for ExeFile {
+    fn clone(&self) -> Self {
+        // Already denied by `self`, so a second denial cannot fail.
+        let denied = self.0.deny_write_access();
+        debug_assert!(denied.is_ok());
+        Self(self.0.clone())
+    }
+}
+
+impl Drop for ExeFile {
+    fn drop(&mut self) {
+        self.0.allow_write_access();
+    }
+}
 
 /// A file some VMAs of an address space map (the part of Linux's `vma->vm_file` Cradle
 /// needs): its page cache and what `/proc/<pid>/maps` prints for it.
@@ -82,6 +111,8 @@ pub struct MmInner {
     /// The path of the program exec loaded (`/proc/<pid>/exe`; Linux keeps the file,
     /// `mm->exe_file`).
     pub exe_path: Option<String>,
+    /// The program file, kept from being written while this address space lives.
+    pub exe_file: Option<ExeFile>,
     /// The files VMAs map, by id. Every entry is used by at least one VMA.
     pub files: Vec<VmFile>,
     /// The id the next mapped file gets.
@@ -101,11 +132,16 @@ impl MmInner {
         self.files.iter().find(|f| f.id == id)
     }
 
-    /// Forget files no VMA maps any more.
-    fn prune_files(&mut self) {
+    /// Forget files no VMA maps any more, and leave their caches' lists of mappers.
+    fn prune_files(&mut self, owner: &MmStruct) {
         let vmas = &self.vmas;
-        self.files
-            .retain(|f| vmas.iter().any(|vma| vma.file == Some(f.id)));
+        self.files.retain(|f| {
+            let used = vmas.iter().any(|vma| vma.file == Some(f.id));
+            if !used {
+                f.mapping.remove_mapper(owner);
+            }
+            used
+        });
     }
 }
 
@@ -135,6 +171,7 @@ impl MmStruct {
                 env_start: 0,
                 env_end: 0,
                 exe_path: None,
+                exe_file: None,
                 files: Vec::new(),
                 next_file_id: 1,
                 mmap_base: MMAP_BASE,
@@ -180,8 +217,12 @@ impl MmStruct {
             {
                 Some(known) => known.id,
                 None => {
-                    let id = inner.next_file_id;
-                    inner.next_file_id += 1;
+                    // Ids wrap after 2^32 mappings; skip 0 and those still in use.
+                    let mut id = inner.next_file_id;
+                    while id == 0 || inner.files.iter().any(|f| f.id == id) {
+                        id = id.wrapping_add(1);
+                    }
+                    inner.next_file_id = id.wrapping_add(1);
                     file.id = id;
                     inner.files.push(file);
                     id
@@ -189,7 +230,7 @@ impl MmStruct {
             };
             let vma = Vma::file(start, start + len, flags.without(VmFlags::ANON), id, pgoff);
             if inner.vmas.insert(vma).is_err() {
-                inner.prune_files();
+                inner.prune_files(self);
                 return Err(Errno::ENOMEM);
             }
         }
@@ -239,7 +280,7 @@ impl MmStruct {
             .unmap(start, len, &mut |_| {})
             .map_err(|_| Errno::ENOMEM)?;
         self.zap_range(start, len);
-        inner.prune_files();
+        inner.prune_files(self);
         Ok(())
     }
 
@@ -249,7 +290,10 @@ impl MmStruct {
     pub(crate) fn zap_range(&self, start: u64, len: u64) {
         let mut pages = PageGather::new(self.asid());
         let mut tables = TableGather::new(self.asid());
-        let mut freed = |va: u64, desc: Descriptor| pages.remove_page(va, desc.output_address());
+        let mut freed = |va: u64, desc: Descriptor| {
+            page_remove_rmap(desc.output_address());
+            pages.remove_page(va, desc.output_address())
+        };
         // SAFETY: callers hold `inner`; the gathers free pages and tables only after their
         // TLB entries are gone.
         let _ = unsafe { mmu::unmap_range(self.pgd, start, len, &mut tables, &mut freed) };
@@ -320,7 +364,7 @@ impl MmStruct {
             .unmap(old, old_len, &mut |_| {})
             .map_err(|_| Errno::ENOMEM)?;
         self.zap_range(old, old_len);
-        inner.prune_files();
+        inner.prune_files(self);
         Ok(())
     }
 
@@ -430,6 +474,7 @@ impl MmStruct {
             child_inner.env_start = inner.env_start;
             child_inner.env_end = inner.env_end;
             child_inner.exe_path = inner.exe_path.clone();
+            child_inner.exe_file = inner.exe_file.clone();
             child_inner.files = inner.files.clone();
             child_inner.next_file_id = inner.next_file_id;
             for vma in inner.vmas.iter() {
@@ -447,7 +492,7 @@ impl MmStruct {
                 if !shared {
                     *parent = Descriptor::from_bits(parent.bits() | PTE_RDONLY | PTE_COW);
                 }
-                get_page(parent.output_address());
+                page_dup_rmap(parent.output_address());
                 *parent
             };
             // SAFETY: the parent's `inner` is held, so nobody else edits its tables; the
@@ -484,6 +529,12 @@ impl MmStruct {
 
 impl Drop for MmStruct {
     fn drop(&mut self) {
+        // Off the caches' lists of mappers first (their weak references would keep this
+        // allocation alive).
+        let files = core::mem::take(&mut self.inner.get_mut().files);
+        for file in &files {
+            file.mapping.remove_mapper(self);
+        }
         // Linux's exit_mmap with a full-mm gather. The last reference is going, so no CPU
         // has these tables in TTBR0 (a task switches away before it drops its mm) and no
         // walker can load a new TLB entry from them: one TLBI by ASID, walk caches included,
@@ -493,6 +544,7 @@ impl Drop for MmStruct {
             tlbflush::flush_tlb_mm(self.asid());
         }
         let mut put = |_va: u64, desc: Descriptor| {
+            page_remove_rmap(desc.output_address());
             put_page(desc.output_address());
         };
         // Every page lies in a VMA (faults, exec and fork only map inside one; munmap unmaps
@@ -516,7 +568,7 @@ fn check_range(start: u64, len: u64) -> Result<(), Errno> {
 /// The leaf attributes of a user page: EL0-accessible, not executable by the kernel, and
 /// non-global (ASID-tagged).
 pub fn user_prot(writable: bool, exec: bool) -> u64 {
-    use crate::arch::arm64::pgtable::{PAGE_READONLY, PAGE_READONLY_EXEC, PAGE_SHARED, PTE_UXN};
+    use crate::arch::pgtable::{PAGE_READONLY, PAGE_READONLY_EXEC, PAGE_SHARED, PTE_UXN};
     let base = match (writable, exec) {
         (true, false) => PAGE_SHARED.bits(),
         (false, false) => PAGE_READONLY.bits(),

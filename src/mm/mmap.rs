@@ -11,7 +11,8 @@
 
 use alloc::string::String;
 
-use crate::arch::arm64::memory::PAGE_SIZE;
+use crate::arch::memory::PAGE_SIZE;
+use crate::arch::uaccess::TASK_SIZE;
 use crate::fs::inode::FileType;
 use crate::kernel::errno::Errno;
 use crate::kernel::task::current;
@@ -208,13 +209,17 @@ pub fn sys_mmap(addr: u64, len: u64, prot: u32, flags: u32, fd: i32, offset: u64
         if !addr.is_multiple_of(PAGE_SIZE) || addr < MMAP_MIN_ADDR {
             return Err(Errno::EINVAL);
         }
+        let end = addr
+            .checked_add(len)
+            .filter(|&end| end <= TASK_SIZE)
+            .ok_or(Errno::ENOMEM)?;
         if flags & MAP_FIXED_NOREPLACE != 0
             && mm
                 .inner
                 .lock()
                 .vmas
                 .find_vma(addr)
-                .is_some_and(|v| v.start < addr + len)
+                .is_some_and(|v| v.start < end)
         {
             return Err(Errno::EEXIST);
         }
@@ -223,6 +228,7 @@ pub fn sys_mmap(addr: u64, len: u64, prot: u32, flags: u32, fd: i32, offset: u64
     } else {
         let hint_free = addr >= MMAP_MIN_ADDR
             && addr.is_multiple_of(PAGE_SIZE)
+            && addr.checked_add(len).is_some_and(|end| end <= TASK_SIZE)
             && mm
                 .inner
                 .lock()
@@ -283,15 +289,20 @@ pub fn sys_mremap(old: u64, old_len: u64, new_len: u64, flags: u32, new_addr: u6
     let old_len = page_up(old_len).ok_or(Errno::EINVAL)?;
     let new_len = page_up(new_len).filter(|&l| l > 0).ok_or(Errno::EINVAL)?;
     let mm = current().mm().ok_or(Errno::EFAULT)?;
+    if old_len == 0 {
+        // Linux duplicates a shared mapping here; Cradle does not.
+        return Err(Errno::EINVAL);
+    }
     {
         let inner = mm.inner.lock();
         let vma = inner.vmas.find(old).ok_or(Errno::EFAULT)?;
-        if old_len == 0 || old.checked_add(old_len).is_none_or(|end| end > vma.end) {
+        if old.checked_add(old_len).is_none_or(|end| end > vma.end) {
             return Err(Errno::EFAULT);
         }
     }
     if flags & MREMAP_FIXED != 0 {
-        let overlap = new_addr < old + old_len && old < new_addr + new_len;
+        let new_end = new_addr.checked_add(new_len).ok_or(Errno::EINVAL)?;
+        let overlap = new_addr < old + old_len && old < new_end;
         if !new_addr.is_multiple_of(PAGE_SIZE) || new_addr < MMAP_MIN_ADDR || overlap {
             return Err(Errno::EINVAL);
         }
@@ -321,7 +332,7 @@ const MADV_DONTNEED: u32 = 4;
 /// `madvise(2)`: `MADV_DONTNEED` drops the pages (private anonymous memory reads back as
 /// zeros); the other advice Linux knows is taken and changes nothing here.
 pub fn sys_madvise(addr: u64, len: u64, advice: u32) -> SysResult {
-    let known = matches!(advice, 0..=4 | 8..=23 | 100 | 101);
+    let known = matches!(advice, 0..=4 | 8..=24 | 100 | 101);
     if !addr.is_multiple_of(PAGE_SIZE) || !known {
         return Err(Errno::EINVAL);
     }
@@ -333,7 +344,10 @@ pub fn sys_madvise(addr: u64, len: u64, advice: u32) -> SysResult {
     if advice == MADV_DONTNEED {
         mm.dontneed(addr, len)?;
     } else {
-        let end = addr.checked_add(len).ok_or(Errno::ENOMEM)?;
+        let end = addr
+            .checked_add(len)
+            .filter(|&end| end <= TASK_SIZE)
+            .ok_or(Errno::ENOMEM)?;
         if !mm.inner.lock().vmas.covers(addr, end) {
             return Err(Errno::ENOMEM);
         }

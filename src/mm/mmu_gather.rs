@@ -2,18 +2,17 @@
 //! freed only after that flush (Linux: `mm/mmu_gather.c`, `include/asm-generic/tlb.h`,
 //! `arch/arm64/include/asm/tlb.h`).
 //!
-//! `munmap` used to flush the TLB page by page and to free emptied page tables before any
-//! flush at all, while a CPU's walk cache could still point into them. Now the pages an
-//! unmap releases are queued in a [`PageGather`] after their entries are cleared, and the
-//! tables it frees in a [`TableGather`] (the [`TableAllocator`] the walk uses, Linux's
+//! No page or page table is freed while a CPU's TLB or walk cache could still point into it.
+//! The pages an unmap releases are queued in a [`PageGather`] after their entries are
+//! cleared, and the tables it frees in a [`TableGather`] (the [`TableAllocator`] the walk uses, Linux's
 //! `tlb_remove_table`). A full page batch is flushed with one barrier for its whole range
 //! and then freed; at the end, [`tlb_finish`] flushes what is left — walk-cache entries
 //! included if tables went — and only then frees the rest.
 
-use crate::arch::arm64::memory::PAGE_SIZE;
-use crate::arch::arm64::mmu::TableAllocator;
-use crate::arch::arm64::paging::KernelTableAlloc;
-use crate::arch::arm64::tlbflush::{flush_tlb_mm, flush_tlb_range};
+use crate::arch::memory::PAGE_SIZE;
+use crate::arch::mmu::TableAllocator;
+use crate::arch::paging::KernelTableAlloc;
+use crate::arch::tlbflush::{flush_tlb_mm, flush_tlb_range};
 use crate::mm::pages::put_page;
 
 use core::mem::MaybeUninit;

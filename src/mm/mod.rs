@@ -12,6 +12,8 @@ pub mod fault;
 #[cfg(target_os = "none")]
 pub mod filemap;
 #[cfg(target_os = "none")]
+mod filemap_kunit;
+#[cfg(target_os = "none")]
 pub mod heap;
 #[cfg(target_os = "none")]
 pub mod mm_kunit;

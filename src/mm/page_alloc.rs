@@ -29,10 +29,7 @@
 
 use core::mem::size_of;
 
-/// log2 of the page size.
-pub const PAGE_SHIFT: u32 = 12;
-/// The size of a page frame in bytes.
-pub const PAGE_SIZE: u64 = 1 << PAGE_SHIFT;
+pub use crate::arch::memory::{PAGE_SHIFT, PAGE_SIZE};
 /// The largest order: blocks of `2^MAX_ORDER` pages (Linux's `MAX_PAGE_ORDER`, inclusive).
 pub const MAX_ORDER: usize = 10;
 /// How many orders there are, `0..=MAX_ORDER` (Linux's `NR_PAGE_ORDERS`).

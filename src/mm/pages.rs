@@ -18,7 +18,7 @@
 
 use core::sync::atomic::{AtomicU32, Ordering};
 
-use crate::arch::arm64::memory::{phys_to_virt, PAGE_SIZE};
+use crate::arch::memory::{phys_to_virt, PAGE_SIZE};
 use crate::kernel::sync::{InitOnce, SpinLock};
 use crate::mm::page_alloc::{meta_pages_needed, pfn_phys, phys_pfn, BuddyAllocator, PageMeta};
 
@@ -70,9 +70,12 @@ const PAGE_ANON: u32 = 1 << 31;
 /// Anonymous pages in use (Linux's `NR_ANON_MAPPED`).
 static NR_ANON_PAGES: AtomicU32 = AtomicU32::new(0);
 
-/// Reference counts, one per page frame of the zone, indexed by `pfn - base_pfn`; the top
-/// bit is [`PAGE_ANON`].
-static PAGE_REFS: InitOnce<(&'static [AtomicU32], u64)> = InitOnce::new();
+/// Reference counts, one per page frame of the zone, indexed by `pfn - base_pfn` (the top
+/// bit is [`PAGE_ANON`]); then map counts, indexed the same way; then `base_pfn`.
+static PAGE_REFS: InitOnce<(&'static [AtomicU32], &'static [AtomicU32], u64)> = InitOnce::new();
+
+/// Page-cache pages that at least one page-table entry maps (Linux's `NR_FILE_MAPPED`).
+static NR_FILE_MAPPED: AtomicU32 = AtomicU32::new(0);
 
 /// Pages handed to the buddy allocator at boot (Linux's `totalram_pages`).
 static TOTALRAM_PAGES: AtomicU32 = AtomicU32::new(0);
@@ -80,14 +83,15 @@ static TOTALRAM_PAGES: AtomicU32 = AtomicU32::new(0);
 /// Build the zone from memblock. Called once, after `paging_init` (the metadata is
 /// written through the linear map).
 pub fn mem_init() {
-    let mut mb = crate::arch::arm64::mm_init::MEMBLOCK.lock();
+    let mut mb = crate::arch::mm_init::MEMBLOCK.lock();
     let (Some(start), Some(end)) = (mb.start_of_dram(), mb.end_of_dram()) else {
         panic!("mem_init: no memory in memblock");
     };
     let base_pfn = phys_pfn(start);
     let npages = (phys_pfn(end) - base_pfn) as usize;
     let meta_bytes = (meta_pages_needed(npages) as u64) * PAGE_SIZE;
-    let refs_bytes = (npages as u64 * 4).next_multiple_of(PAGE_SIZE);
+    // A reference count and a map count per page.
+    let refs_bytes = (npages as u64 * 8).next_multiple_of(PAGE_SIZE);
     let Some(meta_pa) = mb.alloc(meta_bytes + refs_bytes, PAGE_SIZE) else {
         panic!("mem_init: no memory for {npages} pages of page metadata");
     };
@@ -100,9 +104,13 @@ pub fn mem_init() {
     // reserved forever and this is the only reference to it.
     let meta = unsafe { core::slice::from_raw_parts_mut(meta_va.cast::<PageMeta>(), npages) };
     // SAFETY: as above, the bytes after the metadata are ours; zero is a valid AtomicU32.
-    let refs = unsafe {
-        core::slice::from_raw_parts(meta_va.add(meta_bytes as usize).cast::<AtomicU32>(), npages)
+    let counts = unsafe {
+        core::slice::from_raw_parts(
+            meta_va.add(meta_bytes as usize).cast::<AtomicU32>(),
+            2 * npages,
+        )
     };
+    let (refs, mapcounts) = counts.split_at(npages);
     let mut zone = BuddyAllocator::new(meta, base_pfn);
     for range in mb.iter_free() {
         let first = phys_pfn(range.base.next_multiple_of(PAGE_SIZE));
@@ -112,7 +120,7 @@ pub fn mem_init() {
         }
     }
     TOTALRAM_PAGES.store(zone.total_pages() as u32, Ordering::Relaxed);
-    let _ = PAGE_REFS.set((refs, base_pfn));
+    let _ = PAGE_REFS.set((refs, mapcounts, base_pfn));
     ZONE.lock().buddy = Some(zone);
 }
 
@@ -172,12 +180,11 @@ pub fn get_zeroed_page() -> Option<u64> {
     let pa = alloc_pages(0)?;
     // SAFETY: the page was just allocated for us, and the linear map covers it with Normal
     // memory.
-    unsafe { crate::arch::arm64::page::clear_page(phys_to_virt(pa) as *mut u8) };
+    unsafe { crate::arch::page::clear_page(phys_to_virt(pa) as *mut u8) };
     // The zeroes before whatever publishes the page: a table descriptor another CPU's
     // walker follows, a user PTE another thread's loads go through (Linux's smp_wmb in
     // __pte_alloc and __SetPageUptodate).
-    // SAFETY: a barrier only.
-    unsafe { core::arch::asm!("dmb ishst", options(nostack)) };
+    crate::arch::barrier::smp_wmb();
     Some(pa)
 }
 
@@ -199,8 +206,67 @@ pub fn free_pages(pa: u64, order: usize) {
 }
 
 fn page_ref(pa: u64) -> Option<&'static AtomicU32> {
-    let (refs, base) = *PAGE_REFS.get()?;
+    let (refs, _, base) = *PAGE_REFS.get()?;
     refs.get(phys_pfn(pa).checked_sub(base)? as usize)
+}
+
+fn page_mapcount_ref(pa: u64) -> Option<&'static AtomicU32> {
+    let (_, mapcounts, base) = *PAGE_REFS.get()?;
+    mapcounts.get(phys_pfn(pa).checked_sub(base)? as usize)
+}
+
+/// Whether a mapped page counts in `Mapped`: not anonymous memory, not the zero page.
+fn is_file_page(pa: u64) -> bool {
+    page_ref(pa).is_some_and(|r| r.load(Ordering::Relaxed) & PAGE_ANON == 0)
+        && Some(pa) != crate::mm::fault::zero_page_if_made()
+}
+
+/// A page-table entry now maps the page (Linux's `page_add_*_rmap`: `_mapcount`).
+pub fn page_add_rmap(pa: u64) {
+    if let Some(m) = page_mapcount_ref(pa) {
+        if m.fetch_add(1, Ordering::Relaxed) == 0 && is_file_page(pa) {
+            NR_FILE_MAPPED.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// A page-table entry that mapped the page is gone (`page_remove_rmap`). Call before the
+/// entry's reference is dropped.
+pub fn page_remove_rmap(pa: u64) {
+    if let Some(m) = page_mapcount_ref(pa) {
+        let old = m.fetch_sub(1, Ordering::Relaxed);
+        assert!(old > 0, "page_remove_rmap: page {pa:#x} was not mapped");
+        if old == 1 && is_file_page(pa) {
+            NR_FILE_MAPPED.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Another page-table entry maps a page already mapped (fork's copy): a reference and a
+/// map count in one look-up (Linux's `get_page` + `page_dup_file_rmap`).
+pub fn page_dup_rmap(pa: u64) {
+    let Some(&(refs, mapcounts, base)) = PAGE_REFS.get() else {
+        return;
+    };
+    let Some(index) = phys_pfn(pa).checked_sub(base).map(|i| i as usize) else {
+        return;
+    };
+    if let (Some(r), Some(m)) = (refs.get(index), mapcounts.get(index)) {
+        r.fetch_add(1, Ordering::Relaxed);
+        if m.fetch_add(1, Ordering::Relaxed) == 0 && is_file_page(pa) {
+            NR_FILE_MAPPED.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// How many page-table entries map the page (Linux's `page_mapcount`).
+pub fn page_mapcount(pa: u64) -> u32 {
+    page_mapcount_ref(pa).map_or(0, |m| m.load(Ordering::Relaxed))
+}
+
+/// Page-cache pages some process maps (`Mapped` in `/proc/meminfo`).
+pub fn nr_file_mapped() -> u64 {
+    NR_FILE_MAPPED.load(Ordering::Relaxed) as u64
 }
 
 /// Take another reference to an order-0 page (Linux's `get_page`).

@@ -15,15 +15,12 @@
 //! `ENOMEM`, [`VmaError::Invalid`] is `EINVAL`, [`VmaError::Overlap`] is `EEXIST` (as for
 //! `MAP_FIXED_NOREPLACE`).
 //!
-//! [`mmu`]: crate::arch::arm64::mmu
+//! [`mmu`]: crate::arch::mmu
 
 use core::fmt;
 use core::ops::{BitAnd, BitOr, BitOrAssign};
 
-/// The page size VMAs are aligned to.
-const PAGE_SIZE: u64 = 4096;
-/// log2 of [`PAGE_SIZE`].
-const PAGE_SHIFT: u32 = 12;
+use crate::arch::memory::{PAGE_SHIFT, PAGE_SIZE};
 
 /// What a VMA allows and what it is (Linux's `vm_flags_t`, same bit values where Linux has
 /// the flag).

@@ -14,11 +14,11 @@
 
 use core::sync::atomic::{AtomicU64, Ordering};
 
-use crate::arch::arm64::memory::{
+use crate::arch::memory::{
     IOREMAP_END, IOREMAP_START, PAGE_SIZE, STACKS_END, STACKS_START, THREAD_ALIGN, THREAD_SIZE,
 };
-use crate::arch::arm64::paging::{map_kernel_page, unmap_kernel_range};
-use crate::arch::arm64::pgtable::{PAGE_KERNEL, PAGE_KERNEL_DEVICE};
+use crate::arch::paging::{map_kernel_page, unmap_kernel_range};
+use crate::arch::pgtable::{PAGE_KERNEL, PAGE_KERNEL_DEVICE};
 use crate::kernel::sync::SpinLock;
 use crate::mm::pages::{alloc_pages, free_pages};
 

@@ -267,8 +267,7 @@ impl fmt::Display for FdtError {
 
 /// The big-endian word at `offset` of `bytes`, if all four bytes are there.
 fn be32(bytes: &[u8], offset: usize) -> Option<u32> {
-    let word = bytes.get(offset..offset.checked_add(4)?)?;
-    Some(u32::from_be_bytes([word[0], word[1], word[2], word[3]]))
+    crate::of::base::be32(bytes.get(offset..)?)
 }
 
 /// The NUL-terminated UTF-8 string at the start of `bytes`, if it is one.

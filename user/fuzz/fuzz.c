@@ -7,7 +7,7 @@
  * address space dies alone. This program checks that the crude way: it forks children
  * that each make hundreds of system calls with random arguments (from a seeded generator,
  * so a run is repeatable), reaps them (killing any that block for a second), and at the end
- * says the kernel is still there and powers off.
+ * says the kernel is still there, how many calls the children made, and powers off.
  *
  * Arguments are drawn from values that find bugs: 0, 1, -1, small numbers, random 64-bit
  * numbers, pointers into a writable buffer, into a read-only page, into an inaccessible
@@ -97,14 +97,19 @@ static const int calls[] = {
 	157 /* setsid */, 158 /* getgroups */, 159 /* setgroups */, 160 /* uname */,
 	161 /* sethostname */, 163 /* getrlimit */, 165 /* getrusage */, 166 /* umask */,
 	167 /* prctl */, 169 /* gettimeofday */, 172 /* getpid */, 173 /* getppid */,
-	178 /* gettid */, 179 /* sysinfo */, 214 /* brk */, 215 /* munmap */,
-	221 /* execve (bad pointers only) */, 222 /* mmap */, 226 /* mprotect */,
+	178 /* gettid */, 179 /* sysinfo */, 214 /* brk */, 215 /* munmap */, 216 /* mremap */,
+	221 /* execve (bad pointers only) */, 222 /* mmap */, 226 /* mprotect */, 227 /* msync */,
 	233 /* madvise */, 260 /* wait4 */, 261 /* prlimit64 */, 276 /* renameat2 */,
 	278 /* getrandom */, 293 /* rseq */, 439 /* faccessat2 */, 999 /* unknown */,
 };
 
 /* With a list on the command line, only those calls (to narrow a failure down). */
 static int only[64], n_only;
+
+/* Each child writes one byte to a pipe at this descriptor before each call, so PID 1 can
+ * count the calls even of a child killed in the middle. Random arguments name it only by
+ * chance (as a number up to 4096); PID 1 counts at most CALLS_PER_CHILD bytes a child. */
+#define COUNT_FD 1023
 
 static void fuzz_calls(uint64_t seed)
 {
@@ -131,6 +136,9 @@ static void fuzz_calls(uint64_t seed)
 			/* execve: never a real program; a path that is not executable at best. */
 			a[0] = (uint64_t)"/proc/self/stat";
 		}
+		if (write(COUNT_FD, "", 1) != 1) {
+			/* The pipe is gone (a random close or dup3): this call is not counted. */
+		}
 		syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
 	}
 }
@@ -138,8 +146,11 @@ static void fuzz_calls(uint64_t seed)
 /* /dev/null, opened by PID 1 before any child could unlink or replace it. */
 static int null_fd = -1;
 
-static int child(uint64_t seed)
+static int child(uint64_t seed, int count_fd)
 {
+	if (dup2(count_fd, COUNT_FD) != COUNT_FD)
+		return 4;
+	close(count_fd);
 	/* No console for the children: their writes would scribble on the test's log. */
 	if (dup2(null_fd, 0) < 0 || dup2(null_fd, 1) < 0 || dup2(null_fd, 2) < 0)
 		return 3;
@@ -223,15 +234,24 @@ int main(int argc, char **argv)
 	       CALLS_PER_CHILD, (unsigned long long)base, (unsigned long long)(base + CHILDREN - 1));
 	fflush(stdout);
 	int corrupted = 0;
+	unsigned long long calls_made = 0;
 	for (int i = 0; i < CHILDREN; i++) {
 		fill_canaries(i);
+		int count_pipe[2];
+		if (pipe2(count_pipe, O_CLOEXEC | O_NONBLOCK) < 0) {
+			printf("fuzz: pipe2 failed: errno %d\n", errno);
+			break;
+		}
 		pid_t pid = fork();
 		if (pid < 0) {
 			printf("fuzz: fork failed: errno %d\n", errno);
 			break;
 		}
-		if (pid == 0)
-			_exit(child(base + i));
+		if (pid == 0) {
+			close(count_pipe[0]);
+			_exit(child(base + i, count_pipe[1]));
+		}
+		close(count_pipe[1]);
 		int status = 0, waited = 0;
 		for (;;) {
 			/* Reap orphans too (a child's own children come to PID 1). */
@@ -250,6 +270,12 @@ int main(int argc, char **argv)
 			sleep_ms(10);
 			waited += 10;
 		}
+		char bytes[512];
+		ssize_t got, counted = 0;
+		while ((got = read(count_pipe[0], bytes, sizeof(bytes))) > 0)
+			counted += got;
+		close(count_pipe[0]);
+		calls_made += counted < CALLS_PER_CHILD ? counted : CALLS_PER_CHILD;
 		int bad = check_canaries(i);
 		if (bad && !corrupted) {
 			corrupted = 1;
@@ -266,6 +292,7 @@ int main(int argc, char **argv)
 	}
 	printf("fuzz: %d exited, %d killed by a signal, %d stopped after %d ms\n", exited,
 	       signalled, timed_out, CHILD_TIME_LIMIT_MS);
+	printf("fuzz: %llu system calls made\n", calls_made);
 	if (!corrupted)
 		printf("fuzz: the kernel survived\n");
 	fflush(stdout);

@@ -22,9 +22,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::env::{out_dir, project_root};
+use crate::harness::Summary;
 use crate::initramfs::{write_newc, Entry, Source};
 use crate::qemu::{run_captured, QemuOptions};
-use crate::test::Summary;
 
 /// The line `/init` prints before the script's output.
 pub const BEGIN: &str = "--- busybox-diff.sh output begins ---";

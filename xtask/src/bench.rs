@@ -7,7 +7,11 @@
 //! - `init.c`: a freestanding `/init` whose first instruction reads CNTVCT_EL0 (the boot
 //!   figure), then runs `/bench` and powers off as PID 1's last act;
 //! - `bench.c`: the metrics, one line `bench: <metric> <cost>` each (see its header);
-//! - `noop.c`: the freestanding do-nothing program `fork_exec` runs.
+//! - `noop.c`: the freestanding do-nothing program `fork_exec` runs (a tiny binary);
+//! - `glibc_true.c`: a 700 KB static glibc program for `fork_exec_glibc`;
+//! - Debian's static busybox (2 MB) as `/bin/busybox`, with links for the applets the shell
+//!   workload uses, for `fork_exec_busybox`, `shell_pipeline` and `idle_kib` (memory per
+//!   idle process, in KiB: the one row that is not a time).
 //!
 //! Both kernels boot the same initramfs in `-M virt -cpu cortex-a72 -smp 1 -m 512M` with
 //! `-icount shift=0,align=off,sleep=off`: each guest instruction is 1 ns of virtual time,
@@ -33,16 +37,19 @@ use std::process::Command;
 use std::time::Duration;
 
 use crate::env::{ensure_cross_cc, ensure_qemu, out_dir, project_root, CROSS_CC};
+use crate::harness::Summary;
 use crate::initramfs::{write_newc, Entry, Source};
 use crate::qemu::{run_captured, QemuOptions};
-use crate::test::Summary;
 
 /// The metrics, in table order, with what each one measures.
-pub const METRICS: [(&str, &str); 10] = [
+pub const METRICS: [(&str, &str); 14] = [
     ("boot", "counter at /init's first instruction"),
     ("null_syscall", "syscall(SYS_getpid)"),
     ("fork_exit", "fork + _exit + waitpid"),
-    ("fork_exec", "fork + execve(static no-op) + waitpid"),
+    (
+        "fork_exec",
+        "fork + execve(tiny freestanding no-op, 1 page) + waitpid",
+    ),
     ("pipe_pingpong", "pipe round trip between two processes"),
     ("mmap_page", "mmap 1 MiB + touch + munmap, per 4 KiB page"),
     (
@@ -54,11 +61,32 @@ pub const METRICS: [(&str, &str); 10] = [
         "sched_yield between two processes, per switch",
     ),
     (
+        "fork_exec_busybox",
+        "fork + execve(Debian's static busybox, 2 MB, as true) + waitpid",
+    ),
+    (
+        "fork_exec_glibc",
+        "fork + execve(static glibc program, 700 KB) + waitpid",
+    ),
+    (
+        "shell_pipeline",
+        "busybox sh loop: echo x, piped to sed and grep, then expr; per iteration (4 processes)",
+    ),
+    (
+        "idle_kib",
+        "free memory per idle busybox sleep, 20 of them (KiB, not instructions)",
+    ),
+    (
         "fork_exec_dynamic",
         "fork + execve(Debian's dynamic /usr/bin/true: ld.so, libc) + waitpid",
     ),
     ("clock_gettime", "clock_gettime(CLOCK_MONOTONIC) (the vDSO)"),
 ];
+
+/// Metrics that are amounts of memory in KiB, not times: never converted.
+fn is_memory_metric(name: &str) -> bool {
+    name.ends_with("_kib")
+}
 
 /// Linux's command line for the benchmark (Cradle gets the same).
 const CMDLINE: &str = "console=ttyAMA0 nokaslr mitigations=off randomize_kstack_offset=off quiet";
@@ -74,6 +102,8 @@ struct Programs {
     init: PathBuf,
     bench: PathBuf,
     noop: PathBuf,
+    glibc_true: PathBuf,
+    busybox: PathBuf,
 }
 
 fn source_dir() -> PathBuf {
@@ -125,6 +155,8 @@ fn build_programs() -> Result<Programs, String> {
         init: compile("init", &freestanding)?,
         bench: compile("bench", &[])?,
         noop: compile("noop", &freestanding)?,
+        glibc_true: compile("glibc_true", &[])?,
+        busybox: crate::busybox::fetch_busybox()?,
     })
 }
 
@@ -180,6 +212,24 @@ fn build_initramfs(programs: &Programs) -> Result<PathBuf, String> {
         Entry::new("/init", Source::File(programs.init.clone()), 0o755),
         Entry::new("/bench", Source::File(programs.bench.clone()), 0o755),
         Entry::new("/noop", Source::File(programs.noop.clone()), 0o755),
+        Entry::new(
+            "/glibc_true",
+            Source::File(programs.glibc_true.clone()),
+            0o755,
+        ),
+        Entry::new("/proc", Source::Dir, 0o555),
+        Entry::new("/bin", Source::Dir, 0o755),
+        Entry::new(
+            "/bin/busybox",
+            Source::File(programs.busybox.clone()),
+            0o755,
+        ),
+        Entry::new("/bin/sh", Source::Symlink("/bin/busybox".into()), 0o777),
+        Entry::new("/bin/sed", Source::Symlink("/bin/busybox".into()), 0o777),
+        Entry::new("/bin/grep", Source::Symlink("/bin/busybox".into()), 0o777),
+        Entry::new("/bin/expr", Source::Symlink("/bin/busybox".into()), 0o777),
+        Entry::new("/bin/sleep", Source::Symlink("/bin/busybox".into()), 0o777),
+        Entry::new("/bin/true", Source::Symlink("/bin/busybox".into()), 0o777),
     ]);
     let path = bench_dir().join("initramfs-bench.cpio");
     std::fs::write(&path, write_newc(&entries)?).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -414,7 +464,9 @@ impl KernelResults {
             .iter()
             .filter_map(|p| {
                 let v = *p.values.get(name)?;
-                if name == "boot" || !tcg {
+                if is_memory_metric(name) {
+                    Some(v)
+                } else if name == "boot" || !tcg {
                     let f = p.cntfrq.filter(|f| *f > 0)? as f64;
                     Some(v * 1e9 / f)
                 } else {

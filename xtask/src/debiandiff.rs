@@ -16,9 +16,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::env::{out_dir, project_root};
+use crate::harness::Summary;
 use crate::initramfs::{write_newc, Entry, Source};
 use crate::qemu::{run_captured, QemuOptions};
-use crate::test::Summary;
 
 /// `/init.sh`, run by Debian's bash (`rdinit=/usr/bin/bash -- /init.sh`).
 const INIT: &str = r#"export PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root

@@ -6,7 +6,8 @@
 //! then the name with its NUL, padded to a multiple of 4 bytes, then the data, padded to 4.
 //! A member named `TRAILER!!!` ends the archive. Names carry no leading `/`.
 //!
-//! Archives are reproducible: mtime, uid and gid are 0 and inode numbers count up from 1.
+//! Archives are reproducible: mtime is 0, uid and gid are 0 unless an entry says otherwise
+//! ([`Entry::owned_by`]), and inode numbers count up from 1.
 //! Missing parent directories are added (mode 0755) before their first child, because the
 //! kernel's unpacker does not create them.
 
@@ -53,6 +54,8 @@ pub struct Entry {
     pub path: String,
     pub source: Source,
     pub mode: u32,
+    /// Owner and group (uid, gid); root's unless [`Entry::owned_by`] says otherwise.
+    pub owner: (u32, u32),
 }
 
 impl Entry {
@@ -61,7 +64,14 @@ impl Entry {
             path: path.to_string(),
             source,
             mode,
+            owner: (0, 0),
         }
+    }
+
+    /// The same entry, owned by `uid` and group `gid`.
+    pub fn owned_by(mut self, uid: u32, gid: u32) -> Self {
+        self.owner = (uid, gid);
+        self
     }
 }
 
@@ -95,6 +105,7 @@ impl Member {
 struct Header {
     ino: u32,
     mode: u32,
+    owner: (u32, u32),
     nlink: u32,
     filesize: u32,
     rdev: (u32, u32),
@@ -111,8 +122,8 @@ fn push_member(out: &mut Vec<u8>, header: &Header, name: &str, data: &[u8]) {
     let fields = [
         header.ino,
         header.mode,
-        0, // uid
-        0, // gid
+        header.owner.0,
+        header.owner.1,
         header.nlink,
         0, // mtime
         header.filesize,
@@ -148,18 +159,20 @@ pub fn write_newc(entries: &[Entry]) -> Result<Vec<u8>, String> {
     let mut out = Vec::new();
     let mut written = BTreeSet::new();
     let mut ino = 0u32;
-    let mut emit = |out: &mut Vec<u8>, name: &str, kind: u32, mode: u32, data: &[u8], rdev| {
-        ino += 1;
-        let header = Header {
-            ino,
-            mode: kind | (mode & 0o7777),
-            nlink: if kind == S_IFDIR { 2 } else { 1 },
-            filesize: data.len() as u32,
-            rdev,
-            namesize: name.len() as u32 + 1,
+    let mut emit =
+        |out: &mut Vec<u8>, name: &str, kind: u32, mode: u32, owner, data: &[u8], rdev| {
+            ino += 1;
+            let header = Header {
+                ino,
+                mode: kind | (mode & 0o7777),
+                owner,
+                nlink: if kind == S_IFDIR { 2 } else { 1 },
+                filesize: data.len() as u32,
+                rdev,
+                namesize: name.len() as u32 + 1,
+            };
+            push_member(out, &header, name, data);
         };
-        push_member(out, &header, name, data);
-    };
     for entry in entries {
         let name = archive_name(&entry.path)?;
         if !written.insert(name.clone()) {
@@ -170,7 +183,7 @@ pub fn write_newc(entries: &[Entry]) -> Result<Vec<u8>, String> {
         for depth in 1..parts.len() {
             let parent = parts[..depth].join("/");
             if written.insert(parent.clone()) {
-                emit(&mut out, &parent, S_IFDIR, 0o755, &[], (0, 0));
+                emit(&mut out, &parent, S_IFDIR, 0o755, (0, 0), &[], (0, 0));
             }
         }
         let (kind, data, rdev) = match &entry.source {
@@ -186,11 +199,12 @@ pub fn write_newc(entries: &[Entry]) -> Result<Vec<u8>, String> {
         if u32::try_from(data.len()).is_err() {
             return Err(format!("'{name}' is too big for a newc archive"));
         }
-        emit(&mut out, &name, kind, entry.mode, &data, rdev);
+        emit(&mut out, &name, kind, entry.mode, entry.owner, &data, rdev);
     }
     let trailer = Header {
         ino: 0,
         mode: 0,
+        owner: (0, 0),
         nlink: 1,
         filesize: 0,
         rdev: (0, 0),
@@ -285,6 +299,9 @@ pub fn test_entries(user: &UserPrograms) -> Result<Vec<Entry>, String> {
         Entry::new("/bin/cowtest", file("cowtest")?, 0o755),
         Entry::new("/bin/mmaptest", file("mmaptest")?, 0o755),
         Entry::new("/bin/efault", file("efault")?, 0o755),
+        Entry::new("/bin/schedtest", file("schedtest")?, 0o755),
+        Entry::new("/bin/credtest", file("credtest")?, 0o755),
+        Entry::new("/bin/suidtest", file("suidtest")?, 0o755),
         Entry::new("/bin/bad.elf", Source::File(user.bad_elf.clone()), 0o755),
     ])
 }

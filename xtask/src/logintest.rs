@@ -1,6 +1,7 @@
 //! The login chain on the console, tested as a person would use it: boot the default root
 //! file system (xtask/src/rootfs.rs), wait for `cradle login:`, log in as root, type
-//! commands, press Ctrl-C, Ctrl-Z and Ctrl-D, and power off — on virt, raspi4b and raspi3b.
+//! commands, press Ctrl-C, Ctrl-Z and Ctrl-D, and power off — on virt, raspi4b and raspi3b;
+//! and log in as the ordinary user `cradle`, who is kept out of root's files.
 //!
 //! Each check looks for what the command prints on Linux with the same busybox; where a
 //! value depends on the run (PIDs), the shell compares values itself and prints a word.
@@ -8,9 +9,9 @@
 use std::path::Path;
 use std::time::Duration;
 
+use crate::harness::Summary;
 use crate::qemu::{run_session, QemuOptions, Step};
 use crate::rootfs::{build_rootfs, LOGIN_PROMPT};
-use crate::test::Summary;
 
 /// The root shell's prompt (PS1 from /etc/profile ends in `# `).
 const PROMPT: &str = "# ";
@@ -166,6 +167,74 @@ pub(crate) fn pi_login_tests(summary: &mut Summary, image: &Path) {
             verdict,
         );
     }
+}
+
+/// The ordinary user's shell prompt (PS1 ends in `$ ` for anyone but root).
+const USER_PROMPT: &str = "$ ";
+
+/// A command typed at the ordinary user's prompt.
+fn user_cmd(line: &str) -> Step {
+    Step::new(USER_PROMPT, &format!("{line}\r"))
+}
+
+/// The ordinary user on virt: log in as `cradle` with its password, `id` shows it, root's
+/// files are out of reach (`/etc/shadow`, `/etc`, signals to init), new files are its own,
+/// `su` (busybox set-user-ID root) gives a root shell, `passwd` changes the password and
+/// the new one logs in.
+pub(crate) fn user_login_test(summary: &mut Summary, image: &Path) {
+    const NEW_PASSWORD: &str = "Xq7#vLm2pZ";
+    let verdict = build_rootfs(None).and_then(|initrd| {
+        let mut opts = QemuOptions::for_board("virt");
+        opts.initrd = Some(initrd);
+        opts.append = Some("quiet".into());
+        let (user, _, _) = crate::rootfs::USER;
+        let steps = [
+            Step::new(LOGIN_PROMPT, &format!("{user}\r")),
+            Step::new("Password: ", &format!("{}\r", crate::rootfs::USER_PASSWORD)),
+            user_cmd("id; cat /etc/shadow; echo shadow-rc=$?; pwd"),
+            user_cmd("touch /tmp/mine && ls -ln /tmp/mine; ls -ld /tmp; echo hi > /etc/x; kill -0 1; echo kill-rc=$?"),
+            user_cmd("su -c 'id; head -c 5 /etc/shadow; echo' root"),
+            user_cmd("passwd"),
+            Step::new("Old password: ", &format!("{}\r", crate::rootfs::USER_PASSWORD)),
+            Step::new("New password: ", &format!("{NEW_PASSWORD}\r")),
+            Step::new("Retype password: ", &format!("{NEW_PASSWORD}\r")),
+            user_cmd("exit"),
+            Step::new(LOGIN_PROMPT, &format!("{user}\r")),
+            Step::new("Password: ", &format!("{NEW_PASSWORD}\r")),
+            user_cmd("echo relogin-ok; su -c poweroff root"),
+        ];
+        let t = run_session(&opts, image, &steps, "Requesting system poweroff", Duration::from_secs(200))?;
+        let text = &t.text;
+        if !t.stopped_at_marker {
+            return Err(format!("the session did not reach poweroff:\n{text}"));
+        }
+        expect_all(
+            text,
+            &[
+                "uid=1000(cradle) gid=1000(cradle) groups=1000(cradle)",
+                "cat: can't open '/etc/shadow': Permission denied",
+                "shadow-rc=1",
+                "/home/cradle\n",
+                "1000     1000",
+                "drwxrwxrwt",
+                "can't create /etc/x: Permission denied",
+                "Operation not permitted",
+                "kill-rc=1",
+                "uid=0(root) gid=0(root)",
+                "root:",
+                "changed by cradle",
+                "relogin-ok",
+            ],
+        )?;
+        if !t.exited {
+            return Err(format!("QEMU did not exit after poweroff:\n{text}"));
+        }
+        Ok(())
+    });
+    summary.record(
+        "creds: log in as cradle: id, /etc/shadow denied, /etc read-only, su to root, passwd changes the password",
+        verdict,
+    );
 }
 
 /// The login chain on the Debian root file system (`--rootfs debian`): getty and login are

@@ -20,6 +20,7 @@
 mod bbdiff;
 mod bench;
 mod board;
+mod boottest;
 mod build;
 mod busybox;
 mod debian;
@@ -28,6 +29,7 @@ mod debiandiff;
 mod difftest;
 mod env;
 mod fuzz;
+mod harness;
 mod image;
 mod initramfs;
 mod kallsyms;
@@ -37,6 +39,7 @@ mod pi;
 mod qemu;
 mod readmetest;
 mod rootfs;
+mod rtctest;
 mod test;
 mod user;
 mod usertest;
@@ -65,8 +68,10 @@ commands:
   debiandiff            run user/debian-diff.sh with Debian's own bash and coreutils
                         (--rootfs debian) on Cradle and on Debian's arm64 Linux;
                         print the diff if the outputs differ
-  fuzz [SEED]           boot user/fuzz/fuzz.c as PID 1: random system calls from 64
-                        processes; the kernel must not panic (default seed 1)
+  fuzz [SEED | FIRST..END] [NR,NR...]
+                        boot user/fuzz/fuzz.c as PID 1: random system calls from 64
+                        processes seeded SEED.. (default 1); the kernel must not panic
+                        or oops. A range boots once per 64 seeds and sums the calls
 
 bench options:
   --runs N              boots of each kernel; each figure is their median (default 5)

@@ -14,8 +14,8 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::env::project_root;
+use crate::harness::Summary;
 use crate::qemu::empty_datadir;
-use crate::test::Summary;
 
 /// How long one README command may take to boot and power off.
 const TIMEOUT: Duration = Duration::from_secs(120);

@@ -68,19 +68,47 @@ Welcome to Cradle. This is Debian's busybox on a Rust kernel; `ps -o pid,ppid,co
 shows init (PID 1), kthreadd (PID 2) and the chain that led here.
 ";
 
-/// The text files of `/etc`, with their modes.
-const ETC: [(&str, &str, u32); 9] = [
-    ("/etc/inittab", INITTAB, 0o644),
-    ("/etc/init.d/rcS", RCS, 0o755),
-    // The password is in /etc/shadow, empty: login asks for none. (busybox's uid lookups
-    // skip a passwd line whose password field is empty, so it holds "x".)
-    ("/etc/passwd", "root:x:0:0:root:/root:/bin/sh\n", 0o644),
-    ("/etc/shadow", "root::20000:0:99999:7:::\n", 0o600),
-    ("/etc/group", "root:x:0:\n", 0o644),
-    ("/etc/hostname", "cradle\n", 0o644),
-    ("/etc/profile", PROFILE, 0o644),
-    ("/etc/issue", ISSUE, 0o644),
-    ("/etc/motd", MOTD, 0o644),
+/// The ordinary user: name, uid and gid, and its password (README says it).
+pub const USER: (&str, u32, u32) = ("cradle", 1000, 1000);
+/// `USER`'s password.
+pub const USER_PASSWORD: &str = "cradle";
+
+/// The users. Passwords are in /etc/shadow; busybox's uid lookups skip a passwd line
+/// whose password field is empty, so it holds "x".
+const PASSWD: &str = "\
+root:x:0:0:root:/root:/bin/sh
+cradle:x:1000:1000:Cradle user:/home/cradle:/bin/sh
+nobody:x:65534:65534:nobody:/nonexistent:/bin/false
+";
+
+/// The passwords: root's is empty (login asks for none, `su` from another user neither),
+/// `cradle`'s is "cradle" (SHA-512 crypt, fixed salt so the archive is reproducible:
+/// `openssl passwd -6 -salt cradlesalt cradle`).
+const SHADOW: &str = "\
+root::20000:0:99999:7:::
+cradle:$6$cradlesalt$SWtmKES4tk/miMehbNl.qJbobij/7Dxa3oIE4h9lydar3nSg1n1Csoa16OvDJUXchRbPTul9pj5c6skY9invj/:20000:0:99999:7:::
+nobody:*:20000:0:99999:7:::
+";
+
+/// The groups (`shadow` may read /etc/shadow, as on Debian).
+const GROUP: &str = "\
+root:x:0:
+shadow:x:42:
+cradle:x:1000:
+nogroup:x:65534:
+";
+
+/// The text files of `/etc`, with their modes, owners and groups.
+const ETC: [(&str, &str, u32, u32, u32); 9] = [
+    ("/etc/inittab", INITTAB, 0o644, 0, 0),
+    ("/etc/init.d/rcS", RCS, 0o755, 0, 0),
+    ("/etc/passwd", PASSWD, 0o644, 0, 0),
+    ("/etc/shadow", SHADOW, 0o640, 0, 42),
+    ("/etc/group", GROUP, 0o644, 0, 0),
+    ("/etc/hostname", "cradle\n", 0o644, 0, 0),
+    ("/etc/profile", PROFILE, 0o644, 0, 0),
+    ("/etc/issue", ISSUE, 0o644, 0, 0),
+    ("/etc/motd", MOTD, 0o644, 0, 0),
 ];
 
 /// The directories, with their modes.
@@ -103,6 +131,9 @@ const DIRS: [(&str, u32); 17] = [
     ("/var", 0o755),
     ("/home", 0o755),
 ];
+
+/// The ordinary user's home directory (owned by it; see [`USER`]).
+const HOME: &str = "/home/cradle";
 
 /// Busybox's applets as paths relative to `/` (`bin/ls`, `sbin/init`, ...), from
 /// `busybox --list-full`; cached in `applets.txt` beside the binary.
@@ -248,15 +279,19 @@ pub(crate) fn base_entries() -> Result<Vec<Entry>, String> {
         .iter()
         .map(|&(path, mode)| Entry::new(path, Source::Dir, mode))
         .collect();
+    base.push(Entry::new(HOME, Source::Dir, 0o755).owned_by(USER.1, USER.2));
     base.push(Entry::new(
         "/dev/console",
         Source::CharDev { major: 5, minor: 1 },
         0o600,
     ));
+    // Set-user-ID root, so `su` and `passwd` work for an ordinary user: busybox is built
+    // with FEATURE_SUID, and drops the privileges at once for every applet that does not
+    // need them (all but su, passwd, login's kin), as Debian's busybox does.
     base.push(Entry::new(
         "/bin/busybox",
         Source::File(busybox.clone()),
-        0o755,
+        0o4755,
     ));
     for applet in applets(&busybox)? {
         base.push(Entry::new(
@@ -265,12 +300,10 @@ pub(crate) fn base_entries() -> Result<Vec<Entry>, String> {
             0o777,
         ));
     }
-    for (path, text, mode) in ETC {
-        base.push(Entry::new(
-            path,
-            Source::Bytes(text.as_bytes().to_vec()),
-            mode,
-        ));
+    for (path, text, mode, uid, gid) in ETC {
+        base.push(
+            Entry::new(path, Source::Bytes(text.as_bytes().to_vec()), mode).owned_by(uid, gid),
+        );
     }
     let user = crate::user::build_user()?;
     for program in &user.programs {

@@ -14,13 +14,13 @@ use std::time::Duration;
 
 use crate::difftest::{check_tap, compare, program_output, run_on_linux_with_args};
 use crate::env::{out_dir, project_root, KERNEL_TARGET};
+use crate::harness::Summary;
 use crate::initramfs::{write_newc, Entry, Source};
 use crate::qemu::{run_captured, QemuOptions};
-use crate::test::Summary;
 use crate::user::UserPrograms;
 
 /// The programs `/init` runs on Cradle, in order.
-const PROGRAMS: [&str; 9] = [
+const PROGRAMS: [&str; 11] = [
     "syscalls",
     "fork_seed",
     "segv",
@@ -30,7 +30,77 @@ const PROGRAMS: [&str; 9] = [
     "cowtest",
     "mmaptest",
     "efault",
+    "schedtest",
+    "credtest",
 ];
+
+/// The programs compared with Debian's arm64 Linux booted in the same QEMU rather than with
+/// qemu-aarch64: users and permissions, where the host's container would be the judge
+/// otherwise, and set-ID programs, whose execve qemu-aarch64 hands to the x86 host.
+pub const KERNEL_DIFF_PROGRAMS: [&str; 2] = ["credtest", "suidtest"];
+
+/// Boot `image` with the test initramfs, running `programs`; the transcript, which is kept
+/// as `test-logs/<name>.log`.
+fn run_programs_on(
+    name: &str,
+    image: &Path,
+    initrd: &Path,
+    programs: &[&str],
+) -> Result<String, String> {
+    let args: Vec<String> = programs.iter().map(|p| format!("/bin/{p}")).collect();
+    let mut opts = QemuOptions::for_board("virt");
+    opts.smp = Some(1);
+    opts.mem = Some("512M".into());
+    opts.initrd = Some(initrd.to_path_buf());
+    opts.append = Some(format!("console=ttyAMA0 quiet -- {}", args.join(" ")));
+    let t = run_captured(&opts, image, None, Duration::from_secs(240))?;
+    let log = out_dir().join("test-logs").join(format!("{name}.log"));
+    let _ = std::fs::create_dir_all(log.parent().unwrap_or(Path::new(".")));
+    let _ = std::fs::write(&log, &t.text);
+    if !t.exited {
+        return Err(format!(
+            "{name}: QEMU did not power off (transcript: {})",
+            log.display()
+        ));
+    }
+    Ok(t.text)
+}
+
+/// The users-and-permissions programs on Debian's arm64 Linux and on Cradle, both booted
+/// in the same QEMU with the same test initramfs: each must pass its TAP on Linux, and
+/// print the same on Cradle.
+pub(crate) fn kernel_difftests(summary: &mut Summary, image: &Path, initrd: &Path) {
+    let both = crate::bench::linux_image().and_then(|linux| {
+        let on_linux = run_programs_on("creds-linux", &linux, initrd, &KERNEL_DIFF_PROGRAMS)?;
+        let on_cradle = run_programs_on("creds-cradle", image, initrd, &KERNEL_DIFF_PROGRAMS)?;
+        Ok((on_linux, on_cradle))
+    });
+    for name in KERNEL_DIFF_PROGRAMS {
+        let path = format!("/bin/{name}");
+        let verdict = both.clone().and_then(|(linux, cradle)| {
+            let linux_run = program_output(&linux, &path)
+                .ok_or_else(|| format!("Linux's /init never ran {path}:\n{linux}"))?;
+            check_tap(&linux_run.output)
+                .map_err(|e| format!("on Linux: {e}\noutput:\n{}", linux_run.output))?;
+            let cradle_run = program_output(&cradle, &path)
+                .ok_or_else(|| format!("Cradle's /init never ran {path}:\n{cradle}"))?;
+            crate::difftest::compare_with_linux(
+                "linux (Debian's arm64 kernel in the same QEMU)",
+                name,
+                &linux_run.output,
+                &cradle_run.output,
+            )?;
+            match cradle_run.status {
+                Some(0) => Ok(()),
+                other => Err(format!("exit status {other:?} on Cradle")),
+            }
+        });
+        summary.record(
+            &format!("creds: {name} prints the same on Cradle and Linux (Debian's kernel in the same QEMU)"),
+            verdict,
+        );
+    }
+}
 
 fn boot_with_initrd(image: &Path, initrd: Option<&Path>, append: &str) -> Result<String, String> {
     let mut opts = QemuOptions::for_board("virt");

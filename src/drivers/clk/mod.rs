@@ -18,6 +18,8 @@
 use fdt::node::FdtNode;
 use fdt::Fdt;
 
+use crate::of::base::{be32, of_device_is_compatible};
+
 use crate::drivers::firmware::raspberrypi::{
     rpi_firmware_get_clock_rate, FirmwareError, RPI_FIRMWARE_CORE_CLK_ID, RPI_FIRMWARE_UART_CLK_ID,
 };
@@ -57,15 +59,6 @@ pub enum ClkError {
     Unsupported,
     /// The provider is the firmware's, which could not answer.
     Firmware(FirmwareError),
-}
-
-fn be32(bytes: &[u8]) -> Option<u32> {
-    Some(u32::from_be_bytes(bytes.get(..4)?.try_into().ok()?))
-}
-
-fn is_compatible(node: &FdtNode<'_, '_>, compatible: &str) -> bool {
-    node.compatible()
-        .is_some_and(|c| c.all().any(|s| s == compatible))
 }
 
 /// The provider node and specifier cells of entry `index` of `node`'s `clocks`.
@@ -115,23 +108,23 @@ fn rate_of(
         return Err(ClkError::Unsupported);
     }
     let (provider, args) = parse_clock(fdt, node, index)?;
-    if is_compatible(&provider, "fixed-clock") {
+    if of_device_is_compatible(provider, "fixed-clock") {
         let rate = provider
             .property("clock-frequency")
             .and_then(|p| be32(p.value))
             .ok_or(ClkError::NoClock)?;
         Ok((rate, ClockSource::Fixed))
-    } else if is_compatible(&provider, "raspberrypi,firmware-clocks") {
+    } else if of_device_is_compatible(provider, "raspberrypi,firmware-clocks") {
         firmware_rate(args[0])
-    } else if is_compatible(&provider, "brcm,bcm2835-cprman")
-        || is_compatible(&provider, "brcm,bcm2711-cprman")
+    } else if of_device_is_compatible(provider, "brcm,bcm2835-cprman")
+        || of_device_is_compatible(provider, "brcm,bcm2711-cprman")
     {
         match args[0] {
             BCM2835_CLOCK_UART => firmware_rate(RPI_FIRMWARE_UART_CLK_ID),
             BCM2835_CLOCK_VPU => firmware_rate(RPI_FIRMWARE_CORE_CLK_ID),
             _ => Err(ClkError::Unsupported),
         }
-    } else if is_compatible(&provider, "brcm,bcm2835-aux") {
+    } else if of_device_is_compatible(provider, "brcm,bcm2835-aux") {
         rate_of(fdt, provider, 0, depth + 1)
     } else {
         Err(ClkError::Unsupported)
@@ -158,6 +151,6 @@ pub fn is_rpi_clock(fdt: &Fdt<'_>, node: FdtNode<'_, '_>, index: usize) -> bool 
             "brcm,bcm2835-aux",
         ]
         .iter()
-        .any(|c| is_compatible(&p, c))
+        .any(|c| of_device_is_compatible(p, c))
     })
 }

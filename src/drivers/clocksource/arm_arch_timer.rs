@@ -9,22 +9,20 @@
 //! The tick is periodic at [`HZ`]: deadline k is `start + k × CNTFRQ / HZ`, computed from k
 //! rather than by adding a rounded period, so the tick neither drifts nor accumulates
 //! rounding; a late interrupt shortens the next period instead of delaying all later ones.
-//! The counter itself is read in `arch/arm64/arch_timer.rs`.
+//! The counter itself is read in `arch/arm64/kernel/arch_timer.rs`.
 
 use core::sync::atomic::{AtomicU64, Ordering};
 
 use aarch64_cpu::asm::barrier;
 use aarch64_cpu::registers::{Readable, Writeable, CNTKCTL_EL1, CNTV_CTL_EL0, CNTV_CVAL_EL0};
 
-use crate::arch::arm64::arch_timer::{counter, frequency};
-use crate::arch::arm64::percpu::{smp_processor_id, NR_CPUS};
-use crate::drivers::irqchip::{of_find_compatible, of_irq_parse_one};
+use crate::arch::arch_timer::{counter, frequency};
+use crate::arch::percpu::{smp_processor_id, NR_CPUS};
+use crate::kernel::errno::Errno;
 use crate::kernel::irq;
 use crate::kernel::sync::InitOnce;
 use crate::kernel::time::{tick_handle_periodic, HZ};
-
-/// The DT bindings of the CPU-local generic timer.
-const ARCH_TIMER_COMPATIBLE: [&str; 2] = ["arm,armv8-timer", "arm,armv7-timer"];
+use crate::of::irq::of_irq_parse_one;
 
 /// Index of each timer's interrupt in the node's `interrupts` (Linux's `enum arch_timer_ppi_nr`).
 #[allow(dead_code)]
@@ -97,26 +95,18 @@ fn timer_stop() {
     barrier::isb(barrier::SY);
 }
 
-/// Linux's `time_init` → `arch_timer_of_init`: find the timer in the device tree, take its
+/// Linux's `arch_timer_of_init`, which `timer_probe` runs for the timer's node: take its
 /// virtual timer interrupt and start the boot CPU's tick at [`HZ`]. Needs the root
-/// interrupt controller (`init_irq`); without one, or without the timer, there is no tick.
-pub fn time_init() {
+/// interrupt controller (`init_IRQ`); without one there is no tick.
+fn arch_timer_of_init(fdt: &fdt::Fdt<'_>, node: fdt::node::FdtNode<'_, '_>) -> Result<(), Errno> {
     // EL0 may read CNTVCT_EL0 (and CNTFRQ_EL0), nothing else: Linux's
     // `arch_counter_set_user_access` (the vDSO and user benchmarks read the counter).
     CNTKCTL_EL1.write(CNTKCTL_EL1::EL0VCTEN::SET);
     timer_stop();
-    let Some(fdt) = crate::arch::arm64::setup::fdt() else {
-        log::warn!("arch_timer: no device tree: no tick");
-        return;
-    };
-    let Some(node) = of_find_compatible(&fdt, &ARCH_TIMER_COMPATIBLE) else {
-        log::warn!("arch_timer: no arm,armv8-timer node in the device tree: no tick");
-        return;
-    };
     let rate = frequency();
     if rate == 0 {
         log::warn!("arch_timer: Architected timer frequency not available");
-        return;
+        return Err(Errno::EINVAL);
     }
     TIMER_RATE.store(rate, Ordering::Relaxed);
     log::info!(
@@ -124,16 +114,16 @@ pub fn time_init() {
         rate / 1_000_000,
         (rate / 10_000) % 100
     );
-    let hwirq = match of_irq_parse_one(&fdt, node, ppi::ARCH_TIMER_VIRT_PPI) {
+    let hwirq = match of_irq_parse_one(fdt, node, ppi::ARCH_TIMER_VIRT_PPI) {
         Ok(hwirq) => hwirq,
         Err(err) => {
             log::warn!("arch_timer: virtual timer interrupt: {err}: no tick");
-            return;
+            return Err(Errno::ENXIO);
         }
     };
     if let Err(err) = irq::request_irq(hwirq, arch_timer_handler_virt, "arch_timer") {
         log::error!("arch_timer: can't register interrupt {hwirq} ({err:?}): no tick");
-        return;
+        return Err(err);
     }
     let _ = TIMER_HWIRQ.set(hwirq);
     start_periodic_tick();
@@ -141,12 +131,16 @@ pub fn time_init() {
         "arch_timer: tick at {HZ} Hz ({} counts) on hwirq {hwirq}",
         rate / HZ
     );
+    Ok(())
 }
+
+crate::TIMER_OF_DECLARE!(armv7_arch_timer, "arm,armv7-timer", arch_timer_of_init);
+crate::TIMER_OF_DECLARE!(armv8_arch_timer, "arm,armv8-timer", arch_timer_of_init);
 
 /// Start the tick on a secondary CPU (Linux's `arch_timer_starting_cpu`): enable its own
 /// copy of the timer's PPI and start its timer. Call after the CPU's `IrqChip::init_cpu`.
 pub fn timer_init_cpu() {
-    CNTKCTL_EL1.write(CNTKCTL_EL1::EL0VCTEN::SET); // as in `time_init`
+    CNTKCTL_EL1.write(CNTKCTL_EL1::EL0VCTEN::SET); // as in `arch_timer_of_init`
     timer_stop();
     let Some(&hwirq) = TIMER_HWIRQ.get() else {
         return;
@@ -164,8 +158,8 @@ pub fn arch_timer_hwirq() -> Option<u32> {
 mod kunit_tests {
     use core::sync::atomic::Ordering;
 
-    use crate::arch::arm64::arch_timer::{counter, frequency};
-    use crate::arch::arm64::irqflags::{
+    use crate::arch::arch_timer::{counter, frequency};
+    use crate::arch::irqflags::{
         local_irq_disable, local_irq_enable, local_irq_restore, local_irq_save,
     };
     use crate::kernel::irq;

@@ -2,9 +2,12 @@
 //!
 //! On QEMU `virt` the firmware is QEMU itself: the DT node `psci` (`arm,psci-1.0`) says
 //! whether to call it with `hvc` (kernel entered at EL1) or `smc` (entered at EL2). Cradle
-//! uses it to power off, reset, and (later) start secondary CPUs. The Raspberry Pi has no
+//! uses it to power off and reset (registered with `kernel/reboot.rs` when the node is found)
+//! and, later, to start secondary CPUs. The Raspberry Pi has no
 //! PSCI; there every call here reports `NotPresent`.
 
+use crate::kernel::errno::Errno;
+use crate::kernel::reboot::{register_restart_handler, set_pm_power_off};
 use crate::kernel::sync::InitOnce;
 
 /// PSCI function IDs (SMC64 calling convention where there are pointer arguments).
@@ -74,21 +77,19 @@ fn call(function: u32, a1: u64, a2: u64, a3: u64) -> Result<i64, PsciError> {
     }
 }
 
-/// Find PSCI in the device tree and learn its conduit (Linux's `psci_dt_init`).
-pub fn psci_dt_init() {
-    let Some(fdt) = crate::arch::arm64::setup::fdt() else {
-        return;
-    };
-    let Some(node) = fdt.find_compatible(&["arm,psci-1.0", "arm,psci-0.2", "arm,psci"]) else {
-        return;
-    };
+/// Learn PSCI's conduit from its device tree node and register its power-off and restart
+/// (Linux's `psci_dt_init` → `psci_0_2_init` → `psci_0_2_set_functions`).
+fn psci_of_init(_fdt: &fdt::Fdt<'_>, node: fdt::node::FdtNode<'_, '_>) -> Result<(), Errno> {
+    if CONDUIT.get().is_some() {
+        return Ok(());
+    }
     log::info!("psci: probing for conduit method from DT.");
     let conduit = match node.property("method").and_then(|p| p.as_str()) {
         Some("hvc") => Conduit::Hvc,
         Some("smc") => Conduit::Smc,
         other => {
             log::warn!("psci: invalid \"method\" property: {other:?}");
-            return;
+            return Err(Errno::EINVAL);
         }
     };
     let _ = CONDUIT.set(conduit);
@@ -99,7 +100,13 @@ pub fn psci_dt_init() {
             version & 0xffff
         );
     }
+    set_pm_power_off(psci_system_off);
+    // Linux's priority for PSCI's reset: 129, just above the "default" 128.
+    register_restart_handler(129, psci_system_reset)
 }
+crate::FIRMWARE_OF_DECLARE!(psci_1_0, "arm,psci-1.0", psci_of_init);
+crate::FIRMWARE_OF_DECLARE!(psci_0_2, "arm,psci-0.2", psci_of_init);
+crate::FIRMWARE_OF_DECLARE!(psci, "arm,psci", psci_of_init);
 
 /// True if the machine has PSCI.
 pub fn psci_present() -> bool {

@@ -23,10 +23,12 @@
 
 use core::sync::atomic::{AtomicBool, Ordering};
 
-use crate::arch::arm64::fixmap::{fix_to_virt, set_fixmap, slot, FIXMAP_PAGE_IO};
-use crate::arch::arm64::head::pa_symbol;
+use crate::arch::cacheflush::dcache_clean_inval_poc;
+use crate::arch::fixmap::{fix_to_virt, set_fixmap, slot, FIXMAP_PAGE_IO};
+use crate::arch::head::pa_symbol;
 use crate::drivers::mailbox::bcm2835_mailbox::{Bcm2835Mailbox, MailboxError};
 use crate::kernel::sync::{InitOnce, SpinLock};
+use crate::of::base::be32;
 
 /// The mailbox channel of the property interface, ARM to VideoCore.
 const MBOX_CHAN_PROPERTY: u32 = 8;
@@ -128,38 +130,18 @@ static MESSAGE: SpinLock<Message> = SpinLock::new(Message([0; MESSAGE_WORDS]));
 /// on every call.
 static PROBED: AtomicBool = AtomicBool::new(false);
 
-/// Clean and invalidate the data cache lines of `buf` to the point of coherency, so the
-/// VideoCore reads what the CPU wrote and the CPU then reads what the VideoCore wrote.
-fn dcache_clean_inval_poc(buf: &Message) {
-    let ctr: u64;
-    // SAFETY: reading CTR_EL0 has no side effects.
-    unsafe { core::arch::asm!("mrs {}, ctr_el0", out(reg) ctr, options(nomem, nostack)) };
-    let line = 4usize << ((ctr >> 16) & 0xf);
-    let start = buf as *const Message as usize;
-    let end = start + core::mem::size_of::<Message>();
-    let mut addr = start & !(line - 1);
-    while addr < end {
-        // SAFETY: clean+invalidate by VA of mapped memory that is ours: it writes dirty
-        // lines back and drops them, changing no value the program can see.
-        unsafe { core::arch::asm!("dc civac, {}", in(reg) addr, options(nostack)) };
-        addr += line;
-    }
-    // SAFETY: a barrier only: the maintenance completes before what follows.
-    unsafe { core::arch::asm!("dsb sy", options(nostack)) };
-}
-
 impl RpiFirmware {
     /// One property call: encode, post, wait, decode (Linux's `rpi_firmware_property`).
     fn property(&self, tag: u32, data: &mut [u32]) -> Result<(), FirmwareError> {
         let mut message = MESSAGE.lock();
         encode_property(&mut message.0, tag, data)?;
-        dcache_clean_inval_poc(&message);
+        dcache_clean_inval_poc::<Message>(&message);
         let answer = self
             .mbox
             .send_receive(MBOX_CHAN_PROPERTY, self.bus_address)
             .map_err(FirmwareError::Mailbox);
         // Drop any line the CPU fetched (speculatively) while the VideoCore was writing.
-        dcache_clean_inval_poc(&message);
+        dcache_clean_inval_poc::<Message>(&message);
         answer?;
         // SAFETY: a plain read of our own buffer; volatile so the compiler cannot reuse
         // values from before the firmware rewrote it behind its back.
@@ -225,10 +207,6 @@ impl core::fmt::Display for IsoTime {
     }
 }
 
-fn be32(bytes: &[u8]) -> Option<u32> {
-    Some(u32::from_be_bytes(bytes.get(..4)?.try_into().ok()?))
-}
-
 /// Find the firmware node and its mailbox, map the mailbox, and check that the firmware
 /// answers (Linux's `rpi_firmware_probe`, which prints the same "Attached" line). Runs
 /// once, from the console set-up in `setup_arch`; without firmware it does nothing.
@@ -236,7 +214,7 @@ pub fn rpi_firmware_probe() {
     if PROBED.swap(true, Ordering::AcqRel) {
         return;
     }
-    let Some(fdt) = crate::arch::arm64::setup::fdt() else {
+    let Some(fdt) = crate::arch::setup::fdt() else {
         return;
     };
     let Some(node) = fdt.find_compatible(&["raspberrypi,bcm2835-firmware"]) else {

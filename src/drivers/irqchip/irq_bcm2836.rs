@@ -21,10 +21,12 @@ use tock_registers::interfaces::{Readable, Writeable};
 use tock_registers::register_structs;
 use tock_registers::registers::{ReadOnly, ReadWrite, WriteOnly};
 
-use crate::arch::arm64::percpu::smp_processor_id;
+use crate::arch::percpu::smp_processor_id;
 use crate::kernel::errno::Errno;
 use crate::kernel::irq::IrqChip;
 use crate::kernel::sync::InitOnce;
+use crate::of::base::of_find_compatible;
+use crate::of::irq::{irq_domain_add, IrqDomainOps};
 
 register_structs! {
     /// The BCM2836 local peripherals (QA7 section 4.1).
@@ -98,20 +100,20 @@ fn map(fdt: &Fdt<'_>, node: FdtNode<'_, '_>, size: u64) -> Result<usize, Errno> 
 pub fn bcm2836_of_init(
     fdt: &Fdt<'_>,
     node: FdtNode<'_, '_>,
-) -> Result<&'static Bcm2836Intc, Errno> {
+) -> Result<&'static dyn IrqChip, Errno> {
     let local_va = map(fdt, node, 0x100)?;
     // SAFETY: ioremap mapped the local controller's registers as device memory, for good.
     let local = unsafe { &*(local_va as *const LocalRegisters) };
-    let armctrl = match super::of_find_compatible(fdt, &["brcm,bcm2836-armctrl-ic"]) {
+    let armctrl = match of_find_compatible(fdt, &["brcm,bcm2836-armctrl-ic"]) {
         Some(actrl) => {
             let va = map(fdt, actrl, 0x200)?;
-            super::set_secondary_node(actrl, ARMCTRL_BASE);
+            // Its interrupts are numbered from ARMCTRL_BASE in this chip's hwirq space.
+            irq_domain_add(actrl, &ArmctrlDomain);
             // SAFETY: as above, for the ARMCTRL registers.
             Some(unsafe { &*(va as *const ArmctrlRegisters) })
         }
         None => None,
     };
-    super::set_root_node(node);
     if let Some(a) = armctrl {
         for i in 0..3 {
             a.DISABLE[i].set(u32::MAX);
@@ -126,6 +128,7 @@ pub fn bcm2836_of_init(
     };
     let _ = INTC.set(intc);
     let intc = INTC.get().ok_or(Errno::EBUSY)?;
+    irq_domain_add(node, intc);
     log::info!(
         "bcm2836: local interrupt controller, {} ARMCTRL controller",
         if intc.armctrl.is_some() {
@@ -223,11 +226,22 @@ impl IrqChip for Bcm2836Intc {
     }
 }
 
-/// The hwirq of an `interrupts` entry whose parent is the ARMCTRL controller: two cells,
-/// bank and bit (Linux's `armctrl_xlate`).
-pub fn armctrl_translate(cells: &[u32]) -> Option<u32> {
-    match *cells {
-        [bank, bit] if bank < 3 && bit < 32 => Some(ARMCTRL_BASE + 32 * bank + bit),
-        _ => None,
+/// The ARMCTRL controller's interrupt domain, chained behind the local one: its interrupts
+/// are the local chip's hwirqs from `ARMCTRL_BASE` on.
+struct ArmctrlDomain;
+
+impl IrqDomainOps for ArmctrlDomain {
+    /// Two cells, bank and bit (Linux's `armctrl_xlate`).
+    fn translate(&self, cells: &[u32]) -> Option<u32> {
+        match *cells {
+            [bank, bit] if bank < 3 && bit < 32 => Some(ARMCTRL_BASE + 32 * bank + bit),
+            _ => None,
+        }
     }
 }
+
+crate::IRQCHIP_DECLARE!(
+    bcm2836_arm_irqchip_l1_intc,
+    "brcm,bcm2836-l1-intc",
+    bcm2836_of_init
+);

@@ -24,7 +24,7 @@ use tock_registers::registers::{ReadOnly, ReadWrite, WriteOnly};
 use tock_registers::{register_bitfields, register_structs};
 
 use super::{GIC_DEFAULT_PMR, GIC_DEFAULT_PRIORITY, GIC_MAX_IRQS, GIC_SPURIOUS_FIRST};
-use crate::arch::arm64::percpu::{smp_processor_id, NR_CPUS};
+use crate::arch::percpu::{smp_processor_id, NR_CPUS};
 use crate::kernel::errno::Errno;
 use crate::kernel::irq::IrqChip;
 use crate::kernel::sync::InitOnce;
@@ -297,7 +297,7 @@ unsafe impl Sync for Gic {}
 unsafe impl Send for Gic {}
 
 /// Map and set up the GICv2 at `node` and this CPU's interface (Linux's `gic_of_init`).
-pub fn gic_of_init(fdt: &Fdt<'_>, node: FdtNode<'_, '_>) -> Result<&'static Gic, Errno> {
+pub fn gic_of_init(fdt: &Fdt<'_>, node: FdtNode<'_, '_>) -> Result<&'static dyn IrqChip, Errno> {
     let mut reg = match crate::of::address::node_reg(fdt, node) {
         Ok(reg) => reg,
         Err(err) => {
@@ -340,7 +340,7 @@ pub fn gic_of_init(fdt: &Fdt<'_>, node: FdtNode<'_, '_>) -> Result<&'static Gic,
     let gic = GIC.get().ok_or(Errno::EBUSY)?;
     gic.dist_init();
     gic.init_cpu();
-    super::set_root_node(node);
+    crate::of::irq::irq_domain_add(node, gic);
     log::info!(
         "GICv2: {}: distributor at {dist_pa:#010x}, CPU interface at {cpu_pa:#010x}, \
          {nr_irqs} IRQs, {} CPU interface(s){}",
@@ -354,3 +354,7 @@ pub fn gic_of_init(fdt: &Fdt<'_>, node: FdtNode<'_, '_>) -> Result<&'static Gic,
     );
     Ok(gic)
 }
+
+crate::IRQCHIP_DECLARE!(gic_400, "arm,gic-400", gic_of_init);
+crate::IRQCHIP_DECLARE!(cortex_a15_gic, "arm,cortex-a15-gic", gic_of_init);
+crate::IRQCHIP_DECLARE!(cortex_a9_gic, "arm,cortex-a9-gic", gic_of_init);

@@ -25,8 +25,8 @@ use tock_registers::registers::{ReadOnly, ReadWrite};
 use tock_registers::{register_bitfields, register_structs};
 
 use super::{GIC_DEFAULT_PMR, GIC_DEFAULT_PRIORITY, GIC_MAX_IRQS, GIC_SPURIOUS_FIRST};
-use crate::arch::arm64::percpu::{smp_processor_id, NR_CPUS};
-use crate::arch::arm64::setup::MPIDR_HWID_BITMASK;
+use crate::arch::percpu::{smp_processor_id, NR_CPUS};
+use crate::arch::setup::MPIDR_HWID_BITMASK;
 use crate::kernel::errno::Errno;
 use crate::kernel::irq::IrqChip;
 use crate::kernel::sync::InitOnce;
@@ -589,7 +589,7 @@ unsafe impl Send for GicV3 {}
 
 /// Map and set up the GICv3 at `node`, and this CPU's redistributor and interface (Linux's
 /// `gic_of_init` → `gic_init_bases`).
-pub fn gic_of_init(fdt: &Fdt<'_>, node: FdtNode<'_, '_>) -> Result<&'static GicV3, Errno> {
+pub fn gic_of_init(fdt: &Fdt<'_>, node: FdtNode<'_, '_>) -> Result<&'static dyn IrqChip, Errno> {
     if !enable_sre() {
         log::error!(
             "GICv3: {}: system register interface unavailable at EL1",
@@ -690,6 +690,8 @@ pub fn gic_of_init(fdt: &Fdt<'_>, node: FdtNode<'_, '_>) -> Result<&'static GicV
         // register the chip anyway so that SPIs still work.
         log::error!("GICv3: the boot CPU has no redistributor: no per-CPU interrupts");
     }
-    super::set_root_node(node);
+    crate::of::irq::irq_domain_add(node, gic);
     Ok(gic)
 }
+
+crate::IRQCHIP_DECLARE!(gic_v3, "arm,gic-v3", gic_of_init);

@@ -1,44 +1,70 @@
-//! Interrupt controller drivers and finding the root controller in the device tree (Linux:
-//! `drivers/irqchip/irqchip.c`'s `irqchip_init`, `arch/arm64/kernel/irq.c`'s `init_IRQ`,
-//! and the `interrupts` parsing of `drivers/of/irq.c`).
+//! Interrupt controller drivers and bringing up the root one (Linux: `drivers/irqchip/irqchip.c`'s
+//! `irqchip_init` and `of_irq_init` of `drivers/of/irq.c`).
 //!
-//! [`init_irq`] takes the first enabled device tree node whose `compatible` a driver here
-//! knows, sets the controller up (distributor, and this CPU's interface) and registers it
-//! as the root chip of `kernel/irq`. [`of_irq_parse_one`] turns a device's `interrupts`
-//! entry into the hwirq the root controller uses.
+//! Each driver declares the `compatible` strings it binds with [`IRQCHIP_DECLARE!`]
+//! (`crate::IRQCHIP_DECLARE`); [`irqchip_init`] walks the device tree for the root controller
+//! (an available `interrupt-controller` node whose interrupt parent is itself or absent) that
+//! one of them matches, runs that driver's init and registers the chip as the root of
+//! `kernel/irq`. The driver registers its node's interrupt domain (`of::irq::irq_domain_add`)
+//! itself, and those of controllers chained behind it.
 //!
 //! | compatible                                                    | driver           |
 //! |---------------------------------------------------------------|------------------|
 //! | `arm,gic-400`, `arm,cortex-a15-gic`, `arm,cortex-a9-gic`      | [`irq_gic`]      |
 //! | `arm,gic-v3`                                                  | [`irq_gic_v3`]   |
-//!
 //! | `brcm,bcm2836-l1-intc` (+ `brcm,bcm2836-armctrl-ic`)           | [`irq_bcm2836`]  |
 
 pub mod irq_bcm2836;
 pub mod irq_gic;
 pub mod irq_gic_v3;
 
-use core::fmt;
-
 use fdt::node::FdtNode;
 use fdt::Fdt;
 
 use crate::kernel::errno::Errno;
 use crate::kernel::irq::{self, IrqChip};
-use crate::kernel::sync::InitOnce;
+use crate::of::base::{of_get_phandle, of_match_node, of_table, OfDeviceId};
+use crate::of::irq::of_irq_find_parent;
 
-/// The `compatible` strings of the controllers Cradle drives.
-const GIC_V2_COMPATIBLE: [&str; 3] = ["arm,gic-400", "arm,cortex-a15-gic", "arm,cortex-a9-gic"];
-const GIC_V3_COMPATIBLE: [&str; 1] = ["arm,gic-v3"];
-const BCM2836_COMPATIBLE: [&str; 1] = ["brcm,bcm2836-l1-intc"];
+// Temporary shim, to be removed once the branches written before `of/` took these merge:
+// the device-tree helpers' old home.
+pub use crate::of::base::{of_device_is_available, of_find_compatible};
+pub use crate::of::irq::{of_irq_parse_one, OfIrqError};
 
-/// A controller chained behind the root one (the Pi 3's ARMCTRL): its phandle, and where
-/// its interrupts start in the root chip's hwirq space.
-static SECONDARY: InitOnce<(u32, u32)> = InitOnce::new();
+/// An interrupt controller driver's init: set up the controller at the node (distributor,
+/// and this CPU's interface), register its interrupt domain, and return it as a chip.
+pub type IrqchipInitFn = fn(&Fdt<'_>, FdtNode<'_, '_>) -> Result<&'static dyn IrqChip, Errno>;
 
-/// The root controller's phandle: `interrupts` whose parent is another node cannot be
-/// translated.
-static ROOT_PHANDLE: InitOnce<u32> = InitOnce::new();
+/// Declare that `$init` drives interrupt controllers compatible with `$compatible` (Linux's
+/// `IRQCHIP_DECLARE(name, compat, fn)`): an entry in the `.irqchip_of_table` section.
+#[macro_export]
+macro_rules! IRQCHIP_DECLARE {
+    ($name:ident, $compatible:literal, $init:path) => {
+        $crate::__of_declare!(
+            ".irqchip_of_table",
+            $crate::drivers::irqchip::IrqchipInitFn,
+            $compatible,
+            $init
+        );
+    };
+}
+
+extern "C" {
+    static __irqchip_of_table_start: u8;
+    static __irqchip_of_table_end: u8;
+}
+
+/// The declared interrupt controller drivers (Linux's `__irqchip_of_table`).
+fn irqchip_of_table() -> &'static [OfDeviceId<IrqchipInitFn>] {
+    // SAFETY: the linker script collects exactly the entries IRQCHIP_DECLARE! emits between
+    // these two symbols.
+    unsafe {
+        of_table(
+            &raw const __irqchip_of_table_start,
+            &raw const __irqchip_of_table_end,
+        )
+    }
+}
 
 /// The priority every interrupt gets (Linux's `GICD_INT_DEF_PRI`), and the priority mask
 /// that lets it through (`DEFAULT_PMR_VALUE`). Lower numbers are more urgent; a GIC may
@@ -51,69 +77,43 @@ pub(crate) const GIC_SPURIOUS_FIRST: u32 = 1020;
 /// The most INTIDs a GIC without extended ranges implements (SGIs, PPIs and SPIs).
 pub(crate) const GIC_MAX_IRQS: u32 = 1020;
 
-/// True if `node` is not marked `status = "disabled"` (Linux's `of_device_is_available`:
-/// absent, "okay" and "ok" all mean enabled).
-pub(crate) fn of_device_is_available(node: FdtNode<'_, '_>) -> bool {
-    match node.property("status").and_then(|p| p.as_str()) {
-        None => true,
-        Some(status) => status == "okay" || status == "ok",
-    }
+/// True if `node` is the root of the interrupt tree: a controller whose interrupt parent is
+/// itself or absent (as `of_irq_init` finds the controllers with no parent first).
+fn is_root_controller(fdt: &Fdt<'_>, node: FdtNode<'_, '_>) -> bool {
+    node.property("interrupt-controller").is_some()
+        && match of_irq_find_parent(fdt, node) {
+            None => true,
+            Some(parent) => of_get_phandle(node) == Some(parent),
+        }
 }
 
-/// The first available node compatible with one of `compatible`.
-pub(crate) fn of_find_compatible<'b, 'a>(
-    fdt: &'b Fdt<'a>,
-    compatible: &[&str],
-) -> Option<FdtNode<'b, 'a>> {
-    fdt.all_nodes().find(|node| {
-        of_device_is_available(*node)
-            && node
-                .compatible()
-                .is_some_and(|c| c.all().any(|s| compatible.contains(&s)))
-    })
-}
-
-/// A node's phandle (`phandle`, or the older `linux,phandle`).
-fn phandle(node: FdtNode<'_, '_>) -> Option<u32> {
-    let prop = node
-        .property("phandle")
-        .or_else(|| node.property("linux,phandle"))?;
-    be32(prop.value)
-}
-
-fn be32(bytes: &[u8]) -> Option<u32> {
-    Some(u32::from_be_bytes(bytes.try_into().ok()?))
-}
-
-/// Linux's `init_IRQ` → `irqchip_init`: find the interrupt controller in the device tree,
-/// set it up and make it the root chip. Without one Cradle can drive, warn and carry on
-/// with IRQs masked.
-pub fn init_irq() {
-    let Some(fdt) = crate::arch::arm64::setup::fdt() else {
+/// Linux's `init_IRQ` → `irqchip_init`: find the root interrupt controller in the device
+/// tree, run the driver declared for it and make it the root chip. Without one Cradle can
+/// drive, warn and carry on with IRQs masked.
+pub fn irqchip_init() {
+    let Some(fdt) = crate::arch::setup::fdt() else {
         log::warn!("irqchip: no device tree: no interrupt controller, IRQs stay masked");
         return;
     };
-    let chip: Result<&'static dyn IrqChip, Errno> =
-        if let Some(node) = of_find_compatible(&fdt, &GIC_V3_COMPATIBLE) {
-            irq_gic_v3::gic_of_init(&fdt, node).map(|gic| gic as &dyn IrqChip)
-        } else if let Some(node) = of_find_compatible(&fdt, &GIC_V2_COMPATIBLE) {
-            irq_gic::gic_of_init(&fdt, node).map(|gic| gic as &dyn IrqChip)
-        } else if let Some(node) = of_find_compatible(&fdt, &BCM2836_COMPATIBLE) {
-            irq_bcm2836::bcm2836_of_init(&fdt, node).map(|intc| intc as &dyn IrqChip)
-        } else {
-            let found = fdt
-                .all_nodes()
-                .find(|node| node.property("interrupt-controller").is_some());
-            match found.and_then(|node| node.compatible()).map(|c| c.first()) {
-                Some(compatible) => log::warn!(
-                    "irqchip: no driver for interrupt controller \"{compatible}\": IRQs stay \
-                     masked"
-                ),
-                None => log::warn!("irqchip: no interrupt controller in the device tree"),
-            }
-            return;
-        };
-    let chip = match chip {
+    let table = irqchip_of_table();
+    let found = fdt.all_nodes().find_map(|node| {
+        let id = of_match_node(table, node)?;
+        is_root_controller(&fdt, node).then_some((node, id.data))
+    });
+    let Some((node, init)) = found else {
+        let found = fdt
+            .all_nodes()
+            .find(|node| node.property("interrupt-controller").is_some());
+        match found.and_then(|node| node.compatible()).map(|c| c.first()) {
+            Some(compatible) => log::warn!(
+                "irqchip: no driver for interrupt controller \"{compatible}\": IRQs stay \
+                 masked"
+            ),
+            None => log::warn!("irqchip: no interrupt controller in the device tree"),
+        }
+        return;
+    };
+    let chip = match init(&fdt, node) {
         Ok(chip) => chip,
         Err(err) => {
             log::warn!("irqchip: interrupt controller not usable ({err:?}): IRQs stay masked");
@@ -123,21 +123,6 @@ pub fn init_irq() {
     match irq::set_root_chip(chip) {
         Ok(()) => log::info!("irqchip: {} is the root interrupt controller", chip.name()),
         Err(err) => log::warn!("irqchip: {}: root chip already set ({err:?})", chip.name()),
-    }
-}
-
-/// Record a controller chained behind the root one, whose interrupts the root chip numbers
-/// from `base`.
-pub(crate) fn set_secondary_node(node: FdtNode<'_, '_>, base: u32) {
-    if let Some(phandle) = phandle(node) {
-        let _ = SECONDARY.set((phandle, base));
-    }
-}
-
-/// Record the root controller's node, for [`of_irq_parse_one`].
-pub(crate) fn set_root_node(node: FdtNode<'_, '_>) {
-    if let Some(phandle) = phandle(node) {
-        let _ = ROOT_PHANDLE.set(phandle);
     }
 }
 
@@ -153,120 +138,14 @@ pub(crate) fn gic_translate(cells: &[u32], nr_irqs: u32) -> Option<u32> {
     (hwirq < nr_irqs).then_some(hwirq)
 }
 
-/// Why a device's interrupt could not be found.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum OfIrqError {
-    /// The node has no `interrupts`.
-    NoInterrupts,
-    /// Neither the node nor any ancestor names an `interrupt-parent`.
-    NoParent,
-    /// The parent is not the root controller (e.g. the Pi 3's local interrupt controller).
-    ParentNotRootChip,
-    /// The parent's `#interrupt-cells` is missing or unusable.
-    BadInterruptCells,
-    /// There is no entry at this index.
-    NoSuchEntry,
-    /// The root controller does not understand the entry.
-    Untranslatable,
-}
-
-impl fmt::Display for OfIrqError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            OfIrqError::NoInterrupts => "no interrupts property",
-            OfIrqError::NoParent => "no interrupt-parent",
-            OfIrqError::ParentNotRootChip => "interrupt parent is not the root controller",
-            OfIrqError::BadInterruptCells => "bad #interrupt-cells in the interrupt parent",
-            OfIrqError::NoSuchEntry => "no interrupts entry at that index",
-            OfIrqError::Untranslatable => "interrupt specifier not understood",
-        })
-    }
-}
-
-/// The hwirq of entry `index` of `node`'s `interrupts` (Linux's `of_irq_parse_one` +
-/// `irq_create_of_mapping`, for interrupts whose parent is the root controller).
-/// `interrupts-extended` and interrupt maps are not handled.
-pub fn of_irq_parse_one(
-    fdt: &Fdt<'_>,
-    node: FdtNode<'_, '_>,
-    index: usize,
-) -> Result<u32, OfIrqError> {
-    let interrupts = node
-        .property("interrupts")
-        .ok_or(OfIrqError::NoInterrupts)?
-        .value;
-    let parent = of_irq_find_parent(fdt, node).ok_or(OfIrqError::NoParent)?;
-    let parent = fdt.find_phandle(parent).ok_or(OfIrqError::NoParent)?;
-    let chip = irq::root_chip().ok_or(OfIrqError::ParentNotRootChip)?;
-    let secondary = SECONDARY
-        .get()
-        .is_some_and(|(p, _)| phandle(parent) == Some(*p));
-    if !secondary && (phandle(parent).is_none() || phandle(parent) != ROOT_PHANDLE.get().copied()) {
-        return Err(OfIrqError::ParentNotRootChip);
-    }
-    let ncells = parent
-        .property("#interrupt-cells")
-        .and_then(|p| be32(p.value))
-        .filter(|n| (1..=4).contains(n))
-        .ok_or(OfIrqError::BadInterruptCells)? as usize;
-    let entry = interrupts
-        .chunks_exact(4 * ncells)
-        .nth(index)
-        .ok_or(OfIrqError::NoSuchEntry)?;
-    let mut cells = [0u32; 4];
-    for (cell, bytes) in cells.iter_mut().zip(entry.chunks_exact(4)) {
-        *cell = be32(bytes).unwrap_or(0);
-    }
-    if secondary {
-        return irq_bcm2836::armctrl_translate(&cells[..ncells]).ok_or(OfIrqError::Untranslatable);
-    }
-    chip.translate(&cells[..ncells])
-        .ok_or(OfIrqError::Untranslatable)
-}
-
-/// The phandle of `node`'s interrupt parent: its own `interrupt-parent`, or the nearest
-/// ancestor's (Linux's `of_irq_find_parent`). The `fdt` crate has no parent links, so the
-/// path to the node is found by walking down from the root.
-fn of_irq_find_parent(fdt: &Fdt<'_>, node: FdtNode<'_, '_>) -> Option<u32> {
-    fn own(node: FdtNode<'_, '_>) -> Option<u32> {
-        be32(node.property("interrupt-parent")?.value)
-    }
-    /// Depth-first search for `target` (by name slice identity, as `of::address` does),
-    /// carrying the innermost `interrupt-parent` seen on the way.
-    fn descend(
-        node: FdtNode<'_, '_>,
-        target: &str,
-        inherited: Option<u32>,
-        depth: usize,
-    ) -> Option<Option<u32>> {
-        if depth >= crate::of::validate::FDT_MAX_DEPTH {
-            return None;
-        }
-        let inherited = own(node).or(inherited);
-        for child in node.children() {
-            if core::ptr::eq(child.name, target) {
-                return Some(inherited);
-            }
-            if let Some(found) = descend(child, target, inherited, depth + 1) {
-                return Some(found);
-            }
-        }
-        None
-    }
-    if let Some(phandle) = own(node) {
-        return Some(phandle);
-    }
-    descend(fdt.find_node("/")?, node.name, None, 0).flatten()
-}
-
 mod kunit_tests {
     use core::sync::atomic::{AtomicU32, Ordering};
 
-    use crate::arch::arm64::arch_timer;
-    use crate::arch::arm64::irqflags::{
+    use crate::arch::arch_timer;
+    use crate::arch::irqflags::{
         local_irq_disable, local_irq_enable, local_irq_restore, local_irq_save,
     };
-    use crate::arch::arm64::percpu::smp_processor_id;
+    use crate::arch::percpu::smp_processor_id;
     use crate::kernel::irq;
     use crate::kunit::Test;
     use crate::{kunit_assert, kunit_expect, kunit_skip, kunit_test_suite};

@@ -14,7 +14,7 @@ use tock_registers::register_bitfields;
 use tock_registers::register_structs;
 use tock_registers::registers::{ReadOnly, ReadWrite, WriteOnly};
 
-use crate::arch::arm64::arch_timer;
+use crate::arch::arch_timer;
 
 register_bitfields! {
     u32,
@@ -135,16 +135,15 @@ impl Bcm2835Mailbox {
             core::hint::spin_loop();
         }
         // The message buffer must be in memory before the VideoCore is told about it.
-        // SAFETY: a barrier only.
-        unsafe { core::arch::asm!("dsb sy", options(nostack)) };
+        crate::arch::barrier::mb();
         self.regs.MAIL1_WRT.set(data | channel);
         let mut deadline = Deadline::after_ms(timeout_ms);
         loop {
             if !self.regs.MAIL0_STA.is_set(STATUS::EMPTY) {
                 let word = self.regs.MAIL0_RD.get();
                 if word & 0xf == channel {
-                    // SAFETY: a barrier only: reads of the buffer come after the answer.
-                    unsafe { core::arch::asm!("dsb sy", options(nostack)) };
+                    // Reads of the buffer come after the answer.
+                    crate::arch::barrier::mb();
                     return Ok(word & !0xf);
                 }
                 continue;

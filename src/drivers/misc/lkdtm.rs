@@ -51,11 +51,11 @@ fn exhaust_stack() {
         log::warn!("lkdtm: no memory for a stack");
         return;
     };
-    let top = base + crate::arch::arm64::memory::THREAD_SIZE as u64;
+    let top = base + crate::arch::memory::THREAD_SIZE as u64;
     log::info!("lkdtm: recursing on the stack at [{base:#x}..{top:#x}]");
     // SAFETY: `top` is the top of a mapped, unused kernel stack; `recurse` never returns,
     // and when it overflows the guard page stops it.
-    unsafe { crate::arch::arm64::entry::call_on_stack(0, recurse, top) };
+    unsafe { crate::arch::entry::call_on_stack(0, recurse, top) };
 }
 
 /// Use 1 KiB of stack per level, forever.

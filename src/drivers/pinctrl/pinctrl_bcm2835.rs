@@ -25,8 +25,8 @@ use tock_registers::interfaces::{Readable, Writeable};
 use tock_registers::register_structs;
 use tock_registers::registers::ReadWrite;
 
-use crate::arch::arm64::arch_timer;
-use crate::arch::arm64::fixmap::{fix_to_virt, set_fixmap, slot, FIXMAP_PAGE_IO};
+use crate::arch::arch_timer;
+use crate::arch::fixmap::{fix_to_virt, set_fixmap, slot, FIXMAP_PAGE_IO};
 
 register_structs! {
     /// The GPIO registers pin control uses.
@@ -95,12 +95,7 @@ pub enum PinctrlError {
 }
 
 fn be32_list<'a>(node: &FdtNode<'_, 'a>, name: &str) -> Option<impl Iterator<Item = u32> + 'a> {
-    let value = node.property(name)?.value;
-    Some(
-        value
-            .chunks_exact(4)
-            .map(|c| u32::from_be_bytes([c[0], c[1], c[2], c[3]])),
-    )
+    Some(crate::of::base::be32_cells(node.property(name)?.value))
 }
 
 /// The `index`-th value of a per-pin list that may also hold just one value for all pins.

@@ -371,7 +371,7 @@ impl CharDevice for Tty {
     }
 
     fn ioctl(&self, cmd: u32, arg: u64) -> Result<i64, Errno> {
-        use crate::arch::arm64::uaccess::{copy_from_user, copy_to_user};
+        use crate::arch::uaccess::{copy_from_user, copy_to_user};
         if let Some(result) = self.jobctrl.ioctl(cmd, arg) {
             return result;
         }
@@ -539,9 +539,11 @@ impl CharDevice for ConsoleDev {
 }
 
 /// Register the console tty under its device numbers (Linux's `tty_init`).
-pub fn tty_init() {
+fn tty_init() -> i32 {
     char_dev::register(5, 0, Arc::new(ConsoleDev(Node::CurrentTty)));
     char_dev::register(5, 1, Arc::new(ConsoleDev(Node::Console)));
     char_dev::register(204, 64, Arc::new(ConsoleDev(Node::Line)));
     char_dev::register(4, 65, Arc::new(ConsoleDev(Node::Line)));
+    0
 }
+crate::fs_initcall!(tty_init);

@@ -11,7 +11,7 @@
 
 use core::sync::atomic::{AtomicI32, Ordering};
 
-use crate::arch::arm64::uaccess::{copy_from_user, copy_to_user};
+use crate::arch::uaccess::{copy_from_user, copy_to_user};
 use crate::kernel::errno::Errno;
 use crate::kernel::session::{self, is_session_leader, pgrp_of, session_of};
 use crate::kernel::signal::{self, sig, ERESTARTSYS};

@@ -5,12 +5,14 @@
 //! powering off does the same after writing "partition 63" into the reset status register,
 //! which the firmware reads at boot as "halt" (Linux's `bcm2835_power_off`). QEMU emulates
 //! the reset, so with `-no-reboot` a powered-off Pi in QEMU exits.
+//! The probe registers both with `kernel/reboot.rs`.
 //! Registers: BCM2835 PM block at the DT node `brcm,bcm2835-pm-wdt` (offsets from Linux).
 
 use tock_registers::interfaces::{Readable, Writeable};
 use tock_registers::register_structs;
 use tock_registers::registers::ReadWrite;
 
+use crate::kernel::reboot::{register_restart_handler, set_pm_power_off};
 use crate::kernel::sync::InitOnce;
 
 register_structs! {
@@ -47,7 +49,7 @@ static PM: InitOnce<Pm> = InitOnce::new();
 
 /// Find the watchdog in the DT and map it (a device initcall).
 fn bcm2835_wdt_probe() -> i32 {
-    let Some(fdt) = crate::arch::arm64::setup::fdt() else {
+    let Some(fdt) = crate::arch::setup::fdt() else {
         return 0;
     };
     let Some(node) = fdt.find_compatible(&["brcm,bcm2835-pm-wdt"]) else {
@@ -62,6 +64,11 @@ fn bcm2835_wdt_probe() -> i32 {
     };
     // SAFETY: ioremap mapped the PM block's registers as device memory, for good.
     let _ = PM.set(Pm(unsafe { &*(va as *const PmRegisters) }));
+    // Linux's priority for this reset: 128, "use if nothing better".
+    if let Err(err) = register_restart_handler(128, bcm2835_restart) {
+        log::warn!("bcm2835-wdt: cannot register the restart handler ({err:?})");
+    }
+    set_pm_power_off(bcm2835_power_off);
     log::info!("bcm2835-wdt: Broadcom BCM2835 watchdog timer (reboot and power off)");
     0
 }
@@ -75,7 +82,7 @@ fn restart(regs: &PmRegisters) {
 }
 
 /// Reset the board. Returns only if there is no watchdog.
-pub fn bcm2835_restart() {
+fn bcm2835_restart() {
     if let Some(pm) = PM.get() {
         restart(pm.0);
         for _ in 0..1_000_000 {
@@ -86,7 +93,7 @@ pub fn bcm2835_restart() {
 
 /// Power off: reset into the firmware's halt partition. Returns only if there is no
 /// watchdog.
-pub fn bcm2835_power_off() {
+fn bcm2835_power_off() {
     if let Some(pm) = PM.get() {
         let rsts = pm.0.RSTS.get();
         pm.0.RSTS

@@ -13,9 +13,9 @@ use core::fmt::Write;
 use core::sync::atomic::Ordering;
 
 use super::generic::{nsec_to_clock_t, task_runtime_ns};
-use crate::arch::arm64::memory::PAGE_SIZE;
-use crate::arch::arm64::mmu;
-use crate::arch::arm64::paging::KernelTableAlloc;
+use crate::arch::memory::PAGE_SIZE;
+use crate::arch::mmu;
+use crate::arch::paging::KernelTableAlloc;
 use crate::kernel::errno::Errno;
 use crate::kernel::signal::SIG_IGN;
 use crate::kernel::task::TaskStruct;
@@ -224,19 +224,24 @@ pub fn proc_pid_status(task: &TaskStruct) -> Result<Vec<u8>, Errno> {
     let fd_size = files.map_or(0, |files| {
         files.lock().open_fds().last().map_or(0, |(fd, _)| fd + 1)
     });
+    let c = crate::kernel::cred::task_cred(task);
     let _ = write!(
         s,
         "State:\t{}\nTgid:\t{tgid}\nNgid:\t0\nPid:\t{pid}\nPPid:\t{}\nTracerPid:\t0\n\
-         Uid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nFDSize:\t{}\nGroups:\t{}\n\
+         Uid:\t{}\t{}\t{}\t{}\nGid:\t{}\t{}\t{}\t{}\nFDSize:\t{}\nGroups:\t{}\n\
          NStgid:\t{tgid}\nNSpid:\t{pid}\nNSpgid:\t{}\nNSsid:\t{}\n",
         state_name(task.state_char()),
         task.ppid(),
+        c.uid,
+        c.euid,
+        c.suid,
+        c.fsuid,
+        c.gid,
+        c.egid,
+        c.sgid,
+        c.fsgid,
         fd_size.next_multiple_of(64).max(64),
-        task.groups
-            .lock()
-            .iter()
-            .map(|g| format!("{g} "))
-            .collect::<String>(),
+        c.groups.iter().map(|g| format!("{g} ")).collect::<String>(),
         crate::kernel::session::pgrp_of(task),
         crate::kernel::session::session_of(task),
     );
@@ -275,9 +280,13 @@ pub fn proc_pid_status(task: &TaskStruct) -> Result<Vec<u8>, Errno> {
         task.signal().shared_pending.load(Ordering::Relaxed),
         task.blocked.load(Ordering::Relaxed),
     );
+    let _ = write!(
+        s,
+        "CapInh:\t{:016x}\nCapPrm:\t{:016x}\nCapEff:\t{:016x}\nCapBnd:\t{:016x}\n",
+        c.cap_inheritable.0, c.cap_permitted.0, c.cap_effective.0, c.cap_bset.0,
+    );
     s.push_str(
-        "CapInh:\t0000000000000000\nCapPrm:\t000001ffffffffff\nCapEff:\t000001ffffffffff\n\
-         CapBnd:\t000001ffffffffff\nCapAmb:\t0000000000000000\nNoNewPrivs:\t0\nSeccomp:\t0\n\
+        "CapAmb:\t0000000000000000\nNoNewPrivs:\t0\nSeccomp:\t0\n\
          Seccomp_filters:\t0\nSpeculation_Store_Bypass:\tthread vulnerable\n\
          SpeculationIndirectBranch:\tunknown\nCpus_allowed:\t1\nCpus_allowed_list:\t0\n\
          Mems_allowed:\t1\nMems_allowed_list:\t0\nvoluntary_ctxt_switches:\t0\n\

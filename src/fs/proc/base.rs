@@ -15,7 +15,7 @@ use alloc::vec::Vec;
 use core::any::Any;
 
 use super::generic::{dir_stat, pid_ino, ProcFile, ProcLink};
-use crate::arch::arm64::memory::PAGE_SIZE;
+use crate::arch::memory::PAGE_SIZE;
 use crate::fs::file::{File, NR_OPEN_DEFAULT};
 use crate::fs::inode::{DirEntry, FileType, Inode, Stat};
 use crate::kernel::errno::Errno;
@@ -60,6 +60,38 @@ const FD_DIR_ENTRY: u64 = 1 + 5;
 /// `fd/<n>` links are numbered from here.
 const FD_ENTRY_BASE: u64 = 0x800;
 
+/// Who owns a process's `/proc` files: its effective user and group (Linux's
+/// `task_dump_owner` for a dumpable process); root's once it is gone.
+fn task_owner(pid: i32) -> (u32, u32) {
+    find_task_by_pid(pid).map_or((0, 0), |task| {
+        let cred = crate::kernel::cred::task_cred(&task);
+        (cred.euid, cred.egid)
+    })
+}
+
+/// Whether the current task may look into `task` (Linux's `ptrace_may_access` with
+/// PTRACE_MODE_READ_FSCREDS, as `proc_fd_access_allowed` asks for `exe`, `cwd` and
+/// `root`): its own process, or one whose user and group IDs are all the caller's
+/// filesystem IDs, or CAP_SYS_PTRACE; EACCES otherwise.
+fn ptrace_may_access(task: &TaskStruct) -> Result<(), Errno> {
+    let me = current();
+    if task.tgid.load(core::sync::atomic::Ordering::Relaxed)
+        == me.tgid.load(core::sync::atomic::Ordering::Relaxed)
+    {
+        return Ok(());
+    }
+    let t = crate::kernel::cred::task_cred(task);
+    crate::kernel::cred::with_current_cred(|c| {
+        let same_user = [t.uid, t.euid, t.suid].iter().all(|&id| id == c.fsuid)
+            && [t.gid, t.egid, t.sgid].iter().all(|&id| id == c.fsgid);
+        if same_user || c.has_cap(crate::kernel::capability::CAP_SYS_PTRACE) {
+            Ok(())
+        } else {
+            Err(Errno::EACCES)
+        }
+    })
+}
+
 /// Run `f` on the live task `pid`, or fail with ESRCH if it is gone.
 fn with_task<R>(pid: i32, f: impl FnOnce(&TaskStruct) -> Result<R, Errno>) -> Result<R, Errno> {
     let task = find_task_by_pid(pid).ok_or(Errno::ESRCH)?;
@@ -80,7 +112,12 @@ impl PidDir {
 
 impl Inode for PidDir {
     fn stat(&self) -> Stat {
-        dir_stat(pid_ino(self.pid, 0), 3)
+        let (uid, gid) = task_owner(self.pid);
+        Stat {
+            uid,
+            gid,
+            ..dir_stat(pid_ino(self.pid, 0), 3)
+        }
     }
 
     fn file_type(&self) -> FileType {
@@ -97,13 +134,22 @@ impl Inode for PidDir {
         }
         let pid = self.pid;
         let ino = pid_ino(pid, 1 + index as u64);
+        let owner = task_owner(pid);
         Ok(match ENTRIES[index].1 {
-            Entry::File(perm, show) => ProcFile::new_inode(ino, perm, move || with_task(pid, show)),
-            Entry::Link(target) => ProcLink::new_inode(ino, 0o777, move || with_task(pid, target)),
+            Entry::File(perm, show) => {
+                ProcFile::new_owned_inode(ino, perm, owner, move || with_task(pid, show))
+            }
+            Entry::Link(target) => ProcLink::new_inode(ino, 0o777, move || {
+                with_task(pid, |task| {
+                    ptrace_may_access(task)?;
+                    target(task)
+                })
+            }),
             Entry::FdDir => Arc::new(FdDir { pid }),
             Entry::Comm => ProcFile::new_writable_inode(
                 ino,
                 0o644,
+                owner,
                 move || with_task(pid, proc_pid_comm),
                 move |name| with_task(pid, |task| comm_write(task, name)),
             ),
@@ -112,7 +158,7 @@ impl Inode for PidDir {
                 // taking the mm: once that address space is gone (the process exec'd or
                 // exited), the file reads as empty.
                 let mm = with_task(pid, |task| Ok(task.mm().map(|mm| Arc::downgrade(&mm))))?;
-                ProcFile::new_inode(ino, 0o400, move || {
+                ProcFile::new_owned_inode(ino, 0o400, owner, move || {
                     match mm.as_ref().and_then(alloc::sync::Weak::upgrade) {
                         Some(mm) => proc_pid_environ(&mm),
                         None => Ok(Vec::new()),
@@ -163,9 +209,7 @@ fn access_remote_vm(mm: &Arc<MmStruct>, start: u64, end: u64) -> Result<Vec<u8>,
         while done < buf.len() {
             let addr = start + done as u64;
             let chunk = ((PAGE_SIZE - addr % PAGE_SIZE) as usize).min(buf.len() - done);
-            if crate::arch::arm64::uaccess::copy_from_user(&mut buf[done..done + chunk], addr)
-                .is_err()
-            {
+            if crate::arch::uaccess::copy_from_user(&mut buf[done..done + chunk], addr).is_err() {
                 break;
             }
             done += chunk;
@@ -176,7 +220,7 @@ fn access_remote_vm(mm: &Arc<MmStruct>, start: u64, end: u64) -> Result<Vec<u8>,
     let done = if same_mm {
         read(&mut buf)
     } else {
-        crate::arch::arm64::mmu_context::with_mm(mm, || read(&mut buf))
+        crate::arch::mmu_context::with_mm(mm, || read(&mut buf))
     };
     buf.truncate(done);
     Ok(buf)
@@ -292,6 +336,7 @@ impl Inode for FdDir {
     fn stat(&self) -> Stat {
         let mut st = dir_stat(pid_ino(self.pid, FD_DIR_ENTRY), 2);
         st.mode = crate::fs::inode::mode::S_IFDIR | 0o500;
+        (st.uid, st.gid) = task_owner(self.pid);
         st
     }
 

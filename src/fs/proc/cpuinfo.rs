@@ -19,20 +19,12 @@ const HWCAP_STR: [&str; 32] = [
     "paca", "pacg",
 ];
 
-/// The Main ID Register: who made the CPU, which part, which revision.
-fn read_midr() -> u64 {
-    let midr: u64;
-    // SAFETY: reading MIDR_EL1 at EL1 has no side effects.
-    unsafe { core::arch::asm!("mrs {}, midr_el1", out(reg) midr, options(nomem, nostack)) };
-    midr
-}
-
 /// The text of `/proc/cpuinfo` (Linux's `c_show`), for the one CPU Cradle runs on.
 pub fn proc_cpuinfo() -> Result<Vec<u8>, Errno> {
-    let (_, freq) = crate::arch::arm64::arch_timer::counter_and_frequency();
+    let (_, freq) = crate::arch::arch_timer::counter_and_frequency();
     let loops_per_jiffy = freq / HZ;
-    let hwcap = crate::arch::arm64::cpufeature::elf_hwcap();
-    let midr = read_midr();
+    let hwcap = crate::arch::cpufeature::elf_hwcap();
+    let midr = crate::arch::cputype::read_cpuid_id();
     let mut s = String::new();
     let _ = writeln!(s, "processor\t: 0");
     let _ = writeln!(

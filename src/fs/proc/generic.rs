@@ -70,6 +70,8 @@ type Target = Box<dyn Fn() -> Result<String, Errno> + Send + Sync>;
 pub struct ProcFile {
     ino: u64,
     perm: u32,
+    /// Owner and group (a `/proc/<pid>` file belongs to the process's euid and egid).
+    owner: (u32, u32),
     generate: Generate,
     /// What a write does (Linux's `proc_ops.proc_write`); `None`: writes fail with EIO.
     store: Option<Store>,
@@ -85,21 +87,40 @@ impl ProcFile {
         Arc::new(Self {
             ino,
             perm,
+            owner: (0, 0),
             generate: Box::new(generate),
             store: None,
         })
     }
 
-    /// The same, and writes go to `store`, which returns how many bytes it took.
+    /// A read-only file owned by `owner` (uid, gid).
+    pub fn new_owned_inode(
+        ino: u64,
+        perm: u32,
+        owner: (u32, u32),
+        generate: impl Fn() -> Result<Vec<u8>, Errno> + Send + Sync + 'static,
+    ) -> Arc<dyn Inode> {
+        Arc::new(Self {
+            ino,
+            perm,
+            owner,
+            generate: Box::new(generate),
+            store: None,
+        })
+    }
+
+    /// A file owned by `owner` (uid, gid) whose writes go to `store`, which returns how many bytes it took.
     pub fn new_writable_inode(
         ino: u64,
         perm: u32,
+        owner: (u32, u32),
         generate: impl Fn() -> Result<Vec<u8>, Errno> + Send + Sync + 'static,
         store: impl Fn(&[u8]) -> Result<usize, Errno> + Send + Sync + 'static,
     ) -> Arc<dyn Inode> {
         Arc::new(Self {
             ino,
             perm,
+            owner,
             generate: Box::new(generate),
             store: Some(Box::new(store)),
         })
@@ -125,6 +146,8 @@ impl Inode for ProcFile {
             ino: self.ino,
             mode: mode::S_IFREG | self.perm,
             nlink: 1,
+            uid: self.owner.0,
+            gid: self.owner.1,
             size: 0, // as Linux reports for generated files
             mtime: crate::kernel::time::realtime_seconds(),
             ..Stat::default()

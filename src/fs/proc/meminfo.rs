@@ -12,7 +12,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt::Write;
 
-use crate::arch::arm64::memory::{PAGE_SIZE, THREAD_SIZE};
+use crate::arch::memory::{PAGE_SIZE, THREAD_SIZE};
 use crate::kernel::errno::Errno;
 use crate::kernel::pid::for_each_task;
 use crate::mm::pages::{nr_free_pages, totalram_pages};
@@ -30,7 +30,7 @@ pub fn proc_meminfo() -> Result<Vec<u8>, Errno> {
     let cached = crate::mm::filemap::nr_file_pages().min(used);
     let shmem = crate::mm::filemap::nr_shmem();
     let anon = crate::mm::pages::nr_anon_pages();
-    let mapped = crate::mm::filemap::nr_mapped();
+    let mapped = crate::mm::pages::nr_file_mapped();
     let mut tasks = 0u64;
     for_each_task(|_| tasks += 1);
     let kernel_stack_pages = tasks * THREAD_SIZE as u64 / PAGE_SIZE;
@@ -87,7 +87,7 @@ pub fn proc_vmstat() -> Result<Vec<u8>, Errno> {
         ("nr_free_pages", nr_free_pages()),
         ("nr_file_pages", crate::mm::filemap::nr_file_pages()),
         ("nr_shmem", crate::mm::filemap::nr_shmem()),
-        ("nr_mapped", crate::mm::filemap::nr_mapped()),
+        ("nr_mapped", crate::mm::pages::nr_file_mapped()),
         ("pgpgin", 0),
         ("pgpgout", 0),
         ("pswpin", 0),

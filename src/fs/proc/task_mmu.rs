@@ -11,7 +11,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt::Write;
 
-use crate::arch::arm64::memory::PAGE_SIZE;
+use crate::arch::memory::PAGE_SIZE;
 use crate::fs::char_dev::{major, minor};
 use crate::kernel::errno::Errno;
 use crate::kernel::task::TaskStruct;

@@ -15,8 +15,8 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use crate::arch::arm64::memory::PAGE_SIZE;
-use crate::arch::arm64::uaccess::{copy_from_user, futex_cmpxchg_user};
+use crate::arch::memory::PAGE_SIZE;
+use crate::arch::uaccess::{copy_from_user, futex_cmpxchg_user};
 use crate::kernel::errno::Errno;
 use crate::kernel::sched::core::wake_up_process;
 use crate::kernel::sync::SpinLock;
@@ -104,7 +104,7 @@ pub fn get_futex_key(uaddr: u64, private: bool) -> Result<FutexKey, Errno> {
     if uaddr % 4 != 0 {
         return Err(Errno::EINVAL);
     }
-    if !crate::arch::arm64::uaccess::access_ok(uaddr, 4) {
+    if !crate::arch::uaccess::access_ok(uaddr, 4) {
         return Err(Errno::EFAULT);
     }
     let mm = current().mm().ok_or(Errno::EFAULT)?;
@@ -130,16 +130,15 @@ pub fn get_futex_key(uaddr: u64, private: bool) -> Result<FutexKey, Errno> {
         // SAFETY: the address space's lock is held, so its tables do not change under us;
         // the fault above made the leaf table exist.
         let entry = unsafe {
-            crate::arch::arm64::mmu_user::pte_alloc(
+            crate::arch::mmu_user::pte_alloc(
                 mm.pgd,
                 page,
-                &mut crate::arch::arm64::paging::KernelTableAlloc,
+                &mut crate::arch::paging::KernelTableAlloc,
             )
         }
         .map_err(|_| Errno::EFAULT)?;
         // SAFETY: `entry` is this mm's level-3 entry for `page`, read under its lock.
-        let desc =
-            crate::arch::arm64::pgtable::Descriptor::from_bits(unsafe { entry.read_volatile() });
+        let desc = crate::arch::pgtable::Descriptor::from_bits(unsafe { entry.read_volatile() });
         if !desc.is_valid() {
             return Err(Errno::EFAULT);
         }

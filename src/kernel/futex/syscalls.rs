@@ -6,7 +6,7 @@ use core::sync::atomic::Ordering;
 use super::core::ROBUST_LIST_HEAD_SIZE;
 use super::requeue::futex_requeue;
 use super::waitwake::{futex_wait, futex_wake, futex_wake_op};
-use crate::arch::arm64::uaccess::{copy_from_user, copy_to_user};
+use crate::arch::uaccess::{copy_from_user, copy_to_user};
 use crate::kernel::errno::Errno;
 use crate::kernel::task::current;
 use crate::kernel::time::ktime_get_ns;

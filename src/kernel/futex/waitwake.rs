@@ -138,7 +138,7 @@ fn futex_atomic_op_inuser(encoded_op: u32, uaddr2: u64) -> Result<bool, Errno> {
         // FUTEX_OP_OPARG_SHIFT: the argument is a shift count (Linux masks a bad one).
         oparg = 1u32 << (oparg & 31);
     }
-    let oldval = crate::arch::arm64::uaccess::futex_atomic_op_user(op, oparg, uaddr2)?;
+    let oldval = crate::arch::uaccess::futex_atomic_op_user(op, oparg, uaddr2)?;
     let (old, arg) = (oldval as i32, cmparg as i32);
     // Like Linux, a bad comparison is found only after the operation was done.
     match cmp {

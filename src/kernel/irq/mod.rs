@@ -6,7 +6,7 @@
 //! itself the root with [`set_root_chip`]. A device driver asks for its interrupt with
 //! [`request_irq`], which records the handler and enables the interrupt in the controller.
 //!
-//! An IRQ exception goes `asm/entry.S` → `el1h_64_irq_handler` (`arch/arm64/traps.rs`) →
+//! An IRQ exception goes `asm/entry.S` → `el1h_64_irq_handler` (`arch/arm64/kernel/traps.rs`) →
 //! [`handle_arch_irq`], which loops while the controller has one pending: acknowledge (read
 //! the interrupt's number, which makes it active), count it, call its handler, end it
 //! (EOI). Handlers run with IRQs masked and must not sleep; there is no nesting.

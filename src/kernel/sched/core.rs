@@ -16,39 +16,15 @@
 //! heap's (taken to switch address spaces and to queue tasks).
 
 use core::cell::UnsafeCell;
-use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use super::fair::{CfsRq, SchedEntity};
-use crate::arch::arm64::irqflags::{irqs_disabled, local_irq_disable, local_irq_enable};
-use crate::arch::arm64::percpu::{smp_processor_id, NR_CPUS};
-use crate::arch::arm64::{entry, fpsimd, mmu_context};
+use crate::arch::irqflags::{irqs_disabled, local_irq_disable, local_irq_enable};
+use crate::arch::mmu_context;
+use crate::arch::percpu::{smp_processor_id, NR_CPUS};
+use crate::arch::process::__switch_to as switch_to;
+use crate::kernel::locking::RawSpinLock;
 use crate::kernel::task::{current, state, TaskRef, TaskStruct, PF_IDLE};
-
-/// A lock without a guard: held across `cpu_switch_to` and released by the next task.
-struct RawSpinLock {
-    next: AtomicU32,
-    owner: AtomicU32,
-}
-
-impl RawSpinLock {
-    const fn new() -> Self {
-        Self {
-            next: AtomicU32::new(0),
-            owner: AtomicU32::new(0),
-        }
-    }
-
-    fn lock(&self) {
-        let ticket = self.next.fetch_add(1, Ordering::Relaxed);
-        while self.owner.load(Ordering::Acquire) != ticket {
-            core::hint::spin_loop();
-        }
-    }
-
-    fn unlock(&self) {
-        self.owner.fetch_add(1, Ordering::Release);
-    }
-}
 
 /// What a run queue holds. Only touched with `Rq::lock` held.
 struct RqInner {
@@ -69,6 +45,7 @@ struct RqInner {
 ///
 /// `inner` is only accessed with `lock` held and interrupts masked.
 pub struct Rq {
+    /// Held across `cpu_switch_to` and released by the next task, so it has no guard.
     lock: RawSpinLock,
     inner: UnsafeCell<RqInner>,
 }
@@ -399,6 +376,21 @@ pub fn schedule_idle() {
     }
 }
 
+/// Schedule away for the last time (Linux's `do_task_dead`): the next task's
+/// `finish_task_switch` sees TASK_DEAD and frees this task's stack.
+///
+/// Preemption goes off before the state changes, as in Linux, where `do_exit` runs this
+/// with preemption disabled. Otherwise an interrupt between the two could preempt the task
+/// with TASK_DEAD set: `__schedule(true)` keeps a preempted task queued, the next task
+/// would free the stack it is still queued to run on, and the stack's next owner (a task
+/// forked meanwhile) would share it with the dead task when it ran again.
+pub fn do_task_dead() -> ! {
+    preempt_disable();
+    set_current_state(state::TASK_DEAD);
+    __schedule(false);
+    unreachable!("a dead task was scheduled again");
+}
+
 /// Give the CPU to another runnable task if there is one (Linux's `sched_yield`).
 pub fn yield_now() {
     current().need_resched.store(true, Ordering::Relaxed);
@@ -416,7 +408,15 @@ fn __schedule(preempt: bool) {
         // SAFETY: the run-queue lock is held.
         let prev_se = unsafe { se(prev) };
         inner.cfs.update_curr(prev_se, now);
-        if !preempt && prev.state.load(Ordering::Relaxed) != state::TASK_RUNNING {
+        let prev_state = prev.state.load(Ordering::Relaxed);
+        // A dead task must leave the queue: finish_task_switch frees its stack.
+        assert!(
+            !(preempt && prev_state == state::TASK_DEAD),
+            "BUG: {}[{}] preempted with TASK_DEAD set",
+            prev.comm(),
+            prev.pid()
+        );
+        if !preempt && prev_state != state::TASK_RUNNING {
             prev_se.on_rq = false; // deactivate_task: it sleeps
             inner.nr_running -= 1;
         } else {
@@ -457,46 +457,27 @@ fn __schedule(preempt: bool) {
     finish_task_switch(unsafe { &*last });
 }
 
-/// Switch address space, FP/SIMD and TLS state, then the stack and registers (Linux's
-/// `context_switch` → `switch_to`). Called with the run-queue lock held and interrupts
-/// masked; returns in the context of `prev` once something switches back to it.
+/// Switch address space, then everything else the CPU holds of the task (Linux's
+/// `context_switch`: `switch_mm`, then `switch_to`). Called with the run-queue lock held and
+/// interrupts masked; returns in the context of `prev` once something switches back to it.
 fn context_switch(prev: &TaskStruct, next: &TaskStruct) -> *const TaskStruct {
     if prev.stack_end_corrupted() {
         panic!("corrupted stack end detected inside scheduler");
     }
+    switch_mm(next);
+    // SAFETY: we are the scheduler, holding the run-queue lock with interrupts masked; `prev`
+    // is running and `next` was queued with a valid saved context and stack. `next` releases
+    // the lock in finish_task_switch or schedule_tail.
+    unsafe { switch_to(prev, next) }
+}
+
+/// Load `next`'s address space, or the kernel's alone for a kernel thread (Linux's
+/// `switch_mm_irqs_off`).
+fn switch_mm(next: &TaskStruct) {
     match next.mm.lock().as_ref() {
         Some(mm) => mmu_context::switch_mm(mm),
         None => mmu_context::switch_to_kernel_mm(),
     }
-    // SAFETY: only the CPU running a task, or cpu_switch_to with the run-queue lock held,
-    // touches its `thread` (TaskStruct's invariant); both tasks are ours here.
-    unsafe {
-        let prev_thread = &mut *prev.thread.get();
-        let next_thread = &*next.thread.get();
-        if prev.mm.lock().is_some() {
-            fpsimd::fpsimd_save(&mut prev_thread.fpsimd);
-        }
-        if next.mm.lock().is_some() {
-            fpsimd::fpsimd_load(&next_thread.fpsimd);
-        }
-        let tls: u64;
-        core::arch::asm!("mrs {}, tpidr_el0", out(reg) tls, options(nomem, nostack));
-        prev_thread.tp_value = tls;
-        core::arch::asm!("msr tpidr_el0, {}", in(reg) next_thread.tp_value, options(nostack));
-    }
-    crate::arch::arm64::percpu::this_cpu().entry_task.store(
-        next as *const TaskStruct as *mut TaskStruct,
-        Ordering::Relaxed,
-    );
-    // SAFETY: both tasks have valid saved contexts and stacks; the run-queue lock is held
-    // and will be released by `next` in finish_task_switch or schedule_tail.
-    let last = unsafe {
-        entry::cpu_switch_to(
-            prev as *const TaskStruct as *const core::ffi::c_void,
-            next as *const TaskStruct as *const core::ffi::c_void,
-        )
-    };
-    last.cast::<TaskStruct>()
 }
 
 /// Finish a switch away from `prev` (Linux's `finish_task_switch`): release the run-queue
@@ -518,7 +499,7 @@ extern "C" fn schedule_tail(prev: *const TaskStruct) {
     let task = current();
     let tid_ptr = task.set_child_tid.swap(0, Ordering::Relaxed);
     if tid_ptr != 0 {
-        let _ = crate::arch::arm64::uaccess::copy_to_user(tid_ptr, &task.pid().to_le_bytes());
+        let _ = crate::arch::uaccess::copy_to_user(tid_ptr, &task.pid().to_le_bytes());
     }
 }
 

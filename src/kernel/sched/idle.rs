@@ -8,7 +8,7 @@
 use core::sync::atomic::{AtomicU64, Ordering};
 
 use super::core::{need_resched, schedule_idle};
-use crate::arch::arm64::irqflags::{local_irq_disable, local_irq_enable};
+use crate::arch::irqflags::{local_irq_disable, local_irq_enable};
 use crate::kernel::task::current;
 
 /// Times the boot CPU entered `wfi` (for tests: proof that idle really idles).

@@ -1,5 +1,5 @@
 //! The scheduler (Linux's `kernel/sched/`): run queues and CFS, the idle loop, wait queues,
-//! completions, the load average.
+//! completions, the load average, the scheduler's system calls.
 //!
 //! `fair` is portable bookkeeping, unit-tested on the host; the rest runs the hardware.
 
@@ -17,5 +17,7 @@ pub mod loadavg;
 pub mod sched_kunit;
 #[cfg(target_os = "none")]
 pub mod show;
+#[cfg(target_os = "none")]
+pub mod syscalls;
 #[cfg(target_os = "none")]
 pub mod wait;

@@ -237,6 +237,7 @@ fn find_live(pid: i32) -> Result<TaskRef, Errno> {
 
 fn kill_one(pid: i32, signo: i32) -> Result<u64, Errno> {
     let task = find_live(pid)?;
+    super::check_kill_permission(&task, signo)?;
     if task.is_kthread() && signo != 0 {
         return Ok(0); // kernel threads ignore signals from user space
     }
@@ -265,7 +266,7 @@ pub fn sys_kill(pid: i32, signo: i32) -> Result<u64, Errno> {
             }
         });
         for t in leaders {
-            if !t.is_kthread() && signo != 0 {
+            if !t.is_kthread() && signo != 0 && super::check_kill_permission(&t, signo).is_ok() {
                 send_signal_info(&t, info);
             }
         }
@@ -293,6 +294,7 @@ fn do_tkill(tgid: Option<i32>, tid: i32, signo: i32) -> Result<u64, Errno> {
     {
         return Err(Errno::ESRCH);
     }
+    super::check_kill_permission(&task, signo)?;
     if signo != 0 && !task.is_kthread() {
         send_signal_info_thread(&task, user_info(signo, si::SI_TKILL));
     }

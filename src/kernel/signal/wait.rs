@@ -7,7 +7,7 @@ use core::sync::atomic::Ordering;
 use super::{
     dequeue, read_sigset, set_current_blocked, signal_pending, ERESTARTNOHAND, UNBLOCKABLE,
 };
-use crate::arch::arm64::uaccess::{copy_from_user, copy_to_user};
+use crate::arch::uaccess::{copy_from_user, copy_to_user};
 use crate::kernel::errno::Errno;
 use crate::kernel::sched::core::{schedule, set_current_state};
 use crate::kernel::task::{current, state};

@@ -1,7 +1,7 @@
-//! Locks and init-once cells (Linux: `include/linux/spinlock.h` and friends).
+//! The old home of `SpinLock` and `InitOnce`, now in `kernel/locking/`.
+//!
+//! A temporary shim: `crate::kernel::sync::…` still resolves so that branches written before
+//! the move merge without touching every import; it will be removed once they have merged.
+//! New code names `crate::kernel::locking`.
 
-pub mod once;
-pub mod spinlock;
-
-pub use once::InitOnce;
-pub use spinlock::{SpinLock, SpinLockGuard};
+pub use crate::kernel::locking::{once, spinlock, InitOnce, SpinLock, SpinLockGuard};

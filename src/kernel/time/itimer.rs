@@ -13,7 +13,7 @@ use alloc::vec::Vec;
 
 use super::timer::{add_timer, del_timer, TimerId};
 use super::{jiffies, HZ};
-use crate::arch::arm64::uaccess::{copy_from_user, copy_to_user};
+use crate::arch::uaccess::{copy_from_user, copy_to_user};
 use crate::kernel::errno::Errno;
 use crate::kernel::sync::SpinLock;
 use crate::kernel::task::{current, TaskStruct};

@@ -3,10 +3,14 @@
 //!
 //! The clock event driver (`drivers/clocksource/arm_arch_timer.rs`) interrupts every CPU
 //! [`HZ`] times a second and calls [`tick_handle_periodic`], which counts the tick in
-//! [`JIFFIES`], publishes the time to the vDSO (`vsyscall`) and then runs the hook that the scheduler installs with [`set_tick_hook`].
+//! [`JIFFIES`], publishes the time to the vDSO (`vsyscall`) and then runs the hook that the
+//! scheduler installs with [`set_tick_hook`]. The wall clock (CLOCK_REALTIME) is in
+//! `timekeeping`; `timeconv` turns its seconds into dates (portable, built for the host's
+//! unit tests too).
 
 use core::sync::atomic::{AtomicU64, Ordering};
 
+#[cfg(target_os = "none")]
 use crate::kernel::sync::InitOnce;
 
 /// Ticks per second (Linux's `CONFIG_HZ`).
@@ -16,16 +20,19 @@ pub const HZ: u64 = 250;
 pub static JIFFIES: AtomicU64 = AtomicU64::new(0);
 
 /// What runs on every tick after jiffies moved on (the scheduler's `scheduler_tick`).
+#[cfg(target_os = "none")]
 static TICK_HOOK: InitOnce<fn()> = InitOnce::new();
 
 /// Install the function every tick calls. There is one hook: installing a second one is a
 /// bug, and panics.
+#[cfg(target_os = "none")]
 pub fn set_tick_hook(hook: fn()) {
     assert!(TICK_HOOK.set(hook).is_ok(), "tick hook installed twice");
 }
 
 /// The periodic tick, from the timer interrupt with IRQs masked (Linux's
 /// `tick_handle_periodic` → `tick_periodic`).
+#[cfg(target_os = "none")]
 pub fn tick_handle_periodic() {
     JIFFIES.fetch_add(1, Ordering::Relaxed);
     vsyscall::update_vsyscall();
@@ -34,8 +41,14 @@ pub fn tick_handle_periodic() {
     }
 }
 
+#[cfg(target_os = "none")]
 pub mod itimer;
+pub mod timeconv;
+#[cfg(target_os = "none")]
+pub mod timekeeping;
+#[cfg(target_os = "none")]
 pub mod timer;
+#[cfg(target_os = "none")]
 pub mod vsyscall;
 
 /// Ticks since boot.
@@ -45,16 +58,17 @@ pub fn jiffies() -> u64 {
 
 /// Nanoseconds since the generic counter started (power-on): the kernel's monotonic clock
 /// (Linux's `ktime_get` on a system whose clocksource is the arch timer).
+#[cfg(target_os = "none")]
 pub fn ktime_get_ns() -> u64 {
-    let (count, freq) = crate::arch::arm64::arch_timer::counter_and_frequency();
+    let (count, freq) = crate::arch::arch_timer::counter_and_frequency();
     if freq == 0 {
         return 0;
     }
     ((count as u128 * 1_000_000_000) / freq as u128) as u64
 }
 
-/// Seconds since the epoch by the wall clock. There is no RTC driver yet, so the wall clock
-/// starts at the epoch at power-on (as Linux's does on a board without an RTC).
+/// Seconds since the epoch by the wall clock (see `timekeeping`).
+#[cfg(target_os = "none")]
 pub fn realtime_seconds() -> i64 {
-    (ktime_get_ns() / 1_000_000_000) as i64
+    (timekeeping::ktime_get_real_ns() / 1_000_000_000) as i64
 }

@@ -1,15 +1,16 @@
 //! Publishing the time to the vDSO (Linux: `kernel/time/vsyscall.c` `update_vsyscall`).
 //!
-//! On every tick (and once when the vDSO is set up) the clock's state goes to the vDSO data
-//! page: the counter now (`cycle_last`), `CLOCK_MONOTONIC` at that count, the wall clock's
-//! offset, and the scale from counter ticks to nanoseconds. Between ticks the vDSO extends
-//! the time itself from the counter. The writer follows the sequence-count protocol that
-//! `arch/arm64/vdso/vdso_data.rs` describes; a lock keeps CPUs that tick at once from
+//! On every tick (and once when the vDSO is set up, and whenever the wall clock is set) the
+//! clock's state goes to the vDSO data page: the counter now (`cycle_last`),
+//! `CLOCK_MONOTONIC` at that count, the wall clock's offset (`timekeeping`), and the scale
+//! from counter ticks to nanoseconds. Between ticks the vDSO extends the time itself from
+//! the counter. The writer follows the sequence-count protocol that
+//! `arch/arm64/kernel/vdso/vdso_data.rs` describes; a lock keeps CPUs that tick at once from
 //! interleaving their writes.
 
 use core::sync::atomic::{fence, Ordering};
 
-use crate::arch::arm64::vdso::vdso_data::{
+use crate::arch::vdso::vdso_data::{
     VdsoData, VDSO_CLOCKMODE_ARCHTIMER, VDSO_CLOCKMODE_NONE, VDSO_SHIFT,
 };
 use crate::kernel::sync::SpinLock;
@@ -27,10 +28,10 @@ pub fn vdso_mult(freq: u64) -> u32 {
 
 /// Write the clock's state into the data page (Linux's `update_vsyscall`).
 pub fn update_vsyscall() {
-    let Some(data) = crate::arch::arm64::vdso::vdso_data() else {
+    let Some(data) = crate::arch::vdso::vdso_data() else {
         return;
     };
-    let (count, freq) = crate::arch::arm64::arch_timer::counter_and_frequency();
+    let (count, freq) = crate::arch::arch_timer::counter_and_frequency();
     let mult = vdso_mult(freq);
     let _guard = WRITER.lock();
     write_begin(data);
@@ -45,8 +46,8 @@ pub fn update_vsyscall() {
         data.mult.store(mult, Ordering::Relaxed);
         data.shift.store(VDSO_SHIFT, Ordering::Relaxed);
         data.mono_ns.store(mono, Ordering::Relaxed);
-        // The wall clock is the monotonic clock (no RTC, no settimeofday yet).
-        data.real_offset_ns.store(0, Ordering::Relaxed);
+        data.real_offset_ns
+            .store(super::timekeeping::offs_real_ns(), Ordering::Relaxed);
         data.hres_ns
             .store(crate::kernel::sys::hres_resolution_ns(), Ordering::Relaxed);
         data.coarse_ns

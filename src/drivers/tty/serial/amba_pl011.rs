@@ -14,7 +14,13 @@ use tock_registers::registers::{ReadOnly, ReadWrite, WriteOnly};
 
 use core::sync::atomic::{AtomicUsize, Ordering};
 
+use fdt::node::FdtNode;
+use fdt::Fdt;
+
+use super::earlycon::UartConsole;
+use super::serial_core::LineOptions;
 use crate::kernel::printk::Console;
+use crate::kernel::sync::InitOnce;
 
 register_bitfields! {
     u32,
@@ -282,3 +288,45 @@ mod kunit {
 
     kunit_test_suite!(amba_pl011, [baud_divisors]);
 }
+
+impl UartConsole for Pl011 {
+    unsafe fn move_to(&self, va: usize) {
+        // SAFETY: the caller's guarantee, passed on.
+        unsafe { Pl011::move_to(self, va) }
+    }
+
+    fn enable_rx_interrupt(&self) {
+        Pl011::enable_rx_interrupt(self);
+    }
+
+    fn handle_rx(&self, sink: fn(u8)) {
+        Pl011::handle_rx(self, sink);
+    }
+}
+
+/// The console PL011, once `earlycon` chose it.
+static CONSOLE_PORT: InitOnce<Pl011> = InitOnce::new();
+
+/// Start the PL011 at `node` (mapped at `va`) as the console (Linux's `pl011_early_console_setup`).
+fn pl011_early_console_setup(
+    fdt: &Fdt<'_>,
+    node: FdtNode<'_, '_>,
+    va: usize,
+    pa: u64,
+    line: LineOptions,
+) -> Option<&'static dyn UartConsole> {
+    // SAFETY: the DT says this UART lives at `pa`; earlycon's fixmap slot maps that page as
+    // device memory for good, and nothing else drives this UART.
+    let uart = unsafe { Pl011::new(va, "ttyAMA0") };
+    super::serial_core::pl011_console_setup(fdt, node, &uart, pa, line);
+    CONSOLE_PORT.set(uart).ok()?;
+    Some(CONSOLE_PORT.get()? as &dyn UartConsole)
+}
+
+crate::EARLYCON_DECLARE!(
+    pl011,
+    "arm,pl011",
+    ["ttyAMA0"],
+    "serial0",
+    pl011_early_console_setup
+);

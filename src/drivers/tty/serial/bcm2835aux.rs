@@ -18,7 +18,13 @@ use tock_registers::register_bitfields;
 use tock_registers::register_structs;
 use tock_registers::registers::{ReadOnly, ReadWrite};
 
+use fdt::node::FdtNode;
+use fdt::Fdt;
+
+use super::earlycon::UartConsole;
+use super::serial_core::LineOptions;
 use crate::kernel::printk::Console;
+use crate::kernel::sync::InitOnce;
 
 register_bitfields! {
     u32,
@@ -264,3 +270,45 @@ mod kunit {
 
     kunit_test_suite!(bcm2835aux, [baud_register]);
 }
+
+impl UartConsole for MiniUart {
+    unsafe fn move_to(&self, va: usize) {
+        // SAFETY: the caller's guarantee, passed on.
+        unsafe { MiniUart::move_to(self, va) }
+    }
+
+    fn enable_rx_interrupt(&self) {
+        MiniUart::enable_rx_interrupt(self);
+    }
+
+    fn handle_rx(&self, sink: fn(u8)) {
+        MiniUart::handle_rx(self, sink);
+    }
+}
+
+/// The console mini UART, once `earlycon` chose it.
+static CONSOLE_PORT: InitOnce<MiniUart> = InitOnce::new();
+
+/// Start the mini UART at `node` (mapped at `va`) as the console (Linux's `bcm2835aux_early_console_setup`).
+fn bcm2835aux_early_console_setup(
+    fdt: &Fdt<'_>,
+    node: FdtNode<'_, '_>,
+    va: usize,
+    pa: u64,
+    line: LineOptions,
+) -> Option<&'static dyn UartConsole> {
+    // SAFETY: the DT says this UART lives at `pa`; earlycon's fixmap slot maps that page as
+    // device memory for good, and nothing else drives this UART.
+    let uart = unsafe { MiniUart::new(va, "ttyS1") };
+    super::serial_core::mini_uart_console_setup(fdt, node, &uart, pa, line);
+    CONSOLE_PORT.set(uart).ok()?;
+    Some(CONSOLE_PORT.get()? as &dyn UartConsole)
+}
+
+crate::EARLYCON_DECLARE!(
+    bcm2835aux,
+    "brcm,bcm2835-aux-uart",
+    ["ttyS0", "ttyS1"],
+    "serial1",
+    bcm2835aux_early_console_setup
+);

@@ -15,7 +15,7 @@ use fdt::Fdt;
 
 use super::amba_pl011::Pl011;
 use super::bcm2835aux::{AuxRegisters, MiniUart};
-use crate::arch::arm64::fixmap::{fix_to_virt, set_fixmap, slot, FIXMAP_PAGE_IO};
+use crate::arch::fixmap::{fix_to_virt, set_fixmap, slot, FIXMAP_PAGE_IO};
 use crate::drivers::clk::{is_rpi_clock, of_clk_get_rate};
 
 /// The baud rate when neither `console=` nor `stdout-path` gives one.
@@ -58,6 +58,8 @@ pub fn pl011_console_setup(
     pa: u64,
     line: LineOptions,
 ) {
+    // On a Pi the clock is the firmware's: find it before the UART needs it.
+    crate::drivers::firmware::raspberrypi::rpi_firmware_probe();
     warn_unsupported(line);
     select_pins(fdt, node);
     let (uartclk, source) = match of_clk_get_rate(fdt, node, 0) {
@@ -104,6 +106,8 @@ pub fn mini_uart_console_setup(
     pa: u64,
     line: LineOptions,
 ) {
+    // On a Pi the clock is the firmware's: find it before the UART needs it.
+    crate::drivers::firmware::raspberrypi::rpi_firmware_probe();
     warn_unsupported(line);
     select_pins(fdt, node);
     let (core_clock, source) = match of_clk_get_rate(fdt, node, 0) {
@@ -167,8 +171,7 @@ fn select_pins(fdt: &Fdt<'_>, node: FdtNode<'_, '_>) {
 fn aux_enable_uart(fdt: &Fdt<'_>, node: FdtNode<'_, '_>) {
     let aux = node
         .property("clocks")
-        .and_then(|p| p.value.get(..4))
-        .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+        .and_then(|p| crate::of::base::be32(p.value))
         .and_then(|phandle| fdt.find_phandle(phandle))
         .filter(|n| {
             n.compatible()

@@ -1,0 +1,391 @@
+//! The QEMU boot tests, as data: each boots a configuration and says what the transcript
+//! must and must not contain (`harness::BootTest`), and the in-kernel KUnit run.
+
+use std::path::Path;
+use std::time::Duration;
+
+use crate::env::out_dir;
+use crate::harness::{kib, log_transcript, BootTest, Summary};
+use crate::ktap;
+use crate::qemu::{run_captured, QemuOptions};
+
+/// How a boot without a user-space init ends, in Linux's words.
+const NO_INIT: &str =
+    "Kernel panic - not syncing: No working init found.  Try passing init= option to kernel.";
+/// The last line of every panic.
+const END_PANIC: &str = "---[ end Kernel panic - not syncing:";
+
+fn virt(f: impl FnOnce(&mut QemuOptions)) -> QemuOptions {
+    let mut o = QemuOptions::for_board("virt");
+    f(&mut o);
+    o
+}
+
+fn boot_banner(el: u32, cmdline: &str) -> Vec<String> {
+    vec![
+        "Booting Cradle on physical CPU 0x0000000000 [0x410fd083]".into(),
+        format!("Cradle version {} (rustc ", env!("CARGO_PKG_VERSION")),
+        "Machine model: linux,dummy-virt".into(),
+        "serial: ttyAMA0 at MMIO 0x9000000 (base_baud = 1500000) is a PL011: uartclk 24000000 Hz \
+         (fixed-clock), 115200 baud 8n1 (IBRD 13, FBRD 1)"
+            .into(),
+        "printk: console [ttyAMA0] enabled".into(),
+        "psci: PSCIv1.1 detected in firmware.".into(),
+        format!("Kernel command line: {cmdline}"),
+        format!("CPU: All CPU(s) started at EL{el}"),
+        "rest_init: kernel_thread(kernel_init) = PID 1".into(),
+        "rest_init: kernel_thread(kthreadd) = PID 2".into(),
+        "Freeing unused kernel memory: ".into(),
+        NO_INIT.into(),
+    ]
+}
+
+/// Every boot test, in the order they run.
+pub(crate) fn boot_tests() -> Vec<BootTest> {
+    let args = "cradle.test=boot loglevel=7";
+    let plain = |name, el, opts: QemuOptions| BootTest {
+        name,
+        memory_kib: Some(kib(opts.mem.as_deref().unwrap_or("512M"))),
+        check: None,
+        opts,
+        stop_at: None,
+        must_exit: true,
+        expect: boot_banner(el, args),
+        reject: vec![
+            "Oops",
+            "Internal error",
+            "Unhandled",
+            "W+X mappings: FAILED",
+        ],
+    };
+    let crash = |name, kind: &str, expect: Vec<&str>| BootTest {
+        name,
+        opts: virt(|o| o.append = Some(format!("lkdtm.cpoint_type={kind}"))),
+        stop_at: None,
+        must_exit: true,
+        expect: expect.into_iter().map(String::from).collect(),
+        reject: vec!["rest_init:"],
+        memory_kib: None,
+        check: None,
+    };
+    vec![
+        plain(
+            "boot: virt at EL1",
+            1,
+            virt(|o| o.append = Some(args.into())),
+        ),
+        plain(
+            "boot: virt at EL2 (virtualization=on)",
+            2,
+            virt(|o| {
+                o.el2 = true;
+                o.append = Some(args.into());
+            }),
+        ),
+        plain(
+            "boot: virt with GICv3",
+            1,
+            virt(|o| {
+                o.gic = Some(3);
+                o.append = Some(args.into());
+            }),
+        ),
+        plain(
+            "boot: virt at EL2 with GICv3",
+            2,
+            virt(|o| {
+                o.el2 = true;
+                o.gic = Some(3);
+                o.append = Some(args.into());
+            }),
+        ),
+        plain(
+            "boot: virt -smp 4",
+            1,
+            virt(|o| {
+                o.smp = Some(4);
+                o.append = Some(args.into());
+            }),
+        ),
+        plain(
+            "boot: virt -m 64M",
+            1,
+            virt(|o| {
+                o.mem = Some("64M".into());
+                o.append = Some(args.into());
+            }),
+        ),
+        plain(
+            "boot: virt -m 2G",
+            1,
+            virt(|o| {
+                o.mem = Some("2G".into());
+                o.append = Some(args.into());
+            }),
+        ),
+        plain(
+            "memory: virt -m 1G",
+            1,
+            virt(|o| {
+                o.mem = Some("1G".into());
+                o.append = Some(args.into());
+            }),
+        ),
+        plain(
+            "memory: virt -m 4G (RAM above the 4 GiB line)",
+            1,
+            virt(|o| {
+                o.mem = Some("4G".into());
+                o.append = Some(args.into());
+            }),
+        ),
+        BootTest {
+            name: "memory: ptdump shows the kernel mapped W^X",
+            opts: virt(|o| o.append = Some("ptdump".into())),
+            stop_at: None,
+            must_exit: true,
+            expect: vec![
+                "Checked W+X mappings: passed, no W+X pages found".into(),
+                "---[ Kernel page tables ]---".into(),
+                "ro x  SHD AF            UXN    MEM/NORMAL".into(),
+                "Freeing unused kernel memory: ".into(),
+            ],
+            reject: vec!["Oops", "Internal error"],
+            memory_kib: Some(512 * 1024),
+            check: None,
+        },
+        crash(
+            "memory: writing kernel text faults (lkdtm WRITE_KERN)",
+            "WRITE_KERN",
+            vec![
+                "Unable to handle kernel write to read-only memory at virtual address ffff8000",
+                "FSC = 0x0f: level 3 permission fault",
+                "Kernel panic - not syncing: Attempted to kill the idle task!",
+            ],
+        ),
+        crash(
+            "memory: kernel stack overflow is caught (lkdtm EXHAUST_STACK)",
+            "EXHAUST_STACK",
+            vec![
+                "lkdtm: recursing on the stack at",
+                "Insufficient stack space to handle exception!",
+                "Task stack:     [",
+                "of swapper/0[0]",
+                "Kernel panic - not syncing: kernel stack overflow",
+            ],
+        ),
+        plain(
+            "boot: virt with -dtb (a loader-edited blob with FDT_NOPs)",
+            1,
+            virt(|o| {
+                o.append = Some(args.into());
+                o.extra = vec!["-dtb".into(), dumped_virt_dtb()];
+            }),
+        ),
+        trio(
+            "trio: PID 0 swapper, PID 1 kernel_init, PID 2 kthreadd, kthreads under 2",
+            None,
+        ),
+        trio("trio: the same with GICv3", Some(3)),
+        crash(
+            "oops: NULL pointer dereference (lkdtm EXCEPTION)",
+            "EXCEPTION",
+            vec![
+            "lkdtm: Performing direct entry EXCEPTION",
+            "Unable to handle kernel NULL pointer dereference at virtual address 0000000000000000",
+            "EC = 0x25: DABT (current EL), IL = 32 bits",
+            "Internal error: Oops: 0000000096000044 [#1]",
+            "CPU: 0 PID: 0 Comm: swapper/0",
+            "pc : cradle::drivers::misc::lkdtm::lkdtm_cpoint+",
+            "Call trace:",
+            " start_kernel+",
+            "Kernel panic - not syncing: Attempted to kill the idle task!",
+            "---[ end Kernel panic - not syncing: Attempted to kill the idle task! ]---",
+        ],
+        ),
+        crash(
+            "oops: paging request (lkdtm ACCESS_USERSPACE)",
+            "ACCESS_USERSPACE",
+            vec![
+                "Unable to handle kernel paging request at virtual address 0000000010000000",
+                "Internal error: Oops:",
+                "Kernel panic - not syncing: Attempted to kill the idle task!",
+            ],
+        ),
+        crash(
+            "oops: undefined instruction (lkdtm UNDEFINED)",
+            "UNDEFINED",
+            vec![
+                "Internal error: Oops - Undefined instruction: 0000000002000000 [#1]",
+                "pc : cradle::drivers::misc::lkdtm::lkdtm_cpoint+",
+                "Kernel panic - not syncing: Attempted to kill the idle task!",
+            ],
+        ),
+        crash(
+            "oops: BUG (lkdtm BUG)",
+            "BUG",
+            vec![
+                "Internal error: Oops - BRK: 00000000f2000800 [#1]",
+                "Kernel panic - not syncing: Attempted to kill the idle task!",
+            ],
+        ),
+        crash(
+            "panic: lkdtm PANIC powers QEMU off",
+            "PANIC",
+            vec![
+                "Kernel panic - not syncing: dumptest",
+                "Call trace:",
+                "---[ end Kernel panic - not syncing: dumptest ]---",
+            ],
+        ),
+        BootTest {
+            name: "printk: quiet hides info messages, not the panic",
+            opts: virt(|o| o.append = Some("quiet lkdtm.cpoint_type=PANIC".into())),
+            stop_at: None,
+            must_exit: true,
+            expect: vec!["Kernel panic - not syncing: dumptest".into()],
+            reject: vec!["Machine model", "Booting Cradle"],
+            memory_kib: None,
+            check: None,
+        },
+    ]
+}
+
+/// QEMU virt's own device tree, dumped to a file: booting it with `-dtb` makes QEMU edit it
+/// the way loaders do (NOPs where properties were removed, padding).
+fn dumped_virt_dtb() -> String {
+    let path = out_dir().join("virt-dumped.dtb");
+    let _ = std::process::Command::new("qemu-system-aarch64")
+        .args([
+            "-nodefaults",
+            "-M",
+            &format!("virt,dumpdtb={}", path.display()),
+            "-cpu",
+            "cortex-a72",
+        ])
+        .args(["-display", "none"])
+        .output();
+    path.display().to_string()
+}
+
+/// Boot with `show_state` and check the task tree it prints.
+fn trio(name: &'static str, gic: Option<u32>) -> BootTest {
+    BootTest {
+        name,
+        opts: virt(|o| {
+            o.gic = gic;
+            o.append = Some("show_state".into());
+        }),
+        stop_at: None,
+        must_exit: true,
+        expect: vec![
+            "sysrq: Show State".into(),
+            "    0     0 R [swapper/0]".into(),
+            "    2     0 S [kthreadd]".into(),
+            NO_INIT.into(),
+            END_PANIC.into(),
+        ],
+        reject: vec!["Internal error", "Unhandled"],
+        memory_kib: None,
+        check: Some(check_task_tree),
+    }
+}
+
+/// The first `show_state` table: PID 1 and 2 are children of PID 0, created in that
+/// order; every other task is a kernel thread whose parent is PID 2.
+fn check_task_tree(text: &str) -> Result<(), String> {
+    let pid1 = text.find("rest_init: kernel_thread(kernel_init) = PID 1");
+    let pid2 = text.find("rest_init: kernel_thread(kthreadd) = PID 2");
+    match (pid1, pid2) {
+        (Some(a), Some(b)) if a < b => {}
+        _ => return Err("PID 1 and PID 2 were not created in that order".into()),
+    }
+    let start = text
+        .find("  PID  PPID S COMMAND")
+        .ok_or("no show_state table")?;
+    let mut rows = Vec::new();
+    for line in text[start..].lines().skip(1) {
+        let body = line.split_once("] ").map_or(line, |(_, b)| b);
+        let fields: Vec<&str> = body.split_whitespace().collect();
+        let (Some(pid), Some(ppid)) = (
+            fields.first().and_then(|f| f.parse::<i32>().ok()),
+            fields.get(1).and_then(|f| f.parse::<i32>().ok()),
+        ) else {
+            break;
+        };
+        let comm = fields.get(3).copied().unwrap_or("").to_string();
+        rows.push((pid, ppid, comm));
+    }
+    let find = |pid| rows.iter().find(|r| r.0 == pid);
+    match find(1) {
+        Some((_, 0, comm)) if comm == "[kernel_init]" => {}
+        other => return Err(format!("PID 1 row is {other:?}")),
+    }
+    match find(2) {
+        Some((_, 0, comm)) if comm == "[kthreadd]" => {}
+        other => return Err(format!("PID 2 row is {other:?}")),
+    }
+    let others: Vec<_> = rows.iter().filter(|r| r.0 > 2).collect();
+    if others.is_empty() {
+        return Err("no kernel threads besides PID 1 and 2".into());
+    }
+    if !others.iter().any(|r| r.2.starts_with("[kworker/")) {
+        return Err(format!("no kworker among {others:?}"));
+    }
+    for (pid, ppid, comm) in others {
+        if *ppid != 2 || !comm.starts_with('[') {
+            return Err(format!("PID {pid} {comm} has parent {ppid}, not kthreadd"));
+        }
+    }
+    Ok(())
+}
+
+/// Boot with `kunit.enable=1`, parse the KTAP; each case counts, and so does the whole run.
+pub(crate) fn kunit_tests(summary: &mut Summary, image: &Path) {
+    let opts = virt(|o| o.append = Some("kunit.enable=1 kunit_shutdown=poweroff".into()));
+    let transcript = match run_captured(&opts, image, None, Duration::from_secs(300)) {
+        Ok(t) => t,
+        Err(e) => return summary.record("kunit: boot", Err(e)),
+    };
+    let log = log_transcript("kunit", &transcript);
+    let report = ktap::parse(&transcript.text);
+    let totals = report.totals();
+    println!(
+        "kunit: {} suites; {} passed, {} failed, {} skipped, {} crashed",
+        report.suites.len(),
+        totals.passed,
+        totals.failed,
+        totals.skipped,
+        totals.crashed
+    );
+    let mut cases = 0;
+    for suite in &report.suites {
+        for case in &suite.cases {
+            cases += 1;
+            let name = format!("kunit: {}.{}", suite.name, case.name);
+            match &case.result {
+                ktap::TestResult::Ok => summary.record(&name, Ok(())),
+                ktap::TestResult::Skip { reason } => summary.skip(&name, reason),
+                ktap::TestResult::NotOk => summary.record(&name, Err(case.diagnostics.join("\n"))),
+                ktap::TestResult::Crashed => {
+                    summary.record(&name, Err(format!("the kernel died in this test ({log})")))
+                }
+            }
+        }
+    }
+    let whole = if report.complete && cases > 0 && !report.passed() {
+        Err("a KUnit suite failed".to_string())
+    } else if !report.complete {
+        Err(format!(
+            "the KTAP output is incomplete ({log}):\n{}",
+            transcript.text
+        ))
+    } else if cases == 0 {
+        Err(format!("no KUnit test ran ({log})"))
+    } else if !transcript.exited {
+        Err("the kernel did not power off after the tests".to_string())
+    } else {
+        Ok(())
+    };
+    summary.record("kunit: complete run, plan matched, powered off", whole);
+}
