@@ -232,16 +232,31 @@ fn load_bias(info: &ElfInfo, has_interp: bool) -> u64 {
     page_down(base - info.lowest_vaddr())
 }
 
+/// What the new program gets besides its file (the part of Linux's `linux_binprm` the ELF
+/// loader reads): its arguments, environment and name, and the credentials it runs with.
+struct Bprm<'a> {
+    argv: &'a [Vec<u8>],
+    envp: &'a [Vec<u8>],
+    /// `AT_EXECFN`: the path execve was given.
+    execfn: &'a [u8],
+    cred: &'a Cred,
+    /// `AT_SECURE`: the credentials changed (a set-ID program).
+    secure: bool,
+}
+
 fn load_elf_binary(
     file: &VmFile,
     info: &ElfInfo,
     interp: Option<&Interpreter>,
-    argv: &[Vec<u8>],
-    envp: &[Vec<u8>],
-    execfn: &[u8],
-    cred: &Cred,
-    secure: bool,
+    bprm: &Bprm<'_>,
 ) -> Result<NewImage, Errno> {
+    let Bprm {
+        argv,
+        envp,
+        execfn,
+        cred,
+        secure,
+    } = *bprm;
     let bias = load_bias(info, interp.is_some());
     let mm = MmStruct::new()?;
     // arch_pick_mmap_layout: mmap searches down from below the stack.
@@ -423,16 +438,14 @@ fn exec_at_depth(
     let attr = dentry.inode.attr();
     let old_cred = current_cred();
     let (new_cred, secure) = old_cred.for_exec(attr.mode, attr.uid, attr.gid, false);
-    let image = load_elf_binary(
-        &file,
-        &info,
-        interp.as_ref(),
-        &argv,
-        &envp,
-        path.as_bytes(),
-        &new_cred,
+    let bprm = Bprm {
+        argv: &argv,
+        envp: &envp,
+        execfn: path.as_bytes(),
+        cred: &new_cred,
         secure,
-    )?;
+    };
+    let image = load_elf_binary(&file, &info, interp.as_ref(), &bprm)?;
     {
         let mut inner = image.mm.inner.lock();
         inner.exe_path = Some(dentry.path());

@@ -311,6 +311,7 @@ mod tests {
 
     fn aux() -> AuxvInput {
         AuxvInput {
+            sysinfo_ehdr: 0,
             hwcap: HWCAP_FP | HWCAP_ASIMD | HWCAP_CPUID,
             hwcap2: HWCAP2_RNG,
             phdr: 0x200040,
@@ -472,6 +473,21 @@ mod tests {
         let parsed = parse(&stack);
         assert_eq!(parsed.argv, [b""]);
         assert!(parsed.envp.is_empty());
+    }
+
+    #[test]
+    fn vdso_comes_first_and_only_when_there_is_one() {
+        let none = build_initial_stack(TOP, &[b"a"], &[], &aux(), RANDOM, b"/a").unwrap();
+        assert_eq!(lookup(&none.auxv, AT_SYSINFO_EHDR), None);
+        assert_eq!(none.auxv[0].0, AT_MINSIGSTKSZ);
+        let with = AuxvInput {
+            sysinfo_ehdr: 0xffff_f7ff_b000,
+            ..aux()
+        };
+        let stack = build_initial_stack(TOP, &[b"a"], &[], &with, RANDOM, b"/a").unwrap();
+        assert_eq!(stack.auxv[0], (AT_SYSINFO_EHDR, 0xffff_f7ff_b000));
+        assert_eq!(stack.auxv[1].0, AT_MINSIGSTKSZ);
+        assert_eq!(stack.auxv.len(), none.auxv.len() + 1);
     }
 
     #[test]

@@ -335,7 +335,7 @@ const CLONE3_KNOWN: u64 = 0xffff_ffff & !CSIGNAL;
 pub fn sys_clone3(uargs: u64, size: usize) -> Result<u64, Errno> {
     const VER0: usize = 64;
     const VER2: usize = 88;
-    if size < VER0 || size > 4096 {
+    if !(VER0..=4096).contains(&size) {
         return Err(Errno::EINVAL);
     }
     let mut b = [0u8; VER2];

@@ -101,7 +101,7 @@ pub fn bucket(index: usize) -> &'static Bucket {
 /// Name the futex word at `uaddr` (Linux's `get_futex_key`). EINVAL if it is not 4-byte
 /// aligned; EFAULT if it is not user memory, or (for a shared futex) not mapped.
 pub fn get_futex_key(uaddr: u64, private: bool) -> Result<FutexKey, Errno> {
-    if uaddr % 4 != 0 {
+    if !uaddr.is_multiple_of(4) {
         return Err(Errno::EINVAL);
     }
     if !crate::arch::uaccess::access_ok(uaddr, 4) {
@@ -222,7 +222,7 @@ pub const ROBUST_LIST_HEAD_SIZE: u64 = 24;
 /// A robust futex whose owner `tid` died: mark it OWNER_DIED and wake a waiter (Linux's
 /// `handle_futex_death`).
 fn handle_futex_death(uaddr: u64, tid: u32, pi: bool, pending_op: bool) {
-    if uaddr % 4 != 0 {
+    if !uaddr.is_multiple_of(4) {
         return;
     }
     for _ in 0..16 {

@@ -168,7 +168,7 @@ fn futex_result(raw: u64) -> Result<u32, Errno> {
 /// Atomically replace the user word at `uaddr` with `new` if it holds `old`; returns the
 /// value found (Linux's `futex_atomic_cmpxchg_inatomic`). `uaddr` must be 4-byte aligned.
 pub fn futex_cmpxchg_user(uaddr: u64, old: u32, new: u32) -> Result<u32, Errno> {
-    if !access_ok(uaddr, 4) || uaddr % 4 != 0 {
+    if !access_ok(uaddr, 4) || !uaddr.is_multiple_of(4) {
         return Err(Errno::EFAULT);
     }
     // SAFETY: the word is aligned user space; the exclusive load and store are covered by
@@ -182,7 +182,7 @@ pub fn futex_atomic_op_user(op: u32, oparg: u32, uaddr: u64) -> Result<u32, Errn
     if op > 4 {
         return Err(Errno::ENOSYS);
     }
-    if !access_ok(uaddr, 4) || uaddr % 4 != 0 {
+    if !access_ok(uaddr, 4) || !uaddr.is_multiple_of(4) {
         return Err(Errno::EFAULT);
     }
     // SAFETY: as in `futex_cmpxchg_user`.
