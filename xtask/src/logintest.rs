@@ -282,7 +282,8 @@ pub(crate) fn debian_login_test(summary: &mut Summary, image: &Path) {
                 "shell=-bash bash=5\nbash\n",
                 "    1     0 init\n",
                 "    2     0 kthreadd\n",
-                "\n1\n/usr/lib/aarch64-linux-gnu\n",
+                // (bash switches bracketed paste off before the output: no newline before it)
+                "1\n/usr/lib/aarch64-linux-gnu\n",
                 "arrays-ok\nprocsub-ok\n",
                 "survived-ctrl-c",
                 "[1]+  Stopped                 sleep 50",
