@@ -451,7 +451,8 @@ pub fn sys_rt_sigpending(set: u64, sigsetsize: usize) -> Result<u64, Errno> {
         return Err(Errno::EINVAL);
     }
     let task = current();
-    let pending = task.pending.load(Ordering::Acquire) & task.blocked.load(Ordering::Relaxed);
+    // The thread's own and its process's (Linux's `do_sigpending`).
+    let pending = pending_of(task) & task.blocked.load(Ordering::Relaxed);
     copy_to_user(set, &pending.to_le_bytes())?;
     Ok(0)
 }
