@@ -15,6 +15,8 @@ use crate::arch::vdso::vdso_data::{
 };
 use crate::kernel::sync::SpinLock;
 
+const NSEC_PER_SEC: u64 = 1_000_000_000;
+
 /// Serialises writers (Linux holds the timekeeper's lock).
 static WRITER: SpinLock<()> = SpinLock::new(());
 
@@ -40,14 +42,18 @@ pub fn update_vsyscall() {
             .store(VDSO_CLOCKMODE_NONE, Ordering::Relaxed);
     } else {
         let mono = ((u128::from(count) * 1_000_000_000) / u128::from(freq)) as u64;
+        let real = mono.saturating_add(super::timekeeping::offs_real_ns());
         data.clock_mode
             .store(VDSO_CLOCKMODE_ARCHTIMER, Ordering::Relaxed);
         data.cycle_last.store(count, Ordering::Relaxed);
         data.mult.store(mult, Ordering::Relaxed);
         data.shift.store(VDSO_SHIFT, Ordering::Relaxed);
-        data.mono_ns.store(mono, Ordering::Relaxed);
-        data.real_offset_ns
-            .store(super::timekeeping::offs_real_ns(), Ordering::Relaxed);
+        data.mono_sec.store(mono / NSEC_PER_SEC, Ordering::Relaxed);
+        data.mono_snsec
+            .store((mono % NSEC_PER_SEC) << VDSO_SHIFT, Ordering::Relaxed);
+        data.real_sec.store(real / NSEC_PER_SEC, Ordering::Relaxed);
+        data.real_snsec
+            .store((real % NSEC_PER_SEC) << VDSO_SHIFT, Ordering::Relaxed);
         data.hres_ns
             .store(crate::kernel::sys::hres_resolution_ns(), Ordering::Relaxed);
         data.coarse_ns

@@ -15,10 +15,12 @@
 //! # The clocks
 //!
 //! `CLOCK_MONOTONIC` (and `_RAW`, `BOOTTIME`: Cradle does not slew or suspend) is the
-//! generic counter in nanoseconds since power-on. At the last update the counter read
-//! `cycle_last` and the clock `mono_ns`; a reader adds `((now - cycle_last) * mult) >>
-//! shift`. `CLOCK_REALTIME` (and `TAI`) is that plus `real_offset_ns`. The `_COARSE`
-//! clocks are the values at the last update, without reading the counter.
+//! generic counter in nanoseconds since power-on; `CLOCK_REALTIME` (and `TAI`) is that plus
+//! the wall clock's offset. As Linux's `vdso_timestamp`, each is kept at the last update as
+//! seconds and nanoseconds shifted left by `shift` (`*_sec`, `*_snsec`), taken when the
+//! counter read `cycle_last`. A reader adds `(now - cycle_last) * mult` to the shifted
+//! nanoseconds, shifts back, and carries whole seconds (rarely more than none): no
+//! division. The `_COARSE` clocks are the values at the last update, without the counter.
 
 use core::sync::atomic::{AtomicI32, AtomicU32, AtomicU64};
 
@@ -45,10 +47,14 @@ pub struct VdsoData {
     pub mult: AtomicU32,
     /// Always [`VDSO_SHIFT`].
     pub shift: AtomicU32,
-    /// `CLOCK_MONOTONIC` at `cycle_last`, in nanoseconds.
-    pub mono_ns: AtomicU64,
-    /// `CLOCK_REALTIME - CLOCK_MONOTONIC`, in nanoseconds (two's complement).
-    pub real_offset_ns: AtomicU64,
+    /// `CLOCK_MONOTONIC` at `cycle_last`: whole seconds.
+    pub mono_sec: AtomicU64,
+    /// And the nanoseconds, shifted left by `shift`.
+    pub mono_snsec: AtomicU64,
+    /// `CLOCK_REALTIME` at `cycle_last`: whole seconds.
+    pub real_sec: AtomicU64,
+    /// And the nanoseconds, shifted left by `shift`.
+    pub real_snsec: AtomicU64,
     /// What `clock_getres` says for the counter-driven clocks, in nanoseconds.
     pub hres_ns: AtomicU64,
     /// What `clock_getres` says for the `_COARSE` clocks (a tick), in nanoseconds.

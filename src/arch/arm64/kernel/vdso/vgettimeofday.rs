@@ -26,7 +26,7 @@ use core::sync::atomic::{fence, Ordering};
 #[allow(dead_code, reason = "the kernel's constants, shared with the writer")]
 mod vdso_data;
 
-use vdso_data::{VdsoData, VDSO_CLOCKMODE_ARCHTIMER};
+use vdso_data::{VdsoData, VDSO_CLOCKMODE_ARCHTIMER, VDSO_SHIFT};
 
 const CLOCK_REALTIME: i32 = 0;
 const CLOCK_MONOTONIC: i32 = 1;
@@ -101,8 +101,9 @@ fn syscall2(nr: u64, a0: u64, a1: u64) -> i64 {
     ret
 }
 
-/// A clock in nanoseconds, or `None` when the system call must answer.
-fn clock_ns(clock: i32) -> Option<u64> {
+/// A clock as (seconds, nanoseconds), or `None` when the system call must answer (Linux's
+/// `do_hres` and `do_coarse`).
+fn clock_time(clock: i32) -> Option<(u64, u64)> {
     let data = vdso_data();
     loop {
         let seq = data.seq.load(Ordering::Acquire);
@@ -113,30 +114,33 @@ fn clock_ns(clock: i32) -> Option<u64> {
         if data.clock_mode.load(Ordering::Relaxed) != VDSO_CLOCKMODE_ARCHTIMER {
             return None;
         }
-        let mono = data.mono_ns.load(Ordering::Relaxed);
-        let offset = data.real_offset_ns.load(Ordering::Relaxed);
-        let ns = match clock {
-            CLOCK_MONOTONIC_COARSE => mono,
-            CLOCK_REALTIME_COARSE => mono.wrapping_add(offset),
-            _ => {
-                let last = data.cycle_last.load(Ordering::Relaxed);
-                let mult = u64::from(data.mult.load(Ordering::Relaxed));
-                let shift = data.shift.load(Ordering::Relaxed) & 63;
-                let delta = counter().wrapping_sub(last);
-                // A delta too large for the multiplication (ticks stopped for minutes):
-                // let the kernel answer.
-                let scaled = delta.checked_mul(mult)? >> shift;
-                let hres = mono.wrapping_add(scaled);
-                match clock {
-                    CLOCK_REALTIME | CLOCK_TAI => hres.wrapping_add(offset),
-                    _ => hres,
-                }
-            }
+        let (base_sec, base_snsec) = match clock {
+            CLOCK_REALTIME | CLOCK_TAI | CLOCK_REALTIME_COARSE => (&data.real_sec, &data.real_snsec),
+            _ => (&data.mono_sec, &data.mono_snsec),
+        };
+        let mut sec = base_sec.load(Ordering::Relaxed);
+        let snsec = base_snsec.load(Ordering::Relaxed);
+        let mut ns = if clock == CLOCK_REALTIME_COARSE || clock == CLOCK_MONOTONIC_COARSE {
+            snsec >> VDSO_SHIFT
+        } else {
+            let last = data.cycle_last.load(Ordering::Relaxed);
+            let mult = u64::from(data.mult.load(Ordering::Relaxed));
+            // The kernel moves the base on every tick, so the delta is a few milliseconds
+            // of counter and the product stays far below 2^64 (as on Linux, unchecked).
+            let delta = counter().wrapping_sub(last);
+            delta.wrapping_mul(mult).wrapping_add(snsec) >> VDSO_SHIFT
         };
         fence(Ordering::Acquire);
-        if data.seq.load(Ordering::Relaxed) == seq {
-            return Some(ns);
+        if data.seq.load(Ordering::Relaxed) != seq {
+            continue;
         }
+        // Whole seconds carried (Linux's `__iter_div_u64_rem`): at most a few, as the base
+        // moves on every tick.
+        while ns >= NSEC_PER_SEC {
+            ns -= NSEC_PER_SEC;
+            sec += 1;
+        }
+        return Some((sec, ns));
     }
 }
 
@@ -161,12 +165,12 @@ fn vdso_clock(clock: i32) -> bool {
 /// `ts` must be writable, as for the system call.
 #[no_mangle]
 pub unsafe extern "C" fn __kernel_clock_gettime(clock: i32, ts: *mut Timespec) -> i32 {
-    match vdso_clock(clock).then(|| clock_ns(clock)).flatten() {
-        Some(ns) => {
+    match vdso_clock(clock).then(|| clock_time(clock)).flatten() {
+        Some((sec, ns)) => {
             // SAFETY: the caller passes a writable timespec.
             unsafe {
-                (*ts).tv_sec = (ns / NSEC_PER_SEC) as i64;
-                (*ts).tv_nsec = (ns % NSEC_PER_SEC) as i64;
+                (*ts).tv_sec = sec as i64;
+                (*ts).tv_nsec = ns as i64;
             }
             0
         }
@@ -182,13 +186,13 @@ pub unsafe extern "C" fn __kernel_clock_gettime(clock: i32, ts: *mut Timespec) -
 #[no_mangle]
 pub unsafe extern "C" fn __kernel_gettimeofday(tv: *mut Timeval, tz: *mut Timezone) -> i32 {
     if !tv.is_null() {
-        let Some(ns) = clock_ns(CLOCK_REALTIME) else {
+        let Some((sec, ns)) = clock_time(CLOCK_REALTIME) else {
             return syscall2(NR_GETTIMEOFDAY, tv as u64, tz as u64) as i32;
         };
         // SAFETY: the caller passes a writable timeval.
         unsafe {
-            (*tv).tv_sec = (ns / NSEC_PER_SEC) as i64;
-            (*tv).tv_usec = ((ns % NSEC_PER_SEC) / 1000) as i64;
+            (*tv).tv_sec = sec as i64;
+            (*tv).tv_usec = (ns / 1000) as i64;
         }
     }
     if !tz.is_null() {
