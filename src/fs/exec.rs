@@ -26,13 +26,15 @@ use crate::fs::permission::MAY_EXEC;
 use crate::kernel::cred::{commit_creds, current_cred, Cred};
 use crate::kernel::errno::Errno;
 use crate::kernel::task::{current, state, TaskStruct, PF_KTHREAD};
-use crate::mm::mm_types::{ExeFile, MmStruct, VmFile};
+use crate::mm::mm_types::{ExeFile, MmStruct, VmFile, MMAP_BASE};
 use crate::mm::vma::VmFlags;
 
-/// Top of the user stack (Linux arm64: TASK_SIZE_64, less nothing: no randomisation yet).
-pub const STACK_TOP: u64 = 0x0000_ffff_ffff_f000;
-/// Size of the stack VMA (Linux's default RLIMIT_STACK, 8 MiB).
-pub const STACK_SIZE: u64 = 8 << 20;
+/// Top of the user stack (Linux arm64's `STACK_TOP`: `TASK_SIZE_64`; Cradle does not
+/// randomize it).
+pub const STACK_TOP: u64 = 1 << 48;
+/// How much stack the new VMA has below the arguments (Linux's `setup_arg_pages`
+/// `stack_expand`, 128 KiB); it grows down on faults from there (`mm::fault`).
+pub const STACK_EXPAND: u64 = 128 << 10;
 /// Where a static-PIE program is loaded (Linux arm64's ELF_ET_DYN_BASE: 2/3 of TASK_SIZE).
 pub const ELF_ET_DYN_BASE: u64 = (2 * (1u64 << 48) / 3) & !(PAGE_SIZE - 1);
 /// The largest program accepted.
@@ -162,46 +164,139 @@ struct NewImage {
     sp: u64,
 }
 
+/// The program interpreter a dynamically linked program names (`PT_INTERP`), opened and
+/// checked (Linux's `open_exec(elf_interpreter)` and the checks `load_elf_binary` makes on
+/// it): its file and headers.
+struct Interpreter {
+    file: VmFile,
+    info: ElfInfo,
+}
+
+/// Open the interpreter `path`: its errors are `open_exec`'s (ENOENT if it is missing,
+/// EACCES if it is not an executable regular file); an interpreter that is not an AArch64
+/// ELF file, or whose program headers cannot be read, is ELIBBAD, as on Linux.
+fn open_interpreter(path: &str) -> Result<Interpreter, Errno> {
+    let task = current();
+    let cwd = task.fs()?.lock().cwd.clone();
+    let dentry = path_lookup(&cwd, path, LookupFlags { follow: true })?;
+    if dentry.inode.file_type() != FileType::Regular || dentry.inode.stat().mode & 0o111 == 0 {
+        return Err(Errno::EACCES);
+    }
+    let data = read_headers(&dentry.inode)?;
+    let st = dentry.inode.stat();
+    let info = ElfInfo::parse_head(&data, st.size).map_err(|e| {
+        log::info!(
+            "{}[{}]: execve: interpreter {path}: {e}",
+            task.comm(),
+            task.pid()
+        );
+        Errno::ELIBBAD
+    })?;
+    let file = VmFile {
+        id: 0,
+        mapping: dentry.inode.mapping().ok_or(Errno::ELIBBAD)?,
+        name: dentry.path(),
+        dev: st.dev,
+        ino: st.ino,
+    };
+    Ok(Interpreter { file, info })
+}
+
+/// Map every `PT_LOAD` of `info` from `file` at `bias`; the end of the highest one.
+fn map_segments(
+    mm: &alloc::sync::Arc<MmStruct>,
+    file: &VmFile,
+    info: &ElfInfo,
+    bias: u64,
+) -> Result<u64, Errno> {
+    info.check_load_bias(bias).map_err(|e| e.errno)?;
+    let mut end = 0;
+    for ph in info.loads() {
+        end = end.max(elf_map(mm, file, ph, bias)?);
+    }
+    Ok(end)
+}
+
+/// Where an `ET_DYN` program with an interpreter is loaded (Linux 6.1 `load_elf_binary`):
+/// `ELF_ET_DYN_BASE` plus the random offset, aligned down to its largest segment alignment,
+/// less its first address. A static-PIE program (no interpreter) stays at
+/// `ELF_ET_DYN_BASE`, where Cradle has always put it (Linux maps it in the mmap area).
+fn load_bias(info: &ElfInfo, has_interp: bool) -> u64 {
+    if !info.is_dyn() {
+        return 0;
+    }
+    if !has_interp {
+        return ELF_ET_DYN_BASE;
+    }
+    let base = (ELF_ET_DYN_BASE + crate::mm::mmap::arch_mmap_rnd()) & !(info.max_align() - 1);
+    page_down(base - info.lowest_vaddr())
+}
+
+/// What the new program gets besides its file (the part of Linux's `linux_binprm` the ELF
+/// loader reads): its arguments, environment and name, and the credentials it runs with.
+struct Bprm<'a> {
+    argv: &'a [Vec<u8>],
+    envp: &'a [Vec<u8>],
+    /// `AT_EXECFN`: the path execve was given.
+    execfn: &'a [u8],
+    cred: &'a Cred,
+    /// `AT_SECURE`: the credentials changed (a set-ID program).
+    secure: bool,
+}
+
 fn load_elf_binary(
     file: &VmFile,
     info: &ElfInfo,
-    argv: &[Vec<u8>],
-    envp: &[Vec<u8>],
-    execfn: &[u8],
-    cred: &Cred,
-    secure: bool,
+    interp: Option<&Interpreter>,
+    bprm: &Bprm<'_>,
 ) -> Result<NewImage, Errno> {
-    let bias = if info.e_type == elf::ET_DYN {
-        ELF_ET_DYN_BASE
-    } else {
-        0
-    };
+    let Bprm {
+        argv,
+        envp,
+        execfn,
+        cred,
+        secure,
+    } = *bprm;
+    let bias = load_bias(info, interp.is_some());
     let mm = MmStruct::new()?;
-    let mut brk = 0;
-    for ph in info.phdrs.iter().filter(|p| p.p_type == elf::PT_LOAD) {
-        brk = brk.max(elf_map(&mm, file, ph, bias)?);
-    }
+    // arch_pick_mmap_layout: mmap searches down from below the stack.
+    mm.inner.lock().mmap_base = MMAP_BASE - crate::mm::mmap::arch_mmap_rnd();
+    let brk = map_segments(&mm, file, info, bias)?;
     {
         let mut inner = mm.inner.lock();
-        inner.start_brk = brk;
-        inner.brk = brk;
+        inner.start_brk = page_up(brk);
+        inner.brk = page_up(brk);
     }
-    mm.map_region(
-        STACK_TOP - STACK_SIZE,
-        STACK_SIZE,
-        VmFlags::READ | VmFlags::WRITE | VmFlags::GROWSDOWN,
-    )?;
+    // load_elf_interp: an ET_DYN interpreter goes where mmap would put it (top-down below
+    // the mmap base), all its segments in one span.
+    let (entry, base) = match interp {
+        None => (info.entry + bias, 0),
+        Some(interp) => {
+            let ibias = if interp.info.is_dyn() {
+                let span = page_up(interp.info.total_mapping_size());
+                mm.get_unmapped_area(span)? - interp.info.lowest_vaddr()
+            } else {
+                0
+            };
+            map_segments(&mm, &interp.file, &interp.info, ibias)?;
+            (interp.info.entry + ibias, ibias)
+        }
+    };
+
+    // ARCH_SETUP_ADDITIONAL_PAGES: [vvar] and [vdso], below the interpreter.
+    let vdso = crate::arch::vdso::arch_setup_additional_pages(&mm)?;
 
     let mut random = [0u8; 16];
     crate::kernel::random::get_random_bytes(&mut random);
     let phdr = info.phdr_vaddr.map_or(0, |v| v + bias);
     let aux = AuxvInput {
+        sysinfo_ehdr: vdso,
         hwcap: crate::arch::cpufeature::elf_hwcap(),
         hwcap2: 0,
         phdr,
         phent: 56,
         phnum: info.phdrs.len() as u64,
-        base: 0,
+        base,
         entry: info.entry + bias,
         uid: cred.uid as u64,
         euid: cred.euid as u64,
@@ -213,6 +308,13 @@ fn load_elf_binary(
     let args: Vec<&[u8]> = argv.iter().map(|a| a.as_slice()).collect();
     let envs: Vec<&[u8]> = envp.iter().map(|e| e.as_slice()).collect();
     let stack = build_initial_stack(STACK_TOP, &args, &envs, &aux, random, execfn)?;
+    // setup_arg_pages: the stack VMA holds the arguments and 128 KiB more.
+    let stack_start = page_down(stack.sp) - STACK_EXPAND;
+    mm.map_region(
+        stack_start,
+        STACK_TOP - stack_start,
+        VmFlags::READ | VmFlags::WRITE | VmFlags::GROWSDOWN,
+    )?;
     mm.populate_write(stack.sp, &stack.bytes)?;
     {
         let mut inner = mm.inner.lock();
@@ -223,7 +325,7 @@ fn load_elf_binary(
     }
     Ok(NewImage {
         mm,
-        entry: info.entry + bias,
+        entry,
         sp: stack.sp,
     })
 }
@@ -318,14 +420,10 @@ fn exec_at_depth(
             return Err(e.errno);
         }
     };
-    if let Some(interp) = &info.interp {
-        log::warn!(
-            "{}[{}]: execve {path}: dynamically linked (PT_INTERP {interp}); only static programs run",
-            task.comm(),
-            task.pid()
-        );
-        return Err(Errno::ENOEXEC);
-    }
+    let interp = match &info.interp {
+        Some(interp) => Some(open_interpreter(interp)?),
+        None => None,
+    };
     let st = dentry.inode.stat();
     let mapping = dentry.inode.mapping().ok_or(Errno::ENOEXEC)?;
     let exe_file = ExeFile::deny(mapping.clone())?;
@@ -340,15 +438,14 @@ fn exec_at_depth(
     let attr = dentry.inode.attr();
     let old_cred = current_cred();
     let (new_cred, secure) = old_cred.for_exec(attr.mode, attr.uid, attr.gid, false);
-    let image = load_elf_binary(
-        &file,
-        &info,
-        &argv,
-        &envp,
-        path.as_bytes(),
-        &new_cred,
+    let bprm = Bprm {
+        argv: &argv,
+        envp: &envp,
+        execfn: path.as_bytes(),
+        cred: &new_cred,
         secure,
-    )?;
+    };
+    let image = load_elf_binary(&file, &info, interp.as_ref(), &bprm)?;
     {
         let mut inner = image.mm.inner.lock();
         inner.exe_path = Some(dentry.path());

@@ -109,6 +109,8 @@ pub const ARG_MAX: usize = 32 * 4096;
 /// What the auxiliary vector says about the program and its credentials.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct AuxvInput {
+    /// `AT_SYSINFO_EHDR`: where the vDSO's ELF header is mapped (0: no vDSO, no entry).
+    pub sysinfo_ehdr: u64,
     /// `AT_HWCAP`: `HWCAP_*` bits ([`crate::arch::hwcap::hwcap_from_id_regs`]).
     pub hwcap: u64,
     /// `AT_HWCAP2`: `HWCAP2_*` bits ([`crate::arch::hwcap::hwcap2_from_id_regs`]).
@@ -235,7 +237,12 @@ pub fn build_initial_stack(
     let random_addr = p;
 
     // The auxiliary vector, in Linux's order (ARCH_DLINFO first).
-    let auxv: Vec<(u64, u64)> = vec![
+    // ARCH_DLINFO first (the vDSO, then the signal stack size), as arm64 Linux orders them.
+    let mut auxv: Vec<(u64, u64)> = Vec::with_capacity(auxv_max);
+    if auxv_in.sysinfo_ehdr != 0 {
+        auxv.push((AT_SYSINFO_EHDR, auxv_in.sysinfo_ehdr));
+    }
+    auxv.extend([
         (AT_MINSIGSTKSZ, MINSIGSTKSZ),
         (AT_HWCAP, auxv_in.hwcap),
         (AT_PAGESZ, PAGE_SIZE),
@@ -256,7 +263,7 @@ pub fn build_initial_stack(
         (AT_EXECFN, execfn_addr),
         (AT_PLATFORM, platform_addr),
         (AT_NULL, 0),
-    ];
+    ]);
     debug_assert!(auxv.len() <= auxv_max);
 
     // The table: argc, argv, NULL, envp, NULL, auxv.
@@ -304,6 +311,7 @@ mod tests {
 
     fn aux() -> AuxvInput {
         AuxvInput {
+            sysinfo_ehdr: 0,
             hwcap: HWCAP_FP | HWCAP_ASIMD | HWCAP_CPUID,
             hwcap2: HWCAP2_RNG,
             phdr: 0x200040,
@@ -465,6 +473,21 @@ mod tests {
         let parsed = parse(&stack);
         assert_eq!(parsed.argv, [b""]);
         assert!(parsed.envp.is_empty());
+    }
+
+    #[test]
+    fn vdso_comes_first_and_only_when_there_is_one() {
+        let none = build_initial_stack(TOP, &[b"a"], &[], &aux(), RANDOM, b"/a").unwrap();
+        assert_eq!(lookup(&none.auxv, AT_SYSINFO_EHDR), None);
+        assert_eq!(none.auxv[0].0, AT_MINSIGSTKSZ);
+        let with = AuxvInput {
+            sysinfo_ehdr: 0xffff_f7ff_b000,
+            ..aux()
+        };
+        let stack = build_initial_stack(TOP, &[b"a"], &[], &with, RANDOM, b"/a").unwrap();
+        assert_eq!(stack.auxv[0], (AT_SYSINFO_EHDR, 0xffff_f7ff_b000));
+        assert_eq!(stack.auxv[1].0, AT_MINSIGSTKSZ);
+        assert_eq!(stack.auxv.len(), none.auxv.len() + 1);
     }
 
     #[test]

@@ -264,6 +264,13 @@ pub trait Inode: Send + Sync + Any {
         Err(Errno::EINVAL)
     }
 
+    /// For a "magic" link (`/proc/<pid>/fd/<n>`), the file it stands for: the path walk
+    /// jumps there instead of walking the text `readlink` gives (Linux's `nd_jump_link`),
+    /// so a pipe or a deleted file can be opened through it. `None` for ordinary links.
+    fn jump_link(&self) -> Option<Result<Arc<crate::fs::namei::Dentry>, Errno>> {
+        None
+    }
+
     /// The entries of a directory (without `.` and `..`).
     fn readdir(&self) -> Result<Vec<DirEntry>, Errno> {
         Err(Errno::ENOTDIR)
@@ -271,6 +278,12 @@ pub trait Inode: Send + Sync + Any {
 
     /// Change the permission bits.
     fn chmod(&self, _mode: u32) -> Result<(), Errno> {
+        Ok(())
+    }
+
+    /// Set the modification time (seconds since the epoch; `utimensat`). Inodes that keep
+    /// no time ignore it.
+    fn set_mtime(&self, _seconds: i64) -> Result<(), Errno> {
         Ok(())
     }
 

@@ -59,3 +59,5 @@ pub mod statfs;
 pub mod sync;
 #[cfg(target_os = "none")]
 pub mod utimes;
+#[cfg(target_os = "none")]
+pub mod xattr;

@@ -372,6 +372,10 @@ fn walk(
             if *links > MAXSYMLINKS {
                 return Err(Errno::ELOOP);
             }
+            if let Some(jump) = next.inode.jump_link() {
+                cur = jump?;
+                continue;
+            }
             let target = next.inode.readlink()?;
             cur = walk(&cur, &target, true, links, cred)?;
         } else {

@@ -221,6 +221,12 @@ impl PipeInode {
     /// ERESTARTSYS, the end not opened. Every successful open is matched by a
     /// [`Inode::release`] with the same flags.
     pub fn fifo_open(&self, file_flags: u32) -> Result<(), Errno> {
+        self.open_end(file_flags, false)
+    }
+
+    /// [`PipeInode::fifo_open`]'s work; `is_pipe` (an anonymous pipe opened by path, Linux's
+    /// `is_pipe` for pipefs) never waits for the other end and is never ENXIO.
+    fn open_end(&self, file_flags: u32, is_pipe: bool) -> Result<(), Errno> {
         let nonblock = file_flags & flags::O_NONBLOCK != 0;
         let (mine, mine_opens, partners, partner_opens) = match file_flags & flags::O_ACCMODE {
             flags::O_RDONLY => (
@@ -250,7 +256,7 @@ impl PipeInode {
         };
         let open = self.open_lock.lock();
         let writing = file_flags & flags::O_ACCMODE == flags::O_WRONLY;
-        if writing && nonblock && partners.load(Ordering::Acquire) == 0 {
+        if !is_pipe && writing && nonblock && partners.load(Ordering::Acquire) == 0 {
             return Err(Errno::ENXIO);
         }
         mine.fetch_add(1, Ordering::AcqRel);
@@ -259,7 +265,7 @@ impl PipeInode {
         // is gone by the time we would sleep (it cannot get past its own open until we let
         // go of the lock).
         // (A reader with O_NONBLOCK never waits; a writer with it has a reader, or left.)
-        let must_wait = (writing || !nonblock) && partners.load(Ordering::Acquire) == 0;
+        let must_wait = !is_pipe && (writing || !nonblock) && partners.load(Ordering::Acquire) == 0;
         let seen = partner_opens.load(Ordering::Acquire);
         drop(open);
         self.wait.wake_up_all();
@@ -374,7 +380,20 @@ impl Inode for PipeInode {
         self.readers.load(Ordering::Acquire) == 0 || !self.is_full()
     }
 
+    /// Opening a pipe by path (`/proc/<pid>/fd/N`, as bash's `>(...)` does through
+    /// `/dev/fd`) adds an end, exactly as opening a FIFO does (Linux's pipefs inodes use
+    /// `fifo_open` too); `pipe2`'s own ends are counted when the pipe is made.
+    fn open(&self, file_flags: u32) -> Result<(), Errno> {
+        if file_flags & flags::O_PATH != 0 {
+            return Ok(());
+        }
+        self.open_end(file_flags, true)
+    }
+
     fn release(&self, file_flags: u32) {
+        if file_flags & flags::O_PATH != 0 {
+            return;
+        }
         let accmode = file_flags & flags::O_ACCMODE;
         if accmode != flags::O_RDONLY {
             self.writers.fetch_sub(1, Ordering::AcqRel);

@@ -363,6 +363,11 @@ impl Inode for RamInode {
         Ok(())
     }
 
+    fn set_mtime(&self, seconds: i64) -> Result<(), Errno> {
+        self.meta.lock().mtime = seconds;
+        Ok(())
+    }
+
     fn chown(&self, uid: u32, gid: u32) -> Result<(), Errno> {
         let mut meta = self.meta.lock();
         meta.uid = uid;

@@ -10,6 +10,8 @@
 //! EINVAL), then the file. A write to a regular file drops its set-ID bits first
 //! (`file_remove_privs`).
 
+use alloc::sync::Arc;
+
 use super::file::fdget;
 use super::file::File;
 use super::inode::FileType;
@@ -257,4 +259,124 @@ pub fn sys_sendfile(out_fd: i32, in_fd: i32, offset_ptr: u64, count: usize) -> S
         Err(e) if total == 0 => sigpipe_on_epipe(Err(e)),
         _ => Ok(total as u64),
     }
+}
+
+/// Read a `loff_t` an optional user pointer names (copy_file_range's offsets).
+fn read_offset(ptr: u64) -> Result<Option<i64>, Errno> {
+    if ptr == 0 {
+        return Ok(None);
+    }
+    let mut b = [0u8; 8];
+    copy_from_user(&mut b, ptr)?;
+    Ok(Some(i64::from_le_bytes(b)))
+}
+
+/// `copy_file_range(2)` (Linux's `vfs_copy_file_range` with the generic
+/// `splice_file_range` fallback): copy between two regular files through a kernel buffer,
+/// at the given offsets (which are updated) or the files' own. Linux's checks, in its
+/// order: flags must be 0, both files regular (EISDIR for a directory, else EINVAL), the
+/// input readable and the output writable without O_APPEND (EBADF), no overlap within one
+/// file (EINVAL).
+pub fn sys_copy_file_range(
+    fd_in: i32,
+    off_in: u64,
+    fd_out: i32,
+    off_out: u64,
+    len: usize,
+    flags: u32,
+) -> SysResult {
+    if flags != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let input = fdget(fd_in)?;
+    let output = fdget(fd_out)?;
+    for file in [&input, &output] {
+        match file.inode.file_type() {
+            FileType::Regular => {}
+            FileType::Directory => return Err(Errno::EISDIR),
+            _ => return Err(Errno::EINVAL),
+        }
+    }
+    if !input.readable() || !output.writable() || output.flags() & super::file::flags::O_APPEND != 0
+    {
+        return Err(Errno::EBADF);
+    }
+    let explicit_in = read_offset(off_in)?;
+    let explicit_out = read_offset(off_out)?;
+    let pos_in = explicit_in.unwrap_or(*input.pos.lock() as i64);
+    let pos_out = explicit_out.unwrap_or(*output.pos.lock() as i64);
+    if pos_in < 0 || pos_out < 0 {
+        return Err(Errno::EINVAL);
+    }
+    let (mut pos_in, mut pos_out) = (pos_in as u64, pos_out as u64);
+    let len = len.min(MAX_RW_COUNT);
+    if Arc::ptr_eq(&input.inode, &output.inode)
+        && pos_in < pos_out + len as u64
+        && pos_out < pos_in + len as u64
+    {
+        return Err(Errno::EINVAL);
+    }
+    let mut buf = alloc::vec::Vec::new();
+    let size = SENDFILE_CHUNK.min(len);
+    buf.try_reserve_exact(size).map_err(|_| Errno::ENOMEM)?;
+    buf.resize(size, 0u8);
+    let mut total = 0usize;
+    let mut result = Ok(());
+    while total < len {
+        let want = buf.len().min(len - total);
+        let n = match input.inode.read_iter(
+            &input.kiocb(pos_in),
+            &mut IovIter::kvec_dest(&mut buf[..want]),
+        ) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) => {
+                result = Err(e);
+                break;
+            }
+        };
+        let written = match output
+            .inode
+            .write_iter(&output.kiocb(pos_out), &mut IovIter::kvec_source(&buf[..n]))
+        {
+            Ok(w) => w,
+            Err(e) => {
+                result = Err(e);
+                break;
+            }
+        };
+        total += written;
+        pos_in += written as u64;
+        pos_out += written as u64;
+        if written < n {
+            break;
+        }
+    }
+    match explicit_in {
+        Some(_) => copy_to_user(off_in, &(pos_in as i64).to_le_bytes())?,
+        None => *input.pos.lock() = pos_in,
+    }
+    match explicit_out {
+        Some(_) => copy_to_user(off_out, &(pos_out as i64).to_le_bytes())?,
+        None => *output.pos.lock() = pos_out,
+    }
+    match result {
+        Err(e) if total == 0 => Err(e),
+        _ => Ok(total as u64),
+    }
+}
+
+/// `fadvise64(2)`: advice about a file's future use (Linux's `generic_fadvise`). The page
+/// cache of a memory file system has nothing to read ahead or drop, so valid advice is
+/// accepted and does nothing; a pipe is ESPIPE, unknown advice or a negative length EINVAL.
+pub fn sys_fadvise64(fd: i32, _offset: i64, len: i64, advice: u32) -> SysResult {
+    let file = fdget(fd)?;
+    if file.inode.file_type() == FileType::Fifo {
+        return Err(Errno::ESPIPE);
+    }
+    // POSIX_FADV_NORMAL .. POSIX_FADV_NOREUSE.
+    if advice > 5 || len < 0 {
+        return Err(Errno::EINVAL);
+    }
+    Ok(0)
 }

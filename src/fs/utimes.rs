@@ -10,13 +10,16 @@ use crate::kernel::errno::Errno;
 
 type SysResult = Result<u64, Errno>;
 
-/// `utimensat(2)`: timestamps are not kept separately yet; the path and Linux's rules are
-/// checked. Setting times to now needs ownership, CAP_FOWNER or write permission
-/// (EACCES); setting explicit times needs ownership or CAP_FOWNER (EPERM).
+/// `utimensat(2)`: Linux's rules, then the times. Setting times to now needs ownership,
+/// CAP_FOWNER or write permission (EACCES); setting explicit times needs ownership or
+/// CAP_FOWNER (EPERM). Cradle keeps one time per inode, the modification time, so that is
+/// what changes (`UTIME_NOW`: now, `UTIME_OMIT`: left alone); the access time is checked
+/// and dropped. A `tv_nsec` outside `0..10^9` that is neither is EINVAL.
 pub fn sys_utimensat(dirfd: i32, pathname: u64, times: u64, uflags: u32) -> SysResult {
     const UTIME_NOW: i64 = (1 << 30) - 1;
     const UTIME_OMIT: i64 = (1 << 30) - 2;
     let mut nsec = [UTIME_NOW; 2];
+    let mut mtime_sec = 0;
     if times != 0 {
         let mut raw = [0u8; 32];
         copy_from_user(&mut raw, times)?;
@@ -26,6 +29,7 @@ pub fn sys_utimensat(dirfd: i32, pathname: u64, times: u64, uflags: u32) -> SysR
                 return Err(Errno::EINVAL);
             }
         }
+        mtime_sec = i64::from_le_bytes(raw[16..24].try_into().unwrap_or([0; 8]));
     }
     let inode = if pathname == 0 {
         fdget(dirfd)?.inode.clone()
@@ -40,12 +44,18 @@ pub fn sys_utimensat(dirfd: i32, pathname: u64, times: u64, uflags: u32) -> SysR
     }
     let cred = current_cred();
     let attr = inode.attr();
-    if perm::owner_or_capable(attr, &cred) {
-        return Ok(0);
+    if !perm::owner_or_capable(attr, &cred) {
+        if nsec.iter().all(|&n| n == UTIME_NOW || n == UTIME_OMIT) {
+            perm::generic_permission(attr, MAY_WRITE, &cred)?;
+        } else {
+            return Err(Errno::EPERM);
+        }
     }
-    if nsec.iter().all(|&n| n == UTIME_NOW || n == UTIME_OMIT) {
-        perm::generic_permission(attr, MAY_WRITE, &cred)?;
-        return Ok(0);
+    match nsec[1] {
+        UTIME_OMIT => Ok(0),
+        UTIME_NOW => inode
+            .set_mtime(crate::kernel::time::realtime_seconds())
+            .map(|_| 0),
+        _ => inode.set_mtime(mtime_sec).map(|_| 0),
     }
-    Err(Errno::EPERM)
 }

@@ -59,7 +59,10 @@ errnos! {
     ENOSYS = 38, "Invalid system call number";
     ENOTEMPTY = 39, "Directory not empty";
     ELOOP = 40, "Too many symbolic links encountered";
+    ENODATA = 61, "No data available";
     EOVERFLOW = 75, "Value too large for defined data type";
+    ELIBBAD = 80, "Accessing a corrupted shared library";
+    ENOTSOCK = 88, "Socket operation on non-socket";
     ENOTSUP = 95, "Operation not supported";
     EAFNOSUPPORT = 97, "Address family not supported by protocol";
     ETIMEDOUT = 110, "Connection timed out";

@@ -112,6 +112,11 @@ fn uts_string(field: &crate::kernel::sync::SpinLock<[u8; 65]>) -> alloc::string:
     alloc::string::String::from_utf8_lossy(&h[..len]).into_owned()
 }
 
+/// The NIS domain name (`setdomainname` changes it).
+pub fn domainname() -> alloc::string::String {
+    uts_string(&DOMAINNAME)
+}
+
 /// The host name (`sethostname` changes it).
 pub fn hostname() -> alloc::string::String {
     uts_string(&HOSTNAME)
@@ -274,12 +279,30 @@ pub fn sys_settimeofday(tv: u64, tz: u64) -> SysResult {
     Ok(0)
 }
 
-/// `clock_getres(2)`: the counter's period, rounded up to a nanosecond.
+/// A tick in nanoseconds (Linux's `TICK_NSEC`): the resolution of the `_COARSE` clocks.
+pub const TICK_NSEC: u64 = 1_000_000_000 / crate::kernel::time::HZ;
+
+/// `CLOCK_REALTIME_COARSE`, `CLOCK_MONOTONIC_COARSE`.
+const COARSE_CLOCKS: [i32; 2] = [5, 6];
+
+/// The resolution of the counter-driven clocks: the counter's period, rounded up to a
+/// nanosecond.
+pub fn hres_resolution_ns() -> u64 {
+    let freq = crate::arch::arch_timer::frequency().max(1);
+    1_000_000_000u64.div_ceil(freq)
+}
+
+/// `clock_getres(2)`: the counter's period, rounded up to a nanosecond; a tick for the
+/// `_COARSE` clocks (as Linux's `LOW_RES_NSEC`). The vDSO answers the same.
 pub fn sys_clock_getres(clock: i32, tp: u64) -> SysResult {
     clock_is_realtime(clock)?;
     if tp != 0 {
-        let freq = crate::arch::arch_timer::frequency().max(1);
-        write_timespec(tp, 1_000_000_000u64.div_ceil(freq))?;
+        let ns = if COARSE_CLOCKS.contains(&clock) {
+            TICK_NSEC
+        } else {
+            hres_resolution_ns()
+        };
+        write_timespec(tp, ns)?;
     }
     Ok(0)
 }

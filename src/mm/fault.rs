@@ -64,11 +64,25 @@ pub enum VmFault {
     Oom,
 }
 
+/// The most a stack grows to (Linux's default `RLIMIT_STACK`, 8 MiB).
+pub const STACK_LIMIT: u64 = 8 << 20;
+/// The gap a growing stack keeps from the mapping below it (Linux's `stack_guard_gap`,
+/// 256 pages).
+pub const STACK_GUARD_GAP: u64 = 256 * PAGE_SIZE;
+
 /// Resolve a fault at `addr` in `mm` (Linux's `handle_mm_fault`).
 pub fn handle_mm_fault(mm: &MmStruct, addr: u64, access: Access) -> Result<(), VmFault> {
     let page_va = addr & !(PAGE_SIZE - 1);
-    let inner = mm.inner.lock();
-    let vma = *inner.vmas.find(addr).ok_or(VmFault::Sigsegv)?;
+    let mut inner = mm.inner.lock();
+    // Below a stack: grow it (Linux's `expand_stack`), up to RLIMIT_STACK and never within
+    // `stack_guard_gap` of the mapping below.
+    let vma = match inner.vmas.find(addr) {
+        Some(vma) => *vma,
+        None => inner
+            .vmas
+            .grow_down(addr, STACK_LIMIT, STACK_GUARD_GAP)
+            .map_err(|_| VmFault::Sigsegv)?,
+    };
     let allowed = match access {
         Access::Read => vma.flags.contains(VmFlags::READ),
         Access::Write => vma.flags.contains(VmFlags::WRITE),

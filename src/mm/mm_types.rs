@@ -88,8 +88,11 @@ pub const MAX_VMAS: usize = 65530;
 
 /// The lowest address user mappings may use (Linux's default `mmap_min_addr`).
 pub const MMAP_MIN_ADDR: u64 = 0x1_0000;
-/// Where `mmap` without a hint searches down from (below the stack).
-pub const MMAP_BASE: u64 = 0x7f_0000_0000 << 4;
+/// Where `mmap` without a hint searches down from when addresses are not randomized: the
+/// top of user space less Linux's smallest gap for the stack, 128 MiB (`mm/util.c`
+/// `mmap_base` with an 8 MiB stack limit: `STACK_TOP - MIN_GAP`). Linux arm64 with
+/// `norandmaps` puts `ld.so` just below `0xfffff8000000` too.
+pub const MMAP_BASE: u64 = TASK_SIZE - (128 << 20);
 
 /// What the lock protects: the VMAs and the page-table contents.
 pub struct MmInner {
@@ -117,6 +120,12 @@ pub struct MmInner {
     pub files: Vec<VmFile>,
     /// The id the next mapped file gets.
     pub next_file_id: u32,
+    /// Where `mmap` without a hint searches down from (Linux's `mm->mmap_base`):
+    /// [`MMAP_BASE`] less a random offset, chosen at exec.
+    pub mmap_base: u64,
+    /// Where the vDSO is mapped, 0 if it is not (Linux's `mm->context.vdso`): signal
+    /// handlers return through its `__kernel_rt_sigreturn`.
+    pub vdso_base: u64,
 }
 
 impl MmInner {
@@ -168,6 +177,8 @@ impl MmStruct {
                 exe_file: None,
                 files: Vec::new(),
                 next_file_id: 1,
+                mmap_base: MMAP_BASE,
+                vdso_base: 0,
             }),
         }))
     }
@@ -263,13 +274,13 @@ impl MmStruct {
         }
     }
 
-    /// Find room for `len` bytes, highest first below `MMAP_BASE` (Linux's
-    /// `get_unmapped_area`).
+    /// Find room for `len` bytes, highest first below `mmap_base` (Linux's
+    /// `get_unmapped_area`, top-down).
     pub fn get_unmapped_area(&self, len: u64) -> Result<u64, Errno> {
         let inner = self.inner.lock();
         inner
             .vmas
-            .find_free(len, 0, MMAP_MIN_ADDR, MMAP_BASE)
+            .find_free(len, 0, MMAP_MIN_ADDR, inner.mmap_base)
             .map_err(|_| Errno::ENOMEM)
     }
 
@@ -468,6 +479,8 @@ impl MmStruct {
         {
             let mut child_inner = child.inner.lock();
             child_inner.start_brk = inner.start_brk;
+            child_inner.mmap_base = inner.mmap_base;
+            child_inner.vdso_base = inner.vdso_base;
             child_inner.brk = inner.brk;
             child_inner.arg_start = inner.arg_start;
             child_inner.arg_end = inner.arg_end;

@@ -514,6 +514,38 @@ impl<const N: usize> Vmas<N> {
         Ok(())
     }
 
+    /// Grow the stack VMA above `addr` down to the page holding it (Linux's
+    /// `expand_downwards`): only a `GROWSDOWN` VMA, to at most `limit` bytes in all, and not
+    /// closer than `guard_gap` to the VMA below it (Linux's `stack_guard_gap`). Returns the
+    /// grown VMA.
+    pub fn grow_down(&mut self, addr: u64, limit: u64, guard_gap: u64) -> Result<Vma, VmaError> {
+        let index = self.first_ending_above(addr);
+        let Some(vma) = self.as_slice().get(index).copied() else {
+            return Err(VmaError::Unmapped);
+        };
+        if vma.start <= addr {
+            return Ok(vma);
+        }
+        if !vma.flags.contains(VmFlags::GROWSDOWN) {
+            return Err(VmaError::Unmapped);
+        }
+        let new_start = addr & !(PAGE_SIZE - 1);
+        if vma.end - new_start > limit {
+            return Err(VmaError::NoSpace);
+        }
+        if index > 0 && self.vmas[index - 1].end.saturating_add(guard_gap) > new_start {
+            return Err(VmaError::Overlap);
+        }
+        let grown = &mut self.vmas[index];
+        if grown.file.is_some() {
+            // A file-backed stack's page offset would move; Linux adjusts it, Cradle's
+            // stacks are anonymous.
+            return Err(VmaError::Invalid);
+        }
+        grown.start = new_start;
+        Ok(*grown)
+    }
+
     /// Whether VMAs cover all of `[start, end)` without a hole.
     pub fn covers(&self, start: u64, end: u64) -> bool {
         let mut covered_to = start;

@@ -36,7 +36,10 @@
  * pages on its per-CPU free lists, which MemFree leaves out);
  * futex_pingpong (two threads of one process passing a turn through a futex word with
  * FUTEX_WAIT/FUTEX_WAKE: a round trip, two waits and two wakes); thread_create_join
- * (pthread_create of a thread that returns at once + pthread_join).
+ * (pthread_create of a thread that returns at once + pthread_join);
+ * fork_exec_dynamic (fork + execve of Debian's dynamically linked /usr/bin/true, which
+ * glibc's ld.so loads with libc.so.6, + waitpid); clock_gettime (clock_gettime of
+ * CLOCK_MONOTONIC, which glibc answers in the vDSO when the kernel maps one).
  *
  * Arguments: `tcg` (nanoseconds), `iters=N` (every timed loop runs N iterations; the smoke
  * test uses 1), `only=METRIC` (run one metric, for profiling). Children never print; they
@@ -188,6 +191,34 @@ static const char *fork_exit(const char *name, long iters)
 static const char *fork_exec(const char *name, long iters)
 {
 	return fork_loop(name, iters, child_exec);
+}
+
+static void child_exec_dynamic(void)
+{
+	char *const argv[] = { "/usr/bin/true", NULL };
+	char *const envp[] = { NULL };
+	execve("/usr/bin/true", argv, envp);
+	_exit(127);
+}
+
+static const char *fork_exec_dynamic(const char *name, long iters)
+{
+	return fork_loop(name, iters, child_exec_dynamic);
+}
+
+static const char *clock_gettime_loop(const char *name, long iters)
+{
+	struct timespec ts;
+	long w = warmup(iters);
+	for (long i = 0; i < w; i++)
+		if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
+			return fail("clock_gettime");
+	uint64_t t0 = now();
+	for (long i = 0; i < iters; i++)
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+	uint64_t t1 = now();
+	report(name, t1 - t0, iters);
+	return NULL;
 }
 
 static char *const bench_envp[] = { "PATH=/bin", NULL };
@@ -566,6 +597,8 @@ static const struct {
 	{ "idle_kib", idle_kib, 1 },
 	{ "futex_pingpong", futex_pingpong, 2000 },
 	{ "thread_create_join", thread_create_join, 500 },
+	{ "fork_exec_dynamic", fork_exec_dynamic, 50 },
+	{ "clock_gettime", clock_gettime_loop, 20000 },
 };
 
 /*

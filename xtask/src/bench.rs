@@ -42,7 +42,7 @@ use crate::initramfs::{write_newc, Entry, Source};
 use crate::qemu::{run_captured, QemuOptions};
 
 /// The metrics, in table order, with what each one measures.
-pub const METRICS: [(&str, &str); 14] = [
+pub const METRICS: [(&str, &str); 16] = [
     ("boot", "counter at /init's first instruction"),
     ("null_syscall", "syscall(SYS_getpid)"),
     ("fork_exit", "fork + _exit + waitpid"),
@@ -81,6 +81,11 @@ pub const METRICS: [(&str, &str); 14] = [
         "FUTEX_WAIT/FUTEX_WAKE round trip between two threads",
     ),
     ("thread_create_join", "pthread_create + pthread_join"),
+    (
+        "fork_exec_dynamic",
+        "fork + execve(Debian's dynamic /usr/bin/true: ld.so, libc) + waitpid",
+    ),
+    ("clock_gettime", "clock_gettime(CLOCK_MONOTONIC) (the vDSO)"),
 ];
 
 /// Metrics that are amounts of memory in KiB, not times: never converted.
@@ -166,9 +171,35 @@ fn data_file() -> Vec<u8> {
 }
 
 /// Write the benchmark's initramfs: `/init`, `/bench`, `/noop`, `/etc/bench.dat`,
-/// `/dev/console`.
+/// `/dev/console`, and Debian's dynamically linked `/usr/bin/true` with what it loads
+/// (`/lib/ld-linux-aarch64.so.1`, `libc.so.6`, `/etc/ld.so.cache`).
 fn build_initramfs(programs: &Programs) -> Result<PathBuf, String> {
-    let entries = [
+    let debian = crate::debian_rootfs::fetch_debian_root()?;
+    let multiarch = "usr/lib/aarch64-linux-gnu";
+    let mut entries = vec![
+        Entry::new(
+            "/usr/bin/true",
+            Source::File(debian.join("usr/bin/true")),
+            0o755,
+        ),
+        Entry::new(
+            &format!("/{multiarch}/ld-linux-aarch64.so.1"),
+            Source::File(debian.join(multiarch).join("ld-linux-aarch64.so.1")),
+            0o755,
+        ),
+        Entry::new(
+            &format!("/{multiarch}/libc.so.6"),
+            Source::File(debian.join(multiarch).join("libc.so.6")),
+            0o755,
+        ),
+        Entry::new("/lib", Source::Symlink("usr/lib".into()), 0o777),
+        Entry::new(
+            "/usr/lib/ld-linux-aarch64.so.1",
+            Source::Symlink(format!("/{multiarch}/ld-linux-aarch64.so.1")),
+            0o777,
+        ),
+    ];
+    entries.extend([
         Entry::new("/dev", Source::Dir, 0o755),
         Entry::new(
             "/dev/console",
@@ -177,6 +208,11 @@ fn build_initramfs(programs: &Programs) -> Result<PathBuf, String> {
         ),
         Entry::new("/etc", Source::Dir, 0o755),
         Entry::new("/etc/bench.dat", Source::Bytes(data_file()), 0o644),
+        Entry::new(
+            "/etc/ld.so.cache",
+            Source::File(debian.join("etc/ld.so.cache")),
+            0o644,
+        ),
         Entry::new("/tmp", Source::Dir, 0o1777),
         Entry::new("/init", Source::File(programs.init.clone()), 0o755),
         Entry::new("/bench", Source::File(programs.bench.clone()), 0o755),
@@ -199,7 +235,7 @@ fn build_initramfs(programs: &Programs) -> Result<PathBuf, String> {
         Entry::new("/bin/expr", Source::Symlink("/bin/busybox".into()), 0o777),
         Entry::new("/bin/sleep", Source::Symlink("/bin/busybox".into()), 0o777),
         Entry::new("/bin/true", Source::Symlink("/bin/busybox".into()), 0o777),
-    ];
+    ]);
     let path = bench_dir().join("initramfs-bench.cpio");
     std::fs::write(&path, write_newc(&entries)?).map_err(|e| format!("{}: {e}", path.display()))?;
     Ok(path)

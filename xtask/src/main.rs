@@ -10,6 +10,8 @@
 //! cargo xtask bench [--runs N]      the same benchmark on Cradle and Debian's Linux in QEMU
 //! cargo xtask bbdiff                user/busybox-diff.sh on Cradle and Debian's Linux in QEMU;
 //!                                   the same output, or a diff
+//! cargo xtask debiandiff            user/debian-diff.sh (Debian's bash, coreutils, procps)
+//!                                   the same way
 //! ```
 //!
 //! Both `qemu` and `test` first make sure the machine has what they need (the Rust target
@@ -22,6 +24,8 @@ mod boottest;
 mod build;
 mod busybox;
 mod debian;
+mod debian_rootfs;
+mod debiandiff;
 mod difftest;
 mod env;
 mod fuzz;
@@ -49,7 +53,8 @@ commands:
   build                 build target/cradle/vmlinux (ELF) and target/cradle/Image
   qemu [options]        build and boot in QEMU (serial console on this terminal)
   test [--only NAME]    run every test; ends with a line 'N passed, N failed'
-  sdcard --board B      write target/cradle/sdcard-B.img for a Raspberry Pi (rpi3, rpi4)
+  sdcard --board B [--rootfs debian]
+                        write target/cradle/sdcard-B.img for a Raspberry Pi (rpi3, rpi4)
   flash --board B --device DEV [--yes] [--force]
                         write that image to an SD card (or a file), then verify it
   user                  build user/*.c and target/cradle/initramfs-test.cpio
@@ -60,6 +65,9 @@ commands:
   bbdiff                run user/busybox-diff.sh on Cradle and on Debian's arm64 Linux
                         in the same QEMU; print the diff if the outputs differ (both
                         kept under target/cradle/bbdiff/)
+  debiandiff            run user/debian-diff.sh with Debian's own bash and coreutils
+                        (--rootfs debian) on Cradle and on Debian's arm64 Linux;
+                        print the diff if the outputs differ
   fuzz [SEED | FIRST..END] [NR,NR...]
                         boot user/fuzz/fuzz.c as PID 1: random system calls from 64
                         processes seeded SEED.. (default 1); the kernel must not panic
@@ -80,7 +88,10 @@ qemu options:
   --append \"ARGS\"       kernel command line
   --initrd FILE         an initramfs (default: Debian's busybox as a small system:
                         init, getty on the console, login as root without a password)
-  --overlay DIR         add DIR's files to that default root file system
+  --rootfs debian       instead, Debian's own dynamically linked bash, coreutils, procps,
+                        grep, sed, mawk, findutils, less, nano (busybox for init, getty,
+                        login, mount); root's shell is bash
+  --overlay DIR         add DIR's files to that root file system
   --no-initrd           boot with no initramfs (ends in Linux's no-init panic)
   --gdb                 wait for GDB on :1234
   -- ARGS...            extra QEMU arguments
@@ -100,6 +111,7 @@ fn main() -> ExitCode {
         Some("user") => user::cmd_user(&args[1..]),
         Some("bench") => bench::cmd_bench(&args[1..]),
         Some("bbdiff") => bbdiff::cmd_bbdiff(&args[1..]),
+        Some("debiandiff") => debiandiff::cmd_debiandiff(&args[1..]),
         Some("fuzz") => fuzz::cmd_fuzz(&args[1..]),
         Some("help") | Some("--help") | Some("-h") | None => {
             print!("{USAGE}");

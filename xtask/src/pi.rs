@@ -145,7 +145,11 @@ fn mbr() -> [u8; 512] {
 }
 
 /// Write the SD-card image for `board`; returns its path.
-pub fn make_sdcard(board_name: &str, image: &Path) -> Result<PathBuf, String> {
+pub fn make_sdcard(
+    board_name: &str,
+    image: &Path,
+    rootfs: crate::rootfs::Rootfs,
+) -> Result<PathBuf, String> {
     let board = Board::load(board_name)?;
     if board.firmware.is_empty() {
         return Err(format!(
@@ -153,7 +157,7 @@ pub fn make_sdcard(board_name: &str, image: &Path) -> Result<PathBuf, String> {
         ));
     }
     ensure_tools()?;
-    let initramfs = crate::rootfs::build_rootfs(None)?;
+    let initramfs = rootfs.build(None)?;
     let files = boot_files(&board, image, &initramfs)?;
     let fat = out_dir().join(format!("sdcard-{board_name}.fat"));
     let _ = std::fs::remove_file(&fat);
@@ -232,12 +236,16 @@ pub fn check_sdcard(img: &Path, board_name: &str, image: &Path) -> Result<(), St
 
 /// `cargo xtask sdcard --board rpi3|rpi4`.
 pub fn cmd_sdcard(args: &[String]) -> Result<(), String> {
-    let board = match args {
-        [flag, board] if flag == "--board" => board.clone(),
-        _ => return Err("usage: cargo xtask sdcard --board rpi3|rpi4".into()),
+    let usage = "usage: cargo xtask sdcard --board rpi3|rpi4 [--rootfs busybox|debian]";
+    let (board, rootfs) = match args {
+        [flag, board] if flag == "--board" => (board.clone(), crate::rootfs::Rootfs::Busybox),
+        [flag, board, rflag, rootfs] if flag == "--board" && rflag == "--rootfs" => {
+            (board.clone(), crate::rootfs::Rootfs::parse(rootfs)?)
+        }
+        _ => return Err(usage.into()),
     };
     let built = crate::build::build_kernel()?;
-    let img = make_sdcard(&board, &built.image)?;
+    let img = make_sdcard(&board, &built.image, rootfs)?;
     check_sdcard(&img, &board, &built.image)?;
     println!("SD card image: {}", img.display());
     println!("Flash it with: cargo xtask flash --board {board} --device /dev/sdX");
@@ -336,7 +344,7 @@ pub fn cmd_flash(args: &[String]) -> Result<(), String> {
         }
     }
     let built = crate::build::build_kernel()?;
-    let img = make_sdcard(&board, &built.image)?;
+    let img = make_sdcard(&board, &built.image, crate::rootfs::Rootfs::Busybox)?;
     write_and_verify(&img, &target, true)?;
     println!("{device}: written and verified");
     Ok(())

@@ -31,6 +31,8 @@ pub struct QemuOptions {
     pub initrd: Option<PathBuf>,
     /// A directory whose files are added to the default root file system.
     pub overlay: Option<PathBuf>,
+    /// Which root file system to build when no `--initrd` is given.
+    pub rootfs: crate::rootfs::Rootfs,
     /// Extra QEMU arguments.
     pub extra: Vec<String>,
 }
@@ -77,6 +79,7 @@ pub fn parse_options(args: &[String]) -> Result<QemuOptions, String> {
             "--append" => opts.append = Some(value("--append")?),
             "--initrd" => opts.initrd = Some(PathBuf::from(value("--initrd")?)),
             "--overlay" => opts.overlay = Some(PathBuf::from(value("--overlay")?)),
+            "--rootfs" => opts.rootfs = crate::rootfs::Rootfs::parse(&value("--rootfs")?)?,
             "--gdb" => opts.gdb = true,
             "--" => {
                 opts.extra.extend(it.by_ref().cloned());
@@ -193,12 +196,13 @@ pub fn cmd_qemu(args: &[String]) -> Result<(), String> {
     let mut opts = parse_options(&args)?;
     ensure_qemu()?;
     let built = build_kernel()?;
-    // Without --initrd, boot the busybox root file system: init, getty, login, sh.
+    // Without --initrd, boot a root file system: busybox (init, getty, login, sh), or
+    // with --rootfs debian Debian's bash, coreutils, procps and busybox's init and getty.
     if opts.overlay.is_some() && (opts.initrd.is_some() || no_initrd) {
         return Err("--overlay adds to the default root file system: not with --initrd".into());
     }
     if opts.initrd.is_none() && !no_initrd {
-        opts.initrd = Some(crate::rootfs::build_rootfs(opts.overlay.as_deref())?);
+        opts.initrd = Some(opts.rootfs.build(opts.overlay.as_deref())?);
     }
     let board = Board::load(&opts.board)?;
     let mut qemu_argv = qemu_args(&opts, &built.image)?;

@@ -137,7 +137,7 @@ const HOME: &str = "/home/cradle";
 
 /// Busybox's applets as paths relative to `/` (`bin/ls`, `sbin/init`, ...), from
 /// `busybox --list-full`; cached in `applets.txt` beside the binary.
-fn applets(busybox: &Path) -> Result<Vec<String>, String> {
+pub(crate) fn applets(busybox: &Path) -> Result<Vec<String>, String> {
     let cache = busybox.with_file_name("applets.txt");
     let text = match std::fs::read_to_string(&cache) {
         Ok(text) if !text.trim().is_empty() => text,
@@ -180,7 +180,7 @@ fn parse_applets(text: &str) -> Vec<String> {
 }
 
 /// Every file, directory and symlink under `dir`, as archive entries rooted at `/`.
-fn overlay_entries(dir: &Path) -> Result<Vec<Entry>, String> {
+pub(crate) fn overlay_entries(dir: &Path) -> Result<Vec<Entry>, String> {
     use std::os::unix::fs::PermissionsExt;
     let mut entries = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
@@ -222,7 +222,7 @@ fn overlay_entries(dir: &Path) -> Result<Vec<Entry>, String> {
 
 /// The entries of the root file system: later ones replace earlier ones of the same path,
 /// and every parent directory is there before its children.
-fn merge(layers: Vec<Vec<Entry>>) -> Vec<Entry> {
+pub(crate) fn merge(layers: Vec<Vec<Entry>>) -> Vec<Entry> {
     let mut by_path: BTreeMap<String, Entry> = BTreeMap::new();
     for entry in layers.into_iter().flatten() {
         let mut parent = Path::new(&entry.path).parent();
@@ -242,9 +242,38 @@ fn merge(layers: Vec<Vec<Entry>>) -> Vec<Entry> {
     by_path.into_values().collect()
 }
 
-/// Build the root file system's initramfs; returns its path
-/// (`target/cradle/initramfs-rootfs.cpio`).
-pub fn build_rootfs(overlay: Option<&Path>) -> Result<PathBuf, String> {
+/// Which root file system to boot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Rootfs {
+    /// Debian's static busybox (this file).
+    #[default]
+    Busybox,
+    /// Debian's dynamically linked bash, coreutils, procps, ... (debian_rootfs.rs).
+    Debian,
+}
+
+impl Rootfs {
+    /// `--rootfs busybox|debian`.
+    pub fn parse(name: &str) -> Result<Self, String> {
+        match name {
+            "busybox" => Ok(Self::Busybox),
+            "debian" => Ok(Self::Debian),
+            _ => Err(format!("--rootfs takes busybox or debian, not {name}")),
+        }
+    }
+
+    /// Build this root file system's initramfs (with `overlay`'s files added); its path.
+    pub fn build(self, overlay: Option<&Path>) -> Result<PathBuf, String> {
+        match self {
+            Self::Busybox => build_rootfs(overlay),
+            Self::Debian => crate::debian_rootfs::build_debian_rootfs(overlay),
+        }
+    }
+}
+
+/// The busybox system without an overlay: directories, `/dev/console`, busybox and its
+/// links, `/etc`, the project's test programs.
+pub(crate) fn base_entries() -> Result<Vec<Entry>, String> {
     let busybox = crate::busybox::fetch_busybox()?;
     let mut base: Vec<Entry> = DIRS
         .iter()
@@ -289,7 +318,13 @@ pub fn build_rootfs(overlay: Option<&Path>) -> Result<PathBuf, String> {
         Source::Symlink("/usr/lib/cradle/fork_seed".into()),
         0o777,
     ));
-    let mut layers = vec![base];
+    Ok(base)
+}
+
+/// Build the root file system's initramfs; returns its path
+/// (`target/cradle/initramfs-rootfs.cpio`).
+pub fn build_rootfs(overlay: Option<&Path>) -> Result<PathBuf, String> {
+    let mut layers = vec![base_entries()?];
     if let Some(dir) = overlay {
         layers.push(overlay_entries(dir)?);
     }

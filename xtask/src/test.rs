@@ -151,6 +151,17 @@ const SUITES: &[Suite] = &[
             crate::bbdiff::busybox_diff_test(s, c.image);
         },
     },
+    // Debian's own dynamically linked user space (--rootfs debian): the login chain with
+    // bash, and user/debian-diff.sh against Debian's kernel.
+    Suite {
+        select: Select::Names(&["debian", "userspace", "difftest"]),
+        needs: Needs::Kernel,
+        quarantined: None,
+        run: |s, c| {
+            crate::logintest::debian_login_test(s, c.image);
+            crate::debiandiff::debian_diff_test(s, c.image);
+        },
+    },
     Suite {
         select: Select::Names(&["creds"]),
         needs: Needs::UserPrograms,

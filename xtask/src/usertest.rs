@@ -589,10 +589,11 @@ pub(crate) fn pi_tests(summary: &mut Summary, image: &Path, initrd: &Path) {
         );
     }
     for board in ["rpi4", "rpi3"] {
-        let verdict = crate::pi::make_sdcard(board, image).and_then(|img| {
-            crate::pi::check_sdcard(&img, board, image)?;
-            crate::pi::flash_self_test(&img)
-        });
+        let verdict = crate::pi::make_sdcard(board, image, crate::rootfs::Rootfs::Busybox)
+            .and_then(|img| {
+                crate::pi::check_sdcard(&img, board, image)?;
+                crate::pi::flash_self_test(&img)
+            });
         summary.record(&format!("pi: sdcard-{board}.img has the firmware, DTB, config and this Image; flash refuses non-removable disks"), verdict);
     }
 }

@@ -42,7 +42,7 @@ enum Entry {
 }
 
 /// The entries, in `readdir` order; their inode numbers are `pid_ino(pid, 1 + index)`.
-const ENTRIES: [(&str, Entry); 13] = [
+const ENTRIES: [(&str, Entry); 14] = [
     ("cmdline", Entry::File(0o444, proc_pid_cmdline)),
     ("comm", Entry::Comm),
     ("cwd", Entry::Link(proc_cwd_link)),
@@ -50,6 +50,7 @@ const ENTRIES: [(&str, Entry); 13] = [
     ("exe", Entry::Link(proc_exe_link)),
     ("fd", Entry::FdDir),
     ("maps", Entry::File(0o444, super::task_mmu::proc_pid_maps)),
+    ("mountinfo", Entry::File(0o444, proc_pid_mountinfo)),
     ("mounts", Entry::File(0o444, proc_pid_mounts)),
     ("root", Entry::Link(proc_root_link)),
     ("stat", Entry::File(0o444, super::array::proc_pid_stat)),
@@ -388,6 +389,11 @@ fn proc_pid_mounts(_task: &TaskStruct) -> Result<Vec<u8>, Errno> {
     super::misc::proc_mounts()
 }
 
+/// `/proc/<pid>/mountinfo`: one mount namespace, so every process sees the same.
+fn proc_pid_mountinfo(_task: &TaskStruct) -> Result<Vec<u8>, Errno> {
+    super::misc::proc_mountinfo()
+}
+
 /// `/proc/<pid>/exe`: the program exec loaded; ENOENT for kernel threads.
 fn proc_exe_link(task: &TaskStruct) -> Result<String, Errno> {
     let mm = task.mm().ok_or(Errno::ENOENT)?;
@@ -467,10 +473,15 @@ impl Inode for FdDir {
         if file.writable() {
             perm |= 0o300;
         }
-        Ok(ProcLink::new_inode(
+        Ok(ProcLink::new_magic_inode(
             pid_ino(pid, FD_ENTRY_BASE + fd as u64),
             perm,
             move || with_task(pid, |task| task_file(task, fd).map(|file| file_path(&file))),
+            move || {
+                with_task(pid, |task| {
+                    task_file(task, fd).map(|file| file.dentry.clone())
+                })
+            },
         ))
     }
 

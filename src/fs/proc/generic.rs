@@ -201,7 +201,12 @@ pub struct ProcLink {
     ino: u64,
     perm: u32,
     target: Target,
+    /// For a magic link: the file it stands for.
+    jump: Option<Jump>,
 }
+
+/// Where a magic link jumps.
+type Jump = Box<dyn Fn() -> Result<Arc<crate::fs::namei::Dentry>, Errno> + Send + Sync>;
 
 impl ProcLink {
     /// A link numbered `ino` with permission bits `perm` pointing where `target()` says.
@@ -214,6 +219,23 @@ impl ProcLink {
             ino,
             perm,
             target: Box::new(target),
+            jump: None,
+        })
+    }
+
+    /// A magic link (Linux's `proc_fd_link`): it reads as `target()`, and the path walk
+    /// goes to `jump()`.
+    pub fn new_magic_inode(
+        ino: u64,
+        perm: u32,
+        target: impl Fn() -> Result<String, Errno> + Send + Sync + 'static,
+        jump: impl Fn() -> Result<Arc<crate::fs::namei::Dentry>, Errno> + Send + Sync + 'static,
+    ) -> Arc<dyn Inode> {
+        Arc::new(Self {
+            ino,
+            perm,
+            target: Box::new(target),
+            jump: Some(Box::new(jump)),
         })
     }
 }
@@ -241,6 +263,10 @@ impl Inode for ProcLink {
 
     fn readlink(&self) -> Result<String, Errno> {
         (self.target)()
+    }
+
+    fn jump_link(&self) -> Option<Result<Arc<crate::fs::namei::Dentry>, Errno>> {
+        self.jump.as_ref().map(|jump| jump())
     }
 
     fn as_any(&self) -> &dyn Any {

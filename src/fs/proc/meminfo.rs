@@ -1,4 +1,5 @@
-//! `/proc/meminfo`: where memory is (Linux: `fs/proc/meminfo.c`).
+//! `/proc/meminfo` and `/proc/vmstat`: where memory is (Linux: `fs/proc/meminfo.c`,
+//! `mm/vmstat.c`).
 //!
 //! Each line is a 16-column label and an 8-column number of kB (Linux's `show_val_kb`).
 //! `Cached` is the page cache (`mm::filemap`), all of it `Shmem` (ramfs and tmpfs files and
@@ -73,6 +74,29 @@ pub fn proc_meminfo() -> Result<Vec<u8>, Errno> {
         ("Percpu:", 0),
     ] {
         show_val_kb(&mut s, label, pages);
+    }
+    Ok(s.into_bytes())
+}
+
+/// `/proc/vmstat` (Linux's `mm/vmstat.c` `vmstat_show`): the counters Cradle keeps, under
+/// Linux's names, and zeros for the paging and swapping ones it has no cause to count
+/// (`vmstat`, `free` and `top` read them).
+pub fn proc_vmstat() -> Result<Vec<u8>, Errno> {
+    let mut s = String::new();
+    let counters = [
+        ("nr_free_pages", nr_free_pages()),
+        ("nr_file_pages", crate::mm::filemap::nr_file_pages()),
+        ("nr_shmem", crate::mm::filemap::nr_shmem()),
+        ("nr_mapped", crate::mm::pages::nr_file_mapped()),
+        ("pgpgin", 0),
+        ("pgpgout", 0),
+        ("pswpin", 0),
+        ("pswpout", 0),
+        ("pgfault", 0),
+        ("pgmajfault", 0),
+    ];
+    for (name, value) in counters {
+        let _ = writeln!(s, "{name} {value}");
     }
     Ok(s.into_bytes())
 }

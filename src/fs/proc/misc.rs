@@ -62,6 +62,41 @@ pub fn proc_mounts() -> Result<Vec<u8>, Errno> {
     Ok(s.into_bytes())
 }
 
+/// `/proc/<pid>/mountinfo` (Linux's `show_mountinfo`): `id parent major:minor root
+/// mountpoint mount-options - fstype source super-options`, one mount a line, in mount
+/// order. Mount ids count from 1 in mount order; a mount's parent is the latest earlier
+/// mount whose path holds its mount point (the root is its own parent).
+pub fn proc_mountinfo() -> Result<Vec<u8>, Errno> {
+    let mounts = crate::fs::namei::mounts();
+    let mut s = String::new();
+    for (index, mount) in mounts.iter().enumerate() {
+        let id = index + 1;
+        let parent = mounts[..index]
+            .iter()
+            .rposition(|m| {
+                m.path == "/"
+                    || mount.path == m.path
+                    || mount.path.starts_with(&format!("{}/", m.path))
+            })
+            .map_or(id, |p| p + 1);
+        let dev = mount.root.stat().dev;
+        let major = ((dev >> 8) & 0xfff) | ((dev >> 32) & !0xfff);
+        let minor = (dev & 0xff) | ((dev >> 12) & !0xff);
+        let _ = write!(s, "{id} {parent} {major}:{minor} / ");
+        mangle(&mut s, &mount.path);
+        s.push_str(" rw,relatime - ");
+        mangle(&mut s, mount.fstype);
+        s.push(' ');
+        mangle(&mut s, &mount.source);
+        s.push_str(if mount.fstype == "tmpfs" {
+            " rw,inode64\n"
+        } else {
+            " rw\n"
+        });
+    }
+    Ok(s.into_bytes())
+}
+
 /// `/proc/filesystems`: the filesystem types `mount` accepts; `nodev` marks those that
 /// need no block device (all of Cradle's).
 pub fn proc_filesystems() -> Result<Vec<u8>, Errno> {

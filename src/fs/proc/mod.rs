@@ -27,6 +27,7 @@ pub mod generic;
 mod meminfo;
 mod misc;
 mod proc_kunit;
+pub mod proc_sysctl;
 mod root;
 mod stat;
 mod task_mmu;

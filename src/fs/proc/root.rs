@@ -22,10 +22,12 @@ enum Fixed {
     File(fn() -> Result<Vec<u8>, Errno>),
     /// `/proc/self`: a link to the reader's process directory.
     SelfLink,
+    /// `/proc/sys`.
+    Sys,
 }
 
 /// The fixed entries, in the order `readdir` lists them; inode numbers follow this order.
-const ENTRIES: [(&str, Fixed); 10] = [
+const ENTRIES: [(&str, Fixed); 12] = [
     ("cmdline", Fixed::File(super::misc::proc_cmdline)),
     ("cpuinfo", Fixed::File(super::cpuinfo::proc_cpuinfo)),
     ("filesystems", Fixed::File(super::misc::proc_filesystems)),
@@ -34,8 +36,10 @@ const ENTRIES: [(&str, Fixed); 10] = [
     ("mounts", Fixed::File(super::misc::proc_mounts)),
     ("self", Fixed::SelfLink),
     ("stat", Fixed::File(super::stat::proc_stat)),
+    ("sys", Fixed::Sys),
     ("uptime", Fixed::File(super::stat::proc_uptime)),
     ("version", Fixed::File(super::misc::proc_version)),
+    ("vmstat", Fixed::File(super::meminfo::proc_vmstat)),
 ];
 
 /// A fresh procfs: its root directory, for `mount -t proc`.
@@ -76,6 +80,10 @@ impl Inode for ProcRoot {
                     let tgid = current().tgid.load(core::sync::atomic::Ordering::Relaxed);
                     Ok(tgid.to_string())
                 }),
+                Fixed::Sys => super::proc_sysctl::sysctl_dir(
+                    super::proc_sysctl::PROC_SYS_INO,
+                    super::proc_sysctl::SYS,
+                ),
             });
         }
         let pid = name_to_pid(name).ok_or(Errno::ENOENT)?;
@@ -95,6 +103,7 @@ impl Inode for ProcRoot {
                 file_type: match kind {
                     Fixed::File(_) => FileType::Regular,
                     Fixed::SelfLink => FileType::Symlink,
+                    Fixed::Sys => FileType::Directory,
                 },
             })
             .collect();

@@ -3,9 +3,10 @@
 //!
 //! The clock event driver (`drivers/clocksource/arm_arch_timer.rs`) interrupts every CPU
 //! [`HZ`] times a second and calls [`tick_handle_periodic`], which counts the tick in
-//! [`JIFFIES`] and then runs the hook that the scheduler installs with [`set_tick_hook`].
-//! The wall clock (CLOCK_REALTIME) is in `timekeeping`; `timeconv` turns its seconds into
-//! dates (portable, built for the host's unit tests too).
+//! [`JIFFIES`], publishes the time to the vDSO (`vsyscall`) and then runs the hook that the
+//! scheduler installs with [`set_tick_hook`]. The wall clock (CLOCK_REALTIME) is in
+//! `timekeeping`; `timeconv` turns its seconds into dates (portable, built for the host's
+//! unit tests too).
 
 use core::sync::atomic::{AtomicU64, Ordering};
 
@@ -34,6 +35,7 @@ pub fn set_tick_hook(hook: fn()) {
 #[cfg(target_os = "none")]
 pub fn tick_handle_periodic() {
     JIFFIES.fetch_add(1, Ordering::Relaxed);
+    vsyscall::update_vsyscall();
     if let Some(hook) = TICK_HOOK.get() {
         hook();
     }
@@ -46,6 +48,8 @@ pub mod timeconv;
 pub mod timekeeping;
 #[cfg(target_os = "none")]
 pub mod timer;
+#[cfg(target_os = "none")]
+pub mod vsyscall;
 
 /// Ticks since boot.
 pub fn jiffies() -> u64 {

@@ -28,6 +28,11 @@ pub fn ktime_get_real_ns() -> u64 {
     super::ktime_get_ns().saturating_add(OFFS_REAL_NS.load(Ordering::Relaxed))
 }
 
+/// `CLOCK_REALTIME - CLOCK_MONOTONIC` in nanoseconds (Linux's `offs_real`), for the vDSO.
+pub fn offs_real_ns() -> u64 {
+    OFFS_REAL_NS.load(Ordering::Relaxed)
+}
+
 /// Turn a wall-clock time into the monotonic clock's (for absolute sleeps on
 /// CLOCK_REALTIME); 0 if it is before the machine started.
 pub fn real_to_monotonic_ns(real_ns: u64) -> u64 {
@@ -52,5 +57,7 @@ pub fn do_settimeofday64(sec: i64, nsec: i64) -> Result<(), Errno> {
         return Err(Errno::EINVAL);
     }
     OFFS_REAL_NS.store(real - now, Ordering::Relaxed);
+    // timekeeping_update: the vDSO's copy of the offset follows at once.
+    super::vsyscall::update_vsyscall();
     Ok(())
 }

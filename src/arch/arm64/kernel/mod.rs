@@ -53,3 +53,5 @@ pub mod syscall;
 pub mod time;
 #[cfg(target_os = "none")]
 pub mod traps;
+#[cfg(target_os = "none")]
+pub mod vdso;

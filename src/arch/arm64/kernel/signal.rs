@@ -288,13 +288,14 @@ fn setup_rt_frame(ksig: &KSignal, oldset: u64, regs: &mut PtRegs) -> Result<(), 
 /// `__kernel_rt_sigreturn`).
 const SIGTRAMP_CODE: [u32; 2] = [0xd280_1168, 0xd400_0001];
 
-/// The address of the task's sigreturn trampoline, mapped (read + execute) on first use.
+/// The address of the task's sigreturn trampoline.
 ///
 /// Linux returns from a handler without SA_RESTORER through `__kernel_rt_sigreturn` in the
-/// vDSO — and glibc on arm64 never sets SA_RESTORER, counting on it. Cradle has no vDSO
-/// yet, so it maps a one-page trampoline into the address space the first time a handler
-/// needs it (much as Linux's 32-bit ARM maps its `[sigpage]`). `execve` forgets it with
-/// the rest of the old address space.
+/// vDSO — and glibc on arm64 never sets SA_RESTORER, counting on it. So does Cradle when
+/// the address space has the vDSO. Without one (its set-up failed at boot), a one-page
+/// trampoline is mapped into the address space the first time a handler needs it (much as
+/// Linux's 32-bit ARM maps its `[sigpage]`); `execve` forgets it with the rest of the old
+/// address space.
 fn sigtramp() -> Result<u64, Errno> {
     let task = current();
     let known = task.sigstate.lock().sigtramp;
@@ -302,6 +303,10 @@ fn sigtramp() -> Result<u64, Errno> {
         return Ok(known);
     }
     let mm = task.mm().ok_or(Errno::EFAULT)?;
+    let vdso = mm.inner.lock().vdso_base;
+    if vdso != 0 {
+        return Ok(vdso + super::vdso::VDSO_RT_SIGRETURN);
+    }
     let page = crate::arch::memory::PAGE_SIZE;
     let addr = mm.get_unmapped_area(page)?;
     mm.map_region(

@@ -10,6 +10,7 @@ use crate::arch::ptrace::PtRegs;
 use crate::arch::unistd::*;
 use crate::fs;
 use crate::fs::read_write as rw;
+use crate::fs::xattr;
 use crate::kernel::errno::Errno;
 use crate::kernel::sched::syscalls as sched;
 use crate::kernel::{exit, fork, futex, session, signal, sys};
@@ -61,6 +62,18 @@ fn invoke_syscall(regs: &mut PtRegs, nr: u64) -> Result<u64, Errno> {
     ];
     let i = |x: u64| x as i32;
     match nr {
+        __NR_setxattr => xattr::sys_setxattr(a[0], a[1], a[4] as u32, true),
+        __NR_lsetxattr => xattr::sys_setxattr(a[0], a[1], a[4] as u32, false),
+        __NR_fsetxattr => xattr::sys_fsetxattr(i(a[0]), a[1], a[4] as u32),
+        __NR_getxattr => xattr::sys_getxattr(a[0], a[1], a[2], a[3] as usize),
+        __NR_lgetxattr => xattr::sys_lgetxattr(a[0], a[1], a[2], a[3] as usize),
+        __NR_fgetxattr => xattr::sys_fgetxattr(i(a[0]), a[1], a[2], a[3] as usize),
+        __NR_listxattr => xattr::sys_listxattr(a[0], a[1], a[2] as usize, true),
+        __NR_llistxattr => xattr::sys_listxattr(a[0], a[1], a[2] as usize, false),
+        __NR_flistxattr => xattr::sys_flistxattr(i(a[0]), a[1], a[2] as usize),
+        __NR_removexattr => xattr::sys_removexattr(a[0], a[1], true),
+        __NR_lremovexattr => xattr::sys_removexattr(a[0], a[1], false),
+        __NR_fremovexattr => xattr::sys_fremovexattr(i(a[0]), a[1]),
         __NR_getcwd => fs::d_path::sys_getcwd(a[0], a[1] as usize),
         __NR_dup => fs::file::sys_dup(i(a[0])),
         __NR_dup3 => fs::file::sys_dup3(i(a[0]), i(a[1]), a[2] as u32),
@@ -107,6 +120,7 @@ fn invoke_syscall(regs: &mut PtRegs, nr: u64) -> Result<u64, Errno> {
         __NR_readlinkat => fs::stat::sys_readlinkat(i(a[0]), a[1], a[2], a[3] as usize),
         __NR_newfstatat => fs::stat::sys_newfstatat(i(a[0]), a[1], a[2], a[3] as u32),
         __NR_fstat => fs::stat::sys_fstat(i(a[0]), a[1]),
+        __NR_statx => fs::stat::sys_statx(i(a[0]), a[1], a[2] as u32, a[3] as u32, a[4]),
         __NR_sync => Ok(0), // sync: ramfs has nothing to write back
         __NR_fsync => fs::sync::sys_fsync(i(a[0])),
         __NR_fdatasync => fs::sync::sys_fsync(i(a[0])),
@@ -150,6 +164,9 @@ fn invoke_syscall(regs: &mut PtRegs, nr: u64) -> Result<u64, Errno> {
         // socket: Cradle has no network stack and no UNIX sockets yet; libc's syslog()
         // then falls back to the console, as on a Linux without them.
         __NR_socket => Err(Errno::EAFNOSUPPORT),
+        // There are no sockets, so no descriptor is one (bash asks whether its standard
+        // input is a socket).
+        __NR_getsockname | __NR_getpeername => fs::file::fdget(i(a[0])).and(Err(Errno::ENOTSOCK)),
         __NR_setpgid => session::sys_setpgid(i(a[0]), i(a[1])),
         __NR_getpgid => session::sys_getpgid(i(a[0])),
         __NR_getsid => session::sys_getsid(i(a[0])),
@@ -184,7 +201,6 @@ fn invoke_syscall(regs: &mut PtRegs, nr: u64) -> Result<u64, Errno> {
         __NR_brk => mmap::sys_brk(a[0]),
         __NR_munmap => mmap::sys_munmap(a[0], a[1]),
         __NR_clone => fork::sys_clone(regs, a[0], a[1], a[2], a[3], a[4]),
-        __NR_clone3 => fork::sys_clone3(a[0], a[1] as usize),
         __NR_execve => crate::fs::exec::sys_execve(a[0], a[1], a[2]),
         __NR_mmap => mmap::sys_mmap(a[0], a[1], a[2] as u32, a[3] as u32, i(a[4]), a[5]),
         __NR_mprotect => mmap::sys_mprotect(a[0], a[1], a[2] as u32),
@@ -193,6 +209,11 @@ fn invoke_syscall(regs: &mut PtRegs, nr: u64) -> Result<u64, Errno> {
         __NR_madvise => mmap::sys_madvise(a[0], a[1], a[2] as u32),
         __NR_wait4 => exit::sys_wait4(i(a[0]), a[1], a[2] as u32, a[3]),
         __NR_renameat2 => fs::namei::sys_renameat2(i(a[0]), a[1], i(a[2]), a[3], a[4] as u32),
+        __NR_fadvise64 => rw::sys_fadvise64(i(a[0]), a[1] as i64, a[2] as i64, a[3] as u32),
+        __NR_copy_file_range => {
+            rw::sys_copy_file_range(i(a[0]), a[1], i(a[2]), a[3], a[4] as usize, a[5] as u32)
+        }
+        __NR_clone3 => fork::sys_clone3(a[0], a[1] as usize),
         __NR_getrandom => sys::sys_getrandom(a[0], a[1] as usize, a[2] as u32),
         __NR_rseq => Err(Errno::ENOSYS), // rseq: libcs expect ENOSYS and carry on
         _ => {

@@ -6,6 +6,18 @@
 
 #![allow(non_upper_case_globals)]
 
+pub const __NR_setxattr: u64 = 5;
+pub const __NR_lsetxattr: u64 = 6;
+pub const __NR_fsetxattr: u64 = 7;
+pub const __NR_getxattr: u64 = 8;
+pub const __NR_lgetxattr: u64 = 9;
+pub const __NR_fgetxattr: u64 = 10;
+pub const __NR_listxattr: u64 = 11;
+pub const __NR_llistxattr: u64 = 12;
+pub const __NR_flistxattr: u64 = 13;
+pub const __NR_removexattr: u64 = 14;
+pub const __NR_lremovexattr: u64 = 15;
+pub const __NR_fremovexattr: u64 = 16;
 pub const __NR_getcwd: u64 = 17;
 pub const __NR_dup: u64 = 23;
 pub const __NR_dup3: u64 = 24;
@@ -123,12 +135,15 @@ pub const __NR_getegid: u64 = 177;
 pub const __NR_gettid: u64 = 178;
 pub const __NR_sysinfo: u64 = 179;
 pub const __NR_socket: u64 = 198;
+pub const __NR_getsockname: u64 = 204;
+pub const __NR_getpeername: u64 = 205;
 pub const __NR_brk: u64 = 214;
 pub const __NR_munmap: u64 = 215;
 pub const __NR_mremap: u64 = 216;
 pub const __NR_clone: u64 = 220;
 pub const __NR_execve: u64 = 221;
 pub const __NR_mmap: u64 = 222;
+pub const __NR_fadvise64: u64 = 223;
 pub const __NR_mprotect: u64 = 226;
 pub const __NR_msync: u64 = 227;
 pub const __NR_madvise: u64 = 233;
@@ -136,6 +151,8 @@ pub const __NR_wait4: u64 = 260;
 pub const __NR_prlimit64: u64 = 261;
 pub const __NR_renameat2: u64 = 276;
 pub const __NR_getrandom: u64 = 278;
+pub const __NR_copy_file_range: u64 = 285;
+pub const __NR_statx: u64 = 291;
 pub const __NR_rseq: u64 = 293;
 pub const __NR_clone3: u64 = 435;
 pub const __NR_faccessat2: u64 = 439;
