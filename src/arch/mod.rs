@@ -10,5 +10,5 @@
 //! Host builds (`cargo test`) compile the portable AArch64 logic (page-table arithmetic, ESR
 //! decoding) and test it there; `arm64/mod.rs` says which modules those are.
 
-pub mod arm64;
+mod arm64;
 pub use arm64::*;

@@ -10,7 +10,7 @@ use alloc::sync::Arc;
 
 use crate::fs::iov_iter::{short_copy, IovIter};
 use crate::kernel::errno::Errno;
-use crate::kernel::sync::SpinLock;
+use crate::kernel::locking::SpinLock;
 
 /// A character device driver.
 pub trait CharDevice: Send + Sync {

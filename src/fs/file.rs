@@ -16,7 +16,7 @@ use super::inode::{Inode, Kiocb};
 use super::namei::Dentry;
 use crate::fs::iov_iter::IovIter;
 use crate::kernel::errno::Errno;
-use crate::kernel::sync::SpinLock;
+use crate::kernel::locking::SpinLock;
 use crate::kernel::task::current;
 
 /// `open` flags, with the arm64 values (`arch/arm64/include/uapi/asm/fcntl.h` and

@@ -160,9 +160,9 @@ pub fn rootfs_init() {
         umask: 0o022,
     };
     let task = crate::kernel::task::current();
-    *task.fs.lock() = Some(Arc::new(crate::kernel::sync::SpinLock::new(fs)));
+    *task.fs.lock() = Some(Arc::new(crate::kernel::locking::SpinLock::new(fs)));
     if task.files.lock().is_none() {
-        *task.files.lock() = Some(Arc::new(crate::kernel::sync::SpinLock::new(
+        *task.files.lock() = Some(Arc::new(crate::kernel::locking::SpinLock::new(
             super::file::FilesStruct::new(),
         )));
     }

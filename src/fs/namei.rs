@@ -28,7 +28,7 @@ use crate::arch::uaccess::strncpy_from_user;
 use crate::kernel::cred::Cred;
 use crate::kernel::cred::{current_cred, with_current_cred};
 use crate::kernel::errno::Errno;
-use crate::kernel::sync::{InitOnce, SpinLock};
+use crate::kernel::locking::{InitOnce, SpinLock};
 use crate::kernel::task::current;
 
 /// Longest path accepted (Linux's `PATH_MAX`).

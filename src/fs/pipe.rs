@@ -33,8 +33,8 @@ use crate::arch::uaccess::copy_to_user;
 use crate::fs::iov_iter::{short_copy, IovIter};
 use crate::kernel::errno::Errno;
 use crate::kernel::locking::mutex::Mutex;
+use crate::kernel::locking::SpinLock;
 use crate::kernel::sched::wait::WaitQueueHead;
-use crate::kernel::sync::SpinLock;
 use crate::kernel::task::current;
 
 /// Writes up to this size are atomic (Linux's `PIPE_BUF`).

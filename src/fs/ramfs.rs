@@ -22,7 +22,7 @@ use super::pipe::PipeInode;
 use crate::fs::iov_iter::IovIter;
 use crate::kernel::errno::Errno;
 use crate::kernel::locking::mutex::Mutex;
-use crate::kernel::sync::SpinLock;
+use crate::kernel::locking::SpinLock;
 use crate::mm::filemap::AddressSpace;
 
 static NEXT_INO: AtomicU64 = AtomicU64::new(1);

@@ -13,12 +13,12 @@ use crate::kernel::errno::Errno;
 use crate::kernel::fork::clone::{CLONE_FILES, CLONE_FS};
 use crate::kernel::fork::kernel_thread;
 use crate::kernel::kthread::{kthreadd, KTHREADD_TASK};
+use crate::kernel::locking::InitOnce;
 use crate::kernel::params;
 use crate::kernel::pid::find_task_by_pid;
 use crate::kernel::printk::{self, printk_init};
 use crate::kernel::printk_fmt::Loglevel;
 use crate::kernel::sched::{self, completion::Completion};
-use crate::kernel::sync::InitOnce;
 use crate::kernel::workqueue::workqueue_init;
 
 /// Linux's `start_kernel`. Never returns: PID 0 ends in the idle loop.

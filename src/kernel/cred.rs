@@ -345,7 +345,7 @@ mod task_creds {
     use core::cell::UnsafeCell;
 
     use super::Cred;
-    use crate::kernel::sync::{InitOnce, SpinLock};
+    use crate::kernel::locking::{InitOnce, SpinLock};
     use crate::kernel::task::{current, TaskStruct};
 
     static INIT_CRED: InitOnce<Arc<Cred>> = InitOnce::new();

@@ -10,7 +10,7 @@
 use alloc::sync::Arc;
 use core::sync::atomic::Ordering;
 
-use crate::kernel::sync::SpinLock;
+use crate::kernel::locking::SpinLock;
 
 use crate::arch::process::copy_thread;
 use crate::kernel::errno::Errno;

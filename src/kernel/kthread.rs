@@ -15,9 +15,9 @@ use crate::kernel::errno::Errno;
 use crate::kernel::exit::do_exit;
 use crate::kernel::fork::clone::{CLONE_FILES, CLONE_FS};
 use crate::kernel::fork::kernel_thread;
+use crate::kernel::locking::{InitOnce, SpinLock};
 use crate::kernel::sched::completion::Completion;
 use crate::kernel::sched::core::{schedule, set_current_state, wake_up_process};
-use crate::kernel::sync::{InitOnce, SpinLock};
 use crate::kernel::task::{comm_from, current, state, TaskRef, TASK_COMM_LEN};
 
 /// A request to kthreadd (Linux's `struct kthread_create_info`).

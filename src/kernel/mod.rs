@@ -41,8 +41,6 @@ pub mod session;
 #[cfg(target_os = "none")]
 pub mod signal;
 #[cfg(target_os = "none")]
-pub mod sync;
-#[cfg(target_os = "none")]
 pub mod sys;
 #[cfg(target_os = "none")]
 pub mod task;

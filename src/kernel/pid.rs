@@ -7,7 +7,7 @@
 use alloc::collections::BTreeMap;
 
 use crate::kernel::errno::Errno;
-use crate::kernel::sync::SpinLock;
+use crate::kernel::locking::SpinLock;
 use crate::kernel::task::{TaskRef, TaskStruct};
 
 /// The largest PID + 1 (Linux's default `pid_max`).

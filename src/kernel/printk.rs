@@ -12,10 +12,10 @@ use alloc::vec::Vec;
 use core::fmt::{self, Write};
 
 use crate::kernel::errno::Errno;
+use crate::kernel::locking::{InitOnce, SpinLock};
 use crate::kernel::printk_fmt::{syslog_record, LineWriter, LogRing, Loglevel, Timestamp};
 use crate::kernel::sched::core::set_current_state;
 use crate::kernel::signal::{signal_pending, ERESTARTSYS};
-use crate::kernel::sync::{InitOnce, SpinLock};
 use crate::kernel::task::{current, state};
 use crate::kernel::time::timer::{msecs_to_jiffies, schedule_timeout};
 

@@ -68,16 +68,16 @@ const fn uts_field(name: &[u8]) -> [u8; 65] {
     field
 }
 
-static HOSTNAME: crate::kernel::sync::SpinLock<[u8; 65]> =
-    crate::kernel::sync::SpinLock::new(uts_field(b"cradle"));
+static HOSTNAME: crate::kernel::locking::SpinLock<[u8; 65]> =
+    crate::kernel::locking::SpinLock::new(uts_field(b"cradle"));
 
-static DOMAINNAME: crate::kernel::sync::SpinLock<[u8; 65]> =
-    crate::kernel::sync::SpinLock::new(uts_field(b"(none)"));
+static DOMAINNAME: crate::kernel::locking::SpinLock<[u8; 65]> =
+    crate::kernel::locking::SpinLock::new(uts_field(b"(none)"));
 
 /// Copy a new UTS name of `len` bytes from `name` into `field` (NUL-padded). EINVAL if it
 /// is longer than 64 bytes, as Linux's `__NEW_UTS_LEN`.
 fn set_uts_field(
-    field: &crate::kernel::sync::SpinLock<[u8; 65]>,
+    field: &crate::kernel::locking::SpinLock<[u8; 65]>,
     name: u64,
     len: usize,
 ) -> SysResult {
@@ -106,7 +106,7 @@ pub fn sys_setdomainname(name: u64, len: usize) -> SysResult {
     set_uts_field(&DOMAINNAME, name, len)
 }
 
-fn uts_string(field: &crate::kernel::sync::SpinLock<[u8; 65]>) -> alloc::string::String {
+fn uts_string(field: &crate::kernel::locking::SpinLock<[u8; 65]>) -> alloc::string::String {
     let h = *field.lock();
     let len = h.iter().position(|&b| b == 0).unwrap_or(64);
     alloc::string::String::from_utf8_lossy(&h[..len]).into_owned()

@@ -27,20 +27,16 @@ use core::sync::atomic::{
 };
 
 use crate::arch::memory::THREAD_SIZE;
+use crate::arch::processor::{CpuContext, ThreadStruct};
 use crate::fs::file::{FilesStruct, FsStruct};
 use crate::kernel::errno::Errno;
+use crate::kernel::locking::{InitOnce, SpinLock};
 use crate::kernel::sched::completion::Completion;
 use crate::kernel::sched::fair::SchedEntity;
 use crate::kernel::sched::wait::WaitQueueHead;
 use crate::kernel::signal::signal_struct::{INIT_SIGHAND, INIT_SIGNALS};
 use crate::kernel::signal::{SigAction, SighandStruct, SignalState, SignalStruct, NSIG};
-use crate::kernel::sync::{InitOnce, SpinLock};
 use crate::mm::mm_types::MmStruct;
-
-// The thread context is the architecture's (Linux's `asm/processor.h`); re-exported here so
-// `kernel::task::{CpuContext, ThreadStruct}` still resolves: a temporary shim for branches
-// written before the move, to be removed once they merge.
-pub use crate::arch::processor::{CpuContext, ThreadStruct};
 
 /// Task states (Linux's `TASK_*` and `EXIT_*`).
 pub mod state {

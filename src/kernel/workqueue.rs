@@ -9,8 +9,8 @@ use alloc::collections::VecDeque;
 use core::sync::atomic::{AtomicBool, Ordering};
 
 use crate::kernel::kthread::{kthread_run, kthread_should_stop};
+use crate::kernel::locking::SpinLock;
 use crate::kernel::sched::wait::WaitQueueHead;
-use crate::kernel::sync::SpinLock;
 use crate::kernel::time::timer::add_timer;
 
 /// A function to run in a worker (Linux's `struct work_struct`).

@@ -37,7 +37,7 @@ use core::sync::atomic::{AtomicI32, AtomicU64, Ordering};
 use crate::arch::memory::{phys_to_virt, PAGE_SIZE};
 use crate::fs::iov_iter::{short_copy, IovIter};
 use crate::kernel::errno::Errno;
-use crate::kernel::sync::SpinLock;
+use crate::kernel::locking::SpinLock;
 use crate::mm::mm_types::MmStruct;
 use crate::mm::pages::{get_page, get_zeroed_page, put_page};
 

@@ -32,7 +32,7 @@ use core::alloc::{GlobalAlloc, Layout};
 use core::sync::atomic::{AtomicU64, Ordering};
 
 use crate::arch::memory::{phys_to_virt, virt_to_phys, PAGE_SIZE};
-use crate::kernel::sync::SpinLock;
+use crate::kernel::locking::SpinLock;
 use crate::mm::page_alloc::get_order;
 use crate::mm::pages::{alloc_pages_reserve, free_pages, slab_inuse, split_page};
 use crate::mm::vmalloc::{vfree, vmalloc};

@@ -30,7 +30,7 @@ use crate::arch::pgtable::{Descriptor, PageProt, PTE_COW, PTE_RDONLY, PTE_USER};
 use crate::arch::tlbflush;
 use crate::arch::uaccess::TASK_SIZE;
 use crate::kernel::errno::Errno;
-use crate::kernel::sync::SpinLock;
+use crate::kernel::locking::SpinLock;
 use crate::mm::fault::{do_fault, Access};
 use crate::mm::filemap::AddressSpace;
 use crate::mm::mmu_gather::{tlb_finish, PageGather, TableGather};

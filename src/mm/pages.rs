@@ -22,7 +22,7 @@
 use core::sync::atomic::{AtomicU32, Ordering};
 
 use crate::arch::memory::{phys_to_virt, PAGE_SIZE};
-use crate::kernel::sync::{InitOnce, SpinLock};
+use crate::kernel::locking::{InitOnce, SpinLock};
 use crate::mm::page_alloc::{meta_pages_needed, pfn_phys, phys_pfn, BuddyAllocator, PageMeta};
 
 /// How many free order-0 pages the hot list holds at most (Linux's `pcp->high`): 1 MiB.

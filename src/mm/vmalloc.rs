@@ -31,7 +31,7 @@ use crate::arch::memory::{
 };
 use crate::arch::paging::{map_kernel_page, unmap_kernel_range};
 use crate::arch::pgtable::{PAGE_KERNEL, PAGE_KERNEL_DEVICE};
-use crate::kernel::sync::SpinLock;
+use crate::kernel::locking::SpinLock;
 use crate::mm::pages::{alloc_pages, alloc_pages_reserve, free_pages};
 
 /// Pages of address space in `vmalloc`'s part of the area.

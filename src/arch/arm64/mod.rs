@@ -1,8 +1,7 @@
 //! AArch64 (Linux's `arch/arm64/`): `kernel/` and `mm/`, as Linux splits it.
 //!
 //! Both halves are re-exported flat, so `crate::arch::mmu` and `crate::arch::traps` name a
-//! module wherever it lives. The spelling `crate::arch::arm64::…` also still resolves; it is a
-//! temporary shim for branches written before the split and will be removed once they merge.
+//! module wherever it lives; generic code never spells `arm64`.
 //!
 //! The assembly (`asm/head.S`, `asm/entry.S`, `asm/uaccess.S`) stays in the top-level `asm/`
 //! directory the project's layout fixes; each `.S` file names its Rust half and each Rust half

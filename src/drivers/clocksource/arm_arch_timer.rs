@@ -20,7 +20,7 @@ use crate::arch::arch_timer::{counter, frequency};
 use crate::arch::percpu::{smp_processor_id, NR_CPUS};
 use crate::kernel::errno::Errno;
 use crate::kernel::irq;
-use crate::kernel::sync::InitOnce;
+use crate::kernel::locking::InitOnce;
 use crate::kernel::time::{tick_handle_periodic, HZ};
 use crate::of::irq::of_irq_parse_one;
 

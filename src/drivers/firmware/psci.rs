@@ -7,8 +7,8 @@
 //! PSCI; there every call here reports `NotPresent`.
 
 use crate::kernel::errno::Errno;
+use crate::kernel::locking::InitOnce;
 use crate::kernel::reboot::{register_restart_handler, set_pm_power_off};
-use crate::kernel::sync::InitOnce;
 
 /// PSCI function IDs (SMC64 calling convention where there are pointer arguments).
 pub mod func {

@@ -27,7 +27,7 @@ use crate::arch::cacheflush::dcache_clean_inval_poc;
 use crate::arch::fixmap::{fix_to_virt, set_fixmap, slot, FIXMAP_PAGE_IO};
 use crate::arch::head::pa_symbol;
 use crate::drivers::mailbox::bcm2835_mailbox::{Bcm2835Mailbox, MailboxError};
-use crate::kernel::sync::{InitOnce, SpinLock};
+use crate::kernel::locking::{InitOnce, SpinLock};
 use crate::of::base::be32;
 
 /// The mailbox channel of the property interface, ARM to VideoCore.

@@ -24,7 +24,7 @@ use tock_registers::registers::{ReadOnly, ReadWrite, WriteOnly};
 use crate::arch::percpu::smp_processor_id;
 use crate::kernel::errno::Errno;
 use crate::kernel::irq::IrqChip;
-use crate::kernel::sync::InitOnce;
+use crate::kernel::locking::InitOnce;
 use crate::of::base::of_find_compatible;
 use crate::of::irq::{irq_domain_add, IrqDomainOps};
 

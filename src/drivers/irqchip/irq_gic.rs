@@ -27,7 +27,7 @@ use super::{GIC_DEFAULT_PMR, GIC_DEFAULT_PRIORITY, GIC_MAX_IRQS, GIC_SPURIOUS_FI
 use crate::arch::percpu::{smp_processor_id, NR_CPUS};
 use crate::kernel::errno::Errno;
 use crate::kernel::irq::IrqChip;
-use crate::kernel::sync::InitOnce;
+use crate::kernel::locking::InitOnce;
 
 register_bitfields! {
     u32,

@@ -29,7 +29,7 @@ use crate::arch::percpu::{smp_processor_id, NR_CPUS};
 use crate::arch::setup::MPIDR_HWID_BITMASK;
 use crate::kernel::errno::Errno;
 use crate::kernel::irq::IrqChip;
-use crate::kernel::sync::InitOnce;
+use crate::kernel::locking::InitOnce;
 
 register_bitfields! {
     u32,

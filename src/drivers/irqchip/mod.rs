@@ -26,11 +26,6 @@ use crate::kernel::irq::{self, IrqChip};
 use crate::of::base::{of_get_phandle, of_match_node, of_table, OfDeviceId};
 use crate::of::irq::of_irq_find_parent;
 
-// Temporary shim, to be removed once the branches written before `of/` took these merge:
-// the device-tree helpers' old home.
-pub use crate::of::base::{of_device_is_available, of_find_compatible};
-pub use crate::of::irq::{of_irq_parse_one, OfIrqError};
-
 /// An interrupt controller driver's init: set up the controller at the node (distributor,
 /// and this CPU's interface), register its interrupt domain, and return it as a chip.
 pub type IrqchipInitFn = fn(&Fdt<'_>, FdtNode<'_, '_>) -> Result<&'static dyn IrqChip, Errno>;

@@ -9,7 +9,7 @@
 pub mod rtc_pl031;
 
 use crate::kernel::errno::Errno;
-use crate::kernel::sync::InitOnce;
+use crate::kernel::locking::InitOnce;
 use crate::kernel::time::timeconv::time64_to_tm;
 
 /// What a driver does for the class (Linux's `struct rtc_class_ops`).

@@ -16,7 +16,7 @@ use tock_registers::{register_bitfields, register_structs};
 
 use super::{rtc_register_device, RtcClassOps, RtcDevice};
 use crate::kernel::errno::Errno;
-use crate::kernel::sync::InitOnce;
+use crate::kernel::locking::InitOnce;
 
 register_bitfields! {u32,
     /// RTCCR, the control register.

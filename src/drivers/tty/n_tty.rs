@@ -17,8 +17,8 @@ use crate::fs::char_dev::{self, CharDevice};
 use crate::fs::iov_iter::{short_copy, IovIter};
 use crate::kernel::errno::Errno;
 use crate::kernel::locking::mutex::Mutex;
+use crate::kernel::locking::SpinLock;
 use crate::kernel::sched::wait::WaitQueueHead;
-use crate::kernel::sync::SpinLock;
 use crate::kernel::workqueue::{schedule_work, WorkStruct};
 use core::sync::atomic::{AtomicI32, Ordering};
 

@@ -12,8 +12,8 @@ use tock_registers::interfaces::{Readable, Writeable};
 use tock_registers::register_structs;
 use tock_registers::registers::ReadWrite;
 
+use crate::kernel::locking::InitOnce;
 use crate::kernel::reboot::{register_restart_handler, set_pm_power_off};
-use crate::kernel::sync::InitOnce;
 
 register_structs! {
     /// The reset and watchdog registers of the PM block.

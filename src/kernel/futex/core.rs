@@ -19,8 +19,8 @@ use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use crate::arch::memory::PAGE_SIZE;
 use crate::arch::uaccess::{copy_from_user, futex_cmpxchg_user};
 use crate::kernel::errno::Errno;
+use crate::kernel::locking::SpinLock;
 use crate::kernel::sched::core::wake_up_process;
-use crate::kernel::sync::SpinLock;
 use crate::kernel::task::{current, TaskRef, TaskStruct};
 use crate::mm::vma::VmFlags;
 

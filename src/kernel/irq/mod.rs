@@ -18,7 +18,7 @@
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use crate::kernel::errno::Errno;
-use crate::kernel::sync::{InitOnce, SpinLock};
+use crate::kernel::locking::{InitOnce, SpinLock};
 
 /// How many interrupt numbers the table has room for (GIC INTIDs 0-1019, and the special
 /// ones up to 1023).

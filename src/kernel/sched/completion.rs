@@ -5,7 +5,7 @@
 //! `kernel_init` back until kthreadd exists.
 
 use super::wait::WaitQueueHead;
-use crate::kernel::sync::SpinLock;
+use crate::kernel::locking::SpinLock;
 
 /// `done` at this value means `complete_all` was called (Linux's `UINT_MAX`).
 const COMPLETE_ALL: u32 = u32::MAX;

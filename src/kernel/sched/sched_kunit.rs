@@ -213,8 +213,8 @@ fn mutex_contention(test: &mut Test) {
     );
 }
 
-static WORK_RAN_IN: crate::kernel::sync::SpinLock<[u8; 16]> =
-    crate::kernel::sync::SpinLock::new([0; 16]);
+static WORK_RAN_IN: crate::kernel::locking::SpinLock<[u8; 16]> =
+    crate::kernel::locking::SpinLock::new([0; 16]);
 static WORK_DONE: Completion = Completion::new();
 static WORK: crate::kernel::workqueue::WorkStruct =
     crate::kernel::workqueue::WorkStruct::new(work_fn);

@@ -16,8 +16,8 @@ use core::sync::atomic::{fence, AtomicU64, AtomicUsize, Ordering};
 
 use super::core::{schedule, set_current_state, try_to_wake_up};
 use crate::kernel::errno::Errno;
+use crate::kernel::locking::SpinLock;
 use crate::kernel::signal::{signal_pending, ERESTARTSYS};
-use crate::kernel::sync::SpinLock;
 use crate::kernel::task::{current, state, TaskRef};
 
 struct Waiter {

@@ -15,8 +15,8 @@ use alloc::vec::Vec;
 use core::sync::atomic::{AtomicBool, AtomicI32, AtomicPtr, AtomicU64, AtomicUsize, Ordering};
 
 use super::{KernelSigInfo, SigAction, NSIG};
+use crate::kernel::locking::SpinLock;
 use crate::kernel::sched::wait::WaitQueueHead;
-use crate::kernel::sync::SpinLock;
 use crate::kernel::task::{TaskRef, TaskStruct};
 
 /// The group's stop state and process-directed siginfo. Lock: `SignalStruct::inner`.

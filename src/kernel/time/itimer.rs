@@ -15,7 +15,7 @@ use super::timer::{add_timer, del_timer, TimerId};
 use super::{jiffies, HZ};
 use crate::arch::uaccess::{copy_from_user, copy_to_user};
 use crate::kernel::errno::Errno;
-use crate::kernel::sync::SpinLock;
+use crate::kernel::locking::SpinLock;
 use crate::kernel::task::{current, TaskStruct};
 use crate::kernel::workqueue::{schedule_work, WorkStruct};
 

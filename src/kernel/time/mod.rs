@@ -11,7 +11,7 @@
 use core::sync::atomic::{AtomicU64, Ordering};
 
 #[cfg(target_os = "none")]
-use crate::kernel::sync::InitOnce;
+use crate::kernel::locking::InitOnce;
 
 /// Ticks per second (Linux's `CONFIG_HZ`).
 pub const HZ: u64 = 250;

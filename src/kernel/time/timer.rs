@@ -10,8 +10,8 @@ use alloc::collections::BTreeMap;
 use core::sync::atomic::{AtomicU64, Ordering};
 
 use super::{jiffies, HZ};
+use crate::kernel::locking::SpinLock;
 use crate::kernel::sched::core::{schedule, set_current_state, wake_up_process};
-use crate::kernel::sync::SpinLock;
 use crate::kernel::task::{current, state, TaskRef};
 
 /// A timer's callback and its argument.

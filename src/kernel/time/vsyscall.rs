@@ -13,7 +13,7 @@ use core::sync::atomic::{fence, Ordering};
 use crate::arch::vdso::vdso_data::{
     VdsoData, VDSO_CLOCKMODE_ARCHTIMER, VDSO_CLOCKMODE_NONE, VDSO_SHIFT,
 };
-use crate::kernel::sync::SpinLock;
+use crate::kernel::locking::SpinLock;
 
 const NSEC_PER_SEC: u64 = 1_000_000_000;
 

@@ -8,7 +8,8 @@ use crate::arch::traps::vector;
 /// Offset of `thread.cpu_context` in a task: `thread` and `cpu_context` both come first.
 const THREAD_CPU_CONTEXT: usize = 0;
 const _: () = assert!(core::mem::offset_of!(crate::kernel::task::TaskStruct, thread) == 0);
-const _: () = assert!(core::mem::offset_of!(crate::kernel::task::ThreadStruct, cpu_context) == 0);
+const _: () =
+    assert!(core::mem::offset_of!(crate::arch::processor::ThreadStruct, cpu_context) == 0);
 const _: () = assert!(core::mem::size_of::<crate::arch::fpsimd::FpsimdState>() == 528);
 
 core::arch::global_asm!(

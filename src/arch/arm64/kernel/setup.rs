@@ -12,7 +12,7 @@ use fdt::Fdt;
 use super::head;
 use crate::arch::fixmap::{self, set_fixmap, slot, MAX_FDT_SIZE};
 use crate::arch::memory::PAGE_SIZE;
-use crate::kernel::sync::InitOnce;
+use crate::kernel::locking::InitOnce;
 use crate::of::validate::{check_fdt, header_totalsize, remove_nops};
 
 /// The device tree, checked and mapped (Linux's `initial_boot_params`).

@@ -16,14 +16,6 @@ use crate::kernel::sched::syscalls as sched;
 use crate::kernel::{exit, fork, futex, session, signal, sys};
 use crate::mm::mmap;
 
-/// The numbers under their old names: a temporary shim for branches written before
-/// `unistd.rs`, to be removed once they merge. New code names `__NR_*`.
-pub mod nr {
-    pub use crate::arch::unistd::__NR_execve as EXECVE;
-    pub use crate::arch::unistd::__NR_restart_syscall as RESTART_SYSCALL;
-    pub use crate::arch::unistd::__NR_rt_sigreturn as RT_SIGRETURN;
-}
-
 /// Numbers already reported as unknown (one bit each, for the first 512).
 static REPORTED: [core::sync::atomic::AtomicU64; 8] =
     [const { core::sync::atomic::AtomicU64::new(0) }; 8];

@@ -18,7 +18,7 @@ use alloc::sync::Arc;
 
 use crate::arch::memory::{phys_to_virt, PAGE_SIZE};
 use crate::kernel::errno::Errno;
-use crate::kernel::sync::InitOnce;
+use crate::kernel::locking::InitOnce;
 use crate::mm::filemap::AddressSpace;
 use crate::mm::mm_types::{MmStruct, VmFile};
 use crate::mm::vma::VmFlags;

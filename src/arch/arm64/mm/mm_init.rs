@@ -9,8 +9,8 @@ use core::sync::atomic::{AtomicU64, Ordering};
 
 use crate::arch::head::pa_symbol;
 use crate::arch::setup::{fdt, fdt_phys_range};
+use crate::kernel::locking::SpinLock;
 use crate::kernel::params;
-use crate::kernel::sync::SpinLock;
 use crate::mm::memblock::Memblock;
 
 /// Linux's `memblock`: the boot-time physical memory map. Retired by `mem_init`, which

@@ -31,8 +31,8 @@ pub fn cpu_uninstall_idmap() {
 }
 
 /// The ASID allocator (Linux: `arch/arm64/mm/context.c`). Lock: its own.
-static ASIDS: crate::kernel::sync::SpinLock<Option<AsidAllocator>> =
-    crate::kernel::sync::SpinLock::new(None);
+static ASIDS: crate::kernel::locking::SpinLock<Option<AsidAllocator>> =
+    crate::kernel::locking::SpinLock::new(None);
 
 /// How many ASID bits this CPU has: 16 if ID_AA64MMFR0_EL1.ASIDBits says so, else 8
 /// (`__cpu_setup` set TCR_EL1.AS to match).

@@ -26,7 +26,7 @@ use crate::arch::pgtable::{
     PTE_RDONLY,
 };
 use crate::arch::tlbflush::{flush_tlb_all, flush_tlb_kernel_page};
-use crate::kernel::sync::SpinLock;
+use crate::kernel::locking::SpinLock;
 
 /// The kernel's top-level table (Linux's `swapper_pg_dir`).
 static SWAPPER_PG_DIR: PageTable = PageTable::new();

@@ -23,8 +23,8 @@ use fdt::Fdt;
 
 use super::earlycon::UartConsole;
 use super::serial_core::LineOptions;
+use crate::kernel::locking::InitOnce;
 use crate::kernel::printk::Console;
-use crate::kernel::sync::InitOnce;
 
 register_bitfields! {
     u32,
