@@ -242,46 +242,62 @@ fn copy_process(args: &KernelCloneArgs<'_>) -> Result<TaskRef, Errno> {
     Ok(p)
 }
 
-/// The parts of `copy_process` that share or copy the parent's resources (Linux's
-/// `copy_files`, `copy_fs`, `copy_sighand`, `copy_mm`, `copy_thread`).
+/// The parts of `copy_process` that share or copy the parent's resources, in Linux's order
+/// and under Linux's names.
 fn copy_resources(
     parent: &TaskStruct,
     p: &TaskStruct,
     args: &KernelCloneArgs<'_>,
 ) -> Result<(), Errno> {
-    // copy_mm: kernel threads have none; CLONE_VM shares it; fork copies it (COW).
-    let parent_mm = parent.mm();
-    let mm = match parent_mm {
-        Some(mm) if args.flags & CLONE_VM == 0 && args.fn_.is_none() => Some(mm.dup()?),
-        Some(mm) if args.fn_.is_none() => Some(mm),
-        _ => None,
-    };
-    *p.mm.lock() = mm;
+    copy_creds(parent, p);
+    copy_files(parent, p, args.flags);
+    copy_fs(parent, p, args.flags);
+    copy_sighand(parent, p, args.flags);
+    copy_mm(parent, p, args)?;
+    copy_thread(p, args);
+    copy_session(parent, p);
+    sched_fork(parent, p);
+    Ok(())
+}
 
-    // copy_files / copy_fs: share under CLONE_FILES / CLONE_FS, else copy.
+/// The child shares the parent's credentials until either changes its own (Linux's
+/// `copy_creds`).
+fn copy_creds(parent: &TaskStruct, p: &TaskStruct) {
+    parent.cred.copy_to(&p.cred);
+}
+
+/// The open-file table: shared under CLONE_FILES, else copied (Linux's `copy_files`).
+fn copy_files(parent: &TaskStruct, p: &TaskStruct, flags: u64) {
     let files = parent.files.lock().clone().map(|files| {
-        if args.flags & CLONE_FILES != 0 {
+        if flags & CLONE_FILES != 0 {
             files
         } else {
             Arc::new(SpinLock::new(files.lock().clone()))
         }
     });
     *p.files.lock() = files;
+}
+
+/// The root, working directory and umask: shared under CLONE_FS, else copied (Linux's
+/// `copy_fs`).
+fn copy_fs(parent: &TaskStruct, p: &TaskStruct, flags: u64) {
     let fs = parent.fs.lock().clone().map(|fs| {
-        if args.flags & CLONE_FS != 0 {
+        if flags & CLONE_FS != 0 {
             fs
         } else {
             Arc::new(SpinLock::new(fs.lock().clone()))
         }
     });
     *p.fs.lock() = fs;
+}
 
-    copy_thread(p, args);
-    // copy_sighand: the child starts with the parent's handlers (shared under
-    // CLONE_SIGHAND) and mask.
-    let own_stack = args.flags & (CLONE_VM | CLONE_VFORK) == CLONE_VM;
-    crate::kernel::signal::copy_sighand(parent, p, args.flags & CLONE_SIGHAND != 0, own_stack);
-    if args.flags & CLONE_CLEAR_SIGHAND != 0 {
+/// The signal handlers (shared under CLONE_SIGHAND, reset by CLONE_CLEAR_SIGHAND) and the
+/// mask (Linux's `copy_sighand`; the thread group's `signal_struct` is joined or made when
+/// the task gets its PID, in `copy_process`).
+fn copy_sighand(parent: &TaskStruct, p: &TaskStruct, flags: u64) {
+    let own_stack = flags & (CLONE_VM | CLONE_VFORK) == CLONE_VM;
+    crate::kernel::signal::copy_sighand(parent, p, flags & CLONE_SIGHAND != 0, own_stack);
+    if flags & CLONE_CLEAR_SIGHAND != 0 {
         p.with_actions(|actions| {
             for action in actions.iter_mut() {
                 if action.handler != crate::kernel::signal::SIG_IGN {
@@ -290,20 +306,37 @@ fn copy_resources(
             }
         });
     }
-    // The child is in its parent's process group and session, with its terminal.
+}
+
+/// The address space: kernel threads have none; CLONE_VM shares it; fork copies it,
+/// copy-on-write (Linux's `copy_mm` → `dup_mm`).
+fn copy_mm(parent: &TaskStruct, p: &TaskStruct, args: &KernelCloneArgs<'_>) -> Result<(), Errno> {
+    let mm = match parent.mm() {
+        Some(mm) if args.flags & CLONE_VM == 0 && args.fn_.is_none() => Some(mm.dup()?),
+        Some(mm) if args.fn_.is_none() => Some(mm),
+        _ => None,
+    };
+    *p.mm.lock() = mm;
+    Ok(())
+}
+
+/// The child is in its parent's process group and session, with its terminal (Linux does
+/// this in `copy_process` under the tasklist lock; nothing here can change them meanwhile
+/// but the parent itself, which is busy forking).
+fn copy_session(parent: &TaskStruct, p: &TaskStruct) {
     for (mine, theirs) in [(&p.pgrp, &parent.pgrp), (&p.session, &parent.session)] {
         mine.store(theirs.load(Ordering::Relaxed), Ordering::Relaxed);
     }
     p.ctty
         .store(parent.ctty.load(Ordering::Relaxed), Ordering::Relaxed);
-    // copy_creds: the child shares the parent's credentials until either changes its own.
-    parent.cred.copy_to(&p.cred);
+}
 
-    // sched_fork: born with preemption disabled; schedule_tail enables it.
+/// Born with preemption disabled (`schedule_tail` enables it), on the parent's CPU (Linux's
+/// `sched_fork`).
+fn sched_fork(parent: &TaskStruct, p: &TaskStruct) {
     p.preempt_count.store(1, Ordering::Relaxed);
     p.cpu
         .store(parent.cpu.load(Ordering::Relaxed), Ordering::Relaxed);
-    Ok(())
 }
 
 /// Undo a `copy_process` that failed after the stack was allocated.
