@@ -313,6 +313,24 @@ impl MmStruct {
         tlb_finish(&mut pages, &mut tables, start, start + len);
     }
 
+    /// Drop the pages of `[start, start + len)` but keep the page tables (Linux's
+    /// `zap_page_range` for `MADV_DONTNEED`): the VMAs stay, and the next touch of the range
+    /// faults in a fresh page (zero for anonymous memory, the cache's for a file) without
+    /// building tables again. A thread's stack that glibc hands back this way on exit is
+    /// reused by the next thread.
+    fn zap_pages(&self, start: u64, len: u64) {
+        let mut pages = PageGather::new(self.asid());
+        let mut tables = TableGather::new(self.asid());
+        let mut freed = |va: u64, desc: Descriptor| {
+            page_remove_rmap(desc.output_address());
+            pages.remove_page(va, desc.output_address())
+        };
+        // SAFETY: callers hold `inner`; the gather frees the pages only after their TLB
+        // entries are gone; no table is freed.
+        let _ = unsafe { mmu::zap_leaves(self.pgd, start, len, &tables, &mut freed) };
+        tlb_finish(&mut pages, &mut tables, start, start + len);
+    }
+
     /// Grow the mapping at `[addr, addr + old_len)` to `new_len` bytes where it is (Linux's
     /// `mremap` without a move). The range must be the end of one VMA.
     pub fn expand_in_place(&self, addr: u64, old_len: u64, new_len: u64) -> Result<(), Errno> {
@@ -392,7 +410,7 @@ impl MmStruct {
         for vma in inner.vmas.iter() {
             let (lo, hi) = (vma.start.max(start), vma.end.min(end));
             if lo < hi {
-                self.zap_range(lo, hi - lo);
+                self.zap_pages(lo, hi - lo);
             }
         }
         if inner.vmas.covers(start, end) {

@@ -176,6 +176,40 @@ pub unsafe fn unmap_range<A: TableAllocator + ?Sized>(
     unmap_level(root, PGD_LEVEL, va, size, alloc, on_leaf)
 }
 
+/// Clears every valid leaf in `[va, va + size)` and calls `on_leaf(leaf_va, old)` for each
+/// after clearing it, but keeps every table (Linux's `zap_page_range`, which `madvise`'s
+/// `MADV_DONTNEED` uses: the range stays mapped as far as the VMAs go, and the next faults
+/// find their tables in place). Returns how many leaves it cleared.
+///
+/// A block only partly inside the range fails the call with [`MapError::SplitBlock`];
+/// leaves cleared before that stay cleared.
+///
+/// # Safety
+///
+/// As for [`unmap_range`].
+pub unsafe fn zap_leaves<A: TableAllocator + ?Sized>(
+    root_pa: u64,
+    va: u64,
+    size: u64,
+    alloc: &A,
+    on_leaf: &mut dyn FnMut(u64, Descriptor),
+) -> Result<usize, MapError> {
+    check_range(va, size)?;
+    // SAFETY: the caller guarantees `root_pa` is a table reachable through `alloc`.
+    let root = unsafe { Table::new(alloc, root_pa) };
+    let mut cleared = 0;
+    visit_leaves(root, PGD_LEVEL, va, size, alloc, &mut |leaf| {
+        if !leaf.covered {
+            return Err(MapError::SplitBlock);
+        }
+        leaf.table.write(leaf.index, Descriptor::from_bits(0));
+        on_leaf(leaf.va, leaf.desc);
+        cleared += 1;
+        Ok(())
+    })?;
+    Ok(cleared)
+}
+
 /// The leaf mapping `va`: its descriptor, its level (1 or 2 for a block, 3 for a page), and a
 /// pointer to the entry in its table. `None` when `va` is not mapped or not canonical.
 ///
