@@ -29,6 +29,9 @@ use crate::mm::mm_types::MmStruct;
 enum Entry {
     /// A file generated from the task, with its permission bits.
     File(u32, fn(&TaskStruct) -> Result<Vec<u8>, Errno>),
+    /// The same, but only whoever may look into the process reads it (Linux's
+    /// `proc_mem_open` with PTRACE_MODE_READ, as for `maps`): EACCES for another user's.
+    Private(u32, fn(&TaskStruct) -> Result<Vec<u8>, Errno>),
     /// A symbolic link computed from the task.
     Link(fn(&TaskStruct) -> Result<String, Errno>),
     /// The `fd/` directory.
@@ -49,7 +52,10 @@ const ENTRIES: [(&str, Entry); 14] = [
     ("environ", Entry::Environ),
     ("exe", Entry::Link(proc_exe_link)),
     ("fd", Entry::FdDir),
-    ("maps", Entry::File(0o444, super::task_mmu::proc_pid_maps)),
+    (
+        "maps",
+        Entry::Private(0o444, super::task_mmu::proc_pid_maps),
+    ),
     ("mountinfo", Entry::File(0o444, proc_pid_mountinfo)),
     ("mounts", Entry::File(0o444, proc_pid_mounts)),
     ("root", Entry::Link(proc_root_link)),
@@ -176,7 +182,9 @@ fn dir_entries(pid: i32, first: u64, entries: &[(&str, Entry)]) -> Vec<DirEntry>
             name: String::from(*name),
             ino: pid_ino(pid, first + index as u64),
             file_type: match kind {
-                Entry::File(..) | Entry::Comm | Entry::Environ => FileType::Regular,
+                Entry::File(..) | Entry::Private(..) | Entry::Comm | Entry::Environ => {
+                    FileType::Regular
+                }
                 Entry::Link(_) => FileType::Symlink,
                 Entry::FdDir | Entry::TaskDir => FileType::Directory,
             },
@@ -191,6 +199,14 @@ fn entry_inode(pid: i32, ino: u64, entry: Entry) -> Result<Arc<dyn Inode>, Errno
         Entry::File(perm, show) => {
             ProcFile::new_owned_inode(ino, perm, owner, move || with_task(pid, show))
         }
+        // Checked when read, not at lookup, so that `stat` and `ls -l` still see the file
+        // (Linux checks at open; both refuse another user's with EACCES).
+        Entry::Private(perm, show) => ProcFile::new_owned_inode(ino, perm, owner, move || {
+            with_task(pid, |task| {
+                ptrace_may_access(task)?;
+                show(task)
+            })
+        }),
         Entry::Link(target) => ProcLink::new_inode(ino, 0o777, move || {
             with_task(pid, |task| {
                 ptrace_may_access(task)?;
