@@ -99,6 +99,12 @@ trap - EXIT
 sleep 10 &
 job=$!
 remember $job PID_SLEEP
+# Until the child has exec'd sleep it still runs bash's handlers (traps set above), and a
+# TERM caught there is lost: Linux printed 0 here once. Wait (bounded) for the exec.
+comm=; n=0
+while [ "$comm" != sleep ] && [ $n -lt 10000 ]; do
+	read -r comm < /proc/$job/comm; n=$((n + 1))
+done
 kill -TERM $job
 wait $job
 echo "sleep killed by TERM: $?"
