@@ -373,9 +373,10 @@ rm stopme
 echo "## zombies"
 # The zombie's parent is a `cat` that never waits for it (sh execs cat after starting the
 # child) and ends when the script writes to the FIFO it reads. (Not a shell blocked in
-# open: the child's SIGCHLD would interrupt it.)
+# open: the child's SIGCHLD would interrupt it.) The child exits only once its parent is
+# `cat` (bounded wait): a child that exited before the exec was reaped by sh, once on Linux.
 mkfifo gate
-sh -c 'sh -c "exit 3" & echo $! >zpid; exec cat gate' &
+sh -c 'sh -c "n=0; until [ \"\$(cat /proc/\$PPID/comm)\" = cat ] || [ \$n -ge 5000 ]; do n=\$((n + 1)); sleep 0.01; done; exit 3" & echo $! >zpid; exec cat gate' &
 parent=$!
 remember $parent PID_ZPARENT
 wait_for test -s zpid
