@@ -105,55 +105,80 @@ pub fn cut_output(transcript: &str) -> Result<String, String> {
     Err(format!("no line {END:?} after the output:\n{output}"))
 }
 
-/// Boot `image` (named `kernel` in messages and file names) with the initramfs; return the
-/// script's output. The transcript is kept as `results_dir()/<kernel>.log`.
-fn run_on(kernel: &str, image: &Path, initrd: &Path) -> Result<String, String> {
-    let mut opts = QemuOptions::for_board("virt");
-    opts.smp = Some(1);
-    opts.mem = Some("512M".into());
-    opts.initrd = Some(initrd.to_path_buf());
-    opts.append = Some(CMDLINE.into());
-    let t = run_captured(&opts, image, None, BOOT_LIMIT)?;
-    let dir = results_dir();
-    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    let log = dir.join(format!("{kernel}.log"));
-    let _ = std::fs::write(&log, &t.text);
-    let output = cut_output(&t.text)
-        .map_err(|e| format!("{kernel}: {e}\ntranscript ({}):\n{}", log.display(), t.text))?;
-    let _ = std::fs::write(dir.join(format!("{kernel}.out")), &output);
-    if !t.exited {
-        return Err(format!(
-            "{kernel}: QEMU did not power off within {} s (transcript: {})",
-            BOOT_LIMIT.as_secs(),
-            log.display()
-        ));
+/// One script that must print the same on Debian's Linux and on Cradle, booted the same way
+/// (this file's busybox script, `debiandiff.rs`'s bash one).
+pub(crate) struct ScriptDiff {
+    /// The script's name, as its last line says it (`<name> exit status 0`).
+    pub script: &'static str,
+    /// The kernel command line both boots get.
+    pub cmdline: &'static str,
+    /// How long one boot may take.
+    pub limit: Duration,
+    /// Where transcripts (`<kernel>.log`) and outputs (`<kernel>.out`) are kept.
+    pub dir: PathBuf,
+}
+
+impl ScriptDiff {
+    /// Boot `image` (named `kernel` in messages and file names) with `initrd`; the script's
+    /// output.
+    fn run_on(&self, kernel: &str, image: &Path, initrd: &Path) -> Result<String, String> {
+        let mut opts = QemuOptions::for_board("virt");
+        opts.smp = Some(1);
+        opts.mem = Some("512M".into());
+        opts.initrd = Some(initrd.to_path_buf());
+        opts.append = Some(self.cmdline.into());
+        let t = run_captured(&opts, image, None, self.limit)?;
+        let dir = &self.dir;
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        let log = dir.join(format!("{kernel}.log"));
+        let _ = std::fs::write(&log, &t.text);
+        let output = cut_output(&t.text)
+            .map_err(|e| format!("{kernel}: {e}\ntranscript ({}):\n{}", log.display(), t.text))?;
+        let _ = std::fs::write(dir.join(format!("{kernel}.out")), &output);
+        if !t.exited {
+            return Err(format!(
+                "{kernel}: QEMU did not power off within {} s (transcript: {})",
+                self.limit.as_secs(),
+                log.display()
+            ));
+        }
+        Ok(output)
     }
-    Ok(output)
+
+    /// Run the script on Linux and on Cradle (`image`), both from `initrd`, and compare.
+    pub(crate) fn run_both(&self, image: &Path, initrd: &Path) -> Result<(), String> {
+        let linux = crate::bench::linux_image()?;
+        let linux_output = self.run_on("linux", &linux, initrd)?;
+        if !linux_output.contains(&format!("{} exit status 0", self.script)) {
+            return Err(format!(
+                "the script did not finish cleanly on Linux:\n{linux_output}"
+            ));
+        }
+        let cradle_output = self.run_on("cradle", image, initrd)?;
+        crate::difftest::compare_with_linux(
+            "linux (Debian's arm64 kernel in the same QEMU)",
+            self.script,
+            &linux_output,
+            &cradle_output,
+        )
+        .map_err(|diff| {
+            format!(
+                "{diff}(both outputs and transcripts are under {})",
+                self.dir.display()
+            )
+        })
+    }
 }
 
 /// Run the script on Linux and on Cradle (`image`) and compare.
 fn run_both(image: &Path) -> Result<(), String> {
-    let initrd = build_initramfs()?;
-    let linux = crate::bench::linux_image()?;
-    let linux_output = run_on("linux", &linux, &initrd)?;
-    if !linux_output.contains("busybox-diff.sh exit status 0") {
-        return Err(format!(
-            "the script did not finish cleanly on Linux:\n{linux_output}"
-        ));
-    }
-    let cradle_output = run_on("cradle", image, &initrd)?;
-    crate::difftest::compare_with_linux(
-        "linux (Debian's arm64 kernel in the same QEMU)",
-        "busybox-diff.sh",
-        &linux_output,
-        &cradle_output,
-    )
-    .map_err(|diff| {
-        format!(
-            "{diff}(both outputs and transcripts are under {})",
-            results_dir().display()
-        )
-    })
+    let diff = ScriptDiff {
+        script: "busybox-diff.sh",
+        cmdline: CMDLINE,
+        limit: BOOT_LIMIT,
+        dir: results_dir(),
+    };
+    diff.run_both(image, &build_initramfs()?)
 }
 
 /// The test in `cargo xtask test` (the `difftest` group).

@@ -18,7 +18,6 @@ use std::time::Duration;
 use crate::env::{out_dir, project_root};
 use crate::harness::Summary;
 use crate::initramfs::{write_newc, Entry, Source};
-use crate::qemu::{run_captured, QemuOptions};
 
 /// `/init.sh`, run by Debian's bash (`rdinit=/usr/bin/bash -- /init.sh`).
 const INIT: &str = r#"export PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root
@@ -65,54 +64,15 @@ fn build_initramfs() -> Result<PathBuf, String> {
     Ok(path)
 }
 
-/// Boot `image` (named `kernel`) with the initramfs; the script's output.
-fn run_on(kernel: &str, image: &Path, initrd: &Path) -> Result<String, String> {
-    let mut opts = QemuOptions::for_board("virt");
-    opts.smp = Some(1);
-    opts.mem = Some("512M".into());
-    opts.initrd = Some(initrd.to_path_buf());
-    opts.append = Some(CMDLINE.into());
-    let t = run_captured(&opts, image, None, BOOT_LIMIT)?;
-    let dir = results_dir();
-    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    let log = dir.join(format!("{kernel}.log"));
-    let _ = std::fs::write(&log, &t.text);
-    let output = crate::bbdiff::cut_output(&t.text)
-        .map_err(|e| format!("{kernel}: {e}\ntranscript ({}):\n{}", log.display(), t.text))?;
-    let _ = std::fs::write(dir.join(format!("{kernel}.out")), &output);
-    if !t.exited {
-        return Err(format!(
-            "{kernel}: QEMU did not power off within {} s (transcript: {})",
-            BOOT_LIMIT.as_secs(),
-            log.display()
-        ));
-    }
-    Ok(output)
-}
-
 /// Run the script on Linux and on Cradle (`image`) and compare.
 fn run_both(image: &Path) -> Result<(), String> {
-    let initrd = build_initramfs()?;
-    let linux = crate::bench::linux_image()?;
-    let linux_output = run_on("linux", &linux, &initrd)?;
-    if !linux_output.contains("debian-diff.sh exit status 0") {
-        return Err(format!(
-            "the script did not finish cleanly on Linux:\n{linux_output}"
-        ));
-    }
-    let cradle_output = run_on("cradle", image, &initrd)?;
-    crate::difftest::compare_with_linux(
-        "linux (Debian's arm64 kernel in the same QEMU)",
-        "debian-diff.sh",
-        &linux_output,
-        &cradle_output,
-    )
-    .map_err(|diff| {
-        format!(
-            "{diff}(both outputs and transcripts are under {})",
-            results_dir().display()
-        )
-    })
+    let diff = crate::bbdiff::ScriptDiff {
+        script: "debian-diff.sh",
+        cmdline: CMDLINE,
+        limit: BOOT_LIMIT,
+        dir: results_dir(),
+    };
+    diff.run_both(image, &build_initramfs()?)
 }
 
 /// The test in `cargo xtask test` (the `difftest` group).
