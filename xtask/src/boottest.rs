@@ -201,6 +201,28 @@ pub(crate) fn boot_tests() -> Vec<BootTest> {
         }),
         smp_pi_boot("smp: rpi3 (spin-table, BCM2836 mailboxes)", "rpi3", "VIPT"),
         smp_pi_boot("smp: rpi4 (spin-table, GIC-400)", "rpi4", "PIPT"),
+        BootTest {
+            name: "smp: KUnit smp (cross-CPU calls, IPIs, idle tasks) and arch_timer on -smp 4",
+            opts: virt(|o| {
+                o.smp = Some(4);
+                o.append = Some(
+                    "kunit.enable=1 kunit.filter_glob=smp,arch_timer kunit_shutdown=poweroff"
+                        .into(),
+                );
+            }),
+            stop_at: None,
+            must_exit: true,
+            expect: vec![
+                "smp: Brought up 1 node, 4 CPUs".into(),
+                "    ok 3 call_function_single".into(),
+                "    ok 4 reschedule_ipi".into(),
+                "ok 1 smp".into(),
+                "ok 2 arch_timer".into(),
+            ],
+            reject: vec!["not ok", "# SKIP", "Oops", "Internal error", "Kernel panic"],
+            memory_kib: None,
+            check: None,
+        },
         smp_limited(
             "smp: maxcpus=2 on -smp 4 starts one secondary",
             "maxcpus=2",
