@@ -99,8 +99,14 @@ impl File {
 
     /// A file on an inode that has no name (pipes).
     pub fn anonymous(inode: Arc<dyn Inode>, flags: u32) -> Arc<File> {
+        Self::anonymous_named(inode, flags, "pipe:")
+    }
+
+    /// A file on an inode that has no name, called `name` in `/proc/<pid>/fd`
+    /// (`anon_inode:[eventpoll]`, see `anon_inodes`).
+    pub fn anonymous_named(inode: Arc<dyn Inode>, flags: u32, name: &str) -> Arc<File> {
         let dentry = Arc::new(Dentry {
-            name: super::namei::DentryName::new("pipe:"),
+            name: super::namei::DentryName::new(name),
             parent: None,
             inode: inode.clone(),
         });

@@ -2,7 +2,8 @@
 //! descriptor tables, ramfs, procfs, pipes, character devices, devtmpfs, the initramfs,
 //! executing programs, and the filesystem system calls, each in the file named for Linux's
 //! (`open`, `stat`, `readdir`, `d_path`, `fcntl`, `ioctl`, `namei`, `utimes`, `sync`,
-//! `namespace`, `select`, `pipe`, `read_write`, `statfs`).
+//! `namespace`, `select`, `pipe`, `read_write`, `statfs`), and the anonymous-inode files
+//! (`anon_inodes`): `eventpoll`, `eventfd`, `timerfd`, `signalfd`.
 //!
 //! The archive and executable formats (`cpio`, `elf`, `exec_stack`) and the permission
 //! checks (`permission`) are portable and
@@ -14,11 +15,17 @@ pub mod exec_stack;
 pub mod permission;
 
 #[cfg(target_os = "none")]
+pub mod anon_inodes;
+#[cfg(target_os = "none")]
 pub mod char_dev;
 #[cfg(target_os = "none")]
 pub mod d_path;
 #[cfg(target_os = "none")]
 pub mod devtmpfs;
+#[cfg(target_os = "none")]
+pub mod eventfd;
+#[cfg(target_os = "none")]
+pub mod eventpoll;
 #[cfg(target_os = "none")]
 pub mod exec;
 #[cfg(target_os = "none")]

@@ -432,10 +432,13 @@ fn proc_root_link(task: &TaskStruct) -> Result<String, Errno> {
 }
 
 /// What `/proc/<pid>/fd/<n>` points at (Linux's `d_path`): the path the file was opened
-/// by, or for a file without a name (a pipe) `pipe:[inode]`.
+/// by, or for a file without a name `pipe:[inode]` (a pipe) or `anon_inode:[eventfd]` (see
+/// `fs/anon_inodes.rs`).
 pub fn file_path(file: &File) -> String {
     let dentry = &file.dentry;
-    if dentry.parent.is_none() && dentry.name != "/" {
+    if dentry.name.starts_with("anon_inode:") {
+        dentry.name.to_string()
+    } else if dentry.parent.is_none() && dentry.name != "/" {
         format!("{}[{}]", dentry.name, file.inode.stat().ino)
     } else {
         dentry.path()

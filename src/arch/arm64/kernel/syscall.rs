@@ -109,6 +109,15 @@ fn invoke_syscall(regs: &mut PtRegs, nr: u64) -> Result<u64, Errno> {
         __NR_sendfile => rw::sys_sendfile(i(a[0]), i(a[1]), a[2], a[3] as usize),
         __NR_pselect6 => fs::select::sys_pselect6(a[0] as usize, a[1], a[2], a[3], a[4], a[5]),
         __NR_ppoll => fs::select::sys_ppoll(a[0], a[1] as usize, a[2], a[3], a[4] as usize),
+        __NR_eventfd2 => fs::eventfd::sys_eventfd2(a[0] as u32, i(a[1])),
+        __NR_epoll_create1 => fs::eventpoll::sys_epoll_create1(i(a[0])),
+        __NR_epoll_ctl => fs::eventpoll::sys_epoll_ctl(i(a[0]), i(a[1]), i(a[2]), a[3]),
+        __NR_epoll_pwait => {
+            fs::eventpoll::sys_epoll_pwait(i(a[0]), a[1], i(a[2]), i(a[3]), a[4], a[5] as usize)
+        }
+        __NR_epoll_pwait2 => {
+            fs::eventpoll::sys_epoll_pwait2(i(a[0]), a[1], i(a[2]), a[3], a[4], a[5] as usize)
+        }
         __NR_readlinkat => fs::stat::sys_readlinkat(i(a[0]), a[1], a[2], a[3] as usize),
         __NR_newfstatat => fs::stat::sys_newfstatat(i(a[0]), a[1], a[2], a[3] as u32),
         __NR_fstat => fs::stat::sys_fstat(i(a[0]), a[1]),
