@@ -20,7 +20,7 @@ use crate::qemu::{run_captured, QemuOptions};
 use crate::user::UserPrograms;
 
 /// The programs `/init` runs on Cradle, in order.
-const PROGRAMS: [&str; 19] = [
+const PROGRAMS: [&str; 20] = [
     "syscalls",
     "fork_seed",
     "segv",
@@ -40,6 +40,7 @@ const PROGRAMS: [&str; 19] = [
     "forkbomb",
     "hugeelf",
     "oomtest",
+    "epolltest",
 ];
 
 /// The programs compared with Debian's arm64 Linux booted in the same QEMU rather than with
