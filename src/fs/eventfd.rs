@@ -74,7 +74,8 @@ impl Inode for EventFd {
             if iocb.nonblock() {
                 return Err(Errno::EAGAIN);
             }
-            self.wait.wait_event_interruptible(|| *self.count.lock() > 0)?;
+            self.wait
+                .wait_event_interruptible(|| *self.count.lock() > 0)?;
         };
         if to.copy_to_iter(&value.to_ne_bytes()) != 8 {
             // Nothing is consumed that was not delivered.

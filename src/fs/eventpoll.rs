@@ -369,7 +369,9 @@ pub fn sys_epoll_ctl(epfd: i32, op: i32, fd: i32, event: u64) -> SysResult {
                 inner.items.insert(key, item.clone());
             }
             let waiter: Weak<dyn PollWaiter> = Arc::downgrade(&item) as Weak<dyn PollWaiter>;
-            target.inode.with_poll_head(&mut |head| head.add(waiter.clone()));
+            target
+                .inode
+                .with_poll_head(&mut |head| head.add(waiter.clone()));
             ep.check_now(&item, &target);
         }
         EPOLL_CTL_DEL => {
@@ -380,7 +382,9 @@ pub fn sys_epoll_ctl(epfd: i32, op: i32, fd: i32, event: u64) -> SysResult {
                 inner.ready.retain(|i| !Arc::ptr_eq(i, &item));
             }
             let waiter: Weak<dyn PollWaiter> = Arc::downgrade(&item) as Weak<dyn PollWaiter>;
-            target.inode.with_poll_head(&mut |head| head.remove(&waiter));
+            target
+                .inode
+                .with_poll_head(&mut |head| head.remove(&waiter));
         }
         EPOLL_CTL_MOD => {
             let item = existing.ok_or(Errno::ENOENT)?;
@@ -407,12 +411,7 @@ fn arc_of(inode: &Arc<dyn Inode>) -> Weak<EventPoll> {
 
 /// Wait for events on `epfd` until `deadline_ns` (ktime; `None`: forever), with Linux's
 /// checks (`do_epoll_wait`, `ep_poll`). A signal ends the wait with EINTR (never restarted).
-fn do_epoll_wait(
-    epfd: i32,
-    events: u64,
-    maxevents: i32,
-    deadline_ns: Option<u64>,
-) -> SysResult {
+fn do_epoll_wait(epfd: i32, events: u64, maxevents: i32, deadline_ns: Option<u64>) -> SysResult {
     if maxevents <= 0 || maxevents as usize > EP_MAX_EVENTS {
         return Err(Errno::EINVAL);
     }
@@ -442,10 +441,14 @@ fn do_epoll_wait(
             return Err(Errno::EINTR);
         }
         let slept = match deadline_ns {
-            None => ep.wait.wait_event_interruptible(|| ep.has_ready()).map(|()| 1),
-            Some(deadline) => ep
+            None => ep
                 .wait
-                .wait_event_interruptible_timeout(|| ep.has_ready(), (deadline - now).div_ceil(tick_ns)),
+                .wait_event_interruptible(|| ep.has_ready())
+                .map(|()| 1),
+            Some(deadline) => ep.wait.wait_event_interruptible_timeout(
+                || ep.has_ready(),
+                (deadline - now).div_ceil(tick_ns),
+            ),
         };
         if slept.is_err() {
             return Err(Errno::EINTR);
@@ -487,9 +490,8 @@ pub fn sys_epoll_pwait(
     sigmask: u64,
     sigsetsize: usize,
 ) -> SysResult {
-    let deadline = (timeout >= 0).then(|| {
-        crate::kernel::time::ktime_get_ns().saturating_add(timeout as u64 * 1_000_000)
-    });
+    let deadline = (timeout >= 0)
+        .then(|| crate::kernel::time::ktime_get_ns().saturating_add(timeout as u64 * 1_000_000));
     with_sigmask(sigmask, sigsetsize, || {
         do_epoll_wait(epfd, events, maxevents, deadline)
     })

@@ -59,11 +59,15 @@ pub mod readdir;
 #[cfg(target_os = "none")]
 pub mod select;
 #[cfg(target_os = "none")]
+pub mod signalfd;
+#[cfg(target_os = "none")]
 pub mod stat;
 #[cfg(target_os = "none")]
 pub mod statfs;
 #[cfg(target_os = "none")]
 pub mod sync;
+#[cfg(target_os = "none")]
+pub mod timerfd;
 #[cfg(target_os = "none")]
 pub mod utimes;
 #[cfg(target_os = "none")]

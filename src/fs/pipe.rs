@@ -31,10 +31,10 @@ use super::file::{flags, File};
 use super::inode::{mode, FileType, Inode, Kiocb, Stat};
 use crate::arch::uaccess::copy_to_user;
 use crate::fs::iov_iter::{short_copy, IovIter};
+use crate::fs::select::PollHead;
 use crate::kernel::errno::Errno;
 use crate::kernel::locking::mutex::Mutex;
 use crate::kernel::locking::SpinLock;
-use crate::fs::select::PollHead;
 use crate::kernel::sched::wait::WaitQueueHead;
 use crate::kernel::task::current;
 

@@ -404,7 +404,8 @@ impl Inode for RamInode {
         }
         let mut mask = crate::fs::select::pollbits::DEFAULT_POLLMASK;
         if self.ftype() == FileType::CharDev && !self.poll_read_ready() {
-            mask &= !(crate::fs::select::pollbits::POLLIN | crate::fs::select::pollbits::POLLRDNORM);
+            mask &=
+                !(crate::fs::select::pollbits::POLLIN | crate::fs::select::pollbits::POLLRDNORM);
         }
         mask
     }

@@ -42,7 +42,11 @@ pub fn tick_handle_periodic() {
 }
 
 #[cfg(target_os = "none")]
+pub mod hrtimer;
+#[cfg(target_os = "none")]
 pub mod itimer;
+#[cfg(target_os = "none")]
+pub mod posix_timers;
 pub mod timeconv;
 #[cfg(target_os = "none")]
 pub mod timekeeping;

@@ -1,0 +1,145 @@
+//! Timers that expire at a time of the monotonic clock, in nanoseconds, for timerfd and POSIX
+//! timers (the part of Linux's `kernel/time/hrtimer.c` they use: `hrtimer_start`,
+//! `hrtimer_cancel`, `hrtimer_forward`).
+//!
+//! Cradle has no high-resolution clock event: an armed timer is a kernel timer (`timer.rs`)
+//! for the first tick at or after its time, so it fires up to one tick (4 ms) late and never
+//! early: if the tick comes before the time by the monotonic clock, the timer waits one more
+//! tick. Each arming gets a new key; the owner keeps the key of its current arming and
+//! ignores an expiry with another (one that raced with a re-arm or a cancel).
+//!
+//! The callback runs from the tick, in interrupt context, with no lock of this file held: it
+//! may take spinlocks, wake tasks and arm timers, nothing that sleeps.
+
+use alloc::collections::BTreeMap;
+use alloc::sync::Weak;
+use core::sync::atomic::{AtomicU64, Ordering};
+
+use super::timer::{add_timer, del_timer, TimerId};
+use super::{jiffies, ktime_get_ns, HZ};
+use crate::kernel::locking::SpinLock;
+
+/// The owner of a timer.
+pub trait HrTimerCallback: Send + Sync {
+    /// The arming `key` expired (Linux's `hrtimer.function`). Interrupt context.
+    fn hrtimer_expired(&self, key: u64);
+}
+
+/// An armed timer: its owner, its time (monotonic ns) and the kernel timer behind it.
+struct Armed {
+    owner: Weak<dyn HrTimerCallback>,
+    expires_ns: u64,
+    timer: TimerId,
+}
+
+/// Every armed timer by key. Lock: its own; taken before the kernel timers' lock when
+/// arming, never while a callback runs.
+static ARMED: SpinLock<BTreeMap<u64, Armed>> = SpinLock::new(BTreeMap::new());
+static NEXT_KEY: AtomicU64 = AtomicU64::new(1);
+
+const TICK_NS: u64 = 1_000_000_000 / HZ;
+
+/// The first tick at or after `expires_ns`.
+fn tick_for(expires_ns: u64) -> u64 {
+    jiffies() + expires_ns.saturating_sub(ktime_get_ns()).div_ceil(TICK_NS)
+}
+
+/// Arm a timer for `owner` at `expires_ns` on the monotonic clock; its key.
+pub fn hrtimer_start(owner: Weak<dyn HrTimerCallback>, expires_ns: u64) -> u64 {
+    let key = NEXT_KEY.fetch_add(1, Ordering::Relaxed);
+    let mut armed = ARMED.lock();
+    let timer = add_timer(tick_for(expires_ns), hrtimer_fire, key as usize);
+    armed.insert(
+        key,
+        Armed {
+            owner,
+            expires_ns,
+            timer,
+        },
+    );
+    key
+}
+
+/// Disarm the timer `key` (nothing if it has fired or was cancelled).
+pub fn hrtimer_cancel(key: u64) {
+    if let Some(armed) = ARMED.lock().remove(&key) {
+        del_timer(armed.timer);
+    }
+}
+
+/// How many `interval_ns` periods have begun since `expires_ns` by `now_ns` (at least 1),
+/// and the time of the next one (Linux's `hrtimer_forward`).
+pub fn hrtimer_forward(expires_ns: u64, interval_ns: u64, now_ns: u64) -> (u64, u64) {
+    if interval_ns == 0 || now_ns < expires_ns {
+        return (1, expires_ns.saturating_add(interval_ns));
+    }
+    let periods = (now_ns - expires_ns) / interval_ns + 1;
+    (
+        periods,
+        expires_ns.saturating_add(periods.saturating_mul(interval_ns)),
+    )
+}
+
+/// The kernel timer of arming `key` ran.
+fn hrtimer_fire(key: usize) {
+    let key = key as u64;
+    let owner = {
+        let mut armed = ARMED.lock();
+        let Some(entry) = armed.get_mut(&key) else {
+            return;
+        };
+        if ktime_get_ns() < entry.expires_ns {
+            // The tick came early by the clock: wait for the next one.
+            entry.timer = add_timer(
+                tick_for(entry.expires_ns).max(jiffies() + 1),
+                hrtimer_fire,
+                key as usize,
+            );
+            return;
+        }
+        armed.remove(&key).map(|a| a.owner)
+    };
+    if let Some(owner) = owner.and_then(|o| o.upgrade()) {
+        owner.hrtimer_expired(key);
+    }
+}
+
+/// A timer's time given as `(sec, nsec)` of `clock` and whether it is absolute, as a time on
+/// the monotonic clock (CLOCK_REALTIME times move by the wall clock's offset; BOOTTIME is
+/// the monotonic clock, Cradle never suspends).
+pub fn expiry_ns(realtime: bool, absolute: bool, value_ns: u64) -> u64 {
+    if !absolute {
+        ktime_get_ns().saturating_add(value_ns)
+    } else if realtime {
+        super::timekeeping::real_to_monotonic_ns(value_ns)
+    } else {
+        value_ns
+    }
+}
+
+/// A `struct itimerspec` (interval, then value: two `timespec`s) from 32 user bytes, in
+/// nanoseconds; EINVAL for a negative second or a nanosecond out of range (Linux's
+/// `itimerspec64_valid`).
+pub fn itimerspec_from_bytes(b: &[u8; 32]) -> Result<(u64, u64), crate::kernel::errno::Errno> {
+    let ts = |o: usize| -> Result<u64, crate::kernel::errno::Errno> {
+        let sec = i64::from_le_bytes(b[o..o + 8].try_into().unwrap_or([0; 8]));
+        let nsec = i64::from_le_bytes(b[o + 8..o + 16].try_into().unwrap_or([0; 8]));
+        if sec < 0 || !(0..1_000_000_000).contains(&nsec) {
+            return Err(crate::kernel::errno::Errno::EINVAL);
+        }
+        Ok((sec as u64)
+            .saturating_mul(1_000_000_000)
+            .saturating_add(nsec as u64))
+    };
+    Ok((ts(0)?, ts(16)?))
+}
+
+/// `(interval, value)` in nanoseconds as a `struct itimerspec`.
+pub fn itimerspec_to_bytes(interval_ns: u64, value_ns: u64) -> [u8; 32] {
+    let mut b = [0u8; 32];
+    for (o, ns) in [(0, interval_ns), (16, value_ns)] {
+        b[o..o + 8].copy_from_slice(&(ns / 1_000_000_000).to_le_bytes());
+        b[o + 8..o + 16].copy_from_slice(&(ns % 1_000_000_000).to_le_bytes());
+    }
+    b
+}
