@@ -328,13 +328,12 @@ pub fn sys_epoll_ctl(epfd: i32, op: i32, fd: i32, event: u64) -> SysResult {
     }
     let ep_inode = file.inode.clone();
     let ep = epoll_of(&file).ok_or(Errno::EINVAL)?;
-    if has_event && events & EPOLLEXCLUSIVE != 0 {
-        if op == EPOLL_CTL_MOD
-            || (op == EPOLL_CTL_ADD
-                && (epoll_of(&target).is_some() || events & !EPOLLEXCLUSIVE_OK_BITS != 0))
-        {
-            return Err(Errno::EINVAL);
-        }
+    // Linux's EPOLLEXCLUSIVE rules: not with MOD, not on an epoll, only with its OK bits.
+    let exclusive_wrong = op == EPOLL_CTL_MOD
+        || (op == EPOLL_CTL_ADD
+            && (epoll_of(&target).is_some() || events & !EPOLLEXCLUSIVE_OK_BITS != 0));
+    if has_event && events & EPOLLEXCLUSIVE != 0 && exclusive_wrong {
+        return Err(Errno::EINVAL);
     }
     if op == EPOLL_CTL_ADD {
         if let Some(inner) = epoll_of(&target) {
