@@ -112,6 +112,8 @@ echo "sleep killed by TERM: $?"
 { bash -c 'kill -KILL $$'; echo "bash killed by KILL: $?"; } 2>&1 | sed 's/: *[0-9]* Killed/: PID Killed/'
 (trap 'echo "caught INT"; exit 5' INT; kill -INT $BASHPID; sleep 1); echo "INT handler exit: $?"
 timeout -s TERM 5 true; echo "timeout true: $?"
+# timeout arms a POSIX timer (timer_create, SIGEV_SIGNAL SIGALRM) and kills its child.
+timeout 0.2 sleep 5; echo "timeout expired: $?"
 
 echo "## coreutils"
 mkdir -p d/sub && cd d
