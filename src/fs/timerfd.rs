@@ -301,8 +301,9 @@ pub fn sys_timerfd_gettime(fd: i32, cur: u64) -> SysResult {
     Ok(0)
 }
 
-/// The wall clock was set (Linux's `timerfd_clock_was_set`): cancel the timers that asked
-/// for it, and move the other absolute CLOCK_REALTIME timers to the new clock.
+/// The wall clock was set (Linux's `timerfd_clock_was_set` and the hrtimer realtime base
+/// moving): absolute CLOCK_REALTIME timers move to the new clock, and those set with
+/// TFD_TIMER_CANCEL_ON_SET are cancelled (a read fails with ECANCELED once).
 pub fn timerfd_clock_was_set() {
     let all: alloc::vec::Vec<Arc<TimerFd>> = REALTIME_ABS
         .lock()
@@ -311,17 +312,18 @@ pub fn timerfd_clock_was_set() {
         .collect();
     for tfd in all {
         let mut st = tfd.state.lock();
-        if st.might_cancel {
-            st.canceled = true;
-            TimerFd::disarm(&mut st);
-            drop(st);
-            tfd.wake();
-            continue;
-        }
         if let (Some(real), Some(_)) = (st.real_expires_ns, st.key) {
             TimerFd::disarm(&mut st);
             let expires = crate::kernel::time::timekeeping::real_to_monotonic_ns(real);
             tfd.arm(&mut st, expires);
+        }
+        let cancel = st.might_cancel;
+        if cancel {
+            st.canceled = true;
+        }
+        drop(st);
+        if cancel {
+            tfd.wake();
         }
     }
 }

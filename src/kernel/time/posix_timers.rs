@@ -16,6 +16,8 @@
 //! `send_sigqueue`); when the signal is taken, its `si_overrun` is that count, which
 //! `timer_getoverrun` reports from then on (Linux's `posixtimer_rearm`).
 //!
+//! An absolute CLOCK_REALTIME timer follows the wall clock when it is set.
+//!
 //! A process's timers are deleted when it execs or exits (`exit_itimers`). At most
 //! [`MAX_TIMERS`] per process: more is EAGAIN (Linux's limit is RLIMIT_SIGPENDING, through
 //! each timer's preallocated `sigqueue`; Cradle does not keep rlimits yet).
@@ -71,6 +73,8 @@ struct KTimer {
 struct KTimerState {
     /// When it next expires (monotonic ns); `None` when disarmed.
     expires_ns: Option<u64>,
+    /// For an absolute CLOCK_REALTIME timer: its time by the wall clock.
+    real_expires_ns: Option<u64>,
     interval_ns: u64,
     /// The key of the current arming.
     key: Option<u64>,
@@ -125,6 +129,8 @@ impl KTimer {
             let Some(expires) = st.expires_ns else { return };
             let (periods, next) = hrtimer_forward(expires, st.interval_ns, ktime_get_ns());
             if st.interval_ns > 0 {
+                let advance = periods.saturating_mul(st.interval_ns);
+                st.real_expires_ns = st.real_expires_ns.map(|r| r.saturating_add(advance));
                 self.arm(&mut st, next);
             } else {
                 st.expires_ns = None;
@@ -265,8 +271,10 @@ pub fn sys_timer_settime(id: i32, tflags: i32, new: u64, old: u64) -> SysResult 
         KTimer::disarm(&mut st);
         st.interval_ns = interval_ns;
         st.overrun_last = 0;
+        let absolute = tflags & TIMER_ABSTIME != 0;
+        st.real_expires_ns = (timer.realtime && absolute && value_ns > 0).then_some(value_ns);
         if value_ns > 0 {
-            let expires = expiry_ns(timer.realtime, tflags & TIMER_ABSTIME != 0, value_ns);
+            let expires = expiry_ns(timer.realtime, absolute, value_ns);
             timer.arm(&mut st, expires);
         }
         previous
@@ -297,6 +305,19 @@ pub fn sys_timer_delete(id: i32) -> SysResult {
     let timer = TIMERS.lock().remove(&(tgid(), id)).ok_or(Errno::EINVAL)?;
     KTimer::disarm(&mut timer.state.lock());
     Ok(0)
+}
+
+/// The wall clock was set: absolute CLOCK_REALTIME timers move to the new clock (Linux's
+/// realtime hrtimer base moving with `clock_was_set`).
+pub fn posix_timers_clock_was_set() {
+    let all: Vec<Arc<KTimer>> = TIMERS.lock().values().cloned().collect();
+    for timer in all {
+        let mut st = timer.state.lock();
+        if let (Some(real), Some(_)) = (st.real_expires_ns, st.key) {
+            KTimer::disarm(&mut st);
+            timer.arm(&mut st, super::timekeeping::real_to_monotonic_ns(real));
+        }
+    }
 }
 
 /// Delete every timer of the process `tgid` (Linux's `exit_itimers`, at exec and exit).

@@ -61,5 +61,6 @@ pub fn do_settimeofday64(sec: i64, nsec: i64) -> Result<(), Errno> {
     super::vsyscall::update_vsyscall();
     // clock_was_set: timers on the wall clock follow it.
     crate::fs::timerfd::timerfd_clock_was_set();
+    super::posix_timers::posix_timers_clock_was_set();
     Ok(())
 }
