@@ -143,6 +143,10 @@ test -d sub && test -L link && test ! -e nothing && echo "test works"
 chmod 640 a.txt; stat -c '%a' a.txt
 truncate -s 5000 big; stat -c '%s %b' big | awk '{ print $1 }'
 dd if=/dev/zero of=zero bs=512 count=3 2>/dev/null; wc -c < zero
+# tail -f waits for the file to change through inotify, and ends with the writer (--pid).
+echo first > tailf.txt
+(sleep 0.2; echo more >> tailf.txt) & writer=$!
+tail -f --pid=$writer tailf.txt; wait $writer; echo "tail -f: $?"
 sort -t: -k3n /etc/passwd | cut -d: -f1,7
 id; id -u; whoami; groups
 uname -s -m; uname -o

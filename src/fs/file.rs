@@ -156,6 +156,9 @@ impl File {
         let pos = *self.pos.lock();
         let n = self.inode.read_iter(&self.kiocb(pos), to)?;
         *self.pos.lock() = pos + n as u64;
+        if n > 0 {
+            super::notify::fsnotify_access(&self.dentry);
+        }
         Ok(n)
     }
 
@@ -178,12 +181,18 @@ impl File {
         };
         let n = self.inode.write_iter(&self.kiocb(pos), from)?;
         *self.pos.lock() = pos + n as u64;
+        if n > 0 {
+            super::notify::fsnotify_modify(&self.dentry);
+        }
         Ok(n)
     }
 }
 
 impl Drop for File {
     fn drop(&mut self) {
+        if self.flags() & flags::O_PATH == 0 {
+            super::notify::fsnotify_close(self);
+        }
         if let Some(mapping) = &self.writer_of {
             mapping.put_write_access();
         }

@@ -3,7 +3,8 @@
 //! executing programs, and the filesystem system calls, each in the file named for Linux's
 //! (`open`, `stat`, `readdir`, `d_path`, `fcntl`, `ioctl`, `namei`, `utimes`, `sync`,
 //! `namespace`, `select`, `pipe`, `read_write`, `statfs`), and the anonymous-inode files
-//! (`anon_inodes`): `eventpoll`, `eventfd`, `timerfd`, `signalfd`.
+//! (`anon_inodes`): `eventpoll`, `eventfd`, `timerfd`, `signalfd`, and inotify with the
+//! VFS's file-system events (`notify`).
 //!
 //! The archive and executable formats (`cpio`, `elf`, `exec_stack`) and the permission
 //! checks (`permission`) are portable and
@@ -44,6 +45,8 @@ pub mod iov_iter;
 pub mod namei;
 #[cfg(target_os = "none")]
 pub mod namespace;
+#[cfg(target_os = "none")]
+pub mod notify;
 #[cfg(target_os = "none")]
 pub mod open;
 #[cfg(target_os = "none")]

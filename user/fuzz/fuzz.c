@@ -116,7 +116,8 @@ static const int calls[] = {
 	441 /* epoll_pwait2 */, 74 /* signalfd4 */, 85 /* timerfd_create */,
 	86 /* timerfd_settime */, 87 /* timerfd_gettime */, 107 /* timer_create (see below) */,
 	108 /* timer_gettime */, 109 /* timer_getoverrun */, 110 /* timer_settime */,
-	111 /* timer_delete */,
+	111 /* timer_delete */, 26 /* inotify_init1 */, 27 /* inotify_add_watch */,
+	28 /* inotify_rm_watch */,
 };
 
 /* What timer_create gets when not a random pointer: a timer that sends nothing, or SIGURG

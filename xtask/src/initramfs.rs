@@ -308,6 +308,7 @@ pub fn test_entries(user: &UserPrograms) -> Result<Vec<Entry>, String> {
         Entry::new("/bin/epolltest", file("epolltest")?, 0o755),
         Entry::new("/bin/timerstest", file("timerstest")?, 0o755),
         Entry::new("/bin/clockset", file("clockset")?, 0o755),
+        Entry::new("/bin/inotifytest", file("inotifytest")?, 0o755),
         Entry::new("/bin/credtest", file("credtest")?, 0o755),
         Entry::new("/bin/suidtest", file("suidtest")?, 0o755),
         Entry::new("/bin/forkbomb", file("forkbomb")?, 0o755),

@@ -20,7 +20,7 @@ use crate::qemu::{run_captured, QemuOptions};
 use crate::user::UserPrograms;
 
 /// The programs `/init` runs on Cradle, in order.
-const PROGRAMS: [&str; 21] = [
+const PROGRAMS: [&str; 22] = [
     "syscalls",
     "fork_seed",
     "segv",
@@ -42,6 +42,7 @@ const PROGRAMS: [&str; 21] = [
     "oomtest",
     "epolltest",
     "timerstest",
+    "inotifytest",
 ];
 
 /// The programs compared with Debian's arm64 Linux booted in the same QEMU rather than with
