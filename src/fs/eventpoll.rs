@@ -12,9 +12,10 @@
 //! (`EPOLLET`) waits for its file's next change; a one-shot one (`EPOLLONESHOT`) is disabled
 //! until `EPOLL_CTL_MOD` re-arms it.
 //!
-//! An item does not keep its file open: it holds it weakly, and once the last reference to
-//! the file is gone the item is dead and is dropped the next time the instance looks at it
-//! (Linux's `eventpoll_release` on the final `fput`), so it is never reported again.
+//! An item does not keep its file open: it holds it weakly, and the file lists its items
+//! ([`FileEpItems`], Linux's `f_ep`); when the last reference to the file goes, its items
+//! leave their instances (Linux's `eventpoll_release` on the final `fput`), so they are
+//! never reported again.
 //! `EPOLLEXCLUSIVE` is accepted with Linux's checks and then behaves as a plain item;
 //! `EPOLLWAKEUP` is kept and has no effect (there is no suspend).
 //!
@@ -76,8 +77,26 @@ const EP_MAX_EVENTS: usize = i32::MAX as usize / EPOLL_EVENT_SIZE;
 /// How deep epolls may nest (Linux's `EP_MAX_NESTS`).
 const EP_MAX_NESTS: usize = 4;
 
+/// The epoll items watching a file (a field of [`File`]). Lock: its own, never held with
+/// another.
+pub struct FileEpItems(SpinLock<Vec<Weak<EpItem>>>);
+
+impl Default for FileEpItems {
+    fn default() -> Self {
+        Self(SpinLock::new(Vec::new()))
+    }
+}
+
+/// `file` is going: take its items out of their instances (Linux's `eventpoll_release`).
+pub fn eventpoll_release(file: &File) {
+    let items = core::mem::take(&mut *file.f_ep.0.lock());
+    for item in items.iter().filter_map(Weak::upgrade) {
+        item.unregister(file);
+    }
+}
+
 /// One watched (file, descriptor) pair (Linux's `struct epitem`).
-struct EpItem {
+pub struct EpItem {
     /// The instance it belongs to.
     ep: Weak<EventPoll>,
     /// The watched file, not kept open.
@@ -97,6 +116,17 @@ impl EpItem {
     /// The key of the instance's item map: the file's address and the descriptor.
     fn key(&self) -> (usize, i32) {
         (self.file.as_ptr() as usize, self.fd)
+    }
+
+    /// Leave the instance and the file's wake-up list (Linux's `ep_remove`).
+    fn unregister(self: &Arc<Self>, file: &File) {
+        if let Some(ep) = self.ep.upgrade() {
+            let mut inner = ep.inner.lock();
+            inner.items.remove(&self.key());
+            inner.ready.retain(|i| !Arc::ptr_eq(i, self));
+        }
+        let waiter: Weak<dyn PollWaiter> = Arc::downgrade(self) as Weak<dyn PollWaiter>;
+        file.inode.with_poll_head(&mut |head| head.remove(&waiter));
     }
 }
 
@@ -371,19 +401,22 @@ pub fn sys_epoll_ctl(epfd: i32, op: i32, fd: i32, event: u64) -> SysResult {
             target
                 .inode
                 .with_poll_head(&mut |head| head.add(waiter.clone()));
+            {
+                let mut f_ep = target.f_ep.0.lock();
+                f_ep.retain(|i| i.strong_count() > 0);
+                f_ep.push(Arc::downgrade(&item));
+            }
             ep.check_now(&item, &target);
         }
         EPOLL_CTL_DEL => {
             let item = existing.ok_or(Errno::ENOENT)?;
-            {
-                let mut inner = ep.inner.lock();
-                inner.items.remove(&key);
-                inner.ready.retain(|i| !Arc::ptr_eq(i, &item));
-            }
-            let waiter: Weak<dyn PollWaiter> = Arc::downgrade(&item) as Weak<dyn PollWaiter>;
+            item.unregister(&target);
+            let gone = Arc::downgrade(&item);
             target
-                .inode
-                .with_poll_head(&mut |head| head.remove(&waiter));
+                .f_ep
+                .0
+                .lock()
+                .retain(|i| i.strong_count() > 0 && !Weak::ptr_eq(i, &gone));
         }
         EPOLL_CTL_MOD => {
             let item = existing.ok_or(Errno::ENOENT)?;

@@ -67,6 +67,8 @@ pub struct File {
     /// The page cache this file counts as a writer of (Linux's `FMODE_WRITER`): a
     /// regular file opened for writing, given back when the file goes.
     writer_of: Option<Arc<crate::mm::filemap::AddressSpace>>,
+    /// The epoll items watching this file, removed when it goes (Linux's `f_ep`).
+    pub(super) f_ep: super::eventpoll::FileEpItems,
 }
 
 impl File {
@@ -94,6 +96,7 @@ impl File {
             pos: SpinLock::new(0),
             flags: AtomicU32::new(flags),
             writer_of,
+            f_ep: Default::default(),
         }))
     }
 
@@ -116,6 +119,7 @@ impl File {
             pos: SpinLock::new(0),
             flags: AtomicU32::new(flags),
             writer_of: None,
+            f_ep: Default::default(),
         })
     }
 
@@ -190,6 +194,7 @@ impl File {
 
 impl Drop for File {
     fn drop(&mut self) {
+        super::eventpoll::eventpoll_release(self);
         if self.flags() & flags::O_PATH == 0 {
             super::notify::fsnotify_close(self);
         }
