@@ -21,7 +21,9 @@
 //!
 //! Locks: an instance's `inner` is a spinlock taken for the item map and ready list only; no
 //! file is polled and no wake-up is run while it is held, so a file's callbacks (which take
-//! it) may come from any CPU or from a timer interrupt.
+//! it) may come from any CPU or from a timer interrupt. `mtx` (a sleeping mutex, Linux's
+//! `ep->mtx`) orders `epoll_ctl` against a wait's reporting; callbacks and the release of a
+//! file never take it.
 
 use alloc::collections::{BTreeMap, VecDeque};
 use alloc::sync::{Arc, Weak};
@@ -36,6 +38,7 @@ use super::iov_iter::IovIter;
 use super::select::{pollbits, vfs_poll, PollHead, PollWaiter};
 use crate::arch::uaccess::{access_ok, copy_from_user, copy_to_user};
 use crate::kernel::errno::Errno;
+use crate::kernel::locking::mutex::Mutex;
 use crate::kernel::locking::SpinLock;
 use crate::kernel::sched::wait::WaitQueueHead;
 use crate::kernel::signal::signal_pending;
@@ -160,6 +163,10 @@ struct EpInner {
 
 /// An epoll instance (Linux's `struct eventpoll`); the inode of its file.
 pub struct EventPoll {
+    /// Held by `epoll_ctl` and by a wait while it reports (Linux's `ep->mtx`), so that a
+    /// one-shot item's disarming and an `EPOLL_CTL_MOD` re-arming it never interleave. A
+    /// sleeping lock: files are polled under it.
+    mtx: Mutex<()>,
     /// Lock: its own; see the file's doc for what may happen under it.
     inner: SpinLock<EpInner>,
     /// `epoll_pwait` sleepers (Linux's `ep->wq`).
@@ -172,6 +179,7 @@ pub struct EventPoll {
 impl EventPoll {
     fn new() -> Arc<Self> {
         Arc::new(Self {
+            mtx: Mutex::new(()),
             inner: SpinLock::new(EpInner {
                 items: BTreeMap::new(),
                 ready: VecDeque::new(),
@@ -211,6 +219,7 @@ impl EventPoll {
     /// Take what is ready off the ready list, up to `max` events (Linux's
     /// `ep_send_events`). Level-triggered items that reported go back on the list.
     fn send_events(&self, max: usize) -> Vec<(u32, u64)> {
+        let _mtx = self.mtx.lock();
         let batch: Vec<Arc<EpItem>> = {
             let mut inner = self.inner.lock();
             let batch: Vec<_> = inner.ready.drain(..).collect();
@@ -372,6 +381,7 @@ pub fn sys_epoll_ctl(epfd: i32, op: i32, fd: i32, event: u64) -> SysResult {
             }
         }
     }
+    let _mtx = ep.mtx.lock();
     let key = (Arc::as_ptr(&target) as usize, fd);
     let existing = ep.inner.lock().items.get(&key).cloned();
     match op {
