@@ -17,7 +17,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/epoll.h>
+#include <sys/select.h>
 #include <sys/eventfd.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
@@ -430,6 +432,36 @@ static int test_pwait_sigmask(void)
 	return 1;
 }
 
+/* ppoll and pselect6 take a mask the same way. */
+static int test_ppoll_pselect_sigmask(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+	sigaction(SIGUSR1, &sa, NULL);
+	sigset_t block, empty, now;
+	sigemptyset(&block);
+	sigaddset(&block, SIGUSR1);
+	sigemptyset(&empty);
+	sigprocmask(SIG_BLOCK, &block, NULL);
+	struct timespec zero = { 0, 0 };
+	for (int which = 0; which < 2; which++) {
+		handled = 0;
+		raise(SIGUSR1);
+		int n0 = which ? pselect(0, NULL, NULL, NULL, &zero, &block) : ppoll(NULL, 0, &zero, &block);
+		if (n0 != 0 || handled != 0)
+			return fail("%s with the signal blocked: %d, handled %d", which ? "pselect" : "ppoll", n0,
+				    (int)handled);
+		int n = which ? pselect(0, NULL, NULL, NULL, NULL, &empty) : ppoll(NULL, 0, NULL, &empty);
+		int err = errno;
+		sigprocmask(SIG_BLOCK, NULL, &now);
+		if (n != -1 || err != EINTR || handled != 1 || !sigismember(&now, SIGUSR1))
+			return fail("%s: ret %d errno %s handled %d blocked after %d", which ? "pselect" : "ppoll", n,
+				    errno_name(err), (int)handled, sigismember(&now, SIGUSR1));
+	}
+	sigprocmask(SIG_UNBLOCK, &block, NULL);
+	signal(SIGUSR1, SIG_DFL);
+	return 1;
+}
+
 static int test_eventfd_rules(void)
 {
 	if (!expect_errno(eventfd(0, 0x4242), EINVAL, "eventfd(bad flags)"))
@@ -531,6 +563,7 @@ static const struct test tests[] = {
 	{ "an epoll inside an epoll", test_nested },
 	{ "a signal ends epoll_wait with EINTR even with SA_RESTART", test_eintr },
 	{ "epoll_pwait's mask is in force only during the wait", test_pwait_sigmask },
+	{ "ppoll's and pselect6's masks too", test_ppoll_pselect_sigmask },
 	{ "eventfd: 8-byte rules, EAGAIN, UINT64_MAX, the maximum, poll bits", test_eventfd_rules },
 	{ "eventfd: EFD_SEMAPHORE reads 1 at a time", test_eventfd_semaphore },
 	{ "eventfd: a blocking read woken by a child's write", test_eventfd_blocking },

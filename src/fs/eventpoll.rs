@@ -35,7 +35,7 @@ use super::anon_inodes::{anon_inode_getfd, AnonStat};
 use super::file::{fdget, flags, File};
 use super::inode::{Inode, Kiocb, Stat};
 use super::iov_iter::IovIter;
-use super::select::{pollbits, vfs_poll, PollHead, PollWaiter};
+use super::select::{pollbits, vfs_poll, with_user_sigmask, PollHead, PollWaiter};
 use crate::arch::uaccess::{access_ok, copy_from_user, copy_to_user};
 use crate::kernel::errno::Errno;
 use crate::kernel::locking::mutex::Mutex;
@@ -498,30 +498,6 @@ fn do_epoll_wait(epfd: i32, events: u64, maxevents: i32, deadline_ns: Option<u64
     }
 }
 
-/// Block `sigmask` (if given) for the wait, as Linux's `set_user_sigmask`; the old mask
-/// comes back afterwards, or, when the wait ends with EINTR, once the handler has run
-/// (`restore_saved_sigmask_unless`).
-fn with_sigmask(sigmask: u64, sigsetsize: usize, wait: impl FnOnce() -> SysResult) -> SysResult {
-    if sigmask == 0 {
-        return wait();
-    }
-    if sigsetsize != 8 {
-        return Err(Errno::EINVAL);
-    }
-    let mut raw = [0u8; 8];
-    copy_from_user(&mut raw, sigmask)?;
-    let task = current();
-    let old = task.blocked.load(Ordering::Relaxed);
-    task.sigstate.lock().saved_sigmask = Some(old);
-    crate::kernel::signal::set_current_blocked(u64::from_le_bytes(raw));
-    let result = wait();
-    if result != Err(Errno::EINTR) {
-        task.sigstate.lock().saved_sigmask = None;
-        crate::kernel::signal::set_current_blocked(old);
-    }
-    result
-}
-
 /// `epoll_pwait(2)` (`epoll_wait` is glibc's `epoll_pwait` with no mask): `timeout` in
 /// milliseconds, negative for none.
 pub fn sys_epoll_pwait(
@@ -534,7 +510,7 @@ pub fn sys_epoll_pwait(
 ) -> SysResult {
     let deadline = (timeout >= 0)
         .then(|| crate::kernel::time::ktime_get_ns().saturating_add(timeout as u64 * 1_000_000));
-    with_sigmask(sigmask, sigsetsize, || {
+    with_user_sigmask(sigmask, sigsetsize, || {
         do_epoll_wait(epfd, events, maxevents, deadline)
     })
 }
@@ -563,7 +539,7 @@ pub fn sys_epoll_pwait2(
             .saturating_add(nsec as u64);
         Some(crate::kernel::time::ktime_get_ns().saturating_add(ns))
     };
-    with_sigmask(sigmask, sigsetsize, || {
+    with_user_sigmask(sigmask, sigsetsize, || {
         do_epoll_wait(epfd, events, maxevents, deadline)
     })
 }

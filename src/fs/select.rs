@@ -1,6 +1,7 @@
 //! `ppoll(2)` and `pselect6(2)`, sleeping in them until a file is ready, and the wake-up
 //! lists epoll hangs on pollable objects (Linux: `fs/select.c`, `include/linux/poll.h`).
-//! The signal mask argument of ppoll and pselect6 is not applied yet.
+//! The signal mask argument of ppoll, pselect6 and epoll_pwait is in force during the wait
+//! only ([`with_user_sigmask`]).
 //!
 //! What a file is ready for is its inode's `poll` mask (Linux's `vfs_poll`, with the
 //! `EPOLL*`/`POLL*` bits of [`pollbits`]); ppoll and select report it as Linux's
@@ -210,26 +211,58 @@ fn read_timeout(ptr: u64) -> Result<Option<u64>, Errno> {
     Ok(Some(crate::kernel::time::ktime_get_ns().saturating_add(ns)))
 }
 
-/// `ppoll(2)` (the signal mask argument is not applied yet).
-pub fn sys_ppoll(fds: u64, nfds: usize, tmo: u64, _sigmask: u64, _sigsetsize: usize) -> SysResult {
+/// Run `wait` with `sigmask` (a user `sigset_t` of `sigsetsize` bytes; 0: none) as the
+/// blocked set (Linux's `set_user_sigmask`); the old mask comes back afterwards, or, when
+/// the wait was interrupted by a signal, once its handler has run
+/// (`restore_saved_sigmask_unless`).
+pub fn with_user_sigmask(
+    sigmask: u64,
+    sigsetsize: usize,
+    wait: impl FnOnce() -> SysResult,
+) -> SysResult {
+    if sigmask == 0 {
+        return wait();
+    }
+    if sigsetsize != 8 {
+        return Err(Errno::EINVAL);
+    }
+    let mut raw = [0u8; 8];
+    copy_from_user(&mut raw, sigmask)?;
+    let task = current();
+    let old = task.blocked.load(Ordering::Relaxed);
+    task.sigstate.lock().saved_sigmask = Some(old);
+    crate::kernel::signal::set_current_blocked(u64::from_le_bytes(raw));
+    let result = wait();
+    if result != Err(Errno::EINTR) && result != Err(ERESTARTNOHAND) {
+        task.sigstate.lock().saved_sigmask = None;
+        crate::kernel::signal::set_current_blocked(old);
+    }
+    result
+}
+
+/// `ppoll(2)`.
+pub fn sys_ppoll(fds: u64, nfds: usize, tmo: u64, sigmask: u64, sigsetsize: usize) -> SysResult {
     if nfds > NR_OPEN_LIMIT {
         return Err(Errno::EINVAL);
     }
     let mut raw = vec![0u8; nfds * 8];
     copy_from_user(&mut raw, fds)?;
     let deadline = read_timeout(tmo)?;
-    let n = poll_wait(deadline, || {
-        let mut count = 0;
-        for entry in raw.chunks_mut(8) {
-            let fd = i32::from_le_bytes(entry[0..4].try_into().unwrap_or([0; 4]));
-            let events = u16::from_le_bytes([entry[4], entry[5]]) as u32;
-            let revents = poll_one(fd, events) as u16;
-            entry[6..8].copy_from_slice(&revents.to_le_bytes());
-            if revents != 0 {
-                count += 1;
+    let n = with_user_sigmask(sigmask, sigsetsize, || {
+        poll_wait(deadline, || {
+            let mut count = 0;
+            for entry in raw.chunks_mut(8) {
+                let fd = i32::from_le_bytes(entry[0..4].try_into().unwrap_or([0; 4]));
+                let events = u16::from_le_bytes([entry[4], entry[5]]) as u32;
+                let revents = poll_one(fd, events) as u16;
+                entry[6..8].copy_from_slice(&revents.to_le_bytes());
+                if revents != 0 {
+                    count += 1;
+                }
             }
-        }
-        Ok(count)
+            Ok(count)
+        })
+        .map(|n| n as u64)
     })?;
     copy_to_user(fds, &raw)?;
     Ok(n as u64)
@@ -237,15 +270,15 @@ pub fn sys_ppoll(fds: u64, nfds: usize, tmo: u64, _sigmask: u64, _sigsetsize: us
 
 const NR_OPEN_LIMIT: usize = super::file::NR_OPEN_DEFAULT;
 
-/// `pselect6(2)`: read, write and except sets of `nfds` bits (the signal mask is not
-/// applied yet).
+/// `pselect6(2)`: read, write and except sets of `nfds` bits; `sig` points to the mask
+/// and its size (`{ const sigset_t *ss; size_t ss_len; }`), either 0 for none.
 pub fn sys_pselect6(
     nfds: usize,
     readfds: u64,
     writefds: u64,
     exceptfds: u64,
     tmo: u64,
-    _sig: u64,
+    sig: u64,
 ) -> SysResult {
     if nfds > NR_OPEN_LIMIT {
         return Err(Errno::EINVAL);
@@ -263,36 +296,49 @@ pub fn sys_pselect6(
     let mut rout = vec![0u8; bytes];
     let mut wout = vec![0u8; bytes];
     let mut eout = vec![0u8; bytes];
-    let n = poll_wait(deadline, || {
-        use pollbits::*;
-        let mut count = 0;
-        rout.fill(0);
-        wout.fill(0);
-        eout.fill(0);
-        for fd in 0..nfds {
-            let (byte, bit) = (fd / 8, 1u8 << (fd % 8));
-            let r = rin[byte] & bit != 0;
-            let w = win[byte] & bit != 0;
-            let e = ein[byte] & bit != 0;
-            if !r && !w && !e {
-                continue;
-            }
-            let Ok(file) = fdget(fd as i32) else {
-                return Err(Errno::EBADF);
-            };
-            let mask = vfs_poll(&file);
-            for (wanted, set, out) in [
-                (r, POLLIN_SET, &mut rout),
-                (w, POLLOUT_SET, &mut wout),
-                (e, POLLEX_SET, &mut eout),
-            ] {
-                if wanted && mask & set != 0 {
-                    out[byte] |= bit;
-                    count += 1;
+    let (sigmask, sigsetsize) = if sig != 0 {
+        let mut pair = [0u8; 16];
+        copy_from_user(&mut pair, sig)?;
+        (
+            u64::from_le_bytes(pair[..8].try_into().unwrap_or([0; 8])),
+            u64::from_le_bytes(pair[8..].try_into().unwrap_or([0; 8])) as usize,
+        )
+    } else {
+        (0, 0)
+    };
+    let n = with_user_sigmask(sigmask, sigsetsize, || {
+        poll_wait(deadline, || {
+            use pollbits::*;
+            let mut count = 0;
+            rout.fill(0);
+            wout.fill(0);
+            eout.fill(0);
+            for fd in 0..nfds {
+                let (byte, bit) = (fd / 8, 1u8 << (fd % 8));
+                let r = rin[byte] & bit != 0;
+                let w = win[byte] & bit != 0;
+                let e = ein[byte] & bit != 0;
+                if !r && !w && !e {
+                    continue;
+                }
+                let Ok(file) = fdget(fd as i32) else {
+                    return Err(Errno::EBADF);
+                };
+                let mask = vfs_poll(&file);
+                for (wanted, set, out) in [
+                    (r, POLLIN_SET, &mut rout),
+                    (w, POLLOUT_SET, &mut wout),
+                    (e, POLLEX_SET, &mut eout),
+                ] {
+                    if wanted && mask & set != 0 {
+                        out[byte] |= bit;
+                        count += 1;
+                    }
                 }
             }
-        }
-        Ok(count)
+            Ok(count)
+        })
+        .map(|n| n as u64)
     })?;
     if readfds != 0 {
         copy_to_user(readfds, &rout)?;
