@@ -1,6 +1,7 @@
 //! Timers that expire at a time of the monotonic clock, in nanoseconds, for timerfd and POSIX
 //! timers (the part of Linux's `kernel/time/hrtimer.c` they use: `hrtimer_start`,
-//! `hrtimer_cancel`, `hrtimer_forward`).
+//! `hrtimer_cancel`; `hrtimer_forward` and the `itimerspec` conversions are in the portable
+//! `itimerspec.rs`, re-exported here).
 //!
 //! Cradle has no high-resolution clock event: an armed timer is a kernel timer (`timer.rs`)
 //! for the first tick at or after its time, so it fires up to one tick (4 ms) late and never
@@ -18,6 +19,8 @@ use core::sync::atomic::{AtomicU64, Ordering};
 use super::timer::{add_timer, del_timer, TimerId};
 use super::{jiffies, ktime_get_ns, HZ};
 use crate::kernel::locking::SpinLock;
+
+pub use super::itimerspec::{hrtimer_forward, itimerspec_from_bytes, itimerspec_to_bytes};
 
 /// The owner of a timer.
 pub trait HrTimerCallback: Send + Sync {
@@ -67,19 +70,6 @@ pub fn hrtimer_cancel(key: u64) {
     }
 }
 
-/// How many `interval_ns` periods have begun since `expires_ns` by `now_ns` (at least 1),
-/// and the time of the next one (Linux's `hrtimer_forward`).
-pub fn hrtimer_forward(expires_ns: u64, interval_ns: u64, now_ns: u64) -> (u64, u64) {
-    if interval_ns == 0 || now_ns < expires_ns {
-        return (1, expires_ns.saturating_add(interval_ns));
-    }
-    let periods = (now_ns - expires_ns) / interval_ns + 1;
-    (
-        periods,
-        expires_ns.saturating_add(periods.saturating_mul(interval_ns)),
-    )
-}
-
 /// The kernel timer of arming `key` ran.
 fn hrtimer_fire(key: usize) {
     let key = key as u64;
@@ -115,31 +105,4 @@ pub fn expiry_ns(realtime: bool, absolute: bool, value_ns: u64) -> u64 {
     } else {
         value_ns
     }
-}
-
-/// A `struct itimerspec` (interval, then value: two `timespec`s) from 32 user bytes, in
-/// nanoseconds; EINVAL for a negative second or a nanosecond out of range (Linux's
-/// `itimerspec64_valid`).
-pub fn itimerspec_from_bytes(b: &[u8; 32]) -> Result<(u64, u64), crate::kernel::errno::Errno> {
-    let ts = |o: usize| -> Result<u64, crate::kernel::errno::Errno> {
-        let sec = i64::from_le_bytes(b[o..o + 8].try_into().unwrap_or([0; 8]));
-        let nsec = i64::from_le_bytes(b[o + 8..o + 16].try_into().unwrap_or([0; 8]));
-        if sec < 0 || !(0..1_000_000_000).contains(&nsec) {
-            return Err(crate::kernel::errno::Errno::EINVAL);
-        }
-        Ok((sec as u64)
-            .saturating_mul(1_000_000_000)
-            .saturating_add(nsec as u64))
-    };
-    Ok((ts(0)?, ts(16)?))
-}
-
-/// `(interval, value)` in nanoseconds as a `struct itimerspec`.
-pub fn itimerspec_to_bytes(interval_ns: u64, value_ns: u64) -> [u8; 32] {
-    let mut b = [0u8; 32];
-    for (o, ns) in [(0, interval_ns), (16, value_ns)] {
-        b[o..o + 8].copy_from_slice(&(ns / 1_000_000_000).to_le_bytes());
-        b[o + 8..o + 16].copy_from_slice(&(ns % 1_000_000_000).to_le_bytes());
-    }
-    b
 }

@@ -45,6 +45,7 @@ pub fn tick_handle_periodic() {
 pub mod hrtimer;
 #[cfg(target_os = "none")]
 pub mod itimer;
+pub mod itimerspec;
 #[cfg(target_os = "none")]
 pub mod posix_timers;
 pub mod timeconv;
