@@ -94,9 +94,9 @@ fn hrtimer_fire(key: usize) {
     }
 }
 
-/// A timer's time given as `(sec, nsec)` of `clock` and whether it is absolute, as a time on
-/// the monotonic clock (CLOCK_REALTIME times move by the wall clock's offset; BOOTTIME is
-/// the monotonic clock, Cradle never suspends).
+/// A timer's `value_ns`, absolute or relative, on CLOCK_REALTIME or not, as a time on the
+/// monotonic clock (an absolute CLOCK_REALTIME time moves by the wall clock's offset;
+/// CLOCK_BOOTTIME is the monotonic clock, Cradle never suspends).
 pub fn expiry_ns(realtime: bool, absolute: bool, value_ns: u64) -> u64 {
     if !absolute {
         ktime_get_ns().saturating_add(value_ns)
