@@ -15,10 +15,13 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <poll.h>
 #include <sys/epoll.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/select.h>
 #include <sys/eventfd.h>
 #include <sys/syscall.h>
@@ -487,6 +490,20 @@ static int test_eventfd_rules(void)
 	v = 4;
 	if (write(fd, &v, 8) != 8)
 		return fail("write 4");
+	/* /proc/self/fdinfo shows the count (and the flags in octal). */
+	char path[64], info[512];
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	int pfd = open(path, O_RDONLY);
+	ssize_t got = pfd < 0 ? -1 : read(pfd, info, sizeof(info) - 1);
+	close(pfd);
+	if (got <= 0)
+		return fail("%s: %s", path, errno_name(errno));
+	info[got] = '\0';
+	char *line = strstr(info, "eventfd-count:");
+	unsigned long long shown = 0;
+	if (!line || sscanf(line, "eventfd-count: %llx", &shown) != 1 || shown != 7 ||
+	    strncmp(info, "pos:\t0\nflags:\t02004002\n", 22) != 0)
+		return fail("fdinfo: \"%s\"", info);
 	char big[16];
 	if (read(fd, big, sizeof(big)) != 8 || memcmp(big, &(uint64_t){ 7 }, 8) != 0)
 		return fail("read after 3 + 4 is not 7");
@@ -564,7 +581,7 @@ static const struct test tests[] = {
 	{ "a signal ends epoll_wait with EINTR even with SA_RESTART", test_eintr },
 	{ "epoll_pwait's mask is in force only during the wait", test_pwait_sigmask },
 	{ "ppoll's and pselect6's masks too", test_ppoll_pselect_sigmask },
-	{ "eventfd: 8-byte rules, EAGAIN, UINT64_MAX, the maximum, poll bits", test_eventfd_rules },
+	{ "eventfd: 8-byte rules, EAGAIN, UINT64_MAX, the maximum, poll bits, fdinfo", test_eventfd_rules },
 	{ "eventfd: EFD_SEMAPHORE reads 1 at a time", test_eventfd_semaphore },
 	{ "eventfd: a blocking read woken by a child's write", test_eventfd_blocking },
 };
@@ -573,5 +590,10 @@ int main(int argc, char **argv)
 {
 	(void)argc;
 	self_path = argv[0];
+	/* On a kernel booted with only the test initramfs, nothing has mounted proc yet. */
+	if (access("/proc/self/status", F_OK) != 0) {
+		mkdir("/proc", 0555);
+		mount("proc", "/proc", "proc", 0, NULL);
+	}
 	return run_tests(tests, TEST_COUNT(tests));
 }

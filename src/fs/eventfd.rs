@@ -38,7 +38,11 @@ pub struct EventFd {
     /// epoll items watching it.
     poll_head: PollHead,
     stat: AnonStat,
+    /// Its number, for fdinfo (Linux's `eventfd_ida`, from 0).
+    id: u32,
 }
+
+static NEXT_EVENTFD_ID: core::sync::atomic::AtomicU32 = core::sync::atomic::AtomicU32::new(0);
 
 impl EventFd {
     /// The count now (for `/proc/<pid>/fdinfo`'s `eventfd-count`).
@@ -142,6 +146,17 @@ impl Inode for EventFd {
         mask
     }
 
+    /// Linux's `eventfd_show_fdinfo`.
+    fn show_fdinfo(&self, out: &mut alloc::string::String) {
+        use core::fmt::Write;
+        let _ = write!(
+            out,
+            "eventfd-count: {:16x}\neventfd-id: {}\n",
+            self.count(),
+            self.id
+        );
+    }
+
     fn with_poll_head(&self, f: &mut dyn FnMut(&PollHead)) -> bool {
         f(&self.poll_head);
         true
@@ -165,6 +180,7 @@ pub fn sys_eventfd2(initval: u32, eflags: i32) -> Result<u64, Errno> {
         wait: WaitQueueHead::new(),
         poll_head: PollHead::new(),
         stat: AnonStat::new(),
+        id: NEXT_EVENTFD_ID.fetch_add(1, core::sync::atomic::Ordering::Relaxed),
     });
     anon_inode_getfd("[eventfd]", efd, eflags)
 }

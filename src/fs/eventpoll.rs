@@ -319,6 +319,29 @@ impl Inode for EventPoll {
         }
     }
 
+    /// Linux's `ep_show_fdinfo`: one line per item.
+    fn show_fdinfo(&self, out: &mut alloc::string::String) {
+        use core::fmt::Write;
+        let items: Vec<Arc<EpItem>> = self.inner.lock().items.values().cloned().collect();
+        for item in items {
+            let Some(file) = item.file.upgrade() else {
+                continue;
+            };
+            let st = file.inode.stat();
+            let pos = *file.pos.lock();
+            let _ = writeln!(
+                out,
+                "tfd: {:8} events: {:8x} data: {:16x}  pos:{} ino:{:x} sdev:{:x}",
+                item.fd,
+                item.events.load(Ordering::Acquire),
+                item.data.load(Ordering::Acquire),
+                pos,
+                st.ino,
+                st.dev
+            );
+        }
+    }
+
     fn with_poll_head(&self, f: &mut dyn FnMut(&PollHead)) -> bool {
         f(&self.poll_head);
         true

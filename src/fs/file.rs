@@ -69,6 +69,9 @@ pub struct File {
     writer_of: Option<Arc<crate::mm::filemap::AddressSpace>>,
     /// The epoll items watching this file, removed when it goes (Linux's `f_ep`).
     pub(super) f_ep: super::eventpoll::FileEpItems,
+    /// A stream: reads and writes do not move the position (Linux's `FMODE_STREAM`: pipes,
+    /// FIFOs and the anonymous-inode files).
+    stream: bool,
 }
 
 impl File {
@@ -90,7 +93,9 @@ impl File {
             }
             return Err(e);
         }
+        let stream = inode.file_type() == super::inode::FileType::Fifo;
         Ok(Arc::new(File {
+            stream,
             dentry,
             inode,
             pos: SpinLock::new(0),
@@ -120,6 +125,7 @@ impl File {
             flags: AtomicU32::new(flags),
             writer_of: None,
             f_ep: Default::default(),
+            stream: true,
         })
     }
 
@@ -159,7 +165,9 @@ impl File {
         }
         let pos = *self.pos.lock();
         let n = self.inode.read_iter(&self.kiocb(pos), to)?;
-        *self.pos.lock() = pos + n as u64;
+        if !self.stream {
+            *self.pos.lock() = pos + n as u64;
+        }
         if n > 0 {
             super::notify::fsnotify_access(&self.dentry);
         }
@@ -184,7 +192,9 @@ impl File {
             *self.pos.lock()
         };
         let n = self.inode.write_iter(&self.kiocb(pos), from)?;
-        *self.pos.lock() = pos + n as u64;
+        if !self.stream {
+            *self.pos.lock() = pos + n as u64;
+        }
         if n > 0 {
             super::notify::fsnotify_modify(&self.dentry);
         }

@@ -331,6 +331,10 @@ pub trait Inode: Send + Sync + Any {
         false
     }
 
+    /// Append what `/proc/<pid>/fdinfo/<n>` adds for this kind of object (Linux's
+    /// `file_operations.show_fdinfo`): nothing for most.
+    fn show_fdinfo(&self, _out: &mut String) {}
+
     /// Called when the last open file on this inode closes (pipes count their ends).
     fn release(&self, _flags: u32) {}
 

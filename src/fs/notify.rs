@@ -495,6 +495,29 @@ impl Inode for InotifyGroup {
         }
     }
 
+    /// Linux's `inotify_show_fdinfo`, without the file handle (Cradle has no exportfs).
+    fn show_fdinfo(&self, out: &mut String) {
+        use core::fmt::Write;
+        let watches: Vec<(i32, Arc<dyn Inode>, u32)> = self
+            .state
+            .lock()
+            .watches
+            .iter()
+            .map(|(&wd, w)| (wd, w.inode.clone(), w.mask))
+            .collect();
+        for (wd, inode, mask) in watches {
+            let st = inode.stat();
+            let _ = writeln!(
+                out,
+                "inotify wd:{:x} ino:{:x} sdev:{:x} mask:{:x} ignored_mask:0",
+                wd,
+                st.ino,
+                st.dev,
+                mask & IN_ALL_EVENTS
+            );
+        }
+    }
+
     fn with_poll_head(&self, f: &mut dyn FnMut(&PollHead)) -> bool {
         f(&self.poll_head);
         true

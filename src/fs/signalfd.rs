@@ -140,6 +140,13 @@ impl Inode for SignalFd {
         }
     }
 
+    /// Linux's `signalfd_show_fdinfo` (`render_sigset_t`: the set in hex, highest signal
+    /// first).
+    fn show_fdinfo(&self, out: &mut alloc::string::String) {
+        use core::fmt::Write;
+        let _ = writeln!(out, "sigmask:\t{:016x}", self.mask.load(Ordering::Acquire));
+    }
+
     fn with_poll_head(&self, f: &mut dyn FnMut(&PollHead)) -> bool {
         f(&SIGNALFD_POLL);
         true

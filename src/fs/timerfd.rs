@@ -70,6 +70,8 @@ struct TimerState {
     might_cancel: bool,
     /// The wall clock was set since: reads fail with ECANCELED.
     canceled: bool,
+    /// The flags of the last `timerfd_settime`, for fdinfo.
+    settime_flags: i32,
 }
 
 /// A timerfd (Linux's `struct timerfd_ctx`).
@@ -201,6 +203,29 @@ impl Inode for TimerFd {
         }
     }
 
+    /// Linux's `timerfd_show`.
+    fn show_fdinfo(&self, out: &mut alloc::string::String) {
+        use core::fmt::Write;
+        let st = self.state.lock();
+        let left = st
+            .expires_ns
+            .map_or(0, |e| e.saturating_sub(ktime_get_ns()).max(1));
+        let (ticks, flags, interval) = (st.ticks, st.settime_flags, st.interval_ns);
+        drop(st);
+        const NS: u64 = 1_000_000_000;
+        let _ = write!(
+            out,
+            "clockid: {}\nticks: {}\nsettime flags: 0{:o}\nit_value: ({}, {})\nit_interval: ({}, {})\n",
+            self.clockid,
+            ticks,
+            flags,
+            left / NS,
+            left % NS,
+            interval / NS,
+            interval % NS
+        );
+    }
+
     fn with_poll_head(&self, f: &mut dyn FnMut(&PollHead)) -> bool {
         f(&self.poll_head);
         true
@@ -272,6 +297,7 @@ pub fn sys_timerfd_settime(fd: i32, tflags: i32, new: u64, old: u64) -> SysResul
         TimerFd::disarm(&mut st);
         st.ticks = 0;
         st.canceled = false;
+        st.settime_flags = tflags;
         st.interval_ns = interval_ns;
         st.might_cancel = tfd.realtime() && absolute && tflags & TFD_TIMER_CANCEL_ON_SET != 0;
         st.real_expires_ns = (tfd.realtime() && absolute && value_ns > 0).then_some(value_ns);
