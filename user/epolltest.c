@@ -562,6 +562,30 @@ static int test_eventfd_blocking(void)
 	int n = wait1(ep, 0, &ev);
 	if (n != 0)
 		return fail("an emptied eventfd reported %#x", ev.events);
+	/* At the maximum a blocking write waits until a read makes room. */
+	v = 0xfffffffffffffffeull;
+	if (write(fd, &v, 8) != 8)
+		return fail("write of the maximum");
+	int go[2];
+	if (pipe(go))
+		return fail("pipe");
+	pid = fork();
+	if (pid == 0) {
+		char c;
+		uint64_t r;
+		/* Read only once the parent is about to block (it writes to the pipe first). */
+		if (read(go[0], &c, 1) != 1 || read(fd, &r, 8) != 8)
+			_exit(1);
+		_exit(r == 0xfffffffffffffffeull ? 0 : 2);
+	}
+	uint64_t one = 1;
+	if (write(go[1], "g", 1) != 1 || write(fd, &one, 8) != 8)
+		return fail("the blocking write: %s", errno_name(errno));
+	int status;
+	waitpid(pid, &status, 0);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || read(fd, &v, 8) != 8 || v != 1)
+		return fail("child status %#x, count after %llu", status, (unsigned long long)v);
+	close(go[0]), close(go[1]);
 	close(fd), close(ep);
 	return 1;
 }
@@ -583,7 +607,7 @@ static const struct test tests[] = {
 	{ "ppoll's and pselect6's masks too", test_ppoll_pselect_sigmask },
 	{ "eventfd: 8-byte rules, EAGAIN, UINT64_MAX, the maximum, poll bits, fdinfo", test_eventfd_rules },
 	{ "eventfd: EFD_SEMAPHORE reads 1 at a time", test_eventfd_semaphore },
-	{ "eventfd: a blocking read woken by a child's write", test_eventfd_blocking },
+	{ "eventfd: a blocking read woken by a child's write, a blocking write by its read", test_eventfd_blocking },
 };
 
 int main(int argc, char **argv)
