@@ -1,8 +1,9 @@
 //! POSIX timers: `timer_create`, `timer_settime`, `timer_gettime`, `timer_getoverrun`,
 //! `timer_delete` (Linux: `kernel/time/posix-timers.c`).
 //!
-//! A process's timers are numbered from 0 (Linux's `next_posix_timer_id`) and live in one
-//! table keyed by (process ID, timer ID). A timer runs on CLOCK_REALTIME, CLOCK_MONOTONIC,
+//! A process's timers are numbered from 0 on, an ID never reused while the process lives
+//! (Linux's `next_posix_timer_id`, kept across exec), and live in one table keyed by
+//! (process ID, timer ID). A timer runs on CLOCK_REALTIME, CLOCK_MONOTONIC,
 //! CLOCK_BOOTTIME, CLOCK_TAI or an alarm clock (`hrtimer.rs`: one kernel tick late at most);
 //! the CPU-time clocks (CLOCK_PROCESS_CPUTIME_ID, CLOCK_THREAD_CPUTIME_ID and the clock IDs
 //! of other processes' CPU time) are EINVAL until CPU time is accounted, and the coarse and
@@ -86,6 +87,8 @@ struct KTimerState {
 
 /// Every timer, by (process, timer ID).
 static TIMERS: SpinLock<BTreeMap<(i32, i32), Arc<KTimer>>> = SpinLock::new(BTreeMap::new());
+/// The next timer ID of each process that made one (Linux's `signal->next_posix_timer_id`).
+static NEXT_IDS: SpinLock<BTreeMap<i32, i32>> = SpinLock::new(BTreeMap::new());
 /// Expired timers (by key of arming) for the worker.
 static FIRED: SpinLock<Vec<(Weak<KTimer>, u64)>> = SpinLock::new(Vec::new());
 static FIRED_WORK: WorkStruct = WorkStruct::new(posix_timer_work);
@@ -233,11 +236,18 @@ pub fn sys_timer_create(clockid: i32, sevp: u64, timerid: u64) -> SysResult {
     }
     let timer = {
         let mut timers = TIMERS.lock();
-        let mine = timers.range((tgid, 0)..=(tgid, i32::MAX));
-        if mine.clone().count() >= MAX_TIMERS {
+        if timers.range((tgid, 0)..=(tgid, i32::MAX)).count() >= MAX_TIMERS {
             return Err(Errno::EAGAIN);
         }
-        let id = mine.map(|(&(_, id), _)| id + 1).max().unwrap_or(0);
+        // Linux's `posix_timer_add`: the next ID not in use, wrapping at INT_MAX.
+        let mut next_ids = NEXT_IDS.lock();
+        let next = next_ids.entry(tgid).or_insert(0);
+        let mut id = *next;
+        while timers.contains_key(&(tgid, id)) {
+            id = id.wrapping_add(1) & i32::MAX;
+        }
+        *next = id.wrapping_add(1) & i32::MAX;
+        drop(next_ids);
         let timer = Arc::new_cyclic(|me| KTimer {
             tgid,
             id,
@@ -318,6 +328,11 @@ pub fn posix_timers_clock_was_set() {
             timer.arm(&mut st, super::timekeeping::real_to_monotonic_ns(real));
         }
     }
+}
+
+/// The process `tgid` is gone: its timer IDs start from 0 again for whoever gets its ID.
+pub fn forget_process(tgid: i32) {
+    NEXT_IDS.lock().remove(&tgid);
 }
 
 /// Delete every timer of the process `tgid` (Linux's `exit_itimers`, at exec and exit).
