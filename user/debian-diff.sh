@@ -112,6 +112,8 @@ echo "sleep killed by TERM: $?"
 { bash -c 'kill -KILL $$'; echo "bash killed by KILL: $?"; } 2>&1 | sed 's/: *[0-9]* Killed/: PID Killed/'
 (trap 'echo "caught INT"; exit 5' INT; kill -INT $BASHPID; sleep 1); echo "INT handler exit: $?"
 timeout -s TERM 5 true; echo "timeout true: $?"
+# timeout arms a POSIX timer (timer_create, SIGEV_SIGNAL SIGALRM) and kills its child.
+timeout 0.2 sleep 5; echo "timeout expired: $?"
 
 echo "## coreutils"
 mkdir -p d/sub && cd d
@@ -141,6 +143,10 @@ test -d sub && test -L link && test ! -e nothing && echo "test works"
 chmod 640 a.txt; stat -c '%a' a.txt
 truncate -s 5000 big; stat -c '%s %b' big | awk '{ print $1 }'
 dd if=/dev/zero of=zero bs=512 count=3 2>/dev/null; wc -c < zero
+# tail -f waits for the file to change through inotify, and ends with the writer (--pid).
+echo first > tailf.txt
+(sleep 0.2; echo more >> tailf.txt) & writer=$!
+tail -f --pid=$writer tailf.txt; wait $writer; echo "tail -f: $?"
 sort -t: -k3n /etc/passwd | cut -d: -f1,7
 id; id -u; whoami; groups
 uname -s -m; uname -o

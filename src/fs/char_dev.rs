@@ -27,6 +27,11 @@ pub trait CharDevice: Send + Sync {
     fn poll_read_ready(&self) -> bool {
         true
     }
+    /// The wake-up list of a device that can tell when it becomes readable (the tty); a
+    /// device without one cannot be added to an epoll.
+    fn poll_head(&self) -> Option<&'static crate::fs::select::PollHead> {
+        None
+    }
     /// A node of the device is being opened with `flags` (Linux's `file_operations.open`).
     fn open(&self, _flags: u32) -> Result<(), Errno> {
         Ok(())
@@ -84,6 +89,11 @@ pub fn ioctl(rdev: u64, cmd: u32, arg: u64) -> Result<i64, Errno> {
 /// True if reading `rdev` would not block.
 pub fn poll_read_ready(rdev: u64) -> bool {
     get(rdev).map(|d| d.poll_read_ready()).unwrap_or(true)
+}
+
+/// The wake-up list of the device `rdev`, if it has one.
+pub fn poll_head(rdev: u64) -> Option<&'static crate::fs::select::PollHead> {
+    get(rdev).ok().and_then(|d| d.poll_head())
 }
 
 /// `/dev/null`: reads see end of file, writes vanish unread (Linux: `drivers/char/mem.c`,

@@ -464,6 +464,10 @@ fn exec_at_depth(
         let closed = files.lock().close_on_exec();
         drop(closed);
     }
+    // The old program's POSIX timers go with it (Linux's `begin_new_exec` → `exit_itimers`).
+    crate::kernel::time::posix_timers::exit_itimers(
+        task.tgid.load(core::sync::atomic::Ordering::Relaxed),
+    );
     let name = name.rsplit('/').next().unwrap_or(name);
     task.set_comm(name);
     if new_cred != *old_cred {

@@ -67,6 +67,11 @@ pub struct File {
     /// The page cache this file counts as a writer of (Linux's `FMODE_WRITER`): a
     /// regular file opened for writing, given back when the file goes.
     writer_of: Option<Arc<crate::mm::filemap::AddressSpace>>,
+    /// The epoll items watching this file, removed when it goes (Linux's `f_ep`).
+    pub(super) f_ep: super::eventpoll::FileEpItems,
+    /// A stream: reads and writes do not move the position (Linux's `FMODE_STREAM`: pipes,
+    /// FIFOs and the anonymous-inode files).
+    stream: bool,
 }
 
 impl File {
@@ -88,19 +93,28 @@ impl File {
             }
             return Err(e);
         }
+        let stream = inode.file_type() == super::inode::FileType::Fifo;
         Ok(Arc::new(File {
+            stream,
             dentry,
             inode,
             pos: SpinLock::new(0),
             flags: AtomicU32::new(flags),
             writer_of,
+            f_ep: Default::default(),
         }))
     }
 
     /// A file on an inode that has no name (pipes).
     pub fn anonymous(inode: Arc<dyn Inode>, flags: u32) -> Arc<File> {
+        Self::anonymous_named(inode, flags, "pipe:")
+    }
+
+    /// A file on an inode that has no name, called `name` in `/proc/<pid>/fd`
+    /// (`anon_inode:[eventpoll]`, see `anon_inodes`).
+    pub fn anonymous_named(inode: Arc<dyn Inode>, flags: u32, name: &str) -> Arc<File> {
         let dentry = Arc::new(Dentry {
-            name: super::namei::DentryName::new("pipe:"),
+            name: super::namei::DentryName::new(name),
             parent: None,
             inode: inode.clone(),
         });
@@ -110,6 +124,8 @@ impl File {
             pos: SpinLock::new(0),
             flags: AtomicU32::new(flags),
             writer_of: None,
+            f_ep: Default::default(),
+            stream: true,
         })
     }
 
@@ -149,7 +165,12 @@ impl File {
         }
         let pos = *self.pos.lock();
         let n = self.inode.read_iter(&self.kiocb(pos), to)?;
-        *self.pos.lock() = pos + n as u64;
+        if !self.stream {
+            *self.pos.lock() = pos + n as u64;
+        }
+        if n > 0 {
+            super::notify::fsnotify_access(&self.dentry);
+        }
         Ok(n)
     }
 
@@ -171,13 +192,22 @@ impl File {
             *self.pos.lock()
         };
         let n = self.inode.write_iter(&self.kiocb(pos), from)?;
-        *self.pos.lock() = pos + n as u64;
+        if !self.stream {
+            *self.pos.lock() = pos + n as u64;
+        }
+        if n > 0 {
+            super::notify::fsnotify_modify(&self.dentry);
+        }
         Ok(n)
     }
 }
 
 impl Drop for File {
     fn drop(&mut self) {
+        super::eventpoll::eventpoll_release(self);
+        if self.flags() & flags::O_PATH == 0 {
+            super::notify::fsnotify_close(self);
+        }
         if let Some(mapping) = &self.writer_of {
             mapping.put_write_access();
         }

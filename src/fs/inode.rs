@@ -308,6 +308,33 @@ pub trait Inode: Send + Sync + Any {
         true
     }
 
+    /// What a file on this inode, opened with `file_flags`, is ready for: `POLLIN`,
+    /// `POLLOUT`, `POLLHUP`… (Linux's `file_operations.poll`). The default is
+    /// `poll_read_ready`/`poll_write_ready` as POLLIN and POLLOUT (with their `RDNORM`/`WRNORM`
+    /// twins), which for an inode that overrides neither is Linux's `DEFAULT_POLLMASK`.
+    fn poll(&self, _file_flags: u32) -> u32 {
+        use crate::fs::select::pollbits::*;
+        let mut mask = 0;
+        if self.poll_read_ready() {
+            mask |= POLLIN | POLLRDNORM;
+        }
+        if self.poll_write_ready() {
+            mask |= POLLOUT | POLLWRNORM;
+        }
+        mask
+    }
+
+    /// Run `f` on the wake-up list of an object that can tell when it changes, and return
+    /// true; false for one that cannot, which epoll refuses (EPERM, Linux's
+    /// `file_can_poll`).
+    fn with_poll_head(&self, _f: &mut dyn FnMut(&crate::fs::select::PollHead)) -> bool {
+        false
+    }
+
+    /// Append what `/proc/<pid>/fdinfo/<n>` adds for this kind of object (Linux's
+    /// `file_operations.show_fdinfo`): nothing for most.
+    fn show_fdinfo(&self, _out: &mut String) {}
+
     /// Called when the last open file on this inode closes (pipes count their ends).
     fn release(&self, _flags: u32) {}
 

@@ -2,7 +2,9 @@
 //! descriptor tables, ramfs, procfs, pipes, character devices, devtmpfs, the initramfs,
 //! executing programs, and the filesystem system calls, each in the file named for Linux's
 //! (`open`, `stat`, `readdir`, `d_path`, `fcntl`, `ioctl`, `namei`, `utimes`, `sync`,
-//! `namespace`, `select`, `pipe`, `read_write`, `statfs`).
+//! `namespace`, `select`, `pipe`, `read_write`, `statfs`), and the anonymous-inode files
+//! (`anon_inodes`): `eventpoll`, `eventfd`, `timerfd`, `signalfd`, and inotify with the
+//! VFS's file-system events (`notify`).
 //!
 //! The archive and executable formats (`cpio`, `elf`, `exec_stack`) and the permission
 //! checks (`permission`) are portable and
@@ -14,11 +16,17 @@ pub mod exec_stack;
 pub mod permission;
 
 #[cfg(target_os = "none")]
+pub mod anon_inodes;
+#[cfg(target_os = "none")]
 pub mod char_dev;
 #[cfg(target_os = "none")]
 pub mod d_path;
 #[cfg(target_os = "none")]
 pub mod devtmpfs;
+#[cfg(target_os = "none")]
+pub mod eventfd;
+#[cfg(target_os = "none")]
+pub mod eventpoll;
 #[cfg(target_os = "none")]
 pub mod exec;
 #[cfg(target_os = "none")]
@@ -38,6 +46,8 @@ pub mod namei;
 #[cfg(target_os = "none")]
 pub mod namespace;
 #[cfg(target_os = "none")]
+pub mod notify;
+#[cfg(target_os = "none")]
 pub mod open;
 #[cfg(target_os = "none")]
 pub mod pipe;
@@ -52,11 +62,15 @@ pub mod readdir;
 #[cfg(target_os = "none")]
 pub mod select;
 #[cfg(target_os = "none")]
+pub mod signalfd;
+#[cfg(target_os = "none")]
 pub mod stat;
 #[cfg(target_os = "none")]
 pub mod statfs;
 #[cfg(target_os = "none")]
 pub mod sync;
+#[cfg(target_os = "none")]
+pub mod timerfd;
 #[cfg(target_os = "none")]
 pub mod utimes;
 #[cfg(target_os = "none")]

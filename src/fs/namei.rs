@@ -529,6 +529,7 @@ pub fn sys_mkdirat(dirfd: i32, pathname: u64, mode_bits: u32) -> SysResult {
         .inode
         .create(name, mode::S_IFDIR | (mode_bits & 0o7777 & !umask), 0)?;
     init_owner(&parent, &inode, &cred);
+    crate::fs::notify::fsnotify_create(&parent.inode, name, true);
     Ok(0)
 }
 
@@ -554,6 +555,7 @@ pub fn sys_mknodat(dirfd: i32, pathname: u64, mode_bits: u32, dev: u64) -> SysRe
         .inode
         .create(name, kind | (mode_bits & 0o7777 & !umask), dev)?;
     init_owner(&parent, &inode, &cred);
+    crate::fs::notify::fsnotify_create(&parent.inode, name, false);
     Ok(0)
 }
 
@@ -572,6 +574,7 @@ pub fn sys_unlinkat(dirfd: i32, pathname: u64, uflags: u32) -> SysResult {
     let victim = parent.inode.lookup(name)?;
     perm::may_delete(parent.inode.attr(), victim.attr(), &current_cred())?;
     parent.inode.unlink(name, uflags & AT_REMOVEDIR != 0)?;
+    crate::fs::notify::fsnotify_delete(&parent.inode, name, &victim);
     Ok(0)
 }
 
@@ -587,6 +590,7 @@ pub fn sys_symlinkat(target: u64, dirfd: i32, linkpath: u64) -> SysResult {
     if let Ok(link) = parent.inode.lookup(name) {
         init_owner(&parent, &link, &cred);
     }
+    crate::fs::notify::fsnotify_create(&parent.inode, name, false);
     Ok(0)
 }
 
@@ -608,6 +612,7 @@ pub fn sys_linkat(
         return Err(Errno::EPERM);
     }
     parent.inode.link(name, target.inode.clone())?;
+    crate::fs::notify::fsnotify_link(&target.inode, &parent.inode, name);
     Ok(0)
 }
 
@@ -645,6 +650,7 @@ pub fn sys_renameat2(
     {
         perm::generic_permission(inode.attr(), MAY_WRITE, &cred)?;
     }
+    let mut replaced = None;
     match target {
         Ok(existing) => {
             if rflags & 1 != 0 {
@@ -658,6 +664,7 @@ pub fn sys_renameat2(
                 return Err(if dir { Errno::EISDIR } else { Errno::ENOTDIR });
             }
             new_parent.inode.unlink(new_name, dir)?;
+            replaced = Some(existing);
         }
         Err(Errno::ENOENT) => {}
         Err(e) => return Err(e),
@@ -666,6 +673,16 @@ pub fn sys_renameat2(
     if let Err(e) = new_parent.inode.attach(new_name, moved.clone()) {
         let _ = old_parent.inode.attach(old_name, moved);
         return Err(e);
+    }
+    crate::fs::notify::fsnotify_move(
+        &old_parent.inode,
+        old_name,
+        &new_parent.inode,
+        new_name,
+        &moved,
+    );
+    if let Some(replaced) = replaced {
+        crate::fs::notify::fsnotify_replaced(&replaced);
     }
     Ok(0)
 }

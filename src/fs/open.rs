@@ -43,6 +43,7 @@ pub fn sys_openat(dirfd: i32, pathname: u64, oflags: u32, mode_bits: u32) -> Sys
                     .inode
                     .create(name, mode::S_IFREG | (mode_bits & 0o7777 & !umask), 0)?;
             init_owner(&parent, &inode, &cred);
+            crate::fs::notify::fsnotify_create(&parent.inode, name, false);
             created = true;
             Arc::new(Dentry {
                 name: crate::fs::namei::DentryName::new(name),
@@ -83,11 +84,13 @@ pub fn sys_openat(dirfd: i32, pathname: u64, oflags: u32, mode_bits: u32) -> Sys
         }
         dentry.inode.truncate(0)?;
         file_remove_privs(&dentry.inode);
+        crate::fs::notify::fsnotify_modify(&dentry);
     }
     let file = File::open(
         dentry,
         oflags & !(flags::O_CREAT | flags::O_EXCL | flags::O_TRUNC | flags::O_CLOEXEC),
     )?;
+    crate::fs::notify::fsnotify_open(&file);
     let files = current().files()?;
     let fd = files
         .lock()
@@ -207,6 +210,7 @@ pub fn sys_truncate(pathname: u64, length: u64) -> SysResult {
     }
     result?;
     file_remove_privs(&dentry.inode);
+    crate::fs::notify::fsnotify_modify(&dentry);
     Ok(0)
 }
 
@@ -218,6 +222,7 @@ pub fn sys_ftruncate(fd: i32, length: u64) -> SysResult {
     }
     file.inode.truncate(length)?;
     file_remove_privs(&file.inode);
+    crate::fs::notify::fsnotify_modify(&file.dentry);
     Ok(0)
 }
 
@@ -231,13 +236,19 @@ fn chmod_common(inode: &Arc<dyn Inode>, mode_bits: u32) -> SysResult {
 
 /// `fchmod(2)`.
 pub fn sys_fchmod(fd: i32, mode_bits: u32) -> SysResult {
-    chmod_common(&fdget(fd)?.inode, mode_bits)
+    let file = fdget(fd)?;
+    chmod_common(&file.inode, mode_bits)?;
+    crate::fs::notify::fsnotify_attrib(&file.dentry);
+    Ok(0)
 }
 
 /// `fchmodat(2)`.
 pub fn sys_fchmodat(dirfd: i32, pathname: u64, mode_bits: u32) -> SysResult {
     let path = getname(pathname)?;
-    chmod_common(&lookup_at(dirfd, &path, true)?.inode, mode_bits)
+    let dentry = lookup_at(dirfd, &path, true)?;
+    chmod_common(&dentry.inode, mode_bits)?;
+    crate::fs::notify::fsnotify_attrib(&dentry);
+    Ok(0)
 }
 
 /// Change the owner and group of `inode` (Linux's `chown_common`): CAP_CHOWN, or the
@@ -258,21 +269,24 @@ pub fn sys_fchownat(dirfd: i32, pathname: u64, uid: u32, gid: u32, cflags: u32) 
         return Err(Errno::EINVAL);
     }
     let path = getname(pathname)?;
-    let inode = if path.is_empty() && cflags & AT_EMPTY_PATH != 0 {
+    let dentry = if path.is_empty() && cflags & AT_EMPTY_PATH != 0 {
         if dirfd == AT_FDCWD {
-            cwd()?.inode.clone()
+            cwd()?
         } else {
-            fdget(dirfd)?.inode.clone()
+            fdget(dirfd)?.dentry.clone()
         }
     } else {
         lookup_at(dirfd, &path, cflags & AT_SYMLINK_NOFOLLOW == 0)?
-            .inode
-            .clone()
     };
-    chown_common(&inode, uid, gid)
+    chown_common(&dentry.inode, uid, gid)?;
+    crate::fs::notify::fsnotify_attrib(&dentry);
+    Ok(0)
 }
 
 /// `fchown(2)`.
 pub fn sys_fchown(fd: i32, uid: u32, gid: u32) -> SysResult {
-    chown_common(&fdget(fd)?.inode, uid, gid)
+    let file = fdget(fd)?;
+    chown_common(&file.inode, uid, gid)?;
+    crate::fs::notify::fsnotify_attrib(&file.dentry);
+    Ok(0)
 }

@@ -31,6 +31,7 @@ use super::file::{flags, File};
 use super::inode::{mode, FileType, Inode, Kiocb, Stat};
 use crate::arch::uaccess::copy_to_user;
 use crate::fs::iov_iter::{short_copy, IovIter};
+use crate::fs::select::PollHead;
 use crate::kernel::errno::Errno;
 use crate::kernel::locking::mutex::Mutex;
 use crate::kernel::locking::SpinLock;
@@ -96,6 +97,8 @@ pub struct PipeInode {
     open_lock: SpinLock<()>,
     /// Readers wait here for data; writers for room; FIFO opens for the other end.
     wait: WaitQueueHead,
+    /// epoll items watching the pipe; woken with `wait`.
+    poll_head: PollHead,
 }
 
 impl PipeInode {
@@ -114,6 +117,7 @@ impl PipeInode {
             write_opens: AtomicU64::new(ends as u64),
             open_lock: SpinLock::new(()),
             wait: WaitQueueHead::new(),
+            poll_head: PollHead::new(),
         })
     }
 
@@ -133,7 +137,7 @@ impl PipeInode {
     /// Wake whoever waits for the other side.
     fn wake(&self) {
         self.wait.wake_up_all();
-        super::select::poll_notify();
+        self.poll_head.wake();
     }
 
     /// Take from the buffers into `to` (Linux's `pipe_read` loop, under the mutex): a
@@ -249,7 +253,7 @@ impl PipeInode {
                 self.write_opens.fetch_add(1, Ordering::AcqRel);
                 drop(open);
                 self.wait.wake_up_all();
-                super::select::poll_notify();
+                self.poll_head.wake();
                 return Ok(());
             }
             _ => return Err(Errno::EINVAL),
@@ -269,7 +273,7 @@ impl PipeInode {
         let seen = partner_opens.load(Ordering::Acquire);
         drop(open);
         self.wait.wake_up_all();
-        super::select::poll_notify();
+        self.poll_head.wake();
         if must_wait {
             let waited = self
                 .wait
@@ -380,6 +384,36 @@ impl Inode for PipeInode {
         self.readers.load(Ordering::Acquire) == 0 || !self.is_full()
     }
 
+    /// Linux's `pipe_poll`: a read end sees data (POLLIN) and a gone writer (POLLHUP); a
+    /// write end sees room (POLLOUT) and a gone reader (POLLERR).
+    fn poll(&self, file_flags: u32) -> u32 {
+        use crate::fs::select::pollbits::*;
+        let accmode = file_flags & flags::O_ACCMODE;
+        let mut mask = 0;
+        if accmode != flags::O_WRONLY {
+            if !self.is_empty() {
+                mask |= POLLIN | POLLRDNORM;
+            }
+            if self.writers.load(Ordering::Acquire) == 0 {
+                mask |= POLLHUP;
+            }
+        }
+        if accmode != flags::O_RDONLY {
+            if !self.is_full() {
+                mask |= POLLOUT | POLLWRNORM;
+            }
+            if self.readers.load(Ordering::Acquire) == 0 {
+                mask |= POLLERR;
+            }
+        }
+        mask
+    }
+
+    fn with_poll_head(&self, f: &mut dyn FnMut(&PollHead)) -> bool {
+        f(&self.poll_head);
+        true
+    }
+
     /// Opening a pipe by path (`/proc/<pid>/fd/N`, as bash's `>(...)` does through
     /// `/dev/fd`) adds an end, exactly as opening a FIFO does (Linux's pipefs inodes use
     /// `fifo_open` too); `pipe2`'s own ends are counted when the pipe is made.
@@ -402,7 +436,7 @@ impl Inode for PipeInode {
             self.readers.fetch_sub(1, Ordering::AcqRel);
         }
         self.wait.wake_up_all();
-        super::select::poll_notify();
+        self.poll_head.wake();
     }
 
     fn as_any(&self) -> &dyn Any {

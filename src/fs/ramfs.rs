@@ -398,6 +398,32 @@ impl Inode for RamInode {
         self.fifo().is_none_or(|pipe| pipe.poll_write_ready())
     }
 
+    fn poll(&self, file_flags: u32) -> u32 {
+        if let Some(pipe) = self.fifo() {
+            return pipe.poll(file_flags);
+        }
+        let mut mask = crate::fs::select::pollbits::DEFAULT_POLLMASK;
+        if self.ftype() == FileType::CharDev && !self.poll_read_ready() {
+            mask &=
+                !(crate::fs::select::pollbits::POLLIN | crate::fs::select::pollbits::POLLRDNORM);
+        }
+        mask
+    }
+
+    fn with_poll_head(&self, f: &mut dyn FnMut(&crate::fs::select::PollHead)) -> bool {
+        if let Some(pipe) = self.fifo() {
+            return pipe.with_poll_head(f);
+        }
+        if self.ftype() == FileType::CharDev {
+            let rdev = self.meta.lock().rdev;
+            if let Some(head) = char_dev::poll_head(rdev) {
+                f(head);
+                return true;
+            }
+        }
+        false
+    }
+
     fn open(&self, file_flags: u32) -> Result<(), Errno> {
         if self.ftype() == FileType::CharDev {
             let rdev = self.meta.lock().rdev;

@@ -31,14 +31,13 @@ pub fn sys_utimensat(dirfd: i32, pathname: u64, times: u64, uflags: u32) -> SysR
         }
         mtime_sec = i64::from_le_bytes(raw[16..24].try_into().unwrap_or([0; 8]));
     }
-    let inode = if pathname == 0 {
-        fdget(dirfd)?.inode.clone()
+    let dentry = if pathname == 0 {
+        fdget(dirfd)?.dentry.clone()
     } else {
         let path = getname(pathname)?;
         lookup_at(dirfd, &path, uflags & AT_SYMLINK_NOFOLLOW == 0)?
-            .inode
-            .clone()
     };
+    let inode = dentry.inode.clone();
     if nsec == [UTIME_OMIT; 2] {
         return Ok(0);
     }
@@ -52,10 +51,10 @@ pub fn sys_utimensat(dirfd: i32, pathname: u64, times: u64, uflags: u32) -> SysR
         }
     }
     match nsec[1] {
-        UTIME_OMIT => Ok(0),
-        UTIME_NOW => inode
-            .set_mtime(crate::kernel::time::realtime_seconds())
-            .map(|_| 0),
-        _ => inode.set_mtime(mtime_sec).map(|_| 0),
+        UTIME_OMIT => {}
+        UTIME_NOW => inode.set_mtime(crate::kernel::time::realtime_seconds())?,
+        _ => inode.set_mtime(mtime_sec)?,
     }
+    crate::fs::notify::fsnotify_attrib(&dentry);
+    Ok(0)
 }

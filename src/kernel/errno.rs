@@ -66,6 +66,7 @@ errnos! {
     ENOTSUP = 95, "Operation not supported";
     EAFNOSUPPORT = 97, "Address family not supported by protocol";
     ETIMEDOUT = 110, "Connection timed out";
+    ECANCELED = 125, "Operation Canceled";
 }
 
 impl Errno {

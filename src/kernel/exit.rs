@@ -216,6 +216,8 @@ pub fn do_exit(code: i32) -> ! {
             .leader_exit(&leader);
         crate::kernel::session::exit_orphaned_pgrps(&leader);
         crate::kernel::time::itimer::exit_itimers(&leader);
+        crate::kernel::time::posix_timers::exit_itimers(leader.tgid.load(Ordering::Relaxed));
+        crate::kernel::time::posix_timers::forget_process(leader.tgid.load(Ordering::Relaxed));
         forget_original_parent(&leader);
     }
     tsk.exit_done.complete_all();

@@ -43,7 +43,7 @@ use core::sync::atomic::Ordering;
 pub use notify::{do_notify_parent, do_notify_parent_cldstop, get_parent, parent_autoreaps};
 pub use send::{
     is_ignored_or_blocked, send_signal, send_signal_info, send_signal_info_thread,
-    send_signal_kernel, sys_kill, sys_tgkill, sys_tkill, zap_other_threads,
+    send_signal_kernel, send_sigqueue, sys_kill, sys_tgkill, sys_tkill, zap_other_threads,
 };
 pub use signal_struct::{SighandStruct, SignalStruct};
 pub use wait::{
@@ -136,6 +136,10 @@ pub mod si {
     pub const SI_USER: i32 = 0;
     /// Sent by the kernel.
     pub const SI_KERNEL: i32 = 0x80;
+    /// Sent by `sigqueue`.
+    pub const SI_QUEUE: i32 = -1;
+    /// A POSIX timer expired.
+    pub const SI_TIMER: i32 = -2;
     /// Sent by `tkill`/`tgkill`.
     pub const SI_TKILL: i32 = -6;
     /// SIGCHLD: the child exited.
@@ -211,19 +215,46 @@ pub struct KernelSigInfo {
     pub uid: u32,
     /// `si_status` (SIGCHLD): the exit status or the signal.
     pub status: i32,
+    /// `si_value` (SI_TIMER, SI_QUEUE): the `sigval` the sender chose.
+    pub value: u64,
+    /// `si_timerid` (SI_TIMER): the kernel's ID of the timer.
+    pub timerid: i32,
+    /// `si_overrun` (SI_TIMER): expirations lost while the signal was pending.
+    pub overrun: i32,
 }
 
 impl KernelSigInfo {
+    /// Nothing (a `const` for the tables of pending signals).
+    pub const EMPTY: Self = Self {
+        signo: 0,
+        code: 0,
+        pid: 0,
+        uid: 0,
+        status: 0,
+        value: 0,
+        timerid: 0,
+        overrun: 0,
+    };
+
     /// Linux's arm64 `siginfo_t`, 128 bytes: signo, errno, code at 0, 4, 8; the union at 16
-    /// (`_kill`: pid, uid; `_sigchld`: pid, uid, status at 24, utime at 32, stime at 40).
+    /// (`_kill`: pid, uid; `_sigchld`: pid, uid, status at 24, utime at 32, stime at 40;
+    /// `_timer`: tid, overrun, sigval at 24; `_rt`: pid, uid, sigval at 24).
     pub fn to_user_bytes(&self) -> [u8; 128] {
         let mut b = [0u8; 128];
         b[0..4].copy_from_slice(&self.signo.to_le_bytes());
         b[8..12].copy_from_slice(&self.code.to_le_bytes());
+        if self.code == si::SI_TIMER {
+            b[16..20].copy_from_slice(&self.timerid.to_le_bytes());
+            b[20..24].copy_from_slice(&self.overrun.to_le_bytes());
+            b[24..32].copy_from_slice(&self.value.to_le_bytes());
+            return b;
+        }
         b[16..20].copy_from_slice(&self.pid.to_le_bytes());
         b[20..24].copy_from_slice(&self.uid.to_le_bytes());
         if self.signo == sig::SIGCHLD {
             b[24..28].copy_from_slice(&self.status.to_le_bytes());
+        } else if self.code == si::SI_QUEUE {
+            b[24..32].copy_from_slice(&self.value.to_le_bytes());
         }
         b
     }
@@ -281,13 +312,7 @@ impl SignalState {
     /// Every signal at its default action, nothing pending or stopped.
     pub const fn new() -> Self {
         Self {
-            info: [KernelSigInfo {
-                signo: 0,
-                code: 0,
-                pid: 0,
-                uid: 0,
-                status: 0,
-            }; NSIG],
+            info: [KernelSigInfo::EMPTY; NSIG],
             altstack: AltStack {
                 sp: 0,
                 size: 0,
@@ -536,6 +561,29 @@ pub fn sys_sigaltstack(ss: u64, old_ss: u64, user_sp: u64) -> Result<u64, Errno>
 /// Take `signo` off the pending sets, the thread's first, returning its siginfo (Linux's
 /// `dequeue_signal`).
 fn dequeue(task: &TaskStruct, signo: i32) -> KernelSigInfo {
+    let mut info = dequeue_raw(task, signo);
+    if info.code == si::SI_TIMER {
+        crate::kernel::time::posix_timers::posixtimer_dequeued(task, &mut info);
+    }
+    info
+}
+
+/// Take the lowest signal of `mask` pending for `task` (its own first, then its process's),
+/// as `signalfd` reads them (Linux's `dequeue_signal`).
+pub fn dequeue_signal(task: &TaskStruct, mask: u64) -> Option<KernelSigInfo> {
+    let own = task.pending.load(Ordering::Acquire) & mask;
+    let ready = if own != 0 {
+        own
+    } else {
+        task.signal().shared_pending.load(Ordering::Acquire) & mask
+    };
+    if ready == 0 {
+        return None;
+    }
+    Some(dequeue(task, ready.trailing_zeros() as i32 + 1))
+}
+
+fn dequeue_raw(task: &TaskStruct, signo: i32) -> KernelSigInfo {
     let own = {
         let st = task.sigstate.lock();
         let before = task.pending.fetch_and(!bit(signo), Ordering::AcqRel);

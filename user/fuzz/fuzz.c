@@ -112,6 +112,19 @@ static const int calls[] = {
 	278 /* getrandom */, 293 /* rseq */, 439 /* faccessat2 */, 999 /* unknown */,
 	98 /* futex */, 99 /* set_robust_list */, 100 /* get_robust_list */, 130 /* tkill (0) */,
 	131 /* tgkill (0) */, 220 /* clone */, 435 /* clone3 */,
+	19 /* eventfd2 */, 20 /* epoll_create1 */, 21 /* epoll_ctl */, 22 /* epoll_pwait */,
+	441 /* epoll_pwait2 */, 74 /* signalfd4 */, 85 /* timerfd_create */,
+	86 /* timerfd_settime */, 87 /* timerfd_gettime */, 107 /* timer_create (see below) */,
+	108 /* timer_gettime */, 109 /* timer_getoverrun */, 110 /* timer_settime */,
+	111 /* timer_delete */, 26 /* inotify_init1 */, 27 /* inotify_add_watch */,
+	28 /* inotify_rm_watch */,
+};
+
+/* What timer_create gets when not a random pointer: a timer that sends nothing, or SIGURG
+ * (ignored by default), so that no timer ends a child by its signal. */
+static struct sigevent timer_events[2] = {
+	{ .sigev_notify = SIGEV_NONE },
+	{ .sigev_notify = SIGEV_SIGNAL, .sigev_signo = SIGURG },
 };
 
 /* The flags clone may get: what threads, vfork and posix_spawn use. The exit signal is
@@ -178,6 +191,10 @@ static void fuzz_calls(uint64_t seed)
 		if (nr == 221) {
 			/* execve: never a real program; a path that is not executable at best. */
 			a[0] = (uint64_t)"/proc/self/stat";
+		}
+		if (nr == 107 && (a[1] == 0 || rnd() % 2)) {
+			/* timer_create: NULL would mean SIGALRM, which kills. */
+			a[1] = (uint64_t)&timer_events[rnd() % 2];
 		}
 		if (nr == 130 || nr == 131) {
 			/* tkill/tgkill: signal 0 only (a real one could end the test's children

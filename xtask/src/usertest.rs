@@ -20,7 +20,7 @@ use crate::qemu::{run_captured, QemuOptions};
 use crate::user::UserPrograms;
 
 /// The programs `/init` runs on Cradle, in order.
-const PROGRAMS: [&str; 19] = [
+const PROGRAMS: [&str; 22] = [
     "syscalls",
     "fork_seed",
     "segv",
@@ -40,12 +40,16 @@ const PROGRAMS: [&str; 19] = [
     "forkbomb",
     "hugeelf",
     "oomtest",
+    "epolltest",
+    "timerstest",
+    "inotifytest",
 ];
 
 /// The programs compared with Debian's arm64 Linux booted in the same QEMU rather than with
 /// qemu-aarch64: users and permissions, where the host's container would be the judge
-/// otherwise, and set-ID programs, whose execve qemu-aarch64 hands to the x86 host.
-pub const KERNEL_DIFF_PROGRAMS: [&str; 2] = ["credtest", "suidtest"];
+/// otherwise, set-ID programs, whose execve qemu-aarch64 hands to the x86 host, and
+/// `clockset`, which sets the wall clock.
+pub const KERNEL_DIFF_PROGRAMS: [&str; 3] = ["credtest", "suidtest", "clockset"];
 
 /// Boot `image` with the test initramfs, running `programs`; the transcript, which is kept
 /// as `test-logs/<name>.log`.

@@ -8,6 +8,7 @@
 //! as `\r\n`. `/dev/console` (5:1), `/dev/ttyAMA0` (204:64) and `/dev/ttyS1` (4:65) reach
 //! it, and `/dev/tty` (5:0) does for the processes it is the controlling terminal of.
 
+use crate::fs::select::PollHead;
 use alloc::collections::VecDeque;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
@@ -188,7 +189,7 @@ impl Tty {
                 drop(ld);
                 isig(signo);
                 self.readers.wake_up_all();
-                crate::fs::select::poll_notify();
+                TTY_POLL.wake();
                 return;
             }
         }
@@ -229,7 +230,7 @@ impl Tty {
         }
         drop(ld);
         self.readers.wake_up_all();
-        crate::fs::select::poll_notify();
+        TTY_POLL.wake();
     }
 
     /// Non-canonical read, with POSIX's VMIN/VTIME rules (VTIME in tenths of a second):
@@ -536,7 +537,13 @@ impl CharDevice for ConsoleDev {
     fn poll_read_ready(&self) -> bool {
         CONSOLE_TTY.poll_read_ready()
     }
+    fn poll_head(&self) -> Option<&'static PollHead> {
+        Some(&TTY_POLL)
+    }
 }
+
+/// epoll items watching the console tty; woken with its readers.
+static TTY_POLL: PollHead = PollHead::new();
 
 /// Register the console tty under its device numbers (Linux's `tty_init`).
 fn tty_init() -> i32 {

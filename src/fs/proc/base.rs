@@ -36,6 +36,8 @@ enum Entry {
     Link(fn(&TaskStruct) -> Result<String, Errno>),
     /// The `fd/` directory.
     FdDir,
+    /// The `fdinfo/` directory.
+    FdInfoDir,
     /// `comm`: read as a file, and the process itself may rename itself by writing it.
     Comm,
     /// `environ`: read out of the address space the process had when the file was opened.
@@ -45,13 +47,14 @@ enum Entry {
 }
 
 /// The entries, in `readdir` order; their inode numbers are `pid_ino(pid, 1 + index)`.
-const ENTRIES: [(&str, Entry); 14] = [
+const ENTRIES: [(&str, Entry); 15] = [
     ("cmdline", Entry::File(0o444, proc_pid_cmdline)),
     ("comm", Entry::Comm),
     ("cwd", Entry::Link(proc_cwd_link)),
     ("environ", Entry::Environ),
     ("exe", Entry::Link(proc_exe_link)),
     ("fd", Entry::FdDir),
+    ("fdinfo", Entry::FdInfoDir),
     (
         "maps",
         Entry::Private(0o444, super::task_mmu::proc_pid_maps),
@@ -81,6 +84,10 @@ const TID_ENTRY_BASE: u64 = 0x100;
 const FD_DIR_ENTRY: u64 = 1 + 5;
 /// `fd/<n>` links are numbered from here.
 const FD_ENTRY_BASE: u64 = 0x800;
+/// The entry number of `fdinfo/`.
+const FDINFO_DIR_ENTRY: u64 = 1 + 6;
+/// `fdinfo/<n>` files are numbered from here.
+const FDINFO_ENTRY_BASE: u64 = FD_ENTRY_BASE + NR_OPEN_DEFAULT as u64;
 
 /// Who owns a process's `/proc` files: its effective user and group (Linux's
 /// `task_dump_owner` for a dumpable process); root's once it is gone.
@@ -186,7 +193,7 @@ fn dir_entries(pid: i32, first: u64, entries: &[(&str, Entry)]) -> Vec<DirEntry>
                     FileType::Regular
                 }
                 Entry::Link(_) => FileType::Symlink,
-                Entry::FdDir | Entry::TaskDir => FileType::Directory,
+                Entry::FdDir | Entry::FdInfoDir | Entry::TaskDir => FileType::Directory,
             },
         })
         .collect()
@@ -213,7 +220,8 @@ fn entry_inode(pid: i32, ino: u64, entry: Entry) -> Result<Arc<dyn Inode>, Errno
                 target(task)
             })
         }),
-        Entry::FdDir => Arc::new(FdDir { pid }),
+        Entry::FdDir => Arc::new(FdDir { pid, info: false }),
+        Entry::FdInfoDir => Arc::new(FdDir { pid, info: true }),
         Entry::Comm => ProcFile::new_writable_inode(
             ino,
             0o644,
@@ -432,10 +440,13 @@ fn proc_root_link(task: &TaskStruct) -> Result<String, Errno> {
 }
 
 /// What `/proc/<pid>/fd/<n>` points at (Linux's `d_path`): the path the file was opened
-/// by, or for a file without a name (a pipe) `pipe:[inode]`.
+/// by, or for a file without a name `pipe:[inode]` (a pipe) or `anon_inode:[eventfd]` (see
+/// `fs/anon_inodes.rs`).
 pub fn file_path(file: &File) -> String {
     let dentry = &file.dentry;
-    if dentry.parent.is_none() && dentry.name != "/" {
+    if dentry.name.starts_with("anon_inode:") {
+        dentry.name.to_string()
+    } else if dentry.parent.is_none() && dentry.name != "/" {
         format!("{}[{}]", dentry.name, file.inode.stat().ino)
     } else {
         dentry.path()
@@ -449,9 +460,23 @@ fn task_file(task: &TaskStruct, fd: usize) -> Result<Arc<File>, Errno> {
     file
 }
 
-/// `/proc/<pid>/fd/`: a link per open descriptor (Linux: `fs/proc/fd.c`).
+/// `/proc/<pid>/fd/`: a link per open descriptor; with `info`, `/proc/<pid>/fdinfo/`: a
+/// file per descriptor (Linux: `fs/proc/fd.c`).
 struct FdDir {
     pid: i32,
+    info: bool,
+}
+
+/// The open file `fd` of `task` and its close-on-exec flag.
+fn task_fd_entry(task: &TaskStruct, fd: usize) -> Result<(Arc<File>, bool), Errno> {
+    let files = task.files.lock().clone().ok_or(Errno::ENOENT)?;
+    let entry = files
+        .lock()
+        .open_fds()
+        .find(|(n, _)| *n == fd)
+        .map(|(_, e)| (e.file.clone(), e.cloexec))
+        .ok_or(Errno::ENOENT);
+    entry
 }
 
 /// A descriptor's name as a number: decimal, no leading zero.
@@ -467,7 +492,12 @@ fn name_to_fd(name: &str) -> Option<usize> {
 
 impl Inode for FdDir {
     fn stat(&self) -> Stat {
-        let mut st = dir_stat(pid_ino(self.pid, FD_DIR_ENTRY), 2);
+        let entry = if self.info {
+            FDINFO_DIR_ENTRY
+        } else {
+            FD_DIR_ENTRY
+        };
+        let mut st = dir_stat(pid_ino(self.pid, entry), 2);
         st.mode = crate::fs::inode::mode::S_IFDIR | 0o500;
         (st.uid, st.gid) = task_owner(self.pid);
         st
@@ -481,6 +511,20 @@ impl Inode for FdDir {
         let fd = name_to_fd(name).ok_or(Errno::ENOENT)?;
         let pid = self.pid;
         let file = with_task(pid, |task| task_file(task, fd)).map_err(|_| Errno::ENOENT)?;
+        if self.info {
+            // Linux: 0400, the process's owner's.
+            return Ok(ProcFile::new_owned_inode(
+                pid_ino(pid, FDINFO_ENTRY_BASE + fd as u64),
+                0o400,
+                task_owner(pid),
+                move || {
+                    with_task(pid, |task| {
+                        let (file, cloexec) = task_fd_entry(task, fd)?;
+                        Ok(super::fd::fdinfo(&file, cloexec).into_bytes())
+                    })
+                },
+            ));
+        }
         // Linux: r-x for a file open for reading, -wx for writing (the x lets it be followed).
         let mut perm = 0;
         if file.readable() {
@@ -512,8 +556,19 @@ impl Inode for FdDir {
             .into_iter()
             .map(|fd| DirEntry {
                 name: fd.to_string(),
-                ino: pid_ino(self.pid, FD_ENTRY_BASE + fd as u64),
-                file_type: FileType::Symlink,
+                ino: pid_ino(
+                    self.pid,
+                    if self.info {
+                        FDINFO_ENTRY_BASE
+                    } else {
+                        FD_ENTRY_BASE
+                    } + fd as u64,
+                ),
+                file_type: if self.info {
+                    FileType::Regular
+                } else {
+                    FileType::Symlink
+                },
             })
             .collect())
     }

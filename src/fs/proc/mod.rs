@@ -11,7 +11,8 @@
 //! - `generic.rs`: the inode kinds (generated file, symlink) and inode numbering
 //!   (`fs/proc/generic.c`, `fs/proc/inode.c`).
 //! - `root.rs`: `/proc` itself and `/proc/self` (`fs/proc/root.c`, `fs/proc/self.c`).
-//! - `base.rs`: `/proc/<pid>/` (`fs/proc/base.c`, `fs/proc/fd.c`).
+//! - `base.rs`: `/proc/<pid>/` (`fs/proc/base.c`, `fs/proc/fd.c`); `fd.rs`: the text of
+//!   `fdinfo/<n>`.
 //! - `array.rs`: `/proc/<pid>/stat`, `status`, `statm` (`fs/proc/array.c`).
 //! - `task_mmu.rs`: `/proc/<pid>/maps` (`fs/proc/task_mmu.c`).
 //! - `meminfo.rs`, `stat.rs` (with `uptime` and `loadavg`), `cpuinfo.rs`, `misc.rs`
@@ -23,6 +24,7 @@
 mod array;
 mod base;
 mod cpuinfo;
+mod fd;
 pub mod generic;
 mod meminfo;
 mod misc;

@@ -195,7 +195,39 @@ fn send_signal_locked(task: &TaskStruct, info: KernelSigInfo, group: bool) {
         drop(st);
         set_sigpending(task);
     }
+    crate::fs::signalfd::signalfd_notify();
     complete_signal(task, signo, group);
+}
+
+/// Queue a POSIX timer's signal (Linux's `send_sigqueue`): false, sending nothing, if the
+/// same timer's signal is still pending there (the timer counts an overrun instead).
+pub fn send_sigqueue(task: &TaskStruct, info: KernelSigInfo, group: bool) -> bool {
+    let signo = info.signo;
+    if !(1..=NSIG as i32).contains(&signo) {
+        return true;
+    }
+    let same = |pending: u64, queued: &KernelSigInfo| {
+        pending & bit(signo) != 0 && queued.code == si::SI_TIMER && queued.timerid == info.timerid
+    };
+    let already = if group {
+        let signal = task.signal();
+        let inner = signal.inner.lock();
+        same(
+            signal.shared_pending.load(Ordering::Acquire),
+            &inner.shared_info[signo as usize - 1],
+        )
+    } else {
+        let st = task.sigstate.lock();
+        same(
+            task.pending.load(Ordering::Acquire),
+            &st.info[signo as usize - 1],
+        )
+    };
+    if already {
+        return false;
+    }
+    send_signal_locked(task, info, group);
+    true
 }
 
 /// Queue a process-directed signal with its `siginfo` for `task`'s process and wake a

@@ -52,7 +52,12 @@ pub fn tick_handle_periodic() {
 }
 
 #[cfg(target_os = "none")]
+pub mod hrtimer;
+#[cfg(target_os = "none")]
 pub mod itimer;
+pub mod itimerspec;
+#[cfg(target_os = "none")]
+pub mod posix_timers;
 pub mod timeconv;
 #[cfg(target_os = "none")]
 pub mod timekeeping;

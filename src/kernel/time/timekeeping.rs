@@ -59,5 +59,8 @@ pub fn do_settimeofday64(sec: i64, nsec: i64) -> Result<(), Errno> {
     OFFS_REAL_NS.store(real - now, Ordering::Relaxed);
     // timekeeping_update: the vDSO's copy of the offset follows at once.
     super::vsyscall::update_vsyscall();
+    // clock_was_set: timers on the wall clock follow it.
+    crate::fs::timerfd::timerfd_clock_was_set();
+    super::posix_timers::posix_timers_clock_was_set();
     Ok(())
 }

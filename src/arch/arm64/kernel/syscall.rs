@@ -13,6 +13,7 @@ use crate::fs::read_write as rw;
 use crate::fs::xattr;
 use crate::kernel::errno::Errno;
 use crate::kernel::sched::syscalls as sched;
+use crate::kernel::time::posix_timers;
 use crate::kernel::{exit, fork, futex, session, signal, sys};
 use crate::mm::mmap;
 
@@ -109,6 +110,27 @@ fn invoke_syscall(regs: &mut PtRegs, nr: u64) -> Result<u64, Errno> {
         __NR_sendfile => rw::sys_sendfile(i(a[0]), i(a[1]), a[2], a[3] as usize),
         __NR_pselect6 => fs::select::sys_pselect6(a[0] as usize, a[1], a[2], a[3], a[4], a[5]),
         __NR_ppoll => fs::select::sys_ppoll(a[0], a[1] as usize, a[2], a[3], a[4] as usize),
+        __NR_signalfd4 => fs::signalfd::sys_signalfd4(i(a[0]), a[1], a[2] as usize, i(a[3])),
+        __NR_timerfd_create => fs::timerfd::sys_timerfd_create(i(a[0]), i(a[1])),
+        __NR_timerfd_settime => fs::timerfd::sys_timerfd_settime(i(a[0]), i(a[1]), a[2], a[3]),
+        __NR_timerfd_gettime => fs::timerfd::sys_timerfd_gettime(i(a[0]), a[1]),
+        __NR_timer_create => posix_timers::sys_timer_create(i(a[0]), a[1], a[2]),
+        __NR_timer_settime => posix_timers::sys_timer_settime(i(a[0]), i(a[1]), a[2], a[3]),
+        __NR_timer_gettime => posix_timers::sys_timer_gettime(i(a[0]), a[1]),
+        __NR_timer_getoverrun => posix_timers::sys_timer_getoverrun(i(a[0])),
+        __NR_timer_delete => posix_timers::sys_timer_delete(i(a[0])),
+        __NR_inotify_init1 => fs::notify::sys_inotify_init1(i(a[0])),
+        __NR_inotify_add_watch => fs::notify::sys_inotify_add_watch(i(a[0]), a[1], a[2] as u32),
+        __NR_inotify_rm_watch => fs::notify::sys_inotify_rm_watch(i(a[0]), i(a[1])),
+        __NR_eventfd2 => fs::eventfd::sys_eventfd2(a[0] as u32, i(a[1])),
+        __NR_epoll_create1 => fs::eventpoll::sys_epoll_create1(i(a[0])),
+        __NR_epoll_ctl => fs::eventpoll::sys_epoll_ctl(i(a[0]), i(a[1]), i(a[2]), a[3]),
+        __NR_epoll_pwait => {
+            fs::eventpoll::sys_epoll_pwait(i(a[0]), a[1], i(a[2]), i(a[3]), a[4], a[5] as usize)
+        }
+        __NR_epoll_pwait2 => {
+            fs::eventpoll::sys_epoll_pwait2(i(a[0]), a[1], i(a[2]), a[3], a[4], a[5] as usize)
+        }
         __NR_readlinkat => fs::stat::sys_readlinkat(i(a[0]), a[1], a[2], a[3] as usize),
         __NR_newfstatat => fs::stat::sys_newfstatat(i(a[0]), a[1], a[2], a[3] as u32),
         __NR_fstat => fs::stat::sys_fstat(i(a[0]), a[1]),

@@ -1,0 +1,351 @@
+//! POSIX timers: `timer_create`, `timer_settime`, `timer_gettime`, `timer_getoverrun`,
+//! `timer_delete` (Linux: `kernel/time/posix-timers.c`).
+//!
+//! A process's timers are numbered from 0 on, an ID never reused while the process lives
+//! (Linux's `next_posix_timer_id`, kept across exec), and live in one table keyed by
+//! (process ID, timer ID). A timer runs on CLOCK_REALTIME, CLOCK_MONOTONIC,
+//! CLOCK_BOOTTIME, CLOCK_TAI or an alarm clock (`hrtimer.rs`: one kernel tick late at most);
+//! the CPU-time clocks (CLOCK_PROCESS_CPUTIME_ID, CLOCK_THREAD_CPUTIME_ID and the clock IDs
+//! of other processes' CPU time) are EINVAL until CPU time is accounted, and the coarse and
+//! raw clocks are EOPNOTSUPP, as Linux has no timers on them.
+//!
+//! On expiry a SIGEV_SIGNAL timer sends its signal to the process, a SIGEV_THREAD_ID one to
+//! its thread (glibc's SIGEV_THREAD is built on that), with `si_code` SI_TIMER, `si_timerid`
+//! and the `si_value` given; SIGEV_NONE sends nothing. The tick cannot look tasks up, so it
+//! hands expired timers to a worker (as `itimer.rs` does). If the timer's signal is still
+//! pending when it expires again, the expiry is counted as an overrun instead (Linux's
+//! `send_sigqueue`); when the signal is taken, its `si_overrun` is that count, which
+//! `timer_getoverrun` reports from then on (Linux's `posixtimer_rearm`).
+//!
+//! An absolute CLOCK_REALTIME timer follows the wall clock when it is set.
+//!
+//! A process's timers are deleted when it execs or exits (`exit_itimers`). At most
+//! [`MAX_TIMERS`] per process: more is EAGAIN (Linux's limit is RLIMIT_SIGPENDING, through
+//! each timer's preallocated `sigqueue`; Cradle does not keep rlimits yet).
+
+use alloc::collections::BTreeMap;
+use alloc::sync::{Arc, Weak};
+use alloc::vec::Vec;
+use core::sync::atomic::Ordering;
+
+use super::hrtimer::{
+    expiry_ns, hrtimer_cancel, hrtimer_forward, hrtimer_start, itimerspec_from_bytes,
+    itimerspec_to_bytes, HrTimerCallback,
+};
+use super::ktime_get_ns;
+use crate::arch::uaccess::{copy_from_user, copy_to_user};
+use crate::kernel::errno::Errno;
+use crate::kernel::locking::SpinLock;
+use crate::kernel::signal::{si, sig, KernelSigInfo, NSIG};
+use crate::kernel::task::{current, TaskStruct};
+use crate::kernel::workqueue::{schedule_work, WorkStruct};
+
+/// The most timers one process may have.
+pub const MAX_TIMERS: usize = 4096;
+
+/// `sigev_notify` values (Linux's `include/uapi/asm-generic/siginfo.h`).
+const SIGEV_SIGNAL: i32 = 0;
+const SIGEV_NONE: i32 = 1;
+const SIGEV_THREAD: i32 = 2;
+const SIGEV_THREAD_ID: i32 = 4;
+/// `timer_settime`'s flag for an absolute time.
+const TIMER_ABSTIME: i32 = 1;
+
+/// A POSIX timer (Linux's `struct k_itimer`).
+struct KTimer {
+    /// The process (thread-group ID) that owns it.
+    tgid: i32,
+    /// Its ID in that process.
+    id: i32,
+    realtime: bool,
+    /// SIGEV_SIGNAL, SIGEV_NONE or SIGEV_THREAD_ID (SIGEV_THREAD counts as SIGEV_SIGNAL).
+    notify: i32,
+    signo: i32,
+    /// `sigev_value`.
+    value: u64,
+    /// The thread for SIGEV_THREAD_ID.
+    tid: i32,
+    /// Lock: its own; taken by the tick.
+    state: SpinLock<KTimerState>,
+    me: Weak<KTimer>,
+}
+
+#[derive(Default)]
+struct KTimerState {
+    /// When it next expires (monotonic ns); `None` when disarmed.
+    expires_ns: Option<u64>,
+    /// For an absolute CLOCK_REALTIME timer: its time by the wall clock.
+    real_expires_ns: Option<u64>,
+    interval_ns: u64,
+    /// The key of the current arming.
+    key: Option<u64>,
+    /// Expiries while its signal was pending (Linux's `it_overrun`).
+    overrun: i64,
+    /// What the last signal taken carried (Linux's `it_overrun_last`).
+    overrun_last: i64,
+}
+
+/// Every timer, by (process, timer ID).
+static TIMERS: SpinLock<BTreeMap<(i32, i32), Arc<KTimer>>> = SpinLock::new(BTreeMap::new());
+/// The next timer ID of each process that made one (Linux's `signal->next_posix_timer_id`).
+static NEXT_IDS: SpinLock<BTreeMap<i32, i32>> = SpinLock::new(BTreeMap::new());
+/// Expired timers (by key of arming) for the worker.
+static FIRED: SpinLock<Vec<(Weak<KTimer>, u64)>> = SpinLock::new(Vec::new());
+static FIRED_WORK: WorkStruct = WorkStruct::new(posix_timer_work);
+
+impl HrTimerCallback for KTimer {
+    fn hrtimer_expired(&self, key: u64) {
+        FIRED.lock().push((self.me.clone(), key));
+        schedule_work(&FIRED_WORK);
+    }
+}
+
+impl KTimer {
+    fn arm(&self, st: &mut KTimerState, expires_ns: u64) {
+        st.expires_ns = Some(expires_ns);
+        let me: Weak<dyn HrTimerCallback> = self.me.clone();
+        st.key = Some(hrtimer_start(me, expires_ns));
+    }
+
+    fn disarm(st: &mut KTimerState) {
+        if let Some(key) = st.key.take() {
+            hrtimer_cancel(key);
+        }
+        st.expires_ns = None;
+    }
+
+    fn current_value(st: &KTimerState) -> [u8; 32] {
+        let left = st
+            .expires_ns
+            .map_or(0, |e| e.saturating_sub(ktime_get_ns()).max(1));
+        itimerspec_to_bytes(st.interval_ns, left)
+    }
+
+    /// The arming `key` expired: re-arm a periodic timer, then signal (worker context).
+    fn expire(&self, key: u64) {
+        let periods = {
+            let mut st = self.state.lock();
+            if st.key != Some(key) {
+                return;
+            }
+            st.key = None;
+            let Some(expires) = st.expires_ns else { return };
+            let (periods, next) = hrtimer_forward(expires, st.interval_ns, ktime_get_ns());
+            if st.interval_ns > 0 {
+                let advance = periods.saturating_mul(st.interval_ns);
+                st.real_expires_ns = st.real_expires_ns.map(|r| r.saturating_add(advance));
+                self.arm(&mut st, next);
+            } else {
+                st.expires_ns = None;
+            }
+            // Periods that passed unseen (the worker ran late) are overruns too.
+            st.overrun = st.overrun.saturating_add(periods as i64 - 1);
+            periods
+        };
+        let _ = periods;
+        if self.notify == SIGEV_NONE {
+            return;
+        }
+        let (target, group) = if self.notify == SIGEV_THREAD_ID {
+            (crate::kernel::pid::find_task_by_pid(self.tid), false)
+        } else {
+            (crate::kernel::pid::find_task_by_pid(self.tgid), true)
+        };
+        let Some(task) = target else { return };
+        let info = KernelSigInfo {
+            signo: self.signo,
+            code: si::SI_TIMER,
+            timerid: self.id,
+            value: self.value,
+            ..KernelSigInfo::EMPTY
+        };
+        if !crate::kernel::signal::send_sigqueue(&task, info, group) {
+            let mut st = self.state.lock();
+            st.overrun = st.overrun.saturating_add(1);
+        }
+    }
+}
+
+fn posix_timer_work(_: &'static WorkStruct) {
+    let fired = core::mem::take(&mut *FIRED.lock());
+    for (timer, key) in fired {
+        if let Some(timer) = timer.upgrade() {
+            timer.expire(key);
+        }
+    }
+}
+
+/// A timer's signal is being taken by `task`: give it the overrun count (Linux's
+/// `posixtimer_rearm` from `dequeue_signal`).
+pub fn posixtimer_dequeued(task: &TaskStruct, info: &mut KernelSigInfo) {
+    let tgid = task.tgid.load(Ordering::Relaxed);
+    let Some(timer) = TIMERS.lock().get(&(tgid, info.timerid)).cloned() else {
+        return;
+    };
+    let mut st = timer.state.lock();
+    st.overrun_last = core::mem::take(&mut st.overrun);
+    info.overrun = st.overrun_last.min(i32::MAX as i64) as i32;
+}
+
+fn tgid() -> i32 {
+    current().tgid.load(Ordering::Relaxed)
+}
+
+fn find(id: i32) -> Result<Arc<KTimer>, Errno> {
+    TIMERS
+        .lock()
+        .get(&(tgid(), id))
+        .cloned()
+        .ok_or(Errno::EINVAL)
+}
+
+type SysResult = Result<u64, Errno>;
+
+/// `timer_create(2)`.
+pub fn sys_timer_create(clockid: i32, sevp: u64, timerid: u64) -> SysResult {
+    let realtime = match clockid {
+        0 | 8 => true,                       // CLOCK_REALTIME, CLOCK_REALTIME_ALARM
+        1 | 7 | 9 | 11 => false,             // MONOTONIC, BOOTTIME, BOOTTIME_ALARM, TAI
+        4..=6 => return Err(Errno::ENOTSUP), // MONOTONIC_RAW and the coarse clocks
+        _ => return Err(Errno::EINVAL),      // CPU-time clocks: not accounted yet
+    };
+    let me = current();
+    let tgid = me.tgid.load(Ordering::Relaxed);
+    let (mut notify, mut signo, mut value, mut tid) = (SIGEV_SIGNAL, sig::SIGALRM, None, tgid);
+    if sevp != 0 {
+        let mut ev = [0u8; 64];
+        copy_from_user(&mut ev, sevp)?;
+        value = Some(u64::from_le_bytes(ev[0..8].try_into().unwrap_or([0; 8])));
+        signo = i32::from_le_bytes(ev[8..12].try_into().unwrap_or([0; 4]));
+        notify = i32::from_le_bytes(ev[12..16].try_into().unwrap_or([0; 4]));
+        tid = i32::from_le_bytes(ev[16..20].try_into().unwrap_or([0; 4]));
+        // Linux's good_sigevent.
+        let signal_ok = (1..=NSIG as i32).contains(&signo);
+        match notify {
+            SIGEV_THREAD_ID => {
+                let same_group = crate::kernel::pid::find_task_by_pid(tid)
+                    .is_some_and(|t| t.tgid.load(Ordering::Relaxed) == tgid);
+                if !same_group || !signal_ok {
+                    return Err(Errno::EINVAL);
+                }
+            }
+            SIGEV_SIGNAL | SIGEV_THREAD if signal_ok => notify = SIGEV_SIGNAL,
+            SIGEV_NONE => {}
+            _ => return Err(Errno::EINVAL),
+        }
+    }
+    let timer = {
+        let mut timers = TIMERS.lock();
+        if timers.range((tgid, 0)..=(tgid, i32::MAX)).count() >= MAX_TIMERS {
+            return Err(Errno::EAGAIN);
+        }
+        // Linux's `posix_timer_add`: the next ID not in use, wrapping at INT_MAX.
+        let mut next_ids = NEXT_IDS.lock();
+        let next = next_ids.entry(tgid).or_insert(0);
+        let mut id = *next;
+        while timers.contains_key(&(tgid, id)) {
+            id = id.wrapping_add(1) & i32::MAX;
+        }
+        *next = id.wrapping_add(1) & i32::MAX;
+        drop(next_ids);
+        let timer = Arc::new_cyclic(|me| KTimer {
+            tgid,
+            id,
+            realtime,
+            notify,
+            signo,
+            value: value.unwrap_or(id as u64),
+            tid,
+            state: SpinLock::new(KTimerState::default()),
+            me: me.clone(),
+        });
+        timers.insert((tgid, id), timer.clone());
+        timer
+    };
+    if let Err(e) = copy_to_user(timerid, &timer.id.to_le_bytes()) {
+        TIMERS.lock().remove(&(tgid, timer.id));
+        return Err(e);
+    }
+    Ok(0)
+}
+
+/// `timer_settime(2)`.
+pub fn sys_timer_settime(id: i32, tflags: i32, new: u64, old: u64) -> SysResult {
+    let mut raw = [0u8; 32];
+    copy_from_user(&mut raw, new)?;
+    let (interval_ns, value_ns) = itimerspec_from_bytes(&raw)?;
+    let timer = find(id)?;
+    let previous = {
+        let mut st = timer.state.lock();
+        let previous = KTimer::current_value(&st);
+        KTimer::disarm(&mut st);
+        st.interval_ns = interval_ns;
+        st.overrun_last = 0;
+        let absolute = tflags & TIMER_ABSTIME != 0;
+        st.real_expires_ns = (timer.realtime && absolute && value_ns > 0).then_some(value_ns);
+        if value_ns > 0 {
+            let expires = expiry_ns(timer.realtime, absolute, value_ns);
+            timer.arm(&mut st, expires);
+        }
+        previous
+    };
+    if old != 0 {
+        copy_to_user(old, &previous)?;
+    }
+    Ok(0)
+}
+
+/// `timer_gettime(2)`.
+pub fn sys_timer_gettime(id: i32, cur: u64) -> SysResult {
+    let timer = find(id)?;
+    let value = KTimer::current_value(&timer.state.lock());
+    copy_to_user(cur, &value)?;
+    Ok(0)
+}
+
+/// `timer_getoverrun(2)`.
+pub fn sys_timer_getoverrun(id: i32) -> SysResult {
+    let timer = find(id)?;
+    let last = timer.state.lock().overrun_last;
+    Ok(last.min(i32::MAX as i64) as u64)
+}
+
+/// `timer_delete(2)`.
+pub fn sys_timer_delete(id: i32) -> SysResult {
+    let timer = TIMERS.lock().remove(&(tgid(), id)).ok_or(Errno::EINVAL)?;
+    KTimer::disarm(&mut timer.state.lock());
+    Ok(0)
+}
+
+/// The wall clock was set: absolute CLOCK_REALTIME timers move to the new clock (Linux's
+/// realtime hrtimer base moving with `clock_was_set`).
+pub fn posix_timers_clock_was_set() {
+    let all: Vec<Arc<KTimer>> = TIMERS.lock().values().cloned().collect();
+    for timer in all {
+        let mut st = timer.state.lock();
+        if let (Some(real), Some(_)) = (st.real_expires_ns, st.key) {
+            KTimer::disarm(&mut st);
+            timer.arm(&mut st, super::timekeeping::real_to_monotonic_ns(real));
+        }
+    }
+}
+
+/// The process `tgid` is gone: its timer IDs start from 0 again for whoever gets its ID.
+pub fn forget_process(tgid: i32) {
+    NEXT_IDS.lock().remove(&tgid);
+}
+
+/// Delete every timer of the process `tgid` (Linux's `exit_itimers`, at exec and exit).
+pub fn exit_itimers(tgid: i32) {
+    let gone: Vec<Arc<KTimer>> = {
+        let mut timers = TIMERS.lock();
+        let ids: Vec<(i32, i32)> = timers
+            .range((tgid, i32::MIN)..=(tgid, i32::MAX))
+            .map(|(k, _)| *k)
+            .collect();
+        ids.iter().filter_map(|k| timers.remove(k)).collect()
+    };
+    for timer in gone {
+        KTimer::disarm(&mut timer.state.lock());
+    }
+}
