@@ -204,7 +204,13 @@ fn clock_is_realtime(clock_id: i32) -> Result<bool, Errno> {
 
 /// The time by clock `clock_id`, in nanoseconds.
 fn clock_get_ns(clock_id: i32) -> Result<u64, Errno> {
-    Ok(if clock_is_realtime(clock_id)? {
+    let realtime = clock_is_realtime(clock_id)?;
+    if COARSE_CLOCKS.contains(&clock_id) {
+        // The time at the last tick, as the vDSO has it (Linux's `ktime_get_coarse_ts64`).
+        let (mono, offs_real) = crate::kernel::time::vsyscall::ktime_get_coarse_ns();
+        return Ok(if realtime { mono + offs_real } else { mono });
+    }
+    Ok(if realtime {
         crate::kernel::time::timekeeping::ktime_get_real_ns()
     } else {
         crate::kernel::time::ktime_get_ns()
