@@ -260,6 +260,11 @@ pub(crate) fn debian_login_test(summary: &mut Summary, image: &Path) {
             cmd("fg"),
             key("sleep 50\n", 1500, '\u{3}'),
             cmd("free | head -1; df / | tail -1 | cut -d' ' -f1; id"),
+            // procps' top: once in batch mode, then interactively (raw keys through pselect6)
+            // until `q`, sent alone (top takes several bytes in one read for an escape key).
+            cmd("top -bn1 >/tmp/top.out; echo top-batch-rc=$?; head -n 1 /tmp/top.out | cut -c1-5"),
+            cmd("top -d 0.5; echo top-q-rc=$?"),
+            Step::after("top-q-rc=$?\n", Duration::from_millis(3000), "q"),
             // Ctrl-D logs out: login's session ends, init starts getty again.
             Step::new(PROMPT, "\u{4}"),
             Step::new(LOGIN_PROMPT, "root\r"),
@@ -289,6 +294,8 @@ pub(crate) fn debian_login_test(summary: &mut Summary, image: &Path) {
                 "[1]+  Stopped                 sleep 50",
                 "total",
                 "rootfs\nuid=0(root) gid=0(root) groups=0(root)\n",
+                "top-batch-rc=0\ntop -\n",
+                "top-q-rc=0",
                 "logout",
                 "second-login",
                 "The system is going down NOW!",
@@ -303,7 +310,7 @@ pub(crate) fn debian_login_test(summary: &mut Summary, image: &Path) {
         Ok(())
     });
     summary.record(
-        "userspace: --rootfs debian: cradle login: → Debian's bash: ldd, arrays, process substitution, Ctrl-C, Ctrl-Z/fg, logout, poweroff",
+        "userspace: --rootfs debian: cradle login: → Debian's bash: ldd, arrays, process substitution, Ctrl-C, Ctrl-Z/fg, top (batch, interactive until q), logout, poweroff",
         verdict,
     );
 }
