@@ -442,6 +442,19 @@ pub fn sys_umask(mask: u32) -> SysResult {
     Ok(old as u64)
 }
 
+/// `personality(2)` (Linux's `kernel/exec_domain.c`): set the calling task's personality,
+/// unless it is 0xffffffff (a query); the old one either way. Any value is accepted, as on
+/// Linux: only `ADDR_NO_RANDOMIZE` changes what Cradle does (the next `execve` lays the
+/// address space out without randomization).
+pub fn sys_personality(persona: u32) -> SysResult {
+    let task = current();
+    let old = task.personality.load(Ordering::Relaxed);
+    if persona != 0xffff_ffff {
+        task.personality.store(persona, Ordering::Relaxed);
+    }
+    Ok(u64::from(old))
+}
+
 /// `prctl(2)`: PR_SET_NAME (15) and PR_GET_NAME (16); others are accepted as no-ops.
 pub fn sys_prctl(option: i32, arg2: u64) -> SysResult {
     match option {
