@@ -350,11 +350,12 @@ fn runs_only_as_init(name: &str) -> bool {
 /// child (seen: the child's two host threads both asleep in futex_wait, never exiting);
 /// `vdsotest` sets the wall clock as root (under qemu-aarch64 that would be the host's) and
 /// judges the kernel's vDSO, not qemu-aarch64's own; `aslrtest` checks the kernel's address
-/// space layout (qemu-aarch64 makes its own) and writes a sysctl.
+/// space layout (qemu-aarch64 makes its own) and writes a sysctl; `xattrtest` judges the
+/// kernel's tmpfs (qemu-aarch64 would ask the host's file system).
 pub fn needs_a_linux_kernel(name: &str) -> bool {
     matches!(
         name,
-        "efault" | "mapstest" | "threadexec" | "threads" | "vdsotest" | "aslrtest"
+        "efault" | "mapstest" | "threadexec" | "threads" | "vdsotest" | "aslrtest" | "xattrtest"
     )
 }
 

@@ -20,7 +20,7 @@ use crate::qemu::{run_captured, QemuOptions};
 use crate::user::UserPrograms;
 
 /// The programs `/init` runs on Cradle, in order.
-const PROGRAMS: [&str; 21] = [
+const PROGRAMS: [&str; 22] = [
     "syscalls",
     "fork_seed",
     "segv",
@@ -38,6 +38,7 @@ const PROGRAMS: [&str; 21] = [
     "schedtest",
     "vdsotest",
     "aslrtest",
+    "xattrtest",
     "credtest",
     "forkbomb",
     "hugeelf",

@@ -54,9 +54,9 @@ fn invoke_syscall(regs: &mut PtRegs, nr: u64) -> Result<u64, Errno> {
     ];
     let i = |x: u64| x as i32;
     match nr {
-        __NR_setxattr => xattr::sys_setxattr(a[0], a[1], a[4] as u32, true),
-        __NR_lsetxattr => xattr::sys_setxattr(a[0], a[1], a[4] as u32, false),
-        __NR_fsetxattr => xattr::sys_fsetxattr(i(a[0]), a[1], a[4] as u32),
+        __NR_setxattr => xattr::sys_setxattr(a[0], a[1], a[2], a[3] as usize, a[4] as u32, true),
+        __NR_lsetxattr => xattr::sys_setxattr(a[0], a[1], a[2], a[3] as usize, a[4] as u32, false),
+        __NR_fsetxattr => xattr::sys_fsetxattr(i(a[0]), a[1], a[2], a[3] as usize, a[4] as u32),
         __NR_getxattr => xattr::sys_getxattr(a[0], a[1], a[2], a[3] as usize),
         __NR_lgetxattr => xattr::sys_lgetxattr(a[0], a[1], a[2], a[3] as usize),
         __NR_fgetxattr => xattr::sys_fgetxattr(i(a[0]), a[1], a[2], a[3] as usize),
