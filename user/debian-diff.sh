@@ -179,6 +179,10 @@ kill $job; wait $job; echo "sleep: $?"
 free | awk 'NR == 1 { print $1, $2, $3 } NR > 1 { print $1, NF }'
 free -h >/dev/null && echo "free -h runs"
 uptime >/dev/null && echo "uptime runs"
+# top's summary: every number (times, counts, sizes, percentages) and the spacing that
+# depends on their widths masked; the labels and their order are what is compared.
+top -bn1 >/tmp/top.out; echo "top -bn1: $?"
+head -n 5 /tmp/top.out | sed -E 's/up [^,]*,/up U,/; s/[0-9]+([.:][0-9]+)*/N/g; s/ +/ /g; s/: */: /g; s/, */, /g; s/ $//'
 cat /proc/$$/status | grep -E '^(Name|State|Tgid|Pid|PPid|Threads):' | m
 tr '\0' ' ' < /proc/$$/cmdline; echo
 readlink /proc/$$/exe

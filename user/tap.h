@@ -70,6 +70,9 @@ static const char *errno_name(int err)
 	case ENOTEMPTY: return "ENOTEMPTY";
 	case ENODEV: return "ENODEV";
 	case EOVERFLOW: return "EOVERFLOW";
+	case ENODATA: return "ENODATA";
+	case EOPNOTSUPP: return "EOPNOTSUPP";
+	case E2BIG: return "E2BIG";
 	default: return "other";
 	}
 }

@@ -16,7 +16,7 @@ use alloc::vec::Vec;
 use core::sync::atomic::Ordering;
 
 use super::elf::{self, ElfInfo};
-use super::exec_stack::{build_initial_stack, AuxvInput};
+use super::exec_stack::{build_initial_stack_below, AuxvInput};
 use super::inode::FileType;
 use super::namei::{path_lookup, LookupFlags};
 use crate::arch::memory::PAGE_SIZE;
@@ -26,17 +26,23 @@ use crate::fs::permission::MAY_EXEC;
 use crate::kernel::cred::{commit_creds, current_cred, Cred};
 use crate::kernel::errno::Errno;
 use crate::kernel::task::{current, state, TaskStruct, PF_KTHREAD};
-use crate::mm::mm_types::{ExeFile, MmStruct, VmFile, MMAP_BASE};
+use crate::mm::mm_types::{ExeFile, MmStruct, VmFile};
+use crate::mm::util::{
+    arch_align_stack, arch_mmap_rnd, arch_randomize_brk, exec_randomizes, mmap_base,
+    randomize_stack_top, randomize_va_space, stack_align_offset, PER_CLEAR_ON_SETID,
+};
 use crate::mm::vma::VmFlags;
 
-/// Top of the user stack (Linux arm64's `STACK_TOP`: `TASK_SIZE_64`; Cradle does not
-/// randomize it).
-pub const STACK_TOP: u64 = 1 << 48;
+/// Top of the user stack before randomization (Linux arm64's `STACK_TOP`: `TASK_SIZE_64`).
+pub use crate::mm::util::STACK_TOP;
 /// How much stack the new VMA has below the arguments (Linux's `setup_arg_pages`
 /// `stack_expand`, 128 KiB); it grows down on faults from there (`mm::fault`).
 pub const STACK_EXPAND: u64 = 128 << 10;
-/// Where a static-PIE program is loaded (Linux arm64's ELF_ET_DYN_BASE: 2/3 of TASK_SIZE).
-pub const ELF_ET_DYN_BASE: u64 = (2 * (1u64 << 48) / 3) & !(PAGE_SIZE - 1);
+/// Linux arm64's `ELF_ET_DYN_BASE`, 2/3 of TASK_SIZE (not page-aligned).
+const ELF_ET_DYN_BASE_EXACT: u64 = 2 * (1u64 << 48) / 3;
+/// Where a PIE program with an interpreter is loaded, before randomization and its own
+/// alignment: [`ELF_ET_DYN_BASE_EXACT`] page-aligned down.
+pub const ELF_ET_DYN_BASE: u64 = ELF_ET_DYN_BASE_EXACT & !(PAGE_SIZE - 1);
 /// The largest program accepted.
 const MAX_EXEC_SIZE: u64 = 256 << 20;
 
@@ -217,19 +223,28 @@ fn map_segments(
     Ok(end)
 }
 
-/// Where an `ET_DYN` program with an interpreter is loaded (Linux 6.1 `load_elf_binary`):
-/// `ELF_ET_DYN_BASE` plus the random offset, aligned down to its largest segment alignment,
-/// less its first address. A static-PIE program (no interpreter) stays at
-/// `ELF_ET_DYN_BASE`, where Cradle has always put it (Linux maps it in the mmap area).
-fn load_bias(info: &ElfInfo, has_interp: bool) -> u64 {
+/// Where an `ET_DYN` program is loaded (Linux 6.1 `load_elf_binary`, as Debian's 6.1.192
+/// has it). With an interpreter: `ELF_ET_DYN_BASE`, plus the random offset when
+/// `randomize`, aligned down to its largest segment alignment, less its first address.
+/// Without one (a static-PIE program, or `ld.so` run as a command): where mmap would put
+/// its whole span, top-down below the mmap base, aligned down the same way (Linux's
+/// "Honor PT_LOAD alignment for static PIE"). `ET_EXEC`: 0.
+fn load_bias(
+    mm: &alloc::sync::Arc<MmStruct>,
+    info: &ElfInfo,
+    has_interp: bool,
+    randomize: bool,
+) -> Result<u64, Errno> {
     if !info.is_dyn() {
-        return 0;
+        return Ok(0);
     }
-    if !has_interp {
-        return ELF_ET_DYN_BASE;
-    }
-    let base = (ELF_ET_DYN_BASE + crate::mm::mmap::arch_mmap_rnd()) & !(info.max_align() - 1);
-    page_down(base - info.lowest_vaddr())
+    let base = if has_interp {
+        ELF_ET_DYN_BASE + if randomize { arch_mmap_rnd() } else { 0 }
+    } else {
+        mm.get_unmapped_area(page_up(info.total_mapping_size()))?
+    };
+    let base = base & !(info.max_align() - 1);
+    Ok(page_down(base - info.lowest_vaddr()))
 }
 
 /// What the new program gets besides its file (the part of Linux's `linux_binprm` the ELF
@@ -242,6 +257,9 @@ struct Bprm<'a> {
     cred: &'a Cred,
     /// `AT_SECURE`: the credentials changed (a set-ID program).
     secure: bool,
+    /// The personality the new program runs with (the caller's, less
+    /// `PER_CLEAR_ON_SETID` for a set-ID program: Linux's `bprm->per_clear`).
+    personality: u32,
 }
 
 fn load_elf_binary(
@@ -256,16 +274,37 @@ fn load_elf_binary(
         execfn,
         cred,
         secure,
+        personality,
     } = *bprm;
-    let bias = load_bias(info, interp.is_some());
+    // PF_RANDOMIZE, decided once for the whole layout.
+    let randomize = exec_randomizes(personality);
     let mm = MmStruct::new()?;
-    // arch_pick_mmap_layout: mmap searches down from below the stack.
-    mm.inner.lock().mmap_base = MMAP_BASE - crate::mm::mmap::arch_mmap_rnd();
+    // arch_pick_mmap_layout: mmap searches down from below the stack's reach.
+    let rnd = if randomize { arch_mmap_rnd() } else { 0 };
+    mm.inner.lock().mmap_base = mmap_base(randomize, rnd);
+    let bias = load_bias(&mm, info, interp.is_some(), randomize)?;
     let brk = map_segments(&mm, file, info, bias)?;
     {
+        // A program without an interpreter sits in the mmap area: its heap goes to the
+        // unused ELF_ET_DYN_BASE region instead, where it cannot run into libraries or the
+        // stack, randomized or not (Linux's "Move brk for static PIE even if ASLR
+        // disabled", in Debian's 6.1).
+        let moved = info.is_dyn() && interp.is_none();
+        let mut start_brk = if moved {
+            page_up(ELF_ET_DYN_BASE_EXACT)
+        } else {
+            page_up(brk)
+        };
+        if randomize && randomize_va_space() > 1 {
+            if !moved {
+                // A gap between .bss and the heap.
+                start_brk += PAGE_SIZE;
+            }
+            start_brk = arch_randomize_brk(start_brk);
+        }
         let mut inner = mm.inner.lock();
-        inner.start_brk = page_up(brk);
-        inner.brk = page_up(brk);
+        inner.start_brk = start_brk;
+        inner.brk = start_brk;
     }
     // load_elf_interp: an ET_DYN interpreter goes where mmap would put it (top-down below
     // the mmap base), all its segments in one span.
@@ -307,12 +346,27 @@ fn load_elf_binary(
     };
     let args: Vec<&[u8]> = argv.iter().map(|a| a.as_slice()).collect();
     let envs: Vec<&[u8]> = envp.iter().map(|e| e.as_slice()).collect();
-    let stack = build_initial_stack(STACK_TOP, &args, &envs, &aux, random, execfn)?;
-    // setup_arg_pages: the stack VMA holds the arguments and 128 KiB more.
+    // setup_arg_pages(randomize_stack_top(STACK_TOP)): the top, moved down at random, then
+    // by up to 8 KiB more (arch_align_stack) and page-aligned.
+    let stack_top = page_up(arch_align_stack(
+        randomize_stack_top(STACK_TOP, randomize),
+        randomize,
+    ));
+    // create_elf_tables aligns the end of the strings the same way.
+    let stack = build_initial_stack_below(
+        stack_top,
+        stack_align_offset(randomize),
+        &args,
+        &envs,
+        &aux,
+        random,
+        execfn,
+    )?;
+    // The stack VMA holds the arguments and 128 KiB more.
     let stack_start = page_down(stack.sp) - STACK_EXPAND;
     mm.map_region(
         stack_start,
-        STACK_TOP - stack_start,
+        stack_top - stack_start,
         VmFlags::READ | VmFlags::WRITE | VmFlags::GROWSDOWN,
     )?;
     mm.populate_write(stack.sp, &stack.bytes)?;
@@ -438,12 +492,15 @@ fn exec_at_depth(
     let attr = dentry.inode.attr();
     let old_cred = current_cred();
     let (new_cred, secure) = old_cred.for_exec(attr.mode, attr.uid, attr.gid, false);
+    let personality =
+        task.personality.load(Ordering::Relaxed) & !(if secure { PER_CLEAR_ON_SETID } else { 0 });
     let bprm = Bprm {
         argv: &argv,
         envp: &envp,
         execfn: path.as_bytes(),
         cred: &new_cred,
         secure,
+        personality,
     };
     let image = load_elf_binary(&file, &info, interp.as_ref(), &bprm)?;
     {
@@ -473,6 +530,7 @@ fn exec_at_depth(
     if new_cred != *old_cred {
         commit_creds(new_cred);
     }
+    task.personality.store(personality, Ordering::Relaxed);
     task.did_exec.store(true, Ordering::Relaxed);
     task.flags.fetch_and(!PF_KTHREAD, Ordering::Relaxed);
     crate::kernel::signal::flush_signal_handlers(task);

@@ -173,6 +173,22 @@ pub fn build_initial_stack(
     random: [u8; 16],
     execfn: &[u8],
 ) -> Result<InitialStack, Errno> {
+    build_initial_stack_below(stack_top, 0, args, envs, auxv_in, random, execfn)
+}
+
+/// [`build_initial_stack`], with the tables `align_offset` bytes further below the strings
+/// (less than 8 KiB: Linux's `arch_align_stack` in `create_elf_tables`, random when the
+/// layout is).
+pub fn build_initial_stack_below(
+    stack_top: u64,
+    align_offset: u64,
+    args: &[&[u8]],
+    envs: &[&[u8]],
+    auxv_in: &AuxvInput,
+    random: [u8; 16],
+    execfn: &[u8],
+) -> Result<InitialStack, Errno> {
+    let align_offset = align_offset.min(8191);
     const EMPTY_ARGV: &[&[u8]] = &[b""];
     let args = if args.is_empty() { EMPTY_ARGV } else { args };
     if !stack_top.is_multiple_of(16) {
@@ -193,6 +209,7 @@ pub fn build_initial_stack(
     // arithmetic below cannot underflow.
     let auxv_max = 32;
     let bound = 8
+        + align_offset as usize
         + execfn.len()
         + 1
         + string_bytes
@@ -228,8 +245,9 @@ pub fn build_initial_stack(
     }
     let arg_start = p;
 
-    // `create_elf_tables`: align, then the platform string and the random bytes.
-    p &= !15;
+    // `create_elf_tables`: `arch_align_stack`, then the platform string and the random
+    // bytes.
+    p = (p - align_offset) & !15;
     p -= ELF_PLATFORM.len() as u64 + 1;
     let platform_addr = p;
     writes.push((p, ELF_PLATFORM));

@@ -202,6 +202,12 @@ pub trait Inode: Send + Sync + Any {
         Err(Errno::EISDIR)
     }
 
+    /// The extended attributes the file system keeps for this inode (tmpfs's
+    /// `simple_xattrs`: `trusted.` and `security.` names); `None` where none are kept.
+    fn xattrs(&self) -> Option<&crate::fs::xattr::SimpleXattrs> {
+        None
+    }
+
     /// The page cache holding the file's data, for `mmap` and `execve` (Linux's
     /// `inode->i_mapping`); `None` for objects that cannot be mapped (`ENODEV`).
     fn mapping(&self) -> Option<Arc<crate::mm::filemap::AddressSpace>> {

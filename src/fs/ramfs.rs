@@ -60,6 +60,8 @@ pub struct RamInode {
     ftype: FileType,
     meta: SpinLock<Meta>,
     content: Mutex<Content>,
+    /// Extended attributes, as tmpfs keeps them.
+    xattrs: crate::fs::xattr::SimpleXattrs,
 }
 
 fn now() -> i64 {
@@ -81,6 +83,7 @@ impl RamInode {
                 mtime: now(),
             }),
             content: Mutex::new(content),
+            xattrs: crate::fs::xattr::SimpleXattrs::new(),
         })
     }
 
@@ -130,6 +133,10 @@ fn valid_name(name: &str) -> Result<(), Errno> {
 }
 
 impl Inode for RamInode {
+    fn xattrs(&self) -> Option<&crate::fs::xattr::SimpleXattrs> {
+        Some(&self.xattrs)
+    }
+
     fn stat(&self) -> Stat {
         // The content mutex may sleep, so it is taken (and let go) before the meta spinlock:
         // sleeping with a spinlock held is a bug, found when two processes stat'ed the same

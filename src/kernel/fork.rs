@@ -194,6 +194,11 @@ fn copy_process(args: &KernelCloneArgs<'_>) -> Result<TaskRef, Errno> {
     };
     p.stack.store(stack as usize, Ordering::Relaxed);
     p.set_stack_end_magic();
+    // dup_task_struct copies the parent's personality.
+    p.personality.store(
+        parent.personality.load(Ordering::Relaxed),
+        Ordering::Relaxed,
+    );
     p.start_time_ns
         .store(crate::kernel::time::ktime_get_ns(), Ordering::Relaxed);
     match copy_resources(parent, &p, args) {

@@ -204,7 +204,13 @@ fn clock_is_realtime(clock_id: i32) -> Result<bool, Errno> {
 
 /// The time by clock `clock_id`, in nanoseconds.
 fn clock_get_ns(clock_id: i32) -> Result<u64, Errno> {
-    Ok(if clock_is_realtime(clock_id)? {
+    let realtime = clock_is_realtime(clock_id)?;
+    if COARSE_CLOCKS.contains(&clock_id) {
+        // The time at the last tick, as the vDSO has it (Linux's `ktime_get_coarse_ts64`).
+        let (mono, offs_real) = crate::kernel::time::vsyscall::ktime_get_coarse_ns();
+        return Ok(if realtime { mono + offs_real } else { mono });
+    }
+    Ok(if realtime {
         crate::kernel::time::timekeeping::ktime_get_real_ns()
     } else {
         crate::kernel::time::ktime_get_ns()
@@ -434,6 +440,19 @@ pub fn sys_umask(mask: u32) -> SysResult {
     let old = fs.umask;
     fs.umask = mask & 0o777;
     Ok(old as u64)
+}
+
+/// `personality(2)` (Linux's `kernel/exec_domain.c`): set the calling task's personality,
+/// unless it is 0xffffffff (a query); the old one either way. Any value is accepted, as on
+/// Linux: only `ADDR_NO_RANDOMIZE` changes what Cradle does (the next `execve` lays the
+/// address space out without randomization).
+pub fn sys_personality(persona: u32) -> SysResult {
+    let task = current();
+    let old = task.personality.load(Ordering::Relaxed);
+    if persona != 0xffff_ffff {
+        task.personality.store(persona, Ordering::Relaxed);
+    }
+    Ok(u64::from(old))
 }
 
 /// `prctl(2)`: PR_SET_NAME (15) and PR_GET_NAME (16); others are accepted as no-ops.

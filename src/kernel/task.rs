@@ -114,6 +114,11 @@ pub struct TaskStruct {
     pub state: AtomicU32,
     /// PF_* flags.
     pub flags: AtomicU32,
+    /// The execution domain and its flags (Linux's `personality`: `PER_LINUX` plus, say,
+    /// `ADDR_NO_RANDOMIZE`), set by `personality(2)`, inherited by children and kept across
+    /// `execve` (less `PER_CLEAR_ON_SETID` for a set-ID program). Only the task itself
+    /// changes it.
+    pub personality: AtomicU32,
     /// The status `do_exit` left (Linux's `exit_code`).
     pub exit_code: AtomicI32,
     /// 0 while alive; `EXIT_ZOMBIE` once exited and waiting to be reaped (Linux's
@@ -235,6 +240,7 @@ impl TaskStruct {
             itimer_real: SpinLock::new(crate::kernel::time::itimer::ItimerReal::new()),
             state: AtomicU32::new(state::TASK_RUNNING),
             flags: AtomicU32::new(flags),
+            personality: AtomicU32::new(0),
             exit_code: AtomicI32::new(0),
             exit_state: AtomicU32::new(0),
             exit_done: Completion::new(),

@@ -33,39 +33,6 @@ const MAP_FIXED: u32 = 0x10;
 const MAP_ANONYMOUS: u32 = 0x20;
 const MAP_FIXED_NOREPLACE: u32 = 0x10_0000;
 
-/// Bits of randomness in the mmap base and a PIE program's load address (Linux arm64's
-/// `CONFIG_ARCH_MMAP_RND_BITS` default for 4 KiB pages and 48-bit addresses).
-pub const MMAP_RND_BITS: u32 = 18;
-
-/// Are user addresses randomized (Linux's `randomize_va_space`, 2 by default)? Not when
-/// the kernel command line says `norandmaps` (Linux's `disable_randmaps`): then every
-/// program and library lands at the same address on every run.
-pub fn randomize_va_space() -> bool {
-    #[cfg(target_os = "none")]
-    {
-        let cmdline = crate::init::main::saved_command_line();
-        crate::kernel::params::get(cmdline, "norandmaps").is_none()
-    }
-    #[cfg(not(target_os = "none"))]
-    false
-}
-
-/// A random page-aligned offset below `2^(MMAP_RND_BITS + PAGE_SHIFT)` (Linux's
-/// `arch_mmap_rnd`), or 0 when addresses are not randomized.
-pub fn arch_mmap_rnd() -> u64 {
-    if !randomize_va_space() {
-        return 0;
-    }
-    #[cfg(target_os = "none")]
-    {
-        let mut bytes = [0u8; 8];
-        crate::kernel::random::get_random_bytes(&mut bytes);
-        (u64::from_le_bytes(bytes) & ((1 << MMAP_RND_BITS) - 1)) * PAGE_SIZE
-    }
-    #[cfg(not(target_os = "none"))]
-    0
-}
-
 fn page_up(x: u64) -> Option<u64> {
     x.checked_add(PAGE_SIZE - 1).map(|v| v & !(PAGE_SIZE - 1))
 }

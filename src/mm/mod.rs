@@ -5,6 +5,7 @@
 pub mod asid;
 pub mod memblock;
 pub mod page_alloc;
+pub mod util;
 pub mod vma;
 
 #[cfg(target_os = "none")]

@@ -106,9 +106,11 @@ static long warmup(long iters)
 	return iters / 10 > 0 ? iters / 10 : 1;
 }
 
+/* Three decimals: a counter tick is 16 instructions, so one decimal would round the cheap
+ * rows (clock_gettime: under 2 ticks) to 1.6 instructions. */
 static void report(const char *name, uint64_t elapsed, long ops)
 {
-	say("bench: %s %.1f\n", name, (double)elapsed / (double)ops);
+	say("bench: %s %.3f\n", name, (double)elapsed / (double)ops);
 }
 
 /* A metric's verdict: NULL if it ran, else why not. */

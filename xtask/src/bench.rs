@@ -404,6 +404,8 @@ struct Config {
     /// Every timed loop's iteration count (None: the program's defaults).
     iters: Option<u64>,
     cradle_only: bool,
+    /// Run this metric alone (the program's `only=METRIC`).
+    only: Option<String>,
 }
 
 fn qemu_options(cfg: &Config, initrd: &Path) -> QemuOptions {
@@ -417,6 +419,9 @@ fn qemu_options(cfg: &Config, initrd: &Path) -> QemuOptions {
     }
     if let Some(n) = cfg.iters {
         init_args.push(format!("iters={n}"));
+    }
+    if let Some(metric) = &cfg.only {
+        init_args.push(format!("only={metric}"));
     }
     opts.append = Some(if init_args.is_empty() {
         CMDLINE.to_string()
@@ -734,12 +739,20 @@ fn parse_args(args: &[String]) -> Result<Config, String> {
         tcg: false,
         iters: None,
         cradle_only: false,
+        only: None,
     };
     let mut it = args.iter();
     while let Some(arg) = it.next() {
         match arg.as_str() {
             "--tcg" => cfg.tcg = true,
             "--cradle-only" => cfg.cradle_only = true,
+            "--only" => {
+                let metric = it.next().ok_or("--only needs a metric")?;
+                if !METRICS.iter().any(|(name, _)| name == metric) {
+                    return Err(format!("unknown metric '{metric}'\n{USAGE}"));
+                }
+                cfg.only = Some(metric.clone());
+            }
             "--runs" | "--iters" => {
                 let v = it.next().ok_or_else(|| format!("{arg} needs a number"))?;
                 let n: u64 = v
@@ -759,7 +772,8 @@ fn parse_args(args: &[String]) -> Result<Config, String> {
     Ok(cfg)
 }
 
-const USAGE: &str = "usage: cargo xtask bench [--runs N] [--tcg] [--iters N] [--cradle-only]";
+const USAGE: &str =
+    "usage: cargo xtask bench [--runs N] [--tcg] [--iters N] [--cradle-only] [--only METRIC]";
 
 /// `cargo xtask bench`.
 pub fn cmd_bench(args: &[String]) -> Result<(), String> {
@@ -881,6 +895,7 @@ pub(crate) fn smoke_test(summary: &mut Summary, image: &Path) {
             tcg: false,
             iters: Some(1),
             cradle_only: true,
+            only: None,
         };
         let log = out_dir().join("test-logs").join("bench-smoke.log");
         let _ = std::fs::create_dir_all(log.parent().expect("has a parent"));

@@ -45,8 +45,8 @@ fn results_dir() -> PathBuf {
     out_dir().join("debiandiff")
 }
 
-/// The initramfs both kernels boot.
-fn build_initramfs() -> Result<PathBuf, String> {
+/// The initramfs both kernels boot, running `script` as `/debian-diff.sh`.
+fn build_initramfs(script: &Path) -> Result<PathBuf, String> {
     let mut entries = crate::debian_rootfs::debian_entries()?;
     entries.push(Entry::new(
         "/init.sh",
@@ -55,7 +55,7 @@ fn build_initramfs() -> Result<PathBuf, String> {
     ));
     entries.push(Entry::new(
         "/debian-diff.sh",
-        Source::File(project_root().join("user").join("debian-diff.sh")),
+        Source::File(script.to_path_buf()),
         0o755,
     ));
     let bytes = write_newc(&entries)?;
@@ -64,33 +64,42 @@ fn build_initramfs() -> Result<PathBuf, String> {
     Ok(path)
 }
 
-/// Run the script on Linux and on Cradle (`image`) and compare.
-fn run_both(image: &Path) -> Result<(), String> {
+/// The script in the repository.
+fn script_path() -> PathBuf {
+    project_root().join("user").join("debian-diff.sh")
+}
+
+/// Run `script` on Linux and on Cradle (`image`) and compare.
+fn run_both(image: &Path, script: &Path) -> Result<(), String> {
     let diff = crate::bbdiff::ScriptDiff {
         script: "debian-diff.sh",
         cmdline: CMDLINE,
         limit: BOOT_LIMIT,
         dir: results_dir(),
     };
-    diff.run_both(image, &build_initramfs()?)
+    diff.run_both(image, &build_initramfs(script)?)
 }
 
 /// The test in `cargo xtask test` (the `difftest` group).
 pub(crate) fn debian_diff_test(summary: &mut Summary, image: &Path) {
     summary.record(
         "difftest: user/debian-diff.sh (Debian's bash, coreutils, procps, ld.so) prints the same on Cradle and Linux",
-        run_both(image),
+        run_both(image, &script_path()),
     );
 }
 
-/// `cargo xtask debiandiff`: build the kernel, run the comparison, print the diff if any.
+/// `cargo xtask debiandiff [--script FILE]`: build the kernel, run the comparison (of
+/// `user/debian-diff.sh`, or of another bash script: a way to try Debian's programs on both
+/// kernels), print the diff if any.
 pub fn cmd_debiandiff(args: &[String]) -> Result<(), String> {
-    if !args.is_empty() {
-        return Err("usage: cargo xtask debiandiff".into());
-    }
+    let script = match args {
+        [] => script_path(),
+        [flag, file] if flag == "--script" => PathBuf::from(file),
+        _ => return Err("usage: cargo xtask debiandiff [--script FILE]".into()),
+    };
     crate::env::ensure_qemu()?;
     let built = crate::build::build_kernel()?;
-    run_both(&built.image)?;
+    run_both(&built.image, &script)?;
     println!(
         "debian-diff.sh: the same output on Cradle and Linux ({})",
         results_dir().display()

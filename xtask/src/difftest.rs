@@ -348,9 +348,16 @@ fn runs_only_as_init(name: &str) -> bool {
 /// qemu-aarch64 writes itself for the guest; `threadexec` execs arm64 programs (the host
 /// cannot), needs robust futexes (qemu-aarch64 ignores `set_robust_list`) and clone3;
 /// `threads` forks from a threaded process, and qemu-aarch64 now and then deadlocks in such a
-/// child (seen: the child's two host threads both asleep in futex_wait, never exiting).
+/// child (seen: the child's two host threads both asleep in futex_wait, never exiting);
+/// `vdsotest` sets the wall clock as root (under qemu-aarch64 that would be the host's) and
+/// judges the kernel's vDSO, not qemu-aarch64's own; `aslrtest` checks the kernel's address
+/// space layout (qemu-aarch64 makes its own) and writes a sysctl; `xattrtest` judges the
+/// kernel's tmpfs (qemu-aarch64 would ask the host's file system).
 pub fn needs_a_linux_kernel(name: &str) -> bool {
-    matches!(name, "efault" | "mapstest" | "threadexec" | "threads")
+    matches!(
+        name,
+        "efault" | "mapstest" | "threadexec" | "threads" | "vdsotest" | "aslrtest" | "xattrtest"
+    )
 }
 
 /// Arguments a program needs outside the test initramfs.

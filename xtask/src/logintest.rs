@@ -239,7 +239,9 @@ pub(crate) fn user_login_test(summary: &mut Summary, image: &Path) {
 
 /// The login chain on the Debian root file system (`--rootfs debian`): getty and login are
 /// busybox's, the shell is Debian's bash (dynamically linked, through glibc's ld.so and the
-/// vDSO): job control, Ctrl-C and Ctrl-Z, coreutils and procps, logout, poweroff.
+/// vDSO): job control, Ctrl-C and Ctrl-Z, coreutils and procps, the full-screen programs
+/// driven by keys over the serial console (top, less, nano: raw mode, pselect, escape
+/// sequences), logout, poweroff.
 pub(crate) fn debian_login_test(summary: &mut Summary, image: &Path) {
     let verdict = crate::rootfs::Rootfs::Debian.build(None).and_then(|initrd| {
         let mut opts = QemuOptions::for_board("virt");
@@ -260,6 +262,23 @@ pub(crate) fn debian_login_test(summary: &mut Summary, image: &Path) {
             cmd("fg"),
             key("sleep 50\n", 1500, '\u{3}'),
             cmd("free | head -1; df / | tail -1 | cut -d' ' -f1; id"),
+            // procps' top: once in batch mode, then interactively (raw keys through pselect6)
+            // until `q`, sent alone (top takes several bytes in one read for an escape key).
+            cmd("top -bn1 >/tmp/top.out; echo top-batch-rc=$?; head -n 1 /tmp/top.out | cut -c1-5"),
+            cmd("top -d 0.5; echo top-q-rc=$?"),
+            Step::after("top-q-rc=$?\n", Duration::from_millis(3000), "q"),
+            // less: open a file, search, go to the end, quit.
+            cmd("printf 'line1\\nfind-me here\\nline3\\n' > /tmp/l.txt; less /tmp/l.txt; echo less-rc=$?"),
+            Step::after("(END)", Duration::from_millis(1000), "/find\r"),
+            Step::after("(END)", Duration::from_millis(1000), "G"),
+            Step::after("(END)", Duration::from_millis(1000), "q"),
+            // nano: type a line, write it out (^O, Enter), exit (^X).
+            cmd("nano /tmp/n.txt; echo nano-rc=$?"),
+            Step::after("GNU nano", Duration::from_millis(2000), "hello nano"),
+            Step::after("hello nano", Duration::from_millis(500), "\u{f}"),
+            Step::after("File Name to Write", Duration::from_millis(500), "\r"),
+            Step::after("Wrote 1 line", Duration::from_millis(500), "\u{18}"),
+            cmd("cat /tmp/n.txt"),
             // Ctrl-D logs out: login's session ends, init starts getty again.
             Step::new(PROMPT, "\u{4}"),
             Step::new(LOGIN_PROMPT, "root\r"),
@@ -289,6 +308,15 @@ pub(crate) fn debian_login_test(summary: &mut Summary, image: &Path) {
                 "[1]+  Stopped                 sleep 50",
                 "total",
                 "rootfs\nuid=0(root) gid=0(root) groups=0(root)\n",
+                "top-batch-rc=0\ntop -\n",
+                "top-q-rc=0",
+                // less's search highlights the match (standout mode).
+                "\u{1b}[7mfind\u{1b}[m-me here",
+                "less-rc=0",
+                "[ Wrote 1 line ]",
+                "nano-rc=0",
+                // (bash's bracketed-paste switch comes first: no newline before the line)
+                "\u{1b}[?2004lhello nano\n",
                 "logout",
                 "second-login",
                 "The system is going down NOW!",
@@ -303,7 +331,7 @@ pub(crate) fn debian_login_test(summary: &mut Summary, image: &Path) {
         Ok(())
     });
     summary.record(
-        "userspace: --rootfs debian: cradle login: → Debian's bash: ldd, arrays, process substitution, Ctrl-C, Ctrl-Z/fg, logout, poweroff",
+        "userspace: --rootfs debian: cradle login: → Debian's bash: ldd, arrays, process substitution, Ctrl-C, Ctrl-Z/fg, top (batch, interactive until q), less (search, end, quit), nano (type, write out, exit), logout, poweroff",
         verdict,
     );
 }

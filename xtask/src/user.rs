@@ -143,8 +143,14 @@ fn make_executable(_: &Path) -> Result<(), String> {
 /// Compile one C program, static, warnings as errors; no stale binary is left on failure.
 pub(crate) fn compile(source: &Path, binary: &Path) -> Result<(), String> {
     eprintln!("xtask: {CROSS_CC} {}", source.display());
+    let stem = source.file_stem().and_then(|s| s.to_str()).unwrap_or("");
+    let link = if STATIC_PIE.contains(&stem) {
+        "-static-pie"
+    } else {
+        "-static"
+    };
     let out = Command::new(CROSS_CC)
-        .args(["-static", "-pthread", "-O2", "-Wall", "-Werror", "-o"])
+        .args([link, "-pthread", "-O2", "-Wall", "-Werror", "-o"])
         .arg(binary)
         .arg(source)
         .current_dir(source_dir())
@@ -163,6 +169,10 @@ pub(crate) fn compile(source: &Path, binary: &Path) -> Result<(), String> {
         ))
     }
 }
+
+/// Programs built as static-PIE (`ET_DYN` without an interpreter) rather than static
+/// `ET_EXEC`: the ones that test where the kernel loads such a program.
+const STATIC_PIE: [&str; 1] = ["aslrtest"];
 
 /// Compile one single-file Rust program for `aarch64-unknown-linux-musl`, static, linked by
 /// `rust-lld` (a plain build would call the host's `cc` and fail to find musl's `crt1.o`).

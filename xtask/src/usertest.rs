@@ -20,7 +20,7 @@ use crate::qemu::{run_captured, QemuOptions};
 use crate::user::UserPrograms;
 
 /// The programs `/init` runs on Cradle, in order.
-const PROGRAMS: [&str; 22] = [
+const PROGRAMS: [&str; 25] = [
     "syscalls",
     "fork_seed",
     "segv",
@@ -36,6 +36,9 @@ const PROGRAMS: [&str; 22] = [
     "futexshared",
     "efault",
     "schedtest",
+    "vdsotest",
+    "aslrtest",
+    "xattrtest",
     "credtest",
     "forkbomb",
     "hugeelf",

@@ -1,10 +1,11 @@
 //! `/proc/sys`: the kernel's tunables as files (Linux: `fs/proc/proc_sysctl.c`,
-//! `kernel/sysctl.c`, `kernel/utsname_sysctl.c`). Read-only here.
+//! `kernel/sysctl.c`, `kernel/utsname_sysctl.c`).
 //!
 //! Only what programs read is there: `kernel/osrelease`, `ostype`, `version`, `hostname`,
 //! `domainname` (uname's fields, as `utsname_sysctl.c` has them), `pid_max` (procps sizes
 //! its PID columns by it), `threads-max`, `ngroups_max`; `vm/overcommit_memory` and
-//! `vm/max_map_count`.
+//! `vm/max_map_count`. All are read-only but `kernel/randomize_va_space` (mode 0644, an
+//! integer 0 to 2, as Linux's `proc_dointvec_minmax`).
 
 use alloc::format;
 use alloc::string::String;
@@ -23,6 +24,16 @@ pub enum Node {
     File(fn() -> String),
     /// A directory: its entries.
     Dir(&'static [(&'static str, Node)]),
+    /// A file root may write (mode 0644): its contents, and what a write does (the bytes
+    /// taken, or the error).
+    Tunable(fn() -> String, fn(&[u8]) -> Result<usize, Errno>),
+}
+
+/// Parse a write to an integer sysctl (Linux's `proc_dointvec`: blanks around one decimal
+/// integer; anything else is EINVAL).
+fn parse_int(bytes: &[u8]) -> Result<i64, Errno> {
+    let text = core::str::from_utf8(bytes).map_err(|_| Errno::EINVAL)?;
+    text.trim().parse::<i64>().map_err(|_| Errno::EINVAL)
 }
 
 /// Where `/proc/sys` inode numbers start (below the per-process ones, above the root's).
@@ -46,6 +57,16 @@ const KERNEL: &[(&str, Node)] = &[
     (
         "pid_max",
         Node::File(|| format!("{}\n", crate::kernel::pid::PID_MAX_DEFAULT)),
+    ),
+    (
+        "randomize_va_space",
+        Node::Tunable(
+            || format!("{}\n", crate::mm::util::randomize_va_space()),
+            |bytes| {
+                crate::mm::util::set_randomize_va_space(parse_int(bytes)?)?;
+                Ok(bytes.len())
+            },
+        ),
     ),
     ("threads-max", Node::File(|| String::from("3791\n"))),
     ("version", Node::File(|| String::from("#1 SMP\n"))),
@@ -99,6 +120,13 @@ impl Inode for SysctlDir {
         let ino = self.child_ino(index);
         Ok(match self.entries[index].1 {
             Node::File(show) => ProcFile::new_inode(ino, 0o444, move || Ok(show().into_bytes())),
+            Node::Tunable(show, store) => ProcFile::new_writable_inode(
+                ino,
+                0o644,
+                (0, 0),
+                move || Ok(show().into_bytes()),
+                store,
+            ),
             Node::Dir(entries) => sysctl_dir(ino, entries),
         })
     }
@@ -112,7 +140,7 @@ impl Inode for SysctlDir {
                 name: String::from(*name),
                 ino: self.child_ino(index),
                 file_type: match node {
-                    Node::File(_) => FileType::Regular,
+                    Node::File(_) | Node::Tunable(..) => FileType::Regular,
                     Node::Dir(_) => FileType::Directory,
                 },
             })

@@ -71,15 +71,35 @@ pub fn jiffies() -> u64 {
     JIFFIES.load(Ordering::Relaxed)
 }
 
+/// The counter's factor to seconds (`vdso_data::sec_mult` of CNTFRQ_EL0), computed once.
+#[cfg(target_os = "none")]
+static CLOCK_SEC_MULT: AtomicU64 = AtomicU64::new(0);
+
+/// Counter ticks to seconds as a 64.64 fixed-point factor, for [`ktime_get_ns`] and the vDSO
+/// (Linux's clocksource `mult`). CNTFRQ_EL0 never changes, so a race computes it twice,
+/// the same.
+#[cfg(target_os = "none")]
+pub fn clock_sec_mult() -> u64 {
+    let mult = CLOCK_SEC_MULT.load(Ordering::Relaxed);
+    if mult != 0 {
+        return mult;
+    }
+    let mult = crate::arch::vdso::vdso_data::sec_mult(crate::arch::arch_timer::frequency());
+    CLOCK_SEC_MULT.store(mult, Ordering::Relaxed);
+    mult
+}
+
 /// Nanoseconds since the generic counter started (power-on): the kernel's monotonic clock
-/// (Linux's `ktime_get` on a system whose clocksource is the arch timer).
+/// (Linux's `ktime_get` on a system whose clocksource is the arch timer). It is the vDSO's
+/// `CLOCK_MONOTONIC` to the nanosecond: both are `vdso_data::cycles_to_timespec` of the
+/// counter (within 3.4·10⁻¹² of count / CNTFRQ, never behind it).
 #[cfg(target_os = "none")]
 pub fn ktime_get_ns() -> u64 {
-    let (count, freq) = crate::arch::arch_timer::counter_and_frequency();
-    if freq == 0 {
-        return 0;
-    }
-    ((count as u128 * 1_000_000_000) / freq as u128) as u64
+    let (sec, nsec) = crate::arch::vdso::vdso_data::cycles_to_timespec(
+        crate::arch::arch_timer::counter(),
+        clock_sec_mult(),
+    );
+    sec.saturating_mul(1_000_000_000).saturating_add(nsec)
 }
 
 /// Seconds since the epoch by the wall clock (see `timekeeping`).

@@ -1,65 +1,83 @@
 //! Publishing the time to the vDSO (Linux: `kernel/time/vsyscall.c` `update_vsyscall`).
 //!
-//! On every tick (and once when the vDSO is set up, and whenever the wall clock is set) the
-//! clock's state goes to the vDSO data page: the counter now (`cycle_last`),
-//! `CLOCK_MONOTONIC` at that count, the wall clock's offset (`timekeeping`), and the scale
-//! from counter ticks to nanoseconds. Between ticks the vDSO extends the time itself from
-//! the counter. The writer follows the sequence-count protocol that
-//! `arch/arm64/kernel/vdso/vdso_data.rs` describes; a lock keeps CPUs that tick at once from
+//! The data page (`arch/arm64/kernel/vdso/vdso_data.rs` documents it) holds two kinds of
+//! fields. The constants, [`vdso_data_init`] writes once, before any process can map the
+//! page: the counter's conversion factor (`sec_mult`, the same one [`super::ktime_get_ns`]
+//! uses) and the clocks' resolutions. The rest [`update_vsyscall`] writes on every tick (the
+//! `_COARSE` clocks' base) and whenever the wall clock is set (`CLOCK_REALTIME`'s offset), so
+//! that the vDSO sees a new time as soon as `settimeofday`/`clock_settime` returns. The
+//! writer follows the sequence-count protocol; a lock keeps CPUs that tick at once from
 //! interleaving their writes.
 
 use core::sync::atomic::{fence, Ordering};
 
-use crate::arch::vdso::vdso_data::{
-    VdsoData, VDSO_CLOCKMODE_ARCHTIMER, VDSO_CLOCKMODE_NONE, VDSO_SHIFT,
-};
+use crate::arch::vdso::vdso_data::{cycles_to_timespec, VdsoData, NSEC_PER_SEC};
 use crate::kernel::locking::SpinLock;
-
-const NSEC_PER_SEC: u64 = 1_000_000_000;
 
 /// Serialises writers (Linux holds the timekeeper's lock).
 static WRITER: SpinLock<()> = SpinLock::new(());
 
-/// Nanoseconds per counter tick times `2^VDSO_SHIFT`, or 0 if that does not fit.
-pub fn vdso_mult(freq: u64) -> u32 {
-    if freq == 0 {
-        return 0;
-    }
-    u32::try_from((1_000_000_000u128 << VDSO_SHIFT) / u128::from(freq)).unwrap_or(0)
+/// Write the data page's constants (Linux's `vdso_init` → the clocksource's `vdso_clock_mode`
+/// and `hrtimer_resolution`): called once, before the page is mapped anywhere.
+pub fn vdso_data_init(data: &VdsoData) {
+    data.sec_mult
+        .store(super::clock_sec_mult(), Ordering::Relaxed);
+    data.nsec_per_sec.store(NSEC_PER_SEC, Ordering::Relaxed);
+    data.hres_ns
+        .store(crate::kernel::sys::hres_resolution_ns(), Ordering::Relaxed);
+    data.coarse_ns
+        .store(crate::kernel::sys::TICK_NSEC, Ordering::Relaxed);
+    update_vsyscall();
 }
 
-/// Write the clock's state into the data page (Linux's `update_vsyscall`).
+/// Write the changing fields into the data page (Linux's `update_vsyscall`): the monotonic
+/// clock now, for the `_COARSE` clocks, and the wall clock's offset.
 pub fn update_vsyscall() {
     let Some(data) = crate::arch::vdso::vdso_data() else {
         return;
     };
-    let (count, freq) = crate::arch::arch_timer::counter_and_frequency();
-    let mult = vdso_mult(freq);
     let _guard = WRITER.lock();
+    let (sec, nsec) =
+        cycles_to_timespec(crate::arch::arch_timer::counter(), super::clock_sec_mult());
+    let offs = super::timekeeping::offs_real_ns();
     write_begin(data);
-    if mult == 0 {
-        data.clock_mode
-            .store(VDSO_CLOCKMODE_NONE, Ordering::Relaxed);
-    } else {
-        let mono = ((u128::from(count) * 1_000_000_000) / u128::from(freq)) as u64;
-        let real = mono.saturating_add(super::timekeeping::offs_real_ns());
-        data.clock_mode
-            .store(VDSO_CLOCKMODE_ARCHTIMER, Ordering::Relaxed);
-        data.cycle_last.store(count, Ordering::Relaxed);
-        data.mult.store(mult, Ordering::Relaxed);
-        data.shift.store(VDSO_SHIFT, Ordering::Relaxed);
-        data.mono_sec.store(mono / NSEC_PER_SEC, Ordering::Relaxed);
-        data.mono_snsec
-            .store((mono % NSEC_PER_SEC) << VDSO_SHIFT, Ordering::Relaxed);
-        data.real_sec.store(real / NSEC_PER_SEC, Ordering::Relaxed);
-        data.real_snsec
-            .store((real % NSEC_PER_SEC) << VDSO_SHIFT, Ordering::Relaxed);
-        data.hres_ns
-            .store(crate::kernel::sys::hres_resolution_ns(), Ordering::Relaxed);
-        data.coarse_ns
-            .store(crate::kernel::sys::TICK_NSEC, Ordering::Relaxed);
-    }
+    data.coarse_mono_sec.store(sec, Ordering::Relaxed);
+    data.coarse_mono_nsec.store(nsec, Ordering::Relaxed);
+    data.real_off_sec
+        .store(offs / NSEC_PER_SEC, Ordering::Relaxed);
+    data.real_off_nsec
+        .store(offs % NSEC_PER_SEC, Ordering::Relaxed);
     write_end(data);
+}
+
+/// The `_COARSE` clocks as the vDSO reads them (Linux's `ktime_get_coarse_ts64`): the
+/// monotonic clock at the last tick and the wall clock's offset then, in nanoseconds, read
+/// from the data page under its sequence count so that the system call and the vDSO never
+/// disagree. Before the vDSO exists, the monotonic clock now and the offset now.
+pub fn ktime_get_coarse_ns() -> (u64, u64) {
+    let Some(data) = crate::arch::vdso::vdso_data() else {
+        return (super::ktime_get_ns(), super::timekeeping::offs_real_ns());
+    };
+    loop {
+        let seq = data.seq.load(Ordering::Acquire);
+        if seq & 1 != 0 {
+            core::hint::spin_loop();
+            continue;
+        }
+        let sec = data.coarse_mono_sec.load(Ordering::Relaxed);
+        let nsec = data.coarse_mono_nsec.load(Ordering::Relaxed);
+        let off_sec = data.real_off_sec.load(Ordering::Relaxed);
+        let off_nsec = data.real_off_nsec.load(Ordering::Relaxed);
+        fence(Ordering::Acquire);
+        if data.seq.load(Ordering::Relaxed) == seq {
+            return (
+                sec.saturating_mul(NSEC_PER_SEC).saturating_add(nsec),
+                off_sec
+                    .saturating_mul(NSEC_PER_SEC)
+                    .saturating_add(off_nsec),
+            );
+        }
+    }
 }
 
 /// Make the sequence count odd: readers retry until [`write_end`].

@@ -63,3 +63,8 @@ pub mod time;
 pub mod traps;
 #[cfg(target_os = "none")]
 pub mod vdso;
+/// The vDSO's data page and clock conversion, for the host's unit tests (the kernel has them
+/// as `vdso::vdso_data`).
+#[cfg(not(target_os = "none"))]
+#[path = "vdso/vdso_data.rs"]
+pub mod vdso_data;

@@ -55,9 +55,9 @@ fn invoke_syscall(regs: &mut PtRegs, nr: u64) -> Result<u64, Errno> {
     ];
     let i = |x: u64| x as i32;
     match nr {
-        __NR_setxattr => xattr::sys_setxattr(a[0], a[1], a[4] as u32, true),
-        __NR_lsetxattr => xattr::sys_setxattr(a[0], a[1], a[4] as u32, false),
-        __NR_fsetxattr => xattr::sys_fsetxattr(i(a[0]), a[1], a[4] as u32),
+        __NR_setxattr => xattr::sys_setxattr(a[0], a[1], a[2], a[3] as usize, a[4] as u32, true),
+        __NR_lsetxattr => xattr::sys_setxattr(a[0], a[1], a[2], a[3] as usize, a[4] as u32, false),
+        __NR_fsetxattr => xattr::sys_fsetxattr(i(a[0]), a[1], a[2], a[3] as usize, a[4] as u32),
         __NR_getxattr => xattr::sys_getxattr(a[0], a[1], a[2], a[3] as usize),
         __NR_lgetxattr => xattr::sys_lgetxattr(a[0], a[1], a[2], a[3] as usize),
         __NR_fgetxattr => xattr::sys_fgetxattr(i(a[0]), a[1], a[2], a[3] as usize),
@@ -188,6 +188,7 @@ fn invoke_syscall(regs: &mut PtRegs, nr: u64) -> Result<u64, Errno> {
         __NR_getgroups => sys::sys_getgroups(i(a[0]), a[1]),
         __NR_setgroups => sys::sys_setgroups(a[0] as usize, a[1]),
         __NR_uname => sys::sys_uname(a[0]),
+        __NR_personality => sys::sys_personality(a[0] as u32),
         __NR_getrlimit => sys::sys_prlimit64(0, a[0] as u32, 0, a[1]),
         __NR_prlimit64 => sys::sys_prlimit64(i(a[0]), a[1] as u32, a[2], a[3]),
         __NR_getrusage => sys::sys_getrusage(i(a[0]), a[1]),

@@ -79,6 +79,7 @@ pub const __NR_utimensat: u64 = 88;
 pub const __NR_capget: u64 = 90;
 pub const __NR_capset: u64 = 91;
 pub const __NR_exit: u64 = 93;
+pub const __NR_personality: u64 = 92;
 pub const __NR_exit_group: u64 = 94;
 pub const __NR_set_tid_address: u64 = 96;
 pub const __NR_futex: u64 = 98;

@@ -11,7 +11,8 @@
 //! `__kernel_clock_gettime` and friends there by the version `LINUX_2.6.39`. Signal
 //! handlers return through its `__kernel_rt_sigreturn`.
 //!
-//! `kernel::time::vsyscall` writes the data page on every tick through [`vdso_data`].
+//! `kernel::time::vsyscall` writes the data page's constants once, before the page is
+//! published here, and its changing fields on every tick through [`vdso_data`].
 
 use alloc::string::String;
 use alloc::sync::Arc;
@@ -84,6 +85,10 @@ fn vdso_init() -> i32 {
     let Ok((data_pa, _)) = data.fault_page(0, false) else {
         return -(Errno::ENOMEM.0);
     };
+    // SAFETY: the page is the cache's for ever, in the linear map, zeroed, and mapped
+    // nowhere yet; VdsoData (atomics only) fits in it.
+    let page = unsafe { &*(phys_to_virt(data_pa) as *const VdsoData) };
+    crate::kernel::time::vsyscall::vdso_data_init(page);
     let _ = VDSO.set(Vdso {
         text,
         text_len,

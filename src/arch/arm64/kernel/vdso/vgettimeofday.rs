@@ -6,15 +6,22 @@
 //! position-independent, for `aarch64-unknown-none-softfloat`) and links it with
 //! `rust-lld -shared` and `vdso.lds` into `vdso.so`, which the kernel embeds and maps into
 //! every process as `[vdso]`. It runs at EL0 in the process's address space: it may only
-//! read the data page (the first page of `[vvar]`, two pages below its own first byte), read the virtual
-//! counter (`CNTVCT_EL0`, which `CNTKCTL_EL1.EL0VCTEN` opens to EL0) and make system calls.
-//! It must not need relocations or call into `core`'s out-of-line code: nothing here
-//! panics, indexes or divides by a variable.
+//! read the data page (the first page of `[vvar]`, two pages below its own first byte), read
+//! the virtual counter (`CNTVCT_EL0`, which `CNTKCTL_EL1.EL0VCTEN` opens to EL0) and make
+//! system calls. It must not need relocations or call into `core`'s out-of-line code:
+//! nothing here panics, indexes or divides by a variable.
 //!
 //! Clocks the data page describes (`REALTIME`, `MONOTONIC`, `MONOTONIC_RAW`, `BOOTTIME`,
-//! `TAI` and the two `_COARSE` ones) are computed here; every other clock, a bad clock id,
-//! and any moment when the data page says the counter is not to be used (`clock_mode`) go
-//! to the system call, which also produces the errors.
+//! `TAI` and the two `_COARSE` ones) are computed here, by `vdso_data.rs`'s
+//! `cycles_to_timespec`, the function the kernel's own clock is; every other clock and a bad
+//! clock id go to the system call, which also produces the errors.
+//!
+//! `clock_gettime(CLOCK_MONOTONIC)` is what programs call most (every timed loop, every
+//! event loop's clock), so `__kernel_clock_gettime` starts with eleven instructions of
+//! assembly for it alone: the constants it needs never change, so it takes no sequence count,
+//! and it reuses the clock id's register for the return value. The compiler's version of the
+//! same code is one instruction longer (it compares and then sets 0 separately). Every other
+//! clock continues in Rust.
 
 #![no_std]
 #![forbid(unsafe_op_in_unsafe_fn)]
@@ -26,7 +33,7 @@ use core::sync::atomic::{fence, Ordering};
 #[allow(dead_code, reason = "the kernel's constants, shared with the writer")]
 mod vdso_data;
 
-use vdso_data::{VdsoData, VDSO_CLOCKMODE_ARCHTIMER, VDSO_SHIFT};
+use vdso_data::{cycles_to_timespec, VdsoData, NSEC_PER_SEC};
 
 const CLOCK_REALTIME: i32 = 0;
 const CLOCK_MONOTONIC: i32 = 1;
@@ -35,8 +42,6 @@ const CLOCK_REALTIME_COARSE: i32 = 5;
 const CLOCK_MONOTONIC_COARSE: i32 = 6;
 const CLOCK_BOOTTIME: i32 = 7;
 const CLOCK_TAI: i32 = 11;
-
-const NSEC_PER_SEC: u64 = 1_000_000_000;
 
 const NR_GETTIMEOFDAY: u64 = 169;
 const NR_CLOCK_GETTIME: u64 = 113;
@@ -82,7 +87,8 @@ fn vdso_data() -> &'static VdsoData {
 }
 
 /// The virtual counter (Linux's `__arch_get_hw_counter`): the `isb` keeps the read from
-/// being taken before the sequence count was read.
+/// being taken before the instructions before it (the sequence count's read, a caller's
+/// earlier clock read), as Linux's does.
 fn counter() -> u64 {
     let cnt: u64;
     // SAFETY: reading CNTVCT_EL0 at EL0 is allowed (CNTKCTL_EL1.EL0VCTEN) and has no effect.
@@ -101,46 +107,113 @@ fn syscall2(nr: u64, a0: u64, a1: u64) -> i64 {
     ret
 }
 
-/// A clock as (seconds, nanoseconds), or `None` when the system call must answer (Linux's
-/// `do_hres` and `do_coarse`).
-fn clock_time(clock: i32) -> Option<(u64, u64)> {
-    let data = vdso_data();
+/// The fields under the sequence count, read consistently (Linux's `vdso_read_begin` /
+/// `vdso_read_retry` loop): (realtime offset seconds, its nanoseconds, coarse monotonic
+/// seconds, its nanoseconds).
+fn read_seq(data: &VdsoData) -> (u64, u64, u64, u64) {
     loop {
         let seq = data.seq.load(Ordering::Acquire);
         if seq & 1 != 0 {
             core::hint::spin_loop();
             continue;
         }
-        if data.clock_mode.load(Ordering::Relaxed) != VDSO_CLOCKMODE_ARCHTIMER {
-            return None;
-        }
-        let (base_sec, base_snsec) = match clock {
-            CLOCK_REALTIME | CLOCK_TAI | CLOCK_REALTIME_COARSE => (&data.real_sec, &data.real_snsec),
-            _ => (&data.mono_sec, &data.mono_snsec),
-        };
-        let mut sec = base_sec.load(Ordering::Relaxed);
-        let snsec = base_snsec.load(Ordering::Relaxed);
-        let mut ns = if clock == CLOCK_REALTIME_COARSE || clock == CLOCK_MONOTONIC_COARSE {
-            snsec >> VDSO_SHIFT
-        } else {
-            let last = data.cycle_last.load(Ordering::Relaxed);
-            let mult = u64::from(data.mult.load(Ordering::Relaxed));
-            // The kernel moves the base on every tick, so the delta is a few milliseconds
-            // of counter and the product stays far below 2^64 (as on Linux, unchecked).
-            let delta = counter().wrapping_sub(last);
-            delta.wrapping_mul(mult).wrapping_add(snsec) >> VDSO_SHIFT
-        };
+        let fields = (
+            data.real_off_sec.load(Ordering::Relaxed),
+            data.real_off_nsec.load(Ordering::Relaxed),
+            data.coarse_mono_sec.load(Ordering::Relaxed),
+            data.coarse_mono_nsec.load(Ordering::Relaxed),
+        );
         fence(Ordering::Acquire);
-        if data.seq.load(Ordering::Relaxed) != seq {
-            continue;
+        if data.seq.load(Ordering::Relaxed) == seq {
+            return fields;
         }
-        // Whole seconds carried (Linux's `__iter_div_u64_rem`): at most a few, as the base
-        // moves on every tick.
-        while ns >= NSEC_PER_SEC {
-            ns -= NSEC_PER_SEC;
-            sec += 1;
+    }
+}
+
+/// A clock as (seconds, nanoseconds), or `None` when the system call must answer (Linux's
+/// `do_hres` and `do_coarse`).
+fn clock_time(clock: i32) -> Option<(u64, u64)> {
+    let data = vdso_data();
+    let (mut sec, mut nsec) = match clock {
+        CLOCK_MONOTONIC | CLOCK_MONOTONIC_RAW | CLOCK_BOOTTIME => {
+            return Some(cycles_to_timespec(
+                counter(),
+                data.sec_mult.load(Ordering::Relaxed),
+            ))
         }
-        return Some((sec, ns));
+        CLOCK_REALTIME | CLOCK_TAI => {
+            let (off_sec, off_nsec, _, _) = read_seq(data);
+            let (sec, nsec) =
+                cycles_to_timespec(counter(), data.sec_mult.load(Ordering::Relaxed));
+            (sec.wrapping_add(off_sec), nsec + off_nsec)
+        }
+        CLOCK_MONOTONIC_COARSE => {
+            let (_, _, sec, nsec) = read_seq(data);
+            return Some((sec, nsec));
+        }
+        CLOCK_REALTIME_COARSE => {
+            let (off_sec, off_nsec, sec, nsec) = read_seq(data);
+            (sec.wrapping_add(off_sec), nsec + off_nsec)
+        }
+        _ => return None,
+    };
+    // Both nanosecond parts are below a second: at most one carries.
+    if nsec >= NSEC_PER_SEC {
+        nsec -= NSEC_PER_SEC;
+        sec = sec.wrapping_add(1);
+    }
+    Some((sec, nsec))
+}
+
+// `__kernel_clock_gettime(clockid_t clock, struct timespec *ts)`, Linux's symbol.
+// CLOCK_MONOTONIC is answered here, as `cycles_to_timespec` computes it (the two must stay
+// the same function: the kernel's clock is that one); every other clock goes on to
+// `vdso_clock_gettime` with its arguments unchanged. `subs` both tests for
+// CLOCK_MONOTONIC and leaves the 0 to return in w0; `sec_mult` and `nsec_per_sec` are the
+// data page's first two doublewords, and the page is page-aligned (`vdso.lds`), so `adrp`
+// alone addresses them.
+global_asm!(
+    ".text",
+    ".globl __kernel_clock_gettime",
+    ".type __kernel_clock_gettime, %function",
+    ".p2align 4",
+    "__kernel_clock_gettime:",
+    "subs w0, w0, #{monotonic}",
+    "b.ne 1f",
+    "adrp x2, _vdso_data",
+    "ldp x3, x4, [x2]",   // sec_mult, NSEC_PER_SEC
+    "isb",
+    "mrs x5, cntvct_el0",
+    "umulh x6, x5, x3",   // seconds: the high half of count * sec_mult
+    "mul x5, x5, x3",     // the fraction of a second, in units of 2^-64 s
+    "umulh x5, x5, x4",   // ... in nanoseconds
+    "stp x6, x5, [x1]",
+    "ret",
+    "1:",
+    "add w0, w0, #{monotonic}",
+    "b vdso_clock_gettime",
+    ".size __kernel_clock_gettime, . - __kernel_clock_gettime",
+    monotonic = const CLOCK_MONOTONIC,
+);
+
+/// `clock_gettime(2)` for every clock but CLOCK_MONOTONIC (the rest of Linux's
+/// `__kernel_clock_gettime`, which the assembly above branches to).
+///
+/// # Safety
+///
+/// `ts` must be writable, as for the system call.
+#[no_mangle]
+pub unsafe extern "C" fn vdso_clock_gettime(clock: i32, ts: *mut Timespec) -> i32 {
+    match clock_time(clock) {
+        Some((sec, ns)) => {
+            // SAFETY: the caller passes a writable timespec.
+            unsafe {
+                (*ts).tv_sec = sec as i64;
+                (*ts).tv_nsec = ns as i64;
+            }
+            0
+        }
+        None => syscall2(NR_CLOCK_GETTIME, clock as u64, ts as u64) as i32,
     }
 }
 
@@ -156,26 +229,6 @@ fn vdso_clock(clock: i32) -> bool {
             | CLOCK_BOOTTIME
             | CLOCK_TAI
     )
-}
-
-/// `clock_gettime(2)` (Linux's `__kernel_clock_gettime`).
-///
-/// # Safety
-///
-/// `ts` must be writable, as for the system call.
-#[no_mangle]
-pub unsafe extern "C" fn __kernel_clock_gettime(clock: i32, ts: *mut Timespec) -> i32 {
-    match vdso_clock(clock).then(|| clock_time(clock)).flatten() {
-        Some((sec, ns)) => {
-            // SAFETY: the caller passes a writable timespec.
-            unsafe {
-                (*ts).tv_sec = sec as i64;
-                (*ts).tv_nsec = ns as i64;
-            }
-            0
-        }
-        None => syscall2(NR_CLOCK_GETTIME, clock as u64, ts as u64) as i32,
-    }
 }
 
 /// `gettimeofday(2)` (Linux's `__kernel_gettimeofday`).
@@ -214,8 +267,7 @@ pub unsafe extern "C" fn __kernel_gettimeofday(tv: *mut Timeval, tz: *mut Timezo
 #[no_mangle]
 pub unsafe extern "C" fn __kernel_clock_getres(clock: i32, res: *mut Timespec) -> i32 {
     let data = vdso_data();
-    if !vdso_clock(clock) || data.clock_mode.load(Ordering::Relaxed) != VDSO_CLOCKMODE_ARCHTIMER
-    {
+    if !vdso_clock(clock) {
         return syscall2(NR_CLOCK_GETRES, clock as u64, res as u64) as i32;
     }
     let ns = match clock {
