@@ -179,6 +179,11 @@ pub fn do_fault(
         };
         let new = Descriptor::page(pa, PageProt::from_bits(bits)).set_bits(sw);
         page_add_rmap(pa);
+        // The page's contents before the entry that maps it: another thread of this mm on
+        // another CPU may use the entry as soon as it is written, without taking any lock.
+        // `get_zeroed_page` has its own barrier; a copied page (do_cow_fault) and a cache
+        // page filled by another CPU need this one (Linux's `__folio_mark_uptodate` smp_wmb).
+        crate::arch::barrier::smp_wmb();
         // SAFETY: as above; the entry was empty, so no TLB entry can exist for it, and the
         // page's reference now belongs to the entry.
         unsafe { entry.write_volatile(new.bits()) };

@@ -185,7 +185,7 @@ impl MmStruct {
 
     /// The current ASID (meaningful after `switch_mm`).
     pub fn asid(&self) -> u16 {
-        (self.context.load(Ordering::Relaxed) & 0xffff) as u16
+        crate::arch::mmu_context::asid_of(self.context.load(Ordering::Relaxed))
     }
 
     /// Add a VMA at `start` (page aligned) of `len` bytes; no page is mapped yet. A private
