@@ -45,7 +45,7 @@ pub use send::{
     is_ignored_or_blocked, send_signal, send_signal_info, send_signal_info_thread,
     send_signal_kernel, sys_kill, sys_tgkill, sys_tkill, zap_other_threads,
 };
-pub use signal_struct::{SighandStruct, SignalStruct};
+pub use signal_struct::{GroupExit, SighandStruct, SignalStruct};
 pub use wait::{
     set_restart_nanosleep, sys_restart_syscall, sys_rt_sigsuspend, sys_rt_sigtimedwait,
 };

@@ -11,6 +11,7 @@ use alloc::vec::Vec;
 use core::sync::atomic::Ordering;
 
 use super::notify::do_notify_parent_cldstop;
+use super::signal_struct::GroupExit;
 use super::{
     action_of, bit, set_sigpending, si, sig, valid, KernelSigInfo, IGNORE_MASK, NSIG, SIG_DFL,
     SIG_IGN, STOP_MASK,
@@ -152,10 +153,11 @@ fn complete_signal(task: &TaskStruct, signo: i32, group: bool) {
         || (action_of(task, signo).handler == SIG_DFL
             && bit(signo) & (IGNORE_MASK | STOP_MASK) == 0
             && target.real_blocked.load(Ordering::Relaxed) & bit(signo) == 0);
-    if fatal && !signal.group_exiting() && task.tgid.load(Ordering::Relaxed) != 1 {
+    if fatal
+        && task.tgid.load(Ordering::Relaxed) != 1
+        && signal.start_group_exit(signo) == GroupExit::Started
+    {
         // The whole group dies of it: the status is the signal, every thread gets SIGKILL.
-        signal.group_exit_code.store(signo, Ordering::Relaxed);
-        signal.group_exit.store(true, Ordering::Release);
         signal.inner.lock().stopped = false;
         signal.for_each_thread(|t| {
             t.jobctl.store(0, Ordering::Release);
