@@ -1,7 +1,7 @@
 //! `panic`: stop the machine, saying why (Linux: `kernel/panic.c`).
 //!
 //! Every Rust panic in the kernel lands here. Under QEMU a panic must look like one: the
-//! message in Linux's words, a call trace, then PSCI SYSTEM_OFF so QEMU exits (or, with no
+//! message in Linux's words, a call trace, the other CPUs stopped, then PSCI SYSTEM_OFF so QEMU exits (or, with no
 //! PSCI, a halted CPU).
 
 use core::panic::PanicInfo;
@@ -25,6 +25,11 @@ fn panic(info: &PanicInfo<'_>) -> ! {
         printk_emergency(format_args!("  at {location}"));
     }
     process::dump_stack();
+    // The other CPUs stop before the task list is walked and the machine goes off: nothing
+    // changes under the dump, and no other CPU's output mixes into it (Linux's
+    // `smp_send_stop` in `panic`). A CPU stopped while holding the log lock is no obstacle:
+    // `printk_emergency` prints without it.
+    crate::kernel::smp::smp_send_stop();
     if crate::kernel::sched::core::scheduler_running() {
         crate::kernel::sched::show::show_state(true);
     }

@@ -103,14 +103,38 @@ fn wants_signal(t: &TaskStruct, signo: i32) -> bool {
 }
 
 /// Wake `t` to handle a signal (Linux's `signal_wake_up`): from an interruptible sleep, and
-/// for SIGKILL also from a stop.
+/// for SIGKILL also from a stop. A thread that is not asleep may be running on another CPU
+/// — in user space, where it would only notice at its next tick: [`kick_process`] makes it
+/// enter the kernel now and see its `sigpending` on the way back.
 pub(super) fn signal_wake_up(t: &TaskStruct, fatal: bool) {
     let mask = if fatal {
         state::TASK_INTERRUPTIBLE | state::TASK_STOPPED
     } else {
         state::TASK_INTERRUPTIBLE
     };
-    try_to_wake_up(t, mask);
+    if !try_to_wake_up(t, mask) {
+        kick_process(t);
+    }
+}
+
+/// Make a runnable `t` on another CPU go through the kernel (Linux's `kick_process`, which
+/// Linux keeps in `kernel/sched/core.c`): a reschedule IPI to its CPU, whose return to user
+/// space then runs `exit_to_user_mode` and finds the signal. The caller has set `t`'s
+/// `sigpending` (with a full barrier) first, so either the IPI's return path or the
+/// thread's own next check sees it.
+///
+/// Without the scheduler's `on_cpu`, "running" is approximated by TASK_RUNNING: an IPI to a
+/// CPU where `t` is only queued costs that CPU one needless pass through `schedule`.
+fn kick_process(t: &TaskStruct) {
+    if t.state.load(Ordering::Acquire) != state::TASK_RUNNING {
+        return;
+    }
+    crate::kernel::sched::core::preempt_disable();
+    let cpu = t.cpu.load(Ordering::Relaxed) as usize;
+    if cpu != crate::arch::percpu::smp_processor_id() {
+        crate::kernel::smp::smp_send_reschedule(cpu);
+    }
+    crate::kernel::sched::core::preempt_enable();
 }
 
 /// SIGKILL to every thread of `task`'s group but `task` itself (Linux's
