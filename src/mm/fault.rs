@@ -315,3 +315,18 @@ fn pagefault_out_of_memory(from_el0: bool) -> bool {
     crate::kernel::sched::core::yield_now();
     true
 }
+
+/// The `si_code` of the SIGSEGV for an unresolved fault at `far`: SEGV_ACCERR if a VMA
+/// covers the address (the access was not allowed), SEGV_MAPERR if none does (Linux's
+/// `do_page_fault`: VM_FAULT_BADACCESS vs VM_FAULT_BADMAP).
+pub fn sigsegv_code(far: u64) -> i32 {
+    use crate::kernel::signal::si;
+    let Some(mm) = crate::kernel::task::current().mm() else {
+        return si::SEGV_MAPERR;
+    };
+    let inner = mm.inner.lock();
+    match inner.vmas.find(far) {
+        Some(vma) if vma.start <= far => si::SEGV_ACCERR,
+        _ => si::SEGV_MAPERR,
+    }
+}

@@ -70,13 +70,7 @@ impl SignalStruct {
         Self {
             shared_pending: AtomicU64::new(0),
             inner: SpinLock::new(SignalInner {
-                shared_info: [KernelSigInfo {
-                    signo: 0,
-                    code: 0,
-                    pid: 0,
-                    uid: 0,
-                    status: 0,
-                }; NSIG],
+                shared_info: [KernelSigInfo::EMPTY; NSIG],
                 stopped: false,
                 stop_report: 0,
                 cont_report: false,
