@@ -204,7 +204,6 @@ pub fn do_fault(
         };
     }
     // do_wp_page: break copy-on-write.
-    let asid = mm.asid();
     let new = if page_count(old) == 1 {
         old // the other side is gone: reuse the page
     } else {
@@ -221,7 +220,7 @@ pub fn do_fault(
         // SAFETY: `entry` is the live leaf for `page_va` in this mm's tables, whose lock
         // we hold; the flush drops every CPU's copy of the old translation.
         unsafe { entry.write_volatile(Descriptor::INVALID.bits()) };
-        tlbflush::flush_tlb_user_page(asid, page_va);
+        tlbflush::flush_tlb_user_page(&mm.context, page_va);
         page_remove_rmap(old);
         put_page(old);
         page_add_rmap(new);
@@ -232,7 +231,7 @@ pub fn do_fault(
     unsafe { entry.write_volatile(updated.bits()) };
     if new == old {
         // Drop the stale read-only entry, so the retried write does not fault again.
-        tlbflush::flush_tlb_user_page(asid, page_va);
+        tlbflush::flush_tlb_user_page(&mm.context, page_va);
     }
     Ok(new)
 }

@@ -183,11 +183,6 @@ impl MmStruct {
         }))
     }
 
-    /// The current ASID (meaningful after `switch_mm`).
-    pub fn asid(&self) -> u16 {
-        crate::arch::mmu_context::asid_of(self.context.load(Ordering::Relaxed))
-    }
-
     /// Add a VMA at `start` (page aligned) of `len` bytes; no page is mapped yet. A private
     /// writable region is accounted first ([`vm_enough_memory`]): ENOMEM if it could never
     /// be backed. Every kind of user memory comes through here: `mmap`, `brk`, and the
@@ -301,8 +296,8 @@ impl MmStruct {
     /// `mmu_gather`): entries cleared, the TLB flushed once per batch, pages and emptied
     /// tables freed after that flush. The caller holds `inner`.
     pub(crate) fn zap_range(&self, start: u64, len: u64) {
-        let mut pages = PageGather::new(self.asid());
-        let mut tables = TableGather::new(self.asid());
+        let mut pages = PageGather::new(&self.context);
+        let mut tables = TableGather::new(&self.context);
         let mut freed = |va: u64, desc: Descriptor| {
             page_remove_rmap(desc.output_address());
             pages.remove_page(va, desc.output_address())
@@ -319,8 +314,8 @@ impl MmStruct {
     /// building tables again. A thread's stack that glibc hands back this way on exit is
     /// reused by the next thread.
     fn zap_pages(&self, start: u64, len: u64) {
-        let mut pages = PageGather::new(self.asid());
-        let mut tables = TableGather::new(self.asid());
+        let mut pages = PageGather::new(&self.context);
+        let mut tables = TableGather::new(&self.context);
         let mut freed = |va: u64, desc: Descriptor| {
             page_remove_rmap(desc.output_address());
             pages.remove_page(va, desc.output_address())
@@ -366,7 +361,6 @@ impl MmStruct {
             file: vma.file,
         };
         inner.vmas.insert(moved).map_err(|_| Errno::ENOMEM)?;
-        let asid = self.asid();
         let pages = old_len.min(new_len) / PAGE_SIZE;
         for i in 0..pages {
             let (from, to) = (old + i * PAGE_SIZE, new + i * PAGE_SIZE);
@@ -389,7 +383,7 @@ impl MmStruct {
                 dst.write_volatile(desc);
             }
         }
-        tlbflush::flush_tlb_range(asid, old, old + pages * PAGE_SIZE, true);
+        tlbflush::flush_tlb_range(&self.context, old, old + pages * PAGE_SIZE, true);
         inner
             .vmas
             .unmap(old, old_len, &mut |_| {})
@@ -452,7 +446,7 @@ impl MmStruct {
         // SAFETY: `inner` is held; user permissions cannot break kernel memory safety.
         let _ =
             unsafe { mmu::change_prot(self.pgd, start, len, &mut reprotect, &KernelTableAlloc) };
-        tlbflush::flush_tlb_mm(self.asid());
+        tlbflush::flush_tlb_mm(&self.context);
         Ok(())
     }
 
@@ -546,7 +540,7 @@ impl MmStruct {
             }
         }
         // The parent's pages just became read-only: drop its stale writable TLB entries.
-        tlbflush::flush_tlb_mm(self.asid());
+        tlbflush::flush_tlb_mm(&self.context);
         drop(inner);
         if result.is_ok() {
             let files = child.inner.lock().files.clone();
@@ -572,7 +566,7 @@ impl Drop for MmStruct {
         // drops whatever is left, and then pages and tables can go back at once, with no
         // per-page invalidation. An mm that never ran has no ASID and nothing to flush.
         if self.context.load(Ordering::Relaxed) != 0 {
-            tlbflush::flush_tlb_mm(self.asid());
+            tlbflush::flush_tlb_mm(&self.context);
         }
         let mut put = |_va: u64, desc: Descriptor| {
             page_remove_rmap(desc.output_address());
