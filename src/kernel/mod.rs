@@ -12,6 +12,8 @@ pub mod params;
 pub mod printk_fmt;
 
 #[cfg(target_os = "none")]
+pub mod cpu;
+#[cfg(target_os = "none")]
 pub mod exit;
 #[cfg(target_os = "none")]
 pub mod fork;
@@ -44,6 +46,8 @@ pub mod signal;
 pub mod smp;
 #[cfg(target_os = "none")]
 mod smp_kunit;
+#[cfg(target_os = "none")]
+pub mod smpboot;
 #[cfg(target_os = "none")]
 pub mod stop_machine;
 #[cfg(target_os = "none")]

@@ -2,16 +2,13 @@
 //! `tick-common.c`'s `tick_handle_periodic`).
 //!
 //! The clock event driver (`drivers/clocksource/arm_arch_timer.rs`) interrupts every CPU
-//! [`HZ`] times a second and calls [`tick_handle_periodic`]. On one CPU only, the
-//! `tick_do_timer_cpu` (the first to tick: the boot CPU), it counts the tick in [`JIFFIES`]
-//! and publishes the time to the vDSO (`vsyscall`) — Linux's `do_timer`, which must not run
-//! N times a tick on N CPUs; on every CPU it then runs the hook that the scheduler installs
-//! with [`set_tick_hook`]. The wall clock (CLOCK_REALTIME) is in
+//! [`HZ`] times a second and calls [`tick_handle_periodic`]; on one CPU (Linux's
+//! `tick_do_timer_cpu`) it counts the tick in [`JIFFIES`] and publishes the time to the vDSO
+//! (`vsyscall`), and on every CPU it then runs the hook that the scheduler installs with
+//! [`set_tick_hook`]. The wall clock (CLOCK_REALTIME) is in
 //! `timekeeping`; `timeconv` turns its seconds into dates (portable, built for the host's
 //! unit tests too).
 
-#[cfg(target_os = "none")]
-use core::sync::atomic::AtomicUsize;
 use core::sync::atomic::{AtomicU64, Ordering};
 
 #[cfg(target_os = "none")]
@@ -34,34 +31,19 @@ pub fn set_tick_hook(hook: fn()) {
     assert!(TICK_HOOK.set(hook).is_ok(), "tick hook installed twice");
 }
 
-/// No CPU keeps jiffies yet (Linux's `TICK_DO_TIMER_NONE`).
+/// The CPU that advances jiffies and publishes the time (Linux's `tick_do_timer_cpu`):
+/// every CPU ticks, but time must move on once per period, not once per CPU. The boot CPU,
+/// which never goes offline.
 #[cfg(target_os = "none")]
-const TICK_DO_TIMER_NONE: usize = usize::MAX;
+pub const TICK_DO_TIMER_CPU: usize = 0;
 
-/// The CPU whose tick moves jiffies and the vDSO's time on (Linux's `tick_do_timer_cpu`):
-/// the first CPU to tick claims it, and keeps it.
-#[cfg(target_os = "none")]
-static TICK_DO_TIMER_CPU: AtomicUsize = AtomicUsize::new(TICK_DO_TIMER_NONE);
-
-/// The periodic tick, from the timer interrupt with IRQs masked (Linux's
-/// `tick_handle_periodic` → `tick_periodic`): jiffies and the vDSO on the
-/// `tick_do_timer_cpu` only, the scheduler's hook on every CPU.
+/// The periodic tick, from the timer interrupt with IRQs masked, on every CPU (Linux's
+/// `tick_handle_periodic` → `tick_periodic`): `TICK_DO_TIMER_CPU` does `do_timer`, every CPU
+/// runs the hook (its own scheduler tick).
 #[cfg(target_os = "none")]
 pub fn tick_handle_periodic() {
-    let cpu = crate::arch::percpu::smp_processor_id();
-    let owner = match TICK_DO_TIMER_CPU.compare_exchange(
-        TICK_DO_TIMER_NONE,
-        cpu,
-        Ordering::Relaxed,
-        Ordering::Relaxed,
-    ) {
-        Ok(_) => cpu,
-        Err(owner) => owner,
-    };
-    if owner == cpu {
-        // Linux's `do_timer` + `update_wall_time`. Release: a CPU that reads the new jiffies
-        // value (Acquire in `jiffies`) also sees what was published before it.
-        JIFFIES.fetch_add(1, Ordering::Release);
+    if crate::arch::percpu::smp_processor_id() == TICK_DO_TIMER_CPU {
+        JIFFIES.fetch_add(1, Ordering::Relaxed);
         vsyscall::update_vsyscall();
     }
     if let Some(hook) = TICK_HOOK.get() {
@@ -81,7 +63,7 @@ pub mod vsyscall;
 
 /// Ticks since boot.
 pub fn jiffies() -> u64 {
-    JIFFIES.load(Ordering::Acquire)
+    JIFFIES.load(Ordering::Relaxed)
 }
 
 /// Nanoseconds since the generic counter started (power-on): the kernel's monotonic clock
