@@ -90,7 +90,7 @@ fn check_and_free(worker: usize, round: u64, pa: u64, order: usize) {
         if first != want || last != want {
             ERRORS.fetch_add(1, Ordering::Relaxed);
             log::error!(
-                "smp: page {:#x} of worker {worker} holds {first:#x}/{last:#x}, not {want:#x}: \
+                "smp_stress: page {:#x} of worker {worker} holds {first:#x}/{last:#x}, not {want:#x}: \
                  handed out twice?",
                 pa + page * PAGE_SIZE
             );
@@ -155,7 +155,7 @@ fn page_allocator_from_every_cpu(test: &mut Test) {
         ERRORS.load(Ordering::Relaxed)
     );
     log::info!(
-        "smp: {n} page-allocator workers ran on {cpus} CPU(s) (mask {:#x})",
+        "smp_stress: {n} page-allocator workers ran on {cpus} CPU(s) (mask {:#x})",
         CPUS_SEEN.load(Ordering::Relaxed)
     );
 }
@@ -204,7 +204,7 @@ fn spinlock_excludes(test: &mut Test) {
         "a holder saw a half-made update"
     );
     log::info!(
-        "smp: {n} spinlock workers ran on {cpus} CPU(s) (mask {:#x})",
+        "smp_stress: {n} spinlock workers ran on {cpus} CPU(s) (mask {:#x})",
         CPUS_SEEN.load(Ordering::Relaxed)
     );
 }
@@ -228,7 +228,7 @@ fn ping_player(me: usize) -> i32 {
         if PING_WQ.wait_event_timeout(my_turn, 10 * HZ) == 0 && !my_turn() {
             ERRORS.fetch_add(1, Ordering::Relaxed);
             log::error!(
-                "smp: player {me} waited 10 s for turn {} (a lost wake-up?)",
+                "smp_stress: player {me} waited 10 s for turn {} (a lost wake-up?)",
                 TURN.load(Ordering::Relaxed)
             );
             STALLED.store(true, Ordering::Release);
@@ -264,7 +264,7 @@ fn wait_queue_ping_pong(test: &mut Test) {
         2 * PING_ROUNDS
     );
     log::info!(
-        "smp: the ping-pong players ran on {cpus} CPU(s) (mask {:#x})",
+        "smp_stress: the ping-pong players ran on {cpus} CPU(s) (mask {:#x})",
         CPUS_SEEN.load(Ordering::Relaxed)
     );
 }
@@ -331,13 +331,13 @@ fn stop_machine_quiesces(test: &mut Test) {
         "free pages changed from {first} to {second} inside stop_machine on CPU{on}"
     );
     log::info!(
-        "smp: stop_machine held {} busy CPU(s) still",
+        "smp_stress: stop_machine held {} busy CPU(s) still",
         CPUS_SEEN.load(Ordering::Relaxed).count_ones()
     );
 }
 
 kunit_test_suite!(
-    smp,
+    smp_stress,
     [
         page_allocator_from_every_cpu,
         spinlock_excludes,
