@@ -139,8 +139,18 @@ pub struct TaskStruct {
     pub children: SpinLock<Vec<TaskRef>>,
     /// Scheduling state. Lock: the run queue's.
     pub se: UnsafeCell<SchedEntity>,
-    /// The CPU whose run queue holds the task.
+    /// The CPU whose run queue holds the task (Linux's `task_cpu`). Changes only with the
+    /// task off every run queue and `pi_lock` held, or queued with both run queues locked.
     pub cpu: AtomicU32,
+    /// True from the moment a CPU picks the task to run until that CPU has switched away
+    /// from it (Linux's `on_cpu`): a waker must not start it elsewhere before then.
+    pub on_cpu: AtomicBool,
+    /// The CPUs the task may run on, a `CpuMask`'s bits (Linux's `cpus_mask`). Written
+    /// under `pi_lock`; read anywhere.
+    pub cpus_mask: AtomicU64,
+    /// Serialises wake-ups and affinity changes of this task (Linux's `pi_lock`); taken
+    /// before any run-queue lock, with interrupts masked.
+    pub pi_lock: crate::kernel::locking::RawSpinLock,
     /// Woken when a child exits (Linux's `signal->wait_chldexit`): `wait4` sleeps here.
     pub child_exit_wait: WaitQueueHead,
     /// The thread's own signal state (siginfo, alternate stack, saved mask). Lock: its own.
@@ -247,6 +257,9 @@ impl TaskStruct {
             children: SpinLock::new(Vec::new()),
             se: UnsafeCell::new(SchedEntity::new()),
             cpu: AtomicU32::new(0),
+            on_cpu: AtomicBool::new(false),
+            cpus_mask: AtomicU64::new(u64::MAX),
+            pi_lock: crate::kernel::locking::RawSpinLock::new(),
             child_exit_wait: WaitQueueHead::new(),
             sigstate: SpinLock::new(SignalState::new()),
             signal: InitOnce::new(),
