@@ -41,6 +41,8 @@ pub mod session;
 #[cfg(target_os = "none")]
 pub mod signal;
 #[cfg(target_os = "none")]
+pub mod smp;
+#[cfg(target_os = "none")]
 pub mod sys;
 #[cfg(target_os = "none")]
 pub mod task;

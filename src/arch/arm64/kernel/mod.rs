@@ -46,6 +46,8 @@ pub mod setup;
 #[cfg(target_os = "none")]
 pub mod signal;
 #[cfg(target_os = "none")]
+pub mod smp;
+#[cfg(target_os = "none")]
 pub mod stacktrace;
 #[cfg(target_os = "none")]
 pub mod syscall;
