@@ -60,6 +60,9 @@ pub mod state {
 pub const PF_KTHREAD: u32 = 0x0020_0000;
 /// The idle task of a CPU (Linux: PF_IDLE).
 pub const PF_IDLE: u32 = 0x0000_0002;
+/// Userland may not change the task's CPU affinity: a per-CPU kernel thread (Linux:
+/// PF_NO_SETAFFINITY).
+pub const PF_NO_SETAFFINITY: u32 = 0x0400_0000;
 /// Getting shut down (Linux: PF_EXITING).
 pub const PF_EXITING: u32 = 0x0000_0004;
 /// `jobctl`: a group stop is under way that this thread has yet to join (Linux's

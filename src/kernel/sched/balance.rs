@@ -117,7 +117,7 @@ fn move_one_task(
 /// About to go idle with this CPU's queue empty: pull one queued task from the busiest CPU
 /// (Linux's `newidle_balance`). Called by `__schedule` with `inner` (this CPU's run queue)
 /// locked, so the other queue is only tried, never waited for.
-pub fn newidle_balance(this_cpu: usize, inner: &mut RqInner) {
+pub(super) fn newidle_balance(this_cpu: usize, inner: &mut RqInner) {
     let Some((busiest, n)) = find_busiest(this_cpu) else {
         return;
     };
