@@ -25,7 +25,7 @@ const BYTES_PER_LONG: usize = 8;
 pub const CPUMASK_SIZE: usize = NR_CPUS.div_ceil(64) * BYTES_PER_LONG;
 
 /// One more than the highest possible CPU (Linux's `nr_cpu_ids`).
-fn nr_cpu_ids() -> usize {
+pub fn nr_cpu_ids() -> usize {
     let possible = cpu_possible_mask().bits();
     64 - possible.leading_zeros() as usize
 }
