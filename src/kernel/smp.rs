@@ -270,7 +270,42 @@ pub fn generic_smp_call_function_single_interrupt() {
 }
 
 /// Stop every other online CPU (Linux's `smp_send_stop`), for panic, reboot and power-off:
-/// they mask interrupts and park. Waits a bounded time for them to go offline.
+/// they mask interrupts and park. Waits up to a second for them to go offline.
 pub fn smp_send_stop() {
     crate::arch::smp::smp_send_stop();
+}
+
+/// How many CPUs to bring up (Linux's `setup_max_cpus`): `nosmp` means only the boot CPU
+/// (0 more), `maxcpus=N` at most N, else all.
+pub fn setup_max_cpus(cmdline: &str) -> usize {
+    use crate::kernel::params;
+    if params::get(cmdline, "nosmp").is_some() {
+        return 0;
+    }
+    match params::get(cmdline, "maxcpus").flatten() {
+        Some(n) => n.parse().unwrap_or(NR_CPUS),
+        None => NR_CPUS,
+    }
+}
+
+/// Start the secondary CPUs (Linux's `smp_init`): their idle tasks, then `cpu_up` for each
+/// present CPU until `max_cpus` run. A CPU that fails is reported by `__cpu_up` and left
+/// out; boot goes on with the others.
+pub fn smp_init(max_cpus: usize) {
+    log::info!("smp: Bringing up secondary CPUs ...");
+    crate::kernel::smpboot::idle_threads_init();
+    for cpu in cpu_present_mask().iter() {
+        if num_online_cpus() >= max_cpus {
+            break;
+        }
+        if !cpu_online(cpu) {
+            let _ = crate::kernel::cpu::cpu_up(cpu);
+        }
+    }
+    let cpus = num_online_cpus();
+    log::info!(
+        "smp: Brought up 1 node, {cpus} CPU{}",
+        if cpus > 1 { "s" } else { "" }
+    );
+    crate::arch::smp::smp_cpus_done(max_cpus);
 }
