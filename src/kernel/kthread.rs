@@ -44,6 +44,12 @@ pub static KTHREADD_TASK: InitOnce<TaskRef> = InitOnce::new();
 /// kthreadd's main loop: create every requested thread, sleep when there are none.
 pub extern "C" fn kthreadd(_unused: usize) -> i32 {
     current().set_comm("kthreadd");
+    // Forked by PID 0 with its one CPU: kthreadd and its threads may run on any (Linux's
+    // `set_cpus_allowed_ptr(tsk, housekeeping_cpumask(HK_TYPE_KTHREAD))`).
+    if let Err(e) = set_cpus_allowed_ptr(current(), CpuMask::first_n(crate::arch::percpu::NR_CPUS))
+    {
+        log::error!("kthreadd: {e}");
+    }
     loop {
         set_current_state(state::TASK_INTERRUPTIBLE);
         if KTHREAD_CREATE_LIST.lock().is_empty() {

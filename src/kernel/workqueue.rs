@@ -194,10 +194,7 @@ pub fn workqueue_online_cpu(cpu: usize) {
 pub fn workqueue_init() {
     // Linux numbers the unbound pools after two per-CPU pools (normal, high priority) for
     // every possible CPU.
-    let name = alloc::format!(
-        "kworker/u{}:0",
-        2 * crate::kernel::smp::num_possible_cpus()
-    );
+    let name = alloc::format!("kworker/u{}:0", 2 * crate::kernel::smp::num_possible_cpus());
     let arg = &UNBOUND_POOL as *const WorkerPool as usize;
     match kthread_run(worker_thread, arg, &name) {
         Ok(_) => UNBOUND_POOL.online.store(true, Ordering::Release),

@@ -12,9 +12,7 @@
 
 use core::sync::atomic::Ordering;
 
-use super::core::{
-    check_preempt_curr, cpu_rq, se, task_cpus_allowed, Rq, RqInner,
-};
+use super::core::{check_preempt_curr, cpu_rq, se, task_cpus_allowed, Rq, RqInner};
 use crate::arch::percpu::NR_CPUS;
 use crate::kernel::smp::{cpu_online_mask, CpuMask};
 use crate::kernel::task::{TaskRef, TaskStruct};
@@ -55,9 +53,10 @@ pub fn select_task_rq(task: &TaskStruct, prev_cpu: usize, new: bool) -> usize {
         } else {
             allowed.first().unwrap_or(0)
         };
-        return allowed
-            .iter()
-            .fold(start, |best, cpu| if load(cpu) < load(best) { cpu } else { best });
+        return allowed.iter().fold(
+            start,
+            |best, cpu| if load(cpu) < load(best) { cpu } else { best },
+        );
     }
     if allowed.test(prev_cpu) && load(prev_cpu) == 0 {
         return prev_cpu;
@@ -105,7 +104,8 @@ fn move_one_task(
     task_se.set_picked();
     task_se.vruntime = task_se.vruntime.saturating_sub(src.cfs.min_vruntime) + dst.cfs.min_vruntime;
     src_rq.add_nr_running(-1);
-    task.cpu.store(dst_cpu as u32, core::sync::atomic::Ordering::Release);
+    task.cpu
+        .store(dst_cpu as u32, core::sync::atomic::Ordering::Release);
     dst.cfs.enqueue(task_se, task.clone());
     cpu_rq(dst_cpu).add_nr_running(1);
     if preempt {

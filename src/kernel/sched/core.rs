@@ -204,6 +204,16 @@ pub fn sched_init() {
     crate::kernel::time::set_tick_hook(tick_hook);
 }
 
+/// Once the other CPUs are up, let the caller (PID 1, which inherited the boot idle task's
+/// CPU 0 alone) run on any of them (Linux's `sched_init_smp`, which moves init off the
+/// boot CPU's idle mask).
+pub fn sched_init_smp() {
+    let all = CpuMask::first_n(NR_CPUS);
+    if let Err(e) = set_cpus_allowed_ptr(current(), all) {
+        log::error!("sched_init_smp: {e}");
+    }
+}
+
 /// Called by the tick on every timer interrupt: run expired timers, account the running task.
 fn tick_hook() {
     crate::kernel::time::timer::run_timers();
@@ -253,7 +263,12 @@ pub fn scheduler_ipi() {
 /// Put a runnable task on `rq`'s queue (Linux's `activate_task`), and ask the running task
 /// to make way if the new one should run now (Linux's `check_preempt_curr`). True if it
 /// asked.
-pub(super) fn activate_task(rq: &Rq, inner: &mut RqInner, task: &TaskStruct, initial: bool) -> bool {
+pub(super) fn activate_task(
+    rq: &Rq,
+    inner: &mut RqInner,
+    task: &TaskStruct,
+    initial: bool,
+) -> bool {
     // SAFETY: the caller holds the run-queue lock.
     let task_se = unsafe { se(task) };
     inner.cfs.place_entity(task_se, initial);
@@ -670,7 +685,10 @@ fn push_task_away(task: &TaskStruct) {
 /// Change the CPUs `task` may run on (Linux's `__set_cpus_allowed_ptr`): EINVAL if `mask`
 /// has no online CPU. A task queued on a CPU it may no longer use moves now; a running one
 /// is asked to reschedule and moves at its next switch.
-pub fn set_cpus_allowed_ptr(task: &TaskStruct, mask: CpuMask) -> Result<(), crate::kernel::errno::Errno> {
+pub fn set_cpus_allowed_ptr(
+    task: &TaskStruct,
+    mask: CpuMask,
+) -> Result<(), crate::kernel::errno::Errno> {
     if mask.and(cpu_online_mask()).is_empty() {
         return Err(crate::kernel::errno::Errno::EINVAL);
     }

@@ -6,13 +6,13 @@
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
+use crate::arch::percpu::{smp_processor_id, NR_CPUS};
+use crate::kernel::kthread::kthread_create_on_cpu;
 use crate::kernel::kthread::{kthread_run, kthread_should_stop, kthread_stop};
 use crate::kernel::locking::mutex::Mutex;
 use crate::kernel::sched::completion::Completion;
-use crate::kernel::sched::wait::WaitQueueHead;
-use crate::arch::percpu::{smp_processor_id, NR_CPUS};
-use crate::kernel::kthread::kthread_create_on_cpu;
 use crate::kernel::sched::core::{schedule, set_cpus_allowed_ptr, task_cpu, task_cpus_allowed};
+use crate::kernel::sched::wait::WaitQueueHead;
 use crate::kernel::smp::{cpu_online_mask, CpuMask};
 use crate::kernel::task::current;
 use crate::kernel::time::timer::msleep;
@@ -321,7 +321,9 @@ fn busy_threads_spread_over_cpus(test: &mut Test) {
     for t in &threads {
         kthread_stop(t);
     }
-    let seen = SPREAD_SEEN.iter().fold(0, |m, s| m | s.load(Ordering::Relaxed));
+    let seen = SPREAD_SEEN
+        .iter()
+        .fold(0, |m, s| m | s.load(Ordering::Relaxed));
     kunit_expect!(
         test,
         seen & online.bits() == online.bits(),
@@ -397,14 +399,22 @@ fn cross_cpu_wakeups_are_not_lost(test: &mut Test) {
     }
     pong.exit_done.wait_for_completion_timeout(5 * HZ);
     let _ = set_cpus_allowed_ptr(current(), pinger_mask);
-    kunit_expect!(test, lost_at.is_none(), "a wake-up was lost in round {lost_at:?}");
+    kunit_expect!(
+        test,
+        lost_at.is_none(),
+        "a wake-up was lost in round {lost_at:?}"
+    );
     let pongs = PONGS.load(Ordering::Acquire);
     kunit_expect!(
         test,
         pongs == PING_PONG_ROUNDS,
         "{pongs} pongs of {PING_PONG_ROUNDS}"
     );
-    kunit_expect!(test, ping_cpus == 1, "the pinger ran on CPUs {ping_cpus:#x}");
+    kunit_expect!(
+        test,
+        ping_cpus == 1,
+        "the pinger ran on CPUs {ping_cpus:#x}"
+    );
     let pong_cpus = PONG_CPUS.load(Ordering::Relaxed);
     kunit_expect!(
         test,
@@ -483,9 +493,16 @@ fn per_cpu_kworkers(test: &mut Test) {
                 }
             }
         });
-        kunit_expect!(test, found == 101, "{name}: found {found} (bound and under kthreadd: +100)");
+        kunit_expect!(
+            test,
+            found == 101,
+            "{name}: found {found} (bound and under kthreadd: +100)"
+        );
         KWORKER_CPU.store(usize::MAX, Ordering::Relaxed);
-        kunit_expect!(test, crate::kernel::workqueue::queue_work_on(cpu, &KWORKER_WORK));
+        kunit_expect!(
+            test,
+            crate::kernel::workqueue::queue_work_on(cpu, &KWORKER_WORK)
+        );
         kunit_assert!(
             test,
             KWORKER_DONE.wait_for_completion_timeout(HZ),
@@ -494,7 +511,11 @@ fn per_cpu_kworkers(test: &mut Test) {
         let ran = KWORKER_CPU.load(Ordering::Relaxed);
         let comm = crate::kernel::task::Comm(*WORK_RAN_IN.lock());
         kunit_expect!(test, ran == cpu, "work for CPU {cpu} ran on CPU {ran}");
-        kunit_expect!(test, alloc::format!("{comm}") == name, "work for CPU {cpu} ran in {comm}");
+        kunit_expect!(
+            test,
+            alloc::format!("{comm}") == name,
+            "work for CPU {cpu} ran in {comm}"
+        );
     }
 }
 
