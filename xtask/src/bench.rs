@@ -882,7 +882,7 @@ pub(crate) fn smoke_test(summary: &mut Summary, image: &Path) {
             iters: Some(1),
             cradle_only: true,
         };
-        let log = out_dir().join("test-logs").join("bench-smoke.log");
+        let log = crate::harness::test_logs_dir().join("bench-smoke.log");
         let _ = std::fs::create_dir_all(log.parent().expect("has a parent"));
         let parsed = boot_once(&qemu_options(&cfg, &initrd), image, &log)?;
         let mut problems = Vec::new();
