@@ -557,3 +557,72 @@ pub(crate) fn check_smp_boot(text: &str, boot: &SmpBoot) -> Vec<String> {
     }
     problems
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn transcript(cpus: u32, el: u32) -> String {
+        let mut t = String::from("[    0.000000] smp: Bringing up secondary CPUs ...\n");
+        for cpu in 1..cpus {
+            t.push_str(&format!(
+                "[    0.01] CPU{cpu}: Booted secondary processor 0x000000000{cpu} [0x410fd083]\n"
+            ));
+        }
+        let s = if cpus > 1 { "s" } else { "" };
+        t.push_str(&format!(
+            "[    0.02] smp: Brought up 1 node, {cpus} CPU{s}\n\
+             [    0.02] CPU: All CPU(s) started at EL{el}\n\
+             cradle login: root\n# echo ...\nnproc={cpus} cpuinfo={cpus}\n"
+        ));
+        t
+    }
+
+    #[test]
+    fn a_good_smp_boot_passes() {
+        for boot in SMP_MATRIX.iter().chain(SMP_MATRIX_FULL) {
+            let el = if boot.el2 { 2 } else { 1 };
+            let problems = check_smp_boot(&transcript(boot.cpus, el), boot);
+            assert!(problems.is_empty(), "{}: {problems:?}", boot.name());
+        }
+    }
+
+    #[test]
+    fn a_missing_cpu_or_wrong_count_fails() {
+        let boot = SmpBoot::virt(4, true, 3);
+        let good = transcript(4, 2);
+        let missing = good.replace("CPU3: Booted secondary processor", "CPU3: hmm");
+        assert_eq!(check_smp_boot(&missing, &boot).len(), 1);
+        let nproc = good.replace("nproc=4 cpuinfo=4", "nproc=1 cpuinfo=4");
+        assert_eq!(check_smp_boot(&nproc, &boot).len(), 1);
+        let el = good.replace("started at EL2", "started at EL1");
+        assert_eq!(check_smp_boot(&el, &boot).len(), 1);
+        let failed = format!("{good}CPU2: failed to come online\n");
+        assert_eq!(check_smp_boot(&failed, &boot).len(), 1);
+        // A one-CPU boot says "1 CPU", not "1 CPUs", and has no secondary lines.
+        let one = SmpBoot::virt(1, false, 2);
+        assert!(check_smp_boot(&transcript(1, 1), &one).is_empty());
+        assert!(!check_smp_boot(&transcript(2, 1), &one).is_empty());
+    }
+
+    #[test]
+    fn the_matrix_covers_every_pair() {
+        let virt: Vec<_> = SMP_MATRIX.iter().filter(|b| b.board == "virt").collect();
+        for cpus in [1, 2, 4, 8] {
+            for el2 in [false, true] {
+                assert!(virt.iter().any(|b| b.cpus == cpus && b.el2 == el2));
+            }
+            for gic in [2, 3] {
+                assert!(virt.iter().any(|b| b.cpus == cpus && b.gic == Some(gic)));
+            }
+        }
+        for el2 in [false, true] {
+            for gic in [2, 3] {
+                assert!(virt.iter().any(|b| b.el2 == el2 && b.gic == Some(gic)));
+            }
+        }
+        assert!(SMP_MATRIX.iter().any(|b| b.board == "rpi3"));
+        assert!(SMP_MATRIX.iter().any(|b| b.board == "rpi4"));
+        assert_eq!(SMP_MATRIX_FULL.len(), 16);
+    }
+}

@@ -246,7 +246,9 @@ type SmpPart = (&'static str, fn(&mut Summary, &Context<'_>));
 /// (`usertest::SMP_PROGRAMS`), whose Linux runs get as many CPUs as Cradle.
 const SMP_PARTS: &[SmpPart] = &[
     ("kunit", |s, c| crate::boottest::kunit_tests(s, c.image)),
-    ("login", |s, c| crate::logintest::login_session_test(s, c.image)),
+    ("login", |s, c| {
+        crate::logintest::login_session_test(s, c.image)
+    }),
     ("busybox-diff", |s, c| {
         crate::bbdiff::busybox_diff_test(s, c.image)
     }),
@@ -256,6 +258,7 @@ const SMP_PARTS: &[SmpPart] = &[
         }
     }),
     ("fuzz", |s, c| crate::fuzz::fuzz_test(s, c.image)),
+    ("bench", |s, c| crate::bench::smoke_test(s, c.image)),
 ];
 
 /// Run the SMP pass's parts that `--only` selects: with no `--only`, all of them; else those

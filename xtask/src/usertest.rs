@@ -82,7 +82,8 @@ fn run_programs_on(
 pub(crate) fn kernel_difftests(summary: &mut Summary, image: &Path, initrd: &Path) {
     let both = crate::bench::linux_image().and_then(|linux| {
         let on_linux = run_programs_on("creds-linux", &linux, true, initrd, &KERNEL_DIFF_PROGRAMS)?;
-        let on_cradle = run_programs_on("creds-cradle", image, false, initrd, &KERNEL_DIFF_PROGRAMS)?;
+        let on_cradle =
+            run_programs_on("creds-cradle", image, false, initrd, &KERNEL_DIFF_PROGRAMS)?;
         Ok((on_linux, on_cradle))
     });
     for name in KERNEL_DIFF_PROGRAMS {
@@ -249,8 +250,7 @@ fn run_on_linux_kernel(initrd: &Path, name: &str, cpus: u32) -> Result<String, S
     opts.initrd = Some(initrd.to_path_buf());
     opts.append = Some(format!("console=ttyAMA0 quiet -- /bin/{name}"));
     let t = run_captured(&opts, &linux, None, Duration::from_secs(300))?;
-    let log = crate::harness::test_logs_dir()
-        .join(format!("{name}-linux-smp{cpus}.log"));
+    let log = crate::harness::test_logs_dir().join(format!("{name}-linux-smp{cpus}.log"));
     let _ = std::fs::write(&log, &t.text);
     let path = format!("/bin/{name}");
     let run = program_output(&t.text, &path)
