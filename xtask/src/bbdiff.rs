@@ -6,7 +6,8 @@
 //! text applets. One initramfs — Debian's static busybox, the script, and the small `/init`
 //! below ([`INIT`]) — boots on Debian's arm64 Linux (`linux-image-arm64`, the kernel
 //! `cargo xtask bench` uses) and on Cradle, in the same QEMU (`-M virt -cpu cortex-a72
-//! -smp 1 -m 512M`) with the same command line. `/init` runs the script with its output
+//! -m 512M`, `-smp 1` for Linux and the test run's CPUs for Cradle: one, or 4 in the SMP
+//! pass, or `--smp N`) with the same command line; Linux's output is made once per run. `/init` runs the script with its output
 //! going to a file, then prints the file between [`BEGIN`] and [`END`], so kernel messages
 //! cannot land inside it; [`cut_output`] takes it out of the transcript and
 //! [`crate::difftest::compare_with_linux`] shows a line diff if the two differ.

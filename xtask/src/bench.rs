@@ -22,6 +22,18 @@
 //! (CLOCK_MONOTONIC; boot: counter × 10⁹ / CNTFRQ). Each figure is the median of `--runs N`
 //! boots (default 5) of each kernel.
 //!
+//! The `-smp 4` column (unless `--no-smp`): the same boots again with `-smp 4`, `-icount`
+//! included. QEMU then runs the vCPUs in turn in one thread (round-robin TCG), and virtual
+//! time advances by the instructions of every vCPU (a halted one adds nothing), so a
+//! figure is the instructions of all four CPUs together per operation: the work the machine
+//! does, IPIs, idle wake-ups and lock spinning included, not a parallel speed-up, which
+//! `-icount` cannot show. `parallel_per_1000_instructions` (four processes running the
+//! calibration loop at once) checks this on every boot: the same figure as one process
+//! (plus the forks) on 1 CPU and on 4. The throughput rows `fork_exit_x4` and
+//! `pipe_pingpong_x2` run work side by side; their figure is the elapsed time over all the
+//! operations; with `--tcg` (multi-threaded TCG, a host thread per vCPU) it is wall-clock ns,
+//! whose inverse is operations per second across the CPUs.
+//!
 //! The Linux kernel is Debian's `linux-image-arm64` (its dependency
 //! `linux-image-6.1.0-*-arm64`), fetched once with `apt-get download` and unpacked under
 //! `target/cradle/linux/`; its `boot/vmlinuz-*` is an uncompressed arm64 Image.
