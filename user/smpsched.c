@@ -4,7 +4,8 @@
  *
  * With N = the online CPUs (what `nproc` prints, sysconf(_SC_NPROCESSORS_ONLN)):
  *
- *   - /proc/stat has one `cpuK` line per online CPU, and /proc/cpuinfo one `processor` line;
+ *   - N is the machine's CPU count when xtask says it (`smpsched 4`: QEMU's -smp), and
+ *     /proc/stat has one `cpuK` line per online CPU, and /proc/cpuinfo one `processor` line;
  *   - N processes spin on the CPU for SPIN_SECONDS: over a window inside that time, every
  *     CPU is at least 95% busy (its /proc/stat ticks other than idle and iowait, against all
  *     of its ticks), and each process got at least 90% of a CPU (its user + system time
@@ -14,8 +15,9 @@
  *
  * Children never print: each writes the wall time it spun into a shared page; the parent
  * reads /proc/stat at the start and end of the window and reaps the children with wait4.
- * Only verdicts are printed, so Linux and Cradle print the same; `smpsched -v` adds the
- * measured figures as TAP comments (for choosing and checking the bounds by hand).
+ * Only verdicts are printed, so Linux and Cradle print the same; `smpsched vN` (`v` alone
+ * when the count is not known) adds the measured figures as TAP comments, for choosing and
+ * checking the bounds by hand.
  *
  * It judges a whole machine: xtask runs it as PID 1's child on Debian's arm64 kernel and on
  * Cradle, both in qemu-system-aarch64 with the same -smp, never under qemu-aarch64 (the
@@ -49,6 +51,8 @@
 
 static int verbose;
 static int cpus;
+/* The machine's CPUs, from the argument; 0 if not given. */
+static int expected_cpus;
 
 static double now(void)
 {
@@ -237,6 +241,8 @@ static int test_stat_lines(void)
 	int stat = read_stat(ticks);
 	int cpuinfo = count_lines("/proc/cpuinfo", "processor");
 
+	if (expected_cpus && cpus != expected_cpus)
+		return fail("%d online CPUs, the machine has %d", cpus, expected_cpus);
 	if (stat != cpus)
 		return fail("/proc/stat has %d cpuK lines for %d online CPUs", stat, cpus);
 	if (cpuinfo != cpus)
@@ -286,7 +292,8 @@ static int test_two_per_cpu_fair(void)
 int main(int argc, char **argv)
 {
 	static const struct test tests[] = {
-		{ "/proc/stat has a cpuK line and /proc/cpuinfo a processor line per online CPU",
+		{ "every CPU is online; /proc/stat has a cpuK line and /proc/cpuinfo a processor "
+		  "line for each",
 		  test_stat_lines },
 		{ "one CPU-bound process per CPU: every CPU at least 95% busy (/proc/stat)",
 		  test_one_per_cpu_busy },
@@ -298,7 +305,11 @@ int main(int argc, char **argv)
 		  test_two_per_cpu_fair },
 	};
 
-	verbose = argc > 1 && strcmp(argv[1], "-v") == 0;
+	if (argc > 1) {
+		const char *arg = argv[1];
+		verbose = arg[0] == 'v';
+		expected_cpus = atoi(arg + verbose);
+	}
 	/* Under the test /init nothing is mounted yet; elsewhere proc is there already. */
 	mkdir("/proc", 0555);
 	mount("proc", "/proc", "proc", 0, NULL);
@@ -308,7 +319,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (verbose)
-		printf("# %d online CPUs\n", cpus);
+		printf("# %d online CPUs (the machine: %d)\n", cpus, expected_cpus);
 	measure(&one_per_cpu, cpus);
 	measure(&two_per_cpu, 2 * cpus);
 	return run_tests(tests, sizeof(tests) / sizeof(tests[0]));

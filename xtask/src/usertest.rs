@@ -136,6 +136,16 @@ fn boot_with_initrd(image: &Path, initrd: Option<&Path>, append: &str) -> Result
 /// boots with more than one, and Linux's reference run has as many.
 pub const SMP_PROGRAMS: [&str; 1] = ["smpsched"];
 
+/// How `/init` is told to run `/bin/<name>` on a machine of `cpus` CPUs: the programs about
+/// several CPUs are told how many there are (`/bin/smpsched,4`).
+fn program_spec(name: &str, cpus: u32) -> String {
+    if SMP_PROGRAMS.contains(&name) {
+        format!("/bin/{name},{cpus}")
+    } else {
+        format!("/bin/{name}")
+    }
+}
+
 /// Run the user tests on Cradle booted from `image` (with the test run's CPUs: one, or
 /// `--smp N`, or 4 in the SMP pass; with more than one, [`SMP_PROGRAMS`] too).
 pub(crate) fn cradle_user_tests(
@@ -145,10 +155,11 @@ pub(crate) fn cradle_user_tests(
     initrd: &Path,
 ) {
     let mut programs = PROGRAMS.to_vec();
-    if crate::qemu::test_cpus() > 1 {
+    let cpus = crate::qemu::test_cpus().max(1);
+    if cpus > 1 {
         programs.extend(SMP_PROGRAMS);
     }
-    let args: Vec<String> = programs.iter().map(|p| format!("/bin/{p}")).collect();
+    let args: Vec<String> = programs.iter().map(|p| program_spec(p, cpus)).collect();
     let append = format!("quiet -- {}", args.join(" "));
     let transcript = match boot_with_initrd(image, Some(initrd), &append) {
         Ok(t) => t,
@@ -248,7 +259,10 @@ fn run_on_linux_kernel(initrd: &Path, name: &str, cpus: u32) -> Result<String, S
     let mut opts = QemuOptions::for_board("virt");
     opts.smp = Some(cpus);
     opts.initrd = Some(initrd.to_path_buf());
-    opts.append = Some(format!("console=ttyAMA0 quiet -- /bin/{name}"));
+    opts.append = Some(format!(
+        "console=ttyAMA0 quiet -- {}",
+        program_spec(name, cpus)
+    ));
     let t = run_captured(&opts, &linux, None, Duration::from_secs(300))?;
     let log = crate::harness::test_logs_dir().join(format!("{name}-linux-smp{cpus}.log"));
     let _ = std::fs::write(&log, &t.text);
