@@ -347,9 +347,14 @@ fn runs_only_as_init(name: &str) -> bool {
 /// qemu-aarch64 writes itself for the guest; `threadexec` execs arm64 programs (the host
 /// cannot), needs robust futexes (qemu-aarch64 ignores `set_robust_list`) and clone3;
 /// `threads` forks from a threaded process, and qemu-aarch64 now and then deadlocks in such a
-/// child (seen: the child's two host threads both asleep in futex_wait, never exiting).
+/// child (seen: the child's two host threads both asleep in futex_wait, never exiting);
+/// `smpsched` measures every CPU of the machine, which qemu-aarch64 shares with the host's
+/// other work.
 pub fn needs_a_linux_kernel(name: &str) -> bool {
-    matches!(name, "efault" | "mapstest" | "threadexec" | "threads")
+    matches!(
+        name,
+        "efault" | "mapstest" | "threadexec" | "threads" | "smpsched"
+    )
 }
 
 /// Arguments a program needs outside the test initramfs.
