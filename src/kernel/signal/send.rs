@@ -117,21 +117,16 @@ pub(super) fn signal_wake_up(t: &TaskStruct, fatal: bool) {
     }
 }
 
-/// Make a runnable `t` on another CPU go through the kernel (Linux's `kick_process`, which
-/// Linux keeps in `kernel/sched/core.c`): a reschedule IPI to its CPU, whose return to user
-/// space then runs `exit_to_user_mode` and finds the signal. The caller has set `t`'s
-/// `sigpending` (with a full barrier) first, so either the IPI's return path or the
-/// thread's own next check sees it.
-///
-/// Without the scheduler's `on_cpu`, "running" is approximated by TASK_RUNNING: an IPI to a
-/// CPU where `t` is only queued costs that CPU one needless pass through `schedule`.
+/// Make `t`, if it is running on another CPU, go through the kernel (Linux's
+/// `kick_process`, which Linux keeps in `kernel/sched/core.c`): a reschedule IPI to its
+/// CPU, whose return to user space then runs `exit_to_user_mode` and finds the signal. The
+/// caller has set `t`'s `sigpending` (with a full barrier) first, so either the IPI's return
+/// path or the thread's own next check sees it. A thread that is only queued needs nothing:
+/// it checks on its way to user space when it next runs.
 fn kick_process(t: &TaskStruct) {
-    if t.state.load(Ordering::Acquire) != state::TASK_RUNNING {
-        return;
-    }
     crate::kernel::sched::core::preempt_disable();
-    let cpu = t.cpu.load(Ordering::Relaxed) as usize;
-    if cpu != crate::arch::percpu::smp_processor_id() {
+    let cpu = crate::kernel::sched::core::task_cpu(t);
+    if cpu != crate::arch::percpu::smp_processor_id() && t.on_cpu.load(Ordering::Acquire) {
         crate::kernel::smp::smp_send_reschedule(cpu);
     }
     crate::kernel::sched::core::preempt_enable();
