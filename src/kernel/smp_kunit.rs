@@ -313,6 +313,7 @@ fn stop_machine_quiesces(test: &mut Test) {
         .filter_map(|i| kthread_run(busy, i, "smp_busy").ok())
         .collect();
     msleep(20);
+    let t0 = ktime_get_ns();
     let (first, second, on) = crate::kernel::stop_machine::stop_machine(|| {
         let first = nr_free_pages();
         // Long enough for a running allocator loop to go round many times.
@@ -322,9 +323,15 @@ fn stop_machine_quiesces(test: &mut Test) {
         }
         (first, nr_free_pages(), smp_processor_id())
     });
+    let t1 = ktime_get_ns();
     for t in &threads {
         kthread_stop(t);
     }
+    log::info!(
+        "smp_stress: stop_machine took {} us, stopping the threads {} us",
+        (t1 - t0) / 1000,
+        (ktime_get_ns() - t1) / 1000
+    );
     kunit_expect!(
         test,
         first == second,
