@@ -30,7 +30,7 @@ use crate::arch::pgtable::{Descriptor, PageProt, PTE_COW, PTE_RDONLY, PTE_USER};
 use crate::arch::tlbflush;
 use crate::arch::uaccess::TASK_SIZE;
 use crate::kernel::errno::Errno;
-use crate::kernel::locking::SpinLock;
+use crate::kernel::locking::{Mutex, SpinLock};
 use crate::mm::fault::{do_fault, Access};
 use crate::mm::filemap::AddressSpace;
 use crate::mm::mmu_gather::{tlb_finish, PageGather, TableGather};
@@ -156,6 +156,13 @@ pub struct MmStruct {
     pub context: AtomicU64,
     /// VMAs and page tables. Lock: its own.
     pub inner: SpinLock<MmInner>,
+    /// Held by the system calls that change the VMA set — `mmap`, `munmap`, `mprotect`,
+    /// `mremap`, `brk`, `madvise` — for their whole course (Linux's `mmap_lock`, taken for
+    /// writing; here a mutex). `inner` alone is taken and dropped several times in one call
+    /// (a free range is found, then mapped; `brk` is read, then moved), and a thread on
+    /// another CPU must not map into the range in between. Page faults do not take it. Lock
+    /// order: before `inner`.
+    pub mmap_lock: Mutex<()>,
 }
 
 impl MmStruct {
@@ -180,6 +187,7 @@ impl MmStruct {
                 mmap_base: MMAP_BASE,
                 vdso_base: 0,
             }),
+            mmap_lock: Mutex::new(()),
         }))
     }
 
