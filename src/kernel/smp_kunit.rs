@@ -295,10 +295,17 @@ fn jiffies_follow_the_counter(test: &mut Test) {
     );
 }
 
+/// Set once every busy worker of [`stop_machine_quiesces`] exists.
+static BUSY_GO: AtomicBool = AtomicBool::new(false);
+
 /// `stop_machine` runs its function while no other CPU runs anything: the other CPUs'
 /// free-page count cannot change under it even with allocators busy on every CPU.
 fn stop_machine_quiesces(test: &mut Test) {
     fn busy(_: usize) -> i32 {
+        // Spin only once every worker exists: hogs would slow kthreadd making the rest.
+        while !BUSY_GO.load(Ordering::Acquire) && !crate::kernel::kthread::kthread_should_stop() {
+            msleep(1);
+        }
         while !crate::kernel::kthread::kthread_should_stop() {
             note_cpu();
             if let Some(pa) = alloc_pages(0) {
@@ -309,9 +316,11 @@ fn stop_machine_quiesces(test: &mut Test) {
         0
     }
     CPUS_SEEN.store(0, Ordering::Relaxed);
+    BUSY_GO.store(false, Ordering::Relaxed);
     let threads: Vec<_> = (0..nr_workers())
         .filter_map(|i| kthread_run(busy, i, "smp_busy").ok())
         .collect();
+    BUSY_GO.store(true, Ordering::Release);
     msleep(20);
     let t0 = ktime_get_ns();
     let (first, second, on) = crate::kernel::stop_machine::stop_machine(|| {
