@@ -39,7 +39,13 @@
  * (pthread_create of a thread that returns at once + pthread_join);
  * fork_exec_dynamic (fork + execve of Debian's dynamically linked /usr/bin/true, which
  * glibc's ld.so loads with libc.so.6, + waitpid); clock_gettime (clock_gettime of
- * CLOCK_MONOTONIC, which glibc answers in the vDSO when the kernel maps one).
+ * CLOCK_MONOTONIC, which glibc answers in the vDSO when the kernel maps one);
+ * fork_exit_x4 (4 processes each running fork + _exit + waitpid loops at once: cost per
+ * fork of all of them); pipe_pingpong_x2 (2 pipe ping-pong pairs at once, each process
+ * pinned to a CPU of its own when there are 4: cost per round trip of both pairs). These
+ * two are the -smp 4 column's throughput rows; see fork_workers. `bench: cpus N` says how
+ * many CPUs were online, and `parallel_per_1000_instructions` how QEMU's clock counts
+ * instructions run on several CPUs at once.
  *
  * Arguments: `tcg` (nanoseconds), `iters=N` (every timed loop runs N iterations; the smoke
  * test uses 1), `only=METRIC` (run one metric, for profiling). Children never print; they
@@ -388,6 +394,115 @@ static const char *pipe_pingpong(const char *name, long iters)
 	return err;
 }
 
+/*
+ * The parallel rows: WORKERS processes (or PAIRS pairs) at once, for the -smp 4 column. The
+ * cost is the elapsed time divided by all the operations of all of them, so on one CPU it
+ * is the serial cost plus switching, and on N CPUs it shows what running them side by side
+ * costs: under -icount, where QEMU runs the vCPUs in turn and virtual time advances with
+ * the instructions of every vCPU, it is the instructions of all CPUs together per operation
+ * (see calibrate_parallel); without -icount, ns of wall time per operation, the inverse of
+ * the throughput.
+ */
+#define WORKERS 4
+#define PAIRS 2
+
+/* Pin the caller to `cpu` when the machine has enough CPUs for one each; else leave it. */
+static void pin_to(int cpu, int needed)
+{
+	if (sysconf(_SC_NPROCESSORS_ONLN) < needed)
+		return;
+	cpu_set_t set;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+}
+
+/* Fork WORKERS children that each run `work(iters)` (which exits with its verdict). */
+static const char *fork_workers(long iters, void (*work)(int worker, long iters))
+{
+	pid_t pids[WORKERS];
+	const char *err = NULL;
+	for (int k = 0; k < WORKERS; k++) {
+		pids[k] = fork();
+		if (pids[k] < 0)
+			return fail("fork");
+		if (pids[k] == 0)
+			work(k, iters);
+	}
+	for (int k = 0; k < WORKERS; k++) {
+		int status;
+		if (waitpid(pids[k], &status, 0) != pids[k])
+			err = fail("waitpid");
+		else if (!err && (!WIFEXITED(status) || WEXITSTATUS(status) != 0)) {
+			snprintf(why, sizeof(why), "worker status %#x", status);
+			err = why;
+		}
+	}
+	return err;
+}
+
+static void fork_exit_worker(int worker, long iters)
+{
+	(void)worker;
+	for (long i = 0; i < iters; i++)
+		if (fork_wait(child_exit))
+			_exit(1);
+	_exit(0);
+}
+
+static const char *fork_exit_x4(const char *name, long iters)
+{
+	const char *err;
+	if ((err = fork_workers(warmup(iters), fork_exit_worker)))
+		return err;
+	uint64_t t0 = now();
+	if ((err = fork_workers(iters, fork_exit_worker)))
+		return err;
+	uint64_t t1 = now();
+	report(name, t1 - t0, WORKERS * iters);
+	return NULL;
+}
+
+/* Pair `worker / 2`: the even worker sends, the odd one echoes; each on a CPU of its own. */
+static int pair_pipes[PAIRS][2][2];
+
+static void pingpong_worker(int worker, long iters)
+{
+	int (*p)[2] = pair_pipes[worker / 2];
+	char c = 0;
+	pin_to(worker, WORKERS);
+	if (worker % 2 == 0) {
+		for (long i = 0; i < iters; i++)
+			if (write(p[0][1], &c, 1) != 1 || read(p[1][0], &c, 1) != 1)
+				_exit(1);
+	} else {
+		for (long i = 0; i < iters; i++)
+			if (read(p[0][0], &c, 1) != 1 || write(p[1][1], &c, 1) != 1)
+				_exit(1);
+	}
+	_exit(0);
+}
+
+static const char *pipe_pingpong_x2(const char *name, long iters)
+{
+	for (int k = 0; k < PAIRS; k++)
+		if (pipe(pair_pipes[k][0]) != 0 || pipe(pair_pipes[k][1]) != 0)
+			return fail("pipe");
+	const char *err = fork_workers(warmup(iters), pingpong_worker);
+	uint64_t t0 = now();
+	if (!err)
+		err = fork_workers(iters, pingpong_worker);
+	uint64_t t1 = now();
+	for (int k = 0; k < PAIRS; k++)
+		for (int j = 0; j < 2; j++) {
+			close(pair_pipes[k][j][0]);
+			close(pair_pipes[k][j][1]);
+		}
+	if (!err)
+		report(name, t1 - t0, PAIRS * iters);
+	return err;
+}
+
 #define MAP_BYTES (1 << 20)
 #define PAGE 4096
 
@@ -601,6 +716,8 @@ static const struct {
 	{ "thread_create_join", thread_create_join, 500 },
 	{ "fork_exec_dynamic", fork_exec_dynamic, 50 },
 	{ "clock_gettime", clock_gettime_loop, 20000 },
+	{ "fork_exit_x4", fork_exit_x4, 100 },
+	{ "pipe_pingpong_x2", pipe_pingpong_x2, 1000 },
 };
 
 /*
@@ -614,6 +731,34 @@ static void calibrate(void)
 	__asm__ volatile("1:\n\tsubs %0, %0, #1\n\tb.ne 1b" : "+r"(n) : : "cc");
 	uint64_t t1 = now();
 	say("bench: per_1000_instructions %.1f\n", (double)(t1 - t0) * 1000.0 / 2000000.0);
+}
+
+/*
+ * The same loop in WORKERS processes at once, timed from the first fork to the last
+ * wait: timer units per 1000 instructions of all of them together. Under -icount on one
+ * CPU this is per_1000_instructions plus the forks; on N CPUs it says how QEMU's virtual
+ * time counts instructions run side by side (the same figure: the vCPUs' instructions add
+ * up; a quarter of it: each vCPU has a clock of its own).
+ */
+static void calibrate_parallel(void)
+{
+	uint64_t t0 = now();
+	pid_t pids[WORKERS];
+	for (int k = 0; k < WORKERS; k++) {
+		pids[k] = fork();
+		if (pids[k] == 0) {
+			uint64_t n = 1000000;
+			pin_to(k, WORKERS);
+			__asm__ volatile("1:\n\tsubs %0, %0, #1\n\tb.ne 1b" : "+r"(n) : : "cc");
+			_exit(0);
+		}
+	}
+	for (int k = 0; k < WORKERS; k++)
+		if (pids[k] > 0)
+			waitpid(pids[k], NULL, 0);
+	uint64_t t1 = now();
+	say("bench: parallel_per_1000_instructions %.1f\n",
+	    (double)(t1 - t0) * 1000.0 / (WORKERS * 2000000.0));
 }
 
 int main(int argc, char *argv[])
@@ -637,6 +782,8 @@ int main(int argc, char *argv[])
 	else
 		say("bench: iters default\n");
 	calibrate();
+	calibrate_parallel();
+	say("bench: cpus %ld\n", sysconf(_SC_NPROCESSORS_ONLN));
 	int failed = 0;
 	for (size_t i = 0; i < sizeof(metrics) / sizeof(metrics[0]); i++) {
 		if (only && strcmp(only, metrics[i].name) != 0)

@@ -6,7 +6,8 @@
 //! text applets. One initramfs — Debian's static busybox, the script, and the small `/init`
 //! below ([`INIT`]) — boots on Debian's arm64 Linux (`linux-image-arm64`, the kernel
 //! `cargo xtask bench` uses) and on Cradle, in the same QEMU (`-M virt -cpu cortex-a72
-//! -smp 1 -m 512M`) with the same command line. `/init` runs the script with its output
+//! -m 512M`, `-smp 1` for Linux and the test run's CPUs for Cradle: one, or 4 in the SMP
+//! pass, or `--smp N`) with the same command line; Linux's output is made once per run. `/init` runs the script with its output
 //! going to a file, then prints the file between [`BEGIN`] and [`END`], so kernel messages
 //! cannot land inside it; [`cut_output`] takes it out of the transcript and
 //! [`crate::difftest::compare_with_linux`] shows a line diff if the two differ.
@@ -121,9 +122,11 @@ pub(crate) struct ScriptDiff {
 impl ScriptDiff {
     /// Boot `image` (named `kernel` in messages and file names) with `initrd`; the script's
     /// output.
+    /// Linux boots with one CPU, as its reference runs always have; Cradle with the test
+    /// run's CPUs (one unless `--smp N` or the SMP pass says otherwise).
     fn run_on(&self, kernel: &str, image: &Path, initrd: &Path) -> Result<String, String> {
         let mut opts = QemuOptions::for_board("virt");
-        opts.smp = Some(1);
+        opts.smp = (kernel == "linux").then_some(1);
         opts.mem = Some("512M".into());
         opts.initrd = Some(initrd.to_path_buf());
         opts.append = Some(self.cmdline.into());
@@ -147,14 +150,21 @@ impl ScriptDiff {
 
     /// Run the script on Linux and on Cradle (`image`), both from `initrd`, and compare.
     pub(crate) fn run_both(&self, image: &Path, initrd: &Path) -> Result<(), String> {
-        let linux = crate::bench::linux_image()?;
-        let linux_output = self.run_on("linux", &linux, initrd)?;
+        let key = format!("{} on Linux from {}", self.script, initrd.display());
+        let linux_output = crate::harness::made_once(&key, || {
+            let linux = crate::bench::linux_image()?;
+            self.run_on("linux", &linux, initrd)
+        })?;
         if !linux_output.contains(&format!("{} exit status 0", self.script)) {
             return Err(format!(
                 "the script did not finish cleanly on Linux:\n{linux_output}"
             ));
         }
-        let cradle_output = self.run_on("cradle", image, initrd)?;
+        let cradle = match crate::qemu::test_cpus() {
+            0 => "cradle".to_string(),
+            n => format!("cradle-smp{n}"),
+        };
+        let cradle_output = self.run_on(&cradle, image, initrd)?;
         crate::difftest::compare_with_linux(
             "linux (Debian's arm64 kernel in the same QEMU)",
             self.script,

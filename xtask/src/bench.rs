@@ -22,6 +22,18 @@
 //! (CLOCK_MONOTONIC; boot: counter × 10⁹ / CNTFRQ). Each figure is the median of `--runs N`
 //! boots (default 5) of each kernel.
 //!
+//! The `-smp 4` column (unless `--no-smp`): the same boots again with `-smp 4`, `-icount`
+//! included. QEMU then runs the vCPUs in turn in one thread (round-robin TCG), and virtual
+//! time advances by the instructions of every vCPU (a halted one adds nothing), so a
+//! figure is the instructions of all four CPUs together per operation: the work the machine
+//! does, IPIs, idle wake-ups and lock spinning included, not a parallel speed-up, which
+//! `-icount` cannot show. `parallel_per_1000_instructions` (four processes running the
+//! calibration loop at once) checks this on every boot: the same figure as one process
+//! (plus the forks) on 1 CPU and on 4. The throughput rows `fork_exit_x4` and
+//! `pipe_pingpong_x2` run work side by side; their figure is the elapsed time over all the
+//! operations; with `--tcg` (multi-threaded TCG, a host thread per vCPU) it is wall-clock ns,
+//! whose inverse is operations per second across the CPUs.
+//!
 //! The Linux kernel is Debian's `linux-image-arm64` (its dependency
 //! `linux-image-6.1.0-*-arm64`), fetched once with `apt-get download` and unpacked under
 //! `target/cradle/linux/`; its `boot/vmlinuz-*` is an uncompressed arm64 Image.
@@ -42,7 +54,7 @@ use crate::initramfs::{write_newc, Entry, Source};
 use crate::qemu::{run_captured, QemuOptions};
 
 /// The metrics, in table order, with what each one measures.
-pub const METRICS: [(&str, &str); 16] = [
+pub const METRICS: [(&str, &str); 18] = [
     ("boot", "counter at /init's first instruction"),
     ("null_syscall", "syscall(SYS_getpid)"),
     ("fork_exit", "fork + _exit + waitpid"),
@@ -86,7 +98,18 @@ pub const METRICS: [(&str, &str); 16] = [
         "fork + execve(Debian's dynamic /usr/bin/true: ld.so, libc) + waitpid",
     ),
     ("clock_gettime", "clock_gettime(CLOCK_MONOTONIC) (the vDSO)"),
+    (
+        "fork_exit_x4",
+        "4 processes at once, each fork + _exit + waitpid; per fork of all 4",
+    ),
+    (
+        "pipe_pingpong_x2",
+        "2 pipe ping-pong pairs at once, a CPU per process (-smp 4); per round trip",
+    ),
 ];
+
+/// CPUs of the `-smp 4` column.
+const SMP_CPUS: u32 = 4;
 
 /// Metrics that are amounts of memory in KiB, not times: never converted.
 fn is_memory_metric(name: &str) -> bool {
@@ -336,6 +359,10 @@ pub struct Parsed {
     pub cntfrq: Option<u64>,
     /// Timer units 1000 instructions took (the program's calibration loop).
     pub per_1000_instructions: Option<f64>,
+    /// Timer units per 1000 instructions of 4 processes running the loop at once.
+    pub parallel_per_1000_instructions: Option<f64>,
+    /// Online CPUs, as the program counted them.
+    pub cpus: Option<u32>,
     /// metric → cost per operation (boot: the raw counter value).
     pub values: BTreeMap<String, f64>,
     /// metric → why it failed.
@@ -361,6 +388,10 @@ pub fn parse_transcript(text: &str) -> Parsed {
             "unit" => parsed.unit = Some(value.trim().to_string()),
             "cntfrq" => parsed.cntfrq = value.trim().parse().ok(),
             "per_1000_instructions" => parsed.per_1000_instructions = value.trim().parse().ok(),
+            "parallel_per_1000_instructions" => {
+                parsed.parallel_per_1000_instructions = value.trim().parse().ok()
+            }
+            "cpus" => parsed.cpus = value.trim().parse().ok(),
             "init:" => {
                 if let Some(how) = value.strip_prefix("/bench ") {
                     parsed.exit = Some(how.trim().to_string());
@@ -406,11 +437,13 @@ struct Config {
     cradle_only: bool,
     /// Run this metric alone (the program's `only=METRIC`).
     only: Option<String>,
+    /// Also boot each kernel with [`SMP_CPUS`] CPUs (the -smp 4 column).
+    smp: bool,
 }
 
-fn qemu_options(cfg: &Config, initrd: &Path) -> QemuOptions {
+fn qemu_options(cfg: &Config, initrd: &Path, cpus: u32) -> QemuOptions {
     let mut opts = QemuOptions::for_board("virt");
-    opts.smp = Some(1);
+    opts.smp = Some(cpus);
     opts.mem = Some("512M".into());
     opts.initrd = Some(initrd.to_path_buf());
     let mut init_args = Vec::new();
@@ -495,6 +528,14 @@ impl KernelResults {
             .collect()
     }
 
+    /// The parallel calibration's figure in each run (4 processes at once).
+    fn parallel_calibration(&self) -> Vec<f64> {
+        self.runs
+            .iter()
+            .filter_map(|p| p.parallel_per_1000_instructions)
+            .collect()
+    }
+
     fn failures(&self) -> BTreeMap<String, String> {
         let mut all = BTreeMap::new();
         for p in &self.runs {
@@ -515,8 +556,13 @@ fn run_kernel(
     image: &Path,
     cfg: &Config,
     initrd: &Path,
+    cpus: u32,
 ) -> Result<KernelResults, String> {
-    let opts = qemu_options(cfg, initrd);
+    let opts = qemu_options(cfg, initrd, cpus);
+    let label = match cpus {
+        1 => label.to_string(),
+        n => format!("{label}-smp{n}"),
+    };
     let mut results = KernelResults::default();
     for i in 0..cfg.runs {
         eprintln!("xtask: bench: {label}, run {} of {}", i + 1, cfg.runs);
@@ -540,20 +586,33 @@ fn format_value(v: Option<f64>) -> String {
     }
 }
 
-/// A table row: metric, Linux, Cradle, ratio.
+/// A table row: metric, Linux, Cradle, ratio; and the same with -smp 4.
 struct Row {
     metric: &'static str,
     what: &'static str,
     linux: Option<f64>,
     cradle: Option<f64>,
+    /// Linux with [`SMP_CPUS`] CPUs (None: not run).
+    linux_smp: Option<f64>,
+    /// Cradle with [`SMP_CPUS`] CPUs.
+    cradle_smp: Option<f64>,
+}
+
+/// Cradle / Linux, when both are there.
+fn ratio_of(linux: Option<f64>, cradle: Option<f64>) -> Option<f64> {
+    match (linux, cradle) {
+        (Some(l), Some(c)) if l > 0.0 => Some(c / l),
+        _ => None,
+    }
 }
 
 impl Row {
     fn ratio(&self) -> Option<f64> {
-        match (self.linux, self.cradle) {
-            (Some(l), Some(c)) if l > 0.0 => Some(c / l),
-            _ => None,
-        }
+        ratio_of(self.linux, self.cradle)
+    }
+
+    fn ratio_smp(&self) -> Option<f64> {
+        ratio_of(self.linux_smp, self.cradle_smp)
     }
 }
 
@@ -568,18 +627,36 @@ fn unit_name(tcg: bool) -> &'static str {
 /// The table as Markdown.
 fn table(rows: &[Row], cfg: &Config) -> String {
     let unit = if cfg.tcg { "ns" } else { "instructions" };
-    let mut t = format!("| metric ({unit} per operation) | Linux | Cradle | Cradle/Linux |\n");
-    t.push_str("|---|---:|---:|---:|\n");
+    let mut t = format!("| metric ({unit} per operation) | Linux | Cradle | Cradle/Linux |");
+    if cfg.smp {
+        t.push_str(&format!(
+            " Linux -smp {SMP_CPUS} | Cradle -smp {SMP_CPUS} | Cradle/Linux -smp {SMP_CPUS} |"
+        ));
+    }
+    t.push_str("\n|---|---:|---:|---:|");
+    if cfg.smp {
+        t.push_str("---:|---:|---:|");
+    }
+    t.push('\n');
     for r in rows {
         let ratio = r.ratio().map_or("-".into(), format_ratio);
         t.push_str(&format!(
-            "| {} — {} | {} | {} | {} |\n",
+            "| {} — {} | {} | {} | {} |",
             r.metric,
             r.what,
             format_value(r.linux),
             format_value(r.cradle),
             ratio
         ));
+        if cfg.smp {
+            t.push_str(&format!(
+                " {} | {} | {} |",
+                format_value(r.linux_smp),
+                format_value(r.cradle_smp),
+                r.ratio_smp().map_or("-".into(), format_ratio)
+            ));
+        }
+        t.push('\n');
     }
     t
 }
@@ -645,12 +722,16 @@ fn to_json(rows: &[Row], cfg: &Config, linux_version: &str, failures: &[String])
         .iter()
         .map(|r| {
             format!(
-                "    {{\"metric\": {}, \"what\": {}, \"linux\": {}, \"cradle\": {}, \"ratio\": {}}}",
+                "    {{\"metric\": {}, \"what\": {}, \"linux\": {}, \"cradle\": {}, \"ratio\": {}, \
+                 \"linux_smp{SMP_CPUS}\": {}, \"cradle_smp{SMP_CPUS}\": {}, \"ratio_smp{SMP_CPUS}\": {}}}",
                 json_string(r.metric),
                 json_string(r.what),
                 json_number(r.linux),
                 json_number(r.cradle),
-                json_number(r.ratio())
+                json_number(r.ratio()),
+                json_number(r.linux_smp),
+                json_number(r.cradle_smp),
+                json_number(r.ratio_smp())
             )
         })
         .collect();
@@ -740,6 +821,7 @@ fn parse_args(args: &[String]) -> Result<Config, String> {
         iters: None,
         cradle_only: false,
         only: None,
+        smp: true,
     };
     let mut it = args.iter();
     while let Some(arg) = it.next() {
@@ -753,6 +835,7 @@ fn parse_args(args: &[String]) -> Result<Config, String> {
                 }
                 cfg.only = Some(metric.clone());
             }
+            "--no-smp" => cfg.smp = false,
             "--runs" | "--iters" => {
                 let v = it.next().ok_or_else(|| format!("{arg} needs a number"))?;
                 let n: u64 = v
@@ -773,7 +856,7 @@ fn parse_args(args: &[String]) -> Result<Config, String> {
 }
 
 const USAGE: &str =
-    "usage: cargo xtask bench [--runs N] [--tcg] [--iters N] [--cradle-only] [--only METRIC]";
+    "usage: cargo xtask bench [--runs N] [--tcg] [--iters N] [--cradle-only] [--no-smp] [--only METRIC]";
 
 /// `cargo xtask bench`.
 pub fn cmd_bench(args: &[String]) -> Result<(), String> {
@@ -796,10 +879,24 @@ pub fn cmd_bench(args: &[String]) -> Result<(), String> {
         Some(linux)
     };
 
-    let cradle = run_kernel("cradle", &built.image, &cfg, &initrd)?;
+    let cradle = run_kernel("cradle", &built.image, &cfg, &initrd, 1)?;
     let linux_results = match &linux {
-        Some(l) => Some(run_kernel("linux", &l.image, &cfg, &initrd)?),
+        Some(l) => Some(run_kernel("linux", &l.image, &cfg, &initrd, 1)?),
         None => None,
+    };
+    // The -smp 4 column: the same boots with four CPUs.
+    let (cradle_smp, linux_smp) = if cfg.smp {
+        let cradle = run_kernel("cradle", &built.image, &cfg, &initrd, SMP_CPUS)?;
+        let linux = match &linux {
+            Some(l) => Some(run_kernel("linux", &l.image, &cfg, &initrd, SMP_CPUS)?),
+            None => None,
+        };
+        (Some(cradle), linux)
+    } else {
+        (None, None)
+    };
+    let median_of = |results: Option<&KernelResults>, metric: &str| {
+        results.and_then(|r| r.median(metric, cfg.tcg))
     };
 
     let rows: Vec<Row> = METRICS
@@ -807,14 +904,21 @@ pub fn cmd_bench(args: &[String]) -> Result<(), String> {
         .map(|(metric, what)| Row {
             metric,
             what,
-            linux: linux_results
-                .as_ref()
-                .and_then(|r| r.median(metric, cfg.tcg)),
-            cradle: cradle.median(metric, cfg.tcg),
+            linux: median_of(linux_results.as_ref(), metric),
+            cradle: median_of(Some(&cradle), metric),
+            linux_smp: median_of(linux_smp.as_ref(), metric),
+            cradle_smp: median_of(cradle_smp.as_ref(), metric),
         })
         .collect();
+    let smp_label = format!("-smp {SMP_CPUS}");
+    let all_results = [
+        ("Cradle", Some(&cradle)),
+        ("Linux", linux_results.as_ref()),
+        (&format!("Cradle {smp_label}") as &str, cradle_smp.as_ref()),
+        (&format!("Linux {smp_label}"), linux_smp.as_ref()),
+    ];
     let mut failures = Vec::new();
-    for (kernel, results) in [("Cradle", Some(&cradle)), ("Linux", linux_results.as_ref())] {
+    for (kernel, results) in all_results {
         if let Some(results) = results {
             for (metric, why) in results.failures() {
                 failures.push(format!("{kernel}: {metric} FAILED {why}"));
@@ -833,11 +937,16 @@ pub fn cmd_bench(args: &[String]) -> Result<(), String> {
         cfg.runs
     );
     println!(
-        "QEMU: -M virt -cpu cortex-a72 -smp 1 -m 512M{}; kernel command line: {CMDLINE}",
+        "QEMU: -M virt -cpu cortex-a72 -smp 1 -m 512M{}{}; kernel command line: {CMDLINE}",
         if cfg.tcg {
             String::new()
         } else {
             format!(" -icount {ICOUNT}")
+        },
+        if cfg.smp {
+            format!(" (and -smp {SMP_CPUS} for the -smp {SMP_CPUS} columns)")
+        } else {
+            String::new()
         }
     );
     println!();
@@ -847,7 +956,7 @@ pub fn cmd_bench(args: &[String]) -> Result<(), String> {
     }
     if !cfg.tcg {
         // Under -icount shift=0, 1000 instructions are 1 µs: CNTFRQ / 10⁶ ticks.
-        for (kernel, results) in [("Cradle", Some(&cradle)), ("Linux", linux_results.as_ref())] {
+        for (kernel, results) in all_results {
             let Some(results) = results else { continue };
             let freq = results.runs.iter().find_map(|p| p.cntfrq).unwrap_or(0) as f64;
             let want = freq / 1e6;
@@ -855,13 +964,15 @@ pub fn cmd_bench(args: &[String]) -> Result<(), String> {
             let ok = !got.is_empty() && got.iter().all(|g| (g - want).abs() <= want * 0.01);
             println!(
                 "calibration on {kernel}: 1000 instructions = {:?} ticks (CNTFRQ {freq} Hz \
-                 predicts {want}){}",
+                 predicts {want}){}; 4 processes at once: {:?} ticks per 1000 of their \
+                 instructions",
                 got,
                 if ok {
                     ""
                 } else {
                     " -- MISMATCH: the figures are not instruction counts"
-                }
+                },
+                results.parallel_calibration()
             );
         }
     }
@@ -896,10 +1007,13 @@ pub(crate) fn smoke_test(summary: &mut Summary, image: &Path) {
             iters: Some(1),
             cradle_only: true,
             only: None,
+            smp: false,
         };
-        let log = out_dir().join("test-logs").join("bench-smoke.log");
+        let log = crate::harness::test_logs_dir().join("bench-smoke.log");
         let _ = std::fs::create_dir_all(log.parent().expect("has a parent"));
-        let parsed = boot_once(&qemu_options(&cfg, &initrd), image, &log)?;
+        // One CPU, or the test run's (`--smp N`, the SMP pass).
+        let cpus = crate::qemu::test_cpus().max(1);
+        let parsed = boot_once(&qemu_options(&cfg, &initrd, cpus), image, &log)?;
         let mut problems = Vec::new();
         for (metric, _) in METRICS {
             if let Some(why) = parsed.failed.get(metric) {
@@ -986,16 +1100,20 @@ mod tests {
                 what: "x",
                 linux: Some(100.0),
                 cradle: Some(50.0),
+                linux_smp: Some(200.0),
+                cradle_smp: Some(300.0),
             },
             Row {
                 metric: "null_syscall",
                 what: "y \"q\"",
                 linux: Some(10.0),
                 cradle: None,
+                linux_smp: None,
+                cradle_smp: None,
             },
         ];
         let t = table(&rows, &cfg);
-        assert!(t.contains("| boot — x | 100 | 50.0 | 0.50 |"));
+        assert!(t.contains("| boot — x | 100 | 50.0 | 0.50 | 200 | 300 | 1.50 |"));
         assert!(t.contains("| 10.0 | - | - |"));
         let j = to_json(&rows, &cfg, "6.1", &[]);
         assert!(j.contains("\"ratio\": 0.500"));

@@ -679,3 +679,240 @@ pub(crate) fn kunit_tests(summary: &mut Summary, image: &Path) {
     };
     summary.record("kunit: complete run, plan matched, powered off", whole);
 }
+
+/// One configuration of the SMP boot matrix.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct SmpBoot {
+    /// Board under `boards/`.
+    pub board: &'static str,
+    /// `-smp`.
+    pub cpus: u32,
+    /// Enter at EL2 (`virtualization=on`; the Pis always do).
+    pub el2: bool,
+    /// GIC version on virt (the Pis have theirs).
+    pub gic: Option<u32>,
+}
+
+impl SmpBoot {
+    const fn virt(cpus: u32, el2: bool, gic: u32) -> Self {
+        Self {
+            board: "virt",
+            cpus,
+            el2,
+            gic: Some(gic),
+        }
+    }
+
+    const fn pi(board: &'static str) -> Self {
+        Self {
+            board,
+            cpus: 4,
+            el2: true,
+            gic: None,
+        }
+    }
+
+    /// The test's name: `smp-matrix: virt -smp 4 EL2 GICv3`.
+    pub fn name(&self) -> String {
+        match self.gic {
+            Some(gic) => format!(
+                "smp-matrix: {} -smp {} EL{} GICv{gic}",
+                self.board,
+                self.cpus,
+                if self.el2 { 2 } else { 1 }
+            ),
+            None => format!("smp-matrix: {} -smp {}", self.board, self.cpus),
+        }
+    }
+}
+
+/// The boot matrix `cargo xtask test` runs: a covering set of virt's -smp 1, 2, 4, 8 × EL1/EL2
+/// × GICv2/GICv3 (every pair of values of two of the three appears in some row), and the
+/// Pis (4 cores each). [`SMP_MATRIX_FULL`] has all sixteen virt rows.
+pub(crate) const SMP_MATRIX: &[SmpBoot] = &[
+    SmpBoot::virt(1, false, 2),
+    SmpBoot::virt(1, true, 3),
+    SmpBoot::virt(2, false, 3),
+    SmpBoot::virt(2, true, 2),
+    SmpBoot::virt(4, false, 3),
+    SmpBoot::virt(4, true, 2),
+    SmpBoot::virt(8, false, 2),
+    SmpBoot::virt(8, true, 3),
+    SmpBoot::pi("rpi3"),
+    SmpBoot::pi("rpi4"),
+];
+
+/// Every virt combination (`cargo xtask test --only smp-matrix-full`).
+pub(crate) const SMP_MATRIX_FULL: &[SmpBoot] = &[
+    SmpBoot::virt(1, false, 2),
+    SmpBoot::virt(1, false, 3),
+    SmpBoot::virt(1, true, 2),
+    SmpBoot::virt(1, true, 3),
+    SmpBoot::virt(2, false, 2),
+    SmpBoot::virt(2, false, 3),
+    SmpBoot::virt(2, true, 2),
+    SmpBoot::virt(2, true, 3),
+    SmpBoot::virt(4, false, 2),
+    SmpBoot::virt(4, false, 3),
+    SmpBoot::virt(4, true, 2),
+    SmpBoot::virt(4, true, 3),
+    SmpBoot::virt(8, false, 2),
+    SmpBoot::virt(8, false, 3),
+    SmpBoot::virt(8, true, 2),
+    SmpBoot::virt(8, true, 3),
+];
+
+/// Boot `boot` with the default root file system, log in as root at `cradle login:`, ask
+/// `nproc` and `/proc/cpuinfo`, power off; then judge the boot log as Linux prints it.
+pub(crate) fn smp_boot_test(boot: &SmpBoot, image: &Path) -> Result<(), String> {
+    use crate::qemu::{run_session, Step};
+    let initrd = crate::rootfs::build_rootfs(None)?;
+    let mut opts = QemuOptions::for_board(boot.board);
+    opts.smp = Some(boot.cpus);
+    opts.el2 = boot.el2 && boot.board == "virt";
+    opts.gic = boot.gic;
+    opts.initrd = Some(initrd);
+    if boot.board != "virt" {
+        opts.append = Some("console=ttyS1,115200".into());
+    }
+    let steps = [
+        Step::new(crate::rootfs::LOGIN_PROMPT, "root\r"),
+        Step::new(
+            "# ",
+            "echo nproc=$(nproc) cpuinfo=$(grep -c ^processor /proc/cpuinfo); poweroff\r",
+        ),
+    ];
+    let end = "Requesting system poweroff";
+    // Up to 8 QEMU threads on the host's few cores: a generous limit.
+    let t = run_session(&opts, image, &steps, end, Duration::from_secs(300))?;
+    let log = log_transcript(&boot.name(), &t);
+    let problems = check_smp_boot(&t.text, boot);
+    match (problems.is_empty(), t.stopped_at_marker) {
+        (true, true) => Ok(()),
+        (_, stopped) => {
+            let mut problems = problems;
+            if !stopped {
+                problems.push("the session did not reach poweroff".into());
+            }
+            Err(format!(
+                "{}\ntranscript ({log}):\n{}",
+                problems.join("\n"),
+                t.text
+            ))
+        }
+    }
+}
+
+/// What an SMP boot's transcript must show, as Linux arm64 prints it; the problems found.
+pub(crate) fn check_smp_boot(text: &str, boot: &SmpBoot) -> Vec<String> {
+    let n = boot.cpus;
+    let mut problems = Vec::new();
+    let booted = text
+        .lines()
+        .filter(|l| {
+            l.split_once(": Booted secondary processor 0x")
+                .and_then(|(head, _)| head.rsplit_once("CPU"))
+                .is_some_and(|(_, cpu)| cpu.parse::<u32>().is_ok_and(|c| c > 0 && c < n))
+        })
+        .count();
+    if booted != n as usize - 1 {
+        problems.push(format!(
+            "{booted} 'CPUk: Booted secondary processor' lines, not {}",
+            n - 1
+        ));
+    }
+    let brought_up = format!(
+        "smp: Brought up 1 node, {n} CPU{}",
+        if n > 1 { "s" } else { "" }
+    );
+    let el = if boot.el2 { 2 } else { 1 };
+    for want in [
+        brought_up,
+        format!("CPU: All CPU(s) started at EL{el}"),
+        format!("nproc={n} cpuinfo={n}\n"),
+    ] {
+        if !text.contains(&want) {
+            problems.push(format!("missing: {want}"));
+        }
+    }
+    for unwanted in [
+        "failed to come online",
+        "Internal error",
+        "Kernel panic",
+        "Unhandled",
+    ] {
+        if text.contains(unwanted) {
+            problems.push(format!("unexpected: {unwanted}"));
+        }
+    }
+    problems
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn transcript(cpus: u32, el: u32) -> String {
+        let mut t = String::from("[    0.000000] smp: Bringing up secondary CPUs ...\n");
+        for cpu in 1..cpus {
+            t.push_str(&format!(
+                "[    0.01] CPU{cpu}: Booted secondary processor 0x000000000{cpu} [0x410fd083]\n"
+            ));
+        }
+        let s = if cpus > 1 { "s" } else { "" };
+        t.push_str(&format!(
+            "[    0.02] smp: Brought up 1 node, {cpus} CPU{s}\n\
+             [    0.02] CPU: All CPU(s) started at EL{el}\n\
+             cradle login: root\n# echo ...\nnproc={cpus} cpuinfo={cpus}\n"
+        ));
+        t
+    }
+
+    #[test]
+    fn a_good_smp_boot_passes() {
+        for boot in SMP_MATRIX.iter().chain(SMP_MATRIX_FULL) {
+            let el = if boot.el2 { 2 } else { 1 };
+            let problems = check_smp_boot(&transcript(boot.cpus, el), boot);
+            assert!(problems.is_empty(), "{}: {problems:?}", boot.name());
+        }
+    }
+
+    #[test]
+    fn a_missing_cpu_or_wrong_count_fails() {
+        let boot = SmpBoot::virt(4, true, 3);
+        let good = transcript(4, 2);
+        let missing = good.replace("CPU3: Booted secondary processor", "CPU3: hmm");
+        assert_eq!(check_smp_boot(&missing, &boot).len(), 1);
+        let nproc = good.replace("nproc=4 cpuinfo=4", "nproc=1 cpuinfo=4");
+        assert_eq!(check_smp_boot(&nproc, &boot).len(), 1);
+        let el = good.replace("started at EL2", "started at EL1");
+        assert_eq!(check_smp_boot(&el, &boot).len(), 1);
+        let failed = format!("{good}CPU2: failed to come online\n");
+        assert_eq!(check_smp_boot(&failed, &boot).len(), 1);
+        // A one-CPU boot says "1 CPU", not "1 CPUs", and has no secondary lines.
+        let one = SmpBoot::virt(1, false, 2);
+        assert!(check_smp_boot(&transcript(1, 1), &one).is_empty());
+        assert!(!check_smp_boot(&transcript(2, 1), &one).is_empty());
+    }
+
+    #[test]
+    fn the_matrix_covers_every_pair() {
+        let virt: Vec<_> = SMP_MATRIX.iter().filter(|b| b.board == "virt").collect();
+        for cpus in [1, 2, 4, 8] {
+            for el2 in [false, true] {
+                assert!(virt.iter().any(|b| b.cpus == cpus && b.el2 == el2));
+            }
+            for gic in [2, 3] {
+                assert!(virt.iter().any(|b| b.cpus == cpus && b.gic == Some(gic)));
+            }
+        }
+        for el2 in [false, true] {
+            for gic in [2, 3] {
+                assert!(virt.iter().any(|b| b.el2 == el2 && b.gic == Some(gic)));
+            }
+        }
+        assert!(SMP_MATRIX.iter().any(|b| b.board == "rpi3"));
+        assert!(SMP_MATRIX.iter().any(|b| b.board == "rpi4"));
+        assert_eq!(SMP_MATRIX_FULL.len(), 16);
+    }
+}

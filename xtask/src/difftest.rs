@@ -352,11 +352,19 @@ fn runs_only_as_init(name: &str) -> bool {
 /// `vdsotest` sets the wall clock as root (under qemu-aarch64 that would be the host's) and
 /// judges the kernel's vDSO, not qemu-aarch64's own; `aslrtest` checks the kernel's address
 /// space layout (qemu-aarch64 makes its own) and writes a sysctl; `xattrtest` judges the
-/// kernel's tmpfs (qemu-aarch64 would ask the host's file system).
+/// kernel's tmpfs (qemu-aarch64 would ask the host's file system). `smpsched` measures every
+/// CPU of the machine, which qemu-aarch64 shares with the host's other work.
 pub fn needs_a_linux_kernel(name: &str) -> bool {
     matches!(
         name,
-        "efault" | "mapstest" | "threadexec" | "threads" | "vdsotest" | "aslrtest" | "xattrtest"
+        "efault"
+            | "mapstest"
+            | "threadexec"
+            | "threads"
+            | "vdsotest"
+            | "aslrtest"
+            | "xattrtest"
+            | "smpsched"
     )
 }
 

@@ -60,7 +60,7 @@ fn run(image: &Path, initrd: &Path, seed: u64, only: &str) -> Result<Outcome, St
     opts.initrd = Some(initrd.to_path_buf());
     opts.append = Some(format!("quiet -- {seed} {only}").trim().to_string());
     let t = run_captured(&opts, image, None, Duration::from_secs(240))?;
-    let log = out_dir().join("test-logs").join("fuzz.log");
+    let log = crate::harness::test_logs_dir().join("fuzz.log");
     let _ = std::fs::write(&log, &t.text);
     for bad in [
         "Kernel panic",

@@ -4,8 +4,10 @@
 //! A leaf: suites (`test.rs`'s table, `difftest.rs`, `usertest.rs`, …) import it; it imports
 //! none of them, only `env.rs` and `qemu.rs`.
 
-use std::path::Path;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use crate::env::{out_dir, project_root};
@@ -18,17 +20,22 @@ pub(crate) struct Summary {
     failed: usize,
     skipped: usize,
     failures: Vec<String>,
+    /// Put before every test's name (`smp4: ` in the SMP pass), or empty.
+    prefix: String,
 }
 
 impl Summary {
     /// A test that did not run, and why.
     pub(crate) fn skip(&mut self, name: &str, why: &str) {
+        let name = format!("{}{name}", self.prefix);
         self.skipped += 1;
         println!("skip - {name}: {why}");
     }
 
     /// A test's verdict: `Err` holds why it failed.
     pub(crate) fn record(&mut self, name: &str, result: Result<(), String>) {
+        let name = format!("{}{name}", self.prefix);
+        let name = name.as_str();
         match result {
             Ok(()) => {
                 self.passed += 1;
@@ -40,6 +47,11 @@ impl Summary {
                 self.failures.push(name.to_string());
             }
         }
+    }
+
+    /// Name the tests recorded from now on `<prefix><name>` (`""` to stop).
+    pub(crate) fn set_prefix(&mut self, prefix: &str) {
+        self.prefix = prefix.to_string();
     }
 
     /// Print the failed tests and the last line, `N passed, N failed` (and `N skipped` if
@@ -97,6 +109,23 @@ pub(crate) fn run_command(mut cmd: Command) -> Result<String, String> {
     } else {
         Err(text)
     }
+}
+
+/// `make()`'s output, made once per `cargo xtask test` for each `key`: Linux's reference
+/// outputs, which the SMP pass compares Cradle with again. Failures are not kept.
+pub(crate) fn made_once(
+    key: &str,
+    make: impl FnOnce() -> Result<String, String>,
+) -> Result<String, String> {
+    static MADE: Mutex<BTreeMap<String, String>> = Mutex::new(BTreeMap::new());
+    if let Some(made) = MADE.lock().unwrap_or_else(|e| e.into_inner()).get(key) {
+        return Ok(made.clone());
+    }
+    let made = make()?;
+    MADE.lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(key.to_string(), made.clone());
+    Ok(made)
 }
 
 /// A check of a whole transcript, with the reason it fails.
@@ -168,10 +197,21 @@ fn check_memory_line(text: &str, total_kib: u64) -> Result<(), String> {
     Ok(())
 }
 
-/// Keep a transcript under `target/cradle/test-logs/`; returns the file's path.
-pub(crate) fn log_transcript(name: &str, transcript: &Transcript) -> String {
+/// Where the test transcripts are kept: `target/cradle/test-logs/`, or its `smpN/` while
+/// boots get N CPUs by default (`--smp N`, the SMP pass), so the two passes keep theirs.
+pub(crate) fn test_logs_dir() -> PathBuf {
     let dir = out_dir().join("test-logs");
+    let dir = match crate::qemu::test_cpus() {
+        0 => dir,
+        n => dir.join(format!("smp{n}")),
+    };
     let _ = std::fs::create_dir_all(&dir);
+    dir
+}
+
+/// Keep a transcript under [`test_logs_dir`]; returns the file's path.
+pub(crate) fn log_transcript(name: &str, transcript: &Transcript) -> String {
+    let dir = test_logs_dir();
     let file: String = name
         .chars()
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })

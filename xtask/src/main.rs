@@ -4,7 +4,8 @@
 //! cargo xtask build                 build target/cradle/vmlinux and target/cradle/Image
 //! cargo xtask qemu [options]        build, then boot in QEMU with the console on this terminal
 //! cargo xtask test                  every test: host unit tests, lints, in-kernel KUnit tests,
-//!                                   QEMU boot tests; ends with "N passed, N failed"
+//!                                   QEMU boot tests, an SMP pass; ends with "N passed, N failed"
+//! cargo xtask test --smp N          the same with N CPUs in every boot of Cradle
 //! cargo xtask user [run NAME ARGS]  build user/*.c and the test initramfs; run one program
 //!                                   on Linux under qemu-aarch64
 //! cargo xtask bench [--runs N]      the same benchmark on Cradle and Debian's Linux in QEMU
@@ -52,7 +53,12 @@ usage: cargo xtask <command> [options]
 commands:
   build                 build target/cradle/vmlinux (ELF) and target/cradle/Image
   qemu [options]        build and boot in QEMU (serial console on this terminal)
-  test [--only NAME]    run every test; ends with a line 'N passed, N failed'
+  test [--only NAME] [--smp N]
+                        run every test; ends with a line 'N passed, N failed'. The SMP
+                        pass (tests named 'smp4: ...') boots KUnit, login, busybox-diff,
+                        the user programs and the fuzzer again with -smp 4; --smp N
+                        instead boots Cradle with N CPUs in every suite (virt; the Pis
+                        keep 4)
   sdcard --board B [--rootfs debian]
                         write target/cradle/sdcard-B.img for a Raspberry Pi (rpi3, rpi4)
   flash --board B --device DEV [--yes] [--force]

@@ -3,6 +3,7 @@
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -94,6 +95,38 @@ pub fn parse_options(args: &[String]) -> Result<QemuOptions, String> {
     Ok(opts)
 }
 
+/// CPUs for the boots that do not choose their own count (`opts.smp` is `None`): 0 means
+/// each board's own `smp`. `cargo xtask test --smp N` and the test run's SMP pass set it.
+static TEST_CPUS: AtomicU32 = AtomicU32::new(0);
+
+/// From now on, boots that do not choose get `cpus` CPUs on boards that can have any count
+/// (QEMU `virt`); 0 goes back to each board's own count. The Pis keep their 4: QEMU's
+/// raspi3b/raspi4b have exactly four cores.
+pub fn set_test_cpus(cpus: u32) {
+    TEST_CPUS.store(cpus, Ordering::Relaxed);
+}
+
+/// What [`set_test_cpus`] set (0: each board's own count).
+pub fn test_cpus() -> u32 {
+    TEST_CPUS.load(Ordering::Relaxed)
+}
+
+/// The CPUs a boot of `board` gets when it does not choose.
+pub fn default_cpus(board: &Board) -> u32 {
+    match TEST_CPUS.load(Ordering::Relaxed) {
+        n if n > 0 && board.machine == "virt" => n,
+        _ => board.smp,
+    }
+}
+
+/// The CPUs a boot of `opts` gets: its own `smp`, else [`default_cpus`].
+pub fn cpus_of(opts: &QemuOptions) -> Result<u32, String> {
+    match opts.smp {
+        Some(n) => Ok(n),
+        None => Ok(default_cpus(&Board::load(&opts.board)?)),
+    }
+}
+
 /// The QEMU command line for `image` under `opts` (without the console wiring).
 pub fn qemu_args(opts: &QemuOptions, image: &Path) -> Result<Vec<String>, String> {
     let board = Board::load(&opts.board)?;
@@ -119,7 +152,7 @@ pub fn qemu_args(opts: &QemuOptions, image: &Path) -> Result<Vec<String>, String
     }
     args.extend([
         "-smp".into(),
-        opts.smp.unwrap_or(board.smp).to_string(),
+        opts.smp.unwrap_or_else(|| default_cpus(&board)).to_string(),
         "-m".into(),
         opts.mem.clone().unwrap_or(board.memory.clone()),
         "-kernel".into(),

@@ -13,9 +13,15 @@
 //! 7. the benchmark's smoke test, the fuzzer, the user-space, users-and-permissions
 //!    (`creds`), README and Raspberry Pi suites.
 //!
+//! 8. the SMP pass ([`SMP_PARTS`]): KUnit, the login session, busybox-diff, the user
+//!    programs (forkbomb and the scheduler test `smpsched` among them) and the fuzzer, booted
+//!    again with `-smp 4`; their tests are named `smp4: <test>`.
+//!
 //! `--only NAME` runs the suites one of whose names contains NAME (the boot tests: each test
-//! whose name contains it). A quarantined suite is skipped, with its reason, unless `--only`
-//! names it exactly. The tally and the boot/transcript machinery are in `harness.rs`.
+//! whose name contains it; `--only smp4` the SMP pass). A quarantined suite is skipped, with
+//! its reason, unless `--only` names it exactly. `--smp N` boots Cradle with N CPUs in every
+//! suite (on `virt`; the Pis keep their 4; Linux's reference runs keep theirs) instead of
+//! running the SMP pass. The tally and the boot/transcript machinery are in `harness.rs`.
 
 use std::path::{Path, PathBuf};
 
@@ -52,6 +58,8 @@ struct Context<'a> {
     /// The user programs' test initramfs (only for `Needs::UserPrograms`).
     initrd: &'a Path,
     user: Option<&'a crate::user::UserPrograms>,
+    /// `--smp N`: every boot of Cradle on virt has N CPUs, and there is no SMP pass.
+    smp: Option<u32>,
 }
 
 impl Context<'_> {
@@ -109,6 +117,37 @@ const SUITES: &[Suite] = &[
                     let result = run_boot_test(&test, c.image);
                     s.record(test.name, result);
                 }
+            }
+        },
+    },
+    // The SMP boot matrix (boottest::SMP_MATRIX): each configuration to `cradle login:`.
+    Suite {
+        select: Select::EachTest,
+        needs: Needs::Kernel,
+        quarantined: None,
+        run: |s, c| {
+            for boot in crate::boottest::SMP_MATRIX {
+                let name = boot.name();
+                if c.selected(&name) {
+                    s.record(&name, crate::boottest::smp_boot_test(boot, c.image));
+                }
+            }
+        },
+    },
+    // All sixteen virt configurations, when asked for by name.
+    Suite {
+        select: Select::Names(&["smp-matrix-full"]),
+        needs: Needs::Kernel,
+        quarantined: Some((
+            "smp-matrix-full",
+            "the covering set (smp-matrix) runs by default; --only smp-matrix-full boots all 16",
+        )),
+        run: |s, c| {
+            for boot in crate::boottest::SMP_MATRIX_FULL {
+                s.record(
+                    &format!("{} (full)", boot.name()),
+                    crate::boottest::smp_boot_test(boot, c.image),
+                );
             }
         },
     },
@@ -192,7 +231,65 @@ const SUITES: &[Suite] = &[
             crate::logintest::pi_login_tests(s, c.image);
         },
     },
+    // The SMP pass: the suites that load a kernel most, again with -smp 4.
+    Suite {
+        select: Select::EachTest,
+        needs: Needs::UserPrograms,
+        quarantined: None,
+        run: smp_pass,
+    },
 ];
+
+/// CPUs in the SMP pass.
+const SMP_PASS_CPUS: u32 = 4;
+
+/// One part of the SMP pass: its name (after `smp4: `) and what it runs.
+type SmpPart = (&'static str, fn(&mut Summary, &Context<'_>));
+
+/// The SMP pass, in order: each part is the suite of the same name, booted with
+/// [`SMP_PASS_CPUS`] CPUs; its tests are named `smp4: <test>`. Linux's reference outputs
+/// are those of the first pass (one CPU), except for the programs about several CPUs
+/// (`usertest::SMP_PROGRAMS`), whose Linux runs get as many CPUs as Cradle.
+const SMP_PARTS: &[SmpPart] = &[
+    ("kunit", |s, c| crate::boottest::kunit_tests(s, c.image)),
+    ("login", |s, c| {
+        crate::logintest::login_session_test(s, c.image)
+    }),
+    ("busybox-diff", |s, c| {
+        crate::bbdiff::busybox_diff_test(s, c.image)
+    }),
+    ("user programs (forkbomb, smpsched among them)", |s, c| {
+        if let Some(user) = c.user {
+            crate::usertest::cradle_user_tests(s, c.image, user, c.initrd);
+        }
+    }),
+    ("fuzz", |s, c| crate::fuzz::fuzz_test(s, c.image)),
+    ("bench", |s, c| crate::bench::smoke_test(s, c.image)),
+];
+
+/// Run the SMP pass's parts that `--only` selects: with no `--only`, all of them; else those
+/// whose `smp4: <part>` contains the text, if the text names `smp` (so `--only kunit` runs
+/// the first pass's KUnit only). Not with `--smp N`, where every suite had N CPUs already.
+fn smp_pass(summary: &mut Summary, context: &Context<'_>) {
+    if context.smp.is_some() {
+        return;
+    }
+    let prefix = format!("smp{SMP_PASS_CPUS}: ");
+    let selected = |part: &str| match context.only {
+        None => true,
+        Some(o) => o.contains("smp") && format!("{prefix}{part}").contains(o),
+    };
+    crate::qemu::set_test_cpus(SMP_PASS_CPUS);
+    summary.set_prefix(&prefix);
+    for (part, run) in SMP_PARTS {
+        if selected(part) {
+            println!("xtask: test: {prefix}{part}");
+            run(summary, context);
+        }
+    }
+    summary.set_prefix("");
+    crate::qemu::set_test_cpus(0);
+}
 
 /// True if `--only` (`None`: everything) selects `suite`.
 fn suite_selected(suite: &Suite, only: Option<&str>) -> bool {
@@ -202,13 +299,32 @@ fn suite_selected(suite: &Suite, only: Option<&str>) -> bool {
     }
 }
 
-/// `cargo xtask test [--only SUBSTRING]`.
+/// `cargo xtask test [--only SUBSTRING] [--smp N]`.
 pub fn cmd_test(args: &[String]) -> Result<(), String> {
-    let only = match args {
-        [] => None,
-        [flag, value] if flag == "--only" => Some(value.as_str()),
-        _ => return Err("usage: cargo xtask test [--only NAME]".into()),
-    };
+    const USAGE: &str = "usage: cargo xtask test [--only NAME] [--smp N]";
+    let mut only = None;
+    let mut smp = None;
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        let value = it.next().ok_or(USAGE)?;
+        match arg.as_str() {
+            "--only" => only = Some(value.as_str()),
+            "--smp" => {
+                smp = Some(
+                    value
+                        .parse::<u32>()
+                        .ok()
+                        .filter(|n| (1..=16).contains(n))
+                        .ok_or_else(|| format!("--smp takes 1 to 16 CPUs, not {value}"))?,
+                )
+            }
+            _ => return Err(USAGE.into()),
+        }
+    }
+    if let Some(n) = smp {
+        // Every boot of Cradle that does not choose its CPUs gets n (the Pis keep 4).
+        crate::qemu::set_test_cpus(n);
+    }
     ensure_rust()?;
     ensure_qemu()?;
     let mut summary = Summary::default();
@@ -255,6 +371,7 @@ pub fn cmd_test(args: &[String]) -> Result<(), String> {
             image: image.as_deref().unwrap_or(Path::new("")),
             initrd,
             user,
+            smp,
         };
         (suite.run)(&mut summary, &context);
     }

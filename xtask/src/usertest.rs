@@ -20,7 +20,7 @@ use crate::qemu::{run_captured, QemuOptions};
 use crate::user::UserPrograms;
 
 /// The programs `/init` runs on Cradle, in order.
-const PROGRAMS: [&str; 25] = [
+const PROGRAMS: [&str; 26] = [
     "syscalls",
     "fork_seed",
     "segv",
@@ -34,6 +34,7 @@ const PROGRAMS: [&str; 25] = [
     "threadexec",
     "rust_threads",
     "futexshared",
+    "tlbshoot",
     "efault",
     "schedtest",
     "vdsotest",
@@ -55,21 +56,23 @@ const PROGRAMS: [&str; 25] = [
 pub const KERNEL_DIFF_PROGRAMS: [&str; 3] = ["credtest", "suidtest", "clockset"];
 
 /// Boot `image` with the test initramfs, running `programs`; the transcript, which is kept
-/// as `test-logs/<name>.log`.
+/// as `test-logs/<name>.log`. Linux (`linux`) boots with one CPU, as its reference runs
+/// always have; Cradle with the test run's CPUs (one unless `--smp N`).
 fn run_programs_on(
     name: &str,
     image: &Path,
+    linux: bool,
     initrd: &Path,
     programs: &[&str],
 ) -> Result<String, String> {
     let args: Vec<String> = programs.iter().map(|p| format!("/bin/{p}")).collect();
     let mut opts = QemuOptions::for_board("virt");
-    opts.smp = Some(1);
+    opts.smp = linux.then_some(1);
     opts.mem = Some("512M".into());
     opts.initrd = Some(initrd.to_path_buf());
     opts.append = Some(format!("console=ttyAMA0 quiet -- {}", args.join(" ")));
     let t = run_captured(&opts, image, None, Duration::from_secs(240))?;
-    let log = out_dir().join("test-logs").join(format!("{name}.log"));
+    let log = crate::harness::test_logs_dir().join(format!("{name}.log"));
     let _ = std::fs::create_dir_all(log.parent().unwrap_or(Path::new(".")));
     let _ = std::fs::write(&log, &t.text);
     if !t.exited {
@@ -86,8 +89,9 @@ fn run_programs_on(
 /// print the same on Cradle.
 pub(crate) fn kernel_difftests(summary: &mut Summary, image: &Path, initrd: &Path) {
     let both = crate::bench::linux_image().and_then(|linux| {
-        let on_linux = run_programs_on("creds-linux", &linux, initrd, &KERNEL_DIFF_PROGRAMS)?;
-        let on_cradle = run_programs_on("creds-cradle", image, initrd, &KERNEL_DIFF_PROGRAMS)?;
+        let on_linux = run_programs_on("creds-linux", &linux, true, initrd, &KERNEL_DIFF_PROGRAMS)?;
+        let on_cradle =
+            run_programs_on("creds-cradle", image, false, initrd, &KERNEL_DIFF_PROGRAMS)?;
         Ok((on_linux, on_cradle))
     });
     for name in KERNEL_DIFF_PROGRAMS {
@@ -121,7 +125,12 @@ fn boot_with_initrd(image: &Path, initrd: Option<&Path>, append: &str) -> Result
     let mut opts = QemuOptions::for_board("virt");
     opts.initrd = initrd.map(Path::to_path_buf);
     opts.append = Some(append.to_string());
-    let t = run_captured(&opts, image, None, Duration::from_secs(120))?;
+    // Several CPUs are several QEMU threads on the host's few cores: more time.
+    let limit = match crate::qemu::cpus_of(&opts)? {
+        1 => 120,
+        _ => 300,
+    };
+    let t = run_captured(&opts, image, None, Duration::from_secs(limit))?;
     if !t.exited {
         return Err(format!(
             "QEMU did not power off within the time limit:\n{}",
@@ -131,14 +140,34 @@ fn boot_with_initrd(image: &Path, initrd: Option<&Path>, append: &str) -> Result
     Ok(t.text)
 }
 
-/// Run the user tests on Cradle booted from `image`.
+/// The programs that judge several CPUs: `/init` runs them after [`PROGRAMS`] when Cradle
+/// boots with more than one, and Linux's reference run has as many.
+pub const SMP_PROGRAMS: [&str; 1] = ["smpsched"];
+
+/// How `/init` is told to run `/bin/<name>` on a machine of `cpus` CPUs: the programs about
+/// several CPUs are told how many there are (`/bin/smpsched,4`).
+fn program_spec(name: &str, cpus: u32) -> String {
+    if SMP_PROGRAMS.contains(&name) {
+        format!("/bin/{name},{cpus}")
+    } else {
+        format!("/bin/{name}")
+    }
+}
+
+/// Run the user tests on Cradle booted from `image` (with the test run's CPUs: one, or
+/// `--smp N`, or 4 in the SMP pass; with more than one, [`SMP_PROGRAMS`] too).
 pub(crate) fn cradle_user_tests(
     summary: &mut Summary,
     image: &Path,
     user: &UserPrograms,
     initrd: &Path,
 ) {
-    let args: Vec<String> = PROGRAMS.iter().map(|p| format!("/bin/{p}")).collect();
+    let mut programs = PROGRAMS.to_vec();
+    let cpus = crate::qemu::test_cpus().max(1);
+    if cpus > 1 {
+        programs.extend(SMP_PROGRAMS);
+    }
+    let args: Vec<String> = programs.iter().map(|p| program_spec(p, cpus)).collect();
     let append = format!("quiet -- {}", args.join(" "));
     let transcript = match boot_with_initrd(image, Some(initrd), &append) {
         Ok(t) => t,
@@ -146,7 +175,7 @@ pub(crate) fn cradle_user_tests(
             return summary.record("userspace: /init from -initrd runs and powers off", Err(e))
         }
     };
-    let log = out_dir().join("test-logs").join("userspace.log");
+    let log = crate::harness::test_logs_dir().join("userspace.log");
     let _ = std::fs::write(&log, &transcript);
     let init_ok = [
         "Hello from /init as PID 1",
@@ -166,7 +195,7 @@ pub(crate) fn cradle_user_tests(
         init_ok,
     );
 
-    for name in PROGRAMS {
+    for name in programs {
         let path = format!("/bin/{name}");
         let Some(run) = program_output(&transcript, &path) else {
             summary.record(
@@ -196,7 +225,15 @@ pub(crate) fn cradle_user_tests(
             Vec::new()
         };
         if crate::difftest::needs_a_linux_kernel(name) {
-            let diff = run_on_linux_kernel(initrd, name).and_then(|linux| {
+            // Linux boots with one CPU, unless the program is about several.
+            let cpus = if SMP_PROGRAMS.contains(&name) {
+                crate::qemu::test_cpus().max(1)
+            } else {
+                1
+            };
+            let key = format!("{name} on Linux with {cpus} CPU(s)");
+            let linux = crate::harness::made_once(&key, || run_on_linux_kernel(initrd, name, cpus));
+            let diff = linux.and_then(|linux| {
                 crate::difftest::compare_with_linux(
                     "linux (Debian's arm64 kernel in the same QEMU)",
                     name,
@@ -210,8 +247,11 @@ pub(crate) fn cradle_user_tests(
             );
             continue;
         }
-        let diff = run_on_linux_with_args(&program.path, &linux_args)
-            .and_then(|(linux, _)| compare(name, &linux, &run.output));
+        let key = format!("{name} under qemu-aarch64");
+        let diff = crate::harness::made_once(&key, || {
+            run_on_linux_with_args(&program.path, &linux_args).map(|(linux, _)| linux)
+        })
+        .and_then(|linux| compare(name, &linux, &run.output));
         summary.record(
             &format!("difftest: {name} prints the same on Cradle and Linux"),
             diff,
@@ -222,15 +262,17 @@ pub(crate) fn cradle_user_tests(
 /// Run `/bin/<name>` from the test initramfs on Debian's arm64 kernel in `qemu-system-aarch64`
 /// (the kernel `cargo xtask bench` uses), for a program whose results qemu-aarch64 cannot
 /// reproduce; its TAP must pass there. Returns its output.
-fn run_on_linux_kernel(initrd: &Path, name: &str) -> Result<String, String> {
+fn run_on_linux_kernel(initrd: &Path, name: &str, cpus: u32) -> Result<String, String> {
     let linux = crate::bench::linux_image()?;
     let mut opts = QemuOptions::for_board("virt");
+    opts.smp = Some(cpus);
     opts.initrd = Some(initrd.to_path_buf());
-    opts.append = Some(format!("console=ttyAMA0 quiet -- /bin/{name}"));
+    opts.append = Some(format!(
+        "console=ttyAMA0 quiet -- {}",
+        program_spec(name, cpus)
+    ));
     let t = run_captured(&opts, &linux, None, Duration::from_secs(300))?;
-    let log = out_dir()
-        .join("test-logs")
-        .join(format!("{name}-linux.log"));
+    let log = crate::harness::test_logs_dir().join(format!("{name}-linux-smp{cpus}.log"));
     let _ = std::fs::write(&log, &t.text);
     let path = format!("/bin/{name}");
     let run = program_output(&t.text, &path)
