@@ -1,8 +1,9 @@
 //! The scheduler (Linux's `kernel/sched/`): run queues and CFS, the idle loop, wait queues,
-//! completions, the load average, the scheduler's system calls.
+//! completions, CPU-time accounting, the load average, the scheduler's system calls.
 //!
 //! `fair` is portable bookkeeping, unit-tested on the host; the rest runs the hardware.
 
+pub mod cputime;
 pub mod fair;
 
 #[cfg(target_os = "none")]

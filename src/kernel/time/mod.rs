@@ -3,8 +3,9 @@
 //!
 //! The clock event driver (`drivers/clocksource/arm_arch_timer.rs`) interrupts every CPU
 //! [`HZ`] times a second and calls [`tick_handle_periodic`], which counts the tick in
-//! [`JIFFIES`], publishes the time to the vDSO (`vsyscall`) and then runs the hook that the
-//! scheduler installs with [`set_tick_hook`]. The wall clock (CLOCK_REALTIME) is in
+//! [`JIFFIES`], publishes the time to the vDSO (`vsyscall`), charges the tick to the running
+//! task and this CPU (`sched::cputime::update_process_times`), and then runs the hook that
+//! the scheduler installs with [`set_tick_hook`]. The wall clock (CLOCK_REALTIME) is in
 //! `timekeeping`; `timeconv` turns its seconds into dates (portable, built for the host's
 //! unit tests too).
 
@@ -36,6 +37,7 @@ pub fn set_tick_hook(hook: fn()) {
 pub fn tick_handle_periodic() {
     JIFFIES.fetch_add(1, Ordering::Relaxed);
     vsyscall::update_vsyscall();
+    crate::kernel::sched::cputime::update_process_times();
     if let Some(hook) = TICK_HOOK.get() {
         hook();
     }
@@ -43,6 +45,8 @@ pub fn tick_handle_periodic() {
 
 #[cfg(target_os = "none")]
 pub mod itimer;
+#[cfg(target_os = "none")]
+pub mod posix_cpu_timers;
 pub mod timeconv;
 #[cfg(target_os = "none")]
 pub mod timekeeping;
