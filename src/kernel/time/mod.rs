@@ -3,9 +3,8 @@
 //!
 //! The clock event driver (`drivers/clocksource/arm_arch_timer.rs`) interrupts every CPU
 //! [`HZ`] times a second and calls [`tick_handle_periodic`], which counts the tick in
-//! [`JIFFIES`], publishes the time to the vDSO (`vsyscall`), charges the tick to the running
-//! task and this CPU (`sched::cputime::update_process_times`), and then runs the hook that
-//! the scheduler installs with [`set_tick_hook`]. The wall clock (CLOCK_REALTIME) is in
+//! [`JIFFIES`], publishes the time to the vDSO (`vsyscall`) and then runs the hook that the
+//! scheduler installs with [`set_tick_hook`]. The wall clock (CLOCK_REALTIME) is in
 //! `timekeeping`; `timeconv` turns its seconds into dates (portable, built for the host's
 //! unit tests too).
 
@@ -37,10 +36,12 @@ pub fn set_tick_hook(hook: fn()) {
 pub fn tick_handle_periodic() {
     JIFFIES.fetch_add(1, Ordering::Relaxed);
     vsyscall::update_vsyscall();
-    crate::kernel::sched::cputime::update_process_times();
     if let Some(hook) = TICK_HOOK.get() {
         hook();
     }
+    // Every CPU charges its tick to the task it interrupted and to its own CPU-time
+    // counters (Linux's `update_process_times`).
+    crate::kernel::sched::cputime::update_process_times();
 }
 
 #[cfg(target_os = "none")]
