@@ -459,6 +459,64 @@ static int test_getcpuclockid(void)
 	return 1;
 }
 
+static int xcpu_pipe = -1;
+
+static void on_xcpu(int sig)
+{
+	char c = (char)sig;
+	write(xcpu_pipe, &c, 1);
+}
+
+/*
+ * RLIMIT_CPU: a process past its soft limit gets SIGXCPU (the soft limit then moves on a
+ * second), and at its hard limit SIGKILL. The limit is inherited by a child.
+ */
+static int test_rlimit_cpu(void)
+{
+	int fds[2];
+	if (pipe(fds) != 0)
+		return fail("pipe");
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(fds[0]);
+		xcpu_pipe = fds[1];
+		signal(SIGXCPU, on_xcpu);
+		struct rlimit rl = {1, 2}, back;
+		if (setrlimit(RLIMIT_CPU, &rl) != 0)
+			_exit(10);
+		pid_t grandchild = fork();
+		if (grandchild == 0) {
+			getrlimit(RLIMIT_CPU, &back);
+			_exit(back.rlim_cur == 1 && back.rlim_max == 2 ? 0 : 11);
+		}
+		int status;
+		waitpid(grandchild, &status, 0);
+		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+			_exit(12);
+		spin_user(CLOCK_PROCESS_CPUTIME_ID, 10.0);
+		_exit(13);
+	}
+	close(fds[1]);
+	int status;
+	waitpid(pid, &status, 0);
+	char buf[16];
+	ssize_t n = read(fds[0], buf, sizeof(buf));
+	close(fds[0]);
+	if (WIFEXITED(status))
+		return fail("the child exited with %d", WEXITSTATUS(status));
+	if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGKILL)
+		return fail("the child was not killed by SIGKILL (status %#x)", status);
+	if (n < 1 || buf[0] != SIGXCPU)
+		return fail("no SIGXCPU before the hard limit");
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_CPU, &rl) != 0 || rl.rlim_cur != RLIM_INFINITY)
+		return fail("the parent's RLIMIT_CPU changed");
+	struct rlimit bad = {3, 2};
+	if (!expect_errno(setrlimit(RLIMIT_CPU, &bad), EINVAL, "setrlimit(RLIMIT_CPU, cur > max)"))
+		return 0;
+	return 1;
+}
+
 /* The CPU clocks' resolution and the errors of the calls. */
 static int test_errors(void)
 {
@@ -593,6 +651,7 @@ int main(void)
 		{"ITIMER_VIRTUAL counts user time and fires SIGVTALRM", test_itimer_virtual},
 		{"ITIMER_PROF counts system time too and fires SIGPROF", test_itimer_prof},
 		{"clock_getcpuclockid and /proc/<pid>/stat of a child", test_getcpuclockid},
+		{"RLIMIT_CPU: SIGXCPU at the soft limit, SIGKILL at the hard", test_rlimit_cpu},
 		{"CPU clocks' resolution and errors", test_errors},
 		{"/proc/stat cpu lines count busy time", test_proc_stat},
 	};

@@ -4,7 +4,9 @@
 use core::sync::atomic::Ordering;
 
 use crate::arch::uaccess::{copy_from_user, copy_to_user};
-use crate::kernel::capability::{capable, CAP_SETGID, CAP_SYS_ADMIN, CAP_SYS_BOOT, CAP_SYS_TIME};
+use crate::kernel::capability::{
+    capable, CAP_SETGID, CAP_SYS_ADMIN, CAP_SYS_BOOT, CAP_SYS_RESOURCE, CAP_SYS_TIME,
+};
 use crate::kernel::cred::{commit_creds, current_cred, Cred};
 use crate::kernel::errno::Errno;
 use crate::kernel::task::current;
@@ -417,29 +419,55 @@ pub fn sys_getrandom(buf: u64, count: usize, _gflags: u32) -> SysResult {
     Ok(n as u64)
 }
 
-/// `prlimit64(2)`: the limits Linux gives by default; setting is accepted for the current
-/// process (and not enforced beyond what the kernel already limits).
+/// `RLIMIT_CPU`: CPU seconds before SIGXCPU (soft) and SIGKILL (hard).
+const RLIMIT_CPU: u32 = 0;
+
+/// `prlimit64(2)`: the limits Linux gives by default, for the current process. RLIMIT_CPU
+/// is kept (in the process's `SignalCputime`) and enforced by the tick; setting another
+/// limit is accepted and not enforced beyond what the kernel already limits. Linux's
+/// order (`do_prlimit`): the new limit is read (EFAULT), then EINVAL for an unknown
+/// resource or cur > max, EPERM for raising the hard limit without CAP_SYS_RESOURCE;
+/// the old value is written last.
 pub fn sys_prlimit64(pid: i32, resource: u32, new: u64, old: u64) -> SysResult {
+    const INF: u64 = u64::MAX;
+    let mut new_rlim = None;
+    if new != 0 {
+        let mut b = [0u8; 16];
+        copy_from_user(&mut b, new)?;
+        let cur = u64::from_le_bytes(b[..8].try_into().unwrap_or([0; 8]));
+        let max = u64::from_le_bytes(b[8..].try_into().unwrap_or([0; 8]));
+        new_rlim = Some((cur, max));
+    }
     if pid != 0 && pid != getpid() {
         return Err(Errno::ESRCH);
     }
-    const INF: u64 = u64::MAX;
     let (cur, max) = match resource {
+        RLIMIT_CPU => current().signal().cputime.inner.lock().rlim_cpu,
         3 => (8 << 20, INF), // RLIMIT_STACK
         7 => (1024, 4096),   // RLIMIT_NOFILE
         6 => (4096, 4096),   // RLIMIT_NPROC
         0..=15 => (INF, INF),
         _ => return Err(Errno::EINVAL),
     };
+    if let Some((new_cur, new_max)) = new_rlim {
+        if new_cur > new_max {
+            return Err(Errno::EINVAL);
+        }
+        if resource == RLIMIT_CPU {
+            if new_max > max && !capable(CAP_SYS_RESOURCE) {
+                return Err(Errno::EPERM);
+            }
+            let group = &current().signal().cputime;
+            let mut t = group.inner.lock();
+            t.rlim_cpu = (new_cur, new_max);
+            group.update_timers_active(&t);
+        }
+    }
     if old != 0 {
         let mut b = [0u8; 16];
         b[..8].copy_from_slice(&cur.to_le_bytes());
         b[8..].copy_from_slice(&max.to_le_bytes());
         copy_to_user(old, &b)?;
-    }
-    if new != 0 {
-        let mut b = [0u8; 16];
-        copy_from_user(&mut b, new)?;
     }
     Ok(0)
 }

@@ -262,6 +262,15 @@ mod kernel {
         }
     }
 
+    /// A new process inherits its parent's RLIMIT_CPU (Linux copies `signal->rlim` in
+    /// `copy_signal`); its interval timers start disarmed.
+    pub fn copy_rlimit_cpu(parent: &SignalStruct, child: &SignalStruct) {
+        let rlim = parent.cputime.inner.lock().rlim_cpu;
+        let mut t = child.cputime.inner.lock();
+        t.rlim_cpu = rlim;
+        child.cputime.update_timers_active(&t);
+    }
+
     impl Default for SignalCputime {
         fn default() -> Self {
             Self::new()
@@ -486,15 +495,16 @@ mod kernel {
                     fire[i] = *signo;
                 }
             }
-            // RLIMIT_CPU: SIGKILL at the hard limit; SIGXCPU at the soft one, which then
-            // moves on a second, so it comes again every second until the hard limit.
+            // RLIMIT_CPU (only when a soft limit is set, as Linux): SIGKILL at the hard
+            // limit; SIGXCPU at the soft one, which then moves on a second, so it comes
+            // again every second until the hard limit.
             let (soft, hard) = t.rlim_cpu;
             let secs = prof / 1_000_000_000;
-            if hard != u64::MAX && secs >= hard {
-                fire[2] = SIGKILL;
-            } else if soft != u64::MAX && secs >= soft {
-                fire[2] = SIGXCPU;
-                if soft < hard {
+            if soft != u64::MAX {
+                if hard != u64::MAX && secs >= hard {
+                    fire[2] = SIGKILL;
+                } else if secs >= soft {
+                    fire[2] = SIGXCPU;
                     t.rlim_cpu.0 = soft + 1;
                 }
             }
