@@ -417,7 +417,10 @@ pub fn sys_wait4(
         let refs = unhash_task(&mut tasklist, &child);
         drop(tasklist);
         drop(refs);
-        (Some(WaitEvent::Changed(child_pid, status, Some(usage))), true)
+        (
+            Some(WaitEvent::Changed(child_pid, status, Some(usage))),
+            true,
+        )
     };
     let mut found = None;
     let mut none_left = false;

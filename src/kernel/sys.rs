@@ -446,7 +446,7 @@ pub fn sys_prlimit64(pid: i32, resource: u32, new: u64, old: u64) -> SysResult {
         3 => (8 << 20, INF), // RLIMIT_STACK
         7 => (1024, 4096),   // RLIMIT_NOFILE
         6 => (4096, 4096),   // RLIMIT_NPROC
-        0..=15 => (INF, INF),
+        1..=15 => (INF, INF),
         _ => return Err(Errno::EINVAL),
     };
     if let Some((new_cur, new_max)) = new_rlim {
@@ -586,9 +586,18 @@ pub fn sys_getrusage(who: i32, buf: u64) -> SysResult {
             cputime::Usage {
                 utime,
                 stime,
-                nvcsw: task.cputime.nvcsw.load(core::sync::atomic::Ordering::Relaxed),
-                nivcsw: task.cputime.nivcsw.load(core::sync::atomic::Ordering::Relaxed),
-                min_flt: task.cputime.min_flt.load(core::sync::atomic::Ordering::Relaxed),
+                nvcsw: task
+                    .cputime
+                    .nvcsw
+                    .load(core::sync::atomic::Ordering::Relaxed),
+                nivcsw: task
+                    .cputime
+                    .nivcsw
+                    .load(core::sync::atomic::Ordering::Relaxed),
+                min_flt: task
+                    .cputime
+                    .min_flt
+                    .load(core::sync::atomic::Ordering::Relaxed),
             }
         }
         rusage::RUSAGE_CHILDREN => sig.cputime.inner.lock().children,

@@ -231,8 +231,8 @@ fn do_task_stat(task: &TaskStruct, whole: bool) -> Result<Vec<u8>, Errno> {
 /// spent waiting on a run queue (ns; not tracked: 0), and how many times it was switched
 /// out (Cradle's stand-in for `pcount`, the times it got the CPU).
 pub fn proc_pid_schedstat(task: &TaskStruct) -> Result<Vec<u8>, Errno> {
-    let switches = task.cputime.nvcsw.load(Ordering::Relaxed)
-        + task.cputime.nivcsw.load(Ordering::Relaxed);
+    let switches =
+        task.cputime.nvcsw.load(Ordering::Relaxed) + task.cputime.nivcsw.load(Ordering::Relaxed);
     Ok(format!("{} 0 {switches}\n", task_runtime_ns(task)).into_bytes())
 }
 

@@ -59,7 +59,10 @@ const ENTRIES: [(&str, Entry); 15] = [
     ("mountinfo", Entry::File(0o444, proc_pid_mountinfo)),
     ("mounts", Entry::File(0o444, proc_pid_mounts)),
     ("root", Entry::Link(proc_root_link)),
-    ("schedstat", Entry::File(0o444, super::array::proc_pid_schedstat)),
+    (
+        "schedstat",
+        Entry::File(0o444, super::array::proc_pid_schedstat),
+    ),
     ("stat", Entry::File(0o444, super::array::proc_pid_stat)),
     ("statm", Entry::File(0o444, super::array::proc_pid_statm)),
     ("status", Entry::File(0o444, super::array::proc_pid_status)),
@@ -72,7 +75,10 @@ const ENTRIES: [(&str, Entry); 15] = [
 const TID_ENTRIES: [(&str, Entry); 5] = [
     ("cmdline", Entry::File(0o444, proc_pid_cmdline)),
     ("comm", Entry::Comm),
-    ("schedstat", Entry::File(0o444, super::array::proc_pid_schedstat)),
+    (
+        "schedstat",
+        Entry::File(0o444, super::array::proc_pid_schedstat),
+    ),
     ("stat", Entry::File(0o444, super::array::proc_tid_stat)),
     ("status", Entry::File(0o444, super::array::proc_pid_status)),
 ];

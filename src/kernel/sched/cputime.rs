@@ -491,7 +491,11 @@ mod kernel {
             for (i, (now, signo)) in [(prof, SIGPROF), (utime, SIGVTALRM)].iter().enumerate() {
                 let it = &mut t.it[i];
                 if it.expires != 0 && *now >= it.expires {
-                    it.expires = if it.incr != 0 { it.expires + it.incr } else { 0 };
+                    it.expires = if it.incr != 0 {
+                        it.expires + it.incr
+                    } else {
+                        0
+                    };
                     fire[i] = *signo;
                 }
             }
@@ -576,7 +580,9 @@ mod tests {
         let mut x = 12345u64;
         let mut rtime = 0;
         for _ in 0..1000 {
-            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             rtime += x >> 50;
             let (u, s) = adjust(&mut prev, (x >> 20) & 0xffff, (x >> 36) & 0xffff, rtime);
             assert!(u >= lu && s >= ls);

@@ -154,11 +154,16 @@ fn cpu_clock_of(which: i32) -> Option<usize> {
 /// The process's sampled CPU time on `clock` (Linux's `thread_group_sample_cputime`).
 fn cpu_sample(task: &TaskStruct, clock: usize) -> u64 {
     let group = &task.signal().cputime;
-    let utime = group.group_utime.load(core::sync::atomic::Ordering::Relaxed);
+    let utime = group
+        .group_utime
+        .load(core::sync::atomic::Ordering::Relaxed);
     if clock == crate::kernel::sched::cputime::CPUCLOCK_VIRT {
         utime
     } else {
-        utime + group.group_stime.load(core::sync::atomic::Ordering::Relaxed)
+        utime
+            + group
+                .group_stime
+                .load(core::sync::atomic::Ordering::Relaxed)
     }
 }
 
