@@ -459,6 +459,26 @@ static int test_getcpuclockid(void)
 	return 1;
 }
 
+/* ru_maxrss is in KiB and covers memory the process touched and still has. */
+static int test_maxrss(void)
+{
+	size_t size = 8 << 20;
+	volatile char *p = malloc(size);
+	if (!p)
+		return fail("malloc");
+	for (size_t i = 0; i < size; i += 1024)
+		p[i] = 1;
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	long self = ru.ru_maxrss;
+	getrusage(RUSAGE_THREAD, &ru);
+	long thread = ru.ru_maxrss;
+	free((char *)p);
+	if (self < 8192 || thread < 8192)
+		return fail("ru_maxrss %ld KiB (thread %ld) with 8 MiB touched", self, thread);
+	return 1;
+}
+
 static int xcpu_pipe = -1;
 
 static void on_xcpu(int sig)
@@ -651,6 +671,7 @@ int main(void)
 		{"ITIMER_VIRTUAL counts user time and fires SIGVTALRM", test_itimer_virtual},
 		{"ITIMER_PROF counts system time too and fires SIGPROF", test_itimer_prof},
 		{"clock_getcpuclockid and /proc/<pid>/stat of a child", test_getcpuclockid},
+		{"ru_maxrss counts touched memory in KiB", test_maxrss},
 		{"RLIMIT_CPU: SIGXCPU at the soft limit, SIGKILL at the hard", test_rlimit_cpu},
 		{"CPU clocks' resolution and errors", test_errors},
 		{"/proc/stat cpu lines count busy time", test_proc_stat},

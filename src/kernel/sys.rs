@@ -603,7 +603,15 @@ pub fn sys_getrusage(who: i32, buf: u64) -> SysResult {
         rusage::RUSAGE_CHILDREN => sig.cputime.inner.lock().children,
         _ => return Err(Errno::EINVAL),
     };
-    put_rusage(buf, &usage, 0)?;
+    // ru_maxrss: Cradle keeps no high-water mark of an address space (as /proc's VmHWM, it
+    // is the resident size now), and none for exited children (0).
+    let maxrss_kib = match (who, task.mm()) {
+        (rusage::RUSAGE_CHILDREN, _) | (_, None) => 0,
+        (_, Some(mm)) => {
+            crate::mm::oom_kill::mm_pages(&mm).1 * crate::arch::memory::PAGE_SIZE / 1024
+        }
+    };
+    put_rusage(buf, &usage, maxrss_kib)?;
     Ok(0)
 }
 
