@@ -11,6 +11,8 @@ pub mod completion;
 #[cfg(target_os = "none")]
 pub mod core;
 #[cfg(target_os = "none")]
+pub mod cputime_kunit;
+#[cfg(target_os = "none")]
 pub mod idle;
 #[cfg(target_os = "none")]
 pub mod loadavg;
