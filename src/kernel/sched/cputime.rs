@@ -333,19 +333,21 @@ mod kernel {
         let cpu = smp_processor_id();
         let user_tick = IRQ_FROM_USER[cpu].load(Ordering::Relaxed);
         let p = crate::kernel::task::current();
-        account_process_tick(p, cpu, user_tick);
-        run_posix_cpu_timers(p);
+        let group = &p.signal().cputime;
+        account_process_tick(p, group, cpu, user_tick);
+        if group.timers_active.load(Ordering::Acquire) {
+            run_posix_cpu_timers(p);
+        }
     }
 
     /// Linux's `account_process_tick`: user time if the tick interrupted EL0, idle time if
     /// it found the idle task, system time otherwise.
-    fn account_process_tick(p: &TaskStruct, cpu: usize, user_tick: bool) {
+    fn account_process_tick(p: &TaskStruct, group: &SignalCputime, cpu: usize, user_tick: bool) {
         let stat = &KCPUSTAT[cpu].cpustat;
         if p.flags.load(Ordering::Relaxed) & PF_IDLE != 0 {
             stat[cpustat::IDLE].fetch_add(TICK_NSEC, Ordering::Relaxed);
             return;
         }
-        let group = &p.signal().cputime;
         if user_tick {
             p.cputime.utime.fetch_add(TICK_NSEC, Ordering::Relaxed);
             group.group_utime.fetch_add(TICK_NSEC, Ordering::Relaxed);
@@ -475,12 +477,14 @@ mod kernel {
 
     /// Check the current process's CPU timers against its sampled time and signal what
     /// expired (Linux's `run_posix_cpu_timers` → `check_process_timers`: `ITIMER_PROF`,
-    /// `ITIMER_VIRTUAL`, RLIMIT_CPU). From the tick; does nothing unless a timer is set.
+    /// `ITIMER_VIRTUAL`, RLIMIT_CPU). From the tick, only while a timer or limit is set.
+    #[cold]
+    #[inline(never)]
     fn run_posix_cpu_timers(p: &TaskStruct) {
         use crate::kernel::signal::sig::{SIGKILL, SIGPROF, SIGVTALRM, SIGXCPU};
         let sig = p.signal();
         let group = &sig.cputime;
-        if !group.timers_active.load(Ordering::Acquire) || p.is_kthread() {
+        if p.is_kthread() {
             return;
         }
         let utime = group.group_utime.load(Ordering::Relaxed);
