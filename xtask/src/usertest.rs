@@ -20,7 +20,7 @@ use crate::qemu::{run_captured, QemuOptions};
 use crate::user::UserPrograms;
 
 /// The programs `/init` runs on Cradle, in order.
-const PROGRAMS: [&str; 26] = [
+const PROGRAMS: [&str; 27] = [
     "syscalls",
     "fork_seed",
     "segv",
@@ -40,6 +40,7 @@ const PROGRAMS: [&str; 26] = [
     "vdsotest",
     "aslrtest",
     "xattrtest",
+    "cputime",
     "credtest",
     "forkbomb",
     "hugeelf",

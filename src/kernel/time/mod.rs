@@ -49,6 +49,9 @@ pub fn tick_handle_periodic() {
     if let Some(hook) = TICK_HOOK.get() {
         hook();
     }
+    // Every CPU charges its tick to the task it interrupted and to its own CPU-time
+    // counters (Linux's `update_process_times`).
+    crate::kernel::sched::cputime::update_process_times();
 }
 
 #[cfg(target_os = "none")]
@@ -56,6 +59,8 @@ pub mod hrtimer;
 #[cfg(target_os = "none")]
 pub mod itimer;
 pub mod itimerspec;
+#[cfg(target_os = "none")]
+pub mod posix_cpu_timers;
 #[cfg(target_os = "none")]
 pub mod posix_timers;
 pub mod timeconv;
