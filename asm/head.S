@@ -17,6 +17,10 @@
  *   x24  primary_entry() .. __primary_switched()   physical address of _text
  *   x28  __create_page_tables()                    its own return address
  *
+ * A secondary CPU (secondary_entry .. secondary_start_kernel) keeps:
+ *   x19  __secondary_switch()                      SCTLR_EL1 value that turns the MMU on
+ *   x20  secondary_entry() .. __secondary_switched()  the mode it entered in (as x20 above)
+ *
  * Newer Linux renamed some stages (el2_setup became init_kernel_el, __create_page_tables
  * became create_idmap/create_kernel_mapping); Cradle keeps the names the seed articles use.
  *
@@ -133,6 +137,107 @@ preserve_boot_args:
 	b	dcache_inval_poc		/* tail call */
 
 /*
+ * __create_page_tables - the early page tables.
+ *   idmap_pg_dir (TTBR0): the Image's physical range mapped to itself, so the instructions
+ *                         that turn the MMU on keep running at the same address.
+ *   init_pg_dir  (TTBR1): KIMAGE_VADDR.. mapped onto the physical 2 MiB slot the Image is
+ *                         running in: one Image runs wherever the loader put it.
+ * Both use 2 MiB blocks of normal memory; paging_init replaces them with W^X page tables.
+ * Takes x24 = physical _text. Corrupts x0-x13, x28.
+ */
+__create_page_tables:
+	mov	x28, lr
+
+	/* Discard stale cache lines over the tables, then zero them (MMU off: straight to RAM). */
+	adrp	x0, idmap_pg_dir
+	adrp	x1, init_pg_end
+	bl	dcache_inval_poc
+	adrp	x0, idmap_pg_dir
+	adrp	x1, init_pg_end
+1:	stp	xzr, xzr, [x0], #16
+	stp	xzr, xzr, [x0], #16
+	stp	xzr, xzr, [x0], #16
+	stp	xzr, xzr, [x0], #16
+	cmp	x0, x1
+	b.lo	1b
+
+	/* The base of the 2 MiB slot we run in must be aligned, as the boot protocol says. */
+	sub	x3, x24, #{TEXT_OFFSET}
+	tst	x3, #((1 << 21) - 1)
+	b.ne	__init_no_boot
+
+	/* Identity map: [slot base, _end) -> itself. */
+	adrp	x0, idmap_pg_dir
+	adrp	x6, _end
+	map_memory x0, x3, x6, x3
+
+	/* Kernel map: [KIMAGE_VADDR, KIMAGE_VADDR + (_end - slot base)) -> slot base. */
+	adrp	x0, init_pg_dir
+	adrp	x6, _end
+	sub	x6, x6, x3
+	ldr	x5, ={KIMAGE_VADDR}
+	add	x6, x6, x5
+	map_memory x0, x5, x6, x3
+
+	/* The table walker will read through the caches once the MMU is on. */
+	dmb	sy
+	adrp	x0, idmap_pg_dir
+	adrp	x1, init_pg_end
+	bl	dcache_inval_poc
+
+	ret	x28
+
+/*
+ * __primary_switch - turn the MMU on, then jump to the kernel's linked (virtual) address.
+ * Takes x0 = SCTLR_EL1 value. Never returns.
+ */
+__primary_switch:
+	mov	x19, x0
+	adrp	x1, init_pg_dir
+	bl	__enable_mmu
+	ldr	x8, =__primary_switched		/* absolute: the kernel's virtual address */
+	br	x8
+
+/*
+ * __init_no_boot - __no_boot within reach of the conditional branches above (+-1 MiB): a
+ * built-in initramfs can put .idmap.text further than that from .init.text.
+ */
+__init_no_boot:
+	b	__no_boot
+
+	.section ".idmap.text", "ax"
+/*
+ * Everything from here to idmap_cpu_replace_ttbr1 is identity-mapped (idmap_pg_dir) and
+ * stays in the image for good: secondary CPUs run el2_setup and __cpu_setup after
+ * free_initmem gave .init.text away, and turn their MMU on through the identity map.
+ */
+/*
+ * secondary_entry - where a secondary CPU starts (Linux: head.S, same name), MMU off.
+ * Reached from PSCI CPU_ON (x0 = the context argument, unused) or from the spin table
+ * (x0 = 0), at EL2 or EL1, at the physical address __cpu_up gave the firmware. It takes
+ * the boot CPU's road with what is already built: el2_setup, __cpu_setup, then the MMU on
+ * with TTBR0 = the identity map and TTBR1 = swapper_pg_dir (paging_init's final tables).
+ * Never returns.
+ */
+	.globl	secondary_entry
+secondary_entry:
+	bl	el2_setup			/* drop to EL1; w0 = boot mode */
+	mov	x20, x0
+	bl	__cpu_setup			/* x0 = SCTLR_EL1 for the MMU on */
+	b	__secondary_switch
+
+/*
+ * __secondary_switch - turn the MMU on with the kernel's tables, then jump to the
+ * kernel's virtual address. Takes x0 = SCTLR_EL1 value. Never returns.
+ */
+__secondary_switch:
+	mov	x19, x0
+	adrp	x1, {SWAPPER_PG_DIR}		/* physical: the MMU is off */
+	bl	__enable_mmu
+	ldr	x8, =__secondary_switched	/* absolute: the kernel's virtual address */
+	br	x8
+
+/*
  * el2_setup - leave the exception level we were entered at for EL1.
  * Entered at EL3: set up a non-secure AArch64 EL2 and eret to it, then carry on as EL2.
  * Entered at EL2: configure EL2 for a host with no guests (Linux's "nVHE" host: HCR_EL2.RW
@@ -203,57 +308,6 @@ el3_drop:
 	eret					/* re-enter el2_setup at EL2 */
 
 /*
- * __create_page_tables - the early page tables.
- *   idmap_pg_dir (TTBR0): the Image's physical range mapped to itself, so the instructions
- *                         that turn the MMU on keep running at the same address.
- *   init_pg_dir  (TTBR1): KIMAGE_VADDR.. mapped onto the physical 2 MiB slot the Image is
- *                         running in: one Image runs wherever the loader put it.
- * Both use 2 MiB blocks of normal memory; paging_init replaces them with W^X page tables.
- * Takes x24 = physical _text. Corrupts x0-x13, x28.
- */
-__create_page_tables:
-	mov	x28, lr
-
-	/* Discard stale cache lines over the tables, then zero them (MMU off: straight to RAM). */
-	adrp	x0, idmap_pg_dir
-	adrp	x1, init_pg_end
-	bl	dcache_inval_poc
-	adrp	x0, idmap_pg_dir
-	adrp	x1, init_pg_end
-1:	stp	xzr, xzr, [x0], #16
-	stp	xzr, xzr, [x0], #16
-	stp	xzr, xzr, [x0], #16
-	stp	xzr, xzr, [x0], #16
-	cmp	x0, x1
-	b.lo	1b
-
-	/* The base of the 2 MiB slot we run in must be aligned, as the boot protocol says. */
-	sub	x3, x24, #{TEXT_OFFSET}
-	tst	x3, #((1 << 21) - 1)
-	b.ne	__init_no_boot
-
-	/* Identity map: [slot base, _end) -> itself. */
-	adrp	x0, idmap_pg_dir
-	adrp	x6, _end
-	map_memory x0, x3, x6, x3
-
-	/* Kernel map: [KIMAGE_VADDR, KIMAGE_VADDR + (_end - slot base)) -> slot base. */
-	adrp	x0, init_pg_dir
-	adrp	x6, _end
-	sub	x6, x6, x3
-	ldr	x5, ={KIMAGE_VADDR}
-	add	x6, x6, x5
-	map_memory x0, x5, x6, x3
-
-	/* The table walker will read through the caches once the MMU is on. */
-	dmb	sy
-	adrp	x0, idmap_pg_dir
-	adrp	x1, init_pg_end
-	bl	dcache_inval_poc
-
-	ret	x28
-
-/*
  * __cpu_setup - prepare this CPU for turning the MMU on (Linux: arch/arm64/mm/proc.S).
  * FP/SIMD untrapped for user space (the kernel itself is built soft-float), MAIR and TCR programmed with
  * the CPU's physical address size and ASID width.
@@ -288,25 +342,6 @@ __cpu_setup:
 	ldr	x0, ={SCTLR_EL1_MMU_ON}
 	ret
 
-/*
- * __primary_switch - turn the MMU on, then jump to the kernel's linked (virtual) address.
- * Takes x0 = SCTLR_EL1 value. Never returns.
- */
-__primary_switch:
-	mov	x19, x0
-	adrp	x1, init_pg_dir
-	bl	__enable_mmu
-	ldr	x8, =__primary_switched		/* absolute: the kernel's virtual address */
-	br	x8
-
-/*
- * __init_no_boot - __no_boot within reach of the conditional branches above (+-1 MiB): a
- * built-in initramfs can put .idmap.text further than that from .init.text.
- */
-__init_no_boot:
-	b	__no_boot
-
-	.section ".idmap.text", "ax"
 /*
  * __enable_mmu - install the page tables and set SCTLR_EL1.M.
  * Runs from the identity map, so the next instruction is found at the same address with
@@ -346,6 +381,8 @@ idmap_cpu_replace_ttbr1:
 	isb
 	ret
 
+	.ltorg					/* the idmap routines' literals stay within reach */
+
 	.text
 /*
  * __primary_switched - the first code at the kernel's virtual address.
@@ -382,6 +419,32 @@ __primary_switched:
 	str_l	w20, __boot_cpu_mode, x5	/* set_cpu_boot_mode_flag */
 	bl	start_kernel
 	b	__no_boot			/* start_kernel never returns */
+
+/*
+ * __secondary_switched - a secondary CPU's first code at the kernel's virtual address.
+ * Its idle task is born here: sp = the top of that task's stack and sp_el0 = the task, both
+ * from secondary_data (written by __cpu_up, read now that the MMU and caches are on),
+ * vbar_el1 = vectors. Then secondary_start_kernel(boot mode). Never returns.
+ */
+__secondary_switched:
+	adr_l	x5, vectors
+	msr	vbar_el1, x5
+	isb
+
+	adr_l	x0, {SECONDARY_DATA}
+	ldr	x1, [x0, #{SECONDARY_DATA_STACK}]
+	mov	sp, x1
+	ldr	x2, [x0, #{SECONDARY_DATA_TASK}]
+	msr	sp_el0, x2			/* current = this CPU's idle task */
+
+	mov	x29, xzr			/* the final frame record ends a call trace */
+	mov	x30, xzr
+	stp	x29, x30, [sp, #-16]!
+	mov	x29, sp
+
+	mov	w0, w20				/* the mode this CPU entered in */
+	bl	secondary_start_kernel
+	b	__no_boot			/* secondary_start_kernel never returns */
 
 /*
  * dcache_inval_poc - invalidate data cache lines over [x0, x1) to the point of coherency.

@@ -4,7 +4,7 @@
 //! init_task (PID 0). `start_kernel` is a flat list of init calls; where their order
 //! matters, a comment says why.
 
-use crate::arch::{self, head, irqflags};
+use crate::arch::{self, irqflags};
 use crate::drivers::misc::lkdtm;
 use crate::init::init_task::{init_task, init_task_stack_setup};
 use crate::init::initcall::do_initcalls;
@@ -36,6 +36,7 @@ pub extern "C" fn start_kernel() -> ! {
     // The device tree: model, command line, console, PSCI, memblock, the final page tables.
     let command_line = arch::setup::setup_arch();
     let _ = COMMAND_LINE.set(command_line);
+    arch::smp::smp_prepare_boot_cpu();
     log::info!("Kernel command line: {command_line}");
     // Memory: the buddy allocator over all free RAM, then the heap that grows from it.
     arch::mm_init::mm_init();
@@ -47,7 +48,6 @@ pub extern "C" fn start_kernel() -> ! {
     // The interrupt controller, then the timer whose interrupt is the scheduler's tick.
     arch::irq::init_irq();
     arch::time::time_init();
-    log::info!("CPU: All CPU(s) started at EL{}", head::boot_el());
     // Deliberate crashes (tests of the oops path) happen with the machine fully up.
     lkdtm::lkdtm_cpoint(command_line);
     // Interrupts on: the tick starts preempting.
@@ -111,8 +111,13 @@ extern "C" fn kernel_init(_unused: usize) -> i32 {
 fn kernel_init_freeable() {
     // Wait until kthreadd is all set up: kernel threads can be created from here on.
     KTHREADD_DONE.wait_for_completion();
-    workqueue_init();
     let cmdline = COMMAND_LINE.get().copied().unwrap_or("");
+    // The other CPUs: found in the device tree by setup_arch, started here, each ending in
+    // its idle loop.
+    let max_cpus = crate::kernel::smp::setup_max_cpus(cmdline);
+    arch::smp::smp_prepare_cpus(max_cpus);
+    crate::kernel::smp::smp_init(max_cpus);
+    workqueue_init();
     // do_basic_setup: the root filesystem with the initramfs unpacked into it (Linux's
     // init_rootfs + populate_rootfs), then every registered initcall, level by level (the
     // random pool, the character devices, the tty, the drivers' probes).

@@ -126,6 +126,26 @@ pub fn free_thread_stack(base: u64) {
     crate::mm::vmalloc::free_thread_stack(base);
 }
 
+/// The idle task of secondary CPU `cpu` (Linux's `fork_idle`): PID 0 like init_task, named
+/// `swapper/N`, on a kernel stack of its own, never in the task list (it is found through
+/// its run queue and `smpboot::idle_thread_get`), made `cpu`'s idle task by `init_idle`.
+/// It lives as long as the kernel.
+pub fn fork_idle(cpu: usize) -> Result<&'static TaskStruct, Errno> {
+    let mut name = crate::kernel::printk_fmt::LineWriter::<16>::new();
+    let _ = core::fmt::Write::write_fmt(&mut name, format_args!("swapper/{cpu}"));
+    let p = TaskStruct::alloc(comm_from(name.as_str()), PF_KTHREAD).ok_or(Errno::ENOMEM)?;
+    let stack = alloc_thread_stack().ok_or(Errno::ENOMEM)?;
+    p.stack.store(stack as usize, Ordering::Relaxed);
+    p.set_stack_end_magic();
+    // The idle loop runs with preemption disabled, as PID 0 on the boot CPU does.
+    p.preempt_count.store(1, Ordering::Relaxed);
+    // SAFETY: into_raw hands over the task's one reference, which is never given back: the
+    // task is never freed, so the pointer stays valid for 'static.
+    let idle: &'static TaskStruct = unsafe { &*p.into_raw() };
+    crate::kernel::sched::core::init_idle(idle, cpu);
+    Ok(idle)
+}
+
 /// Linux's checks of the flag combinations (`copy_process`): a thread needs shared signal
 /// actions, shared actions need a shared address space; init may not make siblings (their
 /// parent, PID 0, would never reap them); pidfds are not supported.

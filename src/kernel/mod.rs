@@ -12,6 +12,8 @@ pub mod params;
 pub mod printk_fmt;
 
 #[cfg(target_os = "none")]
+pub mod cpu;
+#[cfg(target_os = "none")]
 pub mod exit;
 #[cfg(target_os = "none")]
 pub mod fork;
@@ -40,6 +42,10 @@ pub mod sched;
 pub mod session;
 #[cfg(target_os = "none")]
 pub mod signal;
+#[cfg(target_os = "none")]
+pub mod smp;
+#[cfg(target_os = "none")]
+pub mod smpboot;
 #[cfg(target_os = "none")]
 pub mod sys;
 #[cfg(target_os = "none")]

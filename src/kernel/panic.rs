@@ -2,7 +2,8 @@
 //!
 //! Every Rust panic in the kernel lands here. Under QEMU a panic must look like one: the
 //! message in Linux's words, a call trace, then PSCI SYSTEM_OFF so QEMU exits (or, with no
-//! PSCI, a halted CPU).
+//! PSCI, a halted CPU). The other CPUs are stopped (`smp_send_stop`) once the message and the
+//! panicking CPU's stack are out; a CPU that panics while another already is parks itself.
 
 use core::panic::PanicInfo;
 use core::sync::atomic::{AtomicBool, Ordering};
@@ -17,7 +18,9 @@ static PANICKING: AtomicBool = AtomicBool::new(false);
 fn panic(info: &PanicInfo<'_>) -> ! {
     irqflags::local_irq_disable();
     if PANICKING.swap(true, Ordering::SeqCst) {
-        cpu::halt();
+        // Another CPU (or this one, again) is already panicking: stop here, offline, so its
+        // smp_send_stop need not wait for us (Linux's panic_smp_self_stop).
+        crate::arch::smp::local_cpu_stop();
     }
     let message = info.message();
     printk_emergency(format_args!("Kernel panic - not syncing: {message}"));
@@ -25,6 +28,8 @@ fn panic(info: &PanicInfo<'_>) -> ! {
         printk_emergency(format_args!("  at {location}"));
     }
     process::dump_stack();
+    // Nothing else may run or print from here on: the other CPUs park (Linux: smp_send_stop).
+    crate::kernel::smp::smp_send_stop();
     if crate::kernel::sched::core::scheduler_running() {
         crate::kernel::sched::show::show_state(true);
     }

@@ -209,6 +209,17 @@ pub fn stack_slot_of(addr: u64) -> Option<u64> {
 /// Map device registers at `pa` (Device-nGnRE, never executable) and return the virtual
 /// address of `pa` itself (Linux's `ioremap`).
 pub fn ioremap(pa: u64, size: u64) -> Option<u64> {
+    ioremap_prot(pa, size, PAGE_KERNEL_DEVICE)
+}
+
+/// Map RAM the kernel does not own (a firmware's spin table) as normal cacheable memory
+/// (Linux's `ioremap_cache`): the same attributes as the linear map's, so the two aliases
+/// agree.
+pub fn ioremap_cache(pa: u64, size: u64) -> Option<u64> {
+    ioremap_prot(pa, size, PAGE_KERNEL)
+}
+
+fn ioremap_prot(pa: u64, size: u64, prot: crate::arch::pgtable::PageProt) -> Option<u64> {
     let offset = pa % PAGE_SIZE;
     let pages = (offset + size.max(1)).div_ceil(PAGE_SIZE);
     let va = IOREMAP_NEXT.fetch_add((pages + 1) * PAGE_SIZE, Ordering::Relaxed);
@@ -216,12 +227,7 @@ pub fn ioremap(pa: u64, size: u64) -> Option<u64> {
         return None;
     }
     for i in 0..pages {
-        map_kernel_page(
-            va + i * PAGE_SIZE,
-            pa - offset + i * PAGE_SIZE,
-            PAGE_KERNEL_DEVICE,
-        )
-        .ok()?;
+        map_kernel_page(va + i * PAGE_SIZE, pa - offset + i * PAGE_SIZE, prot).ok()?;
     }
     Some(va + offset)
 }

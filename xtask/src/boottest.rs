@@ -182,6 +182,64 @@ pub(crate) fn boot_tests() -> Vec<BootTest> {
                 o.extra = vec!["-dtb".into(), dumped_virt_dtb()];
             }),
         ),
+        smp_boot("smp: virt -smp 1", 1, 1, |_| {}),
+        smp_boot("smp: virt -smp 2", 2, 1, |o| o.smp = Some(2)),
+        smp_boot("smp: virt -smp 4", 4, 1, |o| o.smp = Some(4)),
+        smp_boot("smp: virt -smp 8", 8, 1, |o| o.smp = Some(8)),
+        smp_boot("smp: virt -smp 4 at EL2", 4, 2, |o| {
+            o.smp = Some(4);
+            o.el2 = true;
+        }),
+        smp_boot("smp: virt -smp 4 with GICv3", 4, 1, |o| {
+            o.smp = Some(4);
+            o.gic = Some(3);
+        }),
+        smp_boot("smp: virt -smp 8 at EL2 with GICv3", 8, 2, |o| {
+            o.smp = Some(8);
+            o.el2 = true;
+            o.gic = Some(3);
+        }),
+        smp_pi_boot("smp: rpi3 (spin-table, BCM2836 mailboxes)", "rpi3", "VIPT"),
+        smp_pi_boot("smp: rpi4 (spin-table, GIC-400)", "rpi4", "PIPT"),
+        smp_limited(
+            "smp: maxcpus=2 on -smp 4 starts one secondary",
+            "maxcpus=2",
+            2,
+            vec![],
+        ),
+        smp_limited(
+            "smp: nr_cpus=3 on -smp 4 clips the possible CPUs",
+            "nr_cpus=3",
+            3,
+            vec!["Number of cores (4) exceeds configured maximum of 3 - clipping"],
+        ),
+        smp_limited("smp: nosmp runs the boot CPU only", "nosmp", 1, vec![]),
+        BootTest {
+            name: "smp: a CPU that never comes online is reported and boot goes on",
+            opts: virt(|o| {
+                o.smp = Some(4);
+                o.append = Some("cradle.test=boot cradle.smp_fail_cpu=2 show_state".into());
+            }),
+            stop_at: None,
+            must_exit: true,
+            expect: vec![
+                "CPU1: Booted secondary processor 0x0000000001".into(),
+                "CPU2: failed to come online".into(),
+                "CPU3: Booted secondary processor 0x0000000003".into(),
+                "smp: Brought up 1 node, 3 CPUs".into(),
+                "SMP: Total of 3 processors activated.".into(),
+                "SMP: stopping secondary CPUs".into(),
+                NO_INIT.into(),
+            ],
+            reject: vec![
+                "CPU2: Booted",
+                "Oops",
+                "Internal error",
+                "failed to stop secondary CPUs",
+            ],
+            memory_kib: None,
+            check: None,
+        },
         trio(
             "trio: PID 0 swapper, PID 1 kernel_init, PID 2 kthreadd, kthreads under 2",
             None,
@@ -288,6 +346,199 @@ fn trio(name: &'static str, gic: Option<u32>) -> BootTest {
         reject: vec!["Internal error", "Unhandled"],
         memory_kib: None,
         check: Some(check_task_tree),
+    }
+}
+
+/// What the boot log says when `cpus` CPUs came up, every one at `el` (Linux's lines), on
+/// a CPU with a PIPT I-cache (QEMU's Cortex-A72 and A76).
+fn smp_lines(cpus: u32, el: u32) -> Vec<String> {
+    smp_lines_icache(cpus, el, "PIPT")
+}
+
+/// As [`smp_lines`], with the I-cache kind CTR_EL0 reports (Cortex-A53's is VIPT).
+fn smp_lines_icache(cpus: u32, el: u32, icache: &str) -> Vec<String> {
+    let mut lines = vec![
+        "smp: Bringing up secondary CPUs ...".to_string(),
+        format!("Detected {icache} I-cache on CPU0"),
+    ];
+    for cpu in 1..cpus {
+        lines.push(format!("Detected {icache} I-cache on CPU{cpu}"));
+        lines.push(format!(
+            "CPU{cpu}: Booted secondary processor 0x{cpu:010x} ["
+        ));
+    }
+    let plural = if cpus > 1 { "s" } else { "" };
+    lines.push(format!("smp: Brought up 1 node, {cpus} CPU{plural}"));
+    lines.push(format!("SMP: Total of {cpus} processors activated."));
+    lines.push(format!("CPU: All CPU(s) started at EL{el}"));
+    lines
+}
+
+/// Boot virt with `cpus` CPUs entering at `el`: every CPU comes online (the lines of
+/// [`smp_lines`], one per CPU), each has its idle task `swapper/N` in `show_state`, and
+/// the panic at the end stops the others before the machine powers off.
+fn smp_boot(name: &'static str, cpus: u32, el: u32, f: impl FnOnce(&mut QemuOptions)) -> BootTest {
+    let mut expect = smp_lines(cpus, el);
+    for cpu in 0..cpus {
+        expect.push(format!("    0     0 R [swapper/{cpu}]"));
+    }
+    if cpus > 1 {
+        expect.push("SMP: stopping secondary CPUs".into());
+    }
+    expect.push(NO_INIT.into());
+    expect.push(END_PANIC.into());
+    BootTest {
+        name,
+        opts: virt(|o| {
+            f(o);
+            o.append = Some("cradle.test=boot loglevel=7 show_state".into());
+        }),
+        stop_at: None,
+        must_exit: true,
+        expect,
+        reject: vec![
+            "failed to come online",
+            "failed to boot",
+            "inconsistent modes",
+            "failed to stop secondary CPUs",
+            "Oops",
+            "Internal error",
+            "Unhandled",
+        ],
+        memory_kib: None,
+        check: Some(check_cpu_count),
+    }
+}
+
+/// No CPU may boot twice, and the number of `Booted secondary processor` lines must be
+/// what `smp: Brought up` says, less the boot CPU.
+fn check_cpu_count(text: &str) -> Result<(), String> {
+    let booted = text.matches("Booted secondary processor").count();
+    let Some(line) = text
+        .lines()
+        .find(|l| l.contains("smp: Brought up 1 node, "))
+    else {
+        return Err("no `smp: Brought up` line".into());
+    };
+    let n: usize = line
+        .split("node, ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .ok_or_else(|| format!("cannot read the CPU count in {line:?}"))?;
+    if booted + 1 != n {
+        return Err(format!(
+            "{booted} secondaries booted, but the log says {n} CPUs"
+        ));
+    }
+    Ok(())
+}
+
+/// Boot a Pi board with its four cores (spin-table, entered at EL2) whose I-cache is
+/// `icache` (the Pi 3's Cortex-A53: VIPT; the Pi 4's A72: PIPT).
+fn smp_pi_boot(name: &'static str, board: &str, icache: &str) -> BootTest {
+    let mut opts = QemuOptions::for_board(board);
+    opts.append = Some("cradle.test=boot loglevel=7".into());
+    let mut expect = smp_lines_icache(4, 2, icache);
+    expect.push(NO_INIT.into());
+    BootTest {
+        name,
+        opts,
+        stop_at: Some(END_PANIC),
+        must_exit: false,
+        expect,
+        reject: vec![
+            "failed to come online",
+            "inconsistent modes",
+            "Oops",
+            "Internal error",
+            "Unhandled",
+        ],
+        memory_kib: None,
+        check: Some(check_cpu_count),
+    }
+}
+
+/// virt -smp 4 with a command-line limit: `cpus` CPUs come up.
+fn smp_limited(name: &'static str, param: &str, cpus: u32, extra: Vec<&str>) -> BootTest {
+    let mut expect = smp_lines(cpus, 1);
+    expect.extend(extra.into_iter().map(String::from));
+    expect.push(NO_INIT.into());
+    BootTest {
+        name,
+        opts: virt(|o| {
+            o.smp = Some(4);
+            o.append = Some(format!("cradle.test=boot {param}"));
+        }),
+        stop_at: None,
+        must_exit: true,
+        expect,
+        reject: vec!["failed to come online", "Oops", "Internal error"],
+        memory_kib: None,
+        check: Some(check_cpu_count),
+    }
+}
+
+/// Log in on every CPU count the SMP tests boot and ask user space: `nproc` (which is
+/// `sched_getaffinity`) and `/proc/cpuinfo` must both say N, and with N CPUs ticking the
+/// clock must still run at one second per second (`sleep 2` spans 2 seconds of `date`, or
+/// 3 when it straddles a boundary late).
+pub(crate) fn smp_login_tests(summary: &mut Summary, image: &Path) {
+    use crate::qemu::{run_session, Step};
+    use crate::rootfs::{build_rootfs, LOGIN_PROMPT};
+    let configs: [(&str, &str, u32, bool, Option<u32>); 4] = [
+        ("virt -smp 2", "virt", 2, false, None),
+        ("virt -smp 8 at EL2 with GICv3", "virt", 8, true, Some(3)),
+        ("rpi3", "rpi3", 4, false, None),
+        ("rpi4", "rpi4", 4, false, None),
+    ];
+    for (label, board, cpus, el2, gic) in configs {
+        let verdict = build_rootfs(None).and_then(|initrd| {
+            let mut opts = QemuOptions::for_board(board);
+            opts.initrd = Some(initrd);
+            if board == "virt" {
+                opts.smp = Some(cpus);
+                opts.el2 = el2;
+                opts.gic = gic;
+                opts.append = Some("quiet".into());
+            } else {
+                opts.append = Some("console=ttyS1,115200 quiet".into());
+            }
+            // rpi3 has no power-off (its watchdog resets): end with the marker line instead.
+            let steps = [
+                Step::new(LOGIN_PROMPT, "root\r"),
+                Step::new(
+                    "# ",
+                    "echo cpus=$(nproc) procs=$(grep -c ^processor /proc/cpuinfo)\r",
+                ),
+                Step::new(
+                    "# ",
+                    "a=$(date +%s); sleep 2; b=$(date +%s); echo slept=$((b-a)) smp-$((6*7))-done\r",
+                ),
+            ];
+            let t = run_session(
+                &opts,
+                image,
+                &steps,
+                "smp-42-done",
+                Duration::from_secs(180),
+            )?;
+            if !t.stopped_at_marker {
+                return Err(format!("the session did not finish:\n{}", t.text));
+            }
+            let want = format!("cpus={cpus} procs={cpus}");
+            if !t.text.contains(&want) {
+                return Err(format!("missing {want:?}:\n{}", t.text));
+            }
+            if !t.text.contains("slept=2 smp-42-done") && !t.text.contains("slept=3 smp-42-done") {
+                return Err(format!("sleep 2 did not take 2 s by date:\n{}", t.text));
+            }
+            Ok(())
+        });
+        summary.record(
+            &format!("smp: {label}: cradle login:, nproc and /proc/cpuinfo say {cpus}, sleep 2 takes 2 s"),
+            verdict,
+        );
     }
 }
 

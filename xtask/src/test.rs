@@ -217,6 +217,12 @@ const SUITES: &[Suite] = &[
         run: |s, _| crate::readmetest::readme_command_tests(s),
     },
     Suite {
+        select: Select::Names(&["smplogin", "userspace"]),
+        needs: Needs::Kernel,
+        quarantined: None,
+        run: |s, c| crate::boottest::smp_login_tests(s, c.image),
+    },
+    Suite {
         select: Select::Names(&["pi", "userspace"]),
         needs: Needs::UserPrograms,
         quarantined: None,

@@ -9,12 +9,18 @@
 //! root chip with one hwirq space:
 //!
 //! ```text
-//! hwirq 0..31        local source n (3 = the virtual timer, CNTVIRQ)
+//! hwirq 0..15        local source n (3 = the virtual timer, CNTVIRQ)
+//! hwirq 16 + n       IPI n: bit n of the target core's mailbox 0 (local source 4)
 //! hwirq 32 + 32*b + n  ARMCTRL bank b (0 = basic, 1 = GPU 0-31, 2 = GPU 32-63), bit n
 //! ```
+//!
+//! IPIs are Linux's: a core sends IPI n by setting bit n of the target's mailbox 0; the
+//! target sees local source 4, reads the mailbox, and clears the bit it handles (Linux's
+//! `bcm2836_arm_irqchip_ipi_send_mask` and `bcm2836_arm_irqchip_handle_ipi`).
 
 use core::sync::atomic::{AtomicU32, Ordering};
 
+use aarch64_cpu::asm::barrier;
 use fdt::node::FdtNode;
 use fdt::Fdt;
 use tock_registers::interfaces::{Readable, Writeable};
@@ -41,7 +47,12 @@ register_structs! {
         (0x50 => MAILBOX_CNTRL: [ReadWrite<u32>; 4]),
         /// Core n IRQ source (bits 0-3 timers, 4-7 mailboxes, 8 GPU, 9 PMU).
         (0x60 => IRQ_SOURCE: [ReadOnly<u32>; 4]),
-        (0x70 => @END),
+        (0x70 => _reserved2),
+        /// Core n mailbox m, write-set (QA7 4.10): at index 4n + m; writing 1s sets bits.
+        (0x80 => MAILBOX_SET: [WriteOnly<u32>; 16]),
+        /// Core n mailbox m, read and write-1-to-clear: at index 4n + m.
+        (0xc0 => MAILBOX_RDCLR: [ReadWrite<u32>; 16]),
+        (0x100 => @END),
     }
 }
 
@@ -66,8 +77,12 @@ const fn enable_index(bank: usize) -> usize {
     }
 }
 
+/// Local source 4: mailbox 0, which carries the IPIs.
+const LOCAL_MAILBOX0: u32 = 4;
 /// Local source 8: "an interrupt from the GPU" (the ARMCTRL controller).
 const LOCAL_GPU: u32 = 8;
+/// The hwirq of IPI 0.
+const IPI_BASE: u32 = 16;
 const ARMCTRL_BASE: u32 = 32;
 
 /// Both controllers, as one root chip.
@@ -158,6 +173,11 @@ impl IrqChip for Bcm2836Intc {
                 let reg = &self.local.TIMER_CNTRL[cpu];
                 reg.set(reg.get() | (1 << hwirq));
             }
+            IPI_BASE..ARMCTRL_BASE => {
+                // Every IPI arrives through mailbox 0's interrupt.
+                let reg = &self.local.MAILBOX_CNTRL[cpu];
+                reg.set(reg.get() | 1);
+            }
             h if h >= ARMCTRL_BASE => {
                 let (bank, bit) = (((h - ARMCTRL_BASE) / 32) as usize, (h - ARMCTRL_BASE) % 32);
                 if let (Some(a), true) = (self.armctrl, bank < 3) {
@@ -190,7 +210,16 @@ impl IrqChip for Bcm2836Intc {
     fn ack(&self) -> Option<u32> {
         let cpu = smp_processor_id() & 3;
         let source = self.local.IRQ_SOURCE[cpu].get();
-        let local = source & !(1 << LOCAL_GPU);
+        if source & (1 << LOCAL_MAILBOX0) != 0 {
+            let mailbox = &self.local.MAILBOX_RDCLR[4 * cpu];
+            let pending = mailbox.get();
+            if pending != 0 {
+                let ipi = pending.trailing_zeros();
+                mailbox.set(1 << ipi);
+                return Some(IPI_BASE + ipi);
+            }
+        }
+        let local = source & !(1 << LOCAL_GPU) & !(1 << LOCAL_MAILBOX0);
         if local != 0 {
             return Some(local.trailing_zeros());
         }
@@ -214,8 +243,16 @@ impl IrqChip for Bcm2836Intc {
         // Level-triggered sources clear when the device is serviced; nothing to signal.
     }
 
-    fn send_ipi(&self, _cpu_mask: u64, _sgi: u32) {
-        // Inter-processor interrupts (the local mailboxes) come with the secondary CPUs.
+    fn send_ipi(&self, cpu_mask: u64, sgi: u32) {
+        // The IPI must not overtake what this CPU wrote for the target (Linux: dsb sy).
+        barrier::dsb(barrier::SY);
+        for cpu in (0..4).filter(|cpu| cpu_mask & (1 << cpu) != 0) {
+            self.local.MAILBOX_SET[4 * cpu].set(1 << (sgi & 31));
+        }
+    }
+
+    fn ipi_base(&self) -> u32 {
+        IPI_BASE
     }
 
     fn translate(&self, cells: &[u32]) -> Option<u32> {

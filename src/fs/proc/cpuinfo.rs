@@ -19,14 +19,24 @@ const HWCAP_STR: [&str; 32] = [
     "paca", "pacg",
 ];
 
-/// The text of `/proc/cpuinfo` (Linux's `c_show`), for the one CPU Cradle runs on.
+/// The text of `/proc/cpuinfo` (Linux's `c_show`): a block for each online CPU, with the
+/// MIDR_EL1 that CPU read when it came up.
 pub fn proc_cpuinfo() -> Result<Vec<u8>, Errno> {
+    let mut s = String::new();
+    for cpu in crate::kernel::smp::cpu_online_mask().iter() {
+        let midr =
+            crate::arch::smp::cpu_midr(cpu).unwrap_or_else(crate::arch::cputype::read_cpuid_id);
+        show_cpu(&mut s, cpu, midr);
+    }
+    Ok(s.into_bytes())
+}
+
+/// One CPU's block.
+fn show_cpu(s: &mut String, cpu: usize, midr: u64) {
     let (_, freq) = crate::arch::arch_timer::counter_and_frequency();
     let loops_per_jiffy = freq / HZ;
     let hwcap = crate::arch::cpufeature::elf_hwcap();
-    let midr = crate::arch::cputype::read_cpuid_id();
-    let mut s = String::new();
-    let _ = writeln!(s, "processor\t: 0");
+    let _ = writeln!(s, "processor\t: {cpu}");
     let _ = writeln!(
         s,
         "BogoMIPS\t: {}.{:02}",
@@ -49,5 +59,4 @@ pub fn proc_cpuinfo() -> Result<Vec<u8>, Errno> {
         (midr >> 4) & 0xfff,
         midr & 0xf
     );
-    Ok(s.into_bytes())
 }

@@ -49,6 +49,11 @@ pub trait IrqChip: Sync {
     /// Send software-generated interrupt `sgi` (0-15) to each logical CPU whose bit is set in
     /// `cpu_mask`. CPUs whose interface was never set up are skipped.
     fn send_ipi(&self, cpu_mask: u64, sgi: u32);
+    /// The hwirq that software interrupt 0 arrives as; `n` arrives as `ipi_base() + n`
+    /// (Linux's `set_smp_ipi_range`). The GIC's SGIs are hwirqs 0-15.
+    fn ipi_base(&self) -> u32 {
+        0
+    }
     /// The hwirq named by the cells of a device tree `interrupts` entry whose parent is this
     /// controller (Linux's `irq_domain_ops::translate`), or `None` if they make no sense.
     fn translate(&self, cells: &[u32]) -> Option<u32>;

@@ -146,6 +146,12 @@ pub fn sched_init() {
     crate::kernel::time::set_tick_hook(tick_hook);
 }
 
+/// The receiving side of a reschedule IPI (Linux's `scheduler_ipi`): the task running on
+/// this CPU gives up the CPU on the way out of the interrupt.
+pub fn scheduler_ipi() {
+    current().need_resched.store(true, Ordering::Relaxed);
+}
+
 /// Called by the tick on every timer interrupt: run expired timers, account the running task.
 fn tick_hook() {
     crate::kernel::time::timer::run_timers();

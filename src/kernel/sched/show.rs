@@ -2,7 +2,8 @@
 //! `show_state_filter`, reduced to what `ps` shows).
 //!
 //! Printed on panic, and at boot with the `show_state` bootarg: the task tree as the seed
-//! articles draw it — PID 0 `swapper/0`, PID 1 `kernel_init`, PID 2 `kthreadd`, and every
+//! articles draw it — PID 0 `swapper/0` (and `swapper/N`, the idle task of each other
+//! CPU), PID 1 `kernel_init`, PID 2 `kthreadd`, and every
 //! kernel thread under PID 2. Kernel threads are shown in `[brackets]`, as `ps` does.
 
 use crate::kernel::pid::for_each_task;
@@ -42,5 +43,14 @@ pub fn show_state(emergency: bool) {
         log::info!("sysrq: Show State");
         log::info!("  PID  PPID S COMMAND");
     }
-    for_each_task(|task| sched_show_task(task, emergency));
+    // The secondary CPUs' idle tasks (PID 0 too, never in the task list) follow swapper/0.
+    let init = &crate::init::init_task::init_task as *const TaskStruct;
+    for_each_task(|task| {
+        sched_show_task(task, emergency);
+        if core::ptr::eq(task, init) {
+            crate::kernel::smpboot::for_each_secondary_idle(|idle| {
+                sched_show_task(idle, emergency)
+            });
+        }
+    });
 }

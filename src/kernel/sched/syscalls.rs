@@ -24,10 +24,13 @@ pub const CPUMASK_SIZE: usize = NR_CPUS.div_ceil(64) * BYTES_PER_LONG;
 /// Possible CPUs (Linux's `nr_cpu_ids`): only the boot CPU is brought up.
 const NR_CPU_IDS: usize = 1;
 
-/// The CPUs that run tasks (Linux's `cpu_active_mask`), as a mask's bytes.
+/// The CPUs that run tasks (Linux's `cpu_active_mask`: here the online ones), as a
+/// mask's bytes.
 fn cpu_active_mask() -> [u8; CPUMASK_SIZE] {
     let mut mask = [0u8; CPUMASK_SIZE];
-    mask[0] = 1; // CPU 0
+    let bits = crate::kernel::smp::cpu_online_mask().bits().to_le_bytes();
+    let n = mask.len().min(bits.len());
+    mask[..n].copy_from_slice(&bits[..n]);
     mask
 }
 

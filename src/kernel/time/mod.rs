@@ -2,9 +2,10 @@
 //! `tick-common.c`'s `tick_handle_periodic`).
 //!
 //! The clock event driver (`drivers/clocksource/arm_arch_timer.rs`) interrupts every CPU
-//! [`HZ`] times a second and calls [`tick_handle_periodic`], which counts the tick in
-//! [`JIFFIES`], publishes the time to the vDSO (`vsyscall`) and then runs the hook that the
-//! scheduler installs with [`set_tick_hook`]. The wall clock (CLOCK_REALTIME) is in
+//! [`HZ`] times a second and calls [`tick_handle_periodic`]; on one CPU (Linux's
+//! `tick_do_timer_cpu`) it counts the tick in [`JIFFIES`] and publishes the time to the vDSO
+//! (`vsyscall`), and on every CPU it then runs the hook that the scheduler installs with
+//! [`set_tick_hook`]. The wall clock (CLOCK_REALTIME) is in
 //! `timekeeping`; `timeconv` turns its seconds into dates (portable, built for the host's
 //! unit tests too).
 
@@ -30,12 +31,21 @@ pub fn set_tick_hook(hook: fn()) {
     assert!(TICK_HOOK.set(hook).is_ok(), "tick hook installed twice");
 }
 
-/// The periodic tick, from the timer interrupt with IRQs masked (Linux's
-/// `tick_handle_periodic` → `tick_periodic`).
+/// The CPU that advances jiffies and publishes the time (Linux's `tick_do_timer_cpu`):
+/// every CPU ticks, but time must move on once per period, not once per CPU. The boot CPU,
+/// which never goes offline.
+#[cfg(target_os = "none")]
+pub const TICK_DO_TIMER_CPU: usize = 0;
+
+/// The periodic tick, from the timer interrupt with IRQs masked, on every CPU (Linux's
+/// `tick_handle_periodic` → `tick_periodic`): `TICK_DO_TIMER_CPU` does `do_timer`, every CPU
+/// runs the hook (its own scheduler tick).
 #[cfg(target_os = "none")]
 pub fn tick_handle_periodic() {
-    JIFFIES.fetch_add(1, Ordering::Relaxed);
-    vsyscall::update_vsyscall();
+    if crate::arch::percpu::smp_processor_id() == TICK_DO_TIMER_CPU {
+        JIFFIES.fetch_add(1, Ordering::Relaxed);
+        vsyscall::update_vsyscall();
+    }
     if let Some(hook) = TICK_HOOK.get() {
         hook();
     }

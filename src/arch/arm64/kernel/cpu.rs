@@ -13,14 +13,20 @@ pub fn halt() -> ! {
     }
 }
 
-/// Linux's `machine_power_off`: the registered `pm_power_off`, else halt.
+/// Linux's `machine_power_off`: the other CPUs stopped, then the registered `pm_power_off`,
+/// else halt.
 pub fn machine_power_off() -> ! {
+    local_irq_disable();
+    crate::kernel::smp::smp_send_stop();
     do_kernel_power_off();
     halt()
 }
 
-/// Linux's `machine_restart`: the registered restart handlers, else halt.
+/// Linux's `machine_restart`: the other CPUs stopped, then the registered restart handlers,
+/// else halt.
 pub fn machine_restart() -> ! {
+    local_irq_disable();
+    crate::kernel::smp::smp_send_stop();
     do_kernel_restart();
     halt()
 }

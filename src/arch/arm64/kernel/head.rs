@@ -33,6 +33,10 @@ core::arch::global_asm!(
     TCR_EL1 = const sysreg::TCR_EL1_VALUE,
     BOOT_CPU_MODE_EL1 = const sysreg::BOOT_CPU_MODE_EL1,
     BOOT_CPU_MODE_EL2 = const sysreg::BOOT_CPU_MODE_EL2,
+    SWAPPER_PG_DIR = sym crate::arch::paging::SWAPPER_PG_DIR,
+    SECONDARY_DATA = sym crate::arch::smp::SECONDARY_DATA,
+    SECONDARY_DATA_STACK = const crate::arch::smp::SECONDARY_DATA_STACK,
+    SECONDARY_DATA_TASK = const crate::arch::smp::SECONDARY_DATA_TASK,
 );
 
 /// x0..x3 as the loader passed them, written by `preserve_boot_args` with the MMU off.
@@ -76,6 +80,11 @@ pub fn kimage_offset() -> u64 {
 /// Physical address of a kernel-image virtual address (Linux's `__pa_symbol`).
 pub fn pa_symbol(va: u64) -> u64 {
     va.wrapping_sub(kimage_offset())
+}
+
+/// The boot CPU's entry mode as head.S recorded it (`BOOT_CPU_MODE_EL1` or `_EL2`).
+pub fn boot_cpu_mode() -> u32 {
+    __boot_cpu_mode.load(Ordering::Relaxed)
 }
 
 /// The exception level the boot CPU entered the kernel at: 1 or 2.

@@ -16,6 +16,8 @@ pub mod barrier;
 #[cfg(target_os = "none")]
 pub mod cpu;
 #[cfg(target_os = "none")]
+pub mod cpu_ops;
+#[cfg(target_os = "none")]
 pub mod cpufeature;
 #[cfg(target_os = "none")]
 pub mod cputype;
@@ -40,11 +42,17 @@ pub mod process;
 #[cfg(target_os = "none")]
 pub mod processor;
 #[cfg(target_os = "none")]
+pub mod psci;
+#[cfg(target_os = "none")]
 pub mod ptrace;
 #[cfg(target_os = "none")]
 pub mod setup;
 #[cfg(target_os = "none")]
 pub mod signal;
+#[cfg(target_os = "none")]
+pub mod smp;
+#[cfg(target_os = "none")]
+pub mod smp_spin_table;
 #[cfg(target_os = "none")]
 pub mod stacktrace;
 #[cfg(target_os = "none")]

@@ -171,6 +171,7 @@ pub fn setup_arch() -> &'static str {
     crate::drivers::firmware::firmware_init();
     crate::arch::mm_init::arm64_memblock_init(cmdline);
     crate::arch::paging::paging_init();
+    crate::arch::smp::smp_init_cpus(cmdline);
     cmdline
 }
 

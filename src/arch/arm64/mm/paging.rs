@@ -28,8 +28,9 @@ use crate::arch::pgtable::{
 use crate::arch::tlbflush::{flush_tlb_all, flush_tlb_kernel_page};
 use crate::kernel::locking::SpinLock;
 
-/// The kernel's top-level table (Linux's `swapper_pg_dir`).
-static SWAPPER_PG_DIR: PageTable = PageTable::new();
+/// The kernel's top-level table (Linux's `swapper_pg_dir`). `secondary_entry` in
+/// `asm/head.S` loads it into TTBR1 when it turns a secondary CPU's MMU on.
+pub(crate) static SWAPPER_PG_DIR: PageTable = PageTable::new();
 
 /// Tables for `paging_init`, before the buddy allocator exists.
 const EARLY_POOL_PAGES: usize = 48;
