@@ -18,7 +18,10 @@
 #   hold other processes' PIDs are left out (/proc/<pid>/stat prints only chosen fields).
 #   $PPID is not masked: the script's parent is /init, PID 1 on both kernels;
 # - times and dates: `ls -l` prints no date columns, `stat` formats leave out times;
-# - memory sizes, addresses and kernel version strings are never printed.
+# - memory sizes, addresses and kernel version strings are never printed;
+# - the CPU a process runs on (/proc/PID/stat field 39) is printed only as whether it is an
+#   online CPU, unless the process is pinned to one with `taskset`: with several CPUs
+#   either kernel may run it on any.
 #
 # Anything else that differs is a bug in one kernel (so far always Cradle's). Sections start
 # with `## name`, so a diff points at the section. Add to the end; keep it deterministic on
@@ -69,11 +72,12 @@ in_state() {
 }
 # stat_fields PID: the fields of /proc/PID/stat that are the same on any kernel for the
 # same program state: comm, state, priority, nice, num_threads, itrealvalue, exit_signal,
-# processor, rt_priority, policy, exit_code (fields 2 3 18-21 38-41 52).
+# processor (whether it is an online CPU), rt_priority, policy, exit_code (fields 2 3 18-21
+# 38-41 52).
 stat_fields() {
-	sed -e 's/^[0-9]* //' /proc/$1/stat | awk '{
+	sed -e 's/^[0-9]* //' /proc/$1/stat | awk -v ncpu="$(nproc)" '{
 		print "comm=" $1, "state=" $2, "prio=" $17, "nice=" $18, "threads=" $19,
-		      "itreal=" $20, "exit_signal=" $37, "cpu=" $38, "rtprio=" $39,
+		      "itreal=" $20, "exit_signal=" $37, "cpu_online=" ($38 < ncpu), "rtprio=" $39,
 		      "policy=" $40, "exit_code=" $51, "nfields=" NF + 1 }'
 }
 # exe_is CMD PID: /proc/PID/cmdline starts with CMD (the job has run execve).
@@ -270,6 +274,11 @@ kill 999999 2>&1 | sed 's/line [0-9]*: //'
 kill -NOSUCH $$ 2>&1 | sed 's/line [0-9]*: //'
 
 echo "## kill and wait"
+# taskset: pinned to CPU 0, a program runs there, and its status says so.
+taskset -c 0 awk '{ print "pinned to CPU 0, runs on", $39 }' /proc/self/stat
+taskset 1 grep -E '^Cpus_allowed_list' /proc/self/status
+sh -c 'taskset -p 1 $$ >/dev/null; grep -E "^Cpus_allowed_list" /proc/$$/status; taskset -p $$' |
+	sed 's/^pid [0-9]*/pid N/'
 sleep 10 &
 job=$!
 remember $job PID_JOB

@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/capability.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -420,6 +421,17 @@ static int t_kill(void)
 	       expect("kill(self, 0)", kill(getpid(), 0), 0);
 }
 
+static int t_affinity(void)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	if (!expect("sched_getaffinity(root's child)", sched_getaffinity(root_child, sizeof(set), &set), 0))
+		return 0;
+	return expect("sched_setaffinity(root's child)", sched_setaffinity(root_child, sizeof(set), &set), EPERM) &&
+	       expect("sched_setaffinity(self)", sched_setaffinity(0, sizeof(set), &set), 0);
+}
+
 static int t_proc(void)
 {
 	char path[64], buf[4096];
@@ -509,6 +521,7 @@ static const struct test tests[] = {
 	{ "set-group-ID directory passes its group (and the bit to subdirectories)", t_setgid_dir },
 	{ "utimensat: now needs write, explicit times need ownership", t_utimes },
 	{ "kill of root's process: EPERM", t_kill },
+	{ "sched_setaffinity of root's process: EPERM (reading it is allowed)", t_affinity },
 	{ "/proc: another user's environ, maps and exe EACCES; status Uid:/Gid: lines", t_proc },
 	{ "reboot/sethostname/mount/umount/settimeofday: EPERM", t_privileged_calls },
 	{ "root's child exits when its pipe closes", t_reap_root_child },

@@ -5,15 +5,26 @@
  * The raw sched_getaffinity returns the bytes it wrote (the kernel's cpumask size, which
  * depends on its configuration: 8 on Cradle, more on a kernel built for many CPUs), so
  * the tests check only what every kernel agrees on: a positive multiple of 8, no more
- * than asked for, naming at least one CPU. The number of CPUs differs too (one on
- * Cradle, the host's under qemu-aarch64) and is never printed.
+ * than asked for, naming at least one CPU. The number of CPUs differs too (what QEMU's
+ * -smp gave the kernel, the host's under qemu-aarch64) and is never printed.
+ *
+ * Affinity is checked on every CPU the process may use, whatever their number, as
+ * `taskset -c N` does it: pinned to one CPU, the process and a child it forks run there
+ * (sched_getcpu, and /proc/self/stat's field 39 where the kernel writes it: qemu-aarch64
+ * emulates that file with 44 fields, the processor among those it leaves 0).
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <sched.h>
 #include <stdint.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "tap.h"
@@ -160,6 +171,111 @@ static int test_priority_range(void)
 	return expect_errno(sched_get_priority_min(-1), EINVAL, "min(-1)");
 }
 
+/*
+ * The processor field (39) of /proc/self/stat, or -1 if the file cannot be read or is
+ * qemu-aarch64's emulation (fewer than Linux 6.1's 52 fields).
+ */
+static int stat_processor(void)
+{
+	char buf[1024];
+	int fd = open("/proc/self/stat", O_RDONLY);
+	if (fd < 0)
+		return -1;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = 0;
+	/* Fields after the command name, which ends at the last ')': field 3 on. */
+	char *p = strrchr(buf, ')');
+	if (!p)
+		return -1;
+	int field = 2, processor = -1;
+	for (char *tok = strtok(p + 1, " \n"); tok; tok = strtok(NULL, " \n")) {
+		field++;
+		if (field == 39)
+			processor = atoi(tok);
+	}
+	return field >= 52 ? processor : -1;
+}
+
+/* What a process pinned to `cpu` sees: 0 if all agrees, else a code saying what not. */
+static int pinned_view(int cpu, const cpu_set_t *want)
+{
+	cpu_set_t got;
+	CPU_ZERO(&got);
+	if (sched_getaffinity(0, sizeof(got), &got) != 0)
+		return 1;
+	if (!CPU_EQUAL(&got, want))
+		return 2;
+	if (sched_getcpu() != cpu)
+		return 3;
+	int processor = stat_processor();
+	if (processor >= 0 && processor != cpu)
+		return 4;
+	return 0;
+}
+
+static int test_taskset_each_cpu(void)
+{
+	/* proc may be missing (a test initramfs): mount it; where it is there this fails. */
+	mkdir("/proc", 0555);
+	mount("proc", "/proc", "proc", 0, NULL);
+	cpu_set_t orig;
+	CPU_ZERO(&orig);
+	if (sched_getaffinity(0, sizeof(orig), &orig) != 0)
+		return fail("sched_getaffinity: errno %s", errno_name(errno));
+	int ok = 1;
+	for (int cpu = 0; cpu < CPU_SETSIZE && ok; cpu++) {
+		if (!CPU_ISSET(cpu, &orig))
+			continue;
+		cpu_set_t one;
+		CPU_ZERO(&one);
+		CPU_SET(cpu, &one);
+		if (sched_setaffinity(0, sizeof(one), &one) != 0) {
+			ok = fail("pinning to CPU %d: errno %s", cpu, errno_name(errno));
+			break;
+		}
+		/* Spin a little: a migration must have happened by the time the call returned. */
+		for (volatile int i = 0; i < 100000; i++)
+			;
+		int why = pinned_view(cpu, &one);
+		if (why != 0) {
+			ok = fail("pinned to CPU %d: check %d failed (getcpu %d, stat %d)", cpu, why,
+				  sched_getcpu(), stat_processor());
+			break;
+		}
+		/* fork inherits the mask: the child runs there too. */
+		pid_t child = fork();
+		if (child == 0)
+			_exit(pinned_view(cpu, &one));
+		int status;
+		if (child < 0 || waitpid(child, &status, 0) != child || !WIFEXITED(status) ||
+		    WEXITSTATUS(status) != 0)
+			ok = fail("the child of a process pinned to CPU %d: status %#x", cpu,
+				  child < 0 ? -1 : status);
+	}
+	if (sched_setaffinity(0, sizeof(orig), &orig) != 0)
+		return fail("restoring the mask: errno %s", errno_name(errno));
+	return ok;
+}
+
+static int test_getcpu(void)
+{
+	unsigned cpu = 12345, node = 12345;
+	if (syscall(SYS_getcpu, &cpu, &node, NULL) != 0)
+		return fail("getcpu: errno %s", errno_name(errno));
+	cpu_set_t set;
+	CPU_ZERO(&set);
+	if (sched_getaffinity(0, sizeof(set), &set) != 0 || !CPU_ISSET(cpu, &set))
+		return fail("getcpu says CPU %u, not in the affinity mask", cpu);
+	if (node != 0)
+		return fail("node %u", node);
+	if (syscall(SYS_getcpu, NULL, NULL, NULL) != 0)
+		return fail("getcpu(NULL, NULL): errno %s", errno_name(errno));
+	return expect_errno(syscall(SYS_getcpu, BAD_POINTER, NULL, NULL), EFAULT, "getcpu(bad pointer)");
+}
+
 static const struct test tests[] = {
 	{ "raw sched_getaffinity: bytes written, a CPU named, nothing past them", test_getaffinity_raw },
 	{ "sched_getaffinity for 0 and getpid() agree", test_getaffinity_glibc },
@@ -168,6 +284,8 @@ static const struct test tests[] = {
 	{ "sched_setaffinity: EINVAL (empty), EFAULT, ESRCH", test_setaffinity_errors },
 	{ "sched_getscheduler/sched_getparam: SCHED_OTHER, priority 0, errors", test_policy },
 	{ "sched_get_priority_max/min", test_priority_range },
+	{ "getcpu: a CPU of the mask, node 0, NULLs allowed, EFAULT", test_getcpu },
+	{ "pinned to each CPU in turn, the process and its child run there", test_taskset_each_cpu },
 };
 
 int main(void)

@@ -117,6 +117,7 @@ fn kernel_init_freeable() {
     let max_cpus = crate::kernel::smp::setup_max_cpus(cmdline);
     arch::smp::smp_prepare_cpus(max_cpus);
     crate::kernel::smp::smp_init(max_cpus);
+    sched::core::sched_init_smp();
     workqueue_init();
     // do_basic_setup: the root filesystem with the initramfs unpacked into it (Linux's
     // init_rootfs + populate_rootfs), then every registered initcall, level by level (the

@@ -33,6 +33,8 @@ pub const CAP_SYS_PTRACE: u32 = 19;
 pub const CAP_SYS_ADMIN: u32 = 21;
 /// reboot.
 pub const CAP_SYS_BOOT: u32 = 22;
+/// Raise priorities and set other processes' scheduling (CPU affinity among them).
+pub const CAP_SYS_NICE: u32 = 23;
 /// Set the system clock.
 pub const CAP_SYS_TIME: u32 = 25;
 /// Create device nodes.

@@ -351,12 +351,14 @@ fn copy_session(parent: &TaskStruct, p: &TaskStruct) {
         .store(parent.ctty.load(Ordering::Relaxed), Ordering::Relaxed);
 }
 
-/// Born with preemption disabled (`schedule_tail` enables it), on the parent's CPU (Linux's
-/// `sched_fork`).
+/// Born with preemption disabled (`schedule_tail` enables it), on the parent's CPU and with
+/// its CPU affinity (Linux's `sched_fork`); `wake_up_new_task` picks where it first runs.
 fn sched_fork(parent: &TaskStruct, p: &TaskStruct) {
     p.preempt_count.store(1, Ordering::Relaxed);
     p.cpu
         .store(parent.cpu.load(Ordering::Relaxed), Ordering::Relaxed);
+    p.cpus_mask
+        .store(parent.cpus_mask.load(Ordering::Relaxed), Ordering::Relaxed);
 }
 
 /// Undo a `copy_process` that failed after the stack was allocated.

@@ -5,7 +5,9 @@
 //! the thread (`kernel_thread(kthread, ...)`) and goes back to sleep. The new thread names
 //! itself, reports back through the request's completion, and sleeps until
 //! `wake_up_process` (`kthread_run` does both) — or `kthread_stop`, which makes
-//! `kthread_should_stop` true and waits for the thread to exit.
+//! `kthread_should_stop` true and waits for the thread to exit. `kthread_bind` (and
+//! `kthread_create_on_cpu`) pins a thread to one CPU before it first runs, for per-CPU
+//! threads like `kworker/N:0`.
 
 use alloc::collections::VecDeque;
 use alloc::sync::Arc;
@@ -17,8 +19,11 @@ use crate::kernel::fork::clone::{CLONE_FILES, CLONE_FS};
 use crate::kernel::fork::kernel_thread;
 use crate::kernel::locking::{InitOnce, SpinLock};
 use crate::kernel::sched::completion::Completion;
-use crate::kernel::sched::core::{schedule, set_current_state, wake_up_process};
-use crate::kernel::task::{comm_from, current, state, TaskRef, TASK_COMM_LEN};
+use crate::kernel::sched::core::{
+    schedule, set_cpus_allowed_ptr, set_current_state, wake_up_process,
+};
+use crate::kernel::smp::CpuMask;
+use crate::kernel::task::{comm_from, current, state, TaskRef, PF_NO_SETAFFINITY, TASK_COMM_LEN};
 
 /// A request to kthreadd (Linux's `struct kthread_create_info`).
 struct KthreadCreateInfo {
@@ -39,6 +44,12 @@ pub static KTHREADD_TASK: InitOnce<TaskRef> = InitOnce::new();
 /// kthreadd's main loop: create every requested thread, sleep when there are none.
 pub extern "C" fn kthreadd(_unused: usize) -> i32 {
     current().set_comm("kthreadd");
+    // Forked by PID 0 with its one CPU: kthreadd and its threads may run on any (Linux's
+    // `set_cpus_allowed_ptr(tsk, housekeeping_cpumask(HK_TYPE_KTHREAD))`).
+    if let Err(e) = set_cpus_allowed_ptr(current(), CpuMask::first_n(crate::arch::percpu::NR_CPUS))
+    {
+        log::error!("kthreadd: {e}");
+    }
     loop {
         set_current_state(state::TASK_INTERRUPTIBLE);
         if KTHREAD_CREATE_LIST.lock().is_empty() {
@@ -106,6 +117,32 @@ pub fn kthread_create(
     create.done.wait_for_completion();
     let result = create.result.lock().take();
     result.unwrap_or(Err(Errno::ENOMEM))
+}
+
+/// Pin a kernel thread made by `kthread_create`, not yet woken, to `cpu`; user space can no
+/// longer change its affinity (Linux's `kthread_bind`). EINVAL if `cpu` is not online.
+pub fn kthread_bind(task: &TaskRef, cpu: usize) -> Result<(), Errno> {
+    if cpu >= crate::arch::percpu::NR_CPUS {
+        return Err(Errno::EINVAL);
+    }
+    set_cpus_allowed_ptr(task, CpuMask::of(cpu))?;
+    task.flags.fetch_or(PF_NO_SETAFFINITY, Ordering::Relaxed);
+    Ok(())
+}
+
+/// A kernel thread bound to `cpu`, not yet woken (Linux's `kthread_create_on_cpu`).
+pub fn kthread_create_on_cpu(
+    threadfn: fn(usize) -> i32,
+    data: usize,
+    cpu: usize,
+    name: &str,
+) -> Result<TaskRef, Errno> {
+    let task = kthread_create(threadfn, data, name)?;
+    if let Err(e) = kthread_bind(&task, cpu) {
+        kthread_stop(&task);
+        return Err(e);
+    }
+    Ok(task)
 }
 
 /// Create a kernel thread and start it (Linux's `kthread_run`).

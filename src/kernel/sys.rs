@@ -391,6 +391,19 @@ pub fn sys_sched_yield() -> SysResult {
     Ok(0)
 }
 
+/// `getcpu(2)`: the CPU the caller runs on and its NUMA node (always 0); either pointer may
+/// be NULL. The third argument (a cache) has been unused since Linux 2.6.24.
+pub fn sys_getcpu(cpup: u64, nodep: u64) -> SysResult {
+    let cpu = crate::arch::percpu::smp_processor_id() as u32;
+    if cpup != 0 {
+        crate::arch::uaccess::copy_to_user(cpup, &cpu.to_le_bytes())?;
+    }
+    if nodep != 0 {
+        crate::arch::uaccess::copy_to_user(nodep, &0u32.to_le_bytes())?;
+    }
+    Ok(0)
+}
+
 /// `getrandom(2)`.
 pub fn sys_getrandom(buf: u64, count: usize, _gflags: u32) -> SysResult {
     let n = count.min(1 << 16);

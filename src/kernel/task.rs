@@ -60,6 +60,9 @@ pub mod state {
 pub const PF_KTHREAD: u32 = 0x0020_0000;
 /// The idle task of a CPU (Linux: PF_IDLE).
 pub const PF_IDLE: u32 = 0x0000_0002;
+/// Userland may not change the task's CPU affinity: a per-CPU kernel thread (Linux:
+/// PF_NO_SETAFFINITY).
+pub const PF_NO_SETAFFINITY: u32 = 0x0400_0000;
 /// Getting shut down (Linux: PF_EXITING).
 pub const PF_EXITING: u32 = 0x0000_0004;
 /// `jobctl`: a group stop is under way that this thread has yet to join (Linux's
@@ -139,8 +142,18 @@ pub struct TaskStruct {
     pub children: SpinLock<Vec<TaskRef>>,
     /// Scheduling state. Lock: the run queue's.
     pub se: UnsafeCell<SchedEntity>,
-    /// The CPU whose run queue holds the task.
+    /// The CPU whose run queue holds the task (Linux's `task_cpu`). Changes only with the
+    /// task off every run queue and `pi_lock` held, or queued with both run queues locked.
     pub cpu: AtomicU32,
+    /// True from the moment a CPU picks the task to run until that CPU has switched away
+    /// from it (Linux's `on_cpu`): a waker must not start it elsewhere before then.
+    pub on_cpu: AtomicBool,
+    /// The CPUs the task may run on, a `CpuMask`'s bits (Linux's `cpus_mask`). Written
+    /// under `pi_lock`; read anywhere.
+    pub cpus_mask: AtomicU64,
+    /// Serialises wake-ups and affinity changes of this task (Linux's `pi_lock`); taken
+    /// before any run-queue lock, with interrupts masked.
+    pub pi_lock: crate::kernel::locking::RawSpinLock,
     /// Woken when a child exits (Linux's `signal->wait_chldexit`): `wait4` sleeps here.
     pub child_exit_wait: WaitQueueHead,
     /// The thread's own signal state (siginfo, alternate stack, saved mask). Lock: its own.
@@ -247,6 +260,9 @@ impl TaskStruct {
             children: SpinLock::new(Vec::new()),
             se: UnsafeCell::new(SchedEntity::new()),
             cpu: AtomicU32::new(0),
+            on_cpu: AtomicBool::new(false),
+            cpus_mask: AtomicU64::new(u64::MAX),
+            pi_lock: crate::kernel::locking::RawSpinLock::new(),
             child_exit_wait: WaitQueueHead::new(),
             sigstate: SpinLock::new(SignalState::new()),
             signal: InitOnce::new(),

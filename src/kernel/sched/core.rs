@@ -2,41 +2,60 @@
 //! (Linux: `kernel/sched/core.c`).
 //!
 //! Every CPU has a run queue holding its runnable tasks in a CFS tree (see `fair.rs`), the
-//! task it is running, and its idle task (PID 0 on the boot CPU, which is never in the
-//! tree: it runs only when the tree is empty). `schedule` picks the next task and calls
+//! task it is running, and its idle task (`swapper/N`, PID 0, which is never in the tree: it
+//! runs only when the tree is empty). `schedule` picks the next task and calls
 //! `cpu_switch_to`; the run-queue lock is held across the switch and released by the task
 //! that wakes up on the other side (`finish_task_switch`), as in Linux.
+//!
+//! Tasks run on every online CPU. Where a task runs is chosen when it is created and when
+//! it wakes (`select_task_rq`, in `balance.rs`), and idle or under-loaded CPUs pull queued
+//! tasks from busier ones (`newidle_balance`, `trigger_load_balance`). A wake-up that makes
+//! work for another CPU queues the task on that CPU's run queue and, if the task should
+//! run there now (or the CPU idles in `wfi`), sends it a reschedule IPI.
+//!
+//! Wake-ups follow Linux's `try_to_wake_up`: the task's `pi_lock` serialises them (and
+//! affinity changes); a task still queued only has its state set back to running; a task
+//! that went to sleep is first waited for until the CPU that ran it has finished switching
+//! away (`on_cpu`, cleared in `finish_task_switch` before the run-queue lock is released),
+//! then placed on a run queue. A task whose affinity no longer allows its CPU leaves it at
+//! its next switch: `__schedule` takes it off the queue and `finish_task_switch` places it
+//! on an allowed CPU once its old CPU no longer runs it.
 //!
 //! Preemption: the tick (`scheduler_tick`) and wake-ups set the running task's
 //! `need_resched`; it is honoured on return from an interrupt, on `preempt_enable` (every
 //! spinlock release), at `cond_resched`, and on return to user space — whenever the task's
 //! `preempt_count` is 0.
 //!
-//! Lock order: a run-queue lock is the innermost lock but for a task's `mm` lock and the
-//! heap's (taken to switch address spaces and to queue tasks).
+//! Lock order: a task's `pi_lock`, then run-queue locks (two at once only in CPU-number
+//! order, `double_rq_lock`, or with `try_lock`), then a task's `mm` lock and the heap's
+//! (taken to switch address spaces and to queue tasks).
 
 use core::cell::UnsafeCell;
-use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use core::sync::atomic::{fence, AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
 use super::fair::{CfsRq, SchedEntity};
-use crate::arch::irqflags::{irqs_disabled, local_irq_disable, local_irq_enable};
+use crate::arch::irqflags::{
+    irqs_disabled, local_irq_disable, local_irq_enable, local_irq_restore, local_irq_save,
+};
 use crate::arch::mmu_context;
 use crate::arch::percpu::{smp_processor_id, NR_CPUS};
 use crate::arch::process::__switch_to as switch_to;
 use crate::kernel::locking::RawSpinLock;
+use crate::kernel::smp::{cpu_online_mask, smp_send_reschedule, CpuMask};
 use crate::kernel::task::{current, state, TaskRef, TaskStruct, PF_IDLE};
 
 /// What a run queue holds. Only touched with `Rq::lock` held.
-struct RqInner {
-    cfs: CfsRq<TaskRef>,
+pub(super) struct RqInner {
+    pub(super) cfs: CfsRq<TaskRef>,
     /// The running task.
-    curr: *const TaskStruct,
+    pub(super) curr: *const TaskStruct,
     /// This CPU's idle task.
     idle: *const TaskStruct,
-    /// Runnable tasks, the running one included (the idle task never counts).
-    nr_running: usize,
     /// Context switches so far.
     nr_switches: u64,
+    /// A task `__schedule` took off this queue because its affinity excludes this CPU;
+    /// `finish_task_switch` places it elsewhere once the switch away from it is done.
+    push_task: Option<TaskRef>,
 }
 
 /// One CPU's run queue (Linux's `struct rq`).
@@ -46,8 +65,11 @@ struct RqInner {
 /// `inner` is only accessed with `lock` held and interrupts masked.
 pub struct Rq {
     /// Held across `cpu_switch_to` and released by the next task, so it has no guard.
-    lock: RawSpinLock,
+    pub(super) lock: RawSpinLock,
     inner: UnsafeCell<RqInner>,
+    /// Runnable tasks, the running one included (the idle task never counts). Written with
+    /// `lock` held; read without it by CPUs choosing where to put work.
+    pub(super) nr_running: AtomicUsize,
 }
 
 // SAFETY: `inner` is only reached with the lock held (the type's invariant); the raw task
@@ -61,9 +83,10 @@ static RUNQUEUES: [Rq; NR_CPUS] = [const {
             cfs: CfsRq::new(),
             curr: core::ptr::null(),
             idle: core::ptr::null(),
-            nr_running: 0,
             nr_switches: 0,
+            push_task: None,
         }),
+        nr_running: AtomicUsize::new(0),
     }
 }; NR_CPUS];
 
@@ -97,20 +120,50 @@ impl Rq {
 
     /// Lock, keeping the interrupt state (for callers that already masked interrupts).
     #[allow(clippy::mut_from_ref)]
-    fn lock_raw(&self) -> &mut RqInner {
+    pub(super) fn lock_raw(&self) -> &mut RqInner {
         debug_assert!(irqs_disabled());
         self.lock.lock();
         // SAFETY: as in `lock_irq`.
         unsafe { &mut *self.inner.get() }
     }
+
+    /// Take the lock only if it is free (interrupts already masked): how a CPU holding its
+    /// own run-queue lock reaches another's without a lock-order deadlock.
+    #[allow(clippy::mut_from_ref)]
+    pub(super) fn try_lock_raw(&self) -> Option<&mut RqInner> {
+        debug_assert!(irqs_disabled());
+        if self.lock.try_lock() {
+            // SAFETY: as in `lock_irq`.
+            Some(unsafe { &mut *self.inner.get() })
+        } else {
+            None
+        }
+    }
+
+    /// Count one more or one less runnable task (the lock is held).
+    pub(super) fn add_nr_running(&self, delta: isize) {
+        let n = self.nr_running.load(Ordering::Relaxed);
+        self.nr_running
+            .store(n.wrapping_add_signed(delta), Ordering::Relaxed);
+    }
 }
 
-fn cpu_rq(cpu: usize) -> &'static Rq {
+pub(super) fn cpu_rq(cpu: usize) -> &'static Rq {
     &RUNQUEUES[cpu]
 }
 
 fn this_rq() -> &'static Rq {
     cpu_rq(smp_processor_id())
+}
+
+/// The CPUs `task` may run on (Linux's `p->cpus_ptr`).
+pub fn task_cpus_allowed(task: &TaskStruct) -> CpuMask {
+    CpuMask::from_bits(task.cpus_mask.load(Ordering::Relaxed))
+}
+
+/// The CPU whose run queue has `task` (Linux's `task_cpu`).
+pub fn task_cpu(task: &TaskStruct) -> usize {
+    task.cpu.load(Ordering::Relaxed) as usize
 }
 
 /// The scheduling entity of `task`.
@@ -119,7 +172,7 @@ fn this_rq() -> &'static Rq {
 ///
 /// The caller holds the run-queue lock of the task's CPU.
 #[allow(clippy::mut_from_ref)]
-unsafe fn se(task: &TaskStruct) -> &mut SchedEntity {
+pub(super) unsafe fn se(task: &TaskStruct) -> &mut SchedEntity {
     // SAFETY: the caller holds the lock that protects `se` (TaskStruct's invariant).
     unsafe { &mut *task.se.get() }
 }
@@ -127,13 +180,18 @@ unsafe fn se(task: &TaskStruct) -> &mut SchedEntity {
 /// Linux's `init_idle`: `idle` becomes `cpu`'s idle task, running now.
 pub fn init_idle(idle: &'static TaskStruct, cpu: usize) {
     let rq = cpu_rq(cpu);
-    let inner = rq.lock_irq();
+    let flags = local_irq_save();
+    let inner = rq.lock_raw();
     idle.flags.fetch_or(PF_IDLE, Ordering::Relaxed);
     idle.cpu.store(cpu as u32, Ordering::Relaxed);
     idle.state.store(state::TASK_RUNNING, Ordering::Relaxed);
+    idle.cpus_mask
+        .store(CpuMask::of(cpu).bits(), Ordering::Relaxed);
+    idle.on_cpu.store(true, Ordering::Relaxed);
     inner.idle = idle;
     inner.curr = idle;
-    rq.unlock_irq();
+    rq.lock.unlock();
+    local_irq_restore(flags);
 }
 
 /// Linux's `sched_init`: the boot CPU's run queue, with init_task (PID 0) as its idle task.
@@ -146,10 +204,14 @@ pub fn sched_init() {
     crate::kernel::time::set_tick_hook(tick_hook);
 }
 
-/// The receiving side of a reschedule IPI (Linux's `scheduler_ipi`): the task running on
-/// this CPU gives up the CPU on the way out of the interrupt.
-pub fn scheduler_ipi() {
-    current().need_resched.store(true, Ordering::Relaxed);
+/// Once the other CPUs are up, let the caller (PID 1, which inherited the boot idle task's
+/// CPU 0 alone) run on any of them (Linux's `sched_init_smp`, which moves init off the
+/// boot CPU's idle mask).
+pub fn sched_init_smp() {
+    let all = CpuMask::first_n(NR_CPUS);
+    if let Err(e) = set_cpus_allowed_ptr(current(), all) {
+        log::error!("sched_init_smp: {e}");
+    }
 }
 
 /// Called by the tick on every timer interrupt: run expired timers, account the running task.
@@ -170,8 +232,9 @@ pub fn scheduler_tick() {
     let inner = rq.lock_raw();
     // SAFETY: `curr` is the running task of this run queue, alive while it runs.
     let curr = unsafe { &*inner.curr };
+    let nr_running = rq.nr_running.load(Ordering::Relaxed);
     if is_idle(curr) {
-        if inner.nr_running > 0 {
+        if nr_running > 0 {
             curr.need_resched.store(true, Ordering::Relaxed);
         }
     } else {
@@ -179,68 +242,155 @@ pub fn scheduler_tick() {
         // SAFETY: the run-queue lock is held.
         let curr_se = unsafe { se(curr) };
         inner.cfs.update_curr(curr_se, now);
-        if inner.cfs.check_preempt_tick(curr_se, inner.nr_running) {
+        if inner.cfs.check_preempt_tick(curr_se, nr_running) {
             curr.need_resched.store(true, Ordering::Relaxed);
         }
     }
     rq.lock.unlock();
+    super::balance::trigger_load_balance(smp_processor_id());
 }
 
-/// Put a runnable task on `inner`'s queue (Linux's `activate_task`).
-fn activate_task(inner: &mut RqInner, task: &TaskStruct, initial: bool) {
+/// A reschedule IPI arrived (Linux's `scheduler_ipi`). The CPU that sent it set
+/// `need_resched` on the task running here; the return from this interrupt (or the idle
+/// loop, woken from `wfi`) acts on it. Only make sure idle does not sleep on queued work.
+pub fn scheduler_ipi() {
+    let curr = current();
+    if is_idle(curr) && this_rq().nr_running.load(Ordering::Relaxed) > 0 {
+        curr.need_resched.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Put a runnable task on `rq`'s queue (Linux's `activate_task`), and ask the running task
+/// to make way if the new one should run now (Linux's `check_preempt_curr`). True if it
+/// asked.
+pub(super) fn activate_task(
+    rq: &Rq,
+    inner: &mut RqInner,
+    task: &TaskStruct,
+    initial: bool,
+) -> bool {
     // SAFETY: the caller holds the run-queue lock.
     let task_se = unsafe { se(task) };
     inner.cfs.place_entity(task_se, initial);
     inner.cfs.enqueue(task_se, task.get_ref());
     task_se.on_rq = true;
-    inner.nr_running += 1;
-    // Wake-up preemption (Linux's `check_preempt_curr`).
+    rq.add_nr_running(1);
+    check_preempt_curr(inner, task_se)
+}
+
+/// Should the running task of `inner` give way to `woken`? If so, set its `need_resched`.
+pub(super) fn check_preempt_curr(inner: &mut RqInner, woken: &SchedEntity) -> bool {
     // SAFETY: `curr` is the running task, alive while it runs.
     let curr = unsafe { &*inner.curr };
-    if is_idle(curr) {
-        curr.need_resched.store(true, Ordering::Relaxed);
+    let preempt = if is_idle(curr) {
+        true
     } else {
         // SAFETY: the run-queue lock is held.
         let curr_se = unsafe { se(curr) };
         inner.cfs.update_curr(curr_se, sched_clock());
-        if CfsRq::<TaskRef>::check_preempt_wakeup(curr_se, task_se) {
-            curr.need_resched.store(true, Ordering::Relaxed);
+        CfsRq::<TaskRef>::check_preempt_wakeup(curr_se, woken)
+    };
+    if preempt {
+        curr.need_resched.store(true, Ordering::Relaxed);
+    }
+    preempt
+}
+
+/// Lock the run queue `task` is on (Linux's `__task_rq_lock`), with interrupts masked and
+/// the task's `pi_lock` held, so that only a load balancer can move it meanwhile (and that
+/// holds the run-queue lock while it does).
+fn task_rq_lock(task: &TaskStruct) -> (&'static Rq, &'static mut RqInner) {
+    loop {
+        let cpu = task_cpu(task);
+        let rq = cpu_rq(cpu);
+        let inner = rq.lock_raw();
+        if task_cpu(task) == cpu {
+            return (rq, inner);
         }
+        rq.lock.unlock();
     }
 }
 
-/// Make a newly created task runnable for the first time (Linux's `wake_up_new_task`).
-pub fn wake_up_new_task(task: &TaskStruct) {
-    let cpu = smp_processor_id();
-    task.cpu.store(cpu as u32, Ordering::Relaxed);
-    task.state.store(state::TASK_RUNNING, Ordering::Release);
+/// Put `task`, which is on no run queue and no CPU, on `cpu`'s queue and get it run (Linux's
+/// `set_task_cpu` + `ttwu_queue` / the tail of `wake_up_new_task`). The caller holds the
+/// task's `pi_lock` with interrupts masked. A relative `vruntime` (see
+/// `detach_for_migration`) becomes absolute on the new queue, unless `initial`.
+fn activate_on(task: &TaskStruct, cpu: usize, initial: bool) {
+    task.cpu.store(cpu as u32, Ordering::Release);
     let rq = cpu_rq(cpu);
-    let was_disabled = irqs_disabled();
-    let inner = rq.lock_irq();
-    activate_task(inner, task, true);
-    rq.lock.unlock();
-    if !was_disabled {
-        local_irq_enable();
+    let inner = rq.lock_raw();
+    if !initial {
+        // SAFETY: the lock of the task's (new) run queue is held.
+        unsafe { se(task) }.vruntime += inner.cfs.min_vruntime;
     }
+    let preempt = activate_task(rq, inner, task, initial);
+    rq.lock.unlock();
+    if preempt && cpu != smp_processor_id() {
+        smp_send_reschedule(cpu);
+    }
+}
+
+/// Make `task`'s `vruntime` relative to the queue it leaves, so that it keeps its place
+/// relative to the others when it joins another (Linux's `migrate_task_rq_fair`).
+///
+/// # Safety
+///
+/// `inner` is the locked run queue the task was on.
+unsafe fn detach_for_migration(inner: &RqInner, task: &TaskStruct) {
+    // SAFETY: the caller holds the lock of the task's run queue.
+    let task_se = unsafe { se(task) };
+    task_se.vruntime = task_se.vruntime.saturating_sub(inner.cfs.min_vruntime);
+}
+
+/// Make a newly created task runnable for the first time, on an idle or the least loaded
+/// CPU it may use (Linux's `wake_up_new_task`).
+pub fn wake_up_new_task(task: &TaskStruct) {
+    let flags = local_irq_save();
+    task.pi_lock.lock();
+    task.state.store(state::TASK_RUNNING, Ordering::Release);
+    let cpu = super::balance::select_task_rq(task, smp_processor_id(), true);
+    activate_on(task, cpu, true);
+    task.pi_lock.unlock();
+    local_irq_restore(flags);
 }
 
 /// Wake `task` if its state is in `mask` (Linux's `try_to_wake_up`). True if it was woken.
+///
+/// The waker's stores (the condition the sleeper checks) are ordered before the read of
+/// the task's state by a full barrier, as Linux's `smp_mb__after_spinlock`; the sleeper
+/// sets its state with a full barrier before checking the condition
+/// (`set_current_state`). So either the waker sees the sleeping state, or the sleeper
+/// sees the condition.
 pub fn try_to_wake_up(task: &TaskStruct, mask: u32) -> bool {
-    let rq = cpu_rq(task.cpu.load(Ordering::Relaxed) as usize);
-    let was_disabled = irqs_disabled();
-    let inner = rq.lock_irq();
+    let flags = local_irq_save();
+    task.pi_lock.lock();
+    fence(Ordering::SeqCst);
     let woke = task.state.load(Ordering::Relaxed) & mask != 0;
     if woke {
-        task.state.store(state::TASK_RUNNING, Ordering::Release);
-        // SAFETY: the run-queue lock is held.
-        if !unsafe { se(task) }.on_rq {
-            activate_task(inner, task, false);
+        let (rq, inner) = task_rq_lock(task);
+        // SAFETY: the lock of the task's run queue is held.
+        if unsafe { se(task) }.on_rq {
+            // Still queued or running (it has not reached `__schedule`, or was preempted
+            // there): it only needs to be runnable again (Linux's `ttwu_runnable`).
+            task.state.store(state::TASK_RUNNING, Ordering::Release);
+            rq.lock.unlock();
+        } else {
+            // SAFETY: `inner` is the task's locked run queue.
+            unsafe { detach_for_migration(inner, task) };
+            rq.lock.unlock();
+            // The CPU that ran it may still be switching away from it: its registers and
+            // stack are in use until `finish_task_switch` (Linux's
+            // `smp_cond_load_acquire(&p->on_cpu, !VAL)`).
+            while task.on_cpu.load(Ordering::Acquire) {
+                core::hint::spin_loop();
+            }
+            task.state.store(state::TASK_RUNNING, Ordering::Release);
+            let cpu = super::balance::select_task_rq(task, task_cpu(task), false);
+            activate_on(task, cpu, false);
         }
     }
-    rq.lock.unlock();
-    if !was_disabled {
-        local_irq_enable();
-    }
+    task.pi_lock.unlock();
+    local_irq_restore(flags);
     woke
 }
 
@@ -406,8 +556,12 @@ pub fn yield_now() {
 /// The heart of it (Linux's `__schedule`). `preempt` is true when the task is being
 /// preempted rather than going to sleep: it stays runnable whatever its state says.
 fn __schedule(preempt: bool) {
-    let rq = this_rq();
+    let cpu = smp_processor_id();
+    let rq = cpu_rq(cpu);
     let inner = rq.lock_irq();
+    // Order the read of prev's state after a waker's change to it (Linux's
+    // `smp_mb__after_spinlock`).
+    fence(Ordering::SeqCst);
     let prev = current();
     let now = sched_clock();
     if !is_idle(prev) {
@@ -424,12 +578,22 @@ fn __schedule(preempt: bool) {
         );
         if !preempt && prev_state != state::TASK_RUNNING {
             prev_se.on_rq = false; // deactivate_task: it sleeps
-            inner.nr_running -= 1;
+            rq.add_nr_running(-1);
+        } else if !task_cpus_allowed(prev).test(cpu) {
+            // Its affinity no longer allows this CPU: off the queue now, onto an allowed
+            // CPU's once we no longer run it (Linux uses the stopper's migration_cpu_stop).
+            prev_se.on_rq = false;
+            rq.add_nr_running(-1);
+            inner.push_task = Some(prev.get_ref());
         } else {
             inner.cfs.enqueue(prev_se, prev.get_ref()); // put_prev_task
         }
     }
     prev.need_resched.store(false, Ordering::Relaxed);
+    if inner.cfs.nr_queued() == 0 {
+        // About to idle: pull work from a busier CPU first.
+        super::balance::newidle_balance(cpu, inner);
+    }
 
     let next_ref = inner.cfs.pick_next();
     let next: &TaskStruct = match &next_ref {
@@ -454,6 +618,7 @@ fn __schedule(preempt: bool) {
         return;
     }
     inner.curr = next;
+    next.on_cpu.store(true, Ordering::Relaxed);
     inner.nr_switches += 1;
     NR_SWITCHES.fetch_add(1, Ordering::Relaxed);
     let last = context_switch(prev, next);
@@ -486,13 +651,92 @@ fn switch_mm(next: &TaskStruct) {
     }
 }
 
-/// Finish a switch away from `prev` (Linux's `finish_task_switch`): release the run-queue
-/// lock and, if `prev` died, free what it can no longer use.
+/// Finish a switch away from `prev` (Linux's `finish_task_switch`): let other CPUs run
+/// `prev` (`on_cpu`), release the run-queue lock, move a task whose affinity excludes this
+/// CPU, and, if `prev` died, free what it can no longer use.
 fn finish_task_switch(prev: &TaskStruct) {
-    this_rq().unlock_irq();
-    if prev.state.load(Ordering::Acquire) == state::TASK_DEAD {
+    let rq = this_rq();
+    // SAFETY: the run-queue lock is held (taken by whoever switched to us).
+    let push = unsafe { &mut *rq.inner.get() }.push_task.take();
+    // Read before `on_cpu` is cleared: after it, a woken prev may run elsewhere and exit.
+    let prev_state = prev.state.load(Ordering::Acquire);
+    prev.on_cpu.store(false, Ordering::Release);
+    rq.unlock_irq();
+    if let Some(task) = push {
+        push_task_away(&task);
+    }
+    if prev_state == state::TASK_DEAD {
         crate::kernel::exit::put_task_struct_dead(prev);
     }
+}
+
+/// Place a task that `__schedule` took off a CPU its affinity excludes. If it was preempted
+/// while on its way to sleep (its state is not TASK_RUNNING), a wake-up may have placed it
+/// already: then there is nothing left to do.
+fn push_task_away(task: &TaskStruct) {
+    let flags = local_irq_save();
+    task.pi_lock.lock();
+    let (rq, inner) = task_rq_lock(task);
+    // SAFETY: the lock of the task's run queue is held.
+    let queued = unsafe { se(task) }.on_rq;
+    if !queued {
+        // SAFETY: `inner` is the task's locked run queue.
+        unsafe { detach_for_migration(inner, task) };
+    }
+    rq.lock.unlock();
+    if !queued {
+        let cpu = super::balance::select_task_rq(task, task_cpu(task), false);
+        activate_on(task, cpu, false);
+    }
+    task.pi_lock.unlock();
+    local_irq_restore(flags);
+}
+
+/// Change the CPUs `task` may run on (Linux's `__set_cpus_allowed_ptr`): EINVAL if `mask`
+/// has no online CPU. A task queued on a CPU it may no longer use moves now; a running one
+/// is asked to reschedule and moves at its next switch.
+pub fn set_cpus_allowed_ptr(
+    task: &TaskStruct,
+    mask: CpuMask,
+) -> Result<(), crate::kernel::errno::Errno> {
+    if mask.and(cpu_online_mask()).is_empty() {
+        return Err(crate::kernel::errno::Errno::EINVAL);
+    }
+    let flags = local_irq_save();
+    task.pi_lock.lock();
+    task.cpus_mask.store(mask.bits(), Ordering::Relaxed);
+    let (rq, inner) = task_rq_lock(task);
+    let cpu = task_cpu(task);
+    let mut resched_cpu = None;
+    let mut moving = false;
+    if !mask.test(cpu) {
+        // SAFETY: the lock of the task's run queue is held.
+        let task_se = unsafe { se(task) };
+        if task_se.is_queued() {
+            drop(inner.cfs.dequeue(task_se));
+            task_se.on_rq = false;
+            rq.add_nr_running(-1);
+            // SAFETY: `inner` is the task's locked run queue.
+            unsafe { detach_for_migration(inner, task) };
+            moving = true;
+        } else if core::ptr::eq(inner.curr, task) {
+            task.need_resched.store(true, Ordering::Relaxed);
+            resched_cpu = Some(cpu);
+        }
+    }
+    rq.lock.unlock();
+    if moving {
+        let dest = super::balance::select_task_rq(task, cpu, false);
+        activate_on(task, dest, false);
+    }
+    task.pi_lock.unlock();
+    local_irq_restore(flags);
+    if let Some(cpu) = resched_cpu {
+        if cpu != smp_processor_id() {
+            smp_send_reschedule(cpu);
+        }
+    }
+    Ok(())
 }
 
 /// The first thing a new task runs, from `ret_from_fork` (Linux's `schedule_tail`).
@@ -509,12 +753,17 @@ extern "C" fn schedule_tail(prev: *const TaskStruct) {
     }
 }
 
-/// Runnable tasks on this CPU, the running one included.
+/// Runnable tasks on every CPU, the running ones included (Linux's `nr_running`).
 pub fn nr_running() -> usize {
-    let rq = this_rq();
-    let n = rq.lock_irq().nr_running;
-    rq.unlock_irq();
-    n
+    cpu_online_mask()
+        .iter()
+        .map(|cpu| cpu_rq(cpu).nr_running.load(Ordering::Relaxed))
+        .sum()
+}
+
+/// Runnable tasks on `cpu`, the running one included.
+pub fn cpu_nr_running(cpu: usize) -> usize {
+    cpu_rq(cpu).nr_running.load(Ordering::Relaxed)
 }
 
 /// Context switches since boot.

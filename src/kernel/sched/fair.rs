@@ -124,6 +124,18 @@ impl<T> CfsRq<T> {
         self.tree.pop_first().map(|(_, task)| task)
     }
 
+    /// Take out of the tree the waiting task with the least virtual runtime for which
+    /// `can_migrate` holds (Linux's `detach_tasks` walk, `can_migrate_task`). The caller marks
+    /// its entity with [`SchedEntity::set_picked`].
+    pub fn detach_where(&mut self, mut can_migrate: impl FnMut(&T) -> bool) -> Option<T> {
+        let key = *self
+            .tree
+            .iter()
+            .find(|(_, task)| can_migrate(task))
+            .map(|(key, _)| key)?;
+        self.tree.remove(&key)
+    }
+
     /// The least virtual runtime waiting, if any.
     pub fn leftmost_vruntime(&self) -> Option<u64> {
         self.tree.first_key_value().map(|((v, _), _)| *v)
@@ -308,6 +320,21 @@ mod tests {
         };
         assert!(!CfsRq::<u8>::check_preempt_wakeup(&curr, &close));
         assert!(CfsRq::<u8>::check_preempt_wakeup(&curr, &far));
+    }
+
+    #[test]
+    fn detach_takes_the_leftmost_task_allowed() {
+        let mut rq = CfsRq::new();
+        let mut e = [SchedEntity::new(); 3];
+        for (i, se) in e.iter_mut().enumerate() {
+            se.vruntime = 10 * (i as u64 + 1);
+            rq.enqueue(se, i);
+        }
+        assert_eq!(rq.detach_where(|&t| t != 0), Some(1));
+        assert_eq!(rq.detach_where(|&t| t == 7), None);
+        assert_eq!(rq.nr_queued(), 2);
+        assert_eq!(rq.pick_next(), Some(0));
+        assert_eq!(rq.pick_next(), Some(2));
     }
 
     #[test]

@@ -6,6 +6,8 @@
 pub mod fair;
 
 #[cfg(target_os = "none")]
+pub mod balance;
+#[cfg(target_os = "none")]
 pub mod completion;
 #[cfg(target_os = "none")]
 pub mod core;

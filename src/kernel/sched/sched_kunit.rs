@@ -1,18 +1,24 @@
 //! In-kernel tests of the scheduler, run in `kernel_init` with `kunit.enable=1`: fairness,
-//! tick preemption, wait queues, completions, mutexes, sleeping, kthreads, workqueues.
+//! tick preemption, wait queues, completions, mutexes, sleeping, kthreads, workqueues, and
+//! on several CPUs: busy threads spread over them, wake-ups across CPUs are not lost,
+//! affinity is respected, per-CPU kworkers run where they are bound.
 
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
+use crate::arch::percpu::{smp_processor_id, NR_CPUS};
+use crate::kernel::kthread::kthread_create_on_cpu;
 use crate::kernel::kthread::{kthread_run, kthread_should_stop, kthread_stop};
 use crate::kernel::locking::mutex::Mutex;
 use crate::kernel::sched::completion::Completion;
+use crate::kernel::sched::core::{schedule, set_cpus_allowed_ptr, task_cpu, task_cpus_allowed};
 use crate::kernel::sched::wait::WaitQueueHead;
+use crate::kernel::smp::{cpu_online_mask, CpuMask};
 use crate::kernel::task::current;
 use crate::kernel::time::timer::msleep;
 use crate::kernel::time::{jiffies, ktime_get_ns, HZ};
 use crate::kunit::Test;
-use crate::{kunit_assert, kunit_expect, kunit_test_suite};
+use crate::{kunit_assert, kunit_expect, kunit_skip, kunit_test_suite};
 
 const SPINNERS: usize = 4;
 static SPIN_COUNTS: [AtomicU64; SPINNERS] = [const { AtomicU64::new(0) }; SPINNERS];
@@ -261,9 +267,265 @@ fn kthreads_are_children_of_kthreadd(test: &mut Test) {
     );
 }
 
+/// CPUs each spinner was seen on (bit per CPU).
+static SPREAD_SEEN: [AtomicU64; NR_CPUS] = [const { AtomicU64::new(0) }; NR_CPUS];
+static SPREAD_GO: AtomicBool = AtomicBool::new(false);
+
+/// Spin, recording the CPUs this thread runs on.
+fn spread_spinner(i: usize) -> i32 {
+    while !kthread_should_stop() {
+        if SPREAD_GO.load(Ordering::Acquire) {
+            SPREAD_SEEN[i].fetch_or(1 << smp_processor_id(), Ordering::Relaxed);
+        }
+        core::hint::spin_loop();
+    }
+    0
+}
+
+/// As many never-yielding threads as CPUs: the scheduler places them (fork placement and
+/// balancing) so that within a moment every online CPU runs one of them, and most of the
+/// time each one has a CPU of its own: each gets at least half of the elapsed time.
+fn busy_threads_spread_over_cpus(test: &mut Test) {
+    let online = cpu_online_mask();
+    let n = online.weight();
+    if n < 2 {
+        kunit_skip!(test, "one CPU online");
+    }
+    for seen in &SPREAD_SEEN {
+        seen.store(0, Ordering::Relaxed);
+    }
+    SPREAD_GO.store(false, Ordering::Relaxed);
+    let threads: Vec<_> = (0..n)
+        .filter_map(|i| kthread_run(spread_spinner, i, "spreader").ok())
+        .collect();
+    kunit_assert!(test, threads.len() == n, "could not create the spinners");
+    let start: Vec<u64> = threads
+        .iter()
+        .map(|t| crate::fs::proc::generic::task_runtime_ns(t))
+        .collect();
+    let t0 = ktime_get_ns();
+    SPREAD_GO.store(true, Ordering::Release);
+    msleep(400);
+    let elapsed = ktime_get_ns() - t0;
+    let runtime: Vec<u64> = threads
+        .iter()
+        .zip(&start)
+        .map(|(t, s)| crate::fs::proc::generic::task_runtime_ns(t) - s)
+        .collect();
+    // Which CPUs they are on now (they never sleep: a running or queued task stays put
+    // unless balanced).
+    let mut now_on = 0u64;
+    for t in &threads {
+        now_on |= 1 << task_cpu(t);
+    }
+    for t in &threads {
+        kthread_stop(t);
+    }
+    let seen = SPREAD_SEEN
+        .iter()
+        .fold(0, |m, s| m | s.load(Ordering::Relaxed));
+    kunit_expect!(
+        test,
+        seen & online.bits() == online.bits(),
+        "the spinners ran on CPUs {seen:#x}, online {:#x}",
+        online.bits()
+    );
+    kunit_expect!(
+        test,
+        now_on == online.bits(),
+        "the spinners sit on CPUs {now_on:#x}, online {:#x}",
+        online.bits()
+    );
+    for (i, r) in runtime.iter().enumerate() {
+        kunit_expect!(
+            test,
+            *r * 2 >= elapsed,
+            "spreader {i} ran {r} ns of {elapsed} ns ({runtime:?})"
+        );
+    }
+}
+
+const PING_PONG_ROUNDS: usize = 10_000;
+static PING: Completion = Completion::new();
+static PONG: Completion = Completion::new();
+/// Rounds the ponger answered; `usize::MAX` if a wait timed out (a lost wake-up).
+static PONGS: AtomicUsize = AtomicUsize::new(0);
+/// CPUs the ponger answered from (bit per CPU).
+static PONG_CPUS: AtomicU64 = AtomicU64::new(0);
+
+fn ponger(_: usize) -> i32 {
+    for _ in 0..PING_PONG_ROUNDS {
+        if !PING.wait_for_completion_timeout(5 * HZ) {
+            PONGS.store(usize::MAX, Ordering::Release);
+            return -1;
+        }
+        PONG_CPUS.fetch_or(1 << smp_processor_id(), Ordering::Relaxed);
+        PONGS.fetch_add(1, Ordering::AcqRel);
+        PONG.complete();
+    }
+    0
+}
+
+/// A completion handed back and forth between a thread on CPU 0 and one bound to another
+/// CPU (if there is one), ten thousand times: every wake-up crosses CPUs, and none may be
+/// lost (each wait gives up after five seconds, which only a lost wake-up takes).
+fn cross_cpu_wakeups_are_not_lost(test: &mut Test) {
+    // With one CPU online, both on CPU 0: still no wake-up may be lost.
+    let other = cpu_online_mask().iter().find(|&c| c != 0).unwrap_or(0);
+    PING.reinit();
+    PONG.reinit();
+    PONGS.store(0, Ordering::Relaxed);
+    PONG_CPUS.store(0, Ordering::Relaxed);
+    let pinger_mask = task_cpus_allowed(current());
+    kunit_assert!(
+        test,
+        set_cpus_allowed_ptr(current(), CpuMask::of(0)).is_ok(),
+        "cannot bind the test to CPU 0"
+    );
+    schedule(); // the bind takes effect at the next switch
+    let pong = kthread_create_on_cpu(ponger, 0, other, "ponger");
+    kunit_assert!(test, pong.is_ok(), "cannot create the ponger");
+    let pong = pong.unwrap_or_else(|_| unreachable!());
+    crate::kernel::sched::core::wake_up_process(&pong);
+    let mut lost_at = None;
+    let mut ping_cpus = 0u64;
+    for round in 0..PING_PONG_ROUNDS {
+        ping_cpus |= 1 << smp_processor_id();
+        PING.complete();
+        if !PONG.wait_for_completion_timeout(5 * HZ) {
+            lost_at = Some(round);
+            break;
+        }
+    }
+    pong.exit_done.wait_for_completion_timeout(5 * HZ);
+    let _ = set_cpus_allowed_ptr(current(), pinger_mask);
+    kunit_expect!(
+        test,
+        lost_at.is_none(),
+        "a wake-up was lost in round {lost_at:?}"
+    );
+    let pongs = PONGS.load(Ordering::Acquire);
+    kunit_expect!(
+        test,
+        pongs == PING_PONG_ROUNDS,
+        "{pongs} pongs of {PING_PONG_ROUNDS}"
+    );
+    kunit_expect!(
+        test,
+        ping_cpus == 1,
+        "the pinger ran on CPUs {ping_cpus:#x}"
+    );
+    let pong_cpus = PONG_CPUS.load(Ordering::Relaxed);
+    kunit_expect!(
+        test,
+        pong_cpus == 1 << other,
+        "the ponger, bound to CPU {other}, ran on CPUs {pong_cpus:#x}"
+    );
+}
+
+/// CPUs the wanderer ran on since it was last reset, and a stop flag.
+static WANDER_CPUS: AtomicU64 = AtomicU64::new(0);
+
+fn wanderer(_: usize) -> i32 {
+    while !kthread_should_stop() {
+        WANDER_CPUS.fetch_or(1 << smp_processor_id(), Ordering::Relaxed);
+        // Half busy, half asleep: it moves both when running and when waking.
+        let t = ktime_get_ns();
+        while ktime_get_ns() - t < 2_000_000 {
+            core::hint::spin_loop();
+        }
+        msleep(2);
+    }
+    0
+}
+
+/// A thread given one CPU after another runs on that CPU alone once the change has taken
+/// effect (at its next switch), and a mask without an online CPU is EINVAL.
+fn affinity_is_respected(test: &mut Test) {
+    let w = kthread_run(wanderer, 0, "wanderer");
+    kunit_assert!(test, w.is_ok(), "cannot create the wanderer");
+    let w = w.unwrap_or_else(|_| unreachable!());
+    kunit_expect!(
+        test,
+        set_cpus_allowed_ptr(&w, CpuMask::empty()) == Err(crate::kernel::errno::Errno::EINVAL),
+        "an empty mask was accepted"
+    );
+    for cpu in cpu_online_mask().iter() {
+        kunit_expect!(test, set_cpus_allowed_ptr(&w, CpuMask::of(cpu)).is_ok());
+        msleep(20); // long enough for it to switch (it sleeps every 2 ms)
+        WANDER_CPUS.store(0, Ordering::Relaxed);
+        msleep(60);
+        let ran = WANDER_CPUS.load(Ordering::Relaxed);
+        kunit_expect!(
+            test,
+            ran == 1 << cpu,
+            "bound to CPU {cpu}, the wanderer ran on CPUs {ran:#x}"
+        );
+        kunit_expect!(test, task_cpu(&w) == cpu);
+    }
+    let _ = set_cpus_allowed_ptr(&w, CpuMask::first_n(NR_CPUS));
+    kthread_stop(&w);
+}
+
+static KWORKER_CPU: AtomicUsize = AtomicUsize::new(usize::MAX);
+static KWORKER_DONE: Completion = Completion::new();
+static KWORKER_WORK: crate::kernel::workqueue::WorkStruct =
+    crate::kernel::workqueue::WorkStruct::new(kworker_work_fn);
+
+fn kworker_work_fn(_: &'static crate::kernel::workqueue::WorkStruct) {
+    KWORKER_CPU.store(smp_processor_id(), Ordering::Relaxed);
+    *WORK_RAN_IN.lock() = current().comm().0;
+    KWORKER_DONE.complete();
+}
+
+/// Every online CPU has a `kworker/N:0`, a child of kthreadd bound to CPU N, and work
+/// queued on a CPU runs there, in that worker.
+fn per_cpu_kworkers(test: &mut Test) {
+    for cpu in cpu_online_mask().iter() {
+        let name = alloc::format!("kworker/{cpu}:0");
+        let mut found = 0;
+        crate::kernel::pid::for_each_task(|t| {
+            if alloc::format!("{}", t.comm()) == name {
+                found += 1;
+                let mask = task_cpus_allowed(t);
+                if mask == CpuMask::of(cpu) && t.ppid() == 2 {
+                    found += 100;
+                }
+            }
+        });
+        kunit_expect!(
+            test,
+            found == 101,
+            "{name}: found {found} (bound and under kthreadd: +100)"
+        );
+        KWORKER_CPU.store(usize::MAX, Ordering::Relaxed);
+        kunit_expect!(
+            test,
+            crate::kernel::workqueue::queue_work_on(cpu, &KWORKER_WORK)
+        );
+        kunit_assert!(
+            test,
+            KWORKER_DONE.wait_for_completion_timeout(HZ),
+            "work on CPU {cpu} did not run"
+        );
+        let ran = KWORKER_CPU.load(Ordering::Relaxed);
+        let comm = crate::kernel::task::Comm(*WORK_RAN_IN.lock());
+        kunit_expect!(test, ran == cpu, "work for CPU {cpu} ran on CPU {ran}");
+        kunit_expect!(
+            test,
+            alloc::format!("{comm}") == name,
+            "work for CPU {cpu} ran in {comm}"
+        );
+    }
+}
+
 kunit_test_suite!(
     sched,
     [
+        busy_threads_spread_over_cpus,
+        cross_cpu_wakeups_are_not_lost,
+        affinity_is_respected,
+        per_cpu_kworkers,
         busy_threads_share_fairly,
         completions_wake_the_right_waiter,
         wait_queue_conditions,

@@ -134,6 +134,7 @@ fn invoke_syscall(regs: &mut PtRegs, nr: u64) -> Result<u64, Errno> {
         __NR_sched_setaffinity => sched::sys_sched_setaffinity(i(a[0]), a[1] as u32, a[2]),
         __NR_sched_getaffinity => sched::sys_sched_getaffinity(i(a[0]), a[1] as u32, a[2]),
         __NR_sched_yield => sys::sys_sched_yield(),
+        __NR_getcpu => sys::sys_getcpu(a[0], a[1]),
         __NR_sched_get_priority_max => sched::sys_sched_get_priority_max(i(a[0])),
         __NR_sched_get_priority_min => sched::sys_sched_get_priority_min(i(a[0])),
         __NR_restart_syscall => signal::sys_restart_syscall(),

@@ -124,6 +124,7 @@ pub const __NR_getrlimit: u64 = 163;
 pub const __NR_getrusage: u64 = 165;
 pub const __NR_umask: u64 = 166;
 pub const __NR_prctl: u64 = 167;
+pub const __NR_getcpu: u64 = 168;
 pub const __NR_gettimeofday: u64 = 169;
 pub const __NR_settimeofday: u64 = 170;
 pub const __NR_getpid: u64 = 172;
