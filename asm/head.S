@@ -423,8 +423,8 @@ __primary_switched:
 /*
  * __secondary_switched - a secondary CPU's first code at the kernel's virtual address.
  * Its idle task is born here: sp = the top of that task's stack and sp_el0 = the task, both
- * from secondary_data (written by __cpu_up, read now that the MMU and caches are on),
- * vbar_el1 = vectors. Then secondary_start_kernel(boot mode). Never returns.
+ * from secondary_data (written by __cpu_up, read now that the MMU and caches are on) if
+ * its hwid is this CPU's MPIDR, vbar_el1 = vectors. Then secondary_start_kernel(boot mode). Never returns.
  */
 __secondary_switched:
 	adr_l	x5, vectors
@@ -432,6 +432,12 @@ __secondary_switched:
 	isb
 
 	adr_l	x0, {SECONDARY_DATA}
+	ldr	x3, [x0, #{SECONDARY_DATA_HWID}]	/* the data must be for this CPU: one that */
+	mrs	x4, mpidr_el1			/* arrives after __cpu_up gave up on it finds */
+	ldr	x5, ={MPIDR_HWID_BITMASK}	/* zeros or another CPU's, and parks instead */
+	and	x4, x4, x5			/* of sharing that CPU's stack */
+	cmp	x3, x4
+	b.ne	__no_boot
 	ldr	x1, [x0, #{SECONDARY_DATA_STACK}]
 	mov	sp, x1
 	ldr	x2, [x0, #{SECONDARY_DATA_TASK}]

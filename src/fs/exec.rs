@@ -488,17 +488,7 @@ fn de_thread(task: &TaskStruct) -> Result<(), Errno> {
     if group.nr_threads() == 1 {
         return Ok(());
     }
-    if group.group_exiting()
-        || group
-            .group_exec_task
-            .compare_exchange(
-                core::ptr::null_mut(),
-                task as *const TaskStruct as *mut TaskStruct,
-                Ordering::AcqRel,
-                Ordering::Acquire,
-            )
-            .is_err()
-    {
+    if !group.start_group_exec(task) {
         return Err(Errno::EAGAIN);
     }
     crate::kernel::signal::zap_other_threads(task);

@@ -11,7 +11,7 @@ use core::sync::atomic::Ordering;
 
 use crate::kernel::pid::{TaskList, TASKLIST};
 use crate::kernel::sched::core::do_task_dead;
-use crate::kernel::signal;
+use crate::kernel::signal::{self, GroupExit};
 use crate::kernel::task::{current, state, TaskRef, TaskStruct, PF_EXITING};
 
 /// The task that inherits orphans: PID 1 (Linux's `child_reaper`), or PID 0 before it exists.
@@ -231,19 +231,13 @@ pub fn do_exit(code: i32) -> ! {
 pub fn do_group_exit(code: i32) -> ! {
     let tsk = current();
     let group = tsk.signal();
-    let code = if group
-        .group_exit
-        .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
-        .is_err()
-    {
-        group.group_exit_code.load(Ordering::Relaxed)
-    } else if !group.group_exec_task.load(Ordering::Acquire).is_null() {
-        group.group_exit.store(false, Ordering::Release);
-        0
-    } else {
-        group.group_exit_code.store(code, Ordering::Relaxed);
-        signal::zap_other_threads(tsk);
-        code
+    let code = match group.start_group_exit(code) {
+        GroupExit::Exiting(code) => code,
+        GroupExit::Exec => 0,
+        GroupExit::Started => {
+            signal::zap_other_threads(tsk);
+            code
+        }
     };
     do_exit(code)
 }

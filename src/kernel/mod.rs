@@ -45,7 +45,11 @@ pub mod signal;
 #[cfg(target_os = "none")]
 pub mod smp;
 #[cfg(target_os = "none")]
+mod smp_kunit;
+#[cfg(target_os = "none")]
 pub mod smpboot;
+#[cfg(target_os = "none")]
+pub mod stop_machine;
 #[cfg(target_os = "none")]
 pub mod sys;
 #[cfg(target_os = "none")]

@@ -28,7 +28,10 @@ fn panic(info: &PanicInfo<'_>) -> ! {
         printk_emergency(format_args!("  at {location}"));
     }
     process::dump_stack();
-    // Nothing else may run or print from here on: the other CPUs park (Linux: smp_send_stop).
+    // The other CPUs stop before the task list is walked and the machine goes off: nothing
+    // changes under the dump, and no other CPU's output mixes into it (Linux's
+    // `smp_send_stop` in `panic`). A CPU stopped while holding the log lock is no obstacle:
+    // `printk_emergency` prints without it.
     crate::kernel::smp::smp_send_stop();
     if crate::kernel::sched::core::scheduler_running() {
         crate::kernel::sched::show::show_state(true);

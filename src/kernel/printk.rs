@@ -68,8 +68,12 @@ pub fn printk(level: Loglevel, args: fmt::Arguments<'_>) {
     let mut line = LineWriter::<512>::new();
     // A message longer than the line buffer is cut, as Linux cuts at LOG_LINE_MAX.
     let _ = line.write_fmt(args);
-    let text = line.as_bytes();
-    let mut state = STATE.lock();
+    log_store(&mut STATE.lock(), level, ts, line.as_bytes());
+}
+
+/// Put one record in the ring and, if its level passes, on every console — all under the
+/// log lock, so a record from one CPU is never interleaved with another CPU's.
+fn log_store(state: &mut State, level: Loglevel, ts: Timestamp, text: &[u8]) {
     state.ring.push(level, ts, text);
     if level < state.console_loglevel {
         for console in consoles() {
@@ -78,22 +82,45 @@ pub fn printk(level: Loglevel, args: fmt::Arguments<'_>) {
     }
 }
 
-/// Log at KERN_EMERG from the panic and oops paths. If the log lock is held (perhaps by
-/// this very CPU, which faulted inside printk), print straight to the consoles instead of
-/// waiting forever.
+/// How long the panic and oops paths wait for the log lock before they print without it.
+const EMERGENCY_WAIT_MS: u64 = 1000;
+
+/// Log at KERN_EMERG from the panic and oops paths, which must print even if the log lock is
+/// never released (Linux's `bust_spinlocks` / `console_flush_on_panic`): if this CPU holds
+/// it (it faulted inside printk), or another CPU keeps it for [`EMERGENCY_WAIT_MS`] (it is
+/// stuck, or was stopped while holding it), the line goes straight to the consoles instead —
+/// possibly mixed with that CPU's output, which beats silence.
 pub fn printk_emergency(args: fmt::Arguments<'_>) {
-    match STATE.try_lock() {
-        Some(guard) => {
-            drop(guard);
-            printk(Loglevel::EMERG, args);
-        }
+    let ts = now();
+    let mut line = LineWriter::<512>::new();
+    let _ = line.write_fmt(args);
+    match emergency_lock() {
+        Some(mut state) => log_store(&mut state, Loglevel::EMERG, ts, line.as_bytes()),
         None => {
-            let mut line = LineWriter::<512>::new();
-            let _ = line.write_fmt(args);
             for console in consoles() {
-                emit(console, now(), line.as_bytes());
+                emit(console, ts, line.as_bytes());
             }
         }
+    }
+}
+
+/// The log lock, unless this CPU already holds it or it stays taken for
+/// [`EMERGENCY_WAIT_MS`].
+fn emergency_lock() -> Option<crate::kernel::locking::SpinLockGuard<'static, State>> {
+    if STATE.held_by_this_cpu() {
+        return None;
+    }
+    let (start, freq) = crate::arch::arch_timer::counter_and_frequency();
+    let limit = freq * EMERGENCY_WAIT_MS / 1000;
+    loop {
+        if let Some(guard) = STATE.try_lock() {
+            return Some(guard);
+        }
+        let (now, _) = crate::arch::arch_timer::counter_and_frequency();
+        if now.wrapping_sub(start) >= limit {
+            return None;
+        }
+        core::hint::spin_loop();
     }
 }
 

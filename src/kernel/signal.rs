@@ -45,7 +45,7 @@ pub use send::{
     is_ignored_or_blocked, send_signal, send_signal_info, send_signal_info_thread,
     send_signal_kernel, sys_kill, sys_tgkill, sys_tkill, zap_other_threads,
 };
-pub use signal_struct::{SighandStruct, SignalStruct};
+pub use signal_struct::{GroupExit, SighandStruct, SignalStruct};
 pub use wait::{
     set_restart_nanosleep, sys_restart_syscall, sys_rt_sigsuspend, sys_rt_sigtimedwait,
 };
@@ -146,6 +146,18 @@ pub mod si {
     pub const CLD_STOPPED: i32 = 5;
     /// SIGCHLD: the stopped child continued.
     pub const CLD_CONTINUED: i32 = 6;
+    /// SIGSEGV: no mapping at the address.
+    pub const SEGV_MAPERR: i32 = 1;
+    /// SIGSEGV: a mapping that does not allow the access.
+    pub const SEGV_ACCERR: i32 = 2;
+    /// SIGBUS: a misaligned address (PC or SP alignment).
+    pub const BUS_ADRALN: i32 = 1;
+    /// SIGBUS: no memory behind the address (a file mapping past the end of the file).
+    pub const BUS_ADRERR: i32 = 2;
+    /// SIGILL: an undefined instruction.
+    pub const ILL_ILLOPC: i32 = 1;
+    /// SIGTRAP: a breakpoint (`brk`).
+    pub const TRAP_BRKPT: i32 = 1;
 }
 
 /// Internal errno: restart the system call if the handler has SA_RESTART (or there is no
@@ -211,15 +223,42 @@ pub struct KernelSigInfo {
     pub uid: u32,
     /// `si_status` (SIGCHLD): the exit status or the signal.
     pub status: i32,
+    /// `si_addr` (a fault: SIGSEGV, SIGBUS, SIGILL, SIGTRAP, SIGFPE): the faulting address.
+    pub addr: u64,
 }
 
 impl KernelSigInfo {
+    /// Nothing: signal 0, every field 0.
+    pub const EMPTY: KernelSigInfo = KernelSigInfo {
+        signo: 0,
+        code: 0,
+        pid: 0,
+        uid: 0,
+        status: 0,
+        addr: 0,
+    };
+
+    /// True if the union holds `_sigfault` (Linux's `siginfo_layout` → SIL_FAULT): a fault
+    /// signal with a kernel fault code (between SI_USER and SI_KERNEL).
+    pub fn is_fault(&self) -> bool {
+        matches!(
+            self.signo,
+            sig::SIGILL | sig::SIGFPE | sig::SIGSEGV | sig::SIGBUS | sig::SIGTRAP
+        ) && self.code > si::SI_USER
+            && self.code < si::SI_KERNEL
+    }
+
     /// Linux's arm64 `siginfo_t`, 128 bytes: signo, errno, code at 0, 4, 8; the union at 16
-    /// (`_kill`: pid, uid; `_sigchld`: pid, uid, status at 24, utime at 32, stime at 40).
+    /// (`_kill`: pid, uid; `_sigchld`: pid, uid, status at 24, utime at 32, stime at 40;
+    /// `_sigfault`: addr).
     pub fn to_user_bytes(&self) -> [u8; 128] {
         let mut b = [0u8; 128];
         b[0..4].copy_from_slice(&self.signo.to_le_bytes());
         b[8..12].copy_from_slice(&self.code.to_le_bytes());
+        if self.is_fault() {
+            b[16..24].copy_from_slice(&self.addr.to_le_bytes());
+            return b;
+        }
         b[16..20].copy_from_slice(&self.pid.to_le_bytes());
         b[20..24].copy_from_slice(&self.uid.to_le_bytes());
         if self.signo == sig::SIGCHLD {
@@ -281,13 +320,7 @@ impl SignalState {
     /// Every signal at its default action, nothing pending or stopped.
     pub const fn new() -> Self {
         Self {
-            info: [KernelSigInfo {
-                signo: 0,
-                code: 0,
-                pid: 0,
-                uid: 0,
-                status: 0,
-            }; NSIG],
+            info: [KernelSigInfo::EMPTY; NSIG],
             altstack: AltStack {
                 sp: 0,
                 size: 0,
@@ -611,9 +644,12 @@ pub fn get_signal() -> Option<KSignal> {
         if pending == 0 {
             return None;
         }
-        // SIGKILL first; then the lowest number, as Linux takes standard signals.
+        // SIGKILL first; then a fault's signal; then the lowest number, as Linux's
+        // `next_signal` takes standard signals.
         let signo = if pending & bit(sig::SIGKILL) != 0 {
             sig::SIGKILL
+        } else if pending & SYNCHRONOUS_MASK != 0 {
+            (pending & SYNCHRONOUS_MASK).trailing_zeros() as i32 + 1
         } else {
             pending.trailing_zeros() as i32 + 1
         };
@@ -657,10 +693,61 @@ pub fn get_signal() -> Option<KSignal> {
     }
 }
 
-/// A fault the process cannot survive (Linux's `force_sig_fault`, for the faults Cradle
-/// does not yet deliver to handlers): the process ends, whatever handler it installed.
-pub fn force_sig_fault(signo: i32) -> ! {
-    crate::kernel::exit::do_group_exit(signo)
+/// Signals a fault raises synchronously, taken before any other pending signal (Linux's
+/// `SYNCHRONOUS_MASK`).
+const SYNCHRONOUS_MASK: u64 = bit(sig::SIGSEGV)
+    | bit(sig::SIGBUS)
+    | bit(sig::SIGILL)
+    | bit(sig::SIGTRAP)
+    | bit(sig::SIGFPE)
+    | bit(sig::SIGSYS);
+
+/// True if the current thread would die of `signo` rather than run a handler: it blocks or
+/// ignores it, or its action is the default (Linux's `unhandled_signal`, which decides
+/// whether a fault is logged).
+pub fn unhandled_signal(signo: i32) -> bool {
+    let task = current();
+    let handler = action_of(task, signo).handler;
+    handler == SIG_DFL
+        || handler == SIG_IGN
+        || task.blocked.load(Ordering::Relaxed) & bit(signo) != 0
+}
+
+/// The current thread faulted (Linux's `force_sig_fault` → `force_sig_info_to_task`):
+/// queue `signo` with `code` and the faulting `addr` for it, to be taken on the way back to
+/// user space. A fault signal cannot be blocked or ignored: if it is, its action goes back
+/// to the default and it is unblocked. With the default action the process ends now.
+pub fn force_sig_fault(signo: i32, code: i32, addr: u64) {
+    let task = current();
+    let blocked = task.blocked.load(Ordering::Relaxed) & bit(signo) != 0;
+    let default = task.with_actions(|actions| {
+        let action = &mut actions[signo as usize - 1];
+        if blocked || action.handler == SIG_IGN {
+            *action = SigAction::DEFAULT;
+        }
+        action.handler == SIG_DFL
+    });
+    if default {
+        crate::kernel::exit::do_group_exit(signo);
+    }
+    if blocked {
+        task.blocked.fetch_and(!bit(signo), Ordering::Release);
+    }
+    send::send_signal_info_thread(
+        task,
+        KernelSigInfo {
+            signo,
+            code,
+            addr,
+            ..KernelSigInfo::EMPTY
+        },
+    );
+}
+
+/// A signal frame could not be written: the process ends with SIGSEGV, whatever its
+/// handler (Linux's `force_sigsegv`).
+pub fn force_sigsegv() -> ! {
+    crate::kernel::exit::do_group_exit(sig::SIGSEGV)
 }
 
 /// On `clone`: the child gets the parent's blocked mask and none of its pending signals;

@@ -309,3 +309,147 @@ pub fn smp_init(max_cpus: usize) {
     );
     crate::arch::smp::smp_cpus_done(max_cpus);
 }
+
+mod kunit_tests {
+    use core::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+    use crate::kunit::Test;
+    use crate::{kunit_assert, kunit_expect, kunit_skip, kunit_test_suite};
+
+    fn cpumask_ops(test: &mut Test) {
+        let m = CpuMask::empty().with(1).with(3);
+        kunit_expect!(test, m.bits() == 0b1010);
+        kunit_expect!(test, m.weight() == 2 && m.first() == Some(1));
+        kunit_expect!(
+            test,
+            m.test(3) && !m.test(2) && !m.test(NR_CPUS) && !m.test(1000)
+        );
+        kunit_expect!(test, m.without(1).first() == Some(3));
+        kunit_expect!(test, CpuMask::empty().first().is_none());
+        kunit_expect!(test, CpuMask::first_n(3).bits() == 0b111);
+        kunit_expect!(test, CpuMask::first_n(1000).weight() == NR_CPUS);
+        kunit_expect!(test, CpuMask::from_bits(u64::MAX).weight() == NR_CPUS);
+        let mut seen = [false; NR_CPUS];
+        m.iter().for_each(|cpu| seen[cpu] = true);
+        kunit_expect!(
+            test,
+            seen.iter().filter(|&&s| s).count() == 2 && seen[1] && seen[3]
+        );
+    }
+
+    fn masks_agree(test: &mut Test) {
+        let online = cpu_online_mask();
+        kunit_expect!(test, online.test(crate::arch::percpu::smp_processor_id()));
+        kunit_expect!(test, online.and(cpu_present_mask()) == online);
+        kunit_expect!(
+            test,
+            cpu_present_mask().and(cpu_possible_mask()) == cpu_present_mask()
+        );
+        kunit_expect!(test, num_online_cpus() == online.weight());
+    }
+
+    /// Which CPU ran each call, by the argument it was given (the target CPU).
+    static RAN_ON: [AtomicUsize; NR_CPUS] = [const { AtomicUsize::new(usize::MAX) }; NR_CPUS];
+
+    fn record(arg: usize) {
+        // Runs with interrupts masked, on the target CPU.
+        let on = if crate::arch::irqflags::irqs_disabled() {
+            crate::arch::percpu::smp_processor_id()
+        } else {
+            usize::MAX - 1
+        };
+        RAN_ON[arg].store(on, Ordering::Release);
+    }
+
+    fn call_function_single(test: &mut Test) {
+        for slot in &RAN_ON {
+            slot.store(usize::MAX, Ordering::Relaxed);
+        }
+        let offline = (0..NR_CPUS).find(|&cpu| !cpu_online(cpu));
+        if let Some(cpu) = offline {
+            kunit_expect!(
+                test,
+                smp_call_function_single(cpu, record, cpu, true) == Err(Errno::ENXIO)
+            );
+        }
+        kunit_expect!(
+            test,
+            smp_call_function_single(NR_CPUS, record, 0, true) == Err(Errno::ENXIO)
+        );
+        for cpu in cpu_online_mask().iter() {
+            kunit_assert!(
+                test,
+                smp_call_function_single(cpu, record, cpu, true).is_ok()
+            );
+            let on = RAN_ON[cpu].load(Ordering::Acquire);
+            kunit_expect!(test, on == cpu, "call for CPU{cpu} ran on {on}");
+        }
+    }
+
+    /// IPI_RESCHEDULE reaches every other online CPU (its IPI count goes up).
+    fn reschedule_ipi(test: &mut Test) {
+        let this = crate::arch::percpu::smp_processor_id();
+        let others = cpu_online_mask().without(this);
+        if others.is_empty() {
+            kunit_skip!(test, "one CPU online");
+        }
+        let Some(chip) = crate::kernel::irq::root_chip() else {
+            kunit_skip!(test, "no interrupt controller");
+        };
+        let hwirq = chip.ipi_base() + crate::arch::smp::Ipi::Reschedule as u32;
+        let before = crate::kernel::irq::irq_count(hwirq);
+        for cpu in others.iter() {
+            smp_send_reschedule(cpu);
+        }
+        let (start, second) = (
+            crate::arch::arch_timer::counter(),
+            crate::arch::arch_timer::frequency(),
+        );
+        let want = before + others.weight() as u64;
+        while crate::kernel::irq::irq_count(hwirq) < want
+            && crate::arch::arch_timer::counter() - start < second
+        {
+            core::hint::spin_loop();
+        }
+        let after = crate::kernel::irq::irq_count(hwirq);
+        kunit_expect!(
+            test,
+            after >= want,
+            "{} reschedule IPIs arrived of {}",
+            after - before,
+            others.weight()
+        );
+    }
+
+    /// Every other online CPU runs its own idle task, PID 0, `swapper/N`.
+    fn idle_tasks(test: &mut Test) {
+        let this = crate::arch::percpu::smp_processor_id();
+        for cpu in cpu_online_mask().without(this).iter() {
+            let Some(idle) = crate::kernel::smpboot::idle_thread_get(cpu) else {
+                kunit_expect!(test, false, "CPU{cpu} has no idle task");
+                continue;
+            };
+            let mut want = crate::kernel::printk_fmt::LineWriter::<16>::new();
+            let _ = core::fmt::Write::write_fmt(&mut want, format_args!("swapper/{cpu}"));
+            kunit_expect!(test, idle.pid() == 0);
+            kunit_expect!(
+                test,
+                idle.comm().0 == crate::kernel::task::comm_from(want.as_str()),
+                "CPU{cpu}'s idle task"
+            );
+            kunit_expect!(test, idle.cpu.load(Ordering::Relaxed) as usize == cpu);
+        }
+    }
+
+    kunit_test_suite!(
+        smp,
+        [
+            cpumask_ops,
+            masks_agree,
+            call_function_single,
+            reschedule_ipi,
+            idle_tasks
+        ]
+    );
+}

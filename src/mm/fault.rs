@@ -179,6 +179,11 @@ pub fn do_fault(
         };
         let new = Descriptor::page(pa, PageProt::from_bits(bits)).set_bits(sw);
         page_add_rmap(pa);
+        // The page's contents before the entry that maps it: another thread of this mm on
+        // another CPU may use the entry as soon as it is written, without taking any lock.
+        // `get_zeroed_page` has its own barrier; a copied page (do_cow_fault) and a cache
+        // page filled by another CPU need this one (Linux's `__folio_mark_uptodate` smp_wmb).
+        crate::arch::barrier::smp_wmb();
         // SAFETY: as above; the entry was empty, so no TLB entry can exist for it, and the
         // page's reference now belongs to the entry.
         unsafe { entry.write_volatile(new.bits()) };
@@ -199,7 +204,6 @@ pub fn do_fault(
         };
     }
     // do_wp_page: break copy-on-write.
-    let asid = mm.asid();
     let new = if page_count(old) == 1 {
         old // the other side is gone: reuse the page
     } else {
@@ -216,7 +220,7 @@ pub fn do_fault(
         // SAFETY: `entry` is the live leaf for `page_va` in this mm's tables, whose lock
         // we hold; the flush drops every CPU's copy of the old translation.
         unsafe { entry.write_volatile(Descriptor::INVALID.bits()) };
-        tlbflush::flush_tlb_user_page(asid, page_va);
+        tlbflush::flush_tlb_user_page(&mm.context, page_va);
         page_remove_rmap(old);
         put_page(old);
         page_add_rmap(new);
@@ -227,7 +231,7 @@ pub fn do_fault(
     unsafe { entry.write_volatile(updated.bits()) };
     if new == old {
         // Drop the stale read-only entry, so the retried write does not fault again.
-        tlbflush::flush_tlb_user_page(asid, page_va);
+        tlbflush::flush_tlb_user_page(&mm.context, page_va);
     }
     Ok(new)
 }
@@ -309,4 +313,19 @@ fn pagefault_out_of_memory(from_el0: bool) -> bool {
     }
     crate::kernel::sched::core::yield_now();
     true
+}
+
+/// The `si_code` of the SIGSEGV for an unresolved fault at `far`: SEGV_ACCERR if a VMA
+/// covers the address (the access was not allowed), SEGV_MAPERR if none does (Linux's
+/// `do_page_fault`: VM_FAULT_BADACCESS vs VM_FAULT_BADMAP).
+pub fn sigsegv_code(far: u64) -> i32 {
+    use crate::kernel::signal::si;
+    let Some(mm) = crate::kernel::task::current().mm() else {
+        return si::SEGV_MAPERR;
+    };
+    let inner = mm.inner.lock();
+    match inner.vmas.find(far) {
+        Some(vma) if vma.start <= far => si::SEGV_ACCERR,
+        _ => si::SEGV_MAPERR,
+    }
 }

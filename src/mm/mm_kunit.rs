@@ -28,8 +28,12 @@ use crate::{kunit_assert, kunit_expect, kunit_test_suite};
 /// Allocate every free page (chained through the pages themselves, so the test needs no
 /// memory of its own), then free them all: the allocator must be exactly as before.
 fn buddy_exhaustion_and_recovery(test: &mut Test) {
-    // Nothing else may allocate or free meanwhile (an exiting thread frees its stack).
-    crate::kernel::sched::core::preempt_disable();
+    // Nothing else may allocate or free meanwhile, on any CPU (an exiting thread frees its
+    // stack): the other CPUs wait, interrupts masked, until it is done.
+    crate::kernel::stop_machine::stop_machine(|| buddy_exhaustion_stopped(test));
+}
+
+fn buddy_exhaustion_stopped(test: &mut Test) {
     let before = nr_free_pages();
     let counts_before = free_counts();
     let mut head = 0u64;
@@ -78,7 +82,6 @@ fn buddy_exhaustion_and_recovery(test: &mut Test) {
         free_counts() == counts_before,
         "blocks did not merge back"
     );
-    crate::kernel::sched::core::preempt_enable();
 }
 
 /// A large allocation grows the heap past its first pages, and the memory is usable.

@@ -30,7 +30,7 @@ use crate::arch::pgtable::{Descriptor, PageProt, PTE_COW, PTE_RDONLY, PTE_USER};
 use crate::arch::tlbflush;
 use crate::arch::uaccess::TASK_SIZE;
 use crate::kernel::errno::Errno;
-use crate::kernel::locking::SpinLock;
+use crate::kernel::locking::{Mutex, SpinLock};
 use crate::mm::fault::{do_fault, Access};
 use crate::mm::filemap::AddressSpace;
 use crate::mm::mmu_gather::{tlb_finish, PageGather, TableGather};
@@ -156,6 +156,13 @@ pub struct MmStruct {
     pub context: AtomicU64,
     /// VMAs and page tables. Lock: its own.
     pub inner: SpinLock<MmInner>,
+    /// Held by the system calls that change the VMA set — `mmap`, `munmap`, `mprotect`,
+    /// `mremap`, `brk`, `madvise` — for their whole course (Linux's `mmap_lock`, taken for
+    /// writing; here a mutex). `inner` alone is taken and dropped several times in one call
+    /// (a free range is found, then mapped; `brk` is read, then moved), and a thread on
+    /// another CPU must not map into the range in between. Page faults do not take it. Lock
+    /// order: before `inner`.
+    pub mmap_lock: Mutex<()>,
 }
 
 impl MmStruct {
@@ -180,12 +187,8 @@ impl MmStruct {
                 mmap_base: MMAP_BASE,
                 vdso_base: 0,
             }),
+            mmap_lock: Mutex::new(()),
         }))
-    }
-
-    /// The current ASID (meaningful after `switch_mm`).
-    pub fn asid(&self) -> u16 {
-        (self.context.load(Ordering::Relaxed) & 0xffff) as u16
     }
 
     /// Add a VMA at `start` (page aligned) of `len` bytes; no page is mapped yet. A private
@@ -301,8 +304,8 @@ impl MmStruct {
     /// `mmu_gather`): entries cleared, the TLB flushed once per batch, pages and emptied
     /// tables freed after that flush. The caller holds `inner`.
     pub(crate) fn zap_range(&self, start: u64, len: u64) {
-        let mut pages = PageGather::new(self.asid());
-        let mut tables = TableGather::new(self.asid());
+        let mut pages = PageGather::new(&self.context);
+        let mut tables = TableGather::new(&self.context);
         let mut freed = |va: u64, desc: Descriptor| {
             page_remove_rmap(desc.output_address());
             pages.remove_page(va, desc.output_address())
@@ -319,8 +322,8 @@ impl MmStruct {
     /// building tables again. A thread's stack that glibc hands back this way on exit is
     /// reused by the next thread.
     fn zap_pages(&self, start: u64, len: u64) {
-        let mut pages = PageGather::new(self.asid());
-        let mut tables = TableGather::new(self.asid());
+        let mut pages = PageGather::new(&self.context);
+        let mut tables = TableGather::new(&self.context);
         let mut freed = |va: u64, desc: Descriptor| {
             page_remove_rmap(desc.output_address());
             pages.remove_page(va, desc.output_address())
@@ -366,7 +369,6 @@ impl MmStruct {
             file: vma.file,
         };
         inner.vmas.insert(moved).map_err(|_| Errno::ENOMEM)?;
-        let asid = self.asid();
         let pages = old_len.min(new_len) / PAGE_SIZE;
         for i in 0..pages {
             let (from, to) = (old + i * PAGE_SIZE, new + i * PAGE_SIZE);
@@ -389,7 +391,7 @@ impl MmStruct {
                 dst.write_volatile(desc);
             }
         }
-        tlbflush::flush_tlb_range(asid, old, old + pages * PAGE_SIZE, true);
+        tlbflush::flush_tlb_range(&self.context, old, old + pages * PAGE_SIZE, true);
         inner
             .vmas
             .unmap(old, old_len, &mut |_| {})
@@ -452,7 +454,7 @@ impl MmStruct {
         // SAFETY: `inner` is held; user permissions cannot break kernel memory safety.
         let _ =
             unsafe { mmu::change_prot(self.pgd, start, len, &mut reprotect, &KernelTableAlloc) };
-        tlbflush::flush_tlb_mm(self.asid());
+        tlbflush::flush_tlb_mm(&self.context);
         Ok(())
     }
 
@@ -546,7 +548,7 @@ impl MmStruct {
             }
         }
         // The parent's pages just became read-only: drop its stale writable TLB entries.
-        tlbflush::flush_tlb_mm(self.asid());
+        tlbflush::flush_tlb_mm(&self.context);
         drop(inner);
         if result.is_ok() {
             let files = child.inner.lock().files.clone();
@@ -572,7 +574,7 @@ impl Drop for MmStruct {
         // drops whatever is left, and then pages and tables can go back at once, with no
         // per-page invalidation. An mm that never ran has no ASID and nothing to flush.
         if self.context.load(Ordering::Relaxed) != 0 {
-            tlbflush::flush_tlb_mm(self.asid());
+            tlbflush::flush_tlb_mm(&self.context);
         }
         let mut put = |_va: u64, desc: Descriptor| {
             page_remove_rmap(desc.output_address());

@@ -87,6 +87,7 @@ fn prot_flags(prot: u32) -> VmFlags {
 /// `brk(2)`: move the program break; returns the (possibly unchanged) break.
 pub fn sys_brk(addr: u64) -> SysResult {
     let mm = current().mm().ok_or(Errno::ENOMEM)?;
+    let _mmap = mm.mmap_lock.lock();
     let (start_brk, brk) = {
         let inner = mm.inner.lock();
         (inner.start_brk, inner.brk)
@@ -191,6 +192,8 @@ pub fn sys_mmap(addr: u64, len: u64, prot: u32, flags: u32, fd: i32, offset: u64
         return Err(Errno::EOVERFLOW);
     }
     let mm = current().mm().ok_or(Errno::ENOMEM)?;
+    // From the search for room to the new VMA, no other thread maps or unmaps.
+    let _mmap = mm.mmap_lock.lock();
     let (backing, may) = if flags & MAP_ANONYMOUS == 0 {
         file_backing(fd, prot, shared, len)?
     } else if shared {
@@ -256,6 +259,7 @@ pub fn sys_munmap(addr: u64, len: u64) -> SysResult {
         return Err(Errno::EINVAL);
     }
     let mm = current().mm().ok_or(Errno::EINVAL)?;
+    let _mmap = mm.mmap_lock.lock();
     mm.unmap_region(addr, len)?;
     Ok(0)
 }
@@ -270,6 +274,7 @@ pub fn sys_mprotect(addr: u64, len: u64, prot: u32) -> SysResult {
         return Ok(0);
     }
     let mm = current().mm().ok_or(Errno::ENOMEM)?;
+    let _mmap = mm.mmap_lock.lock();
     mm.protect_region(addr, len, prot_flags(prot))?;
     Ok(0)
 }
@@ -289,6 +294,7 @@ pub fn sys_mremap(old: u64, old_len: u64, new_len: u64, flags: u32, new_addr: u6
     let old_len = page_up(old_len).ok_or(Errno::EINVAL)?;
     let new_len = page_up(new_len).filter(|&l| l > 0).ok_or(Errno::EINVAL)?;
     let mm = current().mm().ok_or(Errno::EFAULT)?;
+    let _mmap = mm.mmap_lock.lock();
     if old_len == 0 {
         // Linux duplicates a shared mapping here; Cradle does not.
         return Err(Errno::EINVAL);
@@ -341,6 +347,7 @@ pub fn sys_madvise(addr: u64, len: u64, advice: u32) -> SysResult {
         return Ok(0);
     }
     let mm = current().mm().ok_or(Errno::ENOMEM)?;
+    let _mmap = mm.mmap_lock.lock();
     if advice == MADV_DONTNEED {
         mm.dontneed(addr, len)?;
     } else {

@@ -16,6 +16,7 @@ use crate::arch::tlbflush::{flush_tlb_mm, flush_tlb_range};
 use crate::mm::pages::put_page;
 
 use core::mem::MaybeUninit;
+use core::sync::atomic::AtomicU64;
 
 /// How many pages one batch holds: a table's worth, so that unmapping up to 1 MiB is one
 /// flush (Linux's batch is a page of pointers; 2 KiB of stack, left uninitialised).
@@ -23,25 +24,27 @@ const PAGE_BATCH: usize = 256;
 /// How many freed tables one batch holds.
 const TABLE_BATCH: usize = 16;
 
-/// Pages unmapped from address space `asid` but not yet freed.
+/// Pages unmapped from an address space (named by its context id, whose ASID the flush
+/// reads at flush time) but not yet freed.
 ///
 /// # Invariants
 ///
 /// The first `nr` entries of `pages` are pages whose entries were cleared, mapped somewhere
 /// in `[start, end)`; none may be reused before a TLB flush of that range.
-pub struct PageGather {
-    asid: u16,
+pub struct PageGather<'a> {
+    context: &'a AtomicU64,
     start: u64,
     end: u64,
     pages: [MaybeUninit<u64>; PAGE_BATCH],
     nr: usize,
 }
 
-impl PageGather {
-    /// An empty gather for address space `asid` (Linux's `tlb_gather_mmu`).
-    pub fn new(asid: u16) -> PageGather {
+impl<'a> PageGather<'a> {
+    /// An empty gather for the address space whose context id is `context` (Linux's
+    /// `tlb_gather_mmu`).
+    pub fn new(context: &'a AtomicU64) -> PageGather<'a> {
         PageGather {
-            asid,
+            context,
             start: 0,
             end: 0,
             pages: [const { MaybeUninit::uninit() }; PAGE_BATCH],
@@ -66,7 +69,7 @@ impl PageGather {
     /// Flush the leaf entries of the batch's range, then free its pages (Linux's
     /// `tlb_flush_mmu`).
     fn flush(&mut self) {
-        flush_tlb_range(self.asid, self.start, self.end, true);
+        flush_tlb_range(self.context, self.start, self.end, true);
         self.free();
     }
 
@@ -84,19 +87,20 @@ impl PageGather {
 ///
 /// # Invariants
 ///
-/// The first `nr` entries of `tables` are unlinked tables of address space `asid`; none
-/// may be reused before its walk-cache entries are invalidated.
-pub struct TableGather {
-    asid: u16,
+/// The first `nr` entries of `tables` are unlinked tables of the address space whose
+/// context id is `context`; none may be reused before its walk-cache entries are
+/// invalidated.
+pub struct TableGather<'a> {
+    context: &'a AtomicU64,
     tables: [u64; TABLE_BATCH],
     nr: usize,
 }
 
-impl TableGather {
-    /// An empty gather for address space `asid`.
-    pub fn new(asid: u16) -> TableGather {
+impl<'a> TableGather<'a> {
+    /// An empty gather for the address space whose context id is `context`.
+    pub fn new(context: &'a AtomicU64) -> TableGather<'a> {
         TableGather {
-            asid,
+            context,
             tables: [0; TABLE_BATCH],
             nr: 0,
         }
@@ -110,7 +114,7 @@ impl TableGather {
     }
 }
 
-impl TableAllocator for TableGather {
+impl TableAllocator for TableGather<'_> {
     fn alloc_table(&mut self) -> Option<u64> {
         KernelTableAlloc.alloc_table()
     }
@@ -119,7 +123,7 @@ impl TableAllocator for TableGather {
         if self.nr == TABLE_BATCH {
             // Rare (16 tables in one unmap): where they were is not recorded, so the whole
             // ASID goes.
-            flush_tlb_mm(self.asid);
+            flush_tlb_mm(self.context);
             self.free();
         }
         self.tables[self.nr] = pa;
@@ -134,13 +138,13 @@ impl TableAllocator for TableGather {
 /// End an unmap of `[start, end)` (Linux's `tlb_finish_mmu`): invalidate what is left —
 /// the batch's leaf entries, or, if tables were freed, every entry of the range, walk
 /// caches included — then free the remaining pages and tables.
-pub fn tlb_finish(pages: &mut PageGather, tables: &mut TableGather, start: u64, end: u64) {
+pub fn tlb_finish(pages: &mut PageGather<'_>, tables: &mut TableGather<'_>, start: u64, end: u64) {
     if tables.nr > 0 {
         // A freed table's walk-cache entries are found by any address it translated; the
         // whole unmapped range holds them all.
-        flush_tlb_range(pages.asid, start, end, false);
+        flush_tlb_range(pages.context, start, end, false);
     } else if pages.nr > 0 {
-        flush_tlb_range(pages.asid, pages.start, pages.end, true);
+        flush_tlb_range(pages.context, pages.start, pages.end, true);
     }
     pages.free();
     tables.free();

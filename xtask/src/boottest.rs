@@ -201,6 +201,21 @@ pub(crate) fn boot_tests() -> Vec<BootTest> {
         }),
         smp_pi_boot("smp: rpi3 (spin-table, BCM2836 mailboxes)", "rpi3", "VIPT"),
         smp_pi_boot("smp: rpi4 (spin-table, GIC-400)", "rpi4", "PIPT"),
+        smp_kunit(
+            "smp: KUnit smp (cross-CPU calls, IPIs, idle tasks) and arch_timer on -smp 4",
+            virt(|o| o.smp = Some(4)),
+        ),
+        smp_kunit(
+            "smp: KUnit smp and arch_timer on -smp 4 with GICv3 (ICC_SGI1R_EL1)",
+            virt(|o| {
+                o.smp = Some(4);
+                o.gic = Some(3);
+            }),
+        ),
+        smp_kunit(
+            "smp: KUnit smp and arch_timer on rpi3 (BCM2836 mailbox IPIs)",
+            QemuOptions::for_board("rpi3"),
+        ),
         smp_limited(
             "smp: maxcpus=2 on -smp 4 starts one secondary",
             "maxcpus=2",
@@ -456,6 +471,30 @@ fn smp_pi_boot(name: &'static str, board: &str, icache: &str) -> BootTest {
         ],
         memory_kib: None,
         check: Some(check_cpu_count),
+    }
+}
+
+/// The in-kernel `smp` and `arch_timer` suites on a machine with four CPUs: calls run on
+/// every CPU they are sent to, a reschedule IPI reaches every other CPU, each has its idle
+/// task, and the tick keeps time with every CPU ticking.
+fn smp_kunit(name: &'static str, mut opts: QemuOptions) -> BootTest {
+    opts.append =
+        Some("kunit.enable=1 kunit.filter_glob=smp,arch_timer kunit_shutdown=poweroff".into());
+    BootTest {
+        name,
+        opts,
+        stop_at: None,
+        must_exit: true,
+        expect: vec![
+            "smp: Brought up 1 node, 4 CPUs".into(),
+            "    ok 3 call_function_single".into(),
+            "    ok 4 reschedule_ipi".into(),
+            "ok 1 smp".into(),
+            "ok 2 arch_timer".into(),
+        ],
+        reject: vec!["not ok", "# SKIP", "Oops", "Internal error", "Kernel panic"],
+        memory_kib: None,
+        check: None,
     }
 }
 

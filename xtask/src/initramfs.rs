@@ -303,6 +303,7 @@ pub fn test_entries(user: &UserPrograms) -> Result<Vec<Entry>, String> {
         Entry::new("/bin/threadexec", file("threadexec")?, 0o755),
         Entry::new("/bin/rust_threads", file("rust_threads")?, 0o755),
         Entry::new("/bin/futexshared", file("futexshared")?, 0o755),
+        Entry::new("/bin/tlbshoot", file("tlbshoot")?, 0o755),
         Entry::new("/bin/efault", file("efault")?, 0o755),
         Entry::new("/bin/schedtest", file("schedtest")?, 0o755),
         Entry::new("/bin/smpsched", file("smpsched")?, 0o755),

@@ -20,7 +20,7 @@ use crate::qemu::{run_captured, QemuOptions};
 use crate::user::UserPrograms;
 
 /// The programs `/init` runs on Cradle, in order.
-const PROGRAMS: [&str; 19] = [
+const PROGRAMS: [&str; 20] = [
     "syscalls",
     "fork_seed",
     "segv",
@@ -34,6 +34,7 @@ const PROGRAMS: [&str; 19] = [
     "threadexec",
     "rust_threads",
     "futexshared",
+    "tlbshoot",
     "efault",
     "schedtest",
     "credtest",

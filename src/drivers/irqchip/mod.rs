@@ -145,8 +145,9 @@ mod kunit_tests {
     use crate::kunit::Test;
     use crate::{kunit_assert, kunit_expect, kunit_skip, kunit_test_suite};
 
-    /// The SGI the test sends: no driver uses it.
-    const TEST_SGI: u32 = 1;
+    /// The SGI the test sends: no driver uses it (the IPIs take SGIs from 0 up, see
+    /// `arch::smp::Ipi`).
+    const TEST_SGI: u32 = 14;
 
     static SGI_SEEN: AtomicU32 = AtomicU32::new(0);
     static SGI_HWIRQ: AtomicU32 = AtomicU32::new(u32::MAX);
@@ -201,7 +202,8 @@ mod kunit_tests {
         let Some(chip) = irq::root_chip() else {
             kunit_skip!(test, "no interrupt controller");
         };
-        const UNHANDLED_SGI: u32 = 2;
+        // Not an IPI's SGI: SGI 2 is CpuStop, which would park this CPU for good.
+        const UNHANDLED_SGI: u32 = 15;
         let flags = local_irq_save();
         let (errors, count) = (irq::irq_err_count(), irq::irq_count(UNHANDLED_SGI));
         chip.send_ipi(1 << smp_processor_id(), UNHANDLED_SGI);

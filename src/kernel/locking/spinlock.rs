@@ -11,12 +11,19 @@
 //! preemption (Linux's `spin_lock` does too); releasing it re-enables preemption, which is
 //! where a wake-up's request to reschedule takes effect. The ticket discipline makes
 //! waiting CPUs take the lock in arrival order.
+//!
+//! On N CPUs masking interrupts protects nothing by itself: only the lock word does. A CPU
+//! that waits for one lock for [`LOCKUP_SECONDS`] prints what it waits for, which CPU took
+//! the lock last, and its own backtrace, once per wait (Linux's `CONFIG_DEBUG_SPINLOCK`
+//! "spinlock lockup suspected"), then keeps waiting: a deadlock shows up as a report rather
+//! than as silence.
 
 use core::cell::UnsafeCell;
 use core::ops::{Deref, DerefMut};
 use core::sync::atomic::{AtomicU32, Ordering};
 
 use crate::arch::irqflags::{local_irq_restore, local_irq_save, IrqFlags};
+use crate::arch::percpu::smp_processor_id;
 use crate::kernel::sched::core::{preempt_disable, preempt_enable, preempt_enable_no_resched};
 
 /// A value protected by an IRQ-safe spinlock.
@@ -36,7 +43,16 @@ pub struct SpinLock<T: ?Sized> {
 pub struct RawSpinLock {
     next: AtomicU32,
     owner: AtomicU32,
+    /// The CPU that took the lock last (for lockup reports and [`RawSpinLock::held_by_this_cpu`];
+    /// Linux's debug `owner_cpu`). Stale once the lock is released.
+    owner_cpu: AtomicU32,
 }
+
+/// How long a CPU waits for one lock before it reports a suspected lockup.
+pub const LOCKUP_SECONDS: u64 = 10;
+
+/// Spins between two looks at the clock while waiting.
+const SPINS_PER_CHECK: u32 = 1 << 14;
 
 impl Default for RawSpinLock {
     fn default() -> Self {
@@ -50,6 +66,7 @@ impl RawSpinLock {
         Self {
             next: AtomicU32::new(0),
             owner: AtomicU32::new(0),
+            owner_cpu: AtomicU32::new(u32::MAX),
         }
     }
 
@@ -57,23 +74,81 @@ impl RawSpinLock {
     #[inline]
     pub fn lock(&self) {
         let ticket = self.next.fetch_add(1, Ordering::Relaxed);
+        if self.owner.load(Ordering::Acquire) != ticket {
+            self.lock_slow(ticket);
+        }
+        self.owner_cpu
+            .store(smp_processor_id() as u32, Ordering::Relaxed);
+    }
+
+    /// Wait until `ticket` is served, reporting once if that takes [`LOCKUP_SECONDS`].
+    #[cold]
+    #[inline(never)]
+    fn lock_slow(&self, ticket: u32) {
+        let mut spins = 0u32;
+        let mut started = None;
+        let mut reported = false;
         while self.owner.load(Ordering::Acquire) != ticket {
             core::hint::spin_loop();
+            spins = spins.wrapping_add(1);
+            if reported || !spins.is_multiple_of(SPINS_PER_CHECK) {
+                continue;
+            }
+            let (now, freq) = crate::arch::arch_timer::counter_and_frequency();
+            let start = *started.get_or_insert(now);
+            if freq != 0 && now.wrapping_sub(start) >= LOCKUP_SECONDS * freq {
+                reported = true;
+                self.report_lockup(ticket);
+            }
         }
+    }
+
+    /// Linux's `spin_dump`: what this CPU waits for and where it is.
+    #[cold]
+    fn report_lockup(&self, ticket: u32) {
+        let task = crate::kernel::task::current();
+        crate::kernel::printk::printk_emergency(format_args!(
+            "BUG: spinlock lockup suspected on CPU#{}, {}/{}",
+            smp_processor_id(),
+            task.comm(),
+            task.pid()
+        ));
+        crate::kernel::printk::printk_emergency(format_args!(
+            " lock: {:p}, .owner: {}, .next: {}, my ticket: {}, .owner_cpu: {}",
+            self,
+            self.owner.load(Ordering::Relaxed),
+            self.next.load(Ordering::Relaxed),
+            ticket,
+            self.owner_cpu.load(Ordering::Relaxed) as i32
+        ));
+        crate::arch::process::dump_stack();
     }
 
     /// Take the lock only if no one holds it (Linux's `arch_spin_trylock`).
     #[inline]
     pub fn try_lock(&self) -> bool {
         let owner = self.owner.load(Ordering::Relaxed);
-        self.next
+        let taken = self
+            .next
             .compare_exchange(
                 owner,
                 owner.wrapping_add(1),
                 Ordering::Acquire,
                 Ordering::Relaxed,
             )
-            .is_ok()
+            .is_ok();
+        if taken {
+            self.owner_cpu
+                .store(smp_processor_id() as u32, Ordering::Relaxed);
+        }
+        taken
+    }
+
+    /// True if the lock is held and this CPU took it (for the panic and oops paths, which
+    /// must not wait for a lock their own CPU holds; the answer may be stale for other CPUs'
+    /// locks, never for this CPU's).
+    pub fn held_by_this_cpu(&self) -> bool {
+        self.is_locked() && self.owner_cpu.load(Ordering::Relaxed) == smp_processor_id() as u32
     }
 
     /// Release the lock (Linux's `arch_spin_unlock`).
@@ -139,6 +214,11 @@ impl<T: ?Sized> SpinLock<T> {
     /// True if someone holds the lock (for assertions only: the answer may be stale).
     pub fn is_locked(&self) -> bool {
         self.raw.is_locked()
+    }
+
+    /// True if this CPU holds the lock (see [`RawSpinLock::held_by_this_cpu`]).
+    pub fn held_by_this_cpu(&self) -> bool {
+        self.raw.held_by_this_cpu()
     }
 }
 

@@ -214,9 +214,16 @@ pub fn sched_init_smp() {
     }
 }
 
-/// Called by the tick on every timer interrupt: run expired timers, account the running task.
+/// Called by the tick on every timer interrupt, on every CPU: run expired timers (on the
+/// CPU that advances jiffies only), account the running task.
 fn tick_hook() {
-    crate::kernel::time::timer::run_timers();
+    // Timers expire in jiffies, which only TICK_DO_TIMER_CPU moves on, so its tick is the
+    // only one that can find a newly expired timer. Running the one global timer list from
+    // every CPU's tick found nothing more and made the CPUs queue on its lock 250 times a
+    // second each: with 8 CPUs under QEMU, the boot stalled there.
+    if smp_processor_id() == crate::kernel::time::TICK_DO_TIMER_CPU {
+        crate::kernel::time::timer::run_timers();
+    }
     scheduler_tick();
 }
 

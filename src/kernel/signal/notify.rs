@@ -106,6 +106,7 @@ pub fn do_notify_parent(task: &TaskStruct, parent: &TaskStruct, exit_signal: i32
                 pid: task.pid(),
                 uid: 0,
                 status,
+                addr: 0,
             },
         );
     }
@@ -135,6 +136,7 @@ pub fn do_notify_parent_cldstop(task: &TaskStruct, why: i32, signo: i32) {
                 pid: task.pid(),
                 uid: 0,
                 status: signo,
+                addr: 0,
             },
         );
     }

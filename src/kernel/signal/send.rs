@@ -11,6 +11,7 @@ use alloc::vec::Vec;
 use core::sync::atomic::Ordering;
 
 use super::notify::do_notify_parent_cldstop;
+use super::signal_struct::GroupExit;
 use super::{
     action_of, bit, set_sigpending, si, sig, valid, KernelSigInfo, IGNORE_MASK, NSIG, SIG_DFL,
     SIG_IGN, STOP_MASK,
@@ -102,14 +103,33 @@ fn wants_signal(t: &TaskStruct, signo: i32) -> bool {
 }
 
 /// Wake `t` to handle a signal (Linux's `signal_wake_up`): from an interruptible sleep, and
-/// for SIGKILL also from a stop.
+/// for SIGKILL also from a stop. A thread that is not asleep may be running on another CPU
+/// — in user space, where it would only notice at its next tick: [`kick_process`] makes it
+/// enter the kernel now and see its `sigpending` on the way back.
 pub(super) fn signal_wake_up(t: &TaskStruct, fatal: bool) {
     let mask = if fatal {
         state::TASK_INTERRUPTIBLE | state::TASK_STOPPED
     } else {
         state::TASK_INTERRUPTIBLE
     };
-    try_to_wake_up(t, mask);
+    if !try_to_wake_up(t, mask) {
+        kick_process(t);
+    }
+}
+
+/// Make `t`, if it is running on another CPU, go through the kernel (Linux's
+/// `kick_process`, which Linux keeps in `kernel/sched/core.c`): a reschedule IPI to its
+/// CPU, whose return to user space then runs `exit_to_user_mode` and finds the signal. The
+/// caller has set `t`'s `sigpending` (with a full barrier) first, so either the IPI's return
+/// path or the thread's own next check sees it. A thread that is only queued needs nothing:
+/// it checks on its way to user space when it next runs.
+fn kick_process(t: &TaskStruct) {
+    crate::kernel::sched::core::preempt_disable();
+    let cpu = crate::kernel::sched::core::task_cpu(t);
+    if cpu != crate::arch::percpu::smp_processor_id() && t.on_cpu.load(Ordering::Acquire) {
+        crate::kernel::smp::smp_send_reschedule(cpu);
+    }
+    crate::kernel::sched::core::preempt_enable();
 }
 
 /// SIGKILL to every thread of `task`'s group but `task` itself (Linux's
@@ -152,10 +172,11 @@ fn complete_signal(task: &TaskStruct, signo: i32, group: bool) {
         || (action_of(task, signo).handler == SIG_DFL
             && bit(signo) & (IGNORE_MASK | STOP_MASK) == 0
             && target.real_blocked.load(Ordering::Relaxed) & bit(signo) == 0);
-    if fatal && !signal.group_exiting() && task.tgid.load(Ordering::Relaxed) != 1 {
+    if fatal
+        && task.tgid.load(Ordering::Relaxed) != 1
+        && signal.start_group_exit(signo) == GroupExit::Started
+    {
         // The whole group dies of it: the status is the signal, every thread gets SIGKILL.
-        signal.group_exit_code.store(signo, Ordering::Relaxed);
-        signal.group_exit.store(true, Ordering::Release);
         signal.inner.lock().stopped = false;
         signal.for_each_thread(|t| {
             t.jobctl.store(0, Ordering::Release);

@@ -31,6 +31,17 @@ pub struct SignalInner {
     pub cont_report: bool,
 }
 
+/// What [`SignalStruct::start_group_exit`] found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GroupExit {
+    /// The caller made the group exit: it kills the other threads.
+    Started,
+    /// The group already exits, with this status.
+    Exiting(i32),
+    /// A thread is in `execve`'s `de_thread`, which kills the others itself.
+    Exec,
+}
+
 /// What a thread group shares (Linux's `struct signal_struct`).
 pub struct SignalStruct {
     /// Process-directed pending signals (Linux's `shared_pending`), bit n-1 for signal n.
@@ -59,13 +70,7 @@ impl SignalStruct {
         Self {
             shared_pending: AtomicU64::new(0),
             inner: SpinLock::new(SignalInner {
-                shared_info: [KernelSigInfo {
-                    signo: 0,
-                    code: 0,
-                    pid: 0,
-                    uid: 0,
-                    status: 0,
-                }; NSIG],
+                shared_info: [KernelSigInfo::EMPTY; NSIG],
                 stopped: false,
                 stop_report: 0,
                 cont_report: false,
@@ -96,6 +101,40 @@ impl SignalStruct {
     /// Number of threads not yet released (`Threads:` in /proc/<pid>/status).
     pub fn nr_threads(&self) -> usize {
         self.threads.lock().len()
+    }
+
+    /// Make the group exit with status `code` unless it already exits or a thread is in
+    /// `execve`'s `de_thread` (Linux's checks under `siglock` in `do_group_exit` and
+    /// `complete_signal`). Decided under `inner`'s lock, so of threads on several CPUs that
+    /// race to end the group exactly one wins, and everyone who then sees `group_exit` also
+    /// sees the winner's code.
+    pub fn start_group_exit(&self, code: i32) -> GroupExit {
+        let _inner = self.inner.lock();
+        if self.group_exit.load(Ordering::Relaxed) {
+            return GroupExit::Exiting(self.group_exit_code.load(Ordering::Relaxed));
+        }
+        if !self.group_exec_task.load(Ordering::Relaxed).is_null() {
+            return GroupExit::Exec;
+        }
+        self.group_exit_code.store(code, Ordering::Relaxed);
+        self.group_exit.store(true, Ordering::Release);
+        GroupExit::Started
+    }
+
+    /// Make `task` the group's `de_thread` caller, unless the group is exiting or another
+    /// thread execs (under `inner`'s lock, as [`SignalStruct::start_group_exit`]).
+    pub fn start_group_exec(&self, task: &TaskStruct) -> bool {
+        let _inner = self.inner.lock();
+        if self.group_exit.load(Ordering::Relaxed)
+            || !self.group_exec_task.load(Ordering::Relaxed).is_null()
+        {
+            return false;
+        }
+        self.group_exec_task.store(
+            task as *const TaskStruct as *mut TaskStruct,
+            Ordering::Release,
+        );
+        true
     }
 
     /// True if the group is exiting (Linux's `signal_group_exit`).

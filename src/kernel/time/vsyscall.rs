@@ -33,9 +33,12 @@ pub fn update_vsyscall() {
     let Some(data) = crate::arch::vdso::vdso_data() else {
         return;
     };
+    // The counter is read under the lock, so the writers' `cycle_last` values never go
+    // backwards (a CPU that read it first could otherwise publish after one that read it
+    // later).
+    let _guard = WRITER.lock();
     let (count, freq) = crate::arch::arch_timer::counter_and_frequency();
     let mult = vdso_mult(freq);
-    let _guard = WRITER.lock();
     write_begin(data);
     if mult == 0 {
         data.clock_mode

@@ -37,6 +37,8 @@ core::arch::global_asm!(
     SECONDARY_DATA = sym crate::arch::smp::SECONDARY_DATA,
     SECONDARY_DATA_STACK = const crate::arch::smp::SECONDARY_DATA_STACK,
     SECONDARY_DATA_TASK = const crate::arch::smp::SECONDARY_DATA_TASK,
+    SECONDARY_DATA_HWID = const crate::arch::smp::SECONDARY_DATA_HWID,
+    MPIDR_HWID_BITMASK = const crate::arch::setup::MPIDR_HWID_BITMASK,
 );
 
 /// x0..x3 as the loader passed them, written by `preserve_boot_args` with the MMU off.

@@ -42,8 +42,7 @@ use crate::arch::ptrace::{PtRegs, PSR_MODE_EL0T, PSR_MODE_MASK};
 use crate::arch::uaccess::{copy_from_user, copy_to_user};
 use crate::kernel::errno::Errno;
 use crate::kernel::signal::{
-    self as signal, sa, sig, KSignal, ERESTARTNOHAND, ERESTARTNOINTR, ERESTARTSYS,
-    ERESTART_RESTARTBLOCK,
+    self as signal, sa, KSignal, ERESTARTNOHAND, ERESTARTNOINTR, ERESTARTSYS, ERESTART_RESTARTBLOCK,
 };
 use crate::kernel::task::current;
 
@@ -197,7 +196,7 @@ fn handle_signal(ksig: &KSignal, regs: &mut PtRegs) {
             ksig.signo,
             e
         );
-        signal::force_sig_fault(sig::SIGSEGV);
+        signal::force_sigsegv();
     }
     let mut blocked = task.blocked.load(Ordering::Relaxed) | ksig.action.mask;
     if ksig.action.flags & sa::SA_NODEFER == 0 {
@@ -238,7 +237,12 @@ fn setup_rt_frame(ksig: &KSignal, oldset: u64, regs: &mut PtRegs) -> Result<(), 
     put_u32(&mut buf, UC_STACK + 8, altstack.flags_for(regs.sp) as u32);
     put_u64(&mut buf, UC_STACK + 16, altstack.size);
     put_u64(&mut buf, UC_SIGMASK, oldset);
-    // setup_sigframe: fault_address 0, the registers, then the records in __reserved.
+    // setup_sigframe: fault_address (the faulting address for a fault's signal, as Linux's
+    // `current->thread.fault_address`; else 0), the registers, then the records in
+    // __reserved.
+    if ksig.info.is_fault() {
+        put_u64(&mut buf, UC_MCONTEXT, ksig.info.addr);
+    }
     for (i, r) in regs.regs.iter().enumerate() {
         put_u64(&mut buf, SC_REGS + i * 8, *r);
     }
@@ -347,7 +351,7 @@ pub fn sys_rt_sigreturn(regs: &mut PtRegs) -> Result<u64, Errno> {
             task.pid(),
             regs.pc
         );
-        signal::force_sig_fault(sig::SIGSEGV);
+        signal::force_sigsegv();
     };
     regs.regs = restored.regs;
     regs.sp = restored.sp;

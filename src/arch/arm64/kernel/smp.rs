@@ -50,17 +50,22 @@ pub struct SecondaryData {
     stack: AtomicU64,
     /// The idle task (`sp_el0`, i.e. `current`).
     task: AtomicU64,
+    /// The MPIDR affinity of the CPU being started: any other CPU that reads this parks.
+    hwid: AtomicU64,
 }
 
 /// The one `secondary_data`, for `asm/head.S`.
 pub static SECONDARY_DATA: SecondaryData = SecondaryData {
     stack: AtomicU64::new(0),
     task: AtomicU64::new(0),
+    hwid: AtomicU64::new(INVALID_HWID),
 };
 /// Offset of the stack top, for `asm/head.S`.
 pub const SECONDARY_DATA_STACK: usize = offset_of!(SecondaryData, stack);
 /// Offset of the task, for `asm/head.S`.
 pub const SECONDARY_DATA_TASK: usize = offset_of!(SecondaryData, task);
+/// Offset of the hardware ID, for `asm/head.S`.
+pub const SECONDARY_DATA_HWID: usize = offset_of!(SecondaryData, hwid);
 
 extern "C" {
     /// asm/head.S: where a secondary CPU starts, MMU off.
@@ -226,7 +231,7 @@ pub fn smp_prepare_cpus(max_cpus: usize) {
 /// Start `cpu` with `idle` as its idle task and wait until it is online (Linux's
 /// `__cpu_up`). `EIO` if it does not come online within 5 s.
 pub fn __cpu_up(cpu: usize, idle: &'static TaskStruct) -> Result<(), Errno> {
-    let Some(ops) = get_cpu_ops(cpu) else {
+    let (Some(ops), Some(hwid)) = (get_cpu_ops(cpu), cpu_logical_map(cpu)) else {
         return Err(Errno::ENODEV);
     };
     let stack_top = idle.stack.load(Ordering::Relaxed) + THREAD_SIZE;
@@ -236,6 +241,7 @@ pub fn __cpu_up(cpu: usize, idle: &'static TaskStruct) -> Result<(), Errno> {
     SECONDARY_DATA
         .task
         .store(idle as *const TaskStruct as u64, Ordering::Relaxed);
+    SECONDARY_DATA.hwid.store(hwid, Ordering::Relaxed);
     CPU_RUNNING.reinit();
     let entry = if FAIL_CPU.load(Ordering::Relaxed) == cpu as u64 {
         pa_symbol(__no_boot as *const () as u64)
@@ -251,8 +257,9 @@ pub fn __cpu_up(cpu: usize, idle: &'static TaskStruct) -> Result<(), Errno> {
     }
     let timeout = crate::kernel::time::timer::msecs_to_jiffies(CPU_UP_TIMEOUT_MS);
     let _ = CPU_RUNNING.wait_for_completion_timeout(timeout);
-    // A CPU that comes up after this must not find another CPU's idle task (Linux leaves
-    // this race too; it then parks in __no_boot via the null stack fault, at worst).
+    // A CPU that comes up after this finds another hwid and parks in __no_boot instead of
+    // running on an idle task that is not its own (Linux 5.x leaves that window open).
+    SECONDARY_DATA.hwid.store(INVALID_HWID, Ordering::Relaxed);
     SECONDARY_DATA.task.store(0, Ordering::Relaxed);
     SECONDARY_DATA.stack.store(0, Ordering::Relaxed);
     if cpu_online(cpu) {

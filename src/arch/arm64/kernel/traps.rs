@@ -148,49 +148,57 @@ extern "C" fn el0t_64_sync_handler(regs: &mut PtRegs) {
     // FAR is read before IRQs are on: a fault taken by an interrupt handler would change it.
     let far = FAR_EL1.get();
     crate::arch::irqflags::local_irq_enable();
+    use crate::kernel::signal::si;
+    use crate::kernel::signal::sig::{SIGBUS, SIGILL, SIGSEGV, SIGTRAP};
     match esr::ec(esr) {
         esr::ESR_ELX_EC_DABT_LOW | esr::ESR_ELX_EC_IABT_LOW => {
-            use crate::kernel::signal::sig::{SIGBUS, SIGSEGV};
             match crate::mm::fault::handle_user_fault(far, esr, true) {
                 Ok(()) => {}
-                Err(crate::mm::fault::VmFault::Sigbus) => user_fault(regs, esr, far, SIGBUS),
-                Err(_) => user_fault(regs, esr, far, SIGSEGV),
+                Err(crate::mm::fault::VmFault::Sigbus) => {
+                    user_fault(regs, esr, SIGBUS, si::BUS_ADRERR, far)
+                }
+                Err(_) => {
+                    let code = crate::mm::fault::sigsegv_code(far);
+                    user_fault(regs, esr, SIGSEGV, code, far)
+                }
             }
         }
         esr::ESR_ELX_EC_SYS64 => {
             if !crate::arch::cpufeature::do_emulate_mrs(regs, esr) {
-                user_fault(regs, esr, far, crate::kernel::signal::sig::SIGILL);
+                user_fault(regs, esr, SIGILL, si::ILL_ILLOPC, regs.pc);
             }
         }
-        esr::ESR_ELX_EC_PC_ALIGN | esr::ESR_ELX_EC_SP_ALIGN => {
-            user_fault(regs, esr, far, crate::kernel::signal::sig::SIGBUS)
-        }
-        esr::ESR_ELX_EC_BRK64 => user_fault(regs, esr, far, crate::kernel::signal::sig::SIGTRAP),
+        esr::ESR_ELX_EC_PC_ALIGN => user_fault(regs, esr, SIGBUS, si::BUS_ADRALN, far),
+        esr::ESR_ELX_EC_SP_ALIGN => user_fault(regs, esr, SIGBUS, si::BUS_ADRALN, regs.sp),
+        esr::ESR_ELX_EC_BRK64 => user_fault(regs, esr, SIGTRAP, si::TRAP_BRKPT, regs.pc),
         esr::ESR_ELX_EC_UNKNOWN => {
             if !crate::arch::cpufeature::do_emulate_undef_mrs(regs) {
-                user_fault(regs, esr, far, crate::kernel::signal::sig::SIGILL);
+                user_fault(regs, esr, SIGILL, si::ILL_ILLOPC, regs.pc);
             }
         }
-        _ => user_fault(regs, esr, far, crate::kernel::signal::sig::SIGILL),
+        _ => user_fault(regs, esr, SIGILL, si::ILL_ILLOPC, regs.pc),
     }
 }
 
-/// A fault the process cannot survive: log it as Linux's `show_unhandled_signals` does,
-/// then end the process with the signal.
-fn user_fault(regs: &PtRegs, esr: u64, far: u64, signo: i32) -> ! {
-    let task = crate::kernel::task::current();
-    let what = if esr::is_data_abort(esr) || esr::is_instruction_abort(esr) {
-        esr::esr_fault_name(esr)
-    } else {
-        esr::esr_get_class_string(esr)
-    };
-    log::info!(
-        "{}[{}]: unhandled {what} ({signo}) at {far:#018x}, esr {esr:#010x}, pc {:#x}",
-        task.comm(),
-        task.pid(),
-        regs.pc
-    );
-    crate::kernel::signal::force_sig_fault(signo)
+/// A fault in user space (Linux's `arm64_force_sig_fault`): the thread gets `signo` with
+/// `code` and `addr` in its siginfo, taken on the way back to user space. If that kills the
+/// process (no handler), log it first, as Linux's `show_unhandled_signals` does.
+fn user_fault(regs: &PtRegs, esr: u64, signo: i32, code: i32, addr: u64) {
+    if crate::kernel::signal::unhandled_signal(signo) {
+        let task = crate::kernel::task::current();
+        let what = if esr::is_data_abort(esr) || esr::is_instruction_abort(esr) {
+            esr::esr_fault_name(esr)
+        } else {
+            esr::esr_get_class_string(esr)
+        };
+        log::info!(
+            "{}[{}]: unhandled {what} ({signo}) at {addr:#018x}, esr {esr:#010x}, pc {:#x}",
+            task.comm(),
+            task.pid(),
+            regs.pc
+        );
+    }
+    crate::kernel::signal::force_sig_fault(signo, code, addr)
 }
 
 /// IRQ taken in user space (Linux's `el0t_64_irq_handler` → `handle_arch_irq`).
@@ -203,7 +211,14 @@ extern "C" fn el0t_64_irq_handler(_regs: &mut PtRegs) {
 #[no_mangle]
 extern "C" fn el0t_64_error_handler(regs: &mut PtRegs) {
     let esr = ESR_EL1.get();
-    user_fault(regs, esr, 0, crate::kernel::signal::sig::SIGBUS)
+    let task = crate::kernel::task::current();
+    log::info!(
+        "{}[{}]: SError Interrupt, esr {esr:#010x}, pc {:#x}",
+        task.comm(),
+        task.pid(),
+        regs.pc
+    );
+    crate::kernel::exit::do_group_exit(crate::kernel::signal::sig::SIGBUS)
 }
 
 /// Called by `__bad_stack` (asm/entry.S) on the overflow stack when an exception found sp in

@@ -45,23 +45,38 @@ fn asid_bits() -> u32 {
     }
 }
 
+/// The ASID of context id `ctx` (`generation << bits | asid`), for TTBR0 and TLBI operands.
+/// With 8-bit ASIDs the generation starts at bit 8, so a plain `& 0xffff` would put it into
+/// the ASID field.
+pub fn asid_of(ctx: u64) -> u16 {
+    (ctx & ((1u64 << asid_bits()) - 1)) as u16
+}
+
 /// Make `mm` the user address space of this CPU (Linux's `switch_mm` → `check_and_switch_context`
 /// → `cpu_switch_mm`): give it a current-generation ASID if it lacks one, then load TTBR0 with
 /// its tables and ASID. A generation rollover flushes the whole TLB.
+///
+/// Everything happens under the allocator's lock, which masks interrupts and preemption: the
+/// CPU number, the CPU's pending flush and the TTBR0 write must all belong to the same CPU. A
+/// task preempted between clearing this CPU's pending-flush bit and flushing would run on,
+/// on another CPU, while the next task here used stale entries of a reused ASID. Holding the
+/// lock over TTBR0 also keeps a rollover on another CPU from reserving an ASID this CPU has
+/// not loaded yet (Linux orders the same through `cpu_asid_lock` and `active_asids`).
 pub fn switch_mm(mm: &MmStruct) {
-    let cpu = crate::arch::percpu::smp_processor_id();
     let mut asids = ASIDS.lock();
+    let cpu = crate::arch::percpu::smp_processor_id();
     let alloc = asids.get_or_insert_with(|| AsidAllocator::new(asid_bits()));
     let (ctx, flush) = alloc.switch_context(cpu, mm.context.load(Ordering::Relaxed));
+    let asid = u64::from(alloc.asid(ctx));
     mm.context.store(ctx, Ordering::Relaxed);
-    drop(asids);
     if flush {
-        // A generation rollover handed ASIDs out again: drop this CPU's stale entries.
+        // A generation rollover handed ASIDs out again: drop this CPU's stale entries
+        // before anything runs under the new generation here.
         crate::arch::tlbflush::local_flush_tlb_all();
     }
-    let asid = ctx & 0xffff;
     TTBR0_EL1.set(mm.pgd | (asid << 48));
     aarch64_cpu::asm::barrier::isb(aarch64_cpu::asm::barrier::SY);
+    drop(asids);
 }
 
 /// Leave user space on this CPU: TTBR0 back to the empty table.
