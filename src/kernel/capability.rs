@@ -35,6 +35,8 @@ pub const CAP_SYS_ADMIN: u32 = 21;
 pub const CAP_SYS_BOOT: u32 = 22;
 /// Raise priorities and set other processes' scheduling (CPU affinity among them).
 pub const CAP_SYS_NICE: u32 = 23;
+/// Raise resource limits past their hard limit.
+pub const CAP_SYS_RESOURCE: u32 = 24;
 /// Set the system clock.
 pub const CAP_SYS_TIME: u32 = 25;
 /// Create device nodes.

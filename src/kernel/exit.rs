@@ -45,6 +45,10 @@ fn unhash_task(tasklist: &mut TaskList, task: &TaskStruct) -> [Option<TaskRef>; 
     }
     let mut threads = task.signal().threads.lock();
     let index = threads.iter().position(|t| t.ptr_eq(task));
+    if index.is_some() {
+        // Its CPU time stays the process's (Linux's `__exit_signal`).
+        crate::kernel::sched::cputime::exit_thread_cputime(task.signal(), task);
+    }
     let thread = index.map(|i| threads.remove(i));
     [removed, thread]
 }
@@ -338,8 +342,8 @@ const WCONTINUED: u32 = 8;
 /// What `wait4` found in a child: its PID and the status to report (a zombie it reaped,
 /// or a stop or continue).
 enum WaitEvent {
-    /// Reaped, stopped or continued.
-    Changed(i32, i32),
+    /// Reaped, stopped or continued; for a reaped child, what its CPU time was.
+    Changed(i32, i32, Option<crate::kernel::sched::cputime::Usage>),
 }
 
 /// `wait4(2)`: reap a zombie child (pid -1: any; > 0: that one; 0: any in the caller's
@@ -387,11 +391,11 @@ pub fn sys_wait4(
                 if options & WUNTRACED != 0 && st.stop_report != 0 {
                     let status = 0x7f | (st.stop_report << 8);
                     st.stop_report = 0;
-                    return (Some(WaitEvent::Changed(child.pid(), status)), true);
+                    return (Some(WaitEvent::Changed(child.pid(), status, None)), true);
                 }
                 if options & WCONTINUED != 0 && st.cont_report {
                     st.cont_report = false;
-                    return (Some(WaitEvent::Changed(child.pid(), 0xffff)), true);
+                    return (Some(WaitEvent::Changed(child.pid(), 0xffff, None)), true);
                 }
             }
         }
@@ -401,10 +405,16 @@ pub fn sys_wait4(
         // Reap it under the same lock, so no other waiter can take it too.
         let status = group_exit_status(&child);
         let child_pid = child.pid();
+        // Its CPU time, and its reaped children's, become the parent's children's time
+        // now and not before (Linux's `wait_task_zombie`).
+        let usage = crate::kernel::sched::cputime::reap_child_cputime(me.signal(), child.signal());
         let refs = unhash_task(&mut tasklist, &child);
         drop(tasklist);
         drop(refs);
-        (Some(WaitEvent::Changed(child_pid, status)), true)
+        (
+            Some(WaitEvent::Changed(child_pid, status, Some(usage))),
+            true,
+        )
     };
     let mut found = None;
     let mut none_left = false;
@@ -423,8 +433,8 @@ pub fn sys_wait4(
         found = event;
         none_left = !any;
     }
-    let (child_pid, status) = match found {
-        Some(WaitEvent::Changed(child_pid, status)) => (child_pid, status),
+    let (child_pid, status, usage) = match found {
+        Some(WaitEvent::Changed(child_pid, status, usage)) => (child_pid, status, usage),
         None if none_left => return Err(Errno::ECHILD),
         None => return Ok(0), // WNOHANG, and nothing to report
     };
@@ -432,7 +442,15 @@ pub fn sys_wait4(
         crate::arch::uaccess::copy_to_user(wstatus, &status.to_le_bytes())?;
     }
     if rusage != 0 {
-        crate::arch::uaccess::clear_user(rusage, 144)?;
+        // Linux's `getrusage(p, RUSAGE_BOTH)`: the child's and its reaped children's.
+        let usage = match usage {
+            Some(usage) => usage,
+            None => match crate::kernel::pid::find_task_by_pid(child_pid) {
+                Some(child) => crate::kernel::sched::cputime::child_total_usage(child.signal()),
+                None => Default::default(),
+            },
+        };
+        crate::kernel::sys::put_rusage(rusage, &usage, 0)?;
     }
     Ok(child_pid as u64)
 }

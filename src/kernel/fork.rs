@@ -77,6 +77,15 @@ pub struct KernelCloneArgs<'a> {
 /// Tasks that exist (made by `copy_process` and not yet freed; Linux's `nr_threads`).
 static NR_THREADS: core::sync::atomic::AtomicUsize = core::sync::atomic::AtomicUsize::new(0);
 
+/// Tasks `copy_process` has made since boot, threads and kernel threads included
+/// (Linux's `total_forks`: /proc/stat's `processes`).
+static TOTAL_FORKS: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
+
+/// How many tasks have been forked since boot.
+pub fn total_forks() -> u64 {
+    TOTAL_FORKS.load(Ordering::Relaxed)
+}
+
 /// The most tasks there may be (Linux's `max_threads`, from `set_max_threads`): their
 /// kernel stacks may take an eighth of memory, so thousands of threads end in EAGAIN from
 /// `clone`, never in a kernel out of memory.
@@ -241,6 +250,7 @@ fn copy_process(args: &KernelCloneArgs<'_>) -> Result<TaskRef, Errno> {
         let _ = p.signal.set(group);
     } else {
         let group = Arc::new(SignalStruct::new());
+        crate::kernel::sched::cputime::copy_rlimit_cpu(parent.signal(), &group);
         group.live.store(1, Ordering::Relaxed);
         group.threads.lock().push(p.clone());
         let _ = p.signal.set(group);
@@ -259,6 +269,7 @@ fn copy_process(args: &KernelCloneArgs<'_>) -> Result<TaskRef, Errno> {
         }
     }
     drop(tasklist);
+    TOTAL_FORKS.fetch_add(1, Ordering::Relaxed);
     Ok(p)
 }
 

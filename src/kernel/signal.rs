@@ -104,6 +104,10 @@ pub mod sig {
     pub const SIGXCPU: i32 = 24;
     /// File size limit exceeded.
     pub const SIGXFSZ: i32 = 25;
+    /// Virtual (user CPU time) timer expired: ITIMER_VIRTUAL.
+    pub const SIGVTALRM: i32 = 26;
+    /// Profiling (user + system CPU time) timer expired: ITIMER_PROF.
+    pub const SIGPROF: i32 = 27;
     /// Window size change.
     pub const SIGWINCH: i32 = 28;
     /// Bad system call.

@@ -4,7 +4,9 @@
 use core::sync::atomic::Ordering;
 
 use crate::arch::uaccess::{copy_from_user, copy_to_user};
-use crate::kernel::capability::{capable, CAP_SETGID, CAP_SYS_ADMIN, CAP_SYS_BOOT, CAP_SYS_TIME};
+use crate::kernel::capability::{
+    capable, CAP_SETGID, CAP_SYS_ADMIN, CAP_SYS_BOOT, CAP_SYS_RESOURCE, CAP_SYS_TIME,
+};
 use crate::kernel::cred::{commit_creds, current_cred, Cred};
 use crate::kernel::errno::Errno;
 use crate::kernel::task::current;
@@ -179,8 +181,6 @@ fn read_timespec(ptr: u64) -> Result<u64, Errno> {
 /// Linux's clock IDs (`include/uapi/linux/time.h`) that Cradle knows.
 mod clock {
     pub const CLOCK_REALTIME: i32 = 0;
-    pub const CLOCK_PROCESS_CPUTIME_ID: i32 = 2;
-    pub const CLOCK_THREAD_CPUTIME_ID: i32 = 3;
     pub const CLOCK_REALTIME_COARSE: i32 = 5;
     pub const CLOCK_REALTIME_ALARM: i32 = 8;
     /// ID 10 (`CLOCK_SGI_CYCLE`) is retired: Linux has no clock there.
@@ -202,8 +202,13 @@ fn clock_is_realtime(clock_id: i32) -> Result<bool, Errno> {
     }
 }
 
-/// The time by clock `clock_id`, in nanoseconds.
+/// The time by clock `clock_id`, in nanoseconds: a CPU-time clock (`posix_cpu_timers`),
+/// the wall clock, or the counter since power-on.
 fn clock_get_ns(clock_id: i32) -> Result<u64, Errno> {
+    use crate::kernel::time::posix_cpu_timers as cpu;
+    if cpu::is_cpu_clock(clock_id) {
+        return Ok(cpu::sample(&cpu::lookup(clock_id)?));
+    }
     Ok(if clock_is_realtime(clock_id)? {
         crate::kernel::time::timekeeping::ktime_get_real_ns()
     } else {
@@ -219,12 +224,18 @@ pub fn sys_clock_gettime(clock: i32, tp: u64) -> SysResult {
 }
 
 /// `clock_settime(2)`: only CLOCK_REALTIME can be set. Linux: EINVAL for a clock without
-/// `clock_set` and for a time out of range, EPERM for the CPU-time clocks.
+/// `clock_set` and for a time out of range, EPERM for the dynamic CPU-time clocks.
 pub fn sys_clock_settime(clock: i32, tp: u64) -> SysResult {
+    use crate::kernel::time::posix_cpu_timers as cpu;
     match clock {
         clock::CLOCK_REALTIME => {}
-        clock::CLOCK_PROCESS_CPUTIME_ID | clock::CLOCK_THREAD_CPUTIME_ID => {
-            return Err(Errno::EPERM)
+        c if c < 0 && cpu::is_cpu_clock(c) => {
+            // Linux's `posix_cpu_clock_set`, after the time is read: EINVAL for a clock
+            // naming nobody, else EPERM. (CLOCK_PROCESS_CPUTIME_ID and
+            // CLOCK_THREAD_CPUTIME_ID have no `clock_set` at all: EINVAL below.)
+            copy_from_user(&mut [0u8; 16], tp)?;
+            cpu::lookup(c)?;
+            return Err(Errno::EPERM);
         }
         _ => return Err(Errno::EINVAL),
     }
@@ -295,6 +306,14 @@ pub fn hres_resolution_ns() -> u64 {
 /// `clock_getres(2)`: the counter's period, rounded up to a nanosecond; a tick for the
 /// `_COARSE` clocks (as Linux's `LOW_RES_NSEC`). The vDSO answers the same.
 pub fn sys_clock_getres(clock: i32, tp: u64) -> SysResult {
+    use crate::kernel::time::posix_cpu_timers as cpu;
+    if cpu::is_cpu_clock(clock) {
+        let res = cpu::resolution(&cpu::lookup(clock)?);
+        if tp != 0 {
+            write_timespec(tp, res)?;
+        }
+        return Ok(0);
+    }
     clock_is_realtime(clock)?;
     if tp != 0 {
         let ns = if COARSE_CLOCKS.contains(&clock) {
@@ -413,29 +432,55 @@ pub fn sys_getrandom(buf: u64, count: usize, _gflags: u32) -> SysResult {
     Ok(n as u64)
 }
 
-/// `prlimit64(2)`: the limits Linux gives by default; setting is accepted for the current
-/// process (and not enforced beyond what the kernel already limits).
+/// `RLIMIT_CPU`: CPU seconds before SIGXCPU (soft) and SIGKILL (hard).
+const RLIMIT_CPU: u32 = 0;
+
+/// `prlimit64(2)`: the limits Linux gives by default, for the current process. RLIMIT_CPU
+/// is kept (in the process's `SignalCputime`) and enforced by the tick; setting another
+/// limit is accepted and not enforced beyond what the kernel already limits. Linux's
+/// order (`do_prlimit`): the new limit is read (EFAULT), then EINVAL for an unknown
+/// resource or cur > max, EPERM for raising the hard limit without CAP_SYS_RESOURCE;
+/// the old value is written last.
 pub fn sys_prlimit64(pid: i32, resource: u32, new: u64, old: u64) -> SysResult {
+    const INF: u64 = u64::MAX;
+    let mut new_rlim = None;
+    if new != 0 {
+        let mut b = [0u8; 16];
+        copy_from_user(&mut b, new)?;
+        let cur = u64::from_le_bytes(b[..8].try_into().unwrap_or([0; 8]));
+        let max = u64::from_le_bytes(b[8..].try_into().unwrap_or([0; 8]));
+        new_rlim = Some((cur, max));
+    }
     if pid != 0 && pid != getpid() {
         return Err(Errno::ESRCH);
     }
-    const INF: u64 = u64::MAX;
     let (cur, max) = match resource {
+        RLIMIT_CPU => current().signal().cputime.inner.lock().rlim_cpu,
         3 => (8 << 20, INF), // RLIMIT_STACK
         7 => (1024, 4096),   // RLIMIT_NOFILE
         6 => (4096, 4096),   // RLIMIT_NPROC
-        0..=15 => (INF, INF),
+        1..=15 => (INF, INF),
         _ => return Err(Errno::EINVAL),
     };
+    if let Some((new_cur, new_max)) = new_rlim {
+        if new_cur > new_max {
+            return Err(Errno::EINVAL);
+        }
+        if resource == RLIMIT_CPU {
+            if new_max > max && !capable(CAP_SYS_RESOURCE) {
+                return Err(Errno::EPERM);
+            }
+            let group = &current().signal().cputime;
+            let mut t = group.inner.lock();
+            t.rlim_cpu = (new_cur, new_max);
+            group.update_timers_active(&t);
+        }
+    }
     if old != 0 {
         let mut b = [0u8; 16];
         b[..8].copy_from_slice(&cur.to_le_bytes());
         b[8..].copy_from_slice(&max.to_le_bytes());
         copy_to_user(old, &b)?;
-    }
-    if new != 0 {
-        let mut b = [0u8; 16];
-        copy_from_user(&mut b, new)?;
     }
     Ok(0)
 }
@@ -469,31 +514,117 @@ pub fn sys_prctl(option: i32, arg2: u64) -> SysResult {
     }
 }
 
-/// `times(2)`: CPU times in clock ticks (USER_HZ = 100), and ticks since boot.
+/// Linux's `INITIAL_JIFFIES`: jiffies start 300 s before wrapping a 32-bit counter, so
+/// wrap bugs show early. `times` returns clock ticks counted from there, as Linux does.
+const INITIAL_JIFFIES: u64 = (-(300 * crate::kernel::time::HZ as i64)) as u32 as u64;
+
+/// Nanoseconds to `USER_HZ` (100 Hz) clock ticks (Linux's `nsec_to_clock_t`).
+fn nsec_to_clock_t(ns: u64) -> u64 {
+    ns / 10_000_000
+}
+
+/// `times(2)`: the process's user and system time and its reaped children's, in clock
+/// ticks (USER_HZ = 100); returns the ticks since an arbitrary point (Linux's
+/// `jiffies_64_to_clock_t(get_jiffies_64())`, counted from `INITIAL_JIFFIES`).
 pub fn sys_times(buf: u64) -> SysResult {
-    let se = current_runtime_ns();
-    let ticks = se / 10_000_000;
     if buf != 0 {
+        let sig = current().signal();
+        let (utime, stime, _) = crate::kernel::sched::cputime::thread_group_cputime_adjusted(sig);
+        let children = sig.cputime.inner.lock().children;
         let mut b = [0u8; 32];
-        b[..8].copy_from_slice(&ticks.to_le_bytes());
+        for (i, ns) in [utime, stime, children.utime, children.stime]
+            .into_iter()
+            .enumerate()
+        {
+            b[i * 8..i * 8 + 8].copy_from_slice(&nsec_to_clock_t(ns).to_le_bytes());
+        }
         copy_to_user(buf, &b)?;
     }
-    Ok(crate::kernel::time::ktime_get_ns() / 10_000_000)
+    let jiffies = INITIAL_JIFFIES.wrapping_add(crate::kernel::time::jiffies());
+    Ok(jiffies.wrapping_mul(100) / crate::kernel::time::HZ)
 }
 
-fn current_runtime_ns() -> u64 {
-    // SAFETY: reading a u64 the scheduler updates; a torn value is impossible on arm64 and
-    // staleness is fine for accounting.
-    unsafe { (*current().se.get()).sum_exec_runtime }
+/// `getrusage`'s `who` (Linux's `RUSAGE_*`).
+mod rusage {
+    pub const RUSAGE_SELF: i32 = 0;
+    pub const RUSAGE_CHILDREN: i32 = -1;
+    pub const RUSAGE_THREAD: i32 = 1;
 }
 
-/// `getrusage(2)`: user time from the scheduler's accounting, the rest zero.
-pub fn sys_getrusage(_who: i32, buf: u64) -> SysResult {
-    let ns = current_runtime_ns();
+/// Write a `struct rusage` (two `timeval`s, then 14 longs): times and counts from `usage`,
+/// `maxrss` in KiB.
+pub fn put_rusage(
+    buf: u64,
+    usage: &crate::kernel::sched::cputime::Usage,
+    maxrss_kib: u64,
+) -> Result<(), Errno> {
     let mut b = [0u8; 144];
-    b[..8].copy_from_slice(&((ns / 1_000_000_000) as i64).to_le_bytes());
-    b[8..16].copy_from_slice(&(((ns % 1_000_000_000) / 1000) as i64).to_le_bytes());
-    copy_to_user(buf, &b)?;
+    for (i, ns) in [usage.utime, usage.stime].into_iter().enumerate() {
+        let off = i * 16;
+        b[off..off + 8].copy_from_slice(&(ns / 1_000_000_000).to_le_bytes());
+        b[off + 8..off + 16].copy_from_slice(&((ns % 1_000_000_000) / 1000).to_le_bytes());
+    }
+    // ru_maxrss ixrss idrss isrss minflt majflt nswap inblock oublock msgsnd msgrcv
+    // nsignals nvcsw nivcsw
+    let longs: [(usize, u64); 4] = [
+        (0, maxrss_kib),
+        (4, usage.min_flt),
+        (12, usage.nvcsw),
+        (13, usage.nivcsw),
+    ];
+    for (index, value) in longs {
+        let off = 32 + index * 8;
+        b[off..off + 8].copy_from_slice(&value.to_le_bytes());
+    }
+    copy_to_user(buf, &b)
+}
+
+/// `getrusage(2)` (Linux's `getrusage` in kernel/sys.c): RUSAGE_SELF is every thread of
+/// the process, live and exited; RUSAGE_THREAD the caller; RUSAGE_CHILDREN the children
+/// reaped so far and what they had reaped. Times are the sampled split scaled to the
+/// precise runtime.
+pub fn sys_getrusage(who: i32, buf: u64) -> SysResult {
+    use crate::kernel::sched::cputime;
+    let task = current();
+    let sig = task.signal();
+    let usage = match who {
+        rusage::RUSAGE_SELF => {
+            let (utime, stime, mut usage) = cputime::thread_group_cputime_adjusted(sig);
+            usage.utime = utime;
+            usage.stime = stime;
+            usage
+        }
+        rusage::RUSAGE_THREAD => {
+            let (utime, stime) = cputime::task_cputime_adjusted(task);
+            cputime::Usage {
+                utime,
+                stime,
+                nvcsw: task
+                    .cputime
+                    .nvcsw
+                    .load(core::sync::atomic::Ordering::Relaxed),
+                nivcsw: task
+                    .cputime
+                    .nivcsw
+                    .load(core::sync::atomic::Ordering::Relaxed),
+                min_flt: task
+                    .cputime
+                    .min_flt
+                    .load(core::sync::atomic::Ordering::Relaxed),
+            }
+        }
+        rusage::RUSAGE_CHILDREN => sig.cputime.inner.lock().children,
+        _ => return Err(Errno::EINVAL),
+    };
+    // ru_maxrss: Cradle keeps no high-water mark of an address space (as /proc's VmHWM, it
+    // is the resident size now), and none for exited children (0).
+    let maxrss_kib = match (who, task.mm()) {
+        (rusage::RUSAGE_CHILDREN, _) | (_, None) => 0,
+        (_, Some(mm)) => {
+            crate::mm::oom_kill::mm_pages(&mm).1 * crate::arch::memory::PAGE_SIZE / 1024
+        }
+    };
+    put_rusage(buf, &usage, maxrss_kib)?;
     Ok(0)
 }
 

@@ -196,6 +196,8 @@ pub struct TaskStruct {
     /// When `copy_process` made the task, in `ktime_get_ns` nanoseconds since boot (Linux's
     /// `start_boottime`; /proc/<pid>/stat's `starttime`). 0 for PID 0.
     pub start_time_ns: AtomicU64,
+    /// Sampled user/system time, context switches, faults (`sched::cputime`).
+    pub cputime: crate::kernel::sched::cputime::TaskCputime,
     /// References: the pid table, the parent's children list, run queues, waiters.
     usage: AtomicUsize,
     /// True for tasks `copy_process` allocated (freed with the last reference).
@@ -279,6 +281,7 @@ impl TaskStruct {
             clear_child_tid: AtomicU64::new(0),
             kthread_should_stop: AtomicBool::new(false),
             start_time_ns: AtomicU64::new(0),
+            cputime: crate::kernel::sched::cputime::TaskCputime::new(),
             usage: AtomicUsize::new(1),
             allocated: false,
         }

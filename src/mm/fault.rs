@@ -288,10 +288,16 @@ pub fn handle_user_fault(far: u64, esr_val: u64, from_el0: bool) -> Result<(), V
     let Some(mm) = crate::kernel::task::current().mm() else {
         return Err(VmFault::Sigsegv);
     };
-    match handle_mm_fault(&mm, far, access) {
-        Err(VmFault::Oom) if pagefault_out_of_memory(from_el0) => Ok(()),
+    let result = match handle_mm_fault(&mm, far, access) {
+        Err(VmFault::Oom) if pagefault_out_of_memory(from_el0) => return Ok(()),
         result => result,
+    };
+    if result.is_ok() {
+        // Every fault is served from memory (no swap, no disk): a minor fault (Linux's
+        // `mm_account_fault`), for getrusage's ru_minflt and stat's minflt.
+        crate::kernel::sched::cputime::account_min_flt(crate::kernel::task::current());
     }
+    result
 }
 
 /// A fault found no memory (Linux's `pagefault_out_of_memory`): the OOM killer frees some,

@@ -25,7 +25,7 @@ use crate::kernel::task::{TaskRef, PF_EXITING};
 use crate::mm::mm_types::MmStruct;
 
 /// An address space's size and resident pages: (total_vm, rss), in pages.
-fn mm_pages(mm: &MmStruct) -> (u64, u64) {
+pub fn mm_pages(mm: &MmStruct) -> (u64, u64) {
     let inner = mm.inner.lock();
     let (mut total, mut rss) = (0, 0);
     for vma in inner.vmas.iter() {

@@ -307,6 +307,7 @@ pub fn test_entries(user: &UserPrograms) -> Result<Vec<Entry>, String> {
         Entry::new("/bin/efault", file("efault")?, 0o755),
         Entry::new("/bin/schedtest", file("schedtest")?, 0o755),
         Entry::new("/bin/smpsched", file("smpsched")?, 0o755),
+        Entry::new("/bin/cputime", file("cputime")?, 0o755),
         Entry::new("/bin/credtest", file("credtest")?, 0o755),
         Entry::new("/bin/suidtest", file("suidtest")?, 0o755),
         Entry::new("/bin/forkbomb", file("forkbomb")?, 0o755),

@@ -37,6 +37,7 @@ const PROGRAMS: [&str; 20] = [
     "tlbshoot",
     "efault",
     "schedtest",
+    "cputime",
     "credtest",
     "forkbomb",
     "hugeelf",

@@ -126,8 +126,33 @@ fn state_name(state: char) -> &'static str {
     }
 }
 
-/// `/proc/<pid>/stat`: 52 fields on one line (Linux's `do_task_stat`).
+/// `/proc/<pid>/stat`: the process's line, its times those of every thread, live and
+/// exited.
 pub fn proc_pid_stat(task: &TaskStruct) -> Result<Vec<u8>, Errno> {
+    do_task_stat(task, true)
+}
+
+/// `/proc/<pid>/task/<tid>/stat`: the thread's line, its times its own.
+pub fn proc_tid_stat(task: &TaskStruct) -> Result<Vec<u8>, Errno> {
+    do_task_stat(task, false)
+}
+
+/// `utime`, `stime` and `minflt` of a stat line (Linux's `do_task_stat`): the thread
+/// group's or the thread's, adjusted to the precise runtime.
+fn stat_times(task: &TaskStruct, whole: bool) -> (u64, u64, u64) {
+    use crate::kernel::sched::cputime;
+    if whole {
+        let (utime, stime, usage) = cputime::thread_group_cputime_adjusted(task.signal());
+        (utime, stime, usage.min_flt)
+    } else {
+        let (utime, stime) = cputime::task_cputime_adjusted(task);
+        let min_flt = task.cputime.min_flt.load(Ordering::Relaxed);
+        (utime, stime, min_flt)
+    }
+}
+
+/// A stat line: 52 fields (Linux's `do_task_stat`).
+fn do_task_stat(task: &TaskStruct, whole: bool) -> Result<Vec<u8>, Errno> {
     let pid = task.pid();
     let state = task.state_char();
     let mm = task_mm_counts(task);
@@ -157,10 +182,16 @@ pub fn proc_pid_stat(task: &TaskStruct) -> Result<Vec<u8>, Errno> {
     );
     // minflt cminflt majflt cmajflt utime stime cutime cstime priority nice num_threads
     // itrealvalue starttime vsize rss rsslim
+    let (utime, stime, min_flt) = stat_times(task, whole);
+    let children = task.signal().cputime.inner.lock().children;
     let _ = write!(
         s,
-        " 0 0 0 0 {} 0 0 0 20 0 {} 0 {} {} {} {RLIM_INFINITY}",
-        nsec_to_clock_t(task_runtime_ns(task)),
+        " {min_flt} {} 0 0 {} {} {} {} 20 0 {} 0 {} {} {} {RLIM_INFINITY}",
+        children.min_flt,
+        nsec_to_clock_t(utime),
+        nsec_to_clock_t(stime),
+        nsec_to_clock_t(children.utime),
+        nsec_to_clock_t(children.stime),
         num_threads(task),
         nsec_to_clock_t(task.start_time_ns.load(Ordering::Relaxed)),
         mm.total_vm * PAGE_SIZE,
@@ -194,6 +225,15 @@ pub fn proc_pid_stat(task: &TaskStruct) -> Result<Vec<u8>, Errno> {
         mm.start_brk, mm.arg_start, mm.arg_end, mm.env_start, mm.env_end, exit_code,
     );
     Ok(s.into_bytes())
+}
+
+/// `/proc/<pid>/schedstat` (Linux's `proc_pid_schedstat`): time on the CPU (ns), time
+/// spent waiting on a run queue (ns; not tracked: 0), and how many times it was switched
+/// out (Cradle's stand-in for `pcount`, the times it got the CPU).
+pub fn proc_pid_schedstat(task: &TaskStruct) -> Result<Vec<u8>, Errno> {
+    let switches =
+        task.cputime.nvcsw.load(Ordering::Relaxed) + task.cputime.nivcsw.load(Ordering::Relaxed);
+    Ok(format!("{} 0 {switches}\n", task_runtime_ns(task)).into_bytes())
 }
 
 /// `/proc/<pid>/statm`: size resident shared text lib data dt, in pages (Linux's

@@ -45,7 +45,7 @@ enum Entry {
 }
 
 /// The entries, in `readdir` order; their inode numbers are `pid_ino(pid, 1 + index)`.
-const ENTRIES: [(&str, Entry); 14] = [
+const ENTRIES: [(&str, Entry); 15] = [
     ("cmdline", Entry::File(0o444, proc_pid_cmdline)),
     ("comm", Entry::Comm),
     ("cwd", Entry::Link(proc_cwd_link)),
@@ -59,6 +59,10 @@ const ENTRIES: [(&str, Entry); 14] = [
     ("mountinfo", Entry::File(0o444, proc_pid_mountinfo)),
     ("mounts", Entry::File(0o444, proc_pid_mounts)),
     ("root", Entry::Link(proc_root_link)),
+    (
+        "schedstat",
+        Entry::File(0o444, super::array::proc_pid_schedstat),
+    ),
     ("stat", Entry::File(0o444, super::array::proc_pid_stat)),
     ("statm", Entry::File(0o444, super::array::proc_pid_statm)),
     ("status", Entry::File(0o444, super::array::proc_pid_status)),
@@ -68,10 +72,14 @@ const ENTRIES: [(&str, Entry); 14] = [
 /// The entries of `/proc/<pid>/task/<tid>/` (Linux's `tid_base_stuff`, the part Cradle has):
 /// the thread's own `stat`, `status` and `comm`, and the process's `cmdline`. Inode numbers:
 /// `pid_ino(tid, TID_ENTRY_BASE + index)`.
-const TID_ENTRIES: [(&str, Entry); 4] = [
+const TID_ENTRIES: [(&str, Entry); 5] = [
     ("cmdline", Entry::File(0o444, proc_pid_cmdline)),
     ("comm", Entry::Comm),
-    ("stat", Entry::File(0o444, super::array::proc_pid_stat)),
+    (
+        "schedstat",
+        Entry::File(0o444, super::array::proc_pid_schedstat),
+    ),
+    ("stat", Entry::File(0o444, super::array::proc_tid_stat)),
     ("status", Entry::File(0o444, super::array::proc_pid_status)),
 ];
 /// Where the inode numbers of a thread's own directory start.

@@ -1,11 +1,10 @@
-//! `/proc/stat`, `/proc/uptime` and `/proc/loadavg`: where the CPU's time went (Linux:
+//! `/proc/stat`, `/proc/uptime` and `/proc/loadavg`: where the CPUs' time went (Linux:
 //! `fs/proc/stat.c`, `fs/proc/uptime.c`, `fs/proc/loadavg.c`).
 //!
-//! Cradle accounts CPU time per task (the scheduler's `sum_exec_runtime`) without telling
-//! user from system time, and not at all for the idle task: busy time is the runtime of
-//! the live tasks, reported as user time, and idle time is the rest of the time since boot
-//! (so the time of tasks that have exited and been reaped counts as idle). Times are in
-//! `USER_HZ` (100 Hz) ticks, as Linux reports them whatever its own `HZ`.
+//! CPU time comes from the per-CPU counters that each CPU's tick increments
+//! (`sched::cputime::KCPUSTAT`, Linux's `kcpustat_cpu`): a tick that interrupted user space
+//! is user time, one that found the idle task is idle time, any other is system time.
+//! Times are in `USER_HZ` (100 Hz) ticks, as Linux reports them whatever its own `HZ`.
 
 use alloc::format;
 use alloc::string::String;
@@ -13,20 +12,31 @@ use alloc::vec::Vec;
 use core::fmt::Write;
 use core::sync::atomic::Ordering;
 
-use super::generic::{nsec_to_clock_t, task_runtime_ns};
+use super::generic::nsec_to_clock_t;
+use crate::arch::percpu::NR_CPUS;
 use crate::kernel::errno::Errno;
 use crate::kernel::irq::{irq_count, NR_IRQS};
 use crate::kernel::pid::for_each_task;
 use crate::kernel::sched::core::{nr_context_switches, nr_running};
+use crate::kernel::sched::cputime::{cpustat, kcpustat_cpu};
 use crate::kernel::sched::loadavg::{AVENRUN, FIXED_1, FSHIFT};
 use crate::kernel::task::state::TASK_UNINTERRUPTIBLE;
 use crate::kernel::time::ktime_get_ns;
 
 const NSEC_PER_SEC: u64 = 1_000_000_000;
 
-/// Time the CPU was idle, in nanoseconds: the time since boot that no live task ran.
-fn idle_ns(busy_ns: u64) -> u64 {
-    ktime_get_ns().saturating_sub(busy_ns)
+/// The CPUs `/proc/stat` lists: CPU 0, and every other CPU whose tick has counted time
+/// (a CPU that is online ticks every `1/HZ` s; one that never came up never does). Once
+/// `kernel::smp` exists this is its `cpu_online_mask()`.
+fn online_cpus() -> impl Iterator<Item = usize> {
+    (0..NR_CPUS).filter(|&cpu| cpu == 0 || kcpustat_cpu(cpu).iter().any(|&ns| ns != 0))
+}
+
+/// Idle time of every CPU, nanoseconds (Linux's `get_idle_time` summed, as `uptime` does).
+fn idle_ns() -> u64 {
+    (0..NR_CPUS)
+        .map(|cpu| kcpustat_cpu(cpu)[cpustat::IDLE])
+        .sum()
 }
 
 /// What the task table says about the system, in one pass.
@@ -38,8 +48,6 @@ struct TaskTotals {
     last_pid: i32,
     /// Tasks in uninterruptible sleep.
     blocked: u64,
-    /// CPU time of every task but the idle task, in nanoseconds.
-    busy_ns: u64,
 }
 
 fn task_totals() -> TaskTotals {
@@ -47,7 +55,6 @@ fn task_totals() -> TaskTotals {
         threads: 0,
         last_pid: 0,
         blocked: 0,
-        busy_ns: 0,
     };
     for_each_task(|task| {
         let pid = task.pid();
@@ -59,7 +66,6 @@ fn task_totals() -> TaskTotals {
         if task.state.load(Ordering::Relaxed) == TASK_UNINTERRUPTIBLE {
             t.blocked += 1;
         }
-        t.busy_ns += task_runtime_ns(task);
     });
     t
 }
@@ -75,11 +81,10 @@ fn centiseconds(ns: u64) -> String {
 
 /// `/proc/uptime`: seconds since boot and seconds idle (Linux's `uptime_proc_show`).
 pub fn proc_uptime() -> Result<Vec<u8>, Errno> {
-    let busy_ns = task_totals().busy_ns;
     Ok(format!(
         "{} {}\n",
         centiseconds(ktime_get_ns()),
-        centiseconds(idle_ns(busy_ns))
+        centiseconds(idle_ns())
     )
     .into_bytes())
 }
@@ -107,17 +112,34 @@ pub fn proc_loadavg() -> Result<Vec<u8>, Errno> {
     Ok(s.into_bytes())
 }
 
+/// One `cpu` line's ten columns, nanoseconds turned into USER_HZ ticks.
+fn cpu_line(s: &mut String, name: &str, ns: &[u64; cpustat::NR_STATS]) {
+    // user nice system idle iowait irq softirq steal guest guest_nice
+    let _ = write!(s, "{name}");
+    for value in ns {
+        let _ = write!(s, " {}", nsec_to_clock_t(*value));
+    }
+    s.push('\n');
+}
+
 /// `/proc/stat` (Linux's `show_stat`).
 pub fn proc_stat() -> Result<Vec<u8>, Errno> {
     let totals = task_totals();
-    let user = nsec_to_clock_t(totals.busy_ns);
-    let idle = nsec_to_clock_t(idle_ns(totals.busy_ns));
     let uptime_s = ktime_get_ns() / NSEC_PER_SEC;
     let btime = (crate::kernel::time::realtime_seconds().max(0) as u64).saturating_sub(uptime_s);
     let mut s = String::new();
-    // user nice system idle iowait irq softirq steal guest guest_nice
-    let _ = writeln!(s, "cpu  {user} 0 0 {idle} 0 0 0 0 0 0");
-    let _ = writeln!(s, "cpu0 {user} 0 0 {idle} 0 0 0 0 0 0");
+    let per_cpu: Vec<(usize, [u64; cpustat::NR_STATS])> =
+        online_cpus().map(|cpu| (cpu, kcpustat_cpu(cpu))).collect();
+    let mut sum = [0u64; cpustat::NR_STATS];
+    for (_, ns) in &per_cpu {
+        for (total, value) in sum.iter_mut().zip(ns) {
+            *total += value;
+        }
+    }
+    cpu_line(&mut s, "cpu ", &sum);
+    for (cpu, ns) in &per_cpu {
+        cpu_line(&mut s, &format!("cpu{cpu}"), ns);
+    }
     let counts: Vec<u64> = (0..NR_IRQS as u32).map(irq_count).collect();
     let used = counts
         .iter()
@@ -131,7 +153,7 @@ pub fn proc_stat() -> Result<Vec<u8>, Errno> {
         s,
         "\nctxt {}\nbtime {btime}\nprocesses {}\nprocs_running {}\nprocs_blocked {}\n",
         nr_context_switches(),
-        totals.last_pid,
+        crate::kernel::fork::total_forks(),
         nr_running(),
         totals.blocked,
     );

@@ -627,6 +627,10 @@ fn __schedule(preempt: bool) {
     inner.curr = next;
     next.on_cpu.store(true, Ordering::Relaxed);
     inner.nr_switches += 1;
+    super::cputime::account_context_switch(
+        prev,
+        !preempt && prev.state.load(Ordering::Relaxed) != state::TASK_RUNNING,
+    );
     NR_SWITCHES.fetch_add(1, Ordering::Relaxed);
     let last = context_switch(prev, next);
     // Back in `prev`, possibly much later: the task that ran before us finishes its switch.
@@ -771,6 +775,32 @@ pub fn nr_running() -> usize {
 /// Runnable tasks on `cpu`, the running one included.
 pub fn cpu_nr_running(cpu: usize) -> usize {
     cpu_rq(cpu).nr_running.load(Ordering::Relaxed)
+}
+
+/// The CPU time `p` has had, nanoseconds, including the slice it is running now on
+/// whichever CPU (Linux's `task_sched_runtime`): under the run-queue lock of its CPU, the
+/// running task is first charged up to now.
+pub fn task_sched_runtime(p: &TaskStruct) -> u64 {
+    let flags = crate::arch::irqflags::local_irq_save();
+    let ns = loop {
+        let cpu = p.cpu.load(Ordering::Acquire) as usize;
+        let rq = cpu_rq(cpu);
+        let inner = rq.lock_raw();
+        if p.cpu.load(Ordering::Acquire) as usize != cpu {
+            rq.lock.unlock(); // it moved meanwhile: lock its new CPU's queue
+            continue;
+        }
+        // SAFETY: the run-queue lock of the task's CPU is held.
+        let p_se = unsafe { se(p) };
+        if core::ptr::eq(inner.curr, p) && !is_idle(p) {
+            inner.cfs.update_curr(p_se, sched_clock());
+        }
+        let ns = p_se.sum_exec_runtime;
+        rq.lock.unlock();
+        break ns;
+    };
+    crate::arch::irqflags::local_irq_restore(flags);
+    ns
 }
 
 /// Context switches since boot.

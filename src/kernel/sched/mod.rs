@@ -1,8 +1,9 @@
 //! The scheduler (Linux's `kernel/sched/`): run queues and CFS, the idle loop, wait queues,
-//! completions, the load average, the scheduler's system calls.
+//! completions, CPU-time accounting, the load average, the scheduler's system calls.
 //!
 //! `fair` is portable bookkeeping, unit-tested on the host; the rest runs the hardware.
 
+pub mod cputime;
 pub mod fair;
 
 #[cfg(target_os = "none")]
@@ -11,6 +12,8 @@ pub mod balance;
 pub mod completion;
 #[cfg(target_os = "none")]
 pub mod core;
+#[cfg(target_os = "none")]
+pub mod cputime_kunit;
 #[cfg(target_os = "none")]
 pub mod idle;
 #[cfg(target_os = "none")]

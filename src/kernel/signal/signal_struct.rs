@@ -62,6 +62,9 @@ pub struct SignalStruct {
     pub group_exec_task: AtomicPtr<TaskStruct>,
     /// `de_thread` sleeps here until the other threads are gone.
     pub exec_wait: WaitQueueHead,
+    /// CPU time: the threads', the released threads', the reaped children's, and the CPU
+    /// interval timers (`sched::cputime`).
+    pub cputime: crate::kernel::sched::cputime::SignalCputime,
 }
 
 impl SignalStruct {
@@ -81,6 +84,7 @@ impl SignalStruct {
             group_exit_code: AtomicI32::new(0),
             group_exec_task: AtomicPtr::new(core::ptr::null_mut()),
             exec_wait: WaitQueueHead::new(),
+            cputime: crate::kernel::sched::cputime::SignalCputime::new(),
         }
     }
 

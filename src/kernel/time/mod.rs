@@ -49,10 +49,15 @@ pub fn tick_handle_periodic() {
     if let Some(hook) = TICK_HOOK.get() {
         hook();
     }
+    // Every CPU charges its tick to the task it interrupted and to its own CPU-time
+    // counters (Linux's `update_process_times`).
+    crate::kernel::sched::cputime::update_process_times();
 }
 
 #[cfg(target_os = "none")]
 pub mod itimer;
+#[cfg(target_os = "none")]
+pub mod posix_cpu_timers;
 pub mod timeconv;
 #[cfg(target_os = "none")]
 pub mod timekeeping;

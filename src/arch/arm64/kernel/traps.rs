@@ -118,6 +118,7 @@ extern "C" fn el1h_64_sync_handler(regs: &mut PtRegs) {
 /// IRQ taken in the kernel (Linux's `el1h_64_irq_handler` → `handle_arch_irq`).
 #[no_mangle]
 extern "C" fn el1h_64_irq_handler(_regs: &mut PtRegs) {
+    crate::kernel::sched::cputime::irq_enter_from(false);
     crate::kernel::irq::handle_arch_irq();
     // Kernel preemption: the tick or a wake-up may have asked for it (Linux's
     // `arm64_preempt_schedule_irq`).
@@ -204,6 +205,8 @@ fn user_fault(regs: &PtRegs, esr: u64, signo: i32, code: i32, addr: u64) {
 /// IRQ taken in user space (Linux's `el0t_64_irq_handler` → `handle_arch_irq`).
 #[no_mangle]
 extern "C" fn el0t_64_irq_handler(_regs: &mut PtRegs) {
+    // The tick charges user time for an interrupt from EL0 (Linux's `user_mode(regs)`).
+    crate::kernel::sched::cputime::irq_enter_from(true);
     crate::kernel::irq::handle_arch_irq()
 }
 
