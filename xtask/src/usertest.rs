@@ -20,7 +20,7 @@ use crate::qemu::{run_captured, QemuOptions};
 use crate::user::UserPrograms;
 
 /// The programs `/init` runs on Cradle, in order.
-const PROGRAMS: [&str; 20] = [
+const PROGRAMS: [&str; 21] = [
     "syscalls",
     "fork_seed",
     "segv",
