@@ -591,8 +591,6 @@ fn __schedule(preempt: bool) {
             // CPU's once we no longer run it (Linux uses the stopper's migration_cpu_stop).
             prev_se.on_rq = false;
             rq.add_nr_running(-1);
-            // SAFETY: `inner` is prev's locked run queue.
-            unsafe { detach_for_migration(inner, prev) };
             inner.push_task = Some(prev.get_ref());
         } else {
             inner.cfs.enqueue(prev_se, prev.get_ref()); // put_prev_task
@@ -683,12 +681,24 @@ fn finish_task_switch(prev: &TaskStruct) {
     }
 }
 
-/// Place a runnable task that `__schedule` took off a CPU its affinity excludes.
+/// Place a task that `__schedule` took off a CPU its affinity excludes. If it was preempted
+/// while on its way to sleep (its state is not TASK_RUNNING), a wake-up may have placed it
+/// already: then there is nothing left to do.
 fn push_task_away(task: &TaskStruct) {
     let flags = local_irq_save();
     task.pi_lock.lock();
-    let cpu = super::balance::select_task_rq(task, task_cpu(task), false);
-    activate_on(task, cpu, false);
+    let (rq, inner) = task_rq_lock(task);
+    // SAFETY: the lock of the task's run queue is held.
+    let queued = unsafe { se(task) }.on_rq;
+    if !queued {
+        // SAFETY: `inner` is the task's locked run queue.
+        unsafe { detach_for_migration(inner, task) };
+    }
+    rq.lock.unlock();
+    if !queued {
+        let cpu = super::balance::select_task_rq(task, task_cpu(task), false);
+        activate_on(task, cpu, false);
+    }
     task.pi_lock.unlock();
     local_irq_restore(flags);
 }

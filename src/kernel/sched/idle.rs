@@ -1,9 +1,10 @@
 //! The idle loop (Linux: `kernel/sched/idle.c`).
 //!
-//! PID 0 ends here: `cpu_startup_entry` → `do_idle`, forever. With nothing to run, the CPU
-//! sleeps in `wfi` until an interrupt; the check for work and the `wfi` happen with
-//! interrupts masked, so an interrupt that makes work cannot slip in between (a pending
-//! interrupt still ends `wfi`).
+//! Every CPU's idle task (`swapper/N`, PID 0) ends here: `cpu_startup_entry` → `do_idle`,
+//! forever. With nothing to run, the CPU sleeps in `wfi` until an interrupt; the check for
+//! work and the `wfi` happen with interrupts masked, so work that arrives in between cannot
+//! be missed: a local interrupt, or the reschedule IPI another CPU sends after queueing a
+//! task here and setting our `need_resched`, is pending and ends `wfi` at once.
 
 use core::sync::atomic::{AtomicU64, Ordering};
 
@@ -11,7 +12,7 @@ use super::core::{need_resched, schedule_idle};
 use crate::arch::irqflags::{local_irq_disable, local_irq_enable};
 use crate::kernel::task::current;
 
-/// Times the boot CPU entered `wfi` (for tests: proof that idle really idles).
+/// Times any CPU entered `wfi` (for tests: proof that idle really idles).
 pub static IDLE_ENTRIES: AtomicU64 = AtomicU64::new(0);
 
 /// One pass of idling (Linux's `do_idle`).
