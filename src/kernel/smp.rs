@@ -422,10 +422,11 @@ mod kunit_tests {
         );
     }
 
-    /// Every other online CPU runs its own idle task, PID 0, `swapper/N`.
+    /// Every online CPU has its own idle task, PID 0, `swapper/N` (CPU 0's is init_task).
+    /// The test may run on any CPU and move between them, so it checks all of them.
     fn idle_tasks(test: &mut Test) {
-        let this = crate::arch::percpu::smp_processor_id();
-        for cpu in cpu_online_mask().without(this).iter() {
+        let init = &crate::init::init_task::init_task as *const crate::kernel::task::TaskStruct;
+        for cpu in cpu_online_mask().iter() {
             let Some(idle) = crate::kernel::smpboot::idle_thread_get(cpu) else {
                 kunit_expect!(test, false, "CPU{cpu} has no idle task");
                 continue;
@@ -439,6 +440,7 @@ mod kunit_tests {
                 "CPU{cpu}'s idle task"
             );
             kunit_expect!(test, idle.cpu.load(Ordering::Relaxed) as usize == cpu);
+            kunit_expect!(test, core::ptr::eq(idle, init) == (cpu == 0));
         }
     }
 
