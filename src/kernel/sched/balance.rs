@@ -133,21 +133,6 @@ pub(super) fn newidle_balance(this_cpu: usize, inner: &mut RqInner) {
     src_rq.lock.unlock();
 }
 
-/// Lock two run queues in CPU-number order (Linux's `double_rq_lock`). Interrupts are
-/// masked.
-fn double_rq_lock(a: usize, b: usize) -> (&'static mut RqInner, &'static mut RqInner) {
-    debug_assert!(a != b);
-    if a < b {
-        let ia = cpu_rq(a).lock_raw();
-        let ib = cpu_rq(b).lock_raw();
-        (ia, ib)
-    } else {
-        let ib = cpu_rq(b).lock_raw();
-        let ia = cpu_rq(a).lock_raw();
-        (ia, ib)
-    }
-}
-
 /// Even out this CPU and the busiest: if it has more than one task more than we do, pull
 /// queued tasks until the difference is at most one (Linux's `load_balance`, for one flat
 /// domain). Called from the tick with interrupts masked and no run-queue lock held.
@@ -158,8 +143,16 @@ fn load_balance(this_cpu: usize) {
     if n <= load(this_cpu) + 1 {
         return;
     }
-    let (dst, src) = double_rq_lock(this_cpu, busiest);
+    // Our own queue, then the busiest only if it is free: the busiest is the queue every
+    // idle CPU's tick wants at once, and queueing on it from interrupts (with QEMU's vCPUs
+    // outnumbering the host's cores) kept all of them in their ticks. Busy, it is
+    // balanced at a later tick.
     let (dst_rq, src_rq) = (cpu_rq(this_cpu), cpu_rq(busiest));
+    let dst = dst_rq.lock_raw();
+    let Some(src) = src_rq.try_lock_raw() else {
+        dst_rq.lock.unlock();
+        return;
+    };
     while src_rq.nr_running.load(Ordering::Relaxed) > dst_rq.nr_running.load(Ordering::Relaxed) + 1
         && move_one_task(src_rq, src, this_cpu, dst, true)
     {}

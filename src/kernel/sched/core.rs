@@ -26,8 +26,8 @@
 //! spinlock release), at `cond_resched`, and on return to user space — whenever the task's
 //! `preempt_count` is 0.
 //!
-//! Lock order: a task's `pi_lock`, then run-queue locks (two at once only in CPU-number
-//! order, `double_rq_lock`, or with `try_lock`), then a task's `mm` lock and the heap's
+//! Lock order: a task's `pi_lock`, then run-queue locks (a second one only with `try_lock`:
+//! the balancers), then a task's `mm` lock and the heap's
 //! (taken to switch address spaces and to queue tasks).
 
 use core::cell::UnsafeCell;

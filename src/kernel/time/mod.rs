@@ -38,12 +38,13 @@ pub fn set_tick_hook(hook: fn()) {
 pub const TICK_DO_TIMER_CPU: usize = 0;
 
 /// The periodic tick, from the timer interrupt with IRQs masked, on every CPU (Linux's
-/// `tick_handle_periodic` → `tick_periodic`): `TICK_DO_TIMER_CPU` does `do_timer`, every CPU
-/// runs the hook (its own scheduler tick).
+/// `tick_handle_periodic` → `tick_periodic`), `ticks` (≥ 1) periods after the last one:
+/// `TICK_DO_TIMER_CPU` does `do_timer(ticks)`, so jiffies follow the counter, and every CPU
+/// runs the hook (its own scheduler tick) once — missed periods are not replayed.
 #[cfg(target_os = "none")]
-pub fn tick_handle_periodic() {
+pub fn tick_handle_periodic(ticks: u64) {
     if crate::arch::percpu::smp_processor_id() == TICK_DO_TIMER_CPU {
-        JIFFIES.fetch_add(1, Ordering::Relaxed);
+        JIFFIES.fetch_add(ticks, Ordering::Relaxed);
         vsyscall::update_vsyscall();
     }
     if let Some(hook) = TICK_HOOK.get() {
