@@ -269,6 +269,27 @@ fn kthreads_are_children_of_kthreadd(test: &mut Test) {
     );
 }
 
+/// PID 1 and kthreadd were born on the boot CPU alone (init_task's affinity); by now they
+/// may run on every online CPU, so user space and the kernel threads inherit that
+/// (`sched_getaffinity`, hence `nproc`, sees every CPU).
+fn pid1_and_kthreadd_use_every_cpu(test: &mut Test) {
+    let online = cpu_online_mask();
+    for pid in [1, 2] {
+        let Some(task) = crate::kernel::pid::find_task_by_pid(pid) else {
+            kunit_expect!(test, false, "no PID {pid}");
+            continue;
+        };
+        let allowed = task_cpus_allowed(&task);
+        kunit_expect!(
+            test,
+            allowed.and(online) == online,
+            "PID {pid} may run on {:#x} of {:#x}",
+            allowed.bits(),
+            online.bits()
+        );
+    }
+}
+
 /// CPUs each spinner was seen on (bit per CPU).
 static SPREAD_SEEN: [AtomicU64; NR_CPUS] = [const { AtomicU64::new(0) }; NR_CPUS];
 static SPREAD_GO: AtomicBool = AtomicBool::new(false);
@@ -534,6 +555,7 @@ kunit_test_suite!(
         msleep_is_accurate,
         mutex_contention,
         workqueue_runs_in_kworker,
-        kthreads_are_children_of_kthreadd
+        kthreads_are_children_of_kthreadd,
+        pid1_and_kthreadd_use_every_cpu
     ]
 );
