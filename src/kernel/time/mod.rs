@@ -39,11 +39,13 @@ pub const TICK_DO_TIMER_CPU: usize = 0;
 
 /// The periodic tick, from the timer interrupt with IRQs masked, on every CPU (Linux's
 /// `tick_handle_periodic` → `tick_periodic`): `TICK_DO_TIMER_CPU` does `do_timer`, every CPU
-/// runs the hook (its own scheduler tick).
+/// runs the hook (its own scheduler tick). `ticks` is how many periods ended since the last
+/// call on this CPU (more than one when the CPU did not run for a while): jiffies moves on by
+/// all of them (Linux's `tick_do_update_jiffies64`), the rest happens once.
 #[cfg(target_os = "none")]
-pub fn tick_handle_periodic() {
+pub fn tick_handle_periodic(ticks: u64) {
     if crate::arch::percpu::smp_processor_id() == TICK_DO_TIMER_CPU {
-        JIFFIES.fetch_add(1, Ordering::Relaxed);
+        JIFFIES.fetch_add(ticks, Ordering::Relaxed);
         vsyscall::update_vsyscall();
     }
     if let Some(hook) = TICK_HOOK.get() {
