@@ -10,9 +10,10 @@
 //!
 //! With one CPU online nothing here does any work beyond one mask test.
 
-use core::sync::atomic::Ordering;
+use core::sync::atomic::{AtomicU64, Ordering};
 
-use super::core::{check_preempt_curr, cpu_rq, se, task_cpus_allowed, Rq, RqInner};
+use super::core::{check_preempt_curr, task_cpus_allowed};
+use super::rq::{cpu_rq, se, Rq, RqInner};
 use crate::arch::percpu::NR_CPUS;
 use crate::kernel::smp::{cpu_online_mask, CpuMask};
 use crate::kernel::task::{TaskRef, TaskStruct};
@@ -167,15 +168,22 @@ fn load_balance(this_cpu: usize) {
     dst_rq.lock.unlock();
 }
 
-/// The tick's balancing hook (Linux's `trigger_load_balance`, which raises SCHED_SOFTIRQ):
-/// an idle CPU balances every tick, a busy one every few, CPUs staggered.
+/// Each CPU's next busy balancing pass, in jiffies (Linux's `rq->next_balance`).
+static NEXT_BALANCE: [AtomicU64; NR_CPUS] = [const { AtomicU64::new(0) }; NR_CPUS];
+
+/// The tick's balancing hook (Linux's `trigger_load_balance`, which raises SCHED_SOFTIRQ
+/// when `jiffies` reached `rq->next_balance`): an idle CPU balances every tick, a busy one
+/// once [`BUSY_BALANCE_INTERVAL`] ticks have passed since its last pass. Only this CPU's
+/// tick touches its entry.
 pub fn trigger_load_balance(this_cpu: usize) {
     if cpu_online_mask().weight() < 2 {
         return;
     }
     let idle = load(this_cpu) == 0;
-    let tick = crate::kernel::time::jiffies();
-    if idle || (tick + this_cpu as u64).is_multiple_of(BUSY_BALANCE_INTERVAL) {
+    let now = crate::kernel::time::jiffies();
+    let next = &NEXT_BALANCE[this_cpu];
+    if idle || now >= next.load(Ordering::Relaxed) {
+        next.store(now + BUSY_BALANCE_INTERVAL, Ordering::Relaxed);
         load_balance(this_cpu);
     }
 }
