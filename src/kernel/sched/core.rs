@@ -26,9 +26,9 @@
 //! spinlock release), at `cond_resched`, and on return to user space — whenever the task's
 //! `preempt_count` is 0.
 //!
-//! Lock order: a task's `pi_lock`, then run-queue locks (two at once only in CPU-number
-//! order, `double_rq_lock`, or with `try_lock`), then a task's `mm` lock and the heap's
-//! (taken to switch address spaces and to queue tasks).
+//! Lock order: a task's `pi_lock`, then run-queue locks (a second one only with `try_lock`),
+//! then a task's `mm` lock and the heap's (taken to switch address spaces and to queue
+//! tasks).
 
 use core::sync::atomic::{fence, AtomicBool, AtomicU64, Ordering};
 
