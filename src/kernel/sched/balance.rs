@@ -10,9 +10,10 @@
 //!
 //! With one CPU online nothing here does any work beyond one mask test.
 
-use core::sync::atomic::Ordering;
+use core::sync::atomic::{AtomicU64, Ordering};
 
-use super::core::{check_preempt_curr, cpu_rq, se, task_cpus_allowed, Rq, RqInner};
+use super::core::{check_preempt_curr, task_cpus_allowed};
+use super::rq::{cpu_rq, se, Rq, RqInner};
 use crate::arch::percpu::NR_CPUS;
 use crate::kernel::smp::{cpu_online_mask, CpuMask};
 use crate::kernel::task::{TaskRef, TaskStruct};
@@ -133,44 +134,99 @@ pub(super) fn newidle_balance(this_cpu: usize, inner: &mut RqInner) {
     src_rq.lock.unlock();
 }
 
+/// What one balancing pass did.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Balance {
+    /// Nothing to even out, or tasks moved.
+    Done,
+    /// The busiest queue's lock was taken: try again at the next pass.
+    Busy,
+    /// The busiest CPU has queued tasks, but none may run here (Linux's `LBF_ALL_PINNED`).
+    Pinned,
+}
+
 /// Even out this CPU and the busiest: if it has more than one task more than we do, pull
 /// queued tasks until the difference is at most one (Linux's `load_balance`, for one flat
 /// domain). Called from the tick with interrupts masked and no run-queue lock held.
-fn load_balance(this_cpu: usize) {
+///
+/// The busiest queue's lock is only tried, never waited for: its CPU takes it for every
+/// switch and wake-up, and a ticket lock hands it on in arrival order, so a balancer whose
+/// vCPU the host deschedules while queued for it would stop that CPU for as long.
+fn load_balance(this_cpu: usize) -> Balance {
     let Some((busiest, n)) = find_busiest(this_cpu) else {
-        return;
+        return Balance::Done;
     };
     if n <= load(this_cpu) + 1 {
-        return;
+        return Balance::Done;
     }
-    // Our own queue, then the busiest only if it is free: the busiest is the queue every
-    // idle CPU's tick wants at once, and queueing on it from interrupts (with QEMU's vCPUs
-    // outnumbering the host's cores) kept all of them in their ticks. Busy, it is
-    // balanced at a later tick.
     let (dst_rq, src_rq) = (cpu_rq(this_cpu), cpu_rq(busiest));
     let dst = dst_rq.lock_raw();
     let Some(src) = src_rq.try_lock_raw() else {
         dst_rq.lock.unlock();
-        return;
+        return Balance::Busy;
     };
+    let mut moved = false;
     while src_rq.nr_running.load(Ordering::Relaxed) > dst_rq.nr_running.load(Ordering::Relaxed) + 1
         && move_one_task(src_rq, src, this_cpu, dst, true)
-    {}
+    {
+        moved = true;
+    }
+    let pinned = !moved
+        && src_rq.nr_running.load(Ordering::Relaxed)
+            > dst_rq.nr_running.load(Ordering::Relaxed) + 1;
     src_rq.lock.unlock();
     dst_rq.lock.unlock();
+    if pinned {
+        Balance::Pinned
+    } else {
+        Balance::Done
+    }
 }
 
-/// The tick's balancing hook (Linux's `trigger_load_balance`, which raises SCHED_SOFTIRQ):
-/// an idle CPU balances every tick, a busy one every few, CPUs staggered.
+/// The longest a CPU waits between two passes while the busiest CPU's tasks are all
+/// pinned (Linux doubles `sd->balance_interval` up to `sd->max_interval` then): 64 ms.
+const MAX_BALANCE_INTERVAL: u64 = 16;
+
+/// Each CPU's next balancing pass, in jiffies (Linux's `rq->next_balance`), and the
+/// interval it waits after finding only pinned tasks (Linux's `sd->balance_interval`).
+/// Only this CPU's tick touches its entries.
+static NEXT_BALANCE: [AtomicU64; NR_CPUS] = [const { AtomicU64::new(0) }; NR_CPUS];
+static PINNED_INTERVAL: [AtomicU64; NR_CPUS] = [const { AtomicU64::new(0) }; NR_CPUS];
+
+/// The tick's balancing hook (Linux's `trigger_load_balance`, which raises SCHED_SOFTIRQ
+/// when `jiffies` reached `rq->next_balance`): an idle CPU balances every tick, a busy one
+/// every [`BUSY_BALANCE_INTERVAL`] ticks; a CPU that found the busiest one's tasks all
+/// pinned waits twice as long each time, up to [`MAX_BALANCE_INTERVAL`], until a pass finds
+/// something it can do. Without the back-off, three idle CPUs locked the run queue of a CPU
+/// running two tasks bound to it 250 times a second each: a ping-pong between two threads
+/// on CPU 0 took 5 to 10 times as long at -smp 4 as at -smp 1.
 pub fn trigger_load_balance(this_cpu: usize) {
     if cpu_online_mask().weight() < 2 {
         return;
     }
-    let idle = load(this_cpu) == 0;
-    let tick = crate::kernel::time::jiffies();
-    if idle || (tick + this_cpu as u64).is_multiple_of(BUSY_BALANCE_INTERVAL) {
-        load_balance(this_cpu);
+    let now = crate::kernel::time::jiffies();
+    let next = &NEXT_BALANCE[this_cpu];
+    if now < next.load(Ordering::Relaxed) {
+        return;
     }
+    let base = if load(this_cpu) == 0 {
+        1
+    } else {
+        BUSY_BALANCE_INTERVAL
+    };
+    let pinned = &PINNED_INTERVAL[this_cpu];
+    let interval = match load_balance(this_cpu) {
+        Balance::Done | Balance::Busy => {
+            pinned.store(0, Ordering::Relaxed);
+            base
+        }
+        Balance::Pinned => {
+            let doubled = (pinned.load(Ordering::Relaxed).max(base) * 2).min(MAX_BALANCE_INTERVAL);
+            pinned.store(doubled, Ordering::Relaxed);
+            doubled
+        }
+    };
+    next.store(now + interval, Ordering::Relaxed);
 }
 
 /// True if `cpu` has nothing to run (Linux's `idle_cpu`).

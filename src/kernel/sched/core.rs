@@ -1,9 +1,9 @@
-//! The scheduler's core: run queues, `schedule`, wake-ups, preemption
+//! The scheduler's core: `schedule`, wake-ups, preemption, migration
 //! (Linux: `kernel/sched/core.c`).
 //!
-//! Every CPU has a run queue holding its runnable tasks in a CFS tree (see `fair.rs`), the
-//! task it is running, and its idle task (`swapper/N`, PID 0, which is never in the tree: it
-//! runs only when the tree is empty). `schedule` picks the next task and calls
+//! Every CPU has a run queue (`rq.rs`) holding its runnable tasks in a CFS tree (see
+//! `fair.rs`), the task it is running, and its idle task (`swapper/N`, PID 0, which is never
+//! in the tree: it runs only when the tree is empty). `schedule` picks the next task and calls
 //! `cpu_switch_to`; the run-queue lock is held across the switch and released by the task
 //! that wakes up on the other side (`finish_task_switch`), as in Linux.
 //!
@@ -26,69 +26,22 @@
 //! spinlock release), at `cond_resched`, and on return to user space — whenever the task's
 //! `preempt_count` is 0.
 //!
-//! Lock order: a task's `pi_lock`, then run-queue locks (a second one only with `try_lock`:
-//! the balancers), then a task's `mm` lock and the heap's
-//! (taken to switch address spaces and to queue tasks).
+//! Lock order: a task's `pi_lock`, then run-queue locks (a second one only with `try_lock`),
+//! then a task's `mm` lock and the heap's (taken to switch address spaces and to queue
+//! tasks).
 
-use core::cell::UnsafeCell;
-use core::sync::atomic::{fence, AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use core::sync::atomic::{fence, AtomicBool, AtomicU64, Ordering};
 
 use super::fair::{CfsRq, SchedEntity};
+use super::rq::{cpu_rq, se, this_rq, Rq, RqInner};
 use crate::arch::irqflags::{
     irqs_disabled, local_irq_disable, local_irq_enable, local_irq_restore, local_irq_save,
 };
 use crate::arch::mmu_context;
 use crate::arch::percpu::{smp_processor_id, NR_CPUS};
 use crate::arch::process::__switch_to as switch_to;
-use crate::kernel::locking::RawSpinLock;
 use crate::kernel::smp::{cpu_online_mask, smp_send_reschedule, CpuMask};
 use crate::kernel::task::{current, state, TaskRef, TaskStruct, PF_IDLE};
-
-/// What a run queue holds. Only touched with `Rq::lock` held.
-pub(super) struct RqInner {
-    pub(super) cfs: CfsRq<TaskRef>,
-    /// The running task.
-    pub(super) curr: *const TaskStruct,
-    /// This CPU's idle task.
-    idle: *const TaskStruct,
-    /// Context switches so far.
-    nr_switches: u64,
-    /// A task `__schedule` took off this queue because its affinity excludes this CPU;
-    /// `finish_task_switch` places it elsewhere once the switch away from it is done.
-    push_task: Option<TaskRef>,
-}
-
-/// One CPU's run queue (Linux's `struct rq`).
-///
-/// # Invariants
-///
-/// `inner` is only accessed with `lock` held and interrupts masked.
-pub struct Rq {
-    /// Held across `cpu_switch_to` and released by the next task, so it has no guard.
-    pub(super) lock: RawSpinLock,
-    inner: UnsafeCell<RqInner>,
-    /// Runnable tasks, the running one included (the idle task never counts). Written with
-    /// `lock` held; read without it by CPUs choosing where to put work.
-    pub(super) nr_running: AtomicUsize,
-}
-
-// SAFETY: `inner` is only reached with the lock held (the type's invariant); the raw task
-// pointers in it are kept alive by the tasks' reference counts.
-unsafe impl Sync for Rq {}
-
-static RUNQUEUES: [Rq; NR_CPUS] = [const {
-    Rq {
-        lock: RawSpinLock::new(),
-        inner: UnsafeCell::new(RqInner {
-            cfs: CfsRq::new(),
-            curr: core::ptr::null(),
-            idle: core::ptr::null(),
-            nr_switches: 0,
-            push_task: None,
-        }),
-        nr_running: AtomicUsize::new(0),
-    }
-}; NR_CPUS];
 
 /// True once `sched_init` ran: before it, nothing may schedule.
 static SCHEDULER_RUNNING: AtomicBool = AtomicBool::new(false);
@@ -101,61 +54,6 @@ pub fn sched_clock() -> u64 {
     crate::kernel::time::ktime_get_ns()
 }
 
-impl Rq {
-    /// Lock with interrupts masked; the caller must call `unlock_irq`. The lock is released
-    /// by hand (possibly by another task, after a context switch), so this hands out the
-    /// data directly instead of a guard.
-    #[allow(clippy::mut_from_ref)]
-    fn lock_irq(&self) -> &mut RqInner {
-        local_irq_disable();
-        self.lock.lock();
-        // SAFETY: the lock is held and interrupts are masked, so this is the only access.
-        unsafe { &mut *self.inner.get() }
-    }
-
-    fn unlock_irq(&self) {
-        self.lock.unlock();
-        local_irq_enable();
-    }
-
-    /// Lock, keeping the interrupt state (for callers that already masked interrupts).
-    #[allow(clippy::mut_from_ref)]
-    pub(super) fn lock_raw(&self) -> &mut RqInner {
-        debug_assert!(irqs_disabled());
-        self.lock.lock();
-        // SAFETY: as in `lock_irq`.
-        unsafe { &mut *self.inner.get() }
-    }
-
-    /// Take the lock only if it is free (interrupts already masked): how a CPU holding its
-    /// own run-queue lock reaches another's without a lock-order deadlock.
-    #[allow(clippy::mut_from_ref)]
-    pub(super) fn try_lock_raw(&self) -> Option<&mut RqInner> {
-        debug_assert!(irqs_disabled());
-        if self.lock.try_lock() {
-            // SAFETY: as in `lock_irq`.
-            Some(unsafe { &mut *self.inner.get() })
-        } else {
-            None
-        }
-    }
-
-    /// Count one more or one less runnable task (the lock is held).
-    pub(super) fn add_nr_running(&self, delta: isize) {
-        let n = self.nr_running.load(Ordering::Relaxed);
-        self.nr_running
-            .store(n.wrapping_add_signed(delta), Ordering::Relaxed);
-    }
-}
-
-pub(super) fn cpu_rq(cpu: usize) -> &'static Rq {
-    &RUNQUEUES[cpu]
-}
-
-fn this_rq() -> &'static Rq {
-    cpu_rq(smp_processor_id())
-}
-
 /// The CPUs `task` may run on (Linux's `p->cpus_ptr`).
 pub fn task_cpus_allowed(task: &TaskStruct) -> CpuMask {
     CpuMask::from_bits(task.cpus_mask.load(Ordering::Relaxed))
@@ -164,17 +62,6 @@ pub fn task_cpus_allowed(task: &TaskStruct) -> CpuMask {
 /// The CPU whose run queue has `task` (Linux's `task_cpu`).
 pub fn task_cpu(task: &TaskStruct) -> usize {
     task.cpu.load(Ordering::Relaxed) as usize
-}
-
-/// The scheduling entity of `task`.
-///
-/// # Safety
-///
-/// The caller holds the run-queue lock of the task's CPU.
-#[allow(clippy::mut_from_ref)]
-pub(super) unsafe fn se(task: &TaskStruct) -> &mut SchedEntity {
-    // SAFETY: the caller holds the lock that protects `se` (TaskStruct's invariant).
-    unsafe { &mut *task.se.get() }
 }
 
 /// Linux's `init_idle`: `idle` becomes `cpu`'s idle task, running now.
