@@ -13,9 +13,10 @@
 //! 7. the benchmark's smoke test, the fuzzer, the user-space, users-and-permissions
 //!    (`creds`), README and Raspberry Pi suites.
 //!
-//! 8. the SMP pass ([`SMP_PARTS`]): KUnit, the login session, busybox-diff, the user
-//!    programs (forkbomb and the scheduler test `smpsched` among them) and the fuzzer, booted
-//!    again with `-smp 4`; their tests are named `smp4: <test>`.
+//! 8. the SMP pass ([`SMP_PARTS`]): KUnit, the login session (quarantined, see
+//!    [`SMP_QUARANTINED`]), busybox-diff, the user programs (forkbomb and the scheduler test
+//!    `smpsched` among them) and the fuzzer, booted again with `-smp 4`; their tests are
+//!    named `smp4: <test>`.
 //!
 //! `--only NAME` runs the suites one of whose names contains NAME (the boot tests: each test
 //! whose name contains it; `--only smp4` the SMP pass). A quarantined suite is skipped, with
@@ -267,6 +268,15 @@ const SMP_PARTS: &[SmpPart] = &[
     ("bench", |s, c| crate::bench::smoke_test(s, c.image)),
 ];
 
+/// SMP-pass parts that do not run by default: `(part, reason)`. `--only "smp4: <part>"`
+/// runs one.
+const SMP_QUARANTINED: &[(&str, &str)] = &[(
+    "login",
+    "issue #14: at -smp 4 the login session stalled in 2 of about 12 runs (input stopped \
+     being echoed mid-command, nothing on the console, until the 150 s limit); the cause is \
+     not found. The login boots of the SMP matrix (virt -smp 2/4/8, rpi3, rpi4) still run",
+)];
+
 /// Run the SMP pass's parts that `--only` selects: with no `--only`, all of them; else those
 /// whose `smp4: <part>` contains the text, if the text names `smp` (so `--only kunit` runs
 /// the first pass's KUnit only). Not with `--smp N`, where every suite had N CPUs already.
@@ -282,10 +292,18 @@ fn smp_pass(summary: &mut Summary, context: &Context<'_>) {
     crate::qemu::set_test_cpus(SMP_PASS_CPUS);
     summary.set_prefix(&prefix);
     for (part, run) in SMP_PARTS {
-        if selected(part) {
-            println!("xtask: test: {prefix}{part}");
-            run(summary, context);
+        if !selected(part) {
+            continue;
         }
+        let named = context.only == Some(format!("{prefix}{part}").as_str());
+        if let Some((_, why)) = SMP_QUARANTINED.iter().find(|(q, _)| q == part) {
+            if !named {
+                summary.skip(part, why);
+                continue;
+            }
+        }
+        println!("xtask: test: {prefix}{part}");
+        run(summary, context);
     }
     summary.set_prefix("");
     crate::qemu::set_test_cpus(0);
