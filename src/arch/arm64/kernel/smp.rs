@@ -318,10 +318,7 @@ pub extern "C" fn secondary_start_kernel(mode: u32) -> ! {
 /// Say what kind of instruction cache this CPU has, from CTR_EL0.L1Ip (Linux's
 /// `cpuinfo_detect_icache_policy`).
 fn cpuinfo_detect_icache_policy(cpu: usize) {
-    let ctr: u64;
-    // SAFETY: reading CTR_EL0 has no side effects.
-    unsafe { core::arch::asm!("mrs {}, ctr_el0", out(reg) ctr, options(nomem, nostack)) };
-    let policy = match (ctr >> 14) & 3 {
+    let policy = match (super::cputype::read_cpuid_cachetype() >> 14) & 3 {
         0 => "VPIPT",
         1 => "RESERVED/UNKNOWN",
         2 => "VIPT",

@@ -10,10 +10,7 @@
 pub fn dcache_clean_inval_poc<T: ?Sized>(buf: &T) {
     let start = buf as *const T as *const u8 as usize;
     let end = start + core::mem::size_of_val(buf);
-    let ctr: u64;
-    // SAFETY: reading CTR_EL0 has no side effects.
-    unsafe { core::arch::asm!("mrs {}, ctr_el0", out(reg) ctr, options(nomem, nostack)) };
-    let line = 4usize << ((ctr >> 16) & 0xf);
+    let line = crate::arch::cputype::dcache_line_size() as usize;
     let mut addr = start & !(line - 1);
     while addr < end {
         // SAFETY: clean+invalidate by VA of memory `buf` borrows, so mapped: it writes dirty lines back and

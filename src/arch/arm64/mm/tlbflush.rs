@@ -126,10 +126,7 @@ pub fn flush_tlb_range(context: &AtomicU64, start: u64, end: u64, last_level: bo
 /// data cache to the point of unification, then invalidate all instruction caches
 /// (Linux's `__sync_icache_dcache`; the whole I-cache, since it may be VIPT-aliasing).
 pub fn flush_icache_page(va: u64) {
-    let ctr: u64;
-    // SAFETY: reading CTR_EL0 has no side effects.
-    unsafe { core::arch::asm!("mrs {}, ctr_el0", out(reg) ctr, options(nomem, nostack)) };
-    let line = 4u64 << ((ctr >> 16) & 0xf);
+    let line = crate::arch::cputype::dcache_line_size();
     let mut addr = va & !(line - 1);
     while addr < va + 4096 {
         // SAFETY: cleaning a cache line by VA only writes dirty data back; `va` is mapped.
