@@ -724,6 +724,31 @@ fi
 kill $pids
 wait
 
+echo "## sysfs: the CPUs"
+# /sys/devices/system/cpu as glibc's get_nprocs and lscpu read it; printed only as it
+# relates to nproc, since the SMP pass compares Cradle on 4 CPUs with Linux on one.
+mkdir -p /tmp/sys
+mount -t sysfs sysfs /tmp/sys && echo "mount -t sysfs: ok"
+cpu=/tmp/sys/devices/system/cpu
+last=$(($(nproc) - 1))
+if [ $last = 0 ]; then want=0; else want=0-$last; fi
+for f in online possible present; do
+	[ "$(cat $cpu/$f)" = "$want" ] && echo "$f: 0-(nproc-1)"
+done
+echo "offline: [$(cat $cpu/offline)]"
+[ "$(ls -d $cpu/cpu[0-9]* | wc -l)" = "$(nproc)" ] && echo "a cpuN directory per CPU"
+ls $cpu/cpu0/topology | tr '\n' ' '; echo
+ls $cpu/cpu0/regs/identification | tr '\n' ' '; echo
+for f in core_id physical_package_id cluster_id thread_siblings_list core_cpus_list; do
+	echo "cpu0 $f: $(cat $cpu/cpu0/topology/$f)"
+done
+grep -q '^0x00000000[0-9a-f]\{8\}$' $cpu/cpu0/regs/identification/midr_el1 && echo "midr_el1: 0x%016x"
+[ "$(cat $cpu/cpu$last/topology/core_id)" = $last ] && echo "last CPU's core_id: its number"
+stat -c '%s %a %F' $cpu/online
+(echo 1 >$cpu/online) 2>&1 | sed 's/^.*: //'
+mkdir $cpu/x 2>&1 | sed 's/^.*: //'
+umount /tmp/sys && echo "umount: ok"
+
 echo "## end"
 
 # Left out for now (known differences; see the commit log):

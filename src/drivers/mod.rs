@@ -1,5 +1,6 @@
 //! Device drivers (Linux's `drivers/`). Each binds to device tree nodes by `compatible`.
 
+pub mod base;
 pub mod clk;
 pub mod clocksource;
 pub mod firmware;

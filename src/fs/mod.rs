@@ -1,5 +1,5 @@
 //! The filesystem layer (Linux's `fs/`): inodes, dentries and the path walk, open files and
-//! descriptor tables, ramfs, procfs, pipes, character devices, devtmpfs, the initramfs,
+//! descriptor tables, ramfs, procfs, sysfs, pipes, character devices, devtmpfs, the initramfs,
 //! executing programs, and the filesystem system calls, each in the file named for Linux's
 //! (`open`, `stat`, `readdir`, `d_path`, `fcntl`, `ioctl`, `namei`, `utimes`, `sync`,
 //! `namespace`, `select`, `pipe`, `read_write`, `statfs`), and the anonymous-inode files
@@ -69,6 +69,8 @@ pub mod stat;
 pub mod statfs;
 #[cfg(target_os = "none")]
 pub mod sync;
+#[cfg(target_os = "none")]
+pub mod sysfs;
 #[cfg(target_os = "none")]
 pub mod timerfd;
 #[cfg(target_os = "none")]

@@ -12,8 +12,7 @@ use crate::kernel::errno::Errno;
 
 type SysResult = Result<u64, Errno>;
 
-/// `mount(2)`: tmpfs/ramfs, devtmpfs, proc (`fs::proc`) and sysfs (an empty directory for
-/// now).
+/// `mount(2)`: tmpfs/ramfs, devtmpfs, proc (`fs::proc`) and sysfs (`fs::sysfs`).
 pub fn sys_mount(source: u64, target: u64, fstype: u64, _mflags: u64, data: u64) -> SysResult {
     if !crate::kernel::capability::capable(crate::kernel::capability::CAP_SYS_ADMIN) {
         return Err(Errno::EPERM);
@@ -34,7 +33,7 @@ pub fn sys_mount(source: u64, target: u64, fstype: u64, _mflags: u64, data: u64)
         }
         "devtmpfs" => (devtmpfs_root(), "devtmpfs"),
         "proc" => (super::proc::proc_root(), "proc"),
-        "sysfs" => (super::ramfs::RamInode::new_root(next_dev()), "sysfs"),
+        "sysfs" => (super::sysfs::sysfs_root(next_dev()), "sysfs"),
         _ => return Err(Errno::ENODEV),
     };
     super::namei::mount(&at, root, name, &source)?;

@@ -75,21 +75,23 @@ pub fn sys_openat(dirfd: i32, pathname: u64, oflags: u32, mode_bits: u32) -> Sys
         }
         inode_permission(&dentry.inode, mask)?;
     }
-    if oflags & flags::O_TRUNC != 0
+    // vfs_open before handle_truncate, as Linux's do_open: a file whose open fails (a
+    // read-only sysfs attribute, a busy executable) is left as it was.
+    let truncate = oflags & flags::O_TRUNC != 0
         && ftype == FileType::Regular
-        && oflags & flags::O_ACCMODE != flags::O_RDONLY
-    {
-        if dentry.inode.mapping().is_some_and(|m| m.is_text_busy()) {
-            return Err(Errno::ETXTBSY);
-        }
+        && oflags & flags::O_ACCMODE != flags::O_RDONLY;
+    if truncate && dentry.inode.mapping().is_some_and(|m| m.is_text_busy()) {
+        return Err(Errno::ETXTBSY);
+    }
+    let file = File::open(
+        dentry.clone(),
+        oflags & !(flags::O_CREAT | flags::O_EXCL | flags::O_TRUNC | flags::O_CLOEXEC),
+    )?;
+    if truncate {
         dentry.inode.truncate(0)?;
         file_remove_privs(&dentry.inode);
         crate::fs::notify::fsnotify_modify(&dentry);
     }
-    let file = File::open(
-        dentry,
-        oflags & !(flags::O_CREAT | flags::O_EXCL | flags::O_TRUNC | flags::O_CLOEXEC),
-    )?;
     crate::fs::notify::fsnotify_open(&file);
     let files = current().files()?;
     let fd = files

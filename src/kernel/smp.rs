@@ -110,6 +110,48 @@ impl CpuMask {
     }
 }
 
+/// A CPU mask as Linux's `%*pb` prints it (`cpumap_print_to_pagebuf`): hex, as many
+/// digits as the second field's CPU count (`nr_cpu_ids`) needs.
+pub struct CpuMaskHex(pub CpuMask, pub usize);
+
+impl core::fmt::Display for CpuMaskHex {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let digits = self.1.div_ceil(4).max(1);
+        let bits = self.0.bits() & (u64::MAX >> (64 - self.1.clamp(1, 64)));
+        write!(f, "{bits:0digits$x}")
+    }
+}
+
+/// A CPU mask as Linux's `%*pbl` prints it: ranges, `0-3` or `0,2`, over the
+/// second field's CPU count.
+pub struct CpuMaskList(pub CpuMask, pub usize);
+
+impl core::fmt::Display for CpuMaskList {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let mut first = true;
+        let mut cpu = 0;
+        while cpu < self.1 {
+            if !self.0.test(cpu) {
+                cpu += 1;
+                continue;
+            }
+            let start = cpu;
+            while cpu + 1 < self.1 && self.0.test(cpu + 1) {
+                cpu += 1;
+            }
+            let sep = if first { "" } else { "," };
+            first = false;
+            if start == cpu {
+                write!(f, "{sep}{start}")?;
+            } else {
+                write!(f, "{sep}{start}-{cpu}")?;
+            }
+            cpu += 1;
+        }
+        Ok(())
+    }
+}
+
 static CPU_POSSIBLE: AtomicU64 = AtomicU64::new(1);
 static CPU_PRESENT: AtomicU64 = AtomicU64::new(1);
 static CPU_ONLINE: AtomicU64 = AtomicU64::new(1);

@@ -519,7 +519,8 @@ fn smp_limited(name: &'static str, param: &str, cpus: u32, extra: Vec<&str>) -> 
 }
 
 /// Log in on every CPU count the SMP tests boot and ask user space: `nproc` (which is
-/// `sched_getaffinity`) and `/proc/cpuinfo` must both say N, and with N CPUs ticking the
+/// `sched_getaffinity`), `/proc/cpuinfo` and sysfs's `devices/system/cpu/online` must all
+/// say N, and with N CPUs ticking the
 /// clock must still run at one second per second (`sleep 2` spans 2 seconds of `date`, or
 /// 3 when it straddles a boundary late).
 pub(crate) fn smp_login_tests(summary: &mut Summary, image: &Path) {
@@ -548,7 +549,8 @@ pub(crate) fn smp_login_tests(summary: &mut Summary, image: &Path) {
                 Step::new(LOGIN_PROMPT, "root\r"),
                 Step::new(
                     "# ",
-                    "echo cpus=$(nproc) procs=$(grep -c ^processor /proc/cpuinfo)\r",
+                    "echo cpus=$(nproc) procs=$(grep -c ^processor /proc/cpuinfo) \
+                     online=$(cat /sys/devices/system/cpu/online)\r",
                 ),
                 Step::new(
                     "# ",
@@ -565,7 +567,7 @@ pub(crate) fn smp_login_tests(summary: &mut Summary, image: &Path) {
             if !t.stopped_at_marker {
                 return Err(format!("the session did not finish:\n{}", t.text));
             }
-            let want = format!("cpus={cpus} procs={cpus}");
+            let want = format!("cpus={cpus} procs={cpus} online=0-{}", cpus - 1);
             if !t.text.contains(&want) {
                 return Err(format!("missing {want:?}:\n{}", t.text));
             }
@@ -575,7 +577,7 @@ pub(crate) fn smp_login_tests(summary: &mut Summary, image: &Path) {
             Ok(())
         });
         summary.record(
-            &format!("smp: {label}: cradle login:, nproc and /proc/cpuinfo say {cpus}, sleep 2 takes 2 s"),
+            &format!("smp: {label}: cradle login:, nproc, /proc/cpuinfo and /sys/devices/system/cpu/online say {cpus}, sleep 2 takes 2 s"),
             verdict,
         );
     }

@@ -18,6 +18,7 @@ use crate::arch::mmu;
 use crate::arch::paging::KernelTableAlloc;
 use crate::kernel::errno::Errno;
 use crate::kernel::signal::SIG_IGN;
+use crate::kernel::smp::{CpuMaskHex, CpuMaskList};
 use crate::kernel::task::TaskStruct;
 use crate::mm::mm_types::MmStruct;
 use crate::mm::vma::VmFlags;
@@ -339,44 +340,4 @@ pub fn proc_pid_status(task: &TaskStruct) -> Result<Vec<u8>, Errno> {
          nonvoluntary_ctxt_switches:\t0\n",
     );
     Ok(s.into_bytes())
-}
-
-/// A CPU mask as Linux's `%*pb` prints it: hex, as many digits as `nr_cpu_ids` bits need.
-struct CpuMaskHex(crate::kernel::smp::CpuMask, usize);
-
-impl core::fmt::Display for CpuMaskHex {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        let digits = self.1.div_ceil(4).max(1);
-        let bits = self.0.bits() & (u64::MAX >> (64 - self.1.clamp(1, 64)));
-        write!(f, "{bits:0digits$x}")
-    }
-}
-
-/// A CPU mask as Linux's `%*pbl` prints it: ranges, `0-3` or `0,2`.
-struct CpuMaskList(crate::kernel::smp::CpuMask, usize);
-
-impl core::fmt::Display for CpuMaskList {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        let mut first = true;
-        let mut cpu = 0;
-        while cpu < self.1 {
-            if !self.0.test(cpu) {
-                cpu += 1;
-                continue;
-            }
-            let start = cpu;
-            while cpu + 1 < self.1 && self.0.test(cpu + 1) {
-                cpu += 1;
-            }
-            let sep = if first { "" } else { "," };
-            first = false;
-            if start == cpu {
-                write!(f, "{sep}{start}")?;
-            } else {
-                write!(f, "{sep}{start}-{cpu}")?;
-            }
-            cpu += 1;
-        }
-        Ok(())
-    }
 }

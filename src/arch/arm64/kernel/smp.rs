@@ -96,9 +96,22 @@ pub fn cpu_midr(cpu: usize) -> Option<u64> {
     (midr != 0).then_some(midr)
 }
 
-/// Linux's `cpuinfo_store_cpu`: what /proc/cpuinfo shows of this CPU, and its I-cache.
+/// Each CPU's REVIDR_EL1 as it read it coming up (Linux's `cpuinfo_arm64.reg_revidr`).
+static CPU_REVIDR: [AtomicU64; NR_CPUS] = [const { AtomicU64::new(0) }; NR_CPUS];
+
+/// The REVIDR_EL1 of `cpu` (0 until it came up), for sysfs's `regs/identification`.
+pub fn cpu_revidr(cpu: usize) -> u64 {
+    CPU_REVIDR.get(cpu).map_or(0, |r| r.load(Ordering::Relaxed))
+}
+
+/// Linux's `cpuinfo_store_cpu`: what /proc/cpuinfo and sysfs show of this CPU, and its
+/// I-cache.
 fn cpuinfo_store_cpu(cpu: usize) {
     CPU_MIDR[cpu].store(MIDR_EL1.get(), Ordering::Relaxed);
+    let revidr: u64;
+    // SAFETY: REVIDR_EL1 is a read-only ID register, readable at EL1 with no side effect.
+    unsafe { core::arch::asm!("mrs {}, revidr_el1", out(reg) revidr, options(nomem, nostack)) };
+    CPU_REVIDR[cpu].store(revidr, Ordering::Relaxed);
     cpuinfo_detect_icache_policy(cpu);
 }
 
@@ -130,6 +143,28 @@ pub fn smp_prepare_boot_cpu() {
     cpuinfo_store_cpu(0);
 }
 
+/// The MPIDR affinity in a `/cpus` child's `reg` of `address_cells` cells (Linux's
+/// `of_get_cpu_hwid`).
+fn of_get_cpu_hwid(reg: &[u8], address_cells: usize) -> Option<u64> {
+    let cells = reg.get(..4 * address_cells)?;
+    Some(crate::of::base::be32_cells(cells).fold(0u64, |acc, cell| (acc << 32) | u64::from(cell)))
+}
+
+/// The possible logical CPU that the `/cpus` child `node` describes (Linux's
+/// `of_cpu_node_to_id`), if any.
+pub fn of_node_to_cpu(node: fdt::node::FdtNode<'_, '_>) -> Option<usize> {
+    let fdt = super::setup::fdt()?;
+    let address_cells = fdt
+        .find_node("/cpus")
+        .and_then(|cpus| crate::of::base::of_property_read_u32(cpus, "#address-cells"))
+        .unwrap_or(1)
+        .clamp(1, 2) as usize;
+    let hwid = of_get_cpu_hwid(node.property("reg")?.value, address_cells)?;
+    cpu_possible_mask()
+        .iter()
+        .find(|&cpu| cpu_logical_map(cpu) == Some(hwid))
+}
+
 /// Read `/cpus` (Linux's `smp_init_cpus` → `of_parse_and_init_cpus` → `smp_cpu_setup`):
 /// logical CPU 0 is the boot CPU, the others are numbered in DT order; each one whose
 /// enable method is known and usable becomes possible. `nr_cpus=` caps how many.
@@ -158,12 +193,10 @@ pub fn smp_init_cpus(cmdline: &str) {
             log::error!("{}: missing reg property", node.name);
             continue;
         };
-        if reg.len() < 4 * address_cells {
+        let Some(hwid) = of_get_cpu_hwid(reg, address_cells) else {
             log::error!("{}: invalid reg property", node.name);
             continue;
-        }
-        let hwid = crate::of::base::be32_cells(&reg[..4 * address_cells])
-            .fold(0u64, |acc, cell| (acc << 32) | u64::from(cell));
+        };
         if hwid & !MPIDR_HWID_BITMASK != 0 {
             log::error!("{}: invalid reg property", node.name);
             continue;
@@ -211,9 +244,10 @@ pub fn smp_init_cpus(cmdline: &str) {
     }
 }
 
-/// Linux's `smp_prepare_cpus`: the IPIs, then every possible CPU whose enable method can
+/// Linux's `smp_prepare_cpus`: the CPUs' topology, the IPIs, then every possible CPU whose enable method can
 /// start it becomes present. With `max_cpus` = 0 (`nosmp`, `maxcpus=0`) none does.
 pub fn smp_prepare_cpus(max_cpus: usize) {
+    crate::drivers::base::arch_topology::init_cpu_topology(super::setup::fdt().as_ref());
     ipi_setup_boot();
     if max_cpus == 0 {
         return;
