@@ -120,10 +120,20 @@ fn parse_seeds(arg: Option<&String>) -> Result<Vec<u64>, String> {
     }
 }
 
-/// `cargo xtask fuzz [SEED | FIRST..END] [NR,NR...]`: one boot, or a campaign of boots
-/// covering the children's seeds FIRST..END (64 per boot). Stops at the first boot the
-/// kernel did not come through, and shows its transcript.
+/// `cargo xtask fuzz [--smp N] [SEED | FIRST..END] [NR,NR...]`: one boot, or a campaign of
+/// boots covering the children's seeds FIRST..END (64 per boot), with N CPUs (default 1).
+/// Stops at the first boot the kernel did not come through, and shows its transcript.
 pub fn cmd_fuzz(args: &[String]) -> Result<(), String> {
+    let mut args = args.to_vec();
+    if let Some(at) = args.iter().position(|a| a == "--smp") {
+        let cpus = args
+            .get(at + 1)
+            .and_then(|n| n.parse::<u32>().ok())
+            .filter(|&n| (1..=16).contains(&n))
+            .ok_or("fuzz: --smp needs a CPU count from 1 to 16")?;
+        crate::qemu::set_test_cpus(cpus);
+        args.drain(at..at + 2);
+    }
     let seeds = parse_seeds(args.first())?;
     let only = args.get(1).map(String::as_str).unwrap_or("");
     let built = crate::build::build_kernel()?;

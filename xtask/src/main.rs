@@ -74,10 +74,11 @@ commands:
   debiandiff            run user/debian-diff.sh with Debian's own bash and coreutils
                         (--rootfs debian) on Cradle and on Debian's arm64 Linux;
                         print the diff if the outputs differ
-  fuzz [SEED | FIRST..END] [NR,NR...]
+  fuzz [--smp N] [SEED | FIRST..END] [NR,NR...]
                         boot user/fuzz/fuzz.c as PID 1: random system calls from 64
                         processes seeded SEED.. (default 1); the kernel must not panic
-                        or oops. A range boots once per 64 seeds and sums the calls
+                        or oops. A range boots once per 64 seeds and sums the calls;
+                        --smp N boots with N CPUs
 
 bench options:
   --runs N              boots of each kernel; each figure is their median (default 5)
