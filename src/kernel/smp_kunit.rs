@@ -274,9 +274,18 @@ fn wait_queue_ping_pong(test: &mut Test) {
 /// fast). The tick started after power-on, where the counter started, so jiffies can never
 /// exceed the counter's time since power-on in ticks — an exact bound, whatever the load
 /// (a late tick only catches up, to the same count). `msleep(200)` then shows the rate: it
-/// may not return before 200 ms by the counter.
+/// sleeps 51 jiffies, and no sooner than 200 ms by the counter after the tick it started
+/// from. It starts right after a tick CPU 0 handled, because msleep, as Linux's, counts
+/// from the last tick handled: had that tick come late (a loaded host not running CPU 0's
+/// vCPU), the sleep would be short by that lateness, on Linux too. So the bound is 200 ms
+/// less the lateness of the starting tick, which is known exactly once the tick is seen:
+/// at most the time between its deadline (`jiffy_deadline_ns`) and `t0`.
 fn jiffies_follow_the_counter(test: &mut Test) {
-    let t0 = ktime_get_ns();
+    let edge = jiffies();
+    while jiffies() == edge {
+        core::hint::spin_loop();
+    }
+    let (j0, t0) = (jiffies(), ktime_get_ns());
     msleep(200);
     let (j1, t1) = (jiffies(), ktime_get_ns());
     let limit = t1 * HZ / 1_000_000_000 + 1;
@@ -288,8 +297,21 @@ fn jiffies_follow_the_counter(test: &mut Test) {
     );
     kunit_expect!(
         test,
-        t1 - t0 >= 200_000_000,
-        "msleep(200) returned after {} ns ({} CPUs online)",
+        j1 - j0 >= 51,
+        "msleep(200) returned after {} jiffies, not 51",
+        j1 - j0
+    );
+    let due = crate::drivers::clocksource::arm_arch_timer::jiffy_deadline_ns(j0).unwrap_or(t0);
+    kunit_expect!(
+        test,
+        due <= t0,
+        "jiffies {j0} seen at {t0} ns, before its tick was due at {due} ns"
+    );
+    let late = t0.saturating_sub(due);
+    kunit_expect!(
+        test,
+        t1 - t0 + late >= 200_000_000,
+        "msleep(200) returned after {} ns, from a tick {late} ns late ({} CPUs online)",
         t1 - t0,
         num_online_cpus()
     );

@@ -75,6 +75,17 @@ fn deadlines_passed(start: u64, now: u64, rate: u64) -> u64 {
     (((d + 1) * u128::from(HZ) - 1) / u128::from(rate)) as u64
 }
 
+/// When jiffy `j` was due, in monotonic nanoseconds: jiffies count the ticks of
+/// `TICK_DO_TIMER_CPU` from its start, so jiffies `j` is that CPU's deadline `j`. `None`
+/// before the tick runs.
+pub fn jiffy_deadline_ns(j: u64) -> Option<u64> {
+    let rate = TIMER_RATE.load(Ordering::Relaxed);
+    let start = TICKS[crate::kernel::time::TICK_DO_TIMER_CPU]
+        .start
+        .load(Ordering::Relaxed);
+    (rate != 0 && start != 0).then(|| crate::kernel::time::cycles_to_ns(deadline(start, j, rate)))
+}
+
 /// Start this CPU's periodic tick: the first deadline one period from now.
 fn start_periodic_tick() {
     let rate = TIMER_RATE.load(Ordering::Relaxed);

@@ -101,10 +101,13 @@ pub fn clock_sec_mult() -> u64 {
 /// counter (within 3.4·10⁻¹² of count / CNTFRQ, never behind it).
 #[cfg(target_os = "none")]
 pub fn ktime_get_ns() -> u64 {
-    let (sec, nsec) = crate::arch::vdso::vdso_data::cycles_to_timespec(
-        crate::arch::arch_timer::counter(),
-        clock_sec_mult(),
-    );
+    cycles_to_ns(crate::arch::arch_timer::counter())
+}
+
+/// The monotonic clock's nanoseconds at counter value `cycles`.
+#[cfg(target_os = "none")]
+pub fn cycles_to_ns(cycles: u64) -> u64 {
+    let (sec, nsec) = crate::arch::vdso::vdso_data::cycles_to_timespec(cycles, clock_sec_mult());
     sec.saturating_mul(1_000_000_000).saturating_add(nsec)
 }
 
