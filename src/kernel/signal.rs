@@ -30,11 +30,12 @@
 //!
 //! Submodules: `signal_struct` (the shared structures), `send` (kill, tkill, tgkill and the
 //! delivery to a thread), `notify` (job-control stops, SIGCHLD to the parent), `wait`
-//! (sigsuspend, sigtimedwait, restart_syscall). The arm64 frame is in
-//! `arch/arm64/kernel/signal.rs`.
+//! (sigsuspend, sigtimedwait, restart_syscall), `signal_kunit` (KUnit tests of the tables
+//! allocated on demand). The arm64 frame is in `arch/arm64/kernel/signal.rs`.
 
 mod notify;
 mod send;
+mod signal_kunit;
 pub mod signal_struct;
 mod wait;
 
@@ -242,6 +243,11 @@ impl SigInfoTable {
             .and_then(|i| self.0.get(i))
             .copied()
             .unwrap_or(KernelSigInfo::EMPTY)
+    }
+
+    /// Whether the table has been allocated.
+    pub fn is_allocated(&self) -> bool {
+        !self.0.is_empty()
     }
 
     /// Store `info` as the information of pending `signo` (1..=NSIG); nothing if the table

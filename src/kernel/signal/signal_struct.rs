@@ -207,6 +207,11 @@ impl SigActions {
         result
     }
 
+    /// Whether the table has been allocated (some action was set to something else).
+    pub fn is_allocated(&self) -> bool {
+        self.0.is_some()
+    }
+
     /// Make the actions a copy of `actions`.
     pub fn set(&mut self, actions: &[SigAction; NSIG]) {
         self.0 = (!all_default(actions)).then(|| Box::new(*actions));
