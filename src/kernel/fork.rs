@@ -103,17 +103,26 @@ pub fn task_freed() {
 /// How many freed kernel stacks are kept for the next task (Linux's `NR_CACHED_STACKS`).
 const NR_CACHED_STACKS: usize = 2;
 
-/// Freed kernel stacks, still mapped, waiting for the next task (Linux's `cached_stacks`,
-/// per CPU there; one small cache here). 0 is an empty slot. Mapping a stack's pages and
-/// unmapping them again (with a TLB flush) is most of what a short-lived thread costs.
-static CACHED_STACKS: SpinLock<[u64; NR_CACHED_STACKS]> = SpinLock::new([0; NR_CACHED_STACKS]);
+/// Freed kernel stacks, still mapped, waiting for the next task, per CPU (Linux's
+/// `cached_stacks`). 0 is an empty slot. Mapping a stack's pages and unmapping them again
+/// (a broadcast TLB flush per page, under the kernel page tables' lock) is most of what a
+/// short-lived thread costs; with one cache for the machine, four CPUs forking at once
+/// missed it and queued on that lock. The slot is this CPU's, but any CPU's is correct to
+/// use: each has its own lock, so a task moved to another CPU meanwhile does no harm.
+static CACHED_STACKS: [SpinLock<[u64; NR_CACHED_STACKS]>; crate::arch::percpu::NR_CPUS] =
+    [const { SpinLock::new([0; NR_CACHED_STACKS]) }; crate::arch::percpu::NR_CPUS];
+
+/// This CPU's stack cache.
+fn cached_stacks() -> &'static SpinLock<[u64; NR_CACHED_STACKS]> {
+    &CACHED_STACKS[crate::arch::percpu::smp_processor_id()]
+}
 
 /// A kernel stack for a new task: a cached one, or a fresh one (Linux's
 /// `alloc_thread_stack_node`). Unlike Linux, a reused stack is not cleared: nothing reads
 /// a stack below what it wrote.
 fn alloc_thread_stack() -> Option<u64> {
     let cached = {
-        let mut cache = CACHED_STACKS.lock();
+        let mut cache = cached_stacks().lock();
         cache
             .iter_mut()
             .find(|slot| **slot != 0)
@@ -122,11 +131,11 @@ fn alloc_thread_stack() -> Option<u64> {
     cached.or_else(crate::mm::vmalloc::alloc_thread_stack)
 }
 
-/// Give back a dead task's kernel stack: into the cache if there is room, else unmapped
-/// and freed (Linux's `free_thread_stack` → `try_release_thread_stack_to_cache`).
+/// Give back a dead task's kernel stack: into this CPU's cache if there is room, else
+/// unmapped and freed (Linux's `free_thread_stack` → `try_release_thread_stack_to_cache`).
 pub fn free_thread_stack(base: u64) {
     {
-        let mut cache = CACHED_STACKS.lock();
+        let mut cache = cached_stacks().lock();
         if let Some(slot) = cache.iter_mut().find(|slot| **slot == 0) {
             *slot = base;
             return;

@@ -30,14 +30,16 @@
 //!
 //! Submodules: `signal_struct` (the shared structures), `send` (kill, tkill, tgkill and the
 //! delivery to a thread), `notify` (job-control stops, SIGCHLD to the parent), `wait`
-//! (sigsuspend, sigtimedwait, restart_syscall). The arm64 frame is in
-//! `arch/arm64/kernel/signal.rs`.
+//! (sigsuspend, sigtimedwait, restart_syscall), `signal_kunit` (KUnit tests of the tables
+//! allocated on demand). The arm64 frame is in `arch/arm64/kernel/signal.rs`.
 
 mod notify;
 mod send;
+mod signal_kunit;
 pub mod signal_struct;
 mod wait;
 
+use alloc::vec::Vec;
 use core::sync::atomic::Ordering;
 
 pub use notify::{do_notify_parent, do_notify_parent_cldstop, get_parent, parent_autoreaps};
@@ -196,7 +198,7 @@ pub const SS_AUTODISARM: i32 = 1 << 31;
 pub const MINSIGSTKSZ: u64 = 5120;
 
 /// Linux's `struct sigaction` as arm64 passes it to `rt_sigaction` (32 bytes).
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct SigAction {
     /// Handler address, SIG_DFL or SIG_IGN.
     pub handler: u64,
@@ -216,6 +218,58 @@ impl SigAction {
         restorer: 0,
         mask: 0,
     };
+}
+
+/// The siginfo of each pending signal of a task or of a process, by signal number (the
+/// `sigqueue`s on Linux's `struct sigpending`). The table is allocated when the first
+/// signal is queued, so a task or process that never had a signal pending holds no memory
+/// for it (an idle process's task and signal structs fit in a fraction of a page). If that
+/// allocation fails the signal is still pending and is delivered with `SI_KERNEL`
+/// information, as Linux's `__send_signal` delivers a non-real-time signal whose `sigqueue`
+/// it could not allocate (without its information).
+pub struct SigInfoTable(Vec<KernelSigInfo>);
+
+impl SigInfoTable {
+    /// No information stored.
+    pub const fn new() -> Self {
+        Self(Vec::new())
+    }
+
+    /// The information stored for `signo` (1..=NSIG), or [`KernelSigInfo::EMPTY`] (signal
+    /// number 0) if none was.
+    pub fn get(&self, signo: i32) -> KernelSigInfo {
+        usize::try_from(signo - 1)
+            .ok()
+            .and_then(|i| self.0.get(i))
+            .copied()
+            .unwrap_or(KernelSigInfo::EMPTY)
+    }
+
+    /// Whether the table has been allocated.
+    pub fn is_allocated(&self) -> bool {
+        !self.0.is_empty()
+    }
+
+    /// Store `info` as the information of pending `signo` (1..=NSIG); nothing if the table
+    /// cannot be allocated.
+    pub fn set(&mut self, signo: i32, info: KernelSigInfo) {
+        let Some(index) = usize::try_from(signo - 1).ok().filter(|&i| i < NSIG) else {
+            return;
+        };
+        if self.0.is_empty() {
+            if self.0.try_reserve_exact(NSIG).is_err() {
+                return;
+            }
+            self.0.resize(NSIG, KernelSigInfo::EMPTY);
+        }
+        self.0[index] = info;
+    }
+}
+
+impl Default for SigInfoTable {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 /// What a pending signal carries: the fields of `siginfo_t` Cradle fills in.
@@ -326,8 +380,8 @@ impl AltStack {
 /// A thread's own signal state: the parts of Linux's `task_struct` that are not atomics in
 /// [`TaskStruct`] (the shared ones are in [`SignalStruct`] and [`SighandStruct`]).
 pub struct SignalState {
-    /// The siginfo of each thread-directed pending signal, indexed by signal number - 1.
-    pub info: [KernelSigInfo; NSIG],
+    /// The siginfo of each thread-directed pending signal.
+    pub info: SigInfoTable,
     /// The alternate signal stack.
     pub altstack: AltStack,
     /// The mask to restore once a handler frame is set up or the syscall returns
@@ -345,7 +399,7 @@ impl SignalState {
     /// Every signal at its default action, nothing pending or stopped.
     pub const fn new() -> Self {
         Self {
-            info: [KernelSigInfo::EMPTY; NSIG],
+            info: SigInfoTable::new(),
             altstack: AltStack {
                 sp: 0,
                 size: 0,
@@ -620,7 +674,7 @@ fn dequeue_raw(task: &TaskStruct, signo: i32) -> KernelSigInfo {
     let own = {
         let st = task.sigstate.lock();
         let before = task.pending.fetch_and(!bit(signo), Ordering::AcqRel);
-        (before & bit(signo) != 0).then(|| st.info[signo as usize - 1])
+        (before & bit(signo) != 0).then(|| st.info.get(signo))
     };
     let info = own.or_else(|| {
         let group = task.signal();
@@ -628,7 +682,7 @@ fn dequeue_raw(task: &TaskStruct, signo: i32) -> KernelSigInfo {
         let before = group
             .shared_pending
             .fetch_and(!bit(signo), Ordering::AcqRel);
-        (before & bit(signo) != 0).then(|| inner.shared_info[signo as usize - 1])
+        (before & bit(signo) != 0).then(|| inner.shared_info.get(signo))
     });
     match info {
         Some(info) if info.signo == signo => info,
@@ -807,9 +861,7 @@ pub fn copy_sighand(parent: &TaskStruct, child: &TaskStruct, share: bool, new_st
         parent.sighand.lock().clone()
     } else {
         let actions = parent.with_actions(|actions| *actions);
-        let copy = SighandStruct::new();
-        *copy.action.lock() = actions;
-        Some(alloc::sync::Arc::new(copy))
+        Some(alloc::sync::Arc::new(SighandStruct::from_actions(&actions)))
     };
     *child.sighand.lock() = sighand;
     let (altstack, sigtramp) = {
@@ -842,9 +894,7 @@ pub fn flush_signal_handlers(task: &TaskStruct) {
         .is_some_and(|s| alloc::sync::Arc::strong_count(s) > 1);
     if shared {
         let actions = task.with_actions(|actions| *actions);
-        let copy = SighandStruct::new();
-        *copy.action.lock() = actions;
-        *task.sighand.lock() = Some(alloc::sync::Arc::new(copy));
+        *task.sighand.lock() = Some(alloc::sync::Arc::new(SighandStruct::from_actions(&actions)));
     }
     task.with_actions(|actions| {
         for action in actions.iter_mut() {
@@ -853,6 +903,9 @@ pub fn flush_signal_handlers(task: &TaskStruct) {
             }
         }
     });
+    if let Some(sighand) = task.sighand.lock().as_deref() {
+        sighand.action.lock().compact();
+    }
     let mut state = task.sigstate.lock();
     state.altstack = AltStack::default();
     state.saved_sigmask = None;

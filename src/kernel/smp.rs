@@ -269,7 +269,7 @@ pub fn smp_call_function_single(
     local_irq_restore(flags);
     if let Some(done) = done {
         while !done.load(Ordering::Acquire) {
-            core::hint::spin_loop();
+            crate::arch::barrier::cmpwait_bool(done, false);
         }
         // SAFETY: `done` came from Box::leak above, and the target stopped using it when
         // it set it (its last access is that store).

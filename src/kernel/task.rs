@@ -334,7 +334,7 @@ impl TaskStruct {
         let sighand = self.sighand.lock();
         let table = sighand.as_deref().unwrap_or(&INIT_SIGHAND);
         let mut actions = table.action.lock();
-        f(&mut actions)
+        actions.with(f)
     }
 
     /// True if this task leads its thread group (its PID is the process's ID).

@@ -20,7 +20,9 @@
 use core::sync::atomic::{AtomicU64, Ordering};
 
 use aarch64_cpu::asm::barrier;
-use aarch64_cpu::registers::{Readable, Writeable, CNTKCTL_EL1, CNTV_CTL_EL0, CNTV_CVAL_EL0};
+use aarch64_cpu::registers::{
+    ReadWriteable, Readable, Writeable, CNTKCTL_EL1, CNTV_CTL_EL0, CNTV_CVAL_EL0,
+};
 
 use crate::arch::arch_timer::{counter, frequency};
 use crate::arch::percpu::{smp_processor_id, NR_CPUS};
@@ -123,6 +125,28 @@ fn timer_stop() {
     barrier::isb(barrier::SY);
 }
 
+/// The event stream's rate (Linux's `ARCH_TIMER_EVT_STREAM_FREQ`): 10 kHz.
+const ARCH_TIMER_EVT_STREAM_FREQ: u64 = 10_000;
+
+/// Turn on this CPU's event stream at about [`ARCH_TIMER_EVT_STREAM_FREQ`] (Linux's
+/// `arch_timer_configure_evtstream`): an event every time the counter bit `EVNTI` flips,
+/// which ends any `wfe` within 100 µs. Waiters sleep in `wfe` until the word they watch
+/// changes (`arch::barrier::cmpwait_u32`); the stream bounds the sleep if that wake-up is
+/// missed, and lets a spinlock's lockup check run. `/proc/cpuinfo` says `evtstrm`.
+fn arch_timer_configure_evtstream(rate: u64) {
+    // The stream runs at most at half the counter's rate: divide half the rate, and round
+    // the divider to the nearest power of two.
+    let div = rate / ARCH_TIMER_EVT_STREAM_FREQ / 2;
+    if div == 0 {
+        return;
+    }
+    let mut lsb = 63 - div.leading_zeros() as u64;
+    if lsb > 0 && div & (1 << (lsb - 1)) != 0 {
+        lsb += 1;
+    }
+    CNTKCTL_EL1.modify(CNTKCTL_EL1::EVNTI.val(lsb.min(15)) + CNTKCTL_EL1::EVNTEN::SET);
+}
+
 /// Linux's `arch_timer_of_init`, which `timer_probe` runs for the timer's node: take its
 /// virtual timer interrupt and start the boot CPU's tick at [`HZ`]. Needs the root
 /// interrupt controller (`init_IRQ`); without one there is no tick.
@@ -136,6 +160,7 @@ fn arch_timer_of_init(fdt: &fdt::Fdt<'_>, node: fdt::node::FdtNode<'_, '_>) -> R
         log::warn!("arch_timer: Architected timer frequency not available");
         return Err(Errno::EINVAL);
     }
+    arch_timer_configure_evtstream(rate);
     TIMER_RATE.store(rate, Ordering::Relaxed);
     log::info!(
         "arch_timer: cp15 timer(s) running at {}.{:02}MHz (virt).",
@@ -170,6 +195,7 @@ crate::TIMER_OF_DECLARE!(armv8_arch_timer, "arm,armv8-timer", arch_timer_of_init
 pub fn timer_init_cpu() {
     CNTKCTL_EL1.write(CNTKCTL_EL1::EL0VCTEN::SET); // as in `arch_timer_of_init`
     timer_stop();
+    arch_timer_configure_evtstream(frequency());
     let Some(&hwirq) = TIMER_HWIRQ.get() else {
         return;
     };

@@ -10,7 +10,8 @@
 //! the same lock can never deadlock against the code it interrupted, and disables
 //! preemption (Linux's `spin_lock` does too); releasing it re-enables preemption, which is
 //! where a wake-up's request to reschedule takes effect. The ticket discipline makes
-//! waiting CPUs take the lock in arrival order.
+//! waiting CPUs take the lock in arrival order. A waiter sleeps in `wfe` until the owner
+//! word changes (`arch::barrier::cmpwait_u32`) instead of spinning on it.
 //!
 //! On N CPUs masking interrupts protects nothing by itself: only the lock word does. A CPU
 //! that waits for one lock for [`LOCKUP_SECONDS`] prints what it waits for, which CPU took
@@ -88,8 +89,13 @@ impl RawSpinLock {
         let mut spins = 0u32;
         let mut started = None;
         let mut reported = false;
-        while self.owner.load(Ordering::Acquire) != ticket {
-            core::hint::spin_loop();
+        loop {
+            let owner = self.owner.load(Ordering::Acquire);
+            if owner == ticket {
+                break;
+            }
+            // Sleep until the owner word changes (Linux: `smp_cond_load_acquire`).
+            crate::arch::barrier::cmpwait_u32(&self.owner, owner);
             spins = spins.wrapping_add(1);
             if reported || !spins.is_multiple_of(SPINS_PER_CHECK) {
                 continue;

@@ -276,7 +276,7 @@ pub fn try_to_wake_up(task: &TaskStruct, mask: u32) -> bool {
             // stack are in use until `finish_task_switch` (Linux's
             // `smp_cond_load_acquire(&p->on_cpu, !VAL)`).
             while task.on_cpu.load(Ordering::Acquire) {
-                core::hint::spin_loop();
+                crate::arch::barrier::cmpwait_bool(&task.on_cpu, true);
             }
             task.state.store(state::TASK_RUNNING, Ordering::Release);
             let cpu = super::balance::select_task_rq(task, task_cpu(task), false);

@@ -201,7 +201,7 @@ fn send_signal_locked(task: &TaskStruct, info: KernelSigInfo, group: bool) {
         let signal = task.signal();
         let mut inner = signal.inner.lock();
         if signal.shared_pending.load(Ordering::Acquire) & bit(signo) == 0 {
-            inner.shared_info[signo as usize - 1] = info;
+            inner.shared_info.set(signo, info);
         }
         signal.shared_pending.fetch_or(bit(signo), Ordering::AcqRel);
         drop(inner);
@@ -210,7 +210,7 @@ fn send_signal_locked(task: &TaskStruct, info: KernelSigInfo, group: bool) {
     } else {
         let mut st = task.sigstate.lock();
         if task.pending.load(Ordering::Acquire) & bit(signo) == 0 {
-            st.info[signo as usize - 1] = info;
+            st.info.set(signo, info);
         }
         task.pending.fetch_or(bit(signo), Ordering::AcqRel);
         drop(st);
@@ -235,14 +235,11 @@ pub fn send_sigqueue(task: &TaskStruct, info: KernelSigInfo, group: bool) -> boo
         let inner = signal.inner.lock();
         same(
             signal.shared_pending.load(Ordering::Acquire),
-            &inner.shared_info[signo as usize - 1],
+            &inner.shared_info.get(signo),
         )
     } else {
         let st = task.sigstate.lock();
-        same(
-            task.pending.load(Ordering::Acquire),
-            &st.info[signo as usize - 1],
-        )
+        same(task.pending.load(Ordering::Acquire), &st.info.get(signo))
     };
     if already {
         return false;

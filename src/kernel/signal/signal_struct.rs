@@ -11,18 +11,19 @@
 //! `thread_node` does; `inner` and `action` are leaf locks. Lock order: a task's `sigstate`
 //! lock, then `inner`.
 
+use alloc::boxed::Box;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicBool, AtomicI32, AtomicPtr, AtomicU64, AtomicUsize, Ordering};
 
-use super::{KernelSigInfo, SigAction, NSIG};
+use super::{SigAction, SigInfoTable, NSIG};
 use crate::kernel::locking::SpinLock;
 use crate::kernel::sched::wait::WaitQueueHead;
 use crate::kernel::task::{TaskRef, TaskStruct};
 
 /// The group's stop state and process-directed siginfo. Lock: `SignalStruct::inner`.
 pub struct SignalInner {
-    /// The siginfo of each process-directed pending signal, by signal number - 1.
-    pub shared_info: [KernelSigInfo; NSIG],
+    /// The siginfo of each process-directed pending signal.
+    pub shared_info: SigInfoTable,
     /// Stopped by a signal, waiting for SIGCONT (Linux's SIGNAL_STOP_STOPPED).
     pub stopped: bool,
     /// The stop signal the parent's `wait4(WUNTRACED)` has yet to see (0: none).
@@ -73,7 +74,7 @@ impl SignalStruct {
         Self {
             shared_pending: AtomicU64::new(0),
             inner: SpinLock::new(SignalInner {
-                shared_info: [KernelSigInfo::EMPTY; NSIG],
+                shared_info: SigInfoTable::new(),
                 stopped: false,
                 stop_report: 0,
                 cont_report: false,
@@ -157,15 +158,76 @@ impl Default for SignalStruct {
 /// The signal actions, shared under CLONE_SIGHAND (Linux's `struct sighand_struct`).
 pub struct SighandStruct {
     /// Actions, by signal number - 1. Lock: its own (Linux's `siglock`).
-    pub action: SpinLock<[SigAction; NSIG]>,
+    pub action: SpinLock<SigActions>,
 }
 
 impl SighandStruct {
     /// Every signal at its default action.
     pub const fn new() -> Self {
         Self {
-            action: SpinLock::new([SigAction::DEFAULT; NSIG]),
+            action: SpinLock::new(SigActions::new()),
         }
+    }
+
+    /// A copy of `actions`.
+    pub fn from_actions(actions: &[SigAction; NSIG]) -> Self {
+        let table = SighandStruct::new();
+        table.action.lock().set(actions);
+        table
+    }
+}
+
+/// The 64 actions of a [`SighandStruct`]. While every one is the default the table is not
+/// allocated: most processes (an idle `sleep`, a shell's child after `execve`) never set
+/// one, and the 2 KiB table was most of the heap they held.
+pub struct SigActions(Option<Box<[SigAction; NSIG]>>);
+
+/// Whether every action of `table` is the default.
+fn all_default(table: &[SigAction; NSIG]) -> bool {
+    table.iter().all(|action| *action == SigAction::DEFAULT)
+}
+
+impl SigActions {
+    /// Every signal at its default action.
+    pub const fn new() -> Self {
+        Self(None)
+    }
+
+    /// Run `f` on the actions, which it may change; the table is allocated if `f` leaves
+    /// an action that is not the default.
+    pub fn with<R>(&mut self, f: impl FnOnce(&mut [SigAction; NSIG]) -> R) -> R {
+        if let Some(table) = &mut self.0 {
+            return f(table);
+        }
+        let mut table = [SigAction::DEFAULT; NSIG];
+        let result = f(&mut table);
+        if !all_default(&table) {
+            self.0 = Some(Box::new(table));
+        }
+        result
+    }
+
+    /// Whether the table has been allocated (some action was set to something else).
+    pub fn is_allocated(&self) -> bool {
+        self.0.is_some()
+    }
+
+    /// Make the actions a copy of `actions`.
+    pub fn set(&mut self, actions: &[SigAction; NSIG]) {
+        self.0 = (!all_default(actions)).then(|| Box::new(*actions));
+    }
+
+    /// Free the table if every action is back at the default (after `execve` reset them).
+    pub fn compact(&mut self) {
+        if self.0.as_deref().is_some_and(all_default) {
+            self.0 = None;
+        }
+    }
+}
+
+impl Default for SigActions {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
