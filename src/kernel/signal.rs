@@ -806,10 +806,7 @@ pub fn copy_sighand(parent: &TaskStruct, child: &TaskStruct, share: bool, new_st
     let sighand = if share {
         parent.sighand.lock().clone()
     } else {
-        let actions = parent.with_actions(|actions| *actions);
-        let copy = SighandStruct::new();
-        *copy.action.lock() = actions;
-        Some(alloc::sync::Arc::new(copy))
+        Some(parent.with_actions(|actions| SighandStruct::copy_of(actions)))
     };
     *child.sighand.lock() = sighand;
     let (altstack, sigtramp) = {
@@ -841,10 +838,8 @@ pub fn flush_signal_handlers(task: &TaskStruct) {
         .as_ref()
         .is_some_and(|s| alloc::sync::Arc::strong_count(s) > 1);
     if shared {
-        let actions = task.with_actions(|actions| *actions);
-        let copy = SighandStruct::new();
-        *copy.action.lock() = actions;
-        *task.sighand.lock() = Some(alloc::sync::Arc::new(copy));
+        let copy = task.with_actions(|actions| SighandStruct::copy_of(actions));
+        *task.sighand.lock() = Some(copy);
     }
     task.with_actions(|actions| {
         for action in actions.iter_mut() {

@@ -11,6 +11,7 @@
 //! `thread_node` does; `inner` and `action` are leaf locks. Lock order: a task's `sigstate`
 //! lock, then `inner`.
 
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicBool, AtomicI32, AtomicPtr, AtomicU64, AtomicUsize, Ordering};
 
@@ -86,6 +87,17 @@ impl SignalStruct {
             exec_wait: WaitQueueHead::new(),
             cputime: crate::kernel::sched::cputime::SignalCputime::new(),
         }
+    }
+
+    /// A new group on the heap, built in place in the allocation (the siginfo table makes
+    /// the struct kilobytes; built on the stack first it would be copied whole).
+    pub fn new_arc() -> Arc<Self> {
+        let mut new = Arc::<Self>::new_uninit();
+        Arc::get_mut(&mut new)
+            .expect("a new Arc has no other reference")
+            .write(Self::new());
+        // SAFETY: written just above.
+        unsafe { new.assume_init() }
     }
 
     /// Counted references to every thread of the group (allocates: for `/proc`).
@@ -166,6 +178,22 @@ impl SighandStruct {
         Self {
             action: SpinLock::new([SigAction::DEFAULT; NSIG]),
         }
+    }
+}
+
+impl SighandStruct {
+    /// A new table holding a copy of `actions` (Linux's `copy_sighand`: one `memcpy` of
+    /// the actions into a fresh `sighand_struct`). Built in place in the allocation: a
+    /// table is 2 KiB, and building it on the stack first costs another copy of it.
+    pub fn copy_of(actions: &[SigAction; NSIG]) -> Arc<Self> {
+        let mut new = Arc::<Self>::new_uninit();
+        Arc::get_mut(&mut new)
+            .expect("a new Arc has no other reference")
+            .write(Self {
+                action: SpinLock::new(*actions),
+            });
+        // SAFETY: written just above.
+        unsafe { new.assume_init() }
     }
 }
 

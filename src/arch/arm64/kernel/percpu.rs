@@ -79,7 +79,9 @@ pub fn this_cpu() -> &'static CpuData {
     unsafe { &*ptr }
 }
 
-/// This CPU's logical number (Linux's `smp_processor_id`).
+/// This CPU's logical number (Linux's `smp_processor_id`). Inline: every spinlock
+/// acquisition records it.
+#[inline]
 pub fn smp_processor_id() -> usize {
     if TPIDR_EL1.get() == 0 {
         0
