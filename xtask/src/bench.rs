@@ -14,9 +14,8 @@
 //!   idle process, in KiB: the one row that is not a time).
 //!
 //! Both kernels boot the same initramfs in `-M virt -cpu cortex-a72 -smp 1 -m 512M` with
-//! `-icount shift=0,align=off,sleep=off` and `dtb-randomness=off` (the same random seeds,
-//! so the same address-space layouts, every boot): each guest instruction is 1 ns of
-//! virtual time, and the virtual counter runs at CNTFRQ_EL0 of that time. On cortex-a72 CNTFRQ is
+//! `-icount shift=0,align=off,sleep=off`: each guest instruction is 1 ns of virtual time,
+//! and the virtual counter runs at CNTFRQ_EL0 of that time. On cortex-a72 CNTFRQ is
 //! 62.5 MHz, so one counter tick is 16 instructions (not one: the program measures this,
 //! `bench: per_1000_instructions 62.5`). The figures are ticks × 10⁹ / CNTFRQ, i.e.
 //! instructions, and they repeat. `--tcg` runs without `-icount` and times in nanoseconds
@@ -123,12 +122,6 @@ pub const CMDLINE: &str =
 
 /// QEMU's instruction counting: one counter tick per guest instruction.
 pub const ICOUNT: &str = "shift=0,align=off,sleep=off";
-
-/// The same device tree every boot: QEMU otherwise puts fresh random `rng-seed` and
-/// `kaslr-seed` in it, which seed the kernel's random pool and so user-space ASLR, and the
-/// layouts move rows such as `thread_create_join` by several percent from boot to boot
-/// (17032 to 19627 instructions in three boots). With the seeds fixed, a figure repeats.
-pub const FIXED_SEEDS: [&str; 2] = ["-machine", "dtb-randomness=off"];
 
 /// How long one boot may take.
 const BOOT_LIMIT: Duration = Duration::from_secs(600);
@@ -478,7 +471,6 @@ fn qemu_options(cfg: &Config, initrd: &Path, cpus: u32) -> QemuOptions {
     if !cfg.tcg {
         opts.extra = vec!["-icount".into(), ICOUNT.into()];
     }
-    opts.extra.extend(FIXED_SEEDS.iter().map(|s| s.to_string()));
     opts
 }
 
@@ -715,7 +707,7 @@ fn to_json(rows: &[Row], cfg: &Config, linux_version: &str, failures: &[String])
     j.push_str(&format!(
         "  \"qemu\": {},\n  \"cmdline\": {},\n",
         json_string(&format!(
-            "-M virt,dtb-randomness=off -cpu cortex-a72 -smp 1 -m 512M{}",
+            "-M virt -cpu cortex-a72 -smp 1 -m 512M{}",
             if cfg.tcg {
                 String::new()
             } else {

@@ -17,8 +17,7 @@
 //! Two boots of the benchmark with `only=METRIC` differ only in the iteration count (`iters=N`
 //! and `iters=2N`): their difference, divided by the extra operations (warm-up included,
 //! bench.c's `warmup()` is a tenth), is the cost of one operation with the boot and the
-//! program's start-up taken out. Deterministic under -icount with the benchmark's fixed
-//! device-tree seeds, like the benchmark itself.
+//! program's start-up taken out. Deterministic under -icount, like the benchmark itself.
 //!
 //! `--callers SYMBOL` (repeatable; a whole name or its last `::` part) adds rows
 //! `SYMBOL  <-  CALLER`: the symbol's instructions and calls split by the symbol that
@@ -258,8 +257,6 @@ fn traced_boot(
         crate::bench::CMDLINE
     ));
     opts.extra = [
-        crate::bench::FIXED_SEEDS[0],
-        crate::bench::FIXED_SEEDS[1],
         "-icount",
         crate::bench::ICOUNT,
         "-d",
