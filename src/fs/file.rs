@@ -335,7 +335,12 @@ pub fn fdget(fd: i32) -> Result<Arc<File>, Errno> {
     if fd < 0 {
         return Err(Errno::EBADF);
     }
-    let files = current().files()?;
+    // The table is looked up under the task's `files` lock rather than through a counted
+    // reference to it: two atomic operations fewer on every read and write (Linux's
+    // `fdget` takes no reference to `files` either). Lock order: the task's `files`, then
+    // the table's.
+    let task_files = current().files.lock();
+    let files = task_files.as_ref().ok_or(Errno::EBADF)?;
     let file = files.lock().get(fd as usize);
     file
 }
