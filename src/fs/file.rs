@@ -163,7 +163,8 @@ impl File {
         {
             return Err(Errno::EAGAIN);
         }
-        let pos = *self.pos.lock();
+        // A stream has no position (Linux passes no `ppos` for FMODE_STREAM).
+        let pos = if self.stream { 0 } else { *self.pos.lock() };
         let n = self.inode.read_iter(&self.kiocb(pos), to)?;
         if !self.stream {
             *self.pos.lock() = pos + n as u64;
@@ -188,6 +189,8 @@ impl File {
         }
         let pos = if self.flags() & flags::O_APPEND != 0 {
             self.inode.stat().size
+        } else if self.stream {
+            0
         } else {
             *self.pos.lock()
         };
