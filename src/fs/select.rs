@@ -90,6 +90,13 @@ impl PollHead {
     pub fn wake(&self) {
         let live: Vec<Arc<dyn PollWaiter>> = {
             let mut list = self.waiters.lock();
+            if list.is_empty() {
+                // No epoll watches the object (a pipe between two processes): nothing
+                // to collect (Linux's `wake_up_poll` finds its list empty just as fast).
+                drop(list);
+                poll_notify();
+                return;
+            }
             list.retain(|w| w.strong_count() > 0);
             list.iter().filter_map(|w| w.upgrade()).collect()
         };

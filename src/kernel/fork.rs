@@ -263,7 +263,7 @@ fn copy_process(args: &KernelCloneArgs<'_>) -> Result<TaskRef, Errno> {
         group.threads.lock().push(p.clone());
         let _ = p.signal.set(group);
     } else {
-        let group = Arc::new(SignalStruct::new());
+        let group = SignalStruct::new_arc();
         crate::kernel::sched::cputime::copy_rlimit_cpu(parent.signal(), &group);
         group.live.store(1, Ordering::Relaxed);
         group.threads.lock().push(p.clone());

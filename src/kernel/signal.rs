@@ -860,8 +860,9 @@ pub fn copy_sighand(parent: &TaskStruct, child: &TaskStruct, share: bool, new_st
     let sighand = if share {
         parent.sighand.lock().clone()
     } else {
-        let actions = parent.with_actions(|actions| *actions);
-        Some(alloc::sync::Arc::new(SighandStruct::from_actions(&actions)))
+        Some(alloc::sync::Arc::new(SighandStruct::with_table(
+            parent.copy_actions(),
+        )))
     };
     *child.sighand.lock() = sighand;
     let (altstack, sigtramp) = {
@@ -893,8 +894,8 @@ pub fn flush_signal_handlers(task: &TaskStruct) {
         .as_ref()
         .is_some_and(|s| alloc::sync::Arc::strong_count(s) > 1);
     if shared {
-        let actions = task.with_actions(|actions| *actions);
-        *task.sighand.lock() = Some(alloc::sync::Arc::new(SighandStruct::from_actions(&actions)));
+        let copy = SighandStruct::with_table(task.copy_actions());
+        *task.sighand.lock() = Some(alloc::sync::Arc::new(copy));
     }
     task.with_actions(|actions| {
         for action in actions.iter_mut() {

@@ -298,12 +298,15 @@ impl TaskStruct {
         let layout = core::alloc::Layout::new::<TaskStruct>();
         // SAFETY: the layout is TaskStruct's, which is not zero-sized.
         let ptr = NonNull::new(unsafe { alloc::alloc::alloc(layout) }.cast::<TaskStruct>())?;
-        let mut task = Self::new(0, "", flags);
-        *task.comm.get_mut() = comm;
-        task.allocated = true;
+        // Built straight into the allocation (a TaskStruct is kilobytes: a stack copy moved
+        // into place would cost a memcpy of all of it), then given its name.
         // SAFETY: `ptr` is a fresh, suitably aligned allocation for one TaskStruct; freeing
         // it with `Box::from_raw` in TaskRef::drop matches this layout.
-        unsafe { ptr.as_ptr().write(task) };
+        unsafe { ptr.as_ptr().write(Self::new(0, "", flags)) };
+        // SAFETY: just initialised, and nobody else has the pointer yet.
+        let task = unsafe { &mut *ptr.as_ptr() };
+        *task.comm.get_mut() = comm;
+        task.allocated = true;
         Some(TaskRef(ptr))
     }
 
@@ -327,6 +330,15 @@ impl TaskStruct {
     /// The thread group's shared signal state.
     pub fn signal(&self) -> &SignalStruct {
         self.signal.get().map_or(&INIT_SIGNALS, |s| s)
+    }
+
+    /// A copy of the signal actions (`copy_sighand`, `flush_signal_handlers`): allocates
+    /// only if some action is not the default.
+    pub fn copy_actions(&self) -> crate::kernel::signal::signal_struct::SigActions {
+        let sighand = self.sighand.lock();
+        let table = sighand.as_deref().unwrap_or(&INIT_SIGHAND);
+        let actions = table.action.lock();
+        actions.duplicate()
     }
 
     /// Run `f` on the signal actions, locked.

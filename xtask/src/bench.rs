@@ -117,10 +117,11 @@ fn is_memory_metric(name: &str) -> bool {
 }
 
 /// Linux's command line for the benchmark (Cradle gets the same).
-const CMDLINE: &str = "console=ttyAMA0 nokaslr mitigations=off randomize_kstack_offset=off quiet";
+pub const CMDLINE: &str =
+    "console=ttyAMA0 nokaslr mitigations=off randomize_kstack_offset=off quiet";
 
 /// QEMU's instruction counting: one counter tick per guest instruction.
-const ICOUNT: &str = "shift=0,align=off,sleep=off";
+pub const ICOUNT: &str = "shift=0,align=off,sleep=off";
 
 /// How long one boot may take.
 const BOOT_LIMIT: Duration = Duration::from_secs(600);
@@ -262,6 +263,12 @@ fn build_initramfs(programs: &Programs) -> Result<PathBuf, String> {
     let path = bench_dir().join("initramfs-bench.cpio");
     std::fs::write(&path, write_newc(&entries)?).map_err(|e| format!("{}: {e}", path.display()))?;
     Ok(path)
+}
+
+/// Build the benchmark's programs and initramfs (for `cargo xtask profile`).
+pub fn build_bench_initramfs() -> Result<PathBuf, String> {
+    std::fs::create_dir_all(bench_dir()).map_err(|e| e.to_string())?;
+    build_initramfs(&build_programs()?)
 }
 
 /// Debian's arm64 Linux kernel.

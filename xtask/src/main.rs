@@ -9,6 +9,7 @@
 //! cargo xtask user [run NAME ARGS]  build user/*.c and the test initramfs; run one program
 //!                                   on Linux under qemu-aarch64
 //! cargo xtask bench [--runs N]      the same benchmark on Cradle and Debian's Linux in QEMU
+//! cargo xtask profile METRIC     one bench row's kernel instructions per symbol (QEMU's log)
 //! cargo xtask bbdiff                user/busybox-diff.sh on Cradle and Debian's Linux in QEMU;
 //!                                   the same output, or a diff
 //! cargo xtask debiandiff            user/debian-diff.sh (Debian's bash, coreutils, procps)
@@ -37,6 +38,7 @@ mod kallsyms;
 mod ktap;
 mod logintest;
 mod pi;
+mod profile;
 mod qemu;
 mod readmetest;
 mod rootfs;
@@ -68,6 +70,11 @@ commands:
   bench [options]       benchmark Cradle against Debian's arm64 Linux in the same QEMU
                         (-icount: instruction counts); table, JSON and SVG under
                         target/cradle/bench/
+  profile METRIC [--iters N] [--top K] [--tree DIR]
+                        where one bench row's kernel instructions go: executed
+                        instructions and calls per operation for each kernel symbol,
+                        from QEMU's -d in_asm,exec log of two boots (iters N and 2N,
+                        default 200); --tree profiles another worktree's build
   bbdiff                run user/busybox-diff.sh on Cradle and on Debian's arm64 Linux
                         in the same QEMU; print the diff if the outputs differ (both
                         kept under target/cradle/bbdiff/)
@@ -117,6 +124,7 @@ fn main() -> ExitCode {
         Some("flash") => pi::cmd_flash(&args[1..]),
         Some("user") => user::cmd_user(&args[1..]),
         Some("bench") => bench::cmd_bench(&args[1..]),
+        Some("profile") => profile::cmd_profile(&args[1..]),
         Some("bbdiff") => bbdiff::cmd_bbdiff(&args[1..]),
         Some("debiandiff") => debiandiff::cmd_debiandiff(&args[1..]),
         Some("fuzz") => fuzz::cmd_fuzz(&args[1..]),

@@ -287,7 +287,7 @@ pub fn empty_datadir() -> Result<PathBuf, String> {
 /// QEMU's arguments for a run with no display or monitor: the console serial port on
 /// stdio (behind a null first port on boards whose console is the second UART), and an
 /// empty data directory ([`empty_datadir`]).
-fn headless_args(opts: &QemuOptions, image: &Path) -> Result<Vec<String>, String> {
+pub fn headless_args(opts: &QemuOptions, image: &Path) -> Result<Vec<String>, String> {
     let board = Board::load(&opts.board)?;
     let mut argv = qemu_args(opts, image)?;
     argv.extend(["-L".into(), empty_datadir()?.display().to_string()]);

@@ -107,14 +107,22 @@ pub fn get_futex_key(uaddr: u64, private: bool) -> Result<FutexKey, Errno> {
     if !crate::arch::uaccess::access_ok(uaddr, 4) {
         return Err(Errno::EFAULT);
     }
+    if private {
+        // The address space's identity only: no counted reference to it (Linux's
+        // `get_futex_key` reads `current->mm` for a private futex too).
+        let mm = current()
+            .mm
+            .lock()
+            .as_ref()
+            .map(|mm| Arc::as_ptr(mm) as usize)
+            .ok_or(Errno::EFAULT)?;
+        return Ok(FutexKey::Private { mm, addr: uaddr });
+    }
     let mm = current().mm().ok_or(Errno::EFAULT)?;
     let private_key = FutexKey::Private {
         mm: Arc::as_ptr(&mm) as usize,
         addr: uaddr,
     };
-    if private {
-        return Ok(private_key);
-    }
     let shared = {
         let inner = mm.inner.lock();
         let vma = inner.vmas.find(uaddr).ok_or(Errno::EFAULT)?;

@@ -533,7 +533,7 @@ fn context_switch(prev: &TaskStruct, next: &TaskStruct) -> *const TaskStruct {
     if prev.stack_end_corrupted() {
         panic!("corrupted stack end detected inside scheduler");
     }
-    switch_mm(next);
+    switch_mm(prev, next);
     // SAFETY: we are the scheduler, holding the run-queue lock with interrupts masked; `prev`
     // is running and `next` was queued with a valid saved context and stack. `next` releases
     // the lock in finish_task_switch or schedule_tail.
@@ -541,9 +541,14 @@ fn context_switch(prev: &TaskStruct, next: &TaskStruct) -> *const TaskStruct {
 }
 
 /// Load `next`'s address space, or the kernel's alone for a kernel thread (Linux's
-/// `switch_mm_irqs_off`).
-fn switch_mm(next: &TaskStruct) {
+/// `switch_mm_irqs_off`). Nothing to do between two threads of one process: `prev`'s
+/// address space is the one loaded here, with a live ASID (arm64's `switch_mm` returns at
+/// once when `prev == next`; a rollover keeps the ASIDs CPUs have loaded).
+fn switch_mm(prev: &TaskStruct, next: &TaskStruct) {
+    // Only `prev` itself changes its `mm` (exec, exit), and it is here, switching away.
+    let loaded = prev.mm.lock().as_ref().map(alloc::sync::Arc::as_ptr);
     match next.mm.lock().as_ref() {
+        Some(mm) if loaded == Some(alloc::sync::Arc::as_ptr(mm)) => {}
         Some(mm) => mmu_context::switch_mm(mm),
         None => mmu_context::switch_to_kernel_mm(),
     }

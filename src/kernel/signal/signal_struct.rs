@@ -12,6 +12,7 @@
 //! lock, then `inner`.
 
 use alloc::boxed::Box;
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicBool, AtomicI32, AtomicPtr, AtomicU64, AtomicUsize, Ordering};
 
@@ -87,6 +88,17 @@ impl SignalStruct {
             exec_wait: WaitQueueHead::new(),
             cputime: crate::kernel::sched::cputime::SignalCputime::new(),
         }
+    }
+
+    /// A new group on the heap, built in place in the allocation rather than on the stack
+    /// and copied there.
+    pub fn new_arc() -> Arc<Self> {
+        let mut new = Arc::<Self>::new_uninit();
+        Arc::get_mut(&mut new)
+            .expect("a new Arc has no other reference")
+            .write(Self::new());
+        // SAFETY: written just above.
+        unsafe { new.assume_init() }
     }
 
     /// Counted references to every thread of the group (allocates: for `/proc`).
@@ -175,6 +187,14 @@ impl SighandStruct {
         table.action.lock().set(actions);
         table
     }
+
+    /// A new table holding `actions` (Linux's `copy_sighand` with a copy made by
+    /// [`SigActions::duplicate`]).
+    pub fn with_table(actions: SigActions) -> Self {
+        Self {
+            action: SpinLock::new(actions),
+        }
+    }
 }
 
 /// The 64 actions of a [`SighandStruct`]. While every one is the default the table is not
@@ -215,6 +235,18 @@ impl SigActions {
     /// Make the actions a copy of `actions`.
     pub fn set(&mut self, actions: &[SigAction; NSIG]) {
         self.0 = (!all_default(actions)).then(|| Box::new(*actions));
+    }
+
+    /// A copy: nothing to allocate while every action is the default; else the 2 KiB table
+    /// copied straight into its new allocation, never through the stack.
+    pub fn duplicate(&self) -> Self {
+        let Some(table) = &self.0 else {
+            return Self(None);
+        };
+        let mut copy = Box::<[SigAction; NSIG]>::new_uninit();
+        copy.write(**table);
+        // SAFETY: written just above.
+        Self(Some(unsafe { copy.assume_init() }))
     }
 
     /// Free the table if every action is back at the default (after `execve` reset them).

@@ -71,7 +71,9 @@ pub fn init_this_cpu(cpu: usize, task: &'static TaskStruct) {
     TPIDR_EL1.set(data as *const CpuData as u64);
 }
 
-/// This CPU's data.
+/// This CPU's data. Inline: the scheduler, spinlock owners and file lookups ask for it on
+/// every path.
+#[inline]
 pub fn this_cpu() -> &'static CpuData {
     let ptr = TPIDR_EL1.get() as *const CpuData;
     assert!(!ptr.is_null(), "per-CPU data used before init_this_cpu");
@@ -79,7 +81,9 @@ pub fn this_cpu() -> &'static CpuData {
     unsafe { &*ptr }
 }
 
-/// This CPU's logical number (Linux's `smp_processor_id`).
+/// This CPU's logical number (Linux's `smp_processor_id`). Inline: every spinlock
+/// acquisition records it.
+#[inline]
 pub fn smp_processor_id() -> usize {
     if TPIDR_EL1.get() == 0 {
         0
