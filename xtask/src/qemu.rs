@@ -291,12 +291,13 @@ pub fn headless_args(opts: &QemuOptions, image: &Path) -> Result<Vec<String>, St
     let board = Board::load(&opts.board)?;
     let mut argv = qemu_args(opts, image)?;
     argv.extend(["-L".into(), empty_datadir()?.display().to_string()]);
-    argv.extend([
-        "-display".into(),
-        "none".into(),
-        "-monitor".into(),
-        "none".into(),
-    ]);
+    // CRADLE_QEMU_MONITOR=PATH: a monitor on a unix socket at PATH, to inspect a run that
+    // hangs (`info registers -a`, `xp`); else none.
+    let monitor = std::env::var("CRADLE_QEMU_MONITOR")
+        .ok()
+        .filter(|p| !p.is_empty())
+        .map_or_else(|| "none".to_string(), |p| format!("unix:{p},server,nowait"));
+    argv.extend(["-display".into(), "none".into(), "-monitor".into(), monitor]);
     if console_on_second_serial(&board, opts) {
         argv.extend(["-serial".into(), "null".into()]);
     }

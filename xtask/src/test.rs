@@ -13,10 +13,11 @@
 //! 7. the benchmark's smoke test, the fuzzer, the user-space, users-and-permissions
 //!    (`creds`), README and Raspberry Pi suites.
 //!
-//! 8. the SMP pass ([`SMP_PARTS`]): KUnit, the login session (quarantined, see
-//!    [`SMP_QUARANTINED`]), busybox-diff, the user programs (forkbomb and the scheduler test
-//!    `smpsched` among them) and the fuzzer, booted again with `-smp 4`; their tests are
-//!    named `smp4: <test>`.
+//! 8. the SMP pass ([`SMP_PARTS`]): KUnit, the login session, console input typed as
+//!    fast as the UART takes it, busybox-diff, the user
+//!    programs (forkbomb and the scheduler test `smpsched` among them) and the fuzzer,
+//!    booted again with `-smp 4`, less the parts in [`SMP_QUARANTINED`] (none now); their
+//!    tests are named `smp4: <test>`.
 //!
 //! `--only NAME` runs the suites one of whose names contains NAME (the boot tests: each test
 //! whose name contains it; `--only smp4` the SMP pass). A quarantined suite is skipped, with
@@ -256,6 +257,9 @@ const SMP_PARTS: &[SmpPart] = &[
     ("login", |s, c| {
         crate::logintest::login_session_test(s, c.image)
     }),
+    ("console flood", |s, c| {
+        crate::logintest::console_flood_test(s, c.image)
+    }),
     ("busybox-diff", |s, c| {
         crate::bbdiff::busybox_diff_test(s, c.image)
     }),
@@ -269,13 +273,8 @@ const SMP_PARTS: &[SmpPart] = &[
 ];
 
 /// SMP-pass parts that do not run by default: `(part, reason)`. `--only "smp4: <part>"`
-/// runs one.
-const SMP_QUARANTINED: &[(&str, &str)] = &[(
-    "login",
-    "issue #14: at -smp 4 the login session stalled in 2 of about 12 runs (input stopped \
-     being echoed mid-command, nothing on the console, until the 150 s limit); the cause is \
-     not found. The login boots of the SMP matrix (virt -smp 2/4/8, rpi3, rpi4) still run",
-)];
+/// runs one. Empty: every part runs.
+const SMP_QUARANTINED: &[(&str, &str)] = &[];
 
 /// Run the SMP pass's parts that `--only` selects: with no `--only`, all of them; else those
 /// whose `smp4: <part>` contains the text, if the text names `smp` (so `--only kunit` runs

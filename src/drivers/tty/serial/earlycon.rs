@@ -33,7 +33,8 @@ pub trait UartConsole: Console {
     unsafe fn move_to(&self, va: usize);
     /// Raise an interrupt when a byte arrives.
     fn enable_rx_interrupt(&self);
-    /// Hand every received byte to `sink` (from the UART's interrupt).
+    /// Hand every received byte to `sink` (from the UART's interrupt), leaving the UART's
+    /// interrupt raised if a byte came after the last one handed over.
     fn handle_rx(&self, sink: fn(u8));
 }
 
