@@ -231,9 +231,9 @@ impl Pl011 {
     /// receive FIFO into `sink`. The receive and receive-timeout interrupts are never
     /// cleared through ICR: draining the FIFO clears them (TRM 3.4.2, 3.4.4), and a byte
     /// that arrives after the last look at FR raises them again. Clearing them after the
-    /// drain, as this driver once did, lost that byte's interrupt: QEMU raises RX only as
-    /// its FIFO goes from empty to one byte, so the FIFO filled and input stopped for good
-    /// (issue #14's stalled login at -smp 4, where the UART is fed while a CPU drains it).
+    /// drain would lose that byte's interrupt: QEMU raises RX only as its FIFO goes from
+    /// empty to one byte, so the FIFO would fill and input stop for good (a login session
+    /// stalled that way at -smp 4, where the UART is fed while a CPU drains it).
     pub fn handle_rx(&self, mut sink: impl FnMut(u8)) {
         let regs = self.regs();
         let enabled = regs.IMSC.get();
