@@ -23,6 +23,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/select.h>
+#include <sys/sendfile.h>
 #include <sys/eventfd.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
@@ -590,6 +591,31 @@ static int test_eventfd_blocking(void)
 	return 1;
 }
 
+/*
+ * sendfile goes through splice, which anonymous inodes do not have: to, from or between
+ * eventfds it is EINVAL at once (not 8 bytes at a time until the count runs out), and
+ * copy_file_range wants regular files.
+ */
+static int test_eventfd_no_splice(void)
+{
+	int fd = eventfd(5, EFD_NONBLOCK), other = eventfd(0, EFD_NONBLOCK);
+	int file = open(self_path, O_RDONLY);
+	if (fd < 0 || other < 0 || file < 0)
+		return fail("eventfd/open: %s", errno_name(errno));
+	int ok = expect_errno(sendfile(fd, fd, NULL, 1 << 30), EINVAL, "sendfile(efd, efd)") &&
+		 expect_errno(sendfile(other, fd, NULL, 8), EINVAL, "sendfile from an eventfd") &&
+		 expect_errno(sendfile(fd, file, NULL, 8), EINVAL, "sendfile to an eventfd") &&
+		 expect_errno(copy_file_range(fd, NULL, other, NULL, 8, 0), EINVAL,
+			      "copy_file_range between eventfds");
+	uint64_t v = 0;
+	if (ok && (read(fd, &v, 8) != 8 || v != 5))
+		ok = fail("the eventfd's count changed: %llu", (unsigned long long)v);
+	close(fd);
+	close(other);
+	close(file);
+	return ok;
+}
+
 static const struct test tests[] = {
 	{ "epoll_create1: flags, EPOLL_CLOEXEC, EINVAL; read of an epoll is EINVAL", test_create },
 	{ "epoll_ctl: EBADF, EINVAL, EFAULT, ENOENT, EEXIST, EPERM, ELOOP, EPOLLEXCLUSIVE rules", test_ctl_errors },
@@ -608,6 +634,7 @@ static const struct test tests[] = {
 	{ "eventfd: 8-byte rules, EAGAIN, UINT64_MAX, the maximum, poll bits, fdinfo", test_eventfd_rules },
 	{ "eventfd: EFD_SEMAPHORE reads 1 at a time", test_eventfd_semaphore },
 	{ "eventfd: a blocking read woken by a child's write, a blocking write by its read", test_eventfd_blocking },
+	{ "eventfd: sendfile and copy_file_range are EINVAL, the count untouched", test_eventfd_no_splice },
 };
 
 int main(int argc, char **argv)

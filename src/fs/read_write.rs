@@ -14,7 +14,7 @@ use alloc::sync::Arc;
 
 use super::file::fdget;
 use super::file::File;
-use super::inode::FileType;
+use super::inode::{mode, FileType};
 use crate::arch::uaccess::{copy_from_user, copy_to_user};
 use crate::fs::iov_iter::{Direction, IovIter, MAX_RW_COUNT};
 use crate::kernel::errno::Errno;
@@ -217,6 +217,9 @@ pub fn sys_sendfile(out_fd: i32, in_fd: i32, offset_ptr: u64, count: usize) -> S
     if !output.writable() {
         return Err(Errno::EBADF);
     }
+    if !has_splice(&input) || !has_splice(&output) {
+        return Err(Errno::EINVAL);
+    }
     let count = count.min(MAX_RW_COUNT);
     let mut buf = alloc::vec::Vec::new();
     let size = SENDFILE_CHUNK.min(count);
@@ -226,6 +229,9 @@ pub fn sys_sendfile(out_fd: i32, in_fd: i32, offset_ptr: u64, count: usize) -> S
     let mut total = 0usize;
     let mut result = Ok(());
     while total < count {
+        if total > 0 && interrupted() {
+            break;
+        }
         let want = buf.len().min(count - total);
         let n = match input
             .inode
@@ -261,6 +267,21 @@ pub fn sys_sendfile(out_fd: i32, in_fd: i32, offset_ptr: u64, count: usize) -> S
     }
 }
 
+/// Whether `file` has Linux's splice operations, which sendfile goes through
+/// (`do_splice_direct`): the anonymous inodes (eventfd, timerfd, signalfd, epoll, inotify,
+/// whose `fstat` shows no file type) have none, so sendfile to or from them is EINVAL
+/// (and `sendfile(efd, efd, …)` cannot turn into 2 GiB of 8-byte reads and writes).
+fn has_splice(file: &File) -> bool {
+    file.inode.stat().mode & mode::S_IFMT != 0
+}
+
+/// A copy loop stops between chunks once a signal is pending, returning what it copied
+/// (Linux's splice loops check `signal_pending` the same way), so a long copy cannot keep
+/// a task from SIGKILL.
+fn interrupted() -> bool {
+    crate::kernel::signal::signal_pending(crate::kernel::task::current())
+}
+
 /// Read a `loff_t` an optional user pointer names (copy_file_range's offsets).
 fn read_offset(ptr: u64) -> Result<Option<i64>, Errno> {
     if ptr == 0 {
@@ -291,6 +312,9 @@ pub fn sys_copy_file_range(
     let input = fdget(fd_in)?;
     let output = fdget(fd_out)?;
     for file in [&input, &output] {
+        if !has_splice(file) {
+            return Err(Errno::EINVAL); // not S_ISREG: an anonymous inode
+        }
         match file.inode.file_type() {
             FileType::Regular => {}
             FileType::Directory => return Err(Errno::EISDIR),
@@ -323,6 +347,9 @@ pub fn sys_copy_file_range(
     let mut total = 0usize;
     let mut result = Ok(());
     while total < len {
+        if total > 0 && interrupted() {
+            break;
+        }
         let want = buf.len().min(len - total);
         let n = match input.inode.read_iter(
             &input.kiocb(pos_in),
