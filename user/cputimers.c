@@ -1,12 +1,13 @@
 /*
  * cputimers.c - POSIX timers and clock_nanosleep on the CPU-time clocks (Linux's
- * kernel/time/posix-cpu-timers.c), 9 checks. A timer on CLOCK_PROCESS_CPUTIME_ID fires
+ * kernel/time/posix-cpu-timers.c), 10 checks. A timer on CLOCK_PROCESS_CPUTIME_ID fires
  * once the process has spent its time and not before (the handler reads the clock); a
  * periodic one counts overruns while its signal is blocked; a timer on one thread's clock
  * (pthread_getcpuclockid, SIGEV_THREAD_ID) does not move while another thread spins; a
  * SIGEV_NONE timer counts down only while the process runs; an absolute time is on the CPU
  * clock, one already passed fires at once; clock_nanosleep on the process clock ends when
- * a second, spinning thread has spent the time; a timer on a child's clock
+ * a second, spinning thread has spent the time, and a handled signal ends it with EINTR
+ * and the CPU time left in rem; a timer on a child's clock
  * (clock_getcpuclockid) follows the child and is ESRCH once it is reaped; the errnos.
  * Bounds are one-sided CPU-time bounds only: nothing depends on how loaded the host is.
  */
@@ -526,6 +527,29 @@ static int test_process_counts_threads(void)
 	return 1;
 }
 
+/*
+ * 10: a signal handled during clock_nanosleep on the process clock ends it with EINTR and
+ * the CPU time left in rem (all of it but what the sleeper itself spent).
+ */
+static int test_nanosleep_eintr(void)
+{
+	timer_t t;
+	struct timespec req = { 10, 0 }, rem = { 0, 0 };
+
+	install(SIGUSR1);
+	reset(CLOCK_PROCESS_CPUTIME_ID);
+	if (make_timer(CLOCK_MONOTONIC, SIGEV_SIGNAL, SIGUSR1, 1, 0, &t) != 0)
+		return fail("timer_create: %s", errno_name(errno));
+	set_timer(t, 0, 50 * MS, 0);
+	int r = clock_nanosleep(CLOCK_PROCESS_CPUTIME_ID, 0, &req, &rem);
+	timer_delete(t);
+	if (r != EINTR || fired != 1)
+		return fail("returned %s with %d signals", errno_name(r), (int)fired);
+	if (rem.tv_sec < 9 || rem.tv_sec > 10)
+		return fail("rem %lld s of 10", (long long)rem.tv_sec);
+	return 1;
+}
+
 static const struct test tests[] = {
 	{ "a CLOCK_PROCESS_CPUTIME_ID timer fires once its CPU time is spent", test_process_timer },
 	{ "a periodic CPU timer counts overruns while its signal is blocked", test_periodic_overrun },
@@ -536,6 +560,7 @@ static const struct test tests[] = {
 	{ "a timer on a child's clock; ESRCH once it is reaped", test_child_clock },
 	{ "the errnos of CPU timers and CPU-clock sleeps", test_errnos },
 	{ "a process timer counts all threads, a thread timer one", test_process_counts_threads },
+	{ "clock_nanosleep on the CPU clock interrupted: EINTR, CPU time left in rem", test_nanosleep_eintr },
 };
 
 int main(void)
