@@ -29,6 +29,7 @@ pub fn release_task(task: &TaskStruct) {
     let removed = unhash_task(&mut tasklist, task);
     drop(tasklist);
     drop(removed);
+    crate::kernel::time::posix_timers::posix_cpu_timers_exit(task);
 }
 
 /// The part of `release_task` done under the tasklist lock (Linux's `__unhash_process`).

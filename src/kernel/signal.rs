@@ -387,9 +387,10 @@ pub struct SignalState {
     /// The mask to restore once a handler frame is set up or the syscall returns
     /// (`rt_sigsuspend`'s caller's mask; Linux's `saved_sigmask` + TIF_RESTORE_SIGMASK).
     pub saved_sigmask: Option<u64>,
-    /// `restart_syscall` resumes an interrupted `nanosleep`: (deadline in ktime ns, the
-    /// user's `rem` pointer) (Linux's `restart_block`).
-    pub restart_nanosleep: Option<(u64, u64)>,
+    /// `restart_syscall` resumes an interrupted `nanosleep`: (deadline in ktime ns, or in
+    /// CPU time on the CPU clock given, the user's `rem` pointer, that CPU clock) (Linux's
+    /// `restart_block`).
+    pub restart_nanosleep: Option<(u64, u64, Option<i32>)>,
     /// Where the sigreturn trampoline is mapped in the task's address space (0: not yet;
     /// `arch::signal::sigtramp`).
     pub sigtramp: u64,

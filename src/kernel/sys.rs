@@ -372,7 +372,7 @@ pub fn nanosleep_until(deadline: u64, rem: u64) -> SysResult {
                 ts[8..].copy_from_slice(&(left % 1_000_000_000).to_le_bytes());
                 copy_to_user(rem, &ts)?;
             }
-            crate::kernel::signal::set_restart_nanosleep(deadline, rem);
+            crate::kernel::signal::set_restart_nanosleep(deadline, rem, None);
             return Err(crate::kernel::signal::ERESTART_RESTARTBLOCK);
         }
         let jiffies = (deadline - now).div_ceil(tick);
@@ -389,8 +389,26 @@ pub fn sys_nanosleep(req: u64, rem: u64) -> SysResult {
 /// `clock_nanosleep(2)` (TIMER_ABSTIME = 1: `rem` is not written, and an interrupted sleep
 /// restarts with the same arguments). An absolute time on a wall clock is turned into the
 /// monotonic clock's once, at the start (a later clock_settime does not move it, as it
-/// would on Linux).
+/// would on Linux). The CPU clocks sleep in `posix_cpu_timers::cpu_nanosleep`; the raw
+/// and coarse clocks, a PTP clock ID and CLOCK_THREAD_CPUTIME_ID cannot be slept on
+/// (EOPNOTSUPP: Linux's clocks without `nsleep`).
 pub fn sys_clock_nanosleep(clock: i32, cflags: u32, req: u64, rem: u64) -> SysResult {
+    use crate::kernel::time::posix_cpu_timers as cpu;
+    if clock == cpu::CLOCK_THREAD_CPUTIME_ID
+        || (4..=6).contains(&clock)
+        || (clock < 0 && clock & 7 == 3)
+    {
+        return Err(Errno::ENOTSUP);
+    }
+    if cpu::is_cpu_clock(clock) {
+        let ns = read_timespec(req)?;
+        return cpu::cpu_nanosleep(
+            clock,
+            cflags & 1 != 0,
+            ns,
+            if cflags & 1 != 0 { 0 } else { rem },
+        );
+    }
     let realtime = clock_is_realtime(clock)?;
     let ns = read_timespec(req)?;
     if cflags & 1 != 0 {

@@ -315,6 +315,7 @@ pub fn test_entries(user: &UserPrograms) -> Result<Vec<Entry>, String> {
         Entry::new("/bin/xattrtest", file("xattrtest")?, 0o755),
         Entry::new("/bin/smpsched", file("smpsched")?, 0o755),
         Entry::new("/bin/cputime", file("cputime")?, 0o755),
+        Entry::new("/bin/cputimers", file("cputimers")?, 0o755),
         Entry::new("/bin/credtest", file("credtest")?, 0o755),
         Entry::new("/bin/suidtest", file("suidtest")?, 0o755),
         Entry::new("/bin/forkbomb", file("forkbomb")?, 0o755),

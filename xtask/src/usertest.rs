@@ -20,7 +20,7 @@ use crate::qemu::{run_captured, QemuOptions};
 use crate::user::UserPrograms;
 
 /// The programs `/init` runs on Cradle, in order.
-const PROGRAMS: [&str; 27] = [
+const PROGRAMS: [&str; 28] = [
     "syscalls",
     "fork_seed",
     "segv",
@@ -47,6 +47,7 @@ const PROGRAMS: [&str; 27] = [
     "oomtest",
     "epolltest",
     "timerstest",
+    "cputimers",
     "inotifytest",
 ];
 

@@ -206,6 +206,9 @@ mod kernel {
         pub it: [CpuItimer; 2],
         /// RLIMIT_CPU's soft and hard limits in seconds (`u64::MAX`: none).
         pub rlim_cpu: (u64, u64),
+        /// Armed POSIX timers on this process's CPU clocks or its threads' (Linux's
+        /// `posix_cputimers` being non-empty); `time::posix_timers` keeps them.
+        pub posix_cpu_timers: u32,
     }
 
     /// What a thread group keeps of CPU time (Linux's part of `signal_struct`).
@@ -215,7 +218,7 @@ mod kernel {
         pub group_utime: AtomicU64,
         /// Sampled system time of every thread, live or dead.
         pub group_stime: AtomicU64,
-        /// An interval timer or RLIMIT_CPU is set: the tick checks them.
+        /// An interval timer, a POSIX CPU timer or RLIMIT_CPU is set: the tick checks them.
         pub timers_active: AtomicBool,
         /// Totals, children and timers.
         pub inner: SpinLock<SignalTimes>,
@@ -250,6 +253,7 @@ mod kernel {
                         incr: 0,
                     }; 2],
                     rlim_cpu: (u64::MAX, u64::MAX),
+                    posix_cpu_timers: 0,
                 }),
             }
         }
@@ -257,7 +261,9 @@ mod kernel {
         /// Re-evaluate whether the tick must look at this group's timers. Called with
         /// `inner` held.
         pub fn update_timers_active(&self, t: &SignalTimes) {
-            let active = t.it.iter().any(|it| it.expires != 0) || t.rlim_cpu.0 != u64::MAX;
+            let active = t.it.iter().any(|it| it.expires != 0)
+                || t.rlim_cpu.0 != u64::MAX
+                || t.posix_cpu_timers != 0;
             self.timers_active.store(active, Ordering::Release);
         }
     }
@@ -269,6 +275,14 @@ mod kernel {
         let mut t = child.cputime.inner.lock();
         t.rlim_cpu = rlim;
         child.cputime.update_timers_active(&t);
+    }
+
+    /// One more (`delta` 1) or one fewer (-1) armed POSIX CPU timer on `sig`'s clocks.
+    pub fn posix_cpu_timers_add(sig: &SignalStruct, delta: i32) {
+        let group = &sig.cputime;
+        let mut t = group.inner.lock();
+        t.posix_cpu_timers = t.posix_cpu_timers.saturating_add_signed(delta);
+        group.update_timers_active(&t);
     }
 
     impl Default for SignalCputime {
@@ -477,7 +491,9 @@ mod kernel {
 
     /// Check the current process's CPU timers against its sampled time and signal what
     /// expired (Linux's `run_posix_cpu_timers` → `check_process_timers`: `ITIMER_PROF`,
-    /// `ITIMER_VIRTUAL`, RLIMIT_CPU). From the tick, only while a timer or limit is set.
+    /// `ITIMER_VIRTUAL`, RLIMIT_CPU; then the POSIX timers on its clocks and its threads',
+    /// `time::posix_timers::run_posix_cpu_timers`). From the tick, only while a timer or
+    /// limit is set.
     #[cold]
     #[inline(never)]
     fn run_posix_cpu_timers(p: &TaskStruct) {
@@ -490,7 +506,7 @@ mod kernel {
         let utime = group.group_utime.load(Ordering::Relaxed);
         let prof = utime + group.group_stime.load(Ordering::Relaxed);
         let mut fire = [0i32; 3];
-        {
+        let posix_timers = {
             let mut t = group.inner.lock();
             for (i, (now, signo)) in [(prof, SIGPROF), (utime, SIGVTALRM)].iter().enumerate() {
                 let it = &mut t.it[i];
@@ -517,11 +533,15 @@ mod kernel {
                 }
             }
             group.update_timers_active(&t);
-        }
+            t.posix_cpu_timers != 0
+        };
         for signo in fire {
             if signo != 0 {
                 crate::kernel::signal::send_signal_kernel(p, signo);
             }
+        }
+        if posix_timers {
+            crate::kernel::time::posix_timers::run_posix_cpu_timers(p);
         }
     }
 

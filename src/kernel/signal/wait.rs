@@ -101,12 +101,16 @@ pub fn sys_restart_syscall() -> Result<u64, Errno> {
     // preemption off) through the sleep.
     let restart = current().sigstate.lock().restart_nanosleep.take();
     match restart {
-        Some((deadline, rem)) => crate::kernel::sys::nanosleep_until(deadline, rem),
+        Some((deadline, rem, None)) => crate::kernel::sys::nanosleep_until(deadline, rem),
+        Some((deadline, rem, Some(clock))) => {
+            crate::kernel::time::posix_cpu_timers::cpu_nanosleep_restart(clock, deadline, rem)
+        }
         None => Err(Errno::EINTR),
     }
 }
 
-/// Remember how to resume an interrupted `nanosleep` (Linux's `restart_block`).
-pub fn set_restart_nanosleep(deadline: u64, rem: u64) {
-    current().sigstate.lock().restart_nanosleep = Some((deadline, rem));
+/// Remember how to resume an interrupted `nanosleep`, or `clock_nanosleep` on the CPU
+/// clock `cpu_clock` (Linux's `restart_block`).
+pub fn set_restart_nanosleep(deadline: u64, rem: u64, cpu_clock: Option<i32>) {
+    current().sigstate.lock().restart_nanosleep = Some((deadline, rem, cpu_clock));
 }
