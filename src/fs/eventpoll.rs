@@ -547,21 +547,7 @@ pub fn sys_epoll_pwait2(
     sigmask: u64,
     sigsetsize: usize,
 ) -> SysResult {
-    let deadline = if timeout == 0 {
-        None
-    } else {
-        let mut ts = [0u8; 16];
-        copy_from_user(&mut ts, timeout)?;
-        let sec = i64::from_le_bytes(ts[..8].try_into().unwrap_or([0; 8]));
-        let nsec = i64::from_le_bytes(ts[8..].try_into().unwrap_or([0; 8]));
-        if sec < 0 || !(0..1_000_000_000).contains(&nsec) {
-            return Err(Errno::EINVAL);
-        }
-        let ns = (sec as u64)
-            .saturating_mul(1_000_000_000)
-            .saturating_add(nsec as u64);
-        Some(crate::kernel::time::ktime_get_ns().saturating_add(ns))
-    };
+    let deadline = crate::kernel::time::timeout_deadline(timeout)?;
     with_user_sigmask(sigmask, sigsetsize, || {
         do_epoll_wait(epfd, events, maxevents, deadline)
     })

@@ -201,23 +201,6 @@ fn poll_one(fd: i32, events: u32) -> u32 {
     vfs_poll(&file) & (events | POLLERR | POLLHUP)
 }
 
-fn read_timeout(ptr: u64) -> Result<Option<u64>, Errno> {
-    if ptr == 0 {
-        return Ok(None);
-    }
-    let mut ts = [0u8; 16];
-    copy_from_user(&mut ts, ptr)?;
-    let sec = i64::from_le_bytes(ts[..8].try_into().unwrap_or([0; 8]));
-    let nsec = i64::from_le_bytes(ts[8..].try_into().unwrap_or([0; 8]));
-    if sec < 0 || !(0..1_000_000_000).contains(&nsec) {
-        return Err(Errno::EINVAL);
-    }
-    let ns = (sec as u64)
-        .saturating_mul(1_000_000_000)
-        .saturating_add(nsec as u64);
-    Ok(Some(crate::kernel::time::ktime_get_ns().saturating_add(ns)))
-}
-
 /// Run `wait` with `sigmask` (a user `sigset_t` of `sigsetsize` bytes; 0: none) as the
 /// blocked set (Linux's `set_user_sigmask`); the old mask comes back afterwards, or, when
 /// the wait was interrupted by a signal, once its handler has run
@@ -254,7 +237,7 @@ pub fn sys_ppoll(fds: u64, nfds: usize, tmo: u64, sigmask: u64, sigsetsize: usiz
     }
     let mut raw = vec![0u8; nfds * 8];
     copy_from_user(&mut raw, fds)?;
-    let deadline = read_timeout(tmo)?;
+    let deadline = crate::kernel::time::timeout_deadline(tmo)?;
     let n = with_user_sigmask(sigmask, sigsetsize, || {
         poll_wait(deadline, || {
             let mut count = 0;
@@ -299,7 +282,7 @@ pub fn sys_pselect6(
         Ok(v)
     };
     let (rin, win, ein) = (load(readfds)?, load(writefds)?, load(exceptfds)?);
-    let deadline = read_timeout(tmo)?;
+    let deadline = crate::kernel::time::timeout_deadline(tmo)?;
     let mut rout = vec![0u8; bytes];
     let mut wout = vec![0u8; bytes];
     let mut eout = vec![0u8; bytes];

@@ -165,19 +165,6 @@ fn write_timespec(ptr: u64, ns: u64) -> Result<(), Errno> {
     copy_to_user(ptr, &ts)
 }
 
-fn read_timespec(ptr: u64) -> Result<u64, Errno> {
-    let mut ts = [0u8; 16];
-    copy_from_user(&mut ts, ptr)?;
-    let sec = i64::from_le_bytes(ts[..8].try_into().unwrap_or([0; 8]));
-    let nsec = i64::from_le_bytes(ts[8..].try_into().unwrap_or([0; 8]));
-    if sec < 0 || !(0..1_000_000_000).contains(&nsec) {
-        return Err(Errno::EINVAL);
-    }
-    Ok((sec as u64)
-        .saturating_mul(1_000_000_000)
-        .saturating_add(nsec as u64))
-}
-
 /// Linux's clock IDs (`include/uapi/linux/time.h`) that Cradle knows.
 mod clock {
     pub const CLOCK_REALTIME: i32 = 0;
@@ -382,7 +369,7 @@ pub fn nanosleep_until(deadline: u64, rem: u64) -> SysResult {
 
 /// `nanosleep(2)`.
 pub fn sys_nanosleep(req: u64, rem: u64) -> SysResult {
-    let ns = read_timespec(req)?;
+    let ns = crate::kernel::time::get_timespec_ns(req)?;
     nanosleep_until(crate::kernel::time::ktime_get_ns().saturating_add(ns), rem)
 }
 
@@ -401,7 +388,7 @@ pub fn sys_clock_nanosleep(clock: i32, cflags: u32, req: u64, rem: u64) -> SysRe
         return Err(Errno::ENOTSUP);
     }
     if cpu::is_cpu_clock(clock) {
-        let ns = read_timespec(req)?;
+        let ns = crate::kernel::time::get_timespec_ns(req)?;
         return cpu::cpu_nanosleep(
             clock,
             cflags & 1 != 0,
@@ -410,7 +397,7 @@ pub fn sys_clock_nanosleep(clock: i32, cflags: u32, req: u64, rem: u64) -> SysRe
         );
     }
     let realtime = clock_is_realtime(clock)?;
-    let ns = read_timespec(req)?;
+    let ns = crate::kernel::time::get_timespec_ns(req)?;
     if cflags & 1 != 0 {
         let deadline = if realtime {
             crate::kernel::time::timekeeping::real_to_monotonic_ns(ns)

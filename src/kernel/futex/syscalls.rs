@@ -6,7 +6,7 @@ use core::sync::atomic::Ordering;
 use super::core::ROBUST_LIST_HEAD_SIZE;
 use super::requeue::futex_requeue;
 use super::waitwake::{futex_wait, futex_wake, futex_wake_op};
-use crate::arch::uaccess::{copy_from_user, copy_to_user};
+use crate::arch::uaccess::copy_to_user;
 use crate::kernel::errno::Errno;
 use crate::kernel::task::current;
 use crate::kernel::time::ktime_get_ns;
@@ -37,21 +37,6 @@ pub mod op {
 
 use op::*;
 
-/// Read a `struct timespec` for a futex timeout (EFAULT, or EINVAL if it is not a valid
-/// time), in nanoseconds.
-fn read_timeout(uaddr: u64) -> Result<u64, Errno> {
-    let mut ts = [0u8; 16];
-    copy_from_user(&mut ts, uaddr)?;
-    let sec = i64::from_le_bytes(ts[..8].try_into().unwrap_or([0; 8]));
-    let nsec = i64::from_le_bytes(ts[8..].try_into().unwrap_or([0; 8]));
-    if sec < 0 || !(0..1_000_000_000).contains(&nsec) {
-        return Err(Errno::EINVAL);
-    }
-    Ok((sec as u64)
-        .saturating_mul(1_000_000_000)
-        .saturating_add(nsec as u64))
-}
-
 /// `futex(2)`: `uaddr`, `op`, `val`, `utime` (a timeout, or `val2` for the requeue and
 /// wake-op commands), `uaddr2`, `val3`. The PI commands are not supported (ENOSYS).
 pub fn sys_futex(
@@ -75,7 +60,7 @@ pub fn sys_futex(
                 val3
             };
             let deadline = if utime != 0 {
-                let ns = read_timeout(utime)?;
+                let ns = crate::kernel::time::get_timespec_ns(utime)?;
                 // FUTEX_WAIT's timeout is relative; FUTEX_WAIT_BITSET's absolute, on
                 // CLOCK_MONOTONIC, or on CLOCK_REALTIME (turned into monotonic time, so a
                 // later settimeofday does not move it: Linux's hrtimer would follow it).

@@ -7,7 +7,7 @@ use core::sync::atomic::Ordering;
 use super::{
     dequeue, read_sigset, set_current_blocked, signal_pending, ERESTARTNOHAND, UNBLOCKABLE,
 };
-use crate::arch::uaccess::{copy_from_user, copy_to_user};
+use crate::arch::uaccess::copy_to_user;
 use crate::kernel::errno::Errno;
 use crate::kernel::sched::core::{schedule, set_current_state};
 use crate::kernel::task::{current, state};
@@ -41,21 +41,7 @@ pub fn sys_rt_sigtimedwait(
     sigsetsize: usize,
 ) -> Result<u64, Errno> {
     let wanted = read_sigset(set, sigsetsize)? & !UNBLOCKABLE;
-    let deadline = if timeout != 0 {
-        let mut ts = [0u8; 16];
-        copy_from_user(&mut ts, timeout)?;
-        let sec = i64::from_le_bytes(ts[..8].try_into().unwrap_or([0; 8]));
-        let nsec = i64::from_le_bytes(ts[8..].try_into().unwrap_or([0; 8]));
-        if sec < 0 || !(0..1_000_000_000).contains(&nsec) {
-            return Err(Errno::EINVAL);
-        }
-        let ns = (sec as u64)
-            .saturating_mul(1_000_000_000)
-            .saturating_add(nsec as u64);
-        Some(crate::kernel::time::ktime_get_ns().saturating_add(ns))
-    } else {
-        None
-    };
+    let deadline = crate::kernel::time::timeout_deadline(timeout)?;
     let task = current();
     // While waiting, the wanted signals count as unblocked, so they wake us (Linux's
     // `real_blocked`).

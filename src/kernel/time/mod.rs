@@ -116,3 +116,29 @@ pub fn cycles_to_ns(cycles: u64) -> u64 {
 pub fn realtime_seconds() -> i64 {
     (timekeeping::ktime_get_real_ns() / 1_000_000_000) as i64
 }
+
+/// A `struct timespec` from user space in nanoseconds (Linux's `get_timespec64` with
+/// `timespec64_valid`): EFAULT, or EINVAL for a negative time or nanoseconds out of range.
+#[cfg(target_os = "none")]
+pub fn get_timespec_ns(ptr: u64) -> Result<u64, crate::kernel::errno::Errno> {
+    let mut ts = [0u8; 16];
+    crate::arch::uaccess::copy_from_user(&mut ts, ptr)?;
+    let sec = i64::from_le_bytes(ts[..8].try_into().unwrap_or([0; 8]));
+    let nsec = i64::from_le_bytes(ts[8..].try_into().unwrap_or([0; 8]));
+    if sec < 0 || !(0..1_000_000_000).contains(&nsec) {
+        return Err(crate::kernel::errno::Errno::EINVAL);
+    }
+    Ok((sec as u64)
+        .saturating_mul(1_000_000_000)
+        .saturating_add(nsec as u64))
+}
+
+/// A relative timeout from user space as a monotonic deadline (Linux's
+/// `poll_select_set_timeout`): `None` for a null pointer (wait for ever).
+#[cfg(target_os = "none")]
+pub fn timeout_deadline(ptr: u64) -> Result<Option<u64>, crate::kernel::errno::Errno> {
+    if ptr == 0 {
+        return Ok(None);
+    }
+    Ok(Some(ktime_get_ns().saturating_add(get_timespec_ns(ptr)?)))
+}
