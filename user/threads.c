@@ -1,8 +1,9 @@
 /*
  * threads.c - POSIX threads on the kernel's thread groups and futexes: thread identity,
  * mutexes, condition variables with timeouts, barriers, semaphores, thread-local storage,
- * pthread_kill, cancellation, detached threads, many threads, threads exiting while others
- * join, exit and exit_group, signals to a whole process, and the futex system call itself
+ * pthread_kill, process-directed signals (taken once, by a thread that does not block
+ * them), cancellation, detached threads, many threads, threads exiting while others join,
+ * exit and exit_group, signals to a whole process, and the futex system call itself
  * (values, timeouts, bitsets, requeue, wake-op, bad addresses). What qemu-aarch64 cannot
  * judge (execve from a thread, robust futexes) is in threadexec.c.
  *
@@ -481,6 +482,73 @@ static int test_kill_picks_unblocked_thread(void)
 		return fail("handler ran %d times", handler_count);
 	if (handler_tid != target_tid)
 		return fail("kill() ran the handler in a thread that blocks the signal");
+	return 1;
+}
+
+/*
+ * A process-directed signal is taken once, however many threads could take it: four
+ * threads make system calls in a loop (each return to user space looks at the pending
+ * signals), the main thread blocks the signal and sends it 2000 times, one at a time.
+ */
+static atomic_int once_count, once_stop;
+
+static void once_handler(int sig)
+{
+	(void)sig;
+	atomic_fetch_add(&once_count, 1);
+}
+
+static void *syscall_spinner(void *arg)
+{
+	(void)arg;
+	while (!atomic_load(&once_stop))
+		getppid();
+	return NULL;
+}
+
+static int test_process_signal_taken_once(void)
+{
+	enum { THREADS = 4, SIGNALS = 2000 };
+	pthread_t t[THREADS];
+	struct sigaction sa;
+	sigset_t set;
+	int sent = 0, stuck = 0;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = once_handler;
+	sigaction(SIGUSR2, &sa, NULL);
+	atomic_store(&once_count, 0);
+	atomic_store(&once_stop, 0);
+	for (int i = 0; i < THREADS; i++)
+		pthread_create(&t[i], NULL, syscall_spinner, NULL);
+	/* Blocked here only (the threads were made with it unblocked). */
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR2);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	for (; sent < SIGNALS && !stuck; sent++) {
+		kill(getpid(), SIGUSR2);
+		/* Wait until it is taken, so the next is a new signal, not a merged one. */
+		for (int spins = 0; atomic_load(&once_count) <= sent; spins++) {
+			if (spins == 2000) {
+				stuck = 1;
+				break;
+			}
+			sched_yield();
+			if (spins > 100)
+				sleep_ms(1);
+		}
+	}
+	sleep_ms(20);
+	atomic_store(&once_stop, 1);
+	for (int i = 0; i < THREADS; i++)
+		pthread_join(t[i], NULL);
+	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+	signal(SIGUSR2, SIG_DFL);
+	if (stuck)
+		return fail("signal %d of %d was never taken", sent, SIGNALS);
+	if (atomic_load(&once_count) != SIGNALS)
+		return fail("%d signals sent one at a time ran the handler %d times", SIGNALS,
+			    atomic_load(&once_count));
 	return 1;
 }
 
@@ -1037,6 +1105,7 @@ int main(void)
 		{ "pthread_kill runs the handler in the target thread", test_pthread_kill },
 		{ "tgkill: signal 0, wrong tgid (ESRCH), tgid 0 (EINVAL), ended thread (ESRCH)", test_tgkill_errors },
 		{ "kill() to the process runs the handler in the thread that does not block it", test_kill_picks_unblocked_thread },
+		{ "a process-directed signal runs its handler once, with 4 threads able to take it", test_process_signal_taken_once },
 		{ "pthread_cancel ends a thread in pause()", test_cancel },
 		{ "detached threads run and go", test_detached },
 		{ "300 threads live at once", test_many_threads },

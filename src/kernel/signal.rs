@@ -647,13 +647,14 @@ pub fn sys_sigaltstack(ss: u64, old_ss: u64, user_sp: u64) -> Result<u64, Errno>
     Ok(0)
 }
 /// Take `signo` off the pending sets, the thread's first, returning its siginfo (Linux's
-/// `dequeue_signal`).
-fn dequeue(task: &TaskStruct, signo: i32) -> KernelSigInfo {
-    let mut info = dequeue_raw(task, signo);
+/// `dequeue_signal`). None if it is no longer pending: another thread of the process took
+/// a process-wide signal between our look at the pending sets and this call.
+fn dequeue(task: &TaskStruct, signo: i32) -> Option<KernelSigInfo> {
+    let mut info = dequeue_raw(task, signo)?;
     if info.code == si::SI_TIMER {
         crate::kernel::time::posix_timers::posixtimer_dequeued(task, &mut info);
     }
-    info
+    Some(info)
 }
 
 /// Take the lowest signal of `mask` pending for `task` (its own first, then its process's),
@@ -668,10 +669,13 @@ pub fn dequeue_signal(task: &TaskStruct, mask: u64) -> Option<KernelSigInfo> {
     if ready == 0 {
         return None;
     }
-    Some(dequeue(task, ready.trailing_zeros() as i32 + 1))
+    dequeue(task, ready.trailing_zeros() as i32 + 1)
 }
 
-fn dequeue_raw(task: &TaskStruct, signo: i32) -> KernelSigInfo {
+/// Clear `signo`'s pending bit (the thread's, else the process's) and take its siginfo;
+/// SI_KERNEL info if the bit was set but no siginfo was recorded (its allocation failed).
+/// None if neither set has the bit.
+fn dequeue_raw(task: &TaskStruct, signo: i32) -> Option<KernelSigInfo> {
     let own = {
         let st = task.sigstate.lock();
         let before = task.pending.fetch_and(!bit(signo), Ordering::AcqRel);
@@ -685,14 +689,17 @@ fn dequeue_raw(task: &TaskStruct, signo: i32) -> KernelSigInfo {
             .fetch_and(!bit(signo), Ordering::AcqRel);
         (before & bit(signo) != 0).then(|| inner.shared_info.get(signo))
     });
-    match info {
-        Some(info) if info.signo == signo => info,
-        _ => KernelSigInfo {
-            signo,
-            code: si::SI_KERNEL,
-            ..KernelSigInfo::default()
-        },
-    }
+    info.map(|info| {
+        if info.signo == signo {
+            info
+        } else {
+            KernelSigInfo {
+                signo,
+                code: si::SI_KERNEL,
+                ..KernelSigInfo::default()
+            }
+        }
+    })
 }
 
 /// Whether the current task may send `signo` to `task` from user space (Linux's
@@ -756,7 +763,9 @@ pub fn get_signal() -> Option<KSignal> {
         } else {
             pending.trailing_zeros() as i32 + 1
         };
-        let info = dequeue(task, signo);
+        let Some(info) = dequeue(task, signo) else {
+            continue; // another thread took this process-wide signal first
+        };
         let action = task.with_actions(|actions| {
             let action = actions[signo as usize - 1];
             if action.handler > SIG_IGN && action.flags & sa::SA_RESETHAND != 0 {

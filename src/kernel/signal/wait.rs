@@ -54,7 +54,10 @@ pub fn sys_rt_sigtimedwait(
         let ready = super::pending_of(task) & wanted;
         if ready != 0 {
             let signo = ready.trailing_zeros() as i32 + 1;
-            break Ok(dequeue(task, signo));
+            match dequeue(task, signo) {
+                Some(info) => break Ok(info),
+                None => continue, // another thread took it: look again
+            }
         }
         if signal_pending(task) {
             break Err(ERESTARTNOHAND);
