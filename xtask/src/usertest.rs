@@ -440,19 +440,23 @@ pub(crate) fn busybox_init_test(summary: &mut Summary, image: &Path) {
 }
 
 /// Nothing leaks across processes: busybox `sh` runs `/bin/true` 500 times (fork, execve of
-/// the full path, wait), and `MemFree` in /proc/meminfo must come back within 64 KiB.
+/// the full path, wait), and `MemFree` in /proc/meminfo must come back within 64 KiB, plus,
+/// with several CPUs, what the other CPUs' kernel-stack caches may have filled meanwhile
+/// (`NR_CACHED_STACKS` = 2 stacks of 32 KiB each, kept mapped per CPU, as Linux's
+/// `cached_stacks`; seen: drops of 32 to 144 kB at -smp 4, on every kernel since those
+/// caches came).
 pub(crate) fn fork_exec_leak_test(summary: &mut Summary, image: &Path) {
+    const STACK_CACHE_KIB: u64 = 2 * 32;
     let verdict = crate::rootfs::build_rootfs(None).and_then(|initrd| {
         let script = "busybox mkdir -p /proc; busybox mount -t proc proc /proc; \
                       busybox ln -sf busybox /bin/true; /bin/true; \
                       busybox grep MemFree /proc/meminfo; n=0; \
                       for i in $(busybox seq 500); do /bin/true && n=$((n+1)); done; \
                       echo runs=$n; busybox grep MemFree /proc/meminfo; busybox poweroff -f";
-        let t = boot_with_initrd(
-            image,
-            Some(&initrd),
-            &format!("quiet rdinit=/bin/sh -- -c \"{script}\""),
-        )?;
+        let append = format!("quiet rdinit=/bin/sh -- -c \"{script}\"");
+        let cpus = crate::qemu::cpus_of(&QemuOptions::for_board("virt"))? as u64;
+        let bound = 64 + (cpus - 1) * STACK_CACHE_KIB;
+        let t = boot_with_initrd(image, Some(&initrd), &append)?;
         if !t.contains("runs=500") {
             return Err(format!("the loop did not run /bin/true 500 times:\n{t}"));
         }
@@ -462,9 +466,10 @@ pub(crate) fn fork_exec_leak_test(summary: &mut Summary, image: &Path) {
             .filter_map(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
             .collect();
         match free[..] {
-            [before, after] if before.abs_diff(after) <= 64 => Ok(()),
+            [before, after] if before.abs_diff(after) <= bound => Ok(()),
             [before, after] => Err(format!(
-                "MemFree went from {before} kB to {after} kB over 500 fork/exec/wait"
+                "MemFree went from {before} kB to {after} kB over 500 fork/exec/wait \
+                 (bound {bound} kB with {cpus} CPUs)"
             )),
             _ => Err(format!("expected two MemFree lines:\n{t}")),
         }
