@@ -214,6 +214,12 @@ pub trait Inode: Send + Sync + Any {
         None
     }
 
+    /// The file's seals (`F_SEAL_*`), for a tmpfs regular file (Linux's
+    /// `memfd_file_seals_ptr`); `None` where sealing is not supported.
+    fn seals(&self) -> Option<&core::sync::atomic::AtomicU32> {
+        None
+    }
+
     /// Set the size.
     fn truncate(&self, _len: u64) -> Result<(), Errno> {
         Err(Errno::EINVAL)

@@ -111,6 +111,46 @@ pub fn sys_close(fd: i32) -> SysResult {
     Ok(0)
 }
 
+/// `close_range` flags (`include/uapi/linux/close_range.h`).
+const CLOSE_RANGE_UNSHARE: u32 = 1 << 1;
+const CLOSE_RANGE_CLOEXEC: u32 = 1 << 2;
+
+/// `close_range(2)` (Linux's `__close_range` in `fs/file.c`): close, or with
+/// `CLOSE_RANGE_CLOEXEC` mark close-on-exec, every open descriptor from `fd` to `max_fd`;
+/// `CLOSE_RANGE_UNSHARE` first gives the caller its own copy of a shared table. EINVAL for
+/// unknown flags or `fd > max_fd`. Each descriptor is closed as `close(2)` closes it.
+pub fn sys_close_range(fd: u32, max_fd: u32, flags: u32) -> SysResult {
+    if flags & !(CLOSE_RANGE_UNSHARE | CLOSE_RANGE_CLOEXEC) != 0 || fd > max_fd {
+        return Err(Errno::EINVAL);
+    }
+    let task = current();
+    if flags & CLOSE_RANGE_UNSHARE != 0 {
+        let files = task.files()?;
+        // The task's reference and this one: any more and another task shares it.
+        if Arc::strong_count(&files) > 2 {
+            let copy = files.lock().clone();
+            *task.files.lock() = Some(Arc::new(crate::kernel::locking::SpinLock::new(copy)));
+        }
+    }
+    let files = task.files()?;
+    let open: alloc::vec::Vec<usize> = files
+        .lock()
+        .open_fds()
+        .map(|(n, _)| n)
+        .filter(|&n| n >= fd as usize && n <= max_fd as usize)
+        .collect();
+    for n in open {
+        if flags & CLOSE_RANGE_CLOEXEC != 0 {
+            if let Ok(entry) = files.lock().entry_mut(n) {
+                entry.cloexec = true;
+            }
+        } else {
+            let _ = sys_close(n as i32); // EBADF: another thread closed it meanwhile
+        }
+    }
+    Ok(0)
+}
+
 /// `chdir(2)`.
 pub fn sys_chdir(pathname: u64) -> SysResult {
     let path = getname(pathname)?;

@@ -12,7 +12,7 @@ use alloc::string::{String, ToString};
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::any::Any;
-use core::sync::atomic::{AtomicU64, Ordering};
+use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 use super::char_dev;
 use super::file::flags;
@@ -62,6 +62,9 @@ pub struct RamInode {
     content: Mutex<Content>,
     /// Extended attributes, as tmpfs keeps them.
     xattrs: crate::fs::xattr::SimpleXattrs,
+    /// A regular file's seals (`F_SEAL_*`, `mm::memfd`); `F_SEAL_SEAL` unless a memfd was
+    /// created to be sealed.
+    seals: AtomicU32,
 }
 
 fn now() -> i64 {
@@ -84,7 +87,22 @@ impl RamInode {
             }),
             content: Mutex::new(content),
             xattrs: crate::fs::xattr::SimpleXattrs::new(),
+            seals: AtomicU32::new(crate::mm::memfd::F_SEAL_SEAL),
         })
+    }
+
+    /// A regular file in no directory, owned by the caller's fsuid/fsgid (a memfd: Linux's
+    /// `shmem_file_setup` on the internal mount).
+    pub fn new_unlinked_file(mode_bits: u32) -> Arc<dyn Inode> {
+        let inode = Self::new(0, mode_bits, 0, Content::File(AddressSpace::new()));
+        let (uid, gid) = crate::kernel::cred::with_current_cred(|cred| (cred.fsuid, cred.fsgid));
+        {
+            let mut meta = inode.meta.lock();
+            meta.nlink = 0;
+            meta.uid = uid;
+            meta.gid = gid;
+        }
+        inode
     }
 
     /// A new, empty ramfs: its root directory. `dev` tells mounts apart in `stat`.
@@ -211,6 +229,13 @@ impl Inode for RamInode {
         if end > MAX_FILE_SIZE {
             return Err(Errno::EFBIG);
         }
+        let allowed = crate::mm::memfd::check_write_seals(
+            self.seals.load(Ordering::Acquire),
+            iocb.pos,
+            from.count() as u64,
+            pages.size(),
+        )?;
+        from.truncate(allowed as usize);
         let written = pages.write_iter(iocb.pos, from)?;
         self.meta.lock().mtime = now();
         Ok(written)
@@ -221,6 +246,8 @@ impl Inode for RamInode {
             return Err(Errno::EFBIG);
         }
         if let Some(pages) = self.pages() {
+            let seals = self.seals.load(Ordering::Acquire);
+            crate::mm::memfd::check_truncate_seals(seals, len, pages.size())?;
             pages.truncate(len);
             return Ok(());
         }
@@ -450,6 +477,10 @@ impl Inode for RamInode {
                 pipe.release(file_flags);
             }
         }
+    }
+
+    fn seals(&self) -> Option<&AtomicU32> {
+        (self.ftype == FileType::Regular).then_some(&self.seals)
     }
 
     fn mapping(&self) -> Option<Arc<AddressSpace>> {

@@ -132,6 +132,17 @@ fn file_backing(fd: i32, prot: u32, shared: bool, len: u64) -> Result<(Backing, 
         _ => return Err(Errno::ENODEV),
     }
     let mapping = inode.mapping().ok_or(Errno::ENODEV)?;
+    // A write-sealed tmpfs file (`mm::memfd`): no writable shared mapping, nor one that
+    // mprotect could make writable (Linux's `seal_check_write`).
+    let seals = inode
+        .seals()
+        .map_or(0, |s| s.load(core::sync::atomic::Ordering::Acquire));
+    if shared && crate::mm::memfd::seals_deny_shared_write(seals) {
+        if prot & PROT_WRITE != 0 {
+            return Err(Errno::EPERM);
+        }
+        may = may.without(VmFlags::MAYWRITE);
+    }
     let name = file.dentry.path();
     let vm_file = VmFile {
         id: 0,

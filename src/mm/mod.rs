@@ -17,6 +17,8 @@ mod filemap_kunit;
 #[cfg(target_os = "none")]
 pub mod heap;
 #[cfg(target_os = "none")]
+pub mod memfd;
+#[cfg(target_os = "none")]
 pub mod mm_kunit;
 #[cfg(target_os = "none")]
 pub mod mm_types;

@@ -237,7 +237,9 @@ fn invoke_syscall(regs: &mut PtRegs, nr: u64) -> Result<u64, Errno> {
             rw::sys_copy_file_range(i(a[0]), a[1], i(a[2]), a[3], a[4] as usize, a[5] as u32)
         }
         __NR_clone3 => fork::sys_clone3(a[0], a[1] as usize),
+        __NR_close_range => fs::open::sys_close_range(a[0] as u32, a[1] as u32, a[2] as u32),
         __NR_getrandom => sys::sys_getrandom(a[0], a[1] as usize, a[2] as u32),
+        __NR_memfd_create => crate::mm::memfd::sys_memfd_create(a[0], a[1] as u32),
         __NR_rseq => Err(Errno::ENOSYS), // rseq: libcs expect ENOSYS and carry on
         _ => {
             report_unknown(nr);
