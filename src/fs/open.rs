@@ -111,6 +111,56 @@ pub fn sys_close(fd: i32) -> SysResult {
     Ok(0)
 }
 
+/// `fallocate(2)` (Linux's `ksys_fallocate` → `vfs_fallocate`), its checks in Linux's
+/// order: EBADF (no such descriptor), EINVAL (negative offset, length not positive, bad
+/// mode combinations), EOPNOTSUPP (unknown mode bits, PUNCH_HOLE with ZERO_RANGE or
+/// without KEEP_SIZE), EBADF (not open for writing), ESPIPE (a pipe), EISDIR, ENODEV (not
+/// a regular file), EFBIG (past the largest offset), then the file system's answer.
+pub fn sys_fallocate(fd: i32, mode: u32, offset: i64, len: i64) -> SysResult {
+    const FALLOC_FL_KEEP_SIZE: u32 = 0x01;
+    const FALLOC_FL_PUNCH_HOLE: u32 = 0x02;
+    const FALLOC_FL_COLLAPSE_RANGE: u32 = 0x08;
+    const FALLOC_FL_ZERO_RANGE: u32 = 0x10;
+    const FALLOC_FL_INSERT_RANGE: u32 = 0x20;
+    const FALLOC_FL_UNSHARE_RANGE: u32 = 0x40;
+    const FALLOC_FL_SUPPORTED_MASK: u32 = 0x7f;
+    let file = fdget(fd)?;
+    if offset < 0 || len <= 0 {
+        return Err(Errno::EINVAL);
+    }
+    if mode & !FALLOC_FL_SUPPORTED_MASK != 0 {
+        return Err(Errno::ENOTSUP);
+    }
+    let punch_zero = FALLOC_FL_PUNCH_HOLE | FALLOC_FL_ZERO_RANGE;
+    if mode & punch_zero == punch_zero
+        || (mode & FALLOC_FL_PUNCH_HOLE != 0 && mode & FALLOC_FL_KEEP_SIZE == 0)
+    {
+        return Err(Errno::ENOTSUP);
+    }
+    if (mode & FALLOC_FL_COLLAPSE_RANGE != 0 && mode & !FALLOC_FL_COLLAPSE_RANGE != 0)
+        || (mode & FALLOC_FL_INSERT_RANGE != 0 && mode & !FALLOC_FL_INSERT_RANGE != 0)
+        || (mode & FALLOC_FL_UNSHARE_RANGE != 0
+            && mode & !(FALLOC_FL_UNSHARE_RANGE | FALLOC_FL_KEEP_SIZE) != 0)
+    {
+        return Err(Errno::EINVAL);
+    }
+    if !file.writable() {
+        return Err(Errno::EBADF);
+    }
+    match file.inode.file_type() {
+        FileType::Fifo => return Err(Errno::ESPIPE),
+        FileType::Directory => return Err(Errno::EISDIR),
+        FileType::Regular | FileType::BlockDev => {}
+        _ => return Err(Errno::ENODEV),
+    }
+    if offset.checked_add(len).is_none() {
+        return Err(Errno::EFBIG);
+    }
+    file.inode.fallocate(mode, offset as u64, len as u64)?;
+    crate::fs::notify::fsnotify_modify(&file.dentry);
+    Ok(0)
+}
+
 /// `close_range` flags (`include/uapi/linux/close_range.h`).
 const CLOSE_RANGE_UNSHARE: u32 = 1 << 1;
 const CLOSE_RANGE_CLOEXEC: u32 = 1 << 2;
@@ -148,6 +198,24 @@ pub fn sys_close_range(fd: u32, max_fd: u32, flags: u32) -> SysResult {
             let _ = sys_close(n as i32); // EBADF: another thread closed it meanwhile
         }
     }
+    Ok(0)
+}
+
+/// `chroot(2)` (Linux's, in `fs/open.c`): make the directory `filename` names the task's
+/// root, where its absolute paths start and `..` stops (shared with the tasks that share
+/// its `fs_struct`). ENOENT/ENOTDIR/EFAULT from the lookup, EACCES without search
+/// permission on it, then EPERM without CAP_SYS_CHROOT. The working directory stays.
+pub fn sys_chroot(filename: u64) -> SysResult {
+    let path = getname(filename)?;
+    let dentry = path_lookup(&cwd()?, &path, LookupFlags { follow: true })?;
+    if dentry.inode.file_type() != FileType::Directory {
+        return Err(Errno::ENOTDIR);
+    }
+    inode_permission(&dentry.inode, MAY_EXEC)?;
+    if !crate::kernel::capability::capable(crate::kernel::capability::CAP_SYS_CHROOT) {
+        return Err(Errno::EPERM);
+    }
+    current().fs()?.lock().root = dentry;
     Ok(0)
 }
 

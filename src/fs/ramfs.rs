@@ -479,6 +479,53 @@ impl Inode for RamInode {
         }
     }
 
+    /// Linux's `shmem_fallocate`: mode 0 and `FALLOC_FL_KEEP_SIZE` make the pages exist
+    /// (up to the end of the file: ramfs keeps no pages past it) and, without
+    /// `KEEP_SIZE`, grow the file; `PUNCH_HOLE | KEEP_SIZE` zeroes the range's bytes inside
+    /// the file (the pages stay: ramfs frees a file's pages only by truncation). EPERM
+    /// where seals forbid it; EOPNOTSUPP for other modes.
+    fn fallocate(&self, mode: u32, offset: u64, len: u64) -> Result<(), Errno> {
+        use crate::mm::memfd::{F_SEAL_FUTURE_WRITE, F_SEAL_GROW, F_SEAL_WRITE};
+        const FALLOC_FL_KEEP_SIZE: u32 = 0x1;
+        const FALLOC_FL_PUNCH_HOLE: u32 = 0x2;
+        if mode & !(FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE) != 0 {
+            return Err(Errno::ENOTSUP);
+        }
+        let pages = self.pages().ok_or(Errno::ENODEV)?;
+        let seals = self.seals.load(Ordering::Acquire);
+        let end = offset.checked_add(len).ok_or(Errno::EFBIG)?;
+        let size = pages.size();
+        if mode & FALLOC_FL_PUNCH_HOLE != 0 {
+            if seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE) != 0 {
+                return Err(Errno::EPERM);
+            }
+            let zeros = [0u8; 512];
+            let mut pos = offset;
+            while pos < end.min(size) {
+                let n = (end.min(size) - pos).min(zeros.len() as u64) as usize;
+                let mut from = IovIter::kvec_source(&zeros[..n]);
+                pos += pages.write_iter(pos, &mut from)? as u64;
+            }
+            self.meta.lock().mtime = now();
+            return Ok(());
+        }
+        if end > MAX_FILE_SIZE {
+            return Err(Errno::EFBIG);
+        }
+        if seals & F_SEAL_GROW != 0 && end > size {
+            return Err(Errno::EPERM);
+        }
+        if mode & FALLOC_FL_KEEP_SIZE == 0 && end > size {
+            pages.truncate(end);
+        }
+        let page = crate::arch::memory::PAGE_SIZE;
+        for index in offset / page..end.min(pages.size()).div_ceil(page) {
+            let (pa, _) = pages.fault_page(index, false).map_err(|_| Errno::ENOSPC)?;
+            crate::mm::pages::put_page(pa);
+        }
+        Ok(())
+    }
+
     fn seals(&self) -> Option<&AtomicU32> {
         (self.ftype == FileType::Regular).then_some(&self.seals)
     }

@@ -349,6 +349,11 @@ impl AddressSpace {
         self.writecount.load(Ordering::Acquire) < 0
     }
 
+    /// Whether the cache holds the page at `index` (Linux's `mincore_page`).
+    pub fn is_cached(&self, index: u64) -> bool {
+        self.pages.lock().pages.contains_key(&index)
+    }
+
     /// Whether some address space maps this cache shared and writable, or may make it so
     /// (a `VM_SHARED | VM_MAYWRITE` VMA: Linux's `i_mmap_writable > 0`).
     pub fn has_shared_writable_mapping(&self) -> bool {

@@ -309,6 +309,8 @@ pub fn test_entries(user: &UserPrograms) -> Result<Vec<Entry>, String> {
         Entry::new("/bin/epolltest", file("epolltest")?, 0o755),
         Entry::new("/bin/priotest", file("priotest")?, 0o755),
         Entry::new("/bin/memfdtest", file("memfdtest")?, 0o755),
+        Entry::new("/bin/sysmisc", file("sysmisc")?, 0o755),
+        Entry::new("/bin/sysmisckern", file("sysmisckern")?, 0o755),
         Entry::new("/bin/timerstest", file("timerstest")?, 0o755),
         Entry::new("/bin/clockset", file("clockset")?, 0o755),
         Entry::new("/bin/inotifytest", file("inotifytest")?, 0o755),

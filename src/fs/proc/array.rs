@@ -302,7 +302,7 @@ pub fn proc_pid_status(task: &TaskStruct) -> Result<Vec<u8>, Errno> {
         for (name, pages) in [
             ("VmPeak", c.total_vm),
             ("VmSize", c.total_vm),
-            ("VmLck", 0),
+            ("VmLck", crate::mm::mlock::locked_vm(&mm)),
             ("VmPin", 0),
             ("VmHWM", c.rss),
             ("VmRSS", c.rss),

@@ -787,3 +787,19 @@ pub fn sched_fork_policy(parent: &TaskStruct, p: &TaskStruct) {
         policy == super::syscalls::SCHED_BATCH || policy == super::syscalls::SCHED_IDLE;
     p_se.idle_policy = policy == super::syscalls::SCHED_IDLE;
 }
+
+/// The address space of the task `cpu` runs now, if it has one (what Linux's membarrier
+/// reads as `cpu_rq(cpu)->curr->mm`). Takes that task's `mm` lock under the run-queue lock,
+/// the documented order.
+pub fn cpu_curr_mm(cpu: usize) -> Option<alloc::sync::Arc<crate::mm::mm_types::MmStruct>> {
+    let flags = local_irq_save();
+    let rq = cpu_rq(cpu);
+    let inner = rq.lock_raw();
+    // SAFETY: `curr` is the running task of this run queue, alive while it runs (the lock
+    // is held).
+    let curr = unsafe { &*inner.curr };
+    let mm = curr.mm.lock().clone();
+    rq.lock.unlock();
+    local_irq_restore(flags);
+    mm
+}
