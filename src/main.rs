@@ -24,6 +24,7 @@
 //! | `src/of/`                       | `drivers/of/`                          | the device tree, driver tables  |
 //! | `src/drivers/`                  | `drivers/`                             | device drivers, bound by DT     |
 //! | `src/mm/`                       | `mm/`                                  | memory management               |
+//! | `src/block/`                    | `block/`                               | the block layer (I/O priorities)|
 //! | `src/kunit/`                    | `lib/kunit/`                           | in-kernel tests (KTAP)          |
 //!
 //! # The boot flow
@@ -57,6 +58,8 @@
 extern crate alloc;
 
 pub mod arch;
+#[cfg(target_os = "none")]
+pub mod block;
 #[cfg(target_os = "none")]
 pub mod drivers;
 pub mod fs;

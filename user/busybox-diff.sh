@@ -749,6 +749,33 @@ stat -c '%s %a %F' $cpu/online
 mkdir $cpu/x 2>&1 | sed 's/^.*: //'
 umount /tmp/sys && echo "umount: ok"
 
+echo "## renice: ps and /proc/PID/stat"
+# Nice values as busybox sets and shows them (getpriority/setpriority; /proc/PID/stat
+# fields 18 priority = 20 + nice and 19 nice, which `ps` reads). Debian's busybox has no
+# `nice` applet.
+sleep 1000 &
+p=$!
+remember $p PID_NICE
+wait_for in_state $p S
+prio() {
+	echo "$1: $(sed -e 's/^.*) //' /proc/$p/stat | cut -d' ' -f16,17)"
+}
+prio "stat 18 19"
+renice -n 5 -p $p 2>&1 | m
+prio "after renice -n 5"
+ps -o pid,nice,comm | grep "^ *$p " | m
+renice -n 3 -p $p 2>&1 | m
+prio "after renice -n 3"
+renice 12 $p 2>&1 | m
+prio "after renice 12"
+renice -n 100 -p $p 2>&1 | m
+prio "after renice -n 100"
+ps -o pid,nice,comm | grep "^ *$p " | m
+renice -n 1 -p 999999 2>&1 | sed 's/^.*: //'
+kill $p
+wait_for dead $p
+wait
+
 echo "## end"
 
 # Left out for now (known differences; see the commit log):

@@ -208,4 +208,19 @@ t1=$(date +%s%N); t2=$(date +%s%N); ((10#$t2 >= 10#$t1)) && echo "date +%s%N doe
 [[ $(date +%Y) -ge 1970 ]] && echo "date +%Y is a year"
 printf '%(%Y)T\n' 0 | TZ=UTC cat >/dev/null && echo "printf %T runs"
 SECONDS=0; sleep 0.1; ((SECONDS < 5)) && echo "SECONDS counts"
+
+echo "## nice and ps"
+# coreutils' nice (getpriority/setpriority), and procps' ps reading /proc/PID/stat's
+# priority and nice fields (its `pri` is computed from them).
+echo "nice: $(nice)"
+echo "nice -n 5 nice: $(nice -n 5 nice)"
+echo "nice -n 30 nice: $(nice -n 30 nice)"
+nice -n 5 sleep 1000 &
+job=$!
+remember $job PID_NICE
+wait_for in_state $job S
+ps -o pid,ni,pri,comm -p $job | m | tr -s ' '
+stat18=$(</proc/$job/stat); stat18=${stat18##*) }; set -- $stat18; echo "stat priority nice: ${16} ${17}"
+kill $job; wait $job 2>/dev/null
+
 echo "## done"

@@ -9,7 +9,13 @@ type SysResult = Result<u64, Errno>;
 
 /// `getcwd(2)`.
 pub fn sys_getcwd(buf: u64, size: usize) -> SysResult {
-    let path = cwd()?.path();
+    // Seen from the task's root (Linux's `d_path`); a directory outside it (a chroot
+    // entered from below the cwd) reads "(unreachable)" and its full path, as Linux's
+    // getcwd answers.
+    let cwd = cwd()?;
+    let path = cwd
+        .path_from(&super::namei::current_root())
+        .unwrap_or_else(|| alloc::format!("(unreachable){}", cwd.path()));
     if path.len() + 1 > size {
         return Err(Errno::ERANGE);
     }

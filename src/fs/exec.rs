@@ -442,9 +442,22 @@ fn exec_at_depth(
     envp: Vec<Vec<u8>>,
     depth: usize,
 ) -> Result<(), Errno> {
-    let task = current();
-    let cwd = task.fs()?.lock().cwd.clone();
+    let cwd = current().fs()?.lock().cwd.clone();
     let dentry = path_lookup(&cwd, path, LookupFlags { follow: true })?;
+    exec_dentry(dentry, path, name, argv, envp, depth)
+}
+
+/// Exec the file `dentry` names, which the caller calls `path` (what a `#!` interpreter is
+/// given, and `AT_EXECFN`).
+fn exec_dentry(
+    dentry: alloc::sync::Arc<super::namei::Dentry>,
+    path: &str,
+    name: &str,
+    argv: Vec<Vec<u8>>,
+    envp: Vec<Vec<u8>>,
+    depth: usize,
+) -> Result<(), Errno> {
+    let task = current();
     match dentry.inode.file_type() {
         FileType::Regular => {}
         FileType::Directory => return Err(Errno::EACCES),
@@ -650,6 +663,56 @@ pub fn sys_execve(filename: u64, argv: u64, envp: u64) -> Result<u64, Errno> {
     let args = copy_strings(argv, &mut total)?;
     let envs = copy_strings(envp, &mut total)?;
     do_execve(&path, args, envs)?;
+    current().vfork_done.complete_all();
+    Ok(0)
+}
+
+/// `execveat(2)`: `execve` of the file `filename` names from `dirfd` (Linux's
+/// `do_execveat_common`): with `AT_EMPTY_PATH` and an empty name, the file `dirfd` is
+/// open on (`fexecve`); with `AT_SYMLINK_NOFOLLOW`, ELOOP if the name is a symbolic link.
+/// The program's name (`AT_EXECFN`, a script's argument) is `/dev/fd/<dirfd>` or
+/// `/dev/fd/<dirfd>/<filename>` when it is not an absolute or cwd-relative path, as
+/// Linux's `bprm->filename`. EINVAL for other flags.
+pub fn sys_execveat(
+    dirfd: i32,
+    filename: u64,
+    argv: u64,
+    envp: u64,
+    flags: u32,
+) -> Result<u64, Errno> {
+    use super::namei::{lookup_at, AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW};
+    if flags & !(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let path = crate::fs::namei::getname(filename)?;
+    if path.is_empty() && flags & AT_EMPTY_PATH == 0 {
+        return Err(Errno::ENOENT);
+    }
+    let mut total = 0;
+    let args = copy_strings(argv, &mut total)?;
+    let envs = copy_strings(envp, &mut total)?;
+    let name = if path.starts_with('/') || dirfd == AT_FDCWD {
+        path.clone()
+    } else if path.is_empty() {
+        alloc::format!("/dev/fd/{dirfd}")
+    } else {
+        alloc::format!("/dev/fd/{dirfd}/{path}")
+    };
+    let dentry = if path.is_empty() {
+        if dirfd == AT_FDCWD {
+            current().fs()?.lock().cwd.clone()
+        } else {
+            super::file::fdget(dirfd)?.dentry.clone()
+        }
+    } else {
+        let follow = flags & AT_SYMLINK_NOFOLLOW == 0;
+        let dentry = lookup_at(dirfd, &path, follow)?;
+        if !follow && dentry.inode.file_type() == FileType::Symlink {
+            return Err(Errno::ELOOP);
+        }
+        dentry
+    };
+    exec_dentry(dentry, &name, &name, args, envs, 0)?;
     current().vfork_done.complete_all();
     Ok(0)
 }

@@ -47,6 +47,9 @@ pub fn sys_fcntl(fd: i32, cmd: u32, arg: u64) -> SysResult {
             Ok(0)
         }
         F_SETLK | F_SETLKW => Ok(0), // one machine, no lock contention to arbitrate yet
+        crate::mm::memfd::F_ADD_SEALS | crate::mm::memfd::F_GET_SEALS => {
+            crate::mm::memfd::memfd_fcntl(&file, cmd, arg)
+        }
         _ => Err(Errno::EINVAL),
     }
 }

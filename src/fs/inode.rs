@@ -214,6 +214,18 @@ pub trait Inode: Send + Sync + Any {
         None
     }
 
+    /// Preallocate or punch out `[offset, offset + len)` (Linux's `f_op->fallocate`);
+    /// `mode` has passed `vfs_fallocate`'s checks. EOPNOTSUPP where not supported.
+    fn fallocate(&self, _mode: u32, _offset: u64, _len: u64) -> Result<(), Errno> {
+        Err(Errno::ENOTSUP)
+    }
+
+    /// The file's seals (`F_SEAL_*`), for a tmpfs regular file (Linux's
+    /// `memfd_file_seals_ptr`); `None` where sealing is not supported.
+    fn seals(&self) -> Option<&core::sync::atomic::AtomicU32> {
+        None
+    }
+
     /// Set the size.
     fn truncate(&self, _len: u64) -> Result<(), Errno> {
         Err(Errno::EINVAL)

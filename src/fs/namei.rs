@@ -120,6 +120,26 @@ impl Dentry {
         })
     }
 
+    /// The path of this dentry as seen from the directory `root` (a task's root, after
+    /// `chroot`), or `None` if it is not below it (Linux's `d_path` "unreachable" case).
+    pub fn path_from(&self, root: &Dentry) -> Option<String> {
+        let mut parts = Vec::new();
+        let mut d = self;
+        while !same_inode(&d.inode, &root.inode) {
+            parts.push(d.name.as_str());
+            d = d.parent.as_deref()?;
+        }
+        if parts.is_empty() {
+            return Some("/".to_string());
+        }
+        let mut path = String::new();
+        for part in parts.iter().rev() {
+            path.push('/');
+            path.push_str(part);
+        }
+        Some(path)
+    }
+
     /// The absolute path of this dentry (for `getcwd`, `/proc/<pid>/exe`).
     pub fn path(&self) -> String {
         let mut parts = Vec::new();
@@ -183,6 +203,15 @@ pub fn root() -> Arc<Dentry> {
     ROOT.get()
         .expect("VFS used before the root filesystem exists")
         .clone()
+}
+
+/// The calling task's root directory (Linux's `current->fs->root`, which `chroot` moves):
+/// where absolute paths start and `..` stops. The tree's root for a task without one.
+pub fn current_root() -> Arc<Dentry> {
+    match current().fs() {
+        Ok(fs) => fs.lock().root.clone(),
+        Err(_) => root(),
+    }
 }
 
 /// Mount `fs_root` on the directory `at` (Linux's `do_new_mount`).
@@ -335,7 +364,7 @@ fn walk(
         return Err(Errno::ENAMETOOLONG);
     }
     let mut cur = if path.starts_with('/') {
-        root()
+        current_root()
     } else {
         start.clone()
     };
@@ -356,8 +385,11 @@ fn walk(
                     return Err(Errno::ENOTDIR);
                 }
                 may_lookup(&cur, cred)?;
+                // `..` of the task's root is the root itself (Linux's `follow_dotdot`).
                 if let Some(parent) = &cur.parent {
-                    cur = parent.clone();
+                    if !same_inode(&cur.inode, &current_root().inode) {
+                        cur = parent.clone();
+                    }
                 }
                 continue;
             }
@@ -495,7 +527,7 @@ pub fn cwd() -> Result<Arc<Dentry>, Errno> {
 /// Where a `*at` call's relative path starts.
 pub fn at_base(dirfd: i32, path: &str) -> Result<Arc<Dentry>, Errno> {
     if path.starts_with('/') {
-        // The walk starts again at the root: the base is not used, so skip the fs lock.
+        // The walk starts again at the task's root: the base is not used.
         return Ok(root());
     }
     if dirfd == AT_FDCWD {

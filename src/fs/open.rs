@@ -111,6 +111,114 @@ pub fn sys_close(fd: i32) -> SysResult {
     Ok(0)
 }
 
+/// `fallocate(2)` (Linux's `ksys_fallocate` → `vfs_fallocate`), its checks in Linux's
+/// order: EBADF (no such descriptor), EINVAL (negative offset, length not positive, bad
+/// mode combinations), EOPNOTSUPP (unknown mode bits, PUNCH_HOLE with ZERO_RANGE or
+/// without KEEP_SIZE), EBADF (not open for writing), ESPIPE (a pipe), EISDIR, ENODEV (not
+/// a regular file), EFBIG (past the largest offset), then the file system's answer.
+pub fn sys_fallocate(fd: i32, mode: u32, offset: i64, len: i64) -> SysResult {
+    const FALLOC_FL_KEEP_SIZE: u32 = 0x01;
+    const FALLOC_FL_PUNCH_HOLE: u32 = 0x02;
+    const FALLOC_FL_COLLAPSE_RANGE: u32 = 0x08;
+    const FALLOC_FL_ZERO_RANGE: u32 = 0x10;
+    const FALLOC_FL_INSERT_RANGE: u32 = 0x20;
+    const FALLOC_FL_UNSHARE_RANGE: u32 = 0x40;
+    const FALLOC_FL_SUPPORTED_MASK: u32 = 0x7f;
+    let file = fdget(fd)?;
+    if offset < 0 || len <= 0 {
+        return Err(Errno::EINVAL);
+    }
+    if mode & !FALLOC_FL_SUPPORTED_MASK != 0 {
+        return Err(Errno::ENOTSUP);
+    }
+    let punch_zero = FALLOC_FL_PUNCH_HOLE | FALLOC_FL_ZERO_RANGE;
+    if mode & punch_zero == punch_zero
+        || (mode & FALLOC_FL_PUNCH_HOLE != 0 && mode & FALLOC_FL_KEEP_SIZE == 0)
+    {
+        return Err(Errno::ENOTSUP);
+    }
+    if (mode & FALLOC_FL_COLLAPSE_RANGE != 0 && mode & !FALLOC_FL_COLLAPSE_RANGE != 0)
+        || (mode & FALLOC_FL_INSERT_RANGE != 0 && mode & !FALLOC_FL_INSERT_RANGE != 0)
+        || (mode & FALLOC_FL_UNSHARE_RANGE != 0
+            && mode & !(FALLOC_FL_UNSHARE_RANGE | FALLOC_FL_KEEP_SIZE) != 0)
+    {
+        return Err(Errno::EINVAL);
+    }
+    if !file.writable() {
+        return Err(Errno::EBADF);
+    }
+    match file.inode.file_type() {
+        FileType::Fifo => return Err(Errno::ESPIPE),
+        FileType::Directory => return Err(Errno::EISDIR),
+        FileType::Regular | FileType::BlockDev => {}
+        _ => return Err(Errno::ENODEV),
+    }
+    if offset.checked_add(len).is_none() {
+        return Err(Errno::EFBIG);
+    }
+    file.inode.fallocate(mode, offset as u64, len as u64)?;
+    crate::fs::notify::fsnotify_modify(&file.dentry);
+    Ok(0)
+}
+
+/// `close_range` flags (`include/uapi/linux/close_range.h`).
+const CLOSE_RANGE_UNSHARE: u32 = 1 << 1;
+const CLOSE_RANGE_CLOEXEC: u32 = 1 << 2;
+
+/// `close_range(2)` (Linux's `__close_range` in `fs/file.c`): close, or with
+/// `CLOSE_RANGE_CLOEXEC` mark close-on-exec, every open descriptor from `fd` to `max_fd`;
+/// `CLOSE_RANGE_UNSHARE` first gives the caller its own copy of a shared table. EINVAL for
+/// unknown flags or `fd > max_fd`. Each descriptor is closed as `close(2)` closes it.
+pub fn sys_close_range(fd: u32, max_fd: u32, flags: u32) -> SysResult {
+    if flags & !(CLOSE_RANGE_UNSHARE | CLOSE_RANGE_CLOEXEC) != 0 || fd > max_fd {
+        return Err(Errno::EINVAL);
+    }
+    let task = current();
+    if flags & CLOSE_RANGE_UNSHARE != 0 {
+        let files = task.files()?;
+        // The task's reference and this one: any more and another task shares it.
+        if Arc::strong_count(&files) > 2 {
+            let copy = files.lock().clone();
+            *task.files.lock() = Some(Arc::new(crate::kernel::locking::SpinLock::new(copy)));
+        }
+    }
+    let files = task.files()?;
+    let open: alloc::vec::Vec<usize> = files
+        .lock()
+        .open_fds()
+        .map(|(n, _)| n)
+        .filter(|&n| n >= fd as usize && n <= max_fd as usize)
+        .collect();
+    for n in open {
+        if flags & CLOSE_RANGE_CLOEXEC != 0 {
+            if let Ok(entry) = files.lock().entry_mut(n) {
+                entry.cloexec = true;
+            }
+        } else {
+            let _ = sys_close(n as i32); // EBADF: another thread closed it meanwhile
+        }
+    }
+    Ok(0)
+}
+
+/// `chroot(2)` (Linux's, in `fs/open.c`): make the directory `filename` names the task's
+/// root, where its absolute paths start and `..` stops (shared with the tasks that share
+/// its `fs_struct`). ENOENT/ENOTDIR/EFAULT from the lookup, EACCES without search
+/// permission on it, then EPERM without CAP_SYS_CHROOT. The working directory stays.
+pub fn sys_chroot(filename: u64) -> SysResult {
+    let path = getname(filename)?;
+    let dentry = path_lookup(&cwd()?, &path, LookupFlags { follow: true })?;
+    if dentry.inode.file_type() != FileType::Directory {
+        return Err(Errno::ENOTDIR);
+    }
+    inode_permission(&dentry.inode, MAY_EXEC)?;
+    if !crate::kernel::capability::capable(crate::kernel::capability::CAP_SYS_CHROOT) {
+        return Err(Errno::EPERM);
+    }
+    current().fs()?.lock().root = dentry;
+    Ok(0)
+}
+
 /// `chdir(2)`.
 pub fn sys_chdir(pathname: u64) -> SysResult {
     let path = getname(pathname)?;

@@ -12,7 +12,7 @@ use alloc::string::{String, ToString};
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::any::Any;
-use core::sync::atomic::{AtomicU64, Ordering};
+use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 use super::char_dev;
 use super::file::flags;
@@ -62,6 +62,9 @@ pub struct RamInode {
     content: Mutex<Content>,
     /// Extended attributes, as tmpfs keeps them.
     xattrs: crate::fs::xattr::SimpleXattrs,
+    /// A regular file's seals (`F_SEAL_*`, `mm::memfd`); `F_SEAL_SEAL` unless a memfd was
+    /// created to be sealed.
+    seals: AtomicU32,
 }
 
 fn now() -> i64 {
@@ -84,7 +87,22 @@ impl RamInode {
             }),
             content: Mutex::new(content),
             xattrs: crate::fs::xattr::SimpleXattrs::new(),
+            seals: AtomicU32::new(crate::mm::memfd::F_SEAL_SEAL),
         })
+    }
+
+    /// A regular file in no directory, owned by the caller's fsuid/fsgid (a memfd: Linux's
+    /// `shmem_file_setup` on the internal mount).
+    pub fn new_unlinked_file(mode_bits: u32) -> Arc<dyn Inode> {
+        let inode = Self::new(0, mode_bits, 0, Content::File(AddressSpace::new()));
+        let (uid, gid) = crate::kernel::cred::with_current_cred(|cred| (cred.fsuid, cred.fsgid));
+        {
+            let mut meta = inode.meta.lock();
+            meta.nlink = 0;
+            meta.uid = uid;
+            meta.gid = gid;
+        }
+        inode
     }
 
     /// A new, empty ramfs: its root directory. `dev` tells mounts apart in `stat`.
@@ -211,6 +229,13 @@ impl Inode for RamInode {
         if end > MAX_FILE_SIZE {
             return Err(Errno::EFBIG);
         }
+        let allowed = crate::mm::memfd::check_write_seals(
+            self.seals.load(Ordering::Acquire),
+            iocb.pos,
+            from.count() as u64,
+            pages.size(),
+        )?;
+        from.truncate(allowed as usize);
         let written = pages.write_iter(iocb.pos, from)?;
         self.meta.lock().mtime = now();
         Ok(written)
@@ -221,6 +246,8 @@ impl Inode for RamInode {
             return Err(Errno::EFBIG);
         }
         if let Some(pages) = self.pages() {
+            let seals = self.seals.load(Ordering::Acquire);
+            crate::mm::memfd::check_truncate_seals(seals, len, pages.size())?;
             pages.truncate(len);
             return Ok(());
         }
@@ -450,6 +477,57 @@ impl Inode for RamInode {
                 pipe.release(file_flags);
             }
         }
+    }
+
+    /// Linux's `shmem_fallocate`: mode 0 and `FALLOC_FL_KEEP_SIZE` make the pages exist
+    /// (up to the end of the file: ramfs keeps no pages past it) and, without
+    /// `KEEP_SIZE`, grow the file; `PUNCH_HOLE | KEEP_SIZE` zeroes the range's bytes inside
+    /// the file (the pages stay: ramfs frees a file's pages only by truncation). EPERM
+    /// where seals forbid it; EOPNOTSUPP for other modes.
+    fn fallocate(&self, mode: u32, offset: u64, len: u64) -> Result<(), Errno> {
+        use crate::mm::memfd::{F_SEAL_FUTURE_WRITE, F_SEAL_GROW, F_SEAL_WRITE};
+        const FALLOC_FL_KEEP_SIZE: u32 = 0x1;
+        const FALLOC_FL_PUNCH_HOLE: u32 = 0x2;
+        if mode & !(FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE) != 0 {
+            return Err(Errno::ENOTSUP);
+        }
+        let pages = self.pages().ok_or(Errno::ENODEV)?;
+        let seals = self.seals.load(Ordering::Acquire);
+        let end = offset.checked_add(len).ok_or(Errno::EFBIG)?;
+        let size = pages.size();
+        if mode & FALLOC_FL_PUNCH_HOLE != 0 {
+            if seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE) != 0 {
+                return Err(Errno::EPERM);
+            }
+            let zeros = [0u8; 512];
+            let mut pos = offset;
+            while pos < end.min(size) {
+                let n = (end.min(size) - pos).min(zeros.len() as u64) as usize;
+                let mut from = IovIter::kvec_source(&zeros[..n]);
+                pos += pages.write_iter(pos, &mut from)? as u64;
+            }
+            self.meta.lock().mtime = now();
+            return Ok(());
+        }
+        if end > MAX_FILE_SIZE {
+            return Err(Errno::EFBIG);
+        }
+        if seals & F_SEAL_GROW != 0 && end > size {
+            return Err(Errno::EPERM);
+        }
+        if mode & FALLOC_FL_KEEP_SIZE == 0 && end > size {
+            pages.truncate(end);
+        }
+        let page = crate::arch::memory::PAGE_SIZE;
+        for index in offset / page..end.min(pages.size()).div_ceil(page) {
+            let (pa, _) = pages.fault_page(index, false).map_err(|_| Errno::ENOSPC)?;
+            crate::mm::pages::put_page(pa);
+        }
+        Ok(())
+    }
+
+    fn seals(&self) -> Option<&AtomicU32> {
+        (self.ftype == FileType::Regular).then_some(&self.seals)
     }
 
     fn mapping(&self) -> Option<Arc<AddressSpace>> {

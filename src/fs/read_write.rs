@@ -156,6 +156,86 @@ pub fn sys_pwritev(fd: i32, iov: u64, iovcnt: usize, offset: i64) -> SysResult {
     pwrite_iter(&file, offset, &mut from)
 }
 
+/// `preadv2`/`pwritev2` flags (`RWF_*`): the ones Linux 6.1 knows.
+const RWF_HIPRI: u32 = 0x01;
+const RWF_DSYNC: u32 = 0x02;
+const RWF_SYNC: u32 = 0x04;
+const RWF_NOWAIT: u32 = 0x08;
+const RWF_APPEND: u32 = 0x10;
+
+/// Check `RWF_*` flags (Linux's `kiocb_set_rw_flags`): EOPNOTSUPP for unknown ones, and for
+/// RWF_NOWAIT on a file that cannot promise not to block (only pipes can; ramfs files, as
+/// Linux's tmpfs before 6.6, cannot). HIPRI, DSYNC and SYNC ask nothing of a file in RAM.
+fn check_rw_flags(file: &File, flags: u32) -> Result<(), Errno> {
+    if flags & !(RWF_HIPRI | RWF_DSYNC | RWF_SYNC | RWF_NOWAIT | RWF_APPEND) != 0 {
+        return Err(Errno::ENOTSUP);
+    }
+    if flags & RWF_NOWAIT != 0 && file.inode.file_type() != FileType::Fifo {
+        return Err(Errno::ENOTSUP);
+    }
+    Ok(())
+}
+
+/// `preadv2(2)`: `preadv` with flags; an offset of -1 reads at (and moves) the file
+/// position, as `readv` (Linux's `do_readv`/`do_preadv`). The vector is read before the
+/// descriptor's mode is checked, and an empty one returns 0 before the flags are.
+pub fn sys_preadv2(fd: i32, iov: u64, iovcnt: usize, offset: i64, flags: u32) -> SysResult {
+    let file = if offset == -1 {
+        fdget(fd)?
+    } else {
+        positioned(fd, offset)?
+    };
+    let mut to = IovIter::import_iovec(Direction::Dest, iov, iovcnt)?;
+    if !file.readable() {
+        return Err(Errno::EBADF);
+    }
+    if to.count() == 0 {
+        return Ok(0);
+    }
+    check_rw_flags(&file, flags)?;
+    if offset == -1 {
+        if file.inode.file_type() == FileType::Directory {
+            return Err(Errno::EISDIR);
+        }
+        Ok(file.read(&mut to)? as u64)
+    } else {
+        pread_iter(&file, offset, &mut to)
+    }
+}
+
+/// `pwritev2(2)`: `pwritev` with flags; an offset of -1 writes at (and moves) the file
+/// position. `RWF_APPEND` writes at the end of the file whatever the offset.
+pub fn sys_pwritev2(fd: i32, iov: u64, iovcnt: usize, offset: i64, flags: u32) -> SysResult {
+    let file = if offset == -1 {
+        fdget(fd)?
+    } else {
+        positioned(fd, offset)?
+    };
+    let mut from = IovIter::import_iovec(Direction::Source, iov, iovcnt)?;
+    if !file.writable() {
+        return Err(Errno::EBADF);
+    }
+    if from.count() == 0 {
+        return Ok(0);
+    }
+    check_rw_flags(&file, flags)?;
+    let append = flags & RWF_APPEND != 0;
+    if offset == -1 && !append {
+        super::inode::file_remove_privs(&file.inode);
+        return sigpipe_on_epipe(file.write(&mut from)).map(|n| n as u64);
+    }
+    let pos = if append {
+        file.inode.stat().size as i64
+    } else {
+        offset
+    };
+    let n = pwrite_iter(&file, pos, &mut from)?;
+    if offset == -1 {
+        *file.pos.lock() = pos as u64 + n;
+    }
+    Ok(n)
+}
+
 /// `lseek(2)`.
 pub fn sys_lseek(fd: i32, offset: i64, whence: u32) -> SysResult {
     let file = fdget(fd)?;

@@ -27,6 +27,10 @@ pub const CAP_SETUID: u32 = 7;
 pub const CAP_SETPCAP: u32 = 8;
 /// Change the immutable and append-only flags.
 pub const CAP_LINUX_IMMUTABLE: u32 = 9;
+/// Lock memory (`mlock`, `mlockall`) past RLIMIT_MEMLOCK.
+pub const CAP_IPC_LOCK: u32 = 14;
+/// `chroot`.
+pub const CAP_SYS_CHROOT: u32 = 18;
 /// Trace and inspect any process (`/proc/<pid>/exe` of another user's).
 pub const CAP_SYS_PTRACE: u32 = 19;
 /// mount, sethostname and much else.

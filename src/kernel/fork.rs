@@ -265,6 +265,7 @@ fn copy_process(args: &KernelCloneArgs<'_>) -> Result<TaskRef, Errno> {
     } else {
         let group = SignalStruct::new_arc();
         crate::kernel::sched::cputime::copy_rlimit_cpu(parent.signal(), &group);
+        group.rlim.copy_from(&parent.signal().rlim);
         group.live.store(1, Ordering::Relaxed);
         group.threads.lock().push(p.clone());
         let _ = p.signal.set(group);
@@ -384,6 +385,7 @@ fn sched_fork(parent: &TaskStruct, p: &TaskStruct) {
         .store(parent.cpu.load(Ordering::Relaxed), Ordering::Relaxed);
     p.cpus_mask
         .store(parent.cpus_mask.load(Ordering::Relaxed), Ordering::Relaxed);
+    crate::kernel::sched::core::sched_fork_policy(parent, p);
 }
 
 /// Undo a `copy_process` that failed after the stack was allocated.

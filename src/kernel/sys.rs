@@ -445,15 +445,76 @@ pub fn sys_getrandom(buf: u64, count: usize, _gflags: u32) -> SysResult {
 
 /// `RLIMIT_CPU`: CPU seconds before SIGXCPU (soft) and SIGKILL (hard).
 const RLIMIT_CPU: u32 = 0;
+/// `RLIMIT_MEMLOCK`: bytes `mlock` may lock.
+pub const RLIMIT_MEMLOCK: u32 = 8;
+/// `RLIMIT_NICE`: the lowest nice value an unprivileged task may set, as `20 - nice`.
+pub const RLIMIT_NICE: u32 = 13;
+/// `RLIMIT_RTPRIO`: the highest real-time priority an unprivileged task may set.
+pub const RLIMIT_RTPRIO: u32 = 14;
+/// The number of limits (Linux's `RLIM_NLIMITS`).
+const RLIM_NLIMITS: usize = 16;
+/// No limit.
+pub const RLIM_INFINITY: u64 = u64::MAX;
 
-/// `prlimit64(2)`: the limits Linux gives by default, for the current process. RLIMIT_CPU
-/// is kept (in the process's `SignalCputime`) and enforced by the tick; setting another
-/// limit is accepted and not enforced beyond what the kernel already limits. Linux's
-/// order (`do_prlimit`): the new limit is read (EFAULT), then EINVAL for an unknown
-/// resource or cur > max, EPERM for raising the hard limit without CAP_SYS_RESOURCE;
-/// the old value is written last.
+/// A process's resource limits, (soft, hard) by resource (Linux's `signal->rlim`), but
+/// RLIMIT_CPU, which the CPU timers keep (`sched::cputime`). Lock: its own.
+pub struct Rlimits(crate::kernel::locking::SpinLock<[(u64, u64); RLIM_NLIMITS]>);
+
+impl Rlimits {
+    /// Linux's `INIT_RLIMITS` (`include/asm-generic/resource.h`), with the process and
+    /// signal counts Linux sizes from memory at boot fixed at 4096 and unlimited.
+    pub const fn new() -> Self {
+        const INF: u64 = RLIM_INFINITY;
+        Self(crate::kernel::locking::SpinLock::new([
+            (INF, INF),         // CPU (kept in cputime)
+            (INF, INF),         // FSIZE
+            (INF, INF),         // DATA
+            (8 << 20, INF),     // STACK
+            (INF, INF),         // CORE
+            (INF, INF),         // RSS
+            (4096, 4096),       // NPROC
+            (1024, 4096),       // NOFILE
+            (8 << 20, 8 << 20), // MEMLOCK (MLOCK_LIMIT)
+            (INF, INF),         // AS
+            (INF, INF),         // LOCKS
+            (INF, INF),         // SIGPENDING
+            (819_200, 819_200), // MSGQUEUE
+            (0, 0),             // NICE
+            (0, 0),             // RTPRIO
+            (INF, INF),         // RTTIME
+        ]))
+    }
+
+    /// Take the parent's limits (`copy_signal`).
+    pub fn copy_from(&self, parent: &Rlimits) {
+        let limits = *parent.0.lock();
+        *self.0.lock() = limits;
+    }
+
+    /// The (soft, hard) limit of `resource`.
+    pub fn get(&self, resource: u32) -> (u64, u64) {
+        self.0.lock()[resource as usize % RLIM_NLIMITS]
+    }
+}
+
+impl Default for Rlimits {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The soft limit of `resource` for `task`'s process (Linux's `task_rlimit`).
+pub fn task_rlimit(task: &crate::kernel::task::TaskStruct, resource: u32) -> u64 {
+    task.signal().rlim.get(resource).0
+}
+
+/// `prlimit64(2)`: the current process's limits, Linux's by default. RLIMIT_CPU is kept (in
+/// the process's `SignalCputime`) and enforced by the tick; RLIMIT_NICE, RLIMIT_RTPRIO and
+/// RLIMIT_MEMLOCK are enforced by the calls they limit; the others are kept and not
+/// enforced beyond what the kernel already limits. Linux's order (`do_prlimit`): the new
+/// limit is read (EFAULT), then EINVAL for an unknown resource or cur > max, EPERM for
+/// raising the hard limit without CAP_SYS_RESOURCE; the old value is written last.
 pub fn sys_prlimit64(pid: i32, resource: u32, new: u64, old: u64) -> SysResult {
-    const INF: u64 = u64::MAX;
     let mut new_rlim = None;
     if new != 0 {
         let mut b = [0u8; 16];
@@ -465,26 +526,28 @@ pub fn sys_prlimit64(pid: i32, resource: u32, new: u64, old: u64) -> SysResult {
     if pid != 0 && pid != getpid() {
         return Err(Errno::ESRCH);
     }
+    if resource as usize >= RLIM_NLIMITS {
+        return Err(Errno::EINVAL);
+    }
+    let signal = current().signal();
     let (cur, max) = match resource {
-        RLIMIT_CPU => current().signal().cputime.inner.lock().rlim_cpu,
-        3 => (8 << 20, INF), // RLIMIT_STACK
-        7 => (1024, 4096),   // RLIMIT_NOFILE
-        6 => (4096, 4096),   // RLIMIT_NPROC
-        1..=15 => (INF, INF),
-        _ => return Err(Errno::EINVAL),
+        RLIMIT_CPU => signal.cputime.inner.lock().rlim_cpu,
+        _ => signal.rlim.get(resource),
     };
     if let Some((new_cur, new_max)) = new_rlim {
         if new_cur > new_max {
             return Err(Errno::EINVAL);
         }
+        if new_max > max && !capable(CAP_SYS_RESOURCE) {
+            return Err(Errno::EPERM);
+        }
         if resource == RLIMIT_CPU {
-            if new_max > max && !capable(CAP_SYS_RESOURCE) {
-                return Err(Errno::EPERM);
-            }
-            let group = &current().signal().cputime;
+            let group = &signal.cputime;
             let mut t = group.inner.lock();
             t.rlim_cpu = (new_cur, new_max);
             group.update_timers_active(&t);
+        } else {
+            signal.rlim.0.lock()[resource as usize] = (new_cur, new_max);
         }
     }
     if old != 0 {
@@ -494,6 +557,96 @@ pub fn sys_prlimit64(pid: i32, resource: u32, new: u64, old: u64) -> SysResult {
         copy_to_user(old, &b)?;
     }
     Ok(0)
+}
+
+/// `getpriority`/`setpriority`'s `which`: a task, a process group, a user.
+const PRIO_PROCESS: i32 = 0;
+const PRIO_PGRP: i32 = 1;
+const PRIO_USER: i32 = 2;
+
+/// The tasks `which`/`who` name (Linux's walks in `sys_setpriority`/`sys_getpriority`):
+/// one task by ID (a thread's too), every thread of a process group, every task whose real
+/// UID is `who` (0: the caller's) but the idle tasks.
+fn prio_targets(which: i32, who: i32) -> alloc::vec::Vec<crate::kernel::task::TaskRef> {
+    use crate::kernel::pid::{find_task_by_pid, for_each_task};
+    let mut tasks = alloc::vec::Vec::new();
+    match which {
+        PRIO_PROCESS => {
+            if who == 0 {
+                tasks.push(current().get_ref());
+            } else if let Some(t) = find_task_by_pid(who) {
+                tasks.push(t);
+            }
+        }
+        PRIO_PGRP => {
+            let pgrp = if who == 0 {
+                crate::kernel::session::pgrp_of(current())
+            } else {
+                who
+            };
+            for_each_task(|t| {
+                if t.pid() != 0 && crate::kernel::session::pgrp_of(t) == pgrp {
+                    tasks.push(t.get_ref());
+                }
+            });
+        }
+        _ => {
+            let uid = if who == 0 {
+                current_cred().uid
+            } else {
+                who as u32
+            };
+            for_each_task(|t| {
+                if t.pid() != 0 && crate::kernel::cred::task_cred(t).uid == uid {
+                    tasks.push(t.get_ref());
+                }
+            });
+        }
+    }
+    tasks
+}
+
+/// `setpriority(2)` (Linux's `set_one_prio` for each target): EINVAL for a bad `which`,
+/// ESRCH if nothing matched, else the last target's verdict — EPERM unless the caller's
+/// effective UID is the target's real or effective UID or it has CAP_SYS_NICE, EACCES for
+/// lowering the nice value past RLIMIT_NICE without CAP_SYS_NICE. `niceval` is clamped
+/// to -20..=19.
+pub fn sys_setpriority(which: i32, who: i32, niceval: i32) -> SysResult {
+    use crate::kernel::sched::syscalls::{can_nice, set_user_nice, MAX_NICE, MIN_NICE};
+    if !(PRIO_PROCESS..=PRIO_USER).contains(&which) {
+        return Err(Errno::EINVAL);
+    }
+    let niceval = niceval.clamp(MIN_NICE, MAX_NICE);
+    let cred = current_cred();
+    let mut error = Err(Errno::ESRCH);
+    for p in prio_targets(which, who) {
+        let pcred = crate::kernel::cred::task_cred(&p);
+        error = if pcred.uid != cred.euid
+            && pcred.euid != cred.euid
+            && !cred.has_cap(crate::kernel::capability::CAP_SYS_NICE)
+        {
+            Err(Errno::EPERM)
+        } else if niceval < crate::kernel::sched::core::task_nice(&p) && !can_nice(&p, niceval) {
+            Err(Errno::EACCES)
+        } else {
+            set_user_nice(&p, niceval);
+            Ok(0)
+        };
+    }
+    error
+}
+
+/// `getpriority(2)`: the highest `20 - nice` among the targets (so the raw call never
+/// returns a negative number); EINVAL for a bad `which`, ESRCH if nothing matched.
+pub fn sys_getpriority(which: i32, who: i32) -> SysResult {
+    if !(PRIO_PROCESS..=PRIO_USER).contains(&which) {
+        return Err(Errno::EINVAL);
+    }
+    prio_targets(which, who)
+        .iter()
+        .map(|p| (20 - crate::kernel::sched::core::task_nice(p)) as u64)
+        .max()
+        .ok_or(Errno::ESRCH)
 }
 
 /// `umask(2)`.

@@ -147,6 +147,19 @@ pub struct TaskStruct {
     pub children: SpinLock<Vec<TaskRef>>,
     /// Scheduling state. Lock: the run queue's.
     pub se: UnsafeCell<SchedEntity>,
+    /// The scheduling policy, `SCHED_NORMAL` etc. (Linux's `policy`). Written under
+    /// `pi_lock`; read anywhere.
+    pub policy: AtomicU32,
+    /// 120 + the nice value (Linux's `static_prio`). Written under `pi_lock`.
+    pub static_prio: AtomicI32,
+    /// The real-time priority, 1..=99 for `SCHED_FIFO`/`SCHED_RR`, else 0 (Linux's
+    /// `rt_priority`). Written under `pi_lock`.
+    pub rt_priority: AtomicU32,
+    /// Children start with the default policy and no negative nice (Linux's
+    /// `sched_reset_on_fork`, `SCHED_RESET_ON_FORK`).
+    pub sched_reset_on_fork: AtomicBool,
+    /// The I/O priority `ioprio_set` gave, 0 for none (Linux's `io_context->ioprio`).
+    pub ioprio: AtomicU32,
     /// The CPU whose run queue holds the task (Linux's `task_cpu`). Changes only with the
     /// task off every run queue and `pi_lock` held, or queued with both run queues locked.
     pub cpu: AtomicU32,
@@ -267,6 +280,11 @@ impl TaskStruct {
             parent: AtomicPtr::new(core::ptr::null_mut()),
             children: SpinLock::new(Vec::new()),
             se: UnsafeCell::new(SchedEntity::new()),
+            policy: AtomicU32::new(0),
+            static_prio: AtomicI32::new(120),
+            rt_priority: AtomicU32::new(0),
+            sched_reset_on_fork: AtomicBool::new(false),
+            ioprio: AtomicU32::new(0),
             cpu: AtomicU32::new(0),
             on_cpu: AtomicBool::new(false),
             cpus_mask: AtomicU64::new(u64::MAX),

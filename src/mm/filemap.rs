@@ -40,6 +40,7 @@ use crate::kernel::errno::Errno;
 use crate::kernel::locking::SpinLock;
 use crate::mm::mm_types::MmStruct;
 use crate::mm::pages::{get_page, get_zeroed_page, put_page};
+use crate::mm::vma::VmFlags;
 
 /// Pages in every page cache (Linux's `NR_FILE_PAGES`: `Cached` in `/proc/meminfo`).
 static NR_FILE_PAGES: AtomicU64 = AtomicU64::new(0);
@@ -346,6 +347,30 @@ impl AddressSpace {
     /// Whether a program runs from the file (so it may not be written or truncated).
     pub fn is_text_busy(&self) -> bool {
         self.writecount.load(Ordering::Acquire) < 0
+    }
+
+    /// Whether the cache holds the page at `index` (Linux's `mincore_page`).
+    pub fn is_cached(&self, index: u64) -> bool {
+        self.pages.lock().pages.contains_key(&index)
+    }
+
+    /// Whether some address space maps this cache shared and writable, or may make it so
+    /// (a `VM_SHARED | VM_MAYWRITE` VMA: Linux's `i_mmap_writable > 0`).
+    pub fn has_shared_writable_mapping(&self) -> bool {
+        let mappers: Vec<Arc<MmStruct>> = {
+            let mut list = self.mappers.lock();
+            list.retain(|w| w.strong_count() > 0);
+            list.iter().filter_map(Weak::upgrade).collect()
+        };
+        mappers.iter().any(|mm| {
+            let inner = mm.inner.lock();
+            inner.vmas.iter().any(|vma| {
+                vma.flags.contains(VmFlags::SHARED | VmFlags::MAYWRITE)
+                    && inner
+                        .vm_file(vma)
+                        .is_some_and(|f| core::ptr::eq(Arc::as_ptr(&f.mapping), self))
+            })
+        })
     }
 
     /// Note that `mm` maps (or may map) this cache.

@@ -20,7 +20,7 @@
 use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
-use core::sync::atomic::{AtomicU64, Ordering};
+use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 use crate::arch::memory::{phys_to_virt, PAGE_SIZE};
 use crate::arch::mmu::{self, TableAllocator};
@@ -126,6 +126,9 @@ pub struct MmInner {
     /// Where the vDSO is mapped, 0 if it is not (Linux's `mm->context.vdso`): signal
     /// handlers return through its `__kernel_rt_sigreturn`.
     pub vdso_base: u64,
+    /// Flags every new mapping gets (Linux's `def_flags`: `LOCKED` after
+    /// `mlockall(MCL_FUTURE)`).
+    pub def_flags: VmFlags,
 }
 
 impl MmInner {
@@ -163,6 +166,9 @@ pub struct MmStruct {
     /// another CPU must not map into the range in between. Page faults do not take it. Lock
     /// order: before `inner`.
     pub mmap_lock: Mutex<()>,
+    /// The `membarrier` commands this address space registered for (Linux's
+    /// `membarrier_state`; `kernel::sched::membarrier`).
+    pub membarrier_state: AtomicU32,
 }
 
 impl MmStruct {
@@ -186,8 +192,10 @@ impl MmStruct {
                 next_file_id: 1,
                 mmap_base: MMAP_BASE,
                 vdso_base: 0,
+                def_flags: VmFlags::NONE,
             }),
             mmap_lock: Mutex::new(()),
+            membarrier_state: AtomicU32::new(0),
         }))
     }
 
@@ -511,7 +519,10 @@ impl MmStruct {
             child_inner.files = inner.files.clone();
             child_inner.next_file_id = inner.next_file_id;
             for vma in inner.vmas.iter() {
-                child_inner.vmas.insert(*vma).map_err(|_| Errno::ENOMEM)?;
+                // Locks are not inherited (Linux's `dup_mmap`), nor `mlockall`'s default.
+                let mut vma = *vma;
+                vma.flags = vma.flags.without(VmFlags::LOCKED | VmFlags::LOCKONFAULT);
+                child_inner.vmas.insert(vma).map_err(|_| Errno::ENOMEM)?;
             }
         }
         let mut result = Ok(());

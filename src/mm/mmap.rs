@@ -32,6 +32,8 @@ const MAP_TYPE: u32 = 0x0f;
 const MAP_FIXED: u32 = 0x10;
 const MAP_ANONYMOUS: u32 = 0x20;
 const MAP_FIXED_NOREPLACE: u32 = 0x10_0000;
+/// Lock the mapping's pages in (as `mlock`).
+const MAP_LOCKED: u32 = 0x2000;
 
 fn page_up(x: u64) -> Option<u64> {
     x.checked_add(PAGE_SIZE - 1).map(|v| v & !(PAGE_SIZE - 1))
@@ -132,6 +134,17 @@ fn file_backing(fd: i32, prot: u32, shared: bool, len: u64) -> Result<(Backing, 
         _ => return Err(Errno::ENODEV),
     }
     let mapping = inode.mapping().ok_or(Errno::ENODEV)?;
+    // A write-sealed tmpfs file (`mm::memfd`): no writable shared mapping, nor one that
+    // mprotect could make writable (Linux's `seal_check_write`).
+    let seals = inode
+        .seals()
+        .map_or(0, |s| s.load(core::sync::atomic::Ordering::Acquire));
+    if shared && crate::mm::memfd::seals_deny_shared_write(seals) {
+        if prot & PROT_WRITE != 0 {
+            return Err(Errno::EPERM);
+        }
+        may = may.without(VmFlags::MAYWRITE);
+    }
     let name = file.dentry.path();
     let vm_file = VmFile {
         id: 0,
@@ -170,10 +183,17 @@ pub fn sys_mmap(addr: u64, len: u64, prot: u32, flags: u32, fd: i32, offset: u64
         let may = VmFlags::MAYREAD | VmFlags::MAYWRITE | VmFlags::MAYEXEC;
         (Backing::Anon, may)
     };
-    let mut vm_flags = prot_flags(prot) | may;
+    let mut vm_flags = prot_flags(prot) | may | mm.inner.lock().def_flags;
     if shared {
         vm_flags |= VmFlags::SHARED | VmFlags::MAYSHARE;
     }
+    if flags & MAP_LOCKED != 0 {
+        if !crate::mm::mlock::can_do_mlock() {
+            return Err(Errno::EPERM);
+        }
+        vm_flags |= VmFlags::LOCKED;
+    }
+    crate::mm::mlock::mlock_future_check(&mm, vm_flags, len)?;
     let fixed = flags & (MAP_FIXED | MAP_FIXED_NOREPLACE) != 0;
     let start = if fixed {
         if !addr.is_multiple_of(PAGE_SIZE) || addr < MMAP_MIN_ADDR {
@@ -215,6 +235,9 @@ pub fn sys_mmap(addr: u64, len: u64, prot: u32, flags: u32, fd: i32, offset: u64
         Backing::Anon => mm.map_region(start, len, vm_flags)?,
         Backing::Cache(file) => mm.map_file(start, len, vm_flags, file, pgoff)?,
         Backing::Shmem(file) => mm.map_file(start, len, vm_flags, file, 0)?,
+    }
+    if vm_flags.contains(VmFlags::LOCKED) && !vm_flags.contains(VmFlags::LOCKONFAULT) {
+        crate::mm::mlock::populate(&mm, start, start + len); // Linux's mm_populate
     }
     Ok(start)
 }

@@ -17,6 +17,10 @@ mod filemap_kunit;
 #[cfg(target_os = "none")]
 pub mod heap;
 #[cfg(target_os = "none")]
+pub mod memfd;
+#[cfg(target_os = "none")]
+pub mod mlock;
+#[cfg(target_os = "none")]
 pub mod mm_kunit;
 #[cfg(target_os = "none")]
 pub mod mm_types;
@@ -28,5 +32,7 @@ pub mod mmu_gather;
 pub mod oom_kill;
 #[cfg(target_os = "none")]
 pub mod pages;
+#[cfg(target_os = "none")]
+pub mod readahead;
 #[cfg(target_os = "none")]
 pub mod vmalloc;

@@ -48,10 +48,14 @@ impl VmFlags {
     pub const MAYSHARE: VmFlags = VmFlags(0x80);
     /// The VMA grows down on faults just below it: a stack (`VM_GROWSDOWN`).
     pub const GROWSDOWN: VmFlags = VmFlags(0x100);
+    /// Pages are faulted in and kept (`VM_LOCKED`: `mlock`).
+    pub const LOCKED: VmFlags = VmFlags(0x2000);
     /// Device memory: no struct pages, never merged (`VM_IO`).
     pub const IO: VmFlags = VmFlags(0x4000);
     /// Not copied by `fork` (`VM_DONTCOPY`).
     pub const DONTCOPY: VmFlags = VmFlags(0x2_0000);
+    /// Locked, but pages come in as they are touched (`VM_LOCKONFAULT`: `MLOCK_ONFAULT`).
+    pub const LOCKONFAULT: VmFlags = VmFlags(0x8_0000);
     /// Anonymous memory, zero-filled on first touch. Cradle's: Linux tells anonymous VMAs by
     /// their missing `vm_file`.
     pub const ANON: VmFlags = VmFlags(1 << 32);
@@ -440,9 +444,21 @@ impl<const N: usize> Vmas<N> {
     /// Fails, changing nothing, on a bad range, with [`VmaError::Unmapped`] if part of the
     /// range is not mapped, or with [`VmaError::NoSpace`] if the splits do not fit.
     pub fn mprotect(&mut self, start: u64, len: u64, prot: VmFlags) -> Result<(), VmaError> {
-        let end = range_end(start, len)?;
         let access = prot & VmFlags::ACCESS;
-        let new_flags = |vma: &Vma| vma.flags.without(VmFlags::ACCESS) | access;
+        self.change_flags(start, len, |flags| flags.without(VmFlags::ACCESS) | access)
+    }
+
+    /// Gives every VMA in `[start, start + len)` the flags `f` makes of its own, splitting
+    /// and merging as [`Vmas::mprotect`] does (which is this with the access bits; `mlock`
+    /// sets `LOCKED` with it, Linux's `mlock_fixup`). Fails as `mprotect` does.
+    pub fn change_flags(
+        &mut self,
+        start: u64,
+        len: u64,
+        f: impl Fn(VmFlags) -> VmFlags,
+    ) -> Result<(), VmaError> {
+        let end = range_end(start, len)?;
+        let new_flags = |vma: &Vma| f(vma.flags);
         let first = self.first_ending_above(start);
 
         // Check first: the range must be covered, and the splits must fit.

@@ -14,7 +14,9 @@
  * page, across the end of the buffer into that page, into the kernel's half, and pointers
  * to real paths. The calls are every syscall Cradle implements except those that would
  * end the test rather than exercise the kernel: exit, kill and friends, reboot, mount,
- * execve of real programs, and the console-level syslog actions. `futex` gets random
+ * execve of real programs, and the console-level syslog actions. Priority and policy
+ * changes aim at the calling process only, and the calls that fill memory on request
+ * (fallocate, mlock, mlockall(MCL_FUTURE)) are kept small. `futex` gets random
  * arguments too; `clone` and `clone3` get random flags (from the ones threads use), stacks
  * and TID pointers, and a child they make exits at once, before it touches memory.
  *
@@ -118,6 +120,16 @@ static const int calls[] = {
 	108 /* timer_gettime */, 109 /* timer_getoverrun */, 110 /* timer_settime */,
 	111 /* timer_delete */, 26 /* inotify_init1 */, 27 /* inotify_add_watch */,
 	28 /* inotify_rm_watch */,
+	30 /* ioprio_set (self) */, 31 /* ioprio_get */, 47 /* fallocate (up to 1 MiB) */,
+	51 /* chroot */, 84 /* sync_file_range */, 118 /* sched_setparam (self) */,
+	119 /* sched_setscheduler (self) */, 120 /* sched_getscheduler */,
+	121 /* sched_getparam */, 127 /* sched_rr_get_interval */, 140 /* setpriority (self) */,
+	141 /* getpriority */, 213 /* readahead */, 228 /* mlock (up to 1 MiB) */,
+	229 /* munlock */, 230 /* mlockall (not MCL_FUTURE) */, 231 /* munlockall */,
+	232 /* mincore */, 267 /* syncfs */, 274 /* sched_setattr (self) */,
+	275 /* sched_getattr */, 279 /* memfd_create */, 281 /* execveat (no real program) */,
+	283 /* membarrier */, 284 /* mlock2 (up to 1 MiB) */, 286 /* preadv2 */,
+	287 /* pwritev2 */, 436 /* close_range (below the counting descriptor) */,
 };
 
 /* What timer_create gets when not a random pointer: a timer that sends nothing, or SIGURG
@@ -201,6 +213,29 @@ static void fuzz_calls(uint64_t seed)
 			 * in ways that test nothing new). */
 			a[nr == 130 ? 1 : 2] = 0;
 		}
+		if (nr == 30 || nr == 118 || nr == 119 || nr == 140 || nr == 274) {
+			/* Priorities and policies of this process only: PID 1 at nice 19 or
+			 * SCHED_IDLE would starve behind its spinning children. */
+			if (nr == 30 || nr == 140) {
+				a[0] = nr == 30 ? 1 : 0; /* IOPRIO_WHO_PROCESS, PRIO_PROCESS */
+				a[1] = 0;
+			} else {
+				a[0] = 0;
+			}
+		}
+		if (nr == 47)
+			a[3] %= 1 << 20; /* fallocate: no memory-filling files */
+		if (nr == 228 || nr == 284)
+			a[1] %= 1 << 20; /* mlock: no memory-filling populate */
+		if (nr == 230)
+			a[0] &= ~2ull; /* mlockall: no MCL_FUTURE, which would populate every mmap */
+		if (nr == 281) {
+			/* execveat: never a real program. */
+			a[1] = (uint64_t)"/proc/self/stat";
+			a[4] &= ~0x1000ull; /* AT_EMPTY_PATH */
+		}
+		if (nr == 436 && a[1] >= COUNT_FD)
+			a[1] = COUNT_FD - 1; /* close_range: keep the counting pipe */
 		if (write(COUNT_FD, "", 1) != 1) {
 			/* The pipe is gone (a random close or dup3): this call is not counted. */
 		}

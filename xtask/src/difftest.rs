@@ -353,7 +353,9 @@ fn runs_only_as_init(name: &str) -> bool {
 /// judges the kernel's vDSO, not qemu-aarch64's own; `aslrtest` checks the kernel's address
 /// space layout (qemu-aarch64 makes its own) and writes a sysctl; `xattrtest` judges the
 /// kernel's tmpfs (qemu-aarch64 would ask the host's file system). `smpsched` measures every
-/// CPU of the machine, which qemu-aarch64 shares with the host's other work.
+/// CPU of the machine, which qemu-aarch64 shares with the host's other work. `sysmisckern`
+/// execs itself with execveat, chroots (the host's root, under qemu-aarch64) and uses
+/// mlock2 and preadv2/pwritev2 flags, which qemu-aarch64 does not pass on.
 pub fn needs_a_linux_kernel(name: &str) -> bool {
     matches!(
         name,
@@ -365,6 +367,7 @@ pub fn needs_a_linux_kernel(name: &str) -> bool {
             | "aslrtest"
             | "xattrtest"
             | "smpsched"
+            | "sysmisckern"
     )
 }
 

@@ -170,6 +170,16 @@ fn do_task_stat(task: &TaskStruct, whole: bool) -> Result<Vec<u8>, Errno> {
     } else {
         (0, -1)
     };
+    // Linux's `task_prio` (prio - MAX_RT_PRIO: 20 + nice, or -1 - rt_priority for a
+    // real-time task) and `task_nice`.
+    let policy = task.policy.load(Ordering::Relaxed);
+    let rt_priority = task.rt_priority.load(Ordering::Relaxed);
+    let nice = task.static_prio.load(Ordering::Relaxed) - 120;
+    let priority = if policy == 1 || policy == 2 {
+        -1 - rt_priority as i32
+    } else {
+        20 + nice
+    };
     let mut s = String::new();
     // pid (comm) state ppid pgrp session tty_nr tpgid flags
     let _ = write!(
@@ -187,7 +197,7 @@ fn do_task_stat(task: &TaskStruct, whole: bool) -> Result<Vec<u8>, Errno> {
     let children = task.signal().cputime.inner.lock().children;
     let _ = write!(
         s,
-        " {min_flt} {} 0 0 {} {} {} {} 20 0 {} 0 {} {} {} {RLIM_INFINITY}",
+        " {min_flt} {} 0 0 {} {} {} {} {priority} {nice} {} 0 {} {} {} {RLIM_INFINITY}",
         children.min_flt,
         nsec_to_clock_t(utime),
         nsec_to_clock_t(stime),
@@ -203,7 +213,7 @@ fn do_task_stat(task: &TaskStruct, whole: bool) -> Result<Vec<u8>, Errno> {
     // guest_time cguest_time
     let _ = write!(
         s,
-        " {} {} 0 0 0 {} {} {} {} {wchan} 0 0 {} {} 0 0 0 0 0",
+        " {} {} 0 0 0 {} {} {} {} {wchan} 0 0 {} {} {rt_priority} {policy} 0 0 0",
         mm.start_code,
         mm.end_code,
         pending & 0x7fff_ffff,
@@ -292,7 +302,7 @@ pub fn proc_pid_status(task: &TaskStruct) -> Result<Vec<u8>, Errno> {
         for (name, pages) in [
             ("VmPeak", c.total_vm),
             ("VmSize", c.total_vm),
-            ("VmLck", 0),
+            ("VmLck", crate::mm::mlock::locked_vm(&mm)),
             ("VmPin", 0),
             ("VmHWM", c.rss),
             ("VmRSS", c.rss),

@@ -715,3 +715,91 @@ fn preempt_site(task: &TaskStruct) -> &'static core::panic::Location<'static> {
         unsafe { &*site }
     }
 }
+
+/// Give `task` the weight and wake-up behaviour of its policy and nice value (Linux's
+/// `set_load_weight` + `reweight_task`): a queued task leaves the tree and comes back with
+/// the new weight; the running one is first charged its time at the old one.
+pub fn set_load_weight(task: &TaskStruct) {
+    use super::syscalls::{SCHED_BATCH, SCHED_IDLE};
+    let policy = task.policy.load(Ordering::Relaxed);
+    let weight = if policy == SCHED_IDLE {
+        super::fair::WEIGHT_IDLEPRIO
+    } else {
+        super::fair::nice_to_weight(task_nice(task))
+    };
+    let flags = local_irq_save();
+    task.pi_lock.lock();
+    let (rq, inner) = task_rq_lock(task);
+    // SAFETY: the lock of the task's run queue is held.
+    let task_se = unsafe { se(task) };
+    if core::ptr::eq(inner.curr, task) && !is_idle(task) {
+        inner.cfs.update_curr(task_se, sched_clock());
+    }
+    if task_se.is_queued() {
+        inner.cfs.reweight(task_se, weight, task.get_ref());
+    } else {
+        task_se.weight = weight;
+    }
+    task_se.no_wakeup_preempt = policy == SCHED_BATCH || policy == SCHED_IDLE;
+    task_se.idle_policy = policy == SCHED_IDLE;
+    rq.lock.unlock();
+    task.pi_lock.unlock();
+    local_irq_restore(flags);
+}
+
+/// The nice value of `task`, -20..=19 (Linux's `task_nice`).
+pub fn task_nice(task: &TaskStruct) -> i32 {
+    task.static_prio.load(Ordering::Relaxed) - 120
+}
+
+/// A child's policy and priority (Linux's `sched_fork`): the parent's, unless the parent
+/// asked for `SCHED_RESET_ON_FORK`, which gives the child of a real-time parent
+/// `SCHED_NORMAL` at nice 0, any other child no negative nice, and is not inherited.
+pub fn sched_fork_policy(parent: &TaskStruct, p: &TaskStruct) {
+    use super::syscalls::{SCHED_FIFO, SCHED_NORMAL, SCHED_RR};
+    let mut policy = parent.policy.load(Ordering::Relaxed);
+    let mut static_prio = parent.static_prio.load(Ordering::Relaxed);
+    let mut rt_priority = parent.rt_priority.load(Ordering::Relaxed);
+    if parent.sched_reset_on_fork.load(Ordering::Relaxed) {
+        if policy == SCHED_FIFO || policy == SCHED_RR {
+            policy = SCHED_NORMAL;
+            static_prio = 120;
+            rt_priority = 0;
+        } else {
+            static_prio = static_prio.max(120);
+        }
+    }
+    p.policy.store(policy, Ordering::Relaxed);
+    p.static_prio.store(static_prio, Ordering::Relaxed);
+    p.rt_priority.store(rt_priority, Ordering::Relaxed);
+    p.sched_reset_on_fork.store(false, Ordering::Relaxed);
+    p.ioprio
+        .store(parent.ioprio.load(Ordering::Relaxed), Ordering::Relaxed);
+    let weight = if policy == super::syscalls::SCHED_IDLE {
+        super::fair::WEIGHT_IDLEPRIO
+    } else {
+        super::fair::nice_to_weight(static_prio - 120)
+    };
+    // SAFETY: `p` is not yet on any run queue nor reachable by another CPU's scheduler.
+    let p_se = unsafe { se(p) };
+    p_se.weight = weight;
+    p_se.no_wakeup_preempt =
+        policy == super::syscalls::SCHED_BATCH || policy == super::syscalls::SCHED_IDLE;
+    p_se.idle_policy = policy == super::syscalls::SCHED_IDLE;
+}
+
+/// The address space of the task `cpu` runs now, if it has one (what Linux's membarrier
+/// reads as `cpu_rq(cpu)->curr->mm`). Takes that task's `mm` lock under the run-queue lock,
+/// the documented order.
+pub fn cpu_curr_mm(cpu: usize) -> Option<alloc::sync::Arc<crate::mm::mm_types::MmStruct>> {
+    let flags = local_irq_save();
+    let rq = cpu_rq(cpu);
+    let inner = rq.lock_raw();
+    // SAFETY: `curr` is the running task of this run queue, alive while it runs (the lock
+    // is held).
+    let curr = unsafe { &*inner.curr };
+    let mm = curr.mm.lock().clone();
+    rq.lock.unlock();
+    local_irq_restore(flags);
+    mm
+}

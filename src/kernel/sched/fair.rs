@@ -1,7 +1,9 @@
 //! The fair scheduling class, CFS (Linux: `kernel/sched/fair.c`).
 //!
-//! Each runnable task has a virtual runtime: the CPU time it has had (all tasks have the
-//! same weight until `nice` comes). The queue is ordered by it, and the scheduler always
+//! Each runnable task has a virtual runtime: the CPU time it has had, scaled by its weight
+//! (Linux's `sched_prio_to_weight`: 1024 at nice 0, about 1.25 times less per nice level,
+//! 15 at nice 19, 3 for `SCHED_IDLE`), so that a task's share of the CPU is its weight over
+//! the sum of the runnable ones'. The queue is ordered by it, and the scheduler always
 //! runs the task that has had the least. A running task is preempted when it has run its
 //! share of the latency target, or has got ahead of the leftmost waiter by that much; a
 //! waking task preempts the current one when it is behind by more than the wakeup
@@ -20,6 +22,39 @@ pub const SCHED_MIN_GRANULARITY_NS: u64 = 750_000;
 /// How far behind a waking task must be to preempt (`sysctl_sched_wakeup_granularity`).
 pub const SCHED_WAKEUP_GRANULARITY_NS: u64 = 1_000_000;
 
+/// The weight of a nice-0 task (Linux's `NICE_0_LOAD`, without the fixed-point bits).
+pub const NICE_0_LOAD: u64 = 1024;
+/// The weight of a `SCHED_IDLE` task (Linux's `WEIGHT_IDLEPRIO`).
+pub const WEIGHT_IDLEPRIO: u64 = 3;
+
+/// The weight of each nice level from -20 to 19 (Linux's `sched_prio_to_weight`): each
+/// level is worth about 10% of the CPU against a task one level away.
+pub const SCHED_PRIO_TO_WEIGHT: [u64; 40] = [
+    88761, 71755, 56483, 46273, 36291, // -20
+    29154, 23254, 18705, 14949, 11916, // -15
+    9548, 7620, 6100, 4904, 3906, // -10
+    3121, 2501, 1991, 1586, 1277, // -5
+    1024, 820, 655, 526, 423, // 0
+    335, 272, 215, 172, 137, // 5
+    110, 87, 70, 56, 45, // 10
+    36, 29, 23, 18, 15, // 15
+];
+
+/// The weight of a task at `nice` (-20..=19; clamped).
+pub fn nice_to_weight(nice: i32) -> u64 {
+    SCHED_PRIO_TO_WEIGHT[(nice.clamp(-20, 19) + 20) as usize]
+}
+
+/// `delta` of CPU time as virtual time for an entity of `weight` (Linux's
+/// `calc_delta_fair`): heavier tasks' clocks run slower.
+pub fn calc_delta_fair(delta: u64, weight: u64) -> u64 {
+    if weight == NICE_0_LOAD {
+        delta
+    } else {
+        ((delta as u128 * NICE_0_LOAD as u128) / weight.max(1) as u128) as u64
+    }
+}
+
 /// A task's scheduling state (Linux's `struct sched_entity`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct SchedEntity {
@@ -33,6 +68,14 @@ pub struct SchedEntity {
     pub prev_sum_exec_runtime: u64,
     /// Runnable: in the tree or running (Linux's `on_rq`).
     pub on_rq: bool,
+    /// The load weight (Linux's `load.weight`): from the nice value, or `WEIGHT_IDLEPRIO`.
+    /// Changed only off the tree (`CfsRq::reweight`).
+    pub weight: u64,
+    /// `SCHED_BATCH` or `SCHED_IDLE`: never preempts on wake-up (Linux's
+    /// `check_preempt_wakeup_fair` leaves such tasks to the tick).
+    pub no_wakeup_preempt: bool,
+    /// `SCHED_IDLE`: any other waking task preempts it.
+    pub idle_policy: bool,
     /// The tree key while queued: (vruntime at insertion, tie-breaking sequence).
     key: (u64, u64),
     /// True while the entity is in the tree.
@@ -48,6 +91,9 @@ impl SchedEntity {
             exec_start: 0,
             prev_sum_exec_runtime: 0,
             on_rq: false,
+            weight: NICE_0_LOAD,
+            no_wakeup_preempt: false,
+            idle_policy: false,
             key: (0, 0),
             queued: false,
         }
@@ -73,7 +119,9 @@ pub fn sched_slice(nr_running: usize) -> u64 {
 /// The runnable tasks of one CPU, by virtual runtime (Linux's `struct cfs_rq`). `T` names
 /// a task (a reference in the kernel, a number in tests).
 pub struct CfsRq<T> {
-    tree: BTreeMap<(u64, u64), T>,
+    tree: BTreeMap<(u64, u64), (T, u64)>,
+    /// The sum of the queued entities' weights (the running one is not counted).
+    pub load: u64,
     /// Never decreases; where new and waking tasks are placed (Linux's `min_vruntime`).
     pub min_vruntime: u64,
     seq: u64,
@@ -90,6 +138,7 @@ impl<T> CfsRq<T> {
     pub const fn new() -> Self {
         Self {
             tree: BTreeMap::new(),
+            load: 0,
             min_vruntime: 0,
             seq: 0,
         }
@@ -106,7 +155,8 @@ impl<T> CfsRq<T> {
         self.seq += 1;
         se.key = (se.vruntime, self.seq);
         se.queued = true;
-        self.tree.insert(se.key, task);
+        self.load += se.weight;
+        self.tree.insert(se.key, (task, se.weight));
     }
 
     /// Take a task out of the tree (Linux's `__dequeue_entity`).
@@ -115,13 +165,27 @@ impl<T> CfsRq<T> {
             return None;
         }
         se.queued = false;
-        self.tree.remove(&se.key)
+        let (task, weight) = self.tree.remove(&se.key)?;
+        self.load -= weight;
+        Some(task)
+    }
+
+    /// Give the entity a new weight (Linux's `reweight_entity`): a queued one leaves the
+    /// tree and comes back, so that the queue's load stays the sum of its entities'.
+    pub fn reweight(&mut self, se: &mut SchedEntity, weight: u64, task: T) {
+        let queued = self.dequeue(se).is_some();
+        se.weight = weight;
+        if queued {
+            self.enqueue(se, task);
+        }
     }
 
     /// The task with the least virtual runtime, taken out of the tree. The caller marks its
     /// entity with [`SchedEntity::set_picked`].
     pub fn pick_next(&mut self) -> Option<T> {
-        self.tree.pop_first().map(|(_, task)| task)
+        let (_, (task, weight)) = self.tree.pop_first()?;
+        self.load -= weight;
+        Some(task)
     }
 
     /// Take out of the tree the waiting task with the least virtual runtime for which
@@ -131,9 +195,11 @@ impl<T> CfsRq<T> {
         let key = *self
             .tree
             .iter()
-            .find(|(_, task)| can_migrate(task))
+            .find(|(_, (task, _))| can_migrate(task))
             .map(|(key, _)| key)?;
-        self.tree.remove(&key)
+        let (task, weight) = self.tree.remove(&key)?;
+        self.load -= weight;
+        Some(task)
     }
 
     /// The least virtual runtime waiting, if any.
@@ -158,7 +224,9 @@ impl<T> CfsRq<T> {
     /// period, so sleeping earns only a little credit (Linux's `place_entity`).
     pub fn place_entity(&self, se: &mut SchedEntity, initial: bool) {
         let vruntime = if initial {
-            self.min_vruntime + sched_slice(self.nr_queued() + 1)
+            // Linux's `sched_vslice`: the slice as this entity's virtual time.
+            let slice = self.slice_of(se.weight, self.load + se.weight, self.nr_queued() + 1);
+            self.min_vruntime + calc_delta_fair(slice, se.weight)
         } else {
             self.min_vruntime.saturating_sub(SCHED_LATENCY_NS / 2)
         };
@@ -174,14 +242,14 @@ impl<T> CfsRq<T> {
         let delta = now.saturating_sub(curr.exec_start);
         curr.exec_start = now;
         curr.sum_exec_runtime += delta;
-        curr.vruntime += delta;
+        curr.vruntime += calc_delta_fair(delta, curr.weight);
         self.update_min_vruntime(Some(curr.vruntime));
     }
 
     /// Should the running entity give up the CPU at this tick (Linux's `check_preempt_tick`)?
     /// `nr_running` counts it too.
     pub fn check_preempt_tick(&self, curr: &SchedEntity, nr_running: usize) -> bool {
-        let ideal = sched_slice(nr_running);
+        let ideal = self.slice_of(curr.weight, self.load + curr.weight, nr_running);
         let ran = curr.sum_exec_runtime - curr.prev_sum_exec_runtime;
         if ran > ideal {
             return true;
@@ -198,7 +266,22 @@ impl<T> CfsRq<T> {
     /// Should a task that just woke with `woken` preempt the running `curr` (Linux's
     /// `wakeup_preempt_entity`)?
     pub fn check_preempt_wakeup(curr: &SchedEntity, woken: &SchedEntity) -> bool {
-        woken.vruntime + SCHED_WAKEUP_GRANULARITY_NS < curr.vruntime
+        if curr.idle_policy && !woken.idle_policy {
+            return true;
+        }
+        if woken.no_wakeup_preempt {
+            return false;
+        }
+        woken.vruntime + calc_delta_fair(SCHED_WAKEUP_GRANULARITY_NS, woken.weight) < curr.vruntime
+    }
+
+    /// The wall-clock slice of an entity of `weight` when the runnable ones weigh `total`
+    /// (Linux's `sched_slice`: its share of the period), but no less than the minimum
+    /// granularity.
+    fn slice_of(&self, weight: u64, total: u64, nr_running: usize) -> u64 {
+        let period = sched_slice(nr_running) * nr_running.max(1) as u64;
+        let slice = (period as u128 * weight as u128 / total.max(1) as u128) as u64;
+        slice.max(SCHED_MIN_GRANULARITY_NS)
     }
 }
 
@@ -209,9 +292,16 @@ mod tests {
     /// Run `n` always-runnable tasks for `ticks` ticks of `tick_ns`, preempting as the
     /// scheduler would; return each task's CPU time.
     fn simulate(n: usize, ticks: u64, tick_ns: u64) -> Vec<u64> {
+        simulate_weights(&vec![NICE_0_LOAD; n], ticks, tick_ns)
+    }
+
+    /// As `simulate`, with one task per weight.
+    fn simulate_weights(weights: &[u64], ticks: u64, tick_ns: u64) -> Vec<u64> {
+        let n = weights.len();
         let mut rq = CfsRq::new();
         let mut se = vec![SchedEntity::new(); n];
         for (i, e) in se.iter_mut().enumerate() {
+            e.weight = weights[i];
             rq.place_entity(e, true);
             rq.enqueue(e, i);
         }
@@ -246,6 +336,32 @@ mod tests {
                 assert!(t.abs_diff(fair) <= 8_000_000, "n={n}: {times:?}");
             }
         }
+    }
+
+    #[test]
+    fn nice_levels_share_by_weight() {
+        // nice 0 against nice 10: 1024 / 110, Linux's ~9.3x; nice 19: 15 / 1039, ~1.4%.
+        let times = simulate_weights(&[nice_to_weight(0), nice_to_weight(10)], 2500, 4_000_000);
+        let ratio = times[0] as f64 / times[1] as f64;
+        assert!((8.0..11.0).contains(&ratio), "{times:?} ratio {ratio}");
+        let times = simulate_weights(&[nice_to_weight(0), nice_to_weight(19)], 2500, 4_000_000);
+        let share = times[1] as f64 / (times[0] + times[1]) as f64;
+        assert!((0.005..0.03).contains(&share), "{times:?} share {share}");
+    }
+
+    #[test]
+    fn reweight_keeps_the_load_sum() {
+        let mut rq = CfsRq::new();
+        let mut a = SchedEntity::new();
+        let mut b = SchedEntity::new();
+        rq.enqueue(&mut a, 'a');
+        rq.enqueue(&mut b, 'b');
+        assert_eq!(rq.load, 2 * NICE_0_LOAD);
+        rq.reweight(&mut a, nice_to_weight(19), 'a');
+        assert_eq!(rq.load, NICE_0_LOAD + 15);
+        assert!(rq.dequeue(&mut b).is_some());
+        assert_eq!(rq.pick_next(), Some('a'));
+        assert_eq!(rq.load, 0);
     }
 
     #[test]

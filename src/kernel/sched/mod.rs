@@ -19,6 +19,8 @@ pub mod idle;
 #[cfg(target_os = "none")]
 pub mod loadavg;
 #[cfg(target_os = "none")]
+pub mod membarrier;
+#[cfg(target_os = "none")]
 mod rq;
 #[cfg(target_os = "none")]
 pub mod sched_kunit;

@@ -67,6 +67,8 @@ pub struct SignalStruct {
     /// CPU time: the threads', the released threads', the reaped children's, and the CPU
     /// interval timers (`sched::cputime`).
     pub cputime: crate::kernel::sched::cputime::SignalCputime,
+    /// The resource limits but RLIMIT_CPU (Linux's `rlim`; `sys::Rlimits`).
+    pub rlim: crate::kernel::sys::Rlimits,
 }
 
 impl SignalStruct {
@@ -87,6 +89,7 @@ impl SignalStruct {
             group_exec_task: AtomicPtr::new(core::ptr::null_mut()),
             exec_wait: WaitQueueHead::new(),
             cputime: crate::kernel::sched::cputime::SignalCputime::new(),
+            rlim: crate::kernel::sys::Rlimits::new(),
         }
     }
 

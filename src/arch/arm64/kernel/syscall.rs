@@ -72,6 +72,8 @@ fn invoke_syscall(regs: &mut PtRegs, nr: u64) -> Result<u64, Errno> {
         __NR_dup3 => fs::file::sys_dup3(i(a[0]), i(a[1]), a[2] as u32),
         __NR_fcntl => fs::fcntl::sys_fcntl(i(a[0]), a[1] as u32, a[2]),
         __NR_ioctl => fs::ioctl::sys_ioctl(i(a[0]), a[1] as u32, a[2]),
+        __NR_ioprio_set => crate::block::ioprio::sys_ioprio_set(i(a[0]), i(a[1]), i(a[2])),
+        __NR_ioprio_get => crate::block::ioprio::sys_ioprio_get(i(a[0]), i(a[1])),
         __NR_mknodat => fs::namei::sys_mknodat(i(a[0]), a[1], a[2] as u32, a[3]),
         __NR_mkdirat => fs::namei::sys_mkdirat(i(a[0]), a[1], a[2] as u32),
         __NR_unlinkat => fs::namei::sys_unlinkat(i(a[0]), a[1], a[2] as u32),
@@ -84,10 +86,12 @@ fn invoke_syscall(regs: &mut PtRegs, nr: u64) -> Result<u64, Errno> {
         __NR_fstatfs => crate::fs::statfs::sys_fstatfs(i(a[0]), a[1]),
         __NR_ftruncate => fs::open::sys_ftruncate(i(a[0]), a[1]),
         __NR_truncate => fs::open::sys_truncate(a[0], a[1]),
+        __NR_fallocate => fs::open::sys_fallocate(i(a[0]), a[1] as u32, a[2] as i64, a[3] as i64),
         __NR_faccessat => fs::open::sys_faccessat(i(a[0]), a[1], a[2] as u32, 0),
         __NR_faccessat2 => fs::open::sys_faccessat(i(a[0]), a[1], a[2] as u32, a[3] as u32),
         __NR_chdir => fs::open::sys_chdir(a[0]),
         __NR_fchdir => fs::open::sys_fchdir(i(a[0])),
+        __NR_chroot => fs::open::sys_chroot(a[0]),
         __NR_fchmod => fs::open::sys_fchmod(i(a[0]), a[1] as u32),
         __NR_fchmodat => fs::open::sys_fchmodat(i(a[0]), a[1], a[2] as u32),
         __NR_fchownat => {
@@ -138,6 +142,9 @@ fn invoke_syscall(regs: &mut PtRegs, nr: u64) -> Result<u64, Errno> {
         __NR_sync => Ok(0), // sync: ramfs has nothing to write back
         __NR_fsync => fs::sync::sys_fsync(i(a[0])),
         __NR_fdatasync => fs::sync::sys_fsync(i(a[0])),
+        __NR_sync_file_range => {
+            fs::sync::sys_sync_file_range(i(a[0]), a[1] as i64, a[2] as i64, a[3] as u32)
+        }
         __NR_utimensat => fs::utimes::sys_utimensat(i(a[0]), a[1], a[2], a[3] as u32),
         __NR_exit => exit::sys_exit(i(a[0])),
         __NR_exit_group => exit::sys_exit_group(i(a[0])),
@@ -151,6 +158,8 @@ fn invoke_syscall(regs: &mut PtRegs, nr: u64) -> Result<u64, Errno> {
         __NR_clock_getres => sys::sys_clock_getres(i(a[0]), a[1]),
         __NR_clock_nanosleep => sys::sys_clock_nanosleep(i(a[0]), a[1] as u32, a[2], a[3]),
         __NR_syslog => crate::kernel::printk::sys_syslog(i(a[0]), a[1], i(a[2])),
+        __NR_sched_setparam => sched::sys_sched_setparam(i(a[0]), a[1]),
+        __NR_sched_setscheduler => sched::sys_sched_setscheduler(i(a[0]), i(a[1]), a[2]),
         __NR_sched_getscheduler => sched::sys_sched_getscheduler(i(a[0])),
         __NR_sched_getparam => sched::sys_sched_getparam(i(a[0]), a[1]),
         __NR_sched_setaffinity => sched::sys_sched_setaffinity(i(a[0]), a[1] as u32, a[2]),
@@ -159,6 +168,7 @@ fn invoke_syscall(regs: &mut PtRegs, nr: u64) -> Result<u64, Errno> {
         __NR_getcpu => sys::sys_getcpu(a[0], a[1]),
         __NR_sched_get_priority_max => sched::sys_sched_get_priority_max(i(a[0])),
         __NR_sched_get_priority_min => sched::sys_sched_get_priority_min(i(a[0])),
+        __NR_sched_rr_get_interval => sched::sys_sched_rr_get_interval(i(a[0]), a[1]),
         __NR_restart_syscall => signal::sys_restart_syscall(),
         __NR_kill => signal::sys_kill(i(a[0]), i(a[1])),
         __NR_tkill => signal::sys_tkill(i(a[0]), i(a[1])),
@@ -170,6 +180,8 @@ fn invoke_syscall(regs: &mut PtRegs, nr: u64) -> Result<u64, Errno> {
         __NR_rt_sigpending => signal::sys_rt_sigpending(a[0], a[1] as usize),
         __NR_rt_sigtimedwait => signal::sys_rt_sigtimedwait(a[0], a[1], a[2], a[3] as usize),
         __NR_rt_sigreturn => crate::arch::signal::sys_rt_sigreturn(regs),
+        __NR_setpriority => sys::sys_setpriority(i(a[0]), i(a[1]), i(a[2])),
+        __NR_getpriority => sys::sys_getpriority(i(a[0]), i(a[1])),
         __NR_reboot => sys::sys_reboot(a[0] as u32, a[1] as u32, a[2] as u32),
         __NR_times => sys::sys_times(a[0]),
         __NR_getitimer => crate::kernel::time::itimer::sys_getitimer(i(a[0]), a[1]),
@@ -192,6 +204,7 @@ fn invoke_syscall(regs: &mut PtRegs, nr: u64) -> Result<u64, Errno> {
         __NR_personality => sys::sys_personality(a[0] as u32),
         __NR_getrlimit => sys::sys_prlimit64(0, a[0] as u32, 0, a[1]),
         __NR_prlimit64 => sys::sys_prlimit64(i(a[0]), a[1] as u32, a[2], a[3]),
+        __NR_syncfs => fs::sync::sys_syncfs(i(a[0])),
         __NR_getrusage => sys::sys_getrusage(i(a[0]), a[1]),
         __NR_umask => sys::sys_umask(a[0] as u32),
         __NR_prctl => sys::sys_prctl(i(a[0]), a[1]),
@@ -214,6 +227,7 @@ fn invoke_syscall(regs: &mut PtRegs, nr: u64) -> Result<u64, Errno> {
         __NR_capset => crate::kernel::capability::sys_capset(a[0], a[1]),
         __NR_gettid => Ok(sys::gettid() as u64),
         __NR_sysinfo => sys::sys_sysinfo(a[0]),
+        __NR_readahead => crate::mm::readahead::sys_readahead(i(a[0]), a[1] as i64, a[2] as usize),
         __NR_brk => mmap::sys_brk(a[0]),
         __NR_munmap => mmap::sys_munmap(a[0], a[1]),
         __NR_clone => fork::sys_clone(regs, a[0], a[1], a[2], a[3], a[4]),
@@ -222,15 +236,31 @@ fn invoke_syscall(regs: &mut PtRegs, nr: u64) -> Result<u64, Errno> {
         __NR_mprotect => mmap::sys_mprotect(a[0], a[1], a[2] as u32),
         __NR_mremap => mmap::sys_mremap(a[0], a[1], a[2], a[3] as u32, a[4]),
         __NR_msync => mmap::sys_msync(a[0], a[1], a[2] as u32),
+        __NR_mlock => crate::mm::mlock::sys_mlock(a[0], a[1]),
+        __NR_munlock => crate::mm::mlock::sys_munlock(a[0], a[1]),
+        __NR_mlockall => crate::mm::mlock::sys_mlockall(a[0] as u32),
+        __NR_munlockall => crate::mm::mlock::sys_munlockall(),
+        __NR_mincore => crate::mm::mlock::sys_mincore(a[0], a[1], a[2]),
         __NR_madvise => mmap::sys_madvise(a[0], a[1], a[2] as u32),
         __NR_wait4 => exit::sys_wait4(i(a[0]), a[1], a[2] as u32, a[3]),
+        __NR_sched_setattr => sched::sys_sched_setattr(i(a[0]), a[1], a[2] as u32),
+        __NR_sched_getattr => sched::sys_sched_getattr(i(a[0]), a[1], a[2] as u32, a[3] as u32),
         __NR_renameat2 => fs::namei::sys_renameat2(i(a[0]), a[1], i(a[2]), a[3], a[4] as u32),
         __NR_fadvise64 => rw::sys_fadvise64(i(a[0]), a[1] as i64, a[2] as i64, a[3] as u32),
         __NR_copy_file_range => {
             rw::sys_copy_file_range(i(a[0]), a[1], i(a[2]), a[3], a[4] as usize, a[5] as u32)
         }
+        __NR_preadv2 => rw::sys_preadv2(i(a[0]), a[1], a[2] as usize, a[3] as i64, a[5] as u32),
+        __NR_pwritev2 => rw::sys_pwritev2(i(a[0]), a[1], a[2] as usize, a[3] as i64, a[5] as u32),
         __NR_clone3 => fork::sys_clone3(a[0], a[1] as usize),
+        __NR_close_range => fs::open::sys_close_range(a[0] as u32, a[1] as u32, a[2] as u32),
         __NR_getrandom => sys::sys_getrandom(a[0], a[1] as usize, a[2] as u32),
+        __NR_memfd_create => crate::mm::memfd::sys_memfd_create(a[0], a[1] as u32),
+        __NR_execveat => crate::fs::exec::sys_execveat(i(a[0]), a[1], a[2], a[3], a[4] as u32),
+        __NR_membarrier => {
+            crate::kernel::sched::membarrier::sys_membarrier(i(a[0]), a[1] as u32, i(a[2]))
+        }
+        __NR_mlock2 => crate::mm::mlock::sys_mlock2(a[0], a[1], a[2] as u32),
         __NR_rseq => Err(Errno::ENOSYS), // rseq: libcs expect ENOSYS and carry on
         _ => {
             report_unknown(nr);
@@ -248,7 +278,7 @@ pub fn el0_svc(regs: &mut PtRegs) {
     let ret = invoke_syscall(regs, nr);
     // A successful execve replaced the registers: its x0 is the new program's (0). So did
     // rt_sigreturn: x0 is the interrupted context's.
-    if (nr == __NR_execve || nr == __NR_rt_sigreturn) && ret.is_ok() {
+    if (nr == __NR_execve || nr == __NR_execveat || nr == __NR_rt_sigreturn) && ret.is_ok() {
         return;
     }
     regs.regs[0] = match ret {
