@@ -30,6 +30,7 @@ pub const __NR_inotify_init1: u64 = 26;
 pub const __NR_inotify_add_watch: u64 = 27;
 pub const __NR_inotify_rm_watch: u64 = 28;
 pub const __NR_ioctl: u64 = 29;
+pub const __NR_flock: u64 = 32;
 pub const __NR_mknodat: u64 = 33;
 pub const __NR_mkdirat: u64 = 34;
 pub const __NR_unlinkat: u64 = 35;
