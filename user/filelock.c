@@ -534,6 +534,102 @@ static int t_many(void)
 	return ok;
 }
 
+/* In each of 4 children, 300 times: lock, read the counter, add one, write it, unlock. */
+static int counter_children(int use_flock)
+{
+	int fd = fresh(16);
+	pid_t pids[4];
+	fflush(stdout);
+	for (int c = 0; c < 4; c++) {
+		pids[c] = fork();
+		if (pids[c] == 0) {
+			int my = open_rw();
+			for (int i = 0; i < 300; i++) {
+				long v = 0;
+				int r = use_flock ? flock(my, LOCK_EX)
+						  : lk(my, F_SETLKW, F_WRLCK, SEEK_SET, 0, 1);
+				if (r)
+					_exit(1);
+				if (pread(my, &v, sizeof(v), 8) != sizeof(v))
+					_exit(2);
+				v++;
+				if (pwrite(my, &v, sizeof(v), 8) != sizeof(v))
+					_exit(3);
+				r = use_flock ? flock(my, LOCK_UN)
+					      : lk(my, F_SETLK, F_UNLCK, SEEK_SET, 0, 1);
+				if (r)
+					_exit(4);
+			}
+			_exit(0);
+		}
+	}
+	int bad = 0;
+	for (int c = 0; c < 4; c++) {
+		int st;
+		waitpid(pids[c], &st, 0);
+		bad |= !WIFEXITED(st) || WEXITSTATUS(st) != 0;
+	}
+	long v = -1;
+	if (pread(fd, &v, sizeof(v), 8) != sizeof(v))
+		v = -1;
+	close(fd);
+	if (bad)
+		return fail("a child failed");
+	return v == 1200 ? 1 : fail("counter %ld, want 1200", v);
+}
+
+static int t_counter_posix(void)
+{
+	return counter_children(0);
+}
+
+static int t_counter_flock(void)
+{
+	return counter_children(1);
+}
+
+static int t_kill_waiter(void)
+{
+	int fd = fresh(100);
+	int p[2];
+	if (pipe(p) || lk(fd, F_SETLK, F_WRLCK, SEEK_SET, 0, 0) || flock(fd, LOCK_EX))
+		return fail("setup");
+	fflush(stdout);
+	pid_t a = fork();
+	if (a == 0)
+		_exit(wait_lock(p[1], F_SETLKW, F_WRLCK, 0, 1));
+	pid_t b = fork();
+	if (b == 0) {
+		int c = open_rw();
+		if (write(p[1], "r", 1) != 1)
+			_exit(101);
+		_exit(flock(c, LOCK_EX) ? errno : 0);
+	}
+	char c;
+	int ok = read(p[0], &c, 1) == 1 && read(p[0], &c, 1) == 1;
+	usleep(50000);
+	kill(a, SIGKILL);
+	kill(b, SIGKILL);
+	int sa, sb;
+	waitpid(a, &sa, 0);
+	waitpid(b, &sb, 0);
+	close(p[0]);
+	close(p[1]);
+	ok = ok && WIFSIGNALED(sa) && WTERMSIG(sa) == SIGKILL && WIFSIGNALED(sb) &&
+	     WTERMSIG(sb) == SIGKILL;
+	if (!ok) {
+		close(fd);
+		return fail("the waiters did not die of SIGKILL");
+	}
+	ok = lk(fd, F_SETLK, F_UNLCK, SEEK_SET, 0, 0) == 0 && flock(fd, LOCK_UN) == 0 &&
+	     expect_status(IN_CHILD(try_lock(F_SETLK, F_WRLCK, 0, 0)), 0,
+			   "the file is free after the killed waiters") &&
+	     expect_status(IN_CHILD(flock(open_rw(), LOCK_EX | LOCK_NB) ? errno : 0), 0,
+			   "for flock too");
+	close(fd);
+	return ok;
+}
+
 /* The line of /proc/locks for a lock of `kind` on `fd` held by `pid` (-1 for OFD). */
 static int proc_locks_has(int fd, const char *kind, const char *type, int pid)
 {
@@ -597,6 +693,9 @@ int main(void)
 		{ "flock LOCK_EX sleeps until LOCK_UN", t_flock_wait },
 		{ "2000 separate locks and one unlock", t_many },
 		{ "/proc/locks lists POSIX, FLOCK and OFDLCK locks", t_proc_locks },
+		{ "4 processes count to 1200 under F_SETLKW", t_counter_posix },
+		{ "4 processes count to 1200 under flock", t_counter_flock },
+		{ "waiters killed by SIGKILL leave the file free", t_kill_waiter },
 	};
 	int status = run_tests(tests, TEST_COUNT(tests));
 	unlink(path);
