@@ -31,12 +31,13 @@ use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::fmt::Write;
+use core::ops::{Deref, DerefMut};
 use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use super::file::{fdget, File};
 use crate::arch::uaccess::{copy_from_user, copy_to_user};
 use crate::kernel::errno::Errno;
-use crate::kernel::locking::SpinLock;
+use crate::kernel::locking::{SpinLock, SpinLockGuard};
 use crate::kernel::sched::wait::WaitQueueHead;
 use crate::kernel::task::current;
 
@@ -71,7 +72,7 @@ const FLOCK_SIZE: usize = 32;
 
 /// What kind of lock a record is.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum LockKind {
+pub(super) enum LockKind {
     /// A POSIX record lock, owned by a descriptor table.
     Posix,
     /// An OFD lock, owned by an open file description.
@@ -82,24 +83,24 @@ enum LockKind {
 
 /// Shared or exclusive.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum LockType {
+pub(super) enum LockType {
     Read,
     Write,
 }
 
 /// One lock (Linux's `struct file_lock`).
 #[derive(Clone, Copy, Debug)]
-struct FileLock {
-    kind: LockKind,
+pub(super) struct FileLock {
+    pub(super) kind: LockKind,
     /// POSIX: the descriptor table's lock owner; OFD and flock: the `File`'s address.
-    owner: usize,
-    ty: LockType,
+    pub(super) owner: usize,
+    pub(super) ty: LockType,
     /// The locking process (tgid), for F_GETLK and /proc/locks.
-    pid: i32,
+    pub(super) pid: i32,
     /// First byte.
-    start: i64,
+    pub(super) start: i64,
     /// Last byte, inclusive; [`OFFSET_MAX`] for "to the end of the file".
-    end: i64,
+    pub(super) end: i64,
 }
 
 impl FileLock {
@@ -114,7 +115,7 @@ impl FileLock {
 }
 
 /// The locks of one inode (Linux's `struct file_lock_context`).
-struct FileLockContext {
+pub(super) struct FileLockContext {
     /// Device and inode number, for /proc/locks.
     dev: u64,
     ino: u64,
@@ -125,31 +126,56 @@ struct FileLockContext {
 }
 
 /// A POSIX request asleep on another owner's POSIX lock (Linux's `blocked_hash`).
-struct Blocked {
-    id: u64,
-    waiter: usize,
-    blocker: usize,
+pub(super) struct Blocked {
+    pub(super) id: u64,
+    pub(super) waiter: usize,
+    pub(super) blocker: usize,
 }
 
 /// Every lock in the system.
-struct FileLocks {
+pub(super) struct FileLocks {
     /// Lock contexts by inode address; a context with no locks is removed.
-    inodes: BTreeMap<usize, FileLockContext>,
+    pub(super) inodes: BTreeMap<usize, FileLockContext>,
     /// Blocked POSIX requests, for the deadlock check.
-    blocked: Vec<Blocked>,
-    /// Lock records in `inodes`, at most [`MAX_FILE_LOCKS`].
-    count: usize,
+    pub(super) blocked: Vec<Blocked>,
+    /// Lock records in `inodes`.
+    pub(super) count: usize,
+    /// The most records `count` may reach ([`MAX_FILE_LOCKS`]; less in tests).
+    pub(super) limit: usize,
 }
 
 /// The lock table. Lock: its own, a leaf.
-static FILE_LOCKS: SpinLock<FileLocks> = SpinLock::new(FileLocks {
-    inodes: BTreeMap::new(),
-    blocked: Vec::new(),
-    count: 0,
-});
+static FILE_LOCKS: SpinLock<FileLocks> = SpinLock::new(FileLocks::new(MAX_FILE_LOCKS));
 
-/// `inodes.len()` of [`FILE_LOCKS`], read without the lock: close's fast path.
+/// `inodes.len()` of [`FILE_LOCKS`], read without the lock: close's fast path. Stored
+/// when a [`TableGuard`] goes.
 static LOCKED_INODES: AtomicUsize = AtomicUsize::new(0);
+
+/// [`FILE_LOCKS`], locked; it publishes the number of locked inodes when it goes.
+struct TableGuard(SpinLockGuard<'static, FileLocks>);
+
+impl Deref for TableGuard {
+    type Target = FileLocks;
+    fn deref(&self) -> &FileLocks {
+        &self.0
+    }
+}
+
+impl DerefMut for TableGuard {
+    fn deref_mut(&mut self) -> &mut FileLocks {
+        &mut self.0
+    }
+}
+
+impl Drop for TableGuard {
+    fn drop(&mut self) {
+        LOCKED_INODES.store(self.0.inodes.len(), Ordering::Release);
+    }
+}
+
+fn lock_table() -> TableGuard {
+    TableGuard(FILE_LOCKS.lock())
+}
 
 /// Blocked lock requests sleep here and retry when any lock goes.
 static FILE_LOCK_WAIT: WaitQueueHead = WaitQueueHead::new();
@@ -158,7 +184,7 @@ static FILE_LOCK_WAIT: WaitQueueHead = WaitQueueHead::new();
 static NEXT_BLOCK_ID: AtomicU64 = AtomicU64::new(1);
 
 /// The outcome of one try at a lock request.
-enum Attempt {
+pub(super) enum Attempt {
     /// Granted, released or refused.
     Done(Result<(), Errno>),
     /// Blocked by this lock; try again when a lock goes.
@@ -178,6 +204,32 @@ fn tgid() -> i32 {
 }
 
 impl FileLocks {
+    /// An empty table of at most `limit` records.
+    pub(super) const fn new(limit: usize) -> Self {
+        Self {
+            inodes: BTreeMap::new(),
+            blocked: Vec::new(),
+            count: 0,
+            limit,
+        }
+    }
+
+    /// How many POSIX/OFD and flock records inode `key` has.
+    pub(super) fn records(&self, key: usize) -> (usize, usize) {
+        self.inodes
+            .get(&key)
+            .map_or((0, 0), |c| (c.posix.len(), c.flock.len()))
+    }
+
+    /// The POSIX/OFD records of inode `key`, by start.
+    pub(super) fn posix_locks(&self, key: usize) -> Vec<FileLock> {
+        let mut all = self
+            .inodes
+            .get(&key)
+            .map_or(Vec::new(), |c| c.posix.clone());
+        all.sort_unstable_by_key(|l| (l.start, l.owner));
+        all
+    }
     /// The context of inode `key`, made if missing.
     fn context(&mut self, key: usize, dev: u64, ino: u64) -> &mut FileLockContext {
         self.inodes.entry(key).or_insert_with(|| FileLockContext {
@@ -197,12 +249,11 @@ impl FileLocks {
         {
             self.inodes.remove(&key);
         }
-        LOCKED_INODES.store(self.inodes.len(), Ordering::Release);
     }
 
     /// Whether `caller` waiting on `blocker` closes a cycle of waiters (Linux's
     /// `posix_locks_deadlock` with `what_owner_is_waiting_for`).
-    fn posix_locks_deadlock(&self, caller: usize, blocker: &FileLock) -> bool {
+    pub(super) fn posix_locks_deadlock(&self, caller: usize, blocker: &FileLock) -> bool {
         let mut owner = blocker.owner;
         for _ in 0..=MAX_DEADLK_ITERATIONS {
             match self.blocked.iter().find(|b| b.waiter == owner) {
@@ -216,7 +267,7 @@ impl FileLocks {
 
     /// One try at a POSIX or OFD request (Linux's `posix_lock_inode`): `ty` None unlocks
     /// `req`'s range. Sets `released` if some owner's lock shrank or went.
-    fn posix_lock_inode(
+    pub(super) fn posix_lock_inode(
         &mut self,
         key: usize,
         (dev, ino): (u64, u64),
@@ -247,65 +298,61 @@ impl FileLocks {
                 return Attempt::Wait(blocker);
             }
         }
-        // The owner's locks after the request: untouched ones, the pieces of other-type
-        // ones outside the request, and the request merged with the same-type ones it
-        // touches.
-        let mine = ctx.posix.iter().filter(|l| l.owner == req.owner).count();
-        let mut new: Vec<FileLock> = Vec::new();
-        if new.try_reserve(mine + 2).is_err() {
-            self.tidy(key);
-            return Attempt::Done(Err(Errno::ENOMEM));
-        }
-        let mut merged = *req;
-        if let Some(t) = ty {
-            merged.ty = t;
-        }
-        let mut changed = false;
-        for l in ctx.posix.iter().filter(|l| l.owner == req.owner) {
-            if ty == Some(l.ty) && l.touches(req) {
+        // The owner's locks the request affects go: the same-type ones it touches merge
+        // into it, the others it overlaps leave their pieces outside it (at most one on
+        // each side, since an owner's locks never overlap). Nothing else moves, so a
+        // request costs one pass over the inode's locks and at most three new records.
+        let affects = |l: &FileLock| {
+            l.owner == req.owner && ((ty == Some(l.ty) && l.touches(req)) || l.overlaps(req))
+        };
+        let mut merged = FileLock {
+            ty: ty.unwrap_or(req.ty),
+            ..*req
+        };
+        let (mut left, mut right) = (None, None);
+        let mut affected = 0;
+        for l in ctx.posix.iter().filter(|l| affects(l)) {
+            affected += 1;
+            if ty == Some(l.ty) {
                 merged.start = merged.start.min(l.start);
                 merged.end = merged.end.max(l.end);
-            } else if l.overlaps(req) {
-                changed = true;
-                if l.start < req.start {
-                    new.push(FileLock {
-                        end: req.start - 1,
-                        ..*l
-                    });
-                }
-                if l.end > req.end {
-                    new.push(FileLock {
-                        start: req.end + 1,
-                        ..*l
-                    });
-                }
-            } else {
-                new.push(*l);
+                continue;
+            }
+            if l.start < req.start {
+                left = Some(FileLock {
+                    end: req.start - 1,
+                    ..*l
+                });
+            }
+            if l.end > req.end {
+                right = Some(FileLock {
+                    start: req.end + 1,
+                    ..*l
+                });
             }
         }
-        if ty.is_some() {
-            new.push(merged);
-        }
-        if count - mine + new.len() > MAX_FILE_LOCKS && new.len() > mine {
+        let new = [left, right, ty.map(|_| merged)];
+        let added = new.iter().flatten().count();
+        if added > affected && count - affected + added > self.limit {
             self.tidy(key);
             return Attempt::Done(Err(Errno::ENOLCK));
         }
-        if ctx.posix.try_reserve(new.len()).is_err() {
+        let ctx = self.context(key, dev, ino);
+        if ctx.posix.try_reserve(added).is_err() {
             self.tidy(key);
             return Attempt::Done(Err(Errno::ENOMEM));
         }
-        new.sort_unstable_by_key(|l| l.start);
-        ctx.posix.retain(|l| l.owner != req.owner);
-        let added = new.len();
-        ctx.posix.extend(new);
-        self.count = count - mine + added;
-        *released |= changed;
+        // Anything but a merge of same-type locks shrank or changed someone's lock.
+        *released |= ctx.posix.iter().any(|l| affects(l) && ty != Some(l.ty));
+        ctx.posix.retain(|l| !affects(l));
+        ctx.posix.extend(new.into_iter().flatten());
+        self.count = count - affected + added;
         self.tidy(key);
         Attempt::Done(Ok(()))
     }
 
     /// One try at a flock request (Linux's `flock_lock_inode`).
-    fn flock_lock_inode(
+    pub(super) fn flock_lock_inode(
         &mut self,
         key: usize,
         (dev, ino): (u64, u64),
@@ -317,7 +364,7 @@ impl FileLocks {
         if ty.is_none() && !self.inodes.contains_key(&key) {
             return Attempt::Done(Ok(()));
         }
-        let mut count = self.count;
+        let (mut count, limit) = (self.count, self.limit);
         let ctx = self.context(key, dev, ino);
         if let Some(i) = ctx.flock.iter().position(|l| l.owner == owner) {
             if Some(ctx.flock[i].ty) == ty {
@@ -337,7 +384,7 @@ impl FileLocks {
             (None, _) => Attempt::Done(Ok(())),
             (Some(_), Some(_)) if !sleep => Attempt::Done(Err(Errno::EAGAIN)),
             (Some(_), Some(blocker)) => Attempt::Wait(blocker),
-            (Some(_), None) if count >= MAX_FILE_LOCKS => Attempt::Done(Err(Errno::ENOLCK)),
+            (Some(_), None) if count >= limit => Attempt::Done(Err(Errno::ENOLCK)),
             (Some(_), None) if ctx.flock.try_reserve(1).is_err() => {
                 Attempt::Done(Err(Errno::ENOMEM))
             }
@@ -373,7 +420,7 @@ fn lock_file_wait(
     let mut try_once = || {
         let mut released = false;
         let decided = {
-            let mut locks = FILE_LOCKS.lock();
+            let mut locks = lock_table();
             locks.blocked.retain(|b| b.id != id);
             match attempt(&mut locks, &mut released) {
                 Attempt::Done(result) => Some(result),
@@ -408,7 +455,7 @@ fn lock_file_wait(
     }
     let waited = FILE_LOCK_WAIT.wait_event_interruptible(&mut try_once);
     // A signal may have ended the sleep with the request still recorded: no trace remains.
-    FILE_LOCKS.lock().blocked.retain(|b| b.id != id);
+    lock_table().blocked.retain(|b| b.id != id);
     waited?;
     outcome.unwrap_or(Err(Errno::EINTR))
 }
@@ -528,7 +575,7 @@ pub fn fcntl_getlk(file: &File, ofd: bool, arg: u64) -> SysResult {
         end,
     };
     let conflict = {
-        let locks = FILE_LOCKS.lock();
+        let locks = lock_table();
         locks.inodes.get(&inode_key(file)).and_then(|ctx| {
             ctx.posix
                 .iter()
@@ -603,9 +650,7 @@ pub fn fcntl_setlk(fd: i32, file: &Arc<File>, ofd: bool, sleep: bool, arg: u64) 
         let same = fdget(fd).is_ok_and(|f| Arc::ptr_eq(&f, file));
         if !same {
             let mut released = false;
-            let _ = FILE_LOCKS
-                .lock()
-                .posix_lock_inode(key, id, &req, None, false, &mut released);
+            let _ = lock_table().posix_lock_inode(key, id, &req, None, false, &mut released);
             FILE_LOCK_WAIT.wake_up_all();
             return Err(Errno::EBADF);
         }
@@ -650,7 +695,7 @@ pub fn locks_remove_posix(file: &File, owner: usize) {
     }
     let key = inode_key(file);
     let released = {
-        let mut locks = FILE_LOCKS.lock();
+        let mut locks = lock_table();
         let locks = &mut *locks;
         let Some(ctx) = locks.inodes.get_mut(&key) else {
             return;
@@ -677,7 +722,7 @@ pub fn locks_remove_file(file: &File) {
     let key = inode_key(file);
     let owner = file_owner(file);
     let released = {
-        let mut locks = FILE_LOCKS.lock();
+        let mut locks = lock_table();
         let locks = &mut *locks;
         let Some(ctx) = locks.inodes.get_mut(&key) else {
             return;
@@ -701,7 +746,7 @@ pub fn locks_remove_file(file: &File) {
 pub fn proc_locks() -> Result<Vec<u8>, Errno> {
     let mut all: Vec<(FileLock, u64, u64)> = Vec::new();
     {
-        let locks = FILE_LOCKS.lock();
+        let locks = lock_table();
         all.try_reserve(locks.count).map_err(|_| Errno::ENOMEM)?;
         for ctx in locks.inodes.values() {
             for l in ctx.posix.iter().chain(ctx.flock.iter()) {

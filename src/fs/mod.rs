@@ -45,6 +45,8 @@ pub mod iov_iter;
 #[cfg(target_os = "none")]
 pub mod locks;
 #[cfg(target_os = "none")]
+mod locks_kunit;
+#[cfg(target_os = "none")]
 pub mod namei;
 #[cfg(target_os = "none")]
 pub mod namespace;
