@@ -191,7 +191,13 @@ static int t_split_merge(void)
 		 lk(fd, F_SETLK, F_WRLCK, SEEK_SET, 5, 5) == 0 &&
 		 sees(F_WRLCK, 0, 0, F_RDLCK, 0, 5, me, "a write lock splits a read lock: before") &&
 		 sees(F_RDLCK, 0, 0, F_WRLCK, 5, 5, me, "the write lock in the middle") &&
-		 sees(F_WRLCK, 10, 0, F_RDLCK, 10, 30, me, "a write lock splits a read lock: after");
+		 sees(F_WRLCK, 10, 0, F_RDLCK, 10, 30, me, "a write lock splits a read lock: after") &&
+		 lk(fd, F_SETLK, F_UNLCK, SEEK_SET, 0, 0) == 0 &&
+		 lk(fd, F_SETLK, F_WRLCK, SEEK_SET, 60, 10) == 0 &&
+		 lk(fd, F_SETLK, F_RDLCK, SEEK_SET, 40, 10) == 0 &&
+		 lk(fd, F_SETLK, F_WRLCK, SEEK_SET, 20, 10) == 0 &&
+		 sees(F_WRLCK, 0, 0, F_WRLCK, 20, 10, me, "F_GETLK reports the lowest of several") &&
+		 sees(F_WRLCK, 35, 0, F_RDLCK, 40, 10, me, "the lowest past the start");
 	close(fd);
 	return ok;
 }

@@ -119,7 +119,8 @@ pub(super) struct FileLockContext {
     /// Device and inode number, for /proc/locks.
     dev: u64,
     ino: u64,
-    /// POSIX and OFD locks (Linux's `flc_posix`).
+    /// POSIX and OFD locks (Linux's `flc_posix`): each owner's together, by start, owners
+    /// in the order they first locked.
     posix: Vec<FileLock>,
     /// flock locks (Linux's `flc_flock`).
     flock: Vec<FileLock>,
@@ -345,7 +346,21 @@ impl FileLocks {
         // Anything but a merge of same-type locks shrank or changed someone's lock.
         *released |= ctx.posix.iter().any(|l| affects(l) && ty != Some(l.ty));
         ctx.posix.retain(|l| !affects(l));
-        ctx.posix.extend(new.into_iter().flatten());
+        // As Linux's list: an owner's locks together, by start, a new owner's at the end,
+        // so F_GETLK reports the same lock when several conflict.
+        for lock in new.into_iter().flatten() {
+            let at = match ctx.posix.iter().position(|l| l.owner == req.owner) {
+                None => ctx.posix.len(),
+                Some(first) => {
+                    first
+                        + ctx.posix[first..]
+                            .iter()
+                            .take_while(|l| l.owner == req.owner && l.start < lock.start)
+                            .count()
+                }
+            };
+            ctx.posix.insert(at, lock);
+        }
         self.count = count - affected + added;
         self.tidy(key);
         Attempt::Done(Ok(()))
