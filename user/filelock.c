@@ -240,7 +240,7 @@ static int t_ranges(void)
 static int t_errors(void)
 {
 	int fd = fresh(100);
-	int ro = open(path, O_RDONLY), wo = open(path, O_WRONLY);
+	int ro = open(path, O_RDONLY), wo = open(path, O_WRONLY), opath = open(path, O_PATH);
 	struct flock fl = { .l_type = F_RDLCK, .l_whence = SEEK_SET };
 	int ok = lk(fd, F_SETLK, 3, SEEK_SET, 0, 0) == EINVAL &&
 		 lk(fd, F_SETLK, F_RDLCK, 3, 0, 0) == EINVAL &&
@@ -263,6 +263,10 @@ static int t_errors(void)
 		 expect_errno(fcntl(fd, F_GETLK, (void *)16), EFAULT, "F_GETLK bad pointer") &&
 		 expect_errno(fcntl(fd, F_OFD_SETLKW, (void *)16), EFAULT, "F_OFD_SETLKW bad pointer") &&
 		 expect_errno(fcntl(999, F_SETLK, &fl), EBADF, "F_SETLK bad fd") &&
+		 expect_errno(fcntl(opath, F_SETLK, &fl), EBADF, "F_SETLK on an O_PATH fd") &&
+		 expect_errno(fcntl(opath, F_GETLK, &fl), EBADF, "F_GETLK on an O_PATH fd") &&
+		 expect_errno(flock(opath, LOCK_SH), EBADF, "flock on an O_PATH fd") &&
+		 expect_errno(flock(opath, LOCK_UN), EBADF, "LOCK_UN on an O_PATH fd") &&
 		 expect_errno(fcntl(-1, F_GETLK, &fl), EBADF, "F_GETLK bad fd");
 	if (ok) {
 		fl.l_pid = 1;
@@ -273,6 +277,7 @@ static int t_errors(void)
 	}
 	close(ro);
 	close(wo);
+	close(opath);
 	close(fd);
 	return ok;
 }
@@ -370,6 +375,35 @@ static int t_setlkw_eintr(void)
 			       "the parent still holds its lock");
 	close(fd);
 	return ok;
+}
+
+static int t_setlkw_restart(void)
+{
+	int fd = fresh(100);
+	int p[2];
+	if (pipe(p) || lk(fd, F_SETLK, F_WRLCK, SEEK_SET, 0, 0))
+		return fail("setup");
+	fflush(stdout);
+	pid_t pid = fork();
+	if (pid == 0) {
+		struct sigaction sa = { .sa_handler = on_alarm, .sa_flags = SA_RESTART };
+		sigaction(SIGALRM, &sa, NULL);
+		alarm(1);
+		_exit(wait_lock(p[1], F_SETLKW, F_WRLCK, 0, 1));
+	}
+	char c;
+	int ok = read(p[0], &c, 1) == 1;
+	/* Most often the alarm comes while the child waits and the call restarts; either
+	 * way it must end with the lock once the parent lets go. */
+	usleep(1500000);
+	ok = ok && lk(fd, F_SETLK, F_UNLCK, SEEK_SET, 0, 0) == 0;
+	int st;
+	waitpid(pid, &st, 0);
+	close(p[0]);
+	close(p[1]);
+	close(fd);
+	return ok && expect_status(WIFEXITED(st) ? WEXITSTATUS(st) : 200, 0,
+				   "F_SETLKW restarted after an SA_RESTART handler");
 }
 
 static int t_deadlock(void)
@@ -692,6 +726,7 @@ int main(void)
 		  t_child_unlock_and_exit },
 		{ "F_SETLKW sleeps until the conflicting lock goes", t_setlkw_woken },
 		{ "F_SETLKW ends with EINTR on a signal and leaves no trace", t_setlkw_eintr },
+		{ "F_SETLKW restarts after an SA_RESTART handler", t_setlkw_restart },
 		{ "two processes waiting on each other: one gets EDEADLK", t_deadlock },
 		{ "OFD locks belong to the open file description", t_ofd },
 		{ "flock: shared across fork and dup, converted, released at the last close", t_flock },
