@@ -3,7 +3,7 @@
 //!
 //! - **POSIX locks** (`F_GETLK`, `F_SETLK`, `F_SETLKW`) cover byte ranges and belong to a
 //!   process's descriptor table (Linux's `fl_owner = current->files`, here
-//!   [`FilesStruct::lock_owner`]): threads share them, fork children do not inherit them,
+//!   [`FilesStruct::lock_owner`](super::file::FilesStruct::lock_owner)): threads share them, fork children do not inherit them,
 //!   execve keeps them. Closing *any* descriptor of the file drops all of the owner's locks
 //!   on it ([`locks_remove_posix`], from `filp_close`), and so does exit (the descriptor
 //!   table's last user closes every descriptor). An owner's ranges never overlap: a new lock
@@ -16,15 +16,19 @@
 //!
 //! All lock records live in one table, [`FILE_LOCKS`], keyed by the inode's address: a lock
 //! exists only while an open file holds the inode, so the address cannot be reused under it.
-//! The table's spinlock is a leaf lock (nothing else is taken under it but the allocator).
-//! A blocked `F_SETLKW`/`flock` sleeps on one wait queue, [`FILE_LOCK_WAIT`], and retries its
-//! request whenever any lock is released; a signal ends the wait with ERESTARTSYS and leaves
-//! nothing behind. Blocked POSIX requests are recorded (waiter owner → blocker owner) for
+//! The table's spinlock is a leaf lock (nothing else is taken under it but the allocator);
+//! the close paths take it under the descriptor table's lock, and wake waiters after
+//! dropping it. A blocked `F_SETLKW`/`flock` sleeps on one wait queue, [`FILE_LOCK_WAIT`],
+//! and retries its request whenever any lock is released (simple, and every waiter of every
+//! file wakes: per-inode queues would be the next step if many waiters ever show up in a
+//! profile); a signal ends the wait with ERESTARTSYS and leaves nothing behind. Blocked POSIX requests are recorded (waiter owner → blocker owner) for
 //! the deadlock check, Linux's `posix_locks_deadlock` (EDEADLK). The system holds at most
-//! [`MAX_FILE_LOCKS`] lock records; a request that would need more gets ENOLCK, and a failed
-//! allocation ENOMEM.
+//! [`MAX_FILE_LOCKS`] lock records (all processes together: Linux has no such limit, only
+//! memory); a request that would need more gets ENOLCK, and a failed allocation ENOMEM. A
+//! request makes at most three new records and walks the inode's list once.
 //!
-//! `/proc/locks` ([`proc_locks`]) lists every lock as Linux prints it.
+//! `/proc/locks` ([`proc_locks`]) lists every lock as Linux prints it (not the `->` lines
+//! Linux adds for blocked requests).
 
 use alloc::collections::BTreeMap;
 use alloc::string::String;
