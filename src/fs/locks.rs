@@ -18,10 +18,9 @@
 //! exists only while an open file holds the inode, so the address cannot be reused under it.
 //! The table's spinlock is a leaf lock (nothing else is taken under it but the allocator);
 //! the close paths take it under the descriptor table's lock, and wake waiters after
-//! dropping it. A blocked `F_SETLKW`/`flock` sleeps on one wait queue, [`FILE_LOCK_WAIT`],
-//! and retries its request whenever any lock is released (simple, and every waiter of every
-//! file wakes: per-inode queues would be the next step if many waiters ever show up in a
-//! profile); a signal ends the wait with ERESTARTSYS and leaves nothing behind. Blocked POSIX requests are recorded (waiter owner → blocker owner) for
+//! dropping it. A blocked `F_SETLKW`/`flock` sleeps on its inode's wait queue and retries its
+//! request whenever a lock of that inode is released (the inode's context stays while
+//! anybody waits on it); a signal ends the wait with ERESTARTSYS and leaves nothing behind. Blocked POSIX requests are recorded (waiter owner → blocker owner) for
 //! the deadlock check, Linux's `posix_locks_deadlock` (EDEADLK). The system holds at most
 //! [`MAX_FILE_LOCKS`] lock records (all processes together: Linux has no such limit, only
 //! memory); a request that would need more gets ENOLCK, and a failed allocation ENOMEM. A
@@ -128,6 +127,10 @@ pub(super) struct FileLockContext {
     posix: Vec<FileLock>,
     /// flock locks (Linux's `flc_flock`).
     flock: Vec<FileLock>,
+    /// Requests asleep on this inode's locks; the context stays while there are any.
+    waiters: usize,
+    /// Where they sleep (Linux's per-lock `fl_wait`, here one per inode).
+    wait: Arc<WaitQueueHead>,
 }
 
 /// A POSIX request asleep on another owner's POSIX lock (Linux's `blocked_hash`).
@@ -181,9 +184,6 @@ impl Drop for TableGuard {
 fn lock_table() -> TableGuard {
     TableGuard(FILE_LOCKS.lock())
 }
-
-/// Blocked lock requests sleep here and retry when any lock goes.
-static FILE_LOCK_WAIT: WaitQueueHead = WaitQueueHead::new();
 
 /// Identifies a sleeping request in [`FileLocks::blocked`].
 static NEXT_BLOCK_ID: AtomicU64 = AtomicU64::new(1);
@@ -242,18 +242,28 @@ impl FileLocks {
             ino,
             posix: Vec::new(),
             flock: Vec::new(),
+            waiters: 0,
+            wait: Arc::new(WaitQueueHead::new()),
         })
     }
 
-    /// Drop inode `key`'s context if it holds no lock.
+    /// Drop inode `key`'s context if it holds no lock and nobody waits on it.
     fn tidy(&mut self, key: usize) {
         if self
             .inodes
             .get(&key)
-            .is_some_and(|c| c.posix.is_empty() && c.flock.is_empty())
+            .is_some_and(|c| c.posix.is_empty() && c.flock.is_empty() && c.waiters == 0)
         {
             self.inodes.remove(&key);
         }
+    }
+
+    /// The queue to wake after a lock of inode `key` went, if anybody waits on it.
+    fn wait_queue(&self, key: usize) -> Option<Arc<WaitQueueHead>> {
+        self.inodes
+            .get(&key)
+            .filter(|c| c.waiters > 0)
+            .map(|c| c.wait.clone())
     }
 
     /// Whether `caller` waiting on `blocker` closes a cycle of waiters (Linux's
@@ -426,55 +436,84 @@ impl FileLocks {
     }
 }
 
-/// Run `attempt` until it is decided, sleeping between tries if `sleep` (Linux's
-/// `do_lock_file_wait` / `flock_lock_inode_wait`). `posix_waiter` is the owner to record for
-/// the deadlock check while a POSIX request sleeps on a POSIX lock.
+/// Run `attempt` on inode `key` until it is decided, sleeping between tries if `sleep`
+/// (Linux's `do_lock_file_wait` / `flock_lock_inode_wait`). `posix_waiter` is the owner to
+/// record for the deadlock check while a POSIX request sleeps on a POSIX lock.
 fn lock_file_wait(
+    key: usize,
     sleep: bool,
     posix_waiter: Option<usize>,
     mut attempt: impl FnMut(&mut FileLocks, &mut bool) -> Attempt,
 ) -> Result<(), Errno> {
     let id = NEXT_BLOCK_ID.fetch_add(1, Ordering::Relaxed);
-    let mut outcome = None;
-    let mut try_once = || {
+    // One try under the table's lock: the result if decided, and the queue to wake if the
+    // try released someone's lock (a flock conversion).
+    let mut try_once = |locks: &mut FileLocks| {
+        locks.blocked.retain(|b| b.id != id);
         let mut released = false;
-        let decided = {
-            let mut locks = lock_table();
-            locks.blocked.retain(|b| b.id != id);
-            match attempt(&mut locks, &mut released) {
-                Attempt::Done(result) => Some(result),
-                Attempt::Wait(blocker) => {
-                    if let Some(waiter) = posix_waiter {
-                        if blocker.kind == LockKind::Posix {
-                            locks.blocked.push(Blocked {
-                                id,
-                                waiter,
-                                blocker: blocker.owner,
-                            });
-                        }
+        let decided = match attempt(locks, &mut released) {
+            Attempt::Done(result) => Some(result),
+            Attempt::Wait(blocker) => {
+                if let Some(waiter) = posix_waiter {
+                    if blocker.kind == LockKind::Posix {
+                        locks.blocked.push(Blocked {
+                            id,
+                            waiter,
+                            blocker: blocker.owner,
+                        });
                     }
-                    None
                 }
+                None
             }
         };
-        if released {
-            FILE_LOCK_WAIT.wake_up_all();
-        }
-        match decided {
-            Some(result) => {
-                outcome = Some(result);
-                true
-            }
-            None => false,
-        }
+        let wake = if released {
+            locks.wait_queue(key)
+        } else {
+            None
+        };
+        (decided, wake)
     };
-    if !sleep {
-        try_once();
-        return outcome.unwrap_or(Err(Errno::EAGAIN));
+    // The first try; if it must wait, it counts itself a waiter of the inode (whose
+    // context holds the blocking lock, so it exists) before it lets the table go.
+    let (first, wake, queue) = {
+        let mut locks = lock_table();
+        let (first, wake) = try_once(&mut locks);
+        let queue = match (&first, locks.inodes.get_mut(&key)) {
+            (None, Some(ctx)) if sleep => {
+                ctx.waiters += 1;
+                Some(ctx.wait.clone())
+            }
+            _ => None,
+        };
+        (first, wake, queue)
+    };
+    if let Some(wake) = wake {
+        wake.wake_up_all();
     }
-    let waited = FILE_LOCK_WAIT.wait_event_interruptible(&mut try_once);
-    // A signal may have ended the sleep with the request still recorded: no trace remains.
-    lock_table().blocked.retain(|b| b.id != id);
+    if let Some(result) = first {
+        return result;
+    }
+    let Some(queue) = queue else {
+        return Err(Errno::EAGAIN);
+    };
+    let mut outcome = None;
+    let waited = queue.wait_event_interruptible(|| {
+        let (decided, wake) = try_once(&mut lock_table());
+        if let Some(wake) = wake {
+            wake.wake_up_all();
+        }
+        outcome = decided;
+        outcome.is_some()
+    });
+    // Granted, refused or ended by a signal: no record of the request remains.
+    {
+        let mut locks = lock_table();
+        locks.blocked.retain(|b| b.id != id);
+        if let Some(ctx) = locks.inodes.get_mut(&key) {
+            ctx.waiters -= 1;
+        }
+        locks.tidy(key);
+    }
     waited?;
     outcome.unwrap_or(Err(Errno::EINTR))
 }
@@ -659,7 +698,7 @@ pub fn fcntl_setlk(fd: i32, file: &Arc<File>, ofd: bool, sleep: bool, arg: u64) 
     let st = file.inode.stat();
     let id = (st.dev, st.ino);
     let waiter = (kind == LockKind::Posix).then_some(owner);
-    lock_file_wait(sleep, waiter, |locks, released| {
+    lock_file_wait(key, sleep, waiter, |locks, released| {
         locks.posix_lock_inode(key, id, &req, ty, sleep, released)
     })?;
     // A close of `fd` by another thread while the lock was being taken has already dropped
@@ -668,9 +707,15 @@ pub fn fcntl_setlk(fd: i32, file: &Arc<File>, ofd: bool, sleep: bool, arg: u64) 
     if ty.is_some() && kind == LockKind::Posix {
         let same = fdget(fd).is_ok_and(|f| Arc::ptr_eq(&f, file));
         if !same {
-            let mut released = false;
-            let _ = lock_table().posix_lock_inode(key, id, &req, None, false, &mut released);
-            FILE_LOCK_WAIT.wake_up_all();
+            let wake = {
+                let mut locks = lock_table();
+                let mut released = false;
+                let _ = locks.posix_lock_inode(key, id, &req, None, false, &mut released);
+                locks.wait_queue(key)
+            };
+            if let Some(wake) = wake {
+                wake.wake_up_all();
+            }
             return Err(Errno::EBADF);
         }
     }
@@ -700,7 +745,7 @@ pub fn sys_flock(fd: i32, cmd: u32) -> SysResult {
     let id = (st.dev, st.ino);
     let owner = file_owner(&file);
     let sleep = cmd & LOCK_NB == 0;
-    lock_file_wait(sleep, None, |locks, released| {
+    lock_file_wait(key, sleep, None, |locks, released| {
         locks.flock_lock_inode(key, id, owner, ty, sleep, released)
     })?;
     Ok(0)
@@ -713,7 +758,7 @@ pub fn locks_remove_posix(file: &File, owner: usize) {
         return;
     }
     let key = inode_key(file);
-    let released = {
+    let wake = {
         let mut locks = lock_table();
         let locks = &mut *locks;
         let Some(ctx) = locks.inodes.get_mut(&key) else {
@@ -725,10 +770,14 @@ pub fn locks_remove_posix(file: &File, owner: usize) {
         let gone = before - ctx.posix.len();
         locks.count -= gone;
         locks.tidy(key);
-        gone > 0
+        if gone > 0 {
+            locks.wait_queue(key)
+        } else {
+            None
+        }
     };
-    if released {
-        FILE_LOCK_WAIT.wake_up_all();
+    if let Some(wake) = wake {
+        wake.wake_up_all();
     }
 }
 
@@ -740,7 +789,7 @@ pub fn locks_remove_file(file: &File) {
     }
     let key = inode_key(file);
     let owner = file_owner(file);
-    let released = {
+    let wake = {
         let mut locks = lock_table();
         let locks = &mut *locks;
         let Some(ctx) = locks.inodes.get_mut(&key) else {
@@ -753,10 +802,14 @@ pub fn locks_remove_file(file: &File) {
         let gone = before - ctx.posix.len() - ctx.flock.len();
         locks.count -= gone;
         locks.tidy(key);
-        gone > 0
+        if gone > 0 {
+            locks.wait_queue(key)
+        } else {
+            None
+        }
     };
-    if released {
-        FILE_LOCK_WAIT.wake_up_all();
+    if let Some(wake) = wake {
+        wake.wake_up_all();
     }
 }
 
