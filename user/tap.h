@@ -73,6 +73,8 @@ static const char *errno_name(int err)
 	case ENODATA: return "ENODATA";
 	case EOPNOTSUPP: return "EOPNOTSUPP";
 	case E2BIG: return "E2BIG";
+	case EDEADLK: return "EDEADLK";
+	case ENOLCK: return "ENOLCK";
 	default: return "other";
 	}
 }

@@ -10,7 +10,7 @@
 
 use alloc::sync::Arc;
 use alloc::vec::Vec;
-use core::sync::atomic::{AtomicU32, Ordering};
+use core::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 
 use super::inode::{Inode, Kiocb};
 use super::namei::Dentry;
@@ -208,6 +208,7 @@ impl File {
 impl Drop for File {
     fn drop(&mut self) {
         super::eventpoll::eventpoll_release(self);
+        super::locks::locks_remove_file(self);
         if self.flags() & flags::O_PATH == 0 {
             super::notify::fsnotify_close(self);
         }
@@ -231,15 +232,55 @@ pub struct FdEntry {
 pub const NR_OPEN_DEFAULT: usize = 1024;
 
 /// A descriptor table (Linux's `struct files_struct`).
-#[derive(Clone, Default)]
+///
+/// It owns its process's POSIX record locks (Linux's `fl_owner = current->files`): every
+/// descriptor it closes — `close`, a `dup3` over it, close-on-exec, and all of them when the
+/// table goes at exit — drops the table's locks on that file (Linux's `filp_close` →
+/// `locks_remove_posix`). A copy (fork) is a new owner.
 pub struct FilesStruct {
     fds: Vec<Option<FdEntry>>,
+    /// This table's identity as a lock owner, never reused.
+    owner: usize,
+}
+
+/// The next [`FilesStruct::lock_owner`].
+static NEXT_LOCK_OWNER: AtomicUsize = AtomicUsize::new(1);
+
+impl Default for FilesStruct {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Clone for FilesStruct {
+    fn clone(&self) -> Self {
+        Self {
+            fds: self.fds.clone(),
+            owner: NEXT_LOCK_OWNER.fetch_add(1, Ordering::Relaxed),
+        }
+    }
+}
+
+impl Drop for FilesStruct {
+    fn drop(&mut self) {
+        for entry in self.fds.iter().flatten() {
+            super::locks::locks_remove_posix(&entry.file, self.owner);
+        }
+    }
 }
 
 impl FilesStruct {
     /// An empty table.
     pub fn new() -> Self {
-        Self { fds: Vec::new() }
+        Self {
+            fds: Vec::new(),
+            owner: NEXT_LOCK_OWNER.fetch_add(1, Ordering::Relaxed),
+        }
+    }
+
+    /// The owner of the POSIX locks this table's process takes.
+    pub fn lock_owner(&self) -> usize {
+        self.owner
     }
 
     /// Install `file` at the lowest free descriptor >= `min` (Linux's `alloc_fd`).
@@ -267,9 +308,13 @@ impl FilesStruct {
         if fd >= self.fds.len() {
             self.fds.resize(fd + 1, None);
         }
-        Ok(self.fds[fd]
+        let old = self.fds[fd]
             .replace(FdEntry { file, cloexec })
-            .map(|e| e.file))
+            .map(|e| e.file);
+        if let Some(old) = &old {
+            super::locks::locks_remove_posix(old, self.owner);
+        }
+        Ok(old)
     }
 
     /// The file at `fd`.
@@ -291,11 +336,14 @@ impl FilesStruct {
 
     /// Close `fd`, returning its file (dropped by the caller, outside the table's lock).
     pub fn close(&mut self, fd: usize) -> Result<Arc<File>, Errno> {
-        self.fds
+        let file = self
+            .fds
             .get_mut(fd)
             .and_then(|e| e.take())
             .map(|e| e.file)
-            .ok_or(Errno::EBADF)
+            .ok_or(Errno::EBADF)?;
+        super::locks::locks_remove_posix(&file, self.owner);
+        Ok(file)
     }
 
     /// Close every close-on-exec descriptor (Linux's `do_close_on_exec`); returns them.
@@ -304,6 +352,7 @@ impl FilesStruct {
         for slot in self.fds.iter_mut() {
             if slot.as_ref().is_some_and(|e| e.cloexec) {
                 if let Some(e) = slot.take() {
+                    super::locks::locks_remove_posix(&e.file, self.owner);
                     closed.push(e.file);
                 }
             }

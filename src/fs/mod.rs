@@ -2,7 +2,8 @@
 //! descriptor tables, ramfs, procfs, sysfs, pipes, character devices, devtmpfs, the initramfs,
 //! executing programs, and the filesystem system calls, each in the file named for Linux's
 //! (`open`, `stat`, `readdir`, `d_path`, `fcntl`, `ioctl`, `namei`, `utimes`, `sync`,
-//! `namespace`, `select`, `pipe`, `read_write`, `statfs`), and the anonymous-inode files
+//! `namespace`, `select`, `pipe`, `read_write`, `statfs`), file locks (`locks`: fcntl record
+//! locks, OFD locks, flock), and the anonymous-inode files
 //! (`anon_inodes`): `eventpoll`, `eventfd`, `timerfd`, `signalfd`, and inotify with the
 //! VFS's file-system events (`notify`).
 //!
@@ -41,6 +42,10 @@ pub mod inode;
 pub mod ioctl;
 #[cfg(target_os = "none")]
 pub mod iov_iter;
+#[cfg(target_os = "none")]
+pub mod locks;
+#[cfg(target_os = "none")]
+mod locks_kunit;
 #[cfg(target_os = "none")]
 pub mod namei;
 #[cfg(target_os = "none")]

@@ -56,6 +56,7 @@ errnos! {
     ERANGE = 34, "Math result not representable";
     EDEADLK = 35, "Resource deadlock would occur";
     ENAMETOOLONG = 36, "File name too long";
+    ENOLCK = 37, "No record locks available";
     ENOSYS = 38, "Invalid system call number";
     ENOTEMPTY = 39, "Directory not empty";
     ELOOP = 40, "Too many symbolic links encountered";

@@ -90,7 +90,7 @@ static uint64_t arg(void)
 
 /* The syscalls to call (asm-generic numbers), with the ones left out said above. */
 static const int calls[] = {
-	17 /* getcwd */, 23 /* dup */, 24 /* dup3 */, 25 /* fcntl */, 29 /* ioctl */,
+	17 /* getcwd */, 23 /* dup */, 24 /* dup3 */, 25 /* fcntl */, 29 /* ioctl */, 32 /* flock */,
 	33 /* mknodat */, 34 /* mkdirat */, 35 /* unlinkat */, 36 /* symlinkat */,
 	37 /* linkat */, 38 /* renameat */, 43 /* statfs */, 44 /* fstatfs */,
 	45 /* truncate */, 46 /* ftruncate */, 48 /* faccessat */, 49 /* chdir */,
@@ -236,6 +236,21 @@ static void fuzz_calls(uint64_t seed)
 		}
 		if (nr == 436 && a[1] >= COUNT_FD)
 			a[1] = COUNT_FD - 1; /* close_range: keep the counting pipe */
+		if (nr == 25 && rnd() % 2) {
+			/* fcntl: half the time a lock command on a low descriptor with a
+			 * struct flock of small random values (random bytes are nearly always
+			 * EINVAL), so record locks split, merge, block and conflict. */
+			static const int cmds[] = { 5, 6, 7, 36, 37, 38 };
+			struct flock *fl = (struct flock *)(buf + 64 * (rnd() % 8));
+			fl->l_type = rnd() % 4;
+			fl->l_whence = rnd() % 4;
+			fl->l_start = (long)(rnd() % 64) - 8;
+			fl->l_len = (long)(rnd() % 64) - 16;
+			fl->l_pid = rnd() % 4 ? 0 : (int)rnd();
+			a[0] = rnd() % 8;
+			a[1] = cmds[rnd() % 6];
+			a[2] = (uint64_t)fl;
+		}
 		if (write(COUNT_FD, "", 1) != 1) {
 			/* The pipe is gone (a random close or dup3): this call is not counted. */
 		}

@@ -20,7 +20,7 @@ use crate::qemu::{run_captured, QemuOptions};
 use crate::user::UserPrograms;
 
 /// The programs `/init` runs on Cradle, in order.
-const PROGRAMS: [&str; 32] = [
+const PROGRAMS: [&str; 33] = [
     "syscalls",
     "fork_seed",
     "segv",
@@ -53,6 +53,7 @@ const PROGRAMS: [&str; 32] = [
     "memfdtest",
     "sysmisc",
     "sysmisckern",
+    "filelock",
 ];
 
 /// The programs compared with Debian's arm64 Linux booted in the same QEMU rather than with

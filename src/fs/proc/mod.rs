@@ -16,7 +16,8 @@
 //! - `array.rs`: `/proc/<pid>/stat`, `status`, `statm` (`fs/proc/array.c`).
 //! - `task_mmu.rs`: `/proc/<pid>/maps` (`fs/proc/task_mmu.c`).
 //! - `meminfo.rs`, `stat.rs` (with `uptime` and `loadavg`), `cpuinfo.rs`, `misc.rs`
-//!   (`version`, `cmdline`, `mounts`, `filesystems`): the system-wide files.
+//!   (`version`, `cmdline`, `mounts`, `filesystems`), and `locks` (from `fs/locks.rs`): the
+//!   system-wide files.
 //!
 //! A process that exits while one of its files is read is looked up again on every read:
 //! once it is reaped the read fails with `ESRCH` (Linux does the same), never a crash.

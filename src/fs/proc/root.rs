@@ -27,11 +27,12 @@ enum Fixed {
 }
 
 /// The fixed entries, in the order `readdir` lists them; inode numbers follow this order.
-const ENTRIES: [(&str, Fixed); 12] = [
+const ENTRIES: [(&str, Fixed); 13] = [
     ("cmdline", Fixed::File(super::misc::proc_cmdline)),
     ("cpuinfo", Fixed::File(super::cpuinfo::proc_cpuinfo)),
     ("filesystems", Fixed::File(super::misc::proc_filesystems)),
     ("loadavg", Fixed::File(super::stat::proc_loadavg)),
+    ("locks", Fixed::File(crate::fs::locks::proc_locks)),
     ("meminfo", Fixed::File(super::meminfo::proc_meminfo)),
     ("mounts", Fixed::File(super::misc::proc_mounts)),
     ("self", Fixed::SelfLink),

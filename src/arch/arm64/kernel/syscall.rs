@@ -74,6 +74,7 @@ fn invoke_syscall(regs: &mut PtRegs, nr: u64) -> Result<u64, Errno> {
         __NR_ioctl => fs::ioctl::sys_ioctl(i(a[0]), a[1] as u32, a[2]),
         __NR_ioprio_set => crate::block::ioprio::sys_ioprio_set(i(a[0]), i(a[1]), i(a[2])),
         __NR_ioprio_get => crate::block::ioprio::sys_ioprio_get(i(a[0]), i(a[1])),
+        __NR_flock => fs::locks::sys_flock(i(a[0]), a[1] as u32),
         __NR_mknodat => fs::namei::sys_mknodat(i(a[0]), a[1], a[2] as u32, a[3]),
         __NR_mkdirat => fs::namei::sys_mkdirat(i(a[0]), a[1], a[2] as u32),
         __NR_unlinkat => fs::namei::sys_unlinkat(i(a[0]), a[1], a[2] as u32),

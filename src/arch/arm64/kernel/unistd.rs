@@ -32,6 +32,7 @@ pub const __NR_inotify_rm_watch: u64 = 28;
 pub const __NR_ioctl: u64 = 29;
 pub const __NR_ioprio_set: u64 = 30;
 pub const __NR_ioprio_get: u64 = 31;
+pub const __NR_flock: u64 = 32;
 pub const __NR_mknodat: u64 = 33;
 pub const __NR_mkdirat: u64 = 34;
 pub const __NR_unlinkat: u64 = 35;
