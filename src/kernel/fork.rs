@@ -265,6 +265,7 @@ fn copy_process(args: &KernelCloneArgs<'_>) -> Result<TaskRef, Errno> {
     } else {
         let group = SignalStruct::new_arc();
         crate::kernel::sched::cputime::copy_rlimit_cpu(parent.signal(), &group);
+        *group.rlim_sigpending.lock() = *parent.signal().rlim_sigpending.lock();
         group.live.store(1, Ordering::Relaxed);
         group.threads.lock().push(p.clone());
         let _ = p.signal.set(group);

@@ -446,8 +446,12 @@ pub fn sys_getrandom(buf: u64, count: usize, _gflags: u32) -> SysResult {
 /// `RLIMIT_CPU`: CPU seconds before SIGXCPU (soft) and SIGKILL (hard).
 const RLIMIT_CPU: u32 = 0;
 
+/// `RLIMIT_SIGPENDING`: signals that may be queued for the process's real user.
+const RLIMIT_SIGPENDING: u32 = 11;
+
 /// `prlimit64(2)`: the limits Linux gives by default, for the current process. RLIMIT_CPU
-/// is kept (in the process's `SignalCputime`) and enforced by the tick; setting another
+/// is kept (in the process's `SignalCputime`) and enforced by the tick, RLIMIT_SIGPENDING
+/// (in its `SignalStruct`) by the sending of signals; setting another
 /// limit is accepted and not enforced beyond what the kernel already limits. Linux's
 /// order (`do_prlimit`): the new limit is read (EFAULT), then EINVAL for an unknown
 /// resource or cur > max, EPERM for raising the hard limit without CAP_SYS_RESOURCE;
@@ -470,6 +474,7 @@ pub fn sys_prlimit64(pid: i32, resource: u32, new: u64, old: u64) -> SysResult {
         3 => (8 << 20, INF), // RLIMIT_STACK
         7 => (1024, 4096),   // RLIMIT_NOFILE
         6 => (4096, 4096),   // RLIMIT_NPROC
+        RLIMIT_SIGPENDING => current().signal().rlimit_sigpending(),
         1..=15 => (INF, INF),
         _ => return Err(Errno::EINVAL),
     };
@@ -485,6 +490,12 @@ pub fn sys_prlimit64(pid: i32, resource: u32, new: u64, old: u64) -> SysResult {
             let mut t = group.inner.lock();
             t.rlim_cpu = (new_cur, new_max);
             group.update_timers_active(&t);
+        }
+        if resource == RLIMIT_SIGPENDING {
+            if new_max > max && !capable(CAP_SYS_RESOURCE) {
+                return Err(Errno::EPERM);
+            }
+            *current().signal().rlim_sigpending.lock() = Some((new_cur, new_max));
         }
     }
     if old != 0 {

@@ -141,6 +141,7 @@ fn invoke_syscall(regs: &mut PtRegs, nr: u64) -> Result<u64, Errno> {
         __NR_utimensat => fs::utimes::sys_utimensat(i(a[0]), a[1], a[2], a[3] as u32),
         __NR_exit => exit::sys_exit(i(a[0])),
         __NR_exit_group => exit::sys_exit_group(i(a[0])),
+        __NR_waitid => exit::sys_waitid(i(a[0]), i(a[1]), a[2], a[3] as u32, a[4]),
         __NR_set_tid_address => sys::sys_set_tid_address(a[0]),
         __NR_futex => futex::sys_futex(a[0], a[1] as u32, a[2] as u32, a[3], a[4], a[5] as u32),
         __NR_set_robust_list => futex::sys_set_robust_list(a[0], a[1] as usize),
@@ -169,6 +170,7 @@ fn invoke_syscall(regs: &mut PtRegs, nr: u64) -> Result<u64, Errno> {
         __NR_rt_sigprocmask => signal::sys_rt_sigprocmask(i(a[0]), a[1], a[2], a[3] as usize),
         __NR_rt_sigpending => signal::sys_rt_sigpending(a[0], a[1] as usize),
         __NR_rt_sigtimedwait => signal::sys_rt_sigtimedwait(a[0], a[1], a[2], a[3] as usize),
+        __NR_rt_sigqueueinfo => signal::sys_rt_sigqueueinfo(i(a[0]), i(a[1]), a[2]),
         __NR_rt_sigreturn => crate::arch::signal::sys_rt_sigreturn(regs),
         __NR_reboot => sys::sys_reboot(a[0] as u32, a[1] as u32, a[2] as u32),
         __NR_times => sys::sys_times(a[0]),
@@ -223,12 +225,17 @@ fn invoke_syscall(regs: &mut PtRegs, nr: u64) -> Result<u64, Errno> {
         __NR_mremap => mmap::sys_mremap(a[0], a[1], a[2], a[3] as u32, a[4]),
         __NR_msync => mmap::sys_msync(a[0], a[1], a[2] as u32),
         __NR_madvise => mmap::sys_madvise(a[0], a[1], a[2] as u32),
+        __NR_rt_tgsigqueueinfo => signal::sys_rt_tgsigqueueinfo(i(a[0]), i(a[1]), i(a[2]), a[3]),
         __NR_wait4 => exit::sys_wait4(i(a[0]), a[1], a[2] as u32, a[3]),
         __NR_renameat2 => fs::namei::sys_renameat2(i(a[0]), a[1], i(a[2]), a[3], a[4] as u32),
         __NR_fadvise64 => rw::sys_fadvise64(i(a[0]), a[1] as i64, a[2] as i64, a[3] as u32),
         __NR_copy_file_range => {
             rw::sys_copy_file_range(i(a[0]), a[1], i(a[2]), a[3], a[4] as usize, a[5] as u32)
         }
+        __NR_pidfd_send_signal => {
+            signal::sys_pidfd_send_signal(i(a[0]), i(a[1]), a[2], a[3] as u32)
+        }
+        __NR_pidfd_open => crate::kernel::pid::sys_pidfd_open(i(a[0]), a[1] as u32),
         __NR_clone3 => fork::sys_clone3(a[0], a[1] as usize),
         __NR_getrandom => sys::sys_getrandom(a[0], a[1] as usize, a[2] as u32),
         __NR_rseq => Err(Errno::ENOSYS), // rseq: libcs expect ENOSYS and carry on
