@@ -5,7 +5,7 @@
  * and EFAULT. pidfd_open (PIDFD_NONBLOCK, close-on-exec, EINVAL, ESRCH; a thread that is not
  * a leader is threads.c's, judged on Debian's kernel: later kernels say ENOENT), a pidfd polling readable once its process has exited, /proc/self/fdinfo's
  * Pid line, pidfd_send_signal (flags, EBADF, si_signo, EPERM, ESRCH once reaped) and
- * waitid(P_PIDFD) (EAGAIN on a PIDFD_NONBLOCK pidfd of a running child).
+ * waitid(P_PIDFD) (EAGAIN on a PIDFD_NONBLOCK pidfd of a running child), pidfd_getfd.
  *
  * Nothing depends on timing: a child that must still run blocks on a pipe or in pause()
  * until the parent acts.
@@ -429,6 +429,55 @@ static int test_pidfd_send_signal(void)
 	return ok && check_info(&si, pid, CLD_KILLED, SIGKILL, "killed through the pidfd");
 }
 
+/* pidfd_getfd: a close-on-exec duplicate of another process's descriptor (the same pipe);
+ * EINVAL for flags, EBADF for a file that is not a pidfd or a descriptor it lacks, EPERM
+ * from another user without CAP_SYS_PTRACE, ESRCH once reaped. */
+static int test_pidfd_getfd(void)
+{
+	int p[2], fd, dup, release, ok = 1, status;
+	pid_t pid, other;
+	char c = 0;
+
+	if (pipe(p) != 0)
+		return fail("pipe");
+	pid = spawn_waiting(0, &release);
+	close(p[1]); /* only the child has the write end now */
+	fd = pidfd_open(pid, 0);
+	ok = ok && expect_errno(syscall(SYS_pidfd_getfd, fd, p[0], 1), EINVAL, "flags 1");
+	ok = ok && expect_errno(syscall(SYS_pidfd_getfd, 0, p[0], 0), EBADF, "stdin as the pidfd");
+	ok = ok && expect_errno(syscall(SYS_pidfd_getfd, fd, 999, 0), EBADF, "a descriptor it lacks");
+	ok = ok && expect_errno(syscall(SYS_pidfd_getfd, fd, -1, 0), EBADF, "descriptor -1");
+	if (!ok)
+		return 0;
+	dup = syscall(SYS_pidfd_getfd, fd, p[1], 0);
+	if (dup < 0)
+		return fail("pidfd_getfd: %s", errno_name(errno));
+	if (!(fcntl(dup, F_GETFD) & FD_CLOEXEC))
+		return fail("not close-on-exec");
+	if (write(dup, "z", 1) != 1 || read(p[0], &c, 1) != 1 || c != 'z')
+		return fail("not the child's pipe");
+	close(dup);
+	/* Another user may not take root's descriptors. */
+	other = fork();
+	if (other == 0) {
+		int self_parent = pidfd_open(getppid(), 0);
+		if (setgid(54321) != 0 || setuid(54321) != 0)
+			_exit(2);
+		if (syscall(SYS_pidfd_getfd, self_parent, 0, 0) != -1 || errno != EPERM)
+			_exit(3);
+		_exit(0);
+	}
+	waitpid(other, &status, 0);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return fail("another user: status %#x", status);
+	close(release);
+	waitpid(pid, NULL, 0);
+	ok = expect_errno(syscall(SYS_pidfd_getfd, fd, 0, 0), ESRCH, "a reaped process");
+	close(fd);
+	close(p[0]);
+	return ok;
+}
+
 static const struct test tests[] = {
 	{ "waitid(P_PID, WEXITED): CLD_EXITED, status, pid, uid; reaped", test_exited },
 	{ "waitid(P_ALL): a child killed by SIGTERM is CLD_KILLED", test_killed },
@@ -445,6 +494,7 @@ static const struct test tests[] = {
 	  test_pidfd_nonblock_wait },
 	{ "pidfd_send_signal: EINVAL, EBADF, EFAULT, EPERM; info and SI_USER",
 	  test_pidfd_send_signal },
+	{ "pidfd_getfd: the same file, close-on-exec; EINVAL, EBADF, EPERM, ESRCH", test_pidfd_getfd },
 };
 
 int main(void)

@@ -51,6 +51,9 @@ fn unhash_task(tasklist: &mut TaskList, task: &TaskStruct) -> [Option<TaskRef>; 
         crate::kernel::sched::cputime::exit_thread_cputime(task.signal(), task);
     }
     let thread = index.map(|i| threads.remove(i));
+    let group_dead = threads.is_empty();
+    drop(threads);
+    signal::flush_sigqueue(task, group_dead);
     [removed, thread]
 }
 

@@ -8,8 +8,8 @@
 //! names a process by its leader's PID and its [`SignalStruct`], which it keeps: the
 //! process is the task the table has under that PID while it has that signal struct, so a
 //! reused PID is never mistaken for it. It polls readable once every thread has exited
-//! (the leader is a zombie with no other threads left, or reaped); `pidfd_send_signal`
-//! and `waitid(P_PIDFD)` act on it.
+//! (the leader is a zombie with no other threads left, or reaped); `pidfd_send_signal`,
+//! `pidfd_getfd` and `waitid(P_PIDFD)` act on it.
 
 use alloc::collections::BTreeMap;
 use alloc::sync::Arc;
@@ -226,4 +226,47 @@ pub fn sys_pidfd_open(pid: i32, oflags: u32) -> Result<u64, Errno> {
         stat: AnonStat::new(),
     });
     anon_inode_getfd("[pidfd]", pidfd, oflags | flags::O_CLOEXEC)
+}
+
+/// Whether the current task may take `task`'s files (Linux's `ptrace_may_access` with
+/// PTRACE_MODE_ATTACH_REALCREDS): its own process, or one whose real, effective and saved
+/// user and group IDs are all the caller's real ones, or CAP_SYS_PTRACE. (Cradle has no
+/// non-dumpable processes and no Yama.)
+fn ptrace_may_attach(task: &TaskStruct) -> bool {
+    let me = crate::kernel::task::current();
+    if task.tgid.load(Ordering::Relaxed) == me.tgid.load(Ordering::Relaxed) {
+        return true;
+    }
+    let t = crate::kernel::cred::task_cred(task);
+    crate::kernel::cred::with_current_cred(|c| {
+        ([t.uid, t.euid, t.suid].iter().all(|&id| id == c.uid)
+            && [t.gid, t.egid, t.sgid].iter().all(|&id| id == c.gid))
+            || c.has_cap(crate::kernel::capability::CAP_SYS_PTRACE)
+    })
+}
+
+/// `pidfd_getfd(2)`: a duplicate, close-on-exec, of descriptor `fd` of the process `pidfd`
+/// names (Linux's `kernel/pid.c`): EINVAL for flags; EBADF if `pidfd` is not a pidfd;
+/// ESRCH once the process is reaped; EPERM without ptrace access to it; EBADF if it has
+/// no such descriptor (or no files: a zombie).
+pub fn sys_pidfd_getfd(pidfd: i32, fd: i32, oflags: u32) -> Result<u64, Errno> {
+    if oflags != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let target = pidfd_get_pid(pidfd)?;
+    let task = target.task().ok_or(Errno::ESRCH)?;
+    if !ptrace_may_attach(&task) {
+        return Err(Errno::EPERM);
+    }
+    let file = {
+        let files = task.files.lock();
+        let files = files.as_ref().ok_or(Errno::EBADF)?;
+        let table = files.lock();
+        usize::try_from(fd)
+            .map_err(|_| Errno::EBADF)
+            .and_then(|fd| table.get(fd))?
+    };
+    let files = crate::kernel::task::current().files()?;
+    let newfd = files.lock().alloc_fd(0, file, true)?;
+    Ok(newfd as u64)
 }

@@ -689,6 +689,24 @@ pub(crate) fn flush_pending_mask(task: &TaskStruct, mask: u64) {
     });
 }
 
+/// `task` is being released: its thread-directed signals' information goes, and with the
+/// last thread of the process (`group_dead`) the process's (Linux's `flush_sigqueue` in
+/// `__exit_signal`), so the queued count of their user (`SigQ`) drops now, not when the
+/// structures are freed (a pidfd keeps the process's).
+pub(crate) fn flush_sigqueue(task: &TaskStruct, group_dead: bool) {
+    {
+        let mut st = task.sigstate.lock();
+        task.pending.store(0, Ordering::Release);
+        st.queue.flush_mask(!0);
+    }
+    if group_dead {
+        let group = task.signal();
+        let mut inner = group.inner.lock();
+        group.shared_pending.store(0, Ordering::Release);
+        inner.shared_queue.flush_mask(!0);
+    }
+}
+
 /// Whether the current task may send `signo` to `task` from user space (Linux's
 /// `check_kill_permission` and `kill_ok_by_cred`): within its own process, or when the
 /// sender's real or effective user ID is the target's real or saved one, or with

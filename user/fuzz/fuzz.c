@@ -117,7 +117,9 @@ static const int calls[] = {
 	86 /* timerfd_settime */, 87 /* timerfd_gettime */, 107 /* timer_create (see below) */,
 	108 /* timer_gettime */, 109 /* timer_getoverrun */, 110 /* timer_settime */,
 	111 /* timer_delete */, 26 /* inotify_init1 */, 27 /* inotify_add_watch */,
-	28 /* inotify_rm_watch */,
+	28 /* inotify_rm_watch */, 95 /* waitid */, 138 /* rt_sigqueueinfo (0, SIGURG) */,
+	240 /* rt_tgsigqueueinfo (0, SIGURG) */, 424 /* pidfd_send_signal (0, SIGURG) */,
+	434 /* pidfd_open */,
 };
 
 /* What timer_create gets when not a random pointer: a timer that sends nothing, or SIGURG
@@ -200,6 +202,10 @@ static void fuzz_calls(uint64_t seed)
 			/* tkill/tgkill: signal 0 only (a real one could end the test's children
 			 * in ways that test nothing new). */
 			a[nr == 130 ? 1 : 2] = 0;
+		}
+		if (nr == 138 || nr == 240 || nr == 424) {
+			/* Queued signals: 0 or SIGURG (ignored by default) only, as for tkill. */
+			a[nr == 240 ? 2 : 1] = rnd() % 2 ? SIGURG : 0;
 		}
 		if (write(COUNT_FD, "", 1) != 1) {
 			/* The pipe is gone (a random close or dup3): this call is not counted. */

@@ -59,9 +59,8 @@ fn prepare_signal(task: &TaskStruct, signo: i32) -> bool {
         return signo == sig::SIGKILL;
     }
     if signo == sig::SIGCONT {
-        group.shared_pending.fetch_and(!STOP_MASK, Ordering::AcqRel);
+        super::flush_pending_mask(task, STOP_MASK);
         group.for_each_thread(|t| {
-            t.pending.fetch_and(!STOP_MASK, Ordering::AcqRel);
             t.jobctl.fetch_and(!JOBCTL_STOP_PENDING, Ordering::AcqRel);
         });
         let continued = {
@@ -82,12 +81,7 @@ fn prepare_signal(task: &TaskStruct, signo: i32) -> bool {
             do_notify_parent_cldstop(&leader, si::CLD_CONTINUED, sig::SIGCONT);
         }
     } else if bit(signo) & STOP_MASK != 0 {
-        group
-            .shared_pending
-            .fetch_and(!bit(sig::SIGCONT), Ordering::AcqRel);
-        group.for_each_thread(|t| {
-            t.pending.fetch_and(!bit(sig::SIGCONT), Ordering::AcqRel);
-        });
+        super::flush_pending_mask(task, bit(sig::SIGCONT));
     }
     !sig_ignored(task, signo)
 }

@@ -237,6 +237,7 @@ fn invoke_syscall(regs: &mut PtRegs, nr: u64) -> Result<u64, Errno> {
         }
         __NR_pidfd_open => crate::kernel::pid::sys_pidfd_open(i(a[0]), a[1] as u32),
         __NR_clone3 => fork::sys_clone3(a[0], a[1] as usize),
+        __NR_pidfd_getfd => crate::kernel::pid::sys_pidfd_getfd(i(a[0]), i(a[1]), a[2] as u32),
         __NR_getrandom => sys::sys_getrandom(a[0], a[1] as usize, a[2] as u32),
         __NR_rseq => Err(Errno::ENOSYS), // rseq: libcs expect ENOSYS and carry on
         _ => {

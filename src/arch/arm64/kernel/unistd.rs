@@ -177,6 +177,7 @@ pub const __NR_statx: u64 = 291;
 pub const __NR_rseq: u64 = 293;
 pub const __NR_pidfd_send_signal: u64 = 424;
 pub const __NR_pidfd_open: u64 = 434;
+pub const __NR_pidfd_getfd: u64 = 438;
 pub const __NR_clone3: u64 = 435;
 pub const __NR_faccessat2: u64 = 439;
 pub const __NR_epoll_pwait2: u64 = 441;
