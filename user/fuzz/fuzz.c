@@ -119,7 +119,7 @@ static const int calls[] = {
 	111 /* timer_delete */, 26 /* inotify_init1 */, 27 /* inotify_add_watch */,
 	28 /* inotify_rm_watch */, 95 /* waitid */, 138 /* rt_sigqueueinfo (0, SIGURG) */,
 	240 /* rt_tgsigqueueinfo (0, SIGURG) */, 424 /* pidfd_send_signal (0, SIGURG) */,
-	434 /* pidfd_open */,
+	434 /* pidfd_open */, 438 /* pidfd_getfd */,
 };
 
 /* What timer_create gets when not a random pointer: a timer that sends nothing, or SIGURG
