@@ -195,12 +195,31 @@ pub const SIGRTMIN: i32 = 32;
 /// information (not SI_USER), else the signal is pending without its information (Linux's
 /// `override_rlimit` and TRACE_SIGNAL_LOSE_INFO). SIGKILL has no information.
 fn send_signal_locked(task: &TaskStruct, info: KernelSigInfo, group: bool) -> Result<(), Errno> {
+    send_signal_queue(task, info, group).map(|_| ())
+}
+
+/// What [`send_signal_queue`] did with a signal it was given.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Sent {
+    /// Pending now (queued, or merged with the pending instance of a standard signal), or
+    /// dropped as ignored.
+    Done,
+    /// A POSIX timer's signal whose previous instance from the same timer is still queued:
+    /// nothing sent (the timer counts an overrun).
+    TimerPending,
+    /// Not sent: this error.
+    Failed(Errno),
+}
+
+/// [`send_signal_locked`], telling a POSIX timer whether its previous signal is still queued
+/// (decided under the same lock as the queuing, so two expiries never queue two).
+fn send_signal_queue(task: &TaskStruct, info: KernelSigInfo, group: bool) -> Result<Sent, Errno> {
     let signo = info.signo;
     if !(1..=NSIG as i32).contains(&signo) || task.is_kthread() {
-        return Ok(());
+        return Ok(Sent::Done);
     }
     if !prepare_signal(task, signo) {
-        return Ok(());
+        return Ok(Sent::Done);
     }
     let charge = if info.code == si::SI_TIMER {
         Charge::None
@@ -215,12 +234,20 @@ fn send_signal_locked(task: &TaskStruct, info: KernelSigInfo, group: bool) -> Re
     // Under the owner's lock: the bit, and the queue's entry if the signal has one.
     let queue_it = |pending: &core::sync::atomic::AtomicU64, queue: &mut SigQueue| {
         let before = pending.load(Ordering::Acquire);
+        if info.code == si::SI_TIMER
+            && before & bit(signo) != 0
+            && queue.any(signo, |q| {
+                q.code == si::SI_TIMER && q.timerid == info.timerid
+            })
+        {
+            return Err(Sent::TimerPending);
+        }
         if signo < SIGRTMIN && before & bit(signo) != 0 && info.code != si::SI_TIMER {
             return Ok(false); // merged with the pending one
         }
         if before & bit(signo) == 0 {
-            // Entries left by a bit cleared without the lock (a stop signal discarding
-            // SIGCONT): they are not pending any more.
+            // Every clearing of a bit flushes its entries under this lock; this keeps an
+            // entry whose bit is clear from ever being taken for a new instance.
             queue.flush_mask(bit(signo));
         }
         if signo != sig::SIGKILL
@@ -228,7 +255,7 @@ fn send_signal_locked(task: &TaskStruct, info: KernelSigInfo, group: bool) -> Re
             && signo >= SIGRTMIN
             && info.code != si::SI_USER
         {
-            return Err(Errno::EAGAIN);
+            return Err(Sent::Failed(Errno::EAGAIN));
         }
         pending.fetch_or(bit(signo), Ordering::AcqRel);
         Ok(true)
@@ -237,51 +264,38 @@ fn send_signal_locked(task: &TaskStruct, info: KernelSigInfo, group: bool) -> Re
         let signal = task.signal();
         let queued = {
             let mut inner = signal.inner.lock();
-            queue_it(&signal.shared_pending, &mut inner.shared_queue)?
+            queue_it(&signal.shared_pending, &mut inner.shared_queue)
         };
-        if !queued {
-            return Ok(());
+        match queued {
+            Ok(true) => {}
+            Ok(false) => return Ok(Sent::Done),
+            Err(Sent::Failed(e)) => return Err(e),
+            Err(other) => return Ok(other),
         }
         // Any thread may take it, now or once it unblocks the signal.
         signal.for_each_thread(|t| set_sigpending(t));
     } else {
         let queued = {
             let mut st = task.sigstate.lock();
-            queue_it(&task.pending, &mut st.queue)?
+            queue_it(&task.pending, &mut st.queue)
         };
-        if !queued {
-            return Ok(());
+        match queued {
+            Ok(true) => {}
+            Ok(false) => return Ok(Sent::Done),
+            Err(Sent::Failed(e)) => return Err(e),
+            Err(other) => return Ok(other),
         }
         set_sigpending(task);
     }
     crate::fs::signalfd::signalfd_notify();
     complete_signal(task, signo, group);
-    Ok(())
+    Ok(Sent::Done)
 }
 
 /// Queue a POSIX timer's signal (Linux's `send_sigqueue`): false, sending nothing, if the
 /// same timer's signal is still queued there (the timer counts an overrun instead).
 pub fn send_sigqueue(task: &TaskStruct, info: KernelSigInfo, group: bool) -> bool {
-    let signo = info.signo;
-    if !(1..=NSIG as i32).contains(&signo) {
-        return true;
-    }
-    let same =
-        |queued: &KernelSigInfo| queued.code == si::SI_TIMER && queued.timerid == info.timerid;
-    let already = if group {
-        let signal = task.signal();
-        let inner = signal.inner.lock();
-        signal.shared_pending.load(Ordering::Acquire) & bit(signo) != 0
-            && inner.shared_queue.any(signo, same)
-    } else {
-        let st = task.sigstate.lock();
-        task.pending.load(Ordering::Acquire) & bit(signo) != 0 && st.queue.any(signo, same)
-    };
-    if already {
-        return false;
-    }
-    let _ = send_signal_locked(task, info, group);
-    true
+    send_signal_queue(task, info, group) != Ok(Sent::TimerPending)
 }
 
 /// Queue a process-directed signal with its `siginfo` for `task`'s process and wake a
