@@ -6,7 +6,8 @@
  * signalfd; rt_sigqueueinfo and rt_tgsigqueueinfo with Linux's errnos (EPERM for a code
  * only the kernel or kill may use, to another process; ESRCH; EINVAL; EFAULT); the
  * RLIMIT_SIGPENDING limit (EAGAIN for a real-time signal with information, a kill() still
- * pending without it) and /proc/self/status's SigQ.
+ * pending without it; a POSIX timer holds one while it exists, timer_create EAGAIN over it)
+ * and /proc/self/status's SigQ.
  *
  * Nothing depends on timing: every signal is sent while blocked and taken afterwards.
  */
@@ -457,6 +458,26 @@ static int rlimit_child(void)
 	kill(getpid(), RT(11));
 	if (take(RT(11), &si) != RT(11) || si.si_code != SI_USER || si.si_pid != 0)
 		return 22;
+	/* A POSIX timer holds one for as long as it exists: with the limit at 2, two timers,
+	 * then EAGAIN; SigQ 2/2; deleting one makes room again. */
+	rl.rlim_cur = 2;
+	if (setrlimit(RLIMIT_SIGPENDING, &rl) != 0)
+		return 23;
+	struct sigevent none = { .sigev_notify = SIGEV_NONE };
+	timer_t t[3];
+	if (timer_create(CLOCK_MONOTONIC, &none, &t[0]) != 0 ||
+	    timer_create(CLOCK_MONOTONIC, &none, &t[1]) != 0)
+		return 24;
+	if (timer_create(CLOCK_MONOTONIC, &none, &t[2]) != -1 || errno != EAGAIN)
+		return 25;
+	if (read_sigq(&queued, &limit) != 0 || queued != 2 || limit != 2)
+		return 26;
+	if (timer_delete(t[0]) != 0 || timer_create(CLOCK_MONOTONIC, &none, &t[2]) != 0)
+		return 27;
+	timer_delete(t[1]);
+	timer_delete(t[2]);
+	if (read_sigq(&queued, &limit) != 0 || queued != 0)
+		return 28;
 	return 0;
 }
 
@@ -528,7 +549,8 @@ static const struct test tests[] = {
 	{ "rt_sigqueueinfo: EPERM, ESRCH, EINVAL, EFAULT in Linux's order", test_sigqueueinfo_errors },
 	{ "rt_sigqueueinfo to itself delivers the information as given", test_sigqueueinfo_self },
 	{ "rt_tgsigqueueinfo: to a thread; EINVAL, ESRCH, EPERM, EFAULT", test_tgsigqueueinfo },
-	{ "RLIMIT_SIGPENDING: EAGAIN over the limit, kill() pends without info", test_rlimit_sigpending },
+	{ "RLIMIT_SIGPENDING: EAGAIN over the limit, kill() pends without info; timers count",
+	  test_rlimit_sigpending },
 	{ "SigQ shows the queued count and RLIMIT_SIGPENDING", test_sigq },
 	{ "SIG_IGN discards queued RT instances", test_ignore_flushes },
 };

@@ -64,8 +64,27 @@ pub fn sigpending_of(uid: Uid) -> usize {
         .map_or(0, |(_, n)| *n)
 }
 
+/// A `sigqueue` set aside for later and counted against RLIMIT_SIGPENDING while it exists:
+/// a POSIX timer's (Linux's SIGQUEUE_PREALLOC, allocated by `timer_create`). Its signal is
+/// queued uncharged ([`Charge::None`]); dropping this uncharges the user.
+pub struct PreallocCharge(Uid);
+
+impl PreallocCharge {
+    /// Charge `uid` for one, within `limit` (Linux's `__sigqueue_alloc` with
+    /// `override_rlimit` 0): None over the limit.
+    pub fn new(uid: Uid, limit: u64) -> Option<Self> {
+        inc_sigpending(uid, limit, false).then_some(Self(uid))
+    }
+}
+
+impl Drop for PreallocCharge {
+    fn drop(&mut self) {
+        dec_sigpending(self.0);
+    }
+}
+
 /// One queued instance of a signal (Linux's `struct sigqueue`): its information and the
-/// user it is charged to (None: not charged, a POSIX timer's signal).
+/// user it is charged to (None: not charged, a POSIX timer's signal, whose timer is).
 pub struct QueuedSig {
     info: KernelSigInfo,
     charged: Option<Uid>,
