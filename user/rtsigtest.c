@@ -470,8 +470,10 @@ static int rlimit_child(void)
 		return 24;
 	if (timer_create(CLOCK_MONOTONIC, &none, &t[2]) != -1 || errno != EAGAIN)
 		return 25;
-	if (read_sigq(&queued, &limit) != 0 || queued != 2 || limit != 2)
+	if (read_sigq(&queued, &limit) != 0 || queued != 2 || limit != 2) {
+		printf("SigQ %ld/%ld with two timers\n", queued, limit);
 		return 26;
+	}
 	if (timer_delete(t[0]) != 0 || timer_create(CLOCK_MONOTONIC, &none, &t[2]) != 0)
 		return 27;
 	timer_delete(t[1]);

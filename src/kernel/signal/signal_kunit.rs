@@ -3,7 +3,7 @@
 //! sets a handler or has a signal pending does without.
 
 use super::signal_struct::{SigActions, SighandStruct};
-use super::sigqueue::{sigpending_of, Charge, SigQueue};
+use super::sigqueue::{sigpending_of, Charge, PreallocCharge, SigQueue};
 use super::{si, sig, KernelSigInfo, SigAction, SIG_DFL, SIG_IGN};
 use crate::kunit::Test;
 use crate::{kunit_expect, kunit_test_suite};
@@ -74,7 +74,8 @@ fn rt(signo: i32, value: u64) -> KernelSigInfo {
 /// The queue holds no memory until the first entry, gives a signal's entries back oldest
 /// first and says while more of that signal remain; each entry is charged to its user
 /// until taken or flushed, and a user at its limit gets no more unless the limit is
-/// overridden.
+/// overridden; a timer's preallocated charge is refused at the limit without changing the
+/// count, and given back when dropped.
 fn sigqueue_fifo_and_charges(test: &mut Test) {
     // A user ID nobody else has, so the count is this test's alone.
     const UID: u32 = 0xdead_0001;
@@ -126,6 +127,26 @@ fn sigqueue_fifo_and_charges(test: &mut Test) {
     );
     kunit_expect!(test, sigpending_of(UID) == 0, "Charge::None was charged");
     drop(q);
+    // A timer's charge: refused at the limit without touching the count.
+    let first = PreallocCharge::new(UID, 1);
+    kunit_expect!(test, first.is_some(), "the first prealloc was refused");
+    kunit_expect!(
+        test,
+        PreallocCharge::new(UID, 1).is_none(),
+        "prealloc over the limit"
+    );
+    kunit_expect!(
+        test,
+        sigpending_of(UID) == 1,
+        "a refused prealloc changed the count to {}",
+        sigpending_of(UID)
+    );
+    drop(first);
+    kunit_expect!(
+        test,
+        sigpending_of(UID) == 0,
+        "dropping a prealloc did not uncharge"
+    );
 }
 
 kunit_test_suite!(

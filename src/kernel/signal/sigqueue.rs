@@ -73,7 +73,8 @@ impl PreallocCharge {
     /// Charge `uid` for one, within `limit` (Linux's `__sigqueue_alloc` with
     /// `override_rlimit` 0): None over the limit.
     pub fn new(uid: Uid, limit: u64) -> Option<Self> {
-        inc_sigpending(uid, limit, false).then_some(Self(uid))
+        // `then`, not `then_some`: an eagerly built value would be dropped, uncharging.
+        inc_sigpending(uid, limit, false).then(|| Self(uid))
     }
 }
 
