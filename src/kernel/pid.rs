@@ -104,10 +104,15 @@ static PIDFD_POLL: PollHead = PollHead::new();
 /// `pidfd_open`'s only flag (Linux's `PIDFD_NONBLOCK`, O_NONBLOCK).
 const PIDFD_NONBLOCK: u32 = flags::O_NONBLOCK;
 
+/// How many pidfds exist: while none, a process's end wakes nothing here.
+static NR_PIDFDS: core::sync::atomic::AtomicUsize = core::sync::atomic::AtomicUsize::new(0);
+
 /// A process ended (its leader's parent was told): wake the pidfds' pollers (Linux's
 /// `do_notify_pidfd`).
 pub fn do_notify_pidfd() {
-    PIDFD_POLL.wake();
+    if NR_PIDFDS.load(Ordering::Acquire) != 0 {
+        PIDFD_POLL.wake();
+    }
 }
 
 /// What a pidfd refers to (Linux's `struct pid` in the file's `private_data`).
@@ -131,6 +136,12 @@ impl PidFd {
             None => true,
             Some(t) => t.exit_state.load(Ordering::Acquire) != 0 && self.signal.nr_threads() <= 1,
         }
+    }
+}
+
+impl Drop for PidFd {
+    fn drop(&mut self) {
+        NR_PIDFDS.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
@@ -220,6 +231,7 @@ pub fn sys_pidfd_open(pid: i32, oflags: u32) -> Result<u64, Errno> {
         return Err(Errno::EINVAL);
     }
     let signal = task.signal.get().cloned().ok_or(Errno::EINVAL)?;
+    NR_PIDFDS.fetch_add(1, Ordering::AcqRel);
     let pidfd = Arc::new(PidFd {
         pid,
         signal,

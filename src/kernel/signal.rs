@@ -694,12 +694,14 @@ pub(crate) fn flush_pending_mask(task: &TaskStruct, mask: u64) {
 /// `__exit_signal`), so the queued count of their user (`SigQ`) drops now, not when the
 /// structures are freed (a pidfd keeps the process's).
 pub(crate) fn flush_sigqueue(task: &TaskStruct, group_dead: bool) {
-    {
+    // An entry is queued only while its bit is set (every clearing flushes), so nothing
+    // pending means nothing to free and no lock to take.
+    if task.pending.load(Ordering::Acquire) != 0 {
         let mut st = task.sigstate.lock();
         task.pending.store(0, Ordering::Release);
         st.queue.flush_mask(!0);
     }
-    if group_dead {
+    if group_dead && task.signal().shared_pending.load(Ordering::Acquire) != 0 {
         let group = task.signal();
         let mut inner = group.inner.lock();
         group.shared_pending.store(0, Ordering::Release);

@@ -100,7 +100,7 @@ impl Drop for QueuedSig {
 }
 
 /// The information of a pending set's signals, oldest first. Empty (and holding no memory)
-/// until the first signal with information is queued.
+/// until the first signal with information is queued; the room stays once made.
 pub struct SigQueue(Vec<QueuedSig>);
 
 /// What [`SigQueue::alloc`] was asked to do with the limit.
@@ -154,11 +154,9 @@ impl SigQueue {
         let Some(i) = self.0.iter().position(|q| q.info.signo == signo) else {
             return (None, false);
         };
+        // The memory stays for the next signal (a shell gets a SIGCHLD per command).
         let entry = self.0.remove(i);
         let still = self.0[i..].iter().any(|q| q.info.signo == signo);
-        if self.0.is_empty() {
-            self.0 = Vec::new(); // give the memory back: most tasks rarely get signals
-        }
         (Some(entry.info), still)
     }
 
