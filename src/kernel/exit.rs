@@ -6,6 +6,10 @@
 //! threads under kthreadd, which ignores SIGCHLD — releases itself at once. Either way it
 //! schedules away for the last time with state TASK_DEAD, and the next task frees its
 //! stack (`put_task_struct_dead`).
+//!
+//! The parent collects its children with `wait4` and `waitid`, both through `do_wait`
+//! (Linux's): by PID, process group, any, or pidfd; exits, stops and continues; WNOHANG,
+//! WNOWAIT, __WALL/__WCLONE.
 
 use core::sync::atomic::Ordering;
 

@@ -2,8 +2,11 @@
 //! (Linux: `kernel/signal.c`, `include/linux/signal.h`).
 //!
 //! A signal is sent with [`send_signal_info`]: it becomes a bit in the target's `pending`
-//! set, with one `siginfo` remembered per signal (standard signals are not queued twice, as
-//! on Linux), and wakes the target if it sleeps interruptibly. Sending SIGCONT resumes a
+//! set and an entry with its `siginfo` in the set's queue ([`SigQueue`]): every instance of
+//! a real-time signal (32..=64) has its own entry, taken oldest first, while a standard
+//! signal already pending is merged (Linux's `legacy_queue`); the entries count against
+//! the receiver's RLIMIT_SIGPENDING (`sigqueue`). It wakes the target if it sleeps
+//! interruptibly. Sending SIGCONT resumes a
 //! stopped task and discards pending stop signals; sending a stop signal discards a pending
 //! SIGCONT (Linux's `prepare_signal`).
 //!
@@ -28,10 +31,12 @@
 //! ([`SighandStruct`]); the per-thread parts (`siginfo` of thread-directed signals, the
 //! alternate stack, `rt_sigsuspend`'s saved mask) are the task's [`SignalState`].
 //!
-//! Submodules: `signal_struct` (the shared structures), `send` (kill, tkill, tgkill and the
-//! delivery to a thread), `notify` (job-control stops, SIGCHLD to the parent), `wait`
-//! (sigsuspend, sigtimedwait, restart_syscall), `signal_kunit` (KUnit tests of the tables
-//! allocated on demand). The arm64 frame is in `arch/arm64/kernel/signal.rs`.
+//! Submodules: `signal_struct` (the shared structures), `sigqueue` (the queue of pending
+//! signals' information and the per-user count RLIMIT_SIGPENDING limits), `send` (kill,
+//! tkill, tgkill, rt_sigqueueinfo, rt_tgsigqueueinfo, pidfd_send_signal and the delivery to
+//! a thread), `notify` (job-control stops, SIGCHLD to the parent), `wait` (sigsuspend,
+//! sigtimedwait, restart_syscall), `signal_kunit` (KUnit tests of the tables allocated on
+//! demand and of the queue). The arm64 frame is in `arch/arm64/kernel/signal.rs`.
 
 mod notify;
 mod send;

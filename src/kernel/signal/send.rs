@@ -1,9 +1,10 @@
-//! Sending signals: to a process or to one thread, `kill`, `tkill`, `tgkill` (Linux:
-//! `kernel/signal.c`, `__send_signal_locked`, `prepare_signal`, `complete_signal`,
-//! `zap_other_threads`, `do_send_sig_info`).
+//! Sending signals: to a process or to one thread, `kill`, `tkill`, `tgkill`,
+//! `rt_sigqueueinfo`, `rt_tgsigqueueinfo`, `pidfd_send_signal` (Linux: `kernel/signal.c`,
+//! `__send_signal_locked`, `prepare_signal`, `complete_signal`, `zap_other_threads`,
+//! `do_send_sig_info`, `send_sigqueue`).
 //!
-//! A process-directed signal pends in the group's `shared_pending`; a thread-directed one in
-//! the thread's `pending`. Either way [`complete_signal`] then picks a thread that does not
+//! A process-directed signal pends in the group's `shared_pending` (and its information in
+//! the group's queue); a thread-directed one in the thread's `pending` (and queue). Either way [`complete_signal`] then picks a thread that does not
 //! block it and wakes it; if the signal is fatal (default action terminate, or SIGKILL) the
 //! whole group is marked exiting and every thread gets SIGKILL, as Linux does.
 
