@@ -332,6 +332,9 @@ static int test_pidfd_poll_wait(void)
 		return 0;
 	if (!expect_errno(pidfd_send_signal(fd, SIGTERM, NULL, 0), ESRCH, "signal after reaping"))
 		return 0;
+	if (!expect_errno(sys_waitid(P_PIDFD, fd, &si, WEXITED | WNOHANG, NULL), ECHILD,
+			  "waitid after reaping"))
+		return 0;
 	if (poll(&p, 1, 0) != 1)
 		return fail("not readable once reaped");
 	close(fd);
@@ -488,7 +491,7 @@ static const struct test tests[] = {
 	{ "a NULL infop is allowed; rusage is written", test_null_info_rusage },
 	{ "waitid: EINVAL, EBADF, ECHILD, EFAULT", test_errors },
 	{ "pidfd_open: flags, close-on-exec; EINVAL, ESRCH", test_pidfd_open },
-	{ "a pidfd polls readable at exit; fdinfo Pid; waitid(P_PIDFD); ESRCH once reaped",
+	{ "a pidfd polls readable at exit; fdinfo Pid; waitid(P_PIDFD); ESRCH, ECHILD once reaped",
 	  test_pidfd_poll_wait },
 	{ "waitid(P_PIDFD) on a PIDFD_NONBLOCK pidfd of a running child: EAGAIN",
 	  test_pidfd_nonblock_wait },

@@ -622,7 +622,8 @@ pub fn sys_waitid(
             P_PIDFD => {
                 let (pidfd, nonblock) = crate::kernel::pid::pidfd_get_pid_flags(id)?;
                 pidfd_nonblock = nonblock;
-                WaitWho::Pid(pidfd.pid)
+                // A reaped process matches no child, even one that got its PID since.
+                WaitWho::Pid(if pidfd.task().is_some() { pidfd.pid } else { 0 })
             }
             _ => return Err(Errno::EINVAL),
         };
