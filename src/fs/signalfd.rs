@@ -74,9 +74,9 @@ fn signalfd_siginfo(info: &KernelSigInfo) -> [u8; SIGINFO_SIZE] {
     }
     b[12..16].copy_from_slice(&(info.pid as u32).to_le_bytes());
     b[16..20].copy_from_slice(&info.uid.to_le_bytes());
-    if info.signo == sig::SIGCHLD {
+    if info.is_chld() {
         b[40..44].copy_from_slice(&info.status.to_le_bytes());
-    } else if info.code == crate::kernel::signal::si::SI_QUEUE {
+    } else if info.code < 0 {
         b[44..48].copy_from_slice(&(info.value as u32).to_le_bytes());
         b[48..56].copy_from_slice(&info.value.to_le_bytes());
     }

@@ -6,6 +6,10 @@
 //! threads under kthreadd, which ignores SIGCHLD — releases itself at once. Either way it
 //! schedules away for the last time with state TASK_DEAD, and the next task frees its
 //! stack (`put_task_struct_dead`).
+//!
+//! The parent collects its children with `wait4` and `waitid`, both through `do_wait`
+//! (Linux's): by PID, process group, any, or pidfd; exits, stops and continues; WNOHANG,
+//! WNOWAIT, __WALL/__WCLONE.
 
 use core::sync::atomic::Ordering;
 
@@ -51,6 +55,9 @@ fn unhash_task(tasklist: &mut TaskList, task: &TaskStruct) -> [Option<TaskRef>; 
         crate::kernel::sched::cputime::exit_thread_cputime(task.signal(), task);
     }
     let thread = index.map(|i| threads.remove(i));
+    let group_dead = threads.is_empty();
+    drop(threads);
+    signal::flush_sigqueue(task, group_dead);
     [removed, thread]
 }
 
@@ -335,43 +342,97 @@ pub fn sys_exit_group(status: i32) -> Result<u64, crate::kernel::errno::Errno> {
     do_group_exit((status & 0xff) << 8)
 }
 
-/// `wait4` options (Linux's `include/uapi/linux/wait.h`).
+/// Wait options (Linux's `include/uapi/linux/wait.h`): do not sleep.
 const WNOHANG: u32 = 1;
-/// Also report children stopped by a signal.
-const WUNTRACED: u32 = 2;
-/// Also report stopped children continued by SIGCONT.
+/// Report children stopped by a signal (`wait4`'s WUNTRACED).
+const WSTOPPED: u32 = 2;
+/// Report children that exited (implied by `wait4`).
+const WEXITED: u32 = 4;
+/// Report stopped children continued by SIGCONT.
 const WCONTINUED: u32 = 8;
+/// Leave the child waitable: report without reaping or clearing the report.
+const WNOWAIT: u32 = 0x0100_0000;
+/// Only the calling thread's children (Cradle's children are the process's).
+const __WNOTHREAD: u32 = 0x2000_0000;
+/// Wait for every child, whatever its exit signal.
+const __WALL: u32 = 0x4000_0000;
+/// Wait only for "clone" children: those whose exit signal is not SIGCHLD.
+const __WCLONE: u32 = 0x8000_0000;
 
-/// What `wait4` found in a child: its PID and the status to report (a zombie it reaped,
-/// or a stop or continue).
-enum WaitEvent {
-    /// Reaped, stopped or continued; for a reaped child, what its CPU time was.
-    Changed(i32, i32, Option<crate::kernel::sched::cputime::Usage>),
+/// `waitid`'s `idtype` (Linux's P_ALL, P_PID, P_PGID, P_PIDFD).
+const P_ALL: i32 = 0;
+const P_PID: i32 = 1;
+const P_PGID: i32 = 2;
+const P_PIDFD: i32 = 3;
+
+/// Which children a wait is for (Linux's `wo_type` + `wo_pid`).
+#[derive(Clone, Copy)]
+enum WaitWho {
+    /// Any child.
+    All,
+    /// The child with this PID.
+    Pid(i32),
+    /// Any child in this process group.
+    Pgid(i32),
 }
 
-/// `wait4(2)`: reap a zombie child (pid -1: any; > 0: that one; 0: any in the caller's
-/// process group; < -1: any in group -pid) and report its status in Linux's
-/// encoding; with WUNTRACED also a stopped child (`0x7f | sig << 8`), with WCONTINUED a
-/// continued one (`0xffff`). ECHILD if there is no such child; 0 with WNOHANG if none has
-/// changed. A signal interrupts the wait (ERESTARTSYS: restarted under SA_RESTART).
-pub fn sys_wait4(
+/// What a wait found in a child (Linux's `wait_task_zombie`, `wait_task_stopped`,
+/// `wait_task_continued` results).
+struct WaitEvent {
+    /// The child's PID.
     pid: i32,
-    wstatus: u64,
-    options: u32,
-    rusage: u64,
-) -> Result<u64, crate::kernel::errno::Errno> {
+    /// The `wait4` status word: the exit status, `0x7f | sig << 8` for a stop, `0xffff`
+    /// for a continue.
+    status: i32,
+    /// `si_code`: CLD_EXITED, CLD_KILLED, CLD_DUMPED, CLD_STOPPED or CLD_CONTINUED.
+    cause: i32,
+    /// `si_status`: the exit code, or the signal that killed, stopped or continued it.
+    si_status: i32,
+    /// The child's real user ID.
+    uid: u32,
+    /// Its CPU time and its reaped children's (Linux's `getrusage(p, RUSAGE_BOTH)`).
+    usage: crate::kernel::sched::cputime::Usage,
+}
+
+/// The `si_code` and `si_status` of an exit status (Linux's `wait_task_zombie`).
+fn exit_cause(status: i32) -> (i32, i32) {
+    use crate::kernel::signal::si;
+    if status & 0x7f != 0 {
+        let cause = if status & 0x80 != 0 {
+            si::CLD_DUMPED
+        } else {
+            si::CLD_KILLED
+        };
+        (cause, status & 0x7f)
+    } else {
+        (si::CLD_EXITED, (status >> 8) & 0xff)
+    }
+}
+
+/// Wait for a child of the caller's process matching `who` to change as `options` asks
+/// (Linux's `do_wait`): the first child with something to report, reaped if it is a zombie
+/// unless WNOWAIT. Ok(None) with WNOHANG if none has changed; ECHILD if there is no such
+/// child; interrupted by a signal (ERESTARTSYS: restarted under SA_RESTART).
+fn do_wait(who: WaitWho, options: u32) -> Result<Option<WaitEvent>, crate::kernel::errno::Errno> {
     use crate::kernel::errno::Errno;
+    use crate::kernel::sched::cputime::child_total_usage;
     // Any thread waits for the children of its process, which hang off the leader.
     let me = current().group_leader();
     let me = &*me;
-    let my_pgrp = crate::kernel::session::pgrp_of(me);
-    let matches = |child: &TaskStruct| match pid {
-        -1 => true,
-        0 => crate::kernel::session::pgrp_of(child) == my_pgrp,
-        p if p < -1 => crate::kernel::session::pgrp_of(child) == -p,
-        p => child.pid() == p,
+    let eligible = |child: &TaskStruct| {
+        let matches = match who {
+            WaitWho::All => true,
+            WaitWho::Pid(p) => child.pid() == p,
+            WaitWho::Pgid(g) => crate::kernel::session::pgrp_of(child) == g,
+        };
+        // Linux's `eligible_child`: a "clone" child (exit signal not SIGCHLD) only with
+        // __WCLONE, the others only without it; both with __WALL.
+        let clone_child = child.exit_signal.load(Ordering::Relaxed) != signal::sig::SIGCHLD;
+        matches && (options & __WALL != 0 || clone_child == (options & __WCLONE != 0))
     };
-    // Linux's `do_wait` → `wait_consider_task`: the first child with something to report.
+    let uid_of = |child: &TaskStruct| crate::kernel::cred::task_cred(child).uid;
+    let wnowait = options & WNOWAIT != 0;
+    // Linux's `wait_consider_task`: the first child with something to report.
     let find = || -> (Option<WaitEvent>, bool) {
         let mut tasklist = TASKLIST.lock();
         let mut any = false;
@@ -379,7 +440,7 @@ pub fn sys_wait4(
         {
             let children = me.children.lock();
             for child in children.iter() {
-                if !matches(child) {
+                if !eligible(child) {
                     continue;
                 }
                 any = true;
@@ -387,37 +448,76 @@ pub fn sys_wait4(
                 if child.exit_state.load(Ordering::Acquire) == state::EXIT_ZOMBIE
                     && child.signal().nr_threads() == 1
                 {
-                    zombie = Some(child.clone());
-                    break;
+                    if options & WEXITED != 0 {
+                        zombie = Some(child.clone());
+                        break;
+                    }
+                    continue;
                 }
                 let mut st = child.signal().inner.lock();
-                if options & WUNTRACED != 0 && st.stop_report != 0 {
-                    let status = 0x7f | (st.stop_report << 8);
-                    st.stop_report = 0;
-                    return (Some(WaitEvent::Changed(child.pid(), status, None)), true);
+                if options & WSTOPPED != 0 && st.stop_report != 0 {
+                    let signo = st.stop_report;
+                    if !wnowait {
+                        st.stop_report = 0;
+                    }
+                    drop(st);
+                    return (
+                        Some(WaitEvent {
+                            pid: child.pid(),
+                            status: 0x7f | (signo << 8),
+                            cause: signal::si::CLD_STOPPED,
+                            si_status: signo,
+                            uid: uid_of(child),
+                            usage: child_total_usage(child.signal()),
+                        }),
+                        true,
+                    );
                 }
                 if options & WCONTINUED != 0 && st.cont_report {
-                    st.cont_report = false;
-                    return (Some(WaitEvent::Changed(child.pid(), 0xffff, None)), true);
+                    if !wnowait {
+                        st.cont_report = false;
+                    }
+                    drop(st);
+                    return (
+                        Some(WaitEvent {
+                            pid: child.pid(),
+                            status: 0xffff,
+                            cause: signal::si::CLD_CONTINUED,
+                            si_status: signal::sig::SIGCONT,
+                            uid: uid_of(child),
+                            usage: child_total_usage(child.signal()),
+                        }),
+                        true,
+                    );
                 }
             }
         }
         let Some(child) = zombie else {
             return (None, any);
         };
-        // Reap it under the same lock, so no other waiter can take it too.
         let status = group_exit_status(&child);
-        let child_pid = child.pid();
-        // Its CPU time, and its reaped children's, become the parent's children's time
-        // now and not before (Linux's `wait_task_zombie`).
-        let usage = crate::kernel::sched::cputime::reap_child_cputime(me.signal(), child.signal());
+        let (cause, si_status) = exit_cause(status);
+        let mut event = WaitEvent {
+            pid: child.pid(),
+            status,
+            cause,
+            si_status,
+            uid: uid_of(&child),
+            usage: Default::default(),
+        };
+        if wnowait {
+            event.usage = child_total_usage(child.signal());
+            return (Some(event), true);
+        }
+        // Reap it under the same lock, so no other waiter can take it too. Its CPU time,
+        // and its reaped children's, become the parent's children's time now and not
+        // before (Linux's `wait_task_zombie`).
+        event.usage =
+            crate::kernel::sched::cputime::reap_child_cputime(me.signal(), child.signal());
         let refs = unhash_task(&mut tasklist, &child);
         drop(tasklist);
         drop(refs);
-        (
-            Some(WaitEvent::Changed(child_pid, status, Some(usage))),
-            true,
-        )
+        (Some(event), true)
     };
     let mut found = None;
     let mut none_left = false;
@@ -436,24 +536,128 @@ pub fn sys_wait4(
         found = event;
         none_left = !any;
     }
-    let (child_pid, status, usage) = match found {
-        Some(WaitEvent::Changed(child_pid, status, usage)) => (child_pid, status, usage),
-        None if none_left => return Err(Errno::ECHILD),
-        None => return Ok(0), // WNOHANG, and nothing to report
+    match found {
+        Some(event) => Ok(Some(event)),
+        None if none_left => Err(Errno::ECHILD),
+        None => Ok(None),
+    }
+}
+
+/// `wait4(2)`: reap a zombie child (pid -1: any; > 0: that one; 0: any in the caller's
+/// process group; < -1: any in group -pid) and report its status in Linux's encoding;
+/// with WUNTRACED also a stopped child (`0x7f | sig << 8`), with WCONTINUED a continued one
+/// (`0xffff`). EINVAL for an unknown option, ESRCH for pid INT_MIN; ECHILD if there is no
+/// such child; 0 with WNOHANG if none has changed (Linux's `kernel_wait4`).
+pub fn sys_wait4(
+    pid: i32,
+    wstatus: u64,
+    options: u32,
+    rusage: u64,
+) -> Result<u64, crate::kernel::errno::Errno> {
+    use crate::kernel::errno::Errno;
+    if options & !(WNOHANG | WSTOPPED | WCONTINUED | __WNOTHREAD | __WCLONE | __WALL) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let who = match pid {
+        i32::MIN => return Err(Errno::ESRCH),
+        -1 => WaitWho::All,
+        0 => WaitWho::Pgid(crate::kernel::session::pgrp_of(current())),
+        p if p < 0 => WaitWho::Pgid(-p),
+        p => WaitWho::Pid(p),
+    };
+    let Some(event) = do_wait(who, options | WEXITED)? else {
+        return Ok(0); // WNOHANG, and nothing to report
     };
     if wstatus != 0 {
-        crate::arch::uaccess::copy_to_user(wstatus, &status.to_le_bytes())?;
+        crate::arch::uaccess::copy_to_user(wstatus, &event.status.to_le_bytes())?;
     }
     if rusage != 0 {
-        // Linux's `getrusage(p, RUSAGE_BOTH)`: the child's and its reaped children's.
-        let usage = match usage {
-            Some(usage) => usage,
-            None => match crate::kernel::pid::find_task_by_pid(child_pid) {
-                Some(child) => crate::kernel::sched::cputime::child_total_usage(child.signal()),
-                None => Default::default(),
-            },
-        };
-        crate::kernel::sys::put_rusage(rusage, &usage, 0)?;
+        crate::kernel::sys::put_rusage(rusage, &event.usage, 0)?;
     }
-    Ok(child_pid as u64)
+    Ok(event.pid as u64)
+}
+
+/// `waitid(2)` (Linux's `kernel_waitid` and `sys_waitid`): wait for a child by `idtype`
+/// (P_ALL; P_PID `id`; P_PGID `id`, 0 for the caller's group; P_PIDFD: the process pidfd
+/// `id` names, whose O_NONBLOCK means WNOHANG and EAGAIN instead of 0) to exit (WEXITED),
+/// stop (WSTOPPED) or continue (WCONTINUED), WNOWAIT leaving it waitable. The `siginfo_t`
+/// gets SIGCHLD, the CLD_* code, the child's PID, real UID and status (all 0 when
+/// nothing was found, and written whatever the result, as on Linux); `rusage`, if given,
+/// the child's usage. EINVAL for unknown options or none of the three events, or a bad
+/// idtype or ID; EBADF for a pidfd that is not one; ECHILD if no child matches.
+pub fn sys_waitid(
+    idtype: i32,
+    id: i32,
+    infop: u64,
+    options: u32,
+    rusage: u64,
+) -> Result<u64, crate::kernel::errno::Errno> {
+    use crate::kernel::errno::Errno;
+    let result = (|| -> Result<Option<WaitEvent>, Errno> {
+        if options
+            & !(WNOHANG
+                | WNOWAIT
+                | WEXITED
+                | WSTOPPED
+                | WCONTINUED
+                | __WNOTHREAD
+                | __WCLONE
+                | __WALL)
+            != 0
+            || options & (WEXITED | WSTOPPED | WCONTINUED) == 0
+        {
+            return Err(Errno::EINVAL);
+        }
+        let asked_nohang = options & WNOHANG;
+        let mut options = options;
+        let mut pidfd_nonblock = false;
+        let who = match idtype {
+            P_ALL => WaitWho::All,
+            P_PID if id <= 0 => return Err(Errno::EINVAL),
+            P_PID => WaitWho::Pid(id),
+            P_PGID if id < 0 => return Err(Errno::EINVAL),
+            P_PGID if id == 0 => WaitWho::Pgid(crate::kernel::session::pgrp_of(current())),
+            P_PGID => WaitWho::Pgid(id),
+            P_PIDFD if id < 0 => return Err(Errno::EINVAL),
+            P_PIDFD => {
+                let (pidfd, nonblock) = crate::kernel::pid::pidfd_get_pid_flags(id)?;
+                pidfd_nonblock = nonblock;
+                // A reaped process matches no child, even one that got its PID since.
+                WaitWho::Pid(if pidfd.task().is_some() { pidfd.pid } else { 0 })
+            }
+            _ => return Err(Errno::EINVAL),
+        };
+        if pidfd_nonblock {
+            options |= WNOHANG;
+        }
+        let found = do_wait(who, options)?;
+        if found.is_none() && pidfd_nonblock && asked_nohang == 0 {
+            return Err(Errno::EAGAIN);
+        }
+        Ok(found)
+    })();
+    let (ret, event) = match result {
+        Ok(event) => (Ok(0), event),
+        Err(e) => (Err(e), None),
+    };
+    if let (Some(event), true) = (&event, rusage != 0) {
+        crate::kernel::sys::put_rusage(rusage, &event.usage, 0)?;
+    }
+    if infop == 0 {
+        return ret;
+    }
+    let (signo, cause, pid, uid, status) = match &event {
+        Some(e) => (signal::sig::SIGCHLD, e.cause, e.pid, e.uid, e.si_status),
+        None => (0, 0, 0, 0, 0),
+    };
+    let mut head = [0u8; 12];
+    head[0..4].copy_from_slice(&signo.to_le_bytes());
+    head[8..12].copy_from_slice(&cause.to_le_bytes());
+    let mut body = [0u8; 12];
+    body[0..4].copy_from_slice(&pid.to_le_bytes());
+    body[4..8].copy_from_slice(&uid.to_le_bytes());
+    body[8..12].copy_from_slice(&status.to_le_bytes());
+    crate::arch::uaccess::copy_to_user(infop, &head)?;
+    crate::arch::uaccess::copy_to_user(infop.wrapping_add(16), &body)?;
+    ret
 }

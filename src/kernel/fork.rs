@@ -266,6 +266,10 @@ fn copy_process(args: &KernelCloneArgs<'_>) -> Result<TaskRef, Errno> {
         let group = SignalStruct::new_arc();
         crate::kernel::sched::cputime::copy_rlimit_cpu(parent.signal(), &group);
         group.rlim.copy_from(&parent.signal().rlim);
+        let rlim_sigpending = *parent.signal().rlim_sigpending.lock();
+        if rlim_sigpending.is_some() {
+            *group.rlim_sigpending.lock() = rlim_sigpending;
+        }
         group.live.store(1, Ordering::Relaxed);
         group.threads.lock().push(p.clone());
         let _ = p.signal.set(group);

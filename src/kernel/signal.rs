@@ -2,8 +2,11 @@
 //! (Linux: `kernel/signal.c`, `include/linux/signal.h`).
 //!
 //! A signal is sent with [`send_signal_info`]: it becomes a bit in the target's `pending`
-//! set, with one `siginfo` remembered per signal (standard signals are not queued twice, as
-//! on Linux), and wakes the target if it sleeps interruptibly. Sending SIGCONT resumes a
+//! set and an entry with its `siginfo` in the set's queue ([`SigQueue`]): every instance of
+//! a real-time signal (32..=64) has its own entry, taken oldest first, while a standard
+//! signal already pending is merged (Linux's `legacy_queue`); the entries count against
+//! the receiver's RLIMIT_SIGPENDING (`sigqueue`). It wakes the target if it sleeps
+//! interruptibly. Sending SIGCONT resumes a
 //! stopped task and discards pending stop signals; sending a stop signal discards a pending
 //! SIGCONT (Linux's `prepare_signal`).
 //!
@@ -28,26 +31,30 @@
 //! ([`SighandStruct`]); the per-thread parts (`siginfo` of thread-directed signals, the
 //! alternate stack, `rt_sigsuspend`'s saved mask) are the task's [`SignalState`].
 //!
-//! Submodules: `signal_struct` (the shared structures), `send` (kill, tkill, tgkill and the
-//! delivery to a thread), `notify` (job-control stops, SIGCHLD to the parent), `wait`
-//! (sigsuspend, sigtimedwait, restart_syscall), `signal_kunit` (KUnit tests of the tables
-//! allocated on demand). The arm64 frame is in `arch/arm64/kernel/signal.rs`.
+//! Submodules: `signal_struct` (the shared structures), `sigqueue` (the queue of pending
+//! signals' information and the per-user count RLIMIT_SIGPENDING limits), `send` (kill,
+//! tkill, tgkill, rt_sigqueueinfo, rt_tgsigqueueinfo, pidfd_send_signal and the delivery to
+//! a thread), `notify` (job-control stops, SIGCHLD to the parent), `wait` (sigsuspend,
+//! sigtimedwait, restart_syscall), `signal_kunit` (KUnit tests of the tables allocated on
+//! demand and of the queue). The arm64 frame is in `arch/arm64/kernel/signal.rs`.
 
 mod notify;
 mod send;
 mod signal_kunit;
 pub mod signal_struct;
+pub mod sigqueue;
 mod wait;
 
-use alloc::vec::Vec;
 use core::sync::atomic::Ordering;
 
 pub use notify::{do_notify_parent, do_notify_parent_cldstop, get_parent, parent_autoreaps};
 pub use send::{
     is_ignored_or_blocked, send_signal, send_signal_info, send_signal_info_thread,
-    send_signal_kernel, send_sigqueue, sys_kill, sys_tgkill, sys_tkill, zap_other_threads,
+    send_signal_kernel, send_sigqueue, sys_kill, sys_pidfd_send_signal, sys_rt_sigqueueinfo,
+    sys_rt_tgsigqueueinfo, sys_tgkill, sys_tkill, zap_other_threads, SIGRTMIN,
 };
 pub use signal_struct::{GroupExit, SighandStruct, SignalStruct};
+pub use sigqueue::SigQueue;
 pub use wait::{
     set_restart_nanosleep, sys_restart_syscall, sys_rt_sigsuspend, sys_rt_sigtimedwait,
 };
@@ -152,6 +159,8 @@ pub mod si {
     pub const CLD_EXITED: i32 = 1;
     /// SIGCHLD: the child was killed.
     pub const CLD_KILLED: i32 = 2;
+    /// SIGCHLD: the child was killed and dumped core.
+    pub const CLD_DUMPED: i32 = 3;
     /// SIGCHLD: the child stopped.
     pub const CLD_STOPPED: i32 = 5;
     /// SIGCHLD: the stopped child continued.
@@ -220,58 +229,6 @@ impl SigAction {
     };
 }
 
-/// The siginfo of each pending signal of a task or of a process, by signal number (the
-/// `sigqueue`s on Linux's `struct sigpending`). The table is allocated when the first
-/// signal is queued, so a task or process that never had a signal pending holds no memory
-/// for it (an idle process's task and signal structs fit in a fraction of a page). If that
-/// allocation fails the signal is still pending and is delivered with `SI_KERNEL`
-/// information, as Linux's `__send_signal` delivers a non-real-time signal whose `sigqueue`
-/// it could not allocate (without its information).
-pub struct SigInfoTable(Vec<KernelSigInfo>);
-
-impl SigInfoTable {
-    /// No information stored.
-    pub const fn new() -> Self {
-        Self(Vec::new())
-    }
-
-    /// The information stored for `signo` (1..=NSIG), or [`KernelSigInfo::EMPTY`] (signal
-    /// number 0) if none was.
-    pub fn get(&self, signo: i32) -> KernelSigInfo {
-        usize::try_from(signo - 1)
-            .ok()
-            .and_then(|i| self.0.get(i))
-            .copied()
-            .unwrap_or(KernelSigInfo::EMPTY)
-    }
-
-    /// Whether the table has been allocated.
-    pub fn is_allocated(&self) -> bool {
-        !self.0.is_empty()
-    }
-
-    /// Store `info` as the information of pending `signo` (1..=NSIG); nothing if the table
-    /// cannot be allocated.
-    pub fn set(&mut self, signo: i32, info: KernelSigInfo) {
-        let Some(index) = usize::try_from(signo - 1).ok().filter(|&i| i < NSIG) else {
-            return;
-        };
-        if self.0.is_empty() {
-            if self.0.try_reserve_exact(NSIG).is_err() {
-                return;
-            }
-            self.0.resize(NSIG, KernelSigInfo::EMPTY);
-        }
-        self.0[index] = info;
-    }
-}
-
-impl Default for SigInfoTable {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
 /// What a pending signal carries: the fields of `siginfo_t` Cradle fills in.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct KernelSigInfo {
@@ -338,12 +295,37 @@ impl KernelSigInfo {
         }
         b[16..20].copy_from_slice(&self.pid.to_le_bytes());
         b[20..24].copy_from_slice(&self.uid.to_le_bytes());
-        if self.signo == sig::SIGCHLD {
-            b[24..28].copy_from_slice(&self.status.to_le_bytes());
-        } else if self.code == si::SI_QUEUE {
+        if self.code < 0 {
+            // `_rt` (Linux's SIL_RT: sigqueue, tkill, the other negative codes).
             b[24..32].copy_from_slice(&self.value.to_le_bytes());
+        } else if self.is_chld() {
+            b[24..28].copy_from_slice(&self.status.to_le_bytes());
         }
         b
+    }
+
+    /// True if the union holds `_sigchld` (Linux's SIL_CHLD): SIGCHLD with a CLD_* code.
+    pub fn is_chld(&self) -> bool {
+        self.signo == sig::SIGCHLD && self.code > si::SI_USER && self.code <= si::CLD_CONTINUED
+    }
+
+    /// The information a user passed in a `siginfo_t` (Linux's `copy_siginfo_from_user`):
+    /// the union's first 16 bytes kept under every reading Cradle has of them, so
+    /// [`KernelSigInfo::to_user_bytes`] gives them back for the layout `si_code` selects.
+    pub fn from_user_bytes(b: &[u8; 128]) -> Self {
+        let i32_at = |o: usize| i32::from_le_bytes([b[o], b[o + 1], b[o + 2], b[o + 3]]);
+        let u64_at = |o: usize| u64::from(i32_at(o) as u32) | u64::from(i32_at(o + 4) as u32) << 32;
+        Self {
+            signo: i32_at(0),
+            code: i32_at(8),
+            pid: i32_at(16),
+            uid: i32_at(20) as u32,
+            status: i32_at(24),
+            value: u64_at(24),
+            timerid: i32_at(16),
+            overrun: i32_at(20),
+            addr: u64_at(16),
+        }
     }
 }
 
@@ -380,8 +362,8 @@ impl AltStack {
 /// A thread's own signal state: the parts of Linux's `task_struct` that are not atomics in
 /// [`TaskStruct`] (the shared ones are in [`SignalStruct`] and [`SighandStruct`]).
 pub struct SignalState {
-    /// The siginfo of each thread-directed pending signal.
-    pub info: SigInfoTable,
+    /// The information of the thread-directed pending signals.
+    pub queue: SigQueue,
     /// The alternate signal stack.
     pub altstack: AltStack,
     /// The mask to restore once a handler frame is set up or the syscall returns
@@ -400,7 +382,7 @@ impl SignalState {
     /// Every signal at its default action, nothing pending or stopped.
     pub const fn new() -> Self {
         Self {
-            info: SigInfoTable::new(),
+            queue: SigQueue::new(),
             altstack: AltStack {
                 sp: 0,
                 size: 0,
@@ -550,13 +532,7 @@ pub fn sys_rt_sigaction(signo: i32, act: u64, oact: u64, sigsetsize: usize) -> R
         // Setting SIG_IGN (or SIG_DFL for a default-ignored signal) discards it if pending,
         // in every thread (POSIX, Linux's `do_sigaction`).
         if new.handler == SIG_IGN || (new.handler == SIG_DFL && bit(signo) & IGNORE_MASK != 0) {
-            let group = task.signal();
-            group
-                .shared_pending
-                .fetch_and(!bit(signo), Ordering::AcqRel);
-            group.for_each_thread(|t| {
-                t.pending.fetch_and(!bit(signo), Ordering::AcqRel);
-            });
+            flush_pending_mask(task, bit(signo));
         }
     }
     if oact != 0 {
@@ -672,34 +648,70 @@ pub fn dequeue_signal(task: &TaskStruct, mask: u64) -> Option<KernelSigInfo> {
     dequeue(task, ready.trailing_zeros() as i32 + 1)
 }
 
-/// Clear `signo`'s pending bit (the thread's, else the process's) and take its siginfo;
-/// SI_KERNEL info if the bit was set but no siginfo was recorded (its allocation failed).
-/// None if neither set has the bit.
+/// Take one instance of `signo` off the pending sets, the thread's first (Linux's
+/// `__dequeue_signal` → `collect_signal`): the oldest queued entry; the bit stays set while
+/// another entry of `signo` is queued. A bit set with no entry (its information was lost)
+/// gives SI_USER information with no sender, as on Linux. None if neither set has the bit.
+/// The bit is tested and cleared under the owner's lock, so of threads racing for one
+/// process-wide instance exactly one gets it.
 fn dequeue_raw(task: &TaskStruct, signo: i32) -> Option<KernelSigInfo> {
-    let own = {
-        let st = task.sigstate.lock();
-        let before = task.pending.fetch_and(!bit(signo), Ordering::AcqRel);
-        (before & bit(signo) != 0).then(|| st.info.get(signo))
-    };
-    let info = own.or_else(|| {
-        let group = task.signal();
-        let inner = group.inner.lock();
-        let before = group
-            .shared_pending
-            .fetch_and(!bit(signo), Ordering::AcqRel);
-        (before & bit(signo) != 0).then(|| inner.shared_info.get(signo))
-    });
-    info.map(|info| {
-        if info.signo == signo {
-            info
-        } else {
-            KernelSigInfo {
-                signo,
-                code: si::SI_KERNEL,
-                ..KernelSigInfo::default()
-            }
+    let collect = |pending: &core::sync::atomic::AtomicU64, queue: &mut SigQueue| {
+        if pending.load(Ordering::Acquire) & bit(signo) == 0 {
+            return None;
         }
+        let (info, still) = queue.take(signo);
+        if !still {
+            pending.fetch_and(!bit(signo), Ordering::AcqRel);
+        }
+        Some(info.unwrap_or(KernelSigInfo {
+            signo,
+            code: si::SI_USER,
+            ..KernelSigInfo::EMPTY
+        }))
+    };
+    let own = collect(&task.pending, &mut task.sigstate.lock().queue);
+    own.or_else(|| {
+        let group = task.signal();
+        let mut inner = group.inner.lock();
+        collect(&group.shared_pending, &mut inner.shared_queue)
     })
+}
+
+/// Discard the pending signals of `mask` of `task`'s process and every thread of it, their
+/// queued information too (Linux's `flush_sigqueue_mask` on `shared_pending` and each
+/// thread's `pending`).
+pub(crate) fn flush_pending_mask(task: &TaskStruct, mask: u64) {
+    let group = task.signal();
+    {
+        let mut inner = group.inner.lock();
+        group.shared_pending.fetch_and(!mask, Ordering::AcqRel);
+        inner.shared_queue.flush_mask(mask);
+    }
+    group.for_each_thread(|t| {
+        let mut st = t.sigstate.lock();
+        t.pending.fetch_and(!mask, Ordering::AcqRel);
+        st.queue.flush_mask(mask);
+    });
+}
+
+/// `task` is being released: its thread-directed signals' information goes, and with the
+/// last thread of the process (`group_dead`) the process's (Linux's `flush_sigqueue` in
+/// `__exit_signal`), so the queued count of their user (`SigQ`) drops now, not when the
+/// structures are freed (a pidfd keeps the process's).
+pub(crate) fn flush_sigqueue(task: &TaskStruct, group_dead: bool) {
+    // An entry is queued only while its bit is set (every clearing flushes), so nothing
+    // pending means nothing to free and no lock to take.
+    if task.pending.load(Ordering::Acquire) != 0 {
+        let mut st = task.sigstate.lock();
+        task.pending.store(0, Ordering::Release);
+        st.queue.flush_mask(!0);
+    }
+    if group_dead && task.signal().shared_pending.load(Ordering::Acquire) != 0 {
+        let group = task.signal();
+        let mut inner = group.inner.lock();
+        group.shared_pending.store(0, Ordering::Release);
+        inner.shared_queue.flush_mask(!0);
+    }
 }
 
 /// Whether the current task may send `signo` to `task` from user space (Linux's

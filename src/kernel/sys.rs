@@ -456,6 +456,9 @@ const RLIM_NLIMITS: usize = 16;
 /// No limit.
 pub const RLIM_INFINITY: u64 = u64::MAX;
 
+/// `RLIMIT_SIGPENDING`: signals that may be queued for the process's real user.
+const RLIMIT_SIGPENDING: u32 = 11;
+
 /// A process's resource limits, (soft, hard) by resource (Linux's `signal->rlim`), but
 /// RLIMIT_CPU, which the CPU timers keep (`sched::cputime`). Lock: its own.
 pub struct Rlimits(crate::kernel::locking::SpinLock<[(u64, u64); RLIM_NLIMITS]>);
@@ -509,8 +512,9 @@ pub fn task_rlimit(task: &crate::kernel::task::TaskStruct, resource: u32) -> u64
 }
 
 /// `prlimit64(2)`: the current process's limits, Linux's by default. RLIMIT_CPU is kept (in
-/// the process's `SignalCputime`) and enforced by the tick; RLIMIT_NICE, RLIMIT_RTPRIO and
-/// RLIMIT_MEMLOCK are enforced by the calls they limit; the others are kept and not
+/// the process's `SignalCputime`) and enforced by the tick; RLIMIT_SIGPENDING (in its
+/// `SignalStruct`, sized from memory at boot) by the sending of signals; RLIMIT_NICE,
+/// RLIMIT_RTPRIO and RLIMIT_MEMLOCK are enforced by the calls they limit; the others are kept and not
 /// enforced beyond what the kernel already limits. Linux's order (`do_prlimit`): the new
 /// limit is read (EFAULT), then EINVAL for an unknown resource or cur > max, EPERM for
 /// raising the hard limit without CAP_SYS_RESOURCE; the old value is written last.
@@ -532,6 +536,7 @@ pub fn sys_prlimit64(pid: i32, resource: u32, new: u64, old: u64) -> SysResult {
     let signal = current().signal();
     let (cur, max) = match resource {
         RLIMIT_CPU => signal.cputime.inner.lock().rlim_cpu,
+        RLIMIT_SIGPENDING => signal.rlimit_sigpending(),
         _ => signal.rlim.get(resource),
     };
     if let Some((new_cur, new_max)) = new_rlim {
@@ -541,13 +546,15 @@ pub fn sys_prlimit64(pid: i32, resource: u32, new: u64, old: u64) -> SysResult {
         if new_max > max && !capable(CAP_SYS_RESOURCE) {
             return Err(Errno::EPERM);
         }
-        if resource == RLIMIT_CPU {
-            let group = &signal.cputime;
-            let mut t = group.inner.lock();
-            t.rlim_cpu = (new_cur, new_max);
-            group.update_timers_active(&t);
-        } else {
-            signal.rlim.0.lock()[resource as usize] = (new_cur, new_max);
+        match resource {
+            RLIMIT_CPU => {
+                let group = &signal.cputime;
+                let mut t = group.inner.lock();
+                t.rlim_cpu = (new_cur, new_max);
+                group.update_timers_active(&t);
+            }
+            RLIMIT_SIGPENDING => *signal.rlim_sigpending.lock() = Some((new_cur, new_max)),
+            _ => signal.rlim.0.lock()[resource as usize] = (new_cur, new_max),
         }
     }
     if old != 0 {

@@ -130,6 +130,9 @@ static const int calls[] = {
 	275 /* sched_getattr */, 279 /* memfd_create */, 281 /* execveat (no real program) */,
 	283 /* membarrier */, 284 /* mlock2 (up to 1 MiB) */, 286 /* preadv2 */,
 	287 /* pwritev2 */, 436 /* close_range (below the counting descriptor) */,
+	95 /* waitid */, 138 /* rt_sigqueueinfo (0, SIGURG) */,
+	240 /* rt_tgsigqueueinfo (0, SIGURG) */, 424 /* pidfd_send_signal (0, SIGURG) */,
+	434 /* pidfd_open */, 438 /* pidfd_getfd */,
 };
 
 /* What timer_create gets when not a random pointer: a timer that sends nothing, or SIGURG
@@ -250,6 +253,9 @@ static void fuzz_calls(uint64_t seed)
 			a[0] = rnd() % 8;
 			a[1] = cmds[rnd() % 6];
 			a[2] = (uint64_t)fl;
+		if (nr == 138 || nr == 240 || nr == 424) {
+			/* Queued signals: 0 or SIGURG (ignored by default) only, as for tkill. */
+			a[nr == 240 ? 2 : 1] = rnd() % 2 ? SIGURG : 0;
 		}
 		if (write(COUNT_FD, "", 1) != 1) {
 			/* The pipe is gone (a random close or dup3): this call is not counted. */

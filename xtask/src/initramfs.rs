@@ -315,6 +315,8 @@ pub fn test_entries(user: &UserPrograms) -> Result<Vec<Entry>, String> {
         Entry::new("/bin/clockset", file("clockset")?, 0o755),
         Entry::new("/bin/inotifytest", file("inotifytest")?, 0o755),
         Entry::new("/bin/filelock", file("filelock")?, 0o755),
+        Entry::new("/bin/rtsigtest", file("rtsigtest")?, 0o755),
+        Entry::new("/bin/waitidtest", file("waitidtest")?, 0o755),
         Entry::new("/bin/vdsotest", file("vdsotest")?, 0o755),
         Entry::new("/bin/aslrtest", file("aslrtest")?, 0o755),
         Entry::new("/bin/xattrtest", file("xattrtest")?, 0o755),

@@ -20,7 +20,7 @@ use crate::qemu::{run_captured, QemuOptions};
 use crate::user::UserPrograms;
 
 /// The programs `/init` runs on Cradle, in order.
-const PROGRAMS: [&str; 33] = [
+const PROGRAMS: [&str; 35] = [
     "syscalls",
     "fork_seed",
     "segv",
@@ -54,6 +54,8 @@ const PROGRAMS: [&str; 33] = [
     "sysmisc",
     "sysmisckern",
     "filelock",
+    "rtsigtest",
+    "waitidtest",
 ];
 
 /// The programs compared with Debian's arm64 Linux booted in the same QEMU rather than with

@@ -324,9 +324,11 @@ pub fn proc_pid_status(task: &TaskStruct) -> Result<Vec<u8>, Errno> {
     let (sigign, sigcatch) = sigign_sigcatch(task);
     let _ = write!(
         s,
-        "Threads:\t{}\nSigQ:\t0/0\nSigPnd:\t{:016x}\nShdPnd:\t{:016x}\nSigBlk:\t{:016x}\n\
+        "Threads:\t{}\nSigQ:\t{}/{}\nSigPnd:\t{:016x}\nShdPnd:\t{:016x}\nSigBlk:\t{:016x}\n\
          SigIgn:\t{sigign:016x}\nSigCgt:\t{sigcatch:016x}\n",
         num_threads(task),
+        crate::kernel::signal::sigqueue::sigpending_of(crate::kernel::cred::task_cred(task).uid),
+        task.signal().rlimit_sigpending().0,
         task.pending.load(Ordering::Relaxed),
         task.signal().shared_pending.load(Ordering::Relaxed),
         task.blocked.load(Ordering::Relaxed),

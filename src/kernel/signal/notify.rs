@@ -104,13 +104,14 @@ pub fn do_notify_parent(task: &TaskStruct, parent: &TaskStruct, exit_signal: i32
                 signo: exit_signal,
                 code,
                 pid: task.pid(),
-                uid: 0,
+                uid: crate::kernel::cred::task_cred(task).uid,
                 status,
                 ..KernelSigInfo::EMPTY
             },
         );
     }
     parent.child_exit_wait.wake_up_all();
+    crate::kernel::pid::do_notify_pidfd();
 }
 
 fn code_signal(task: &TaskStruct) -> i32 {
@@ -134,7 +135,7 @@ pub fn do_notify_parent_cldstop(task: &TaskStruct, why: i32, signo: i32) {
                 signo: sig::SIGCHLD,
                 code: why,
                 pid: task.pid(),
-                uid: 0,
+                uid: crate::kernel::cred::task_cred(task).uid,
                 status: signo,
                 ..KernelSigInfo::EMPTY
             },

@@ -1,9 +1,10 @@
-//! Sending signals: to a process or to one thread, `kill`, `tkill`, `tgkill` (Linux:
-//! `kernel/signal.c`, `__send_signal_locked`, `prepare_signal`, `complete_signal`,
-//! `zap_other_threads`, `do_send_sig_info`).
+//! Sending signals: to a process or to one thread, `kill`, `tkill`, `tgkill`,
+//! `rt_sigqueueinfo`, `rt_tgsigqueueinfo`, `pidfd_send_signal` (Linux: `kernel/signal.c`,
+//! `__send_signal_locked`, `prepare_signal`, `complete_signal`, `zap_other_threads`,
+//! `do_send_sig_info`, `send_sigqueue`).
 //!
-//! A process-directed signal pends in the group's `shared_pending`; a thread-directed one in
-//! the thread's `pending`. Either way [`complete_signal`] then picks a thread that does not
+//! A process-directed signal pends in the group's `shared_pending` (and its information in
+//! the group's queue); a thread-directed one in the thread's `pending` (and queue). Either way [`complete_signal`] then picks a thread that does not
 //! block it and wakes it; if the signal is fatal (default action terminate, or SIGKILL) the
 //! whole group is marked exiting and every thread gets SIGKILL, as Linux does.
 
@@ -12,9 +13,10 @@ use core::sync::atomic::Ordering;
 
 use super::notify::do_notify_parent_cldstop;
 use super::signal_struct::GroupExit;
+use super::sigqueue::Charge;
 use super::{
-    action_of, bit, set_sigpending, si, sig, valid, KernelSigInfo, IGNORE_MASK, NSIG, SIG_DFL,
-    SIG_IGN, STOP_MASK,
+    action_of, bit, set_sigpending, si, sig, valid, KernelSigInfo, SigQueue, IGNORE_MASK, NSIG,
+    SIG_DFL, SIG_IGN, STOP_MASK,
 };
 use crate::kernel::errno::Errno;
 use crate::kernel::sched::core::try_to_wake_up;
@@ -58,9 +60,8 @@ fn prepare_signal(task: &TaskStruct, signo: i32) -> bool {
         return signo == sig::SIGKILL;
     }
     if signo == sig::SIGCONT {
-        group.shared_pending.fetch_and(!STOP_MASK, Ordering::AcqRel);
+        super::flush_pending_mask(task, STOP_MASK);
         group.for_each_thread(|t| {
-            t.pending.fetch_and(!STOP_MASK, Ordering::AcqRel);
             t.jobctl.fetch_and(!JOBCTL_STOP_PENDING, Ordering::AcqRel);
         });
         let continued = {
@@ -81,12 +82,7 @@ fn prepare_signal(task: &TaskStruct, signo: i32) -> bool {
             do_notify_parent_cldstop(&leader, si::CLD_CONTINUED, sig::SIGCONT);
         }
     } else if bit(signo) & STOP_MASK != 0 {
-        group
-            .shared_pending
-            .fetch_and(!bit(sig::SIGCONT), Ordering::AcqRel);
-        group.for_each_thread(|t| {
-            t.pending.fetch_and(!bit(sig::SIGCONT), Ordering::AcqRel);
-        });
+        super::flush_pending_mask(task, bit(sig::SIGCONT));
     }
     !sig_ignored(task, signo)
 }
@@ -189,75 +185,130 @@ fn complete_signal(task: &TaskStruct, signo: i32, group: bool) {
     signal_wake_up(&target, signo == sig::SIGKILL);
 }
 
-fn send_signal_locked(task: &TaskStruct, info: KernelSigInfo, group: bool) {
+/// The first real-time signal (Linux's `SIGRTMIN`; glibc reserves 32 and 33 for itself).
+pub const SIGRTMIN: i32 = 32;
+
+/// Queue `info` for `task` (`group`: for its process) and wake a thread to take it (Linux's
+/// `__send_signal_locked`). A standard signal already pending is merged (`legacy_queue`),
+/// except a POSIX timer's, which has its own entry. Each instance is charged to the
+/// receiver's real user: a real-time signal, or a standard one with a negative si_code,
+/// over RLIMIT_SIGPENDING is not queued — EAGAIN for a real-time signal sent with
+/// information (not SI_USER), else the signal is pending without its information (Linux's
+/// `override_rlimit` and TRACE_SIGNAL_LOSE_INFO). SIGKILL has no information.
+fn send_signal_locked(task: &TaskStruct, info: KernelSigInfo, group: bool) -> Result<(), Errno> {
+    send_signal_queue(task, info, group).map(|_| ())
+}
+
+/// What [`send_signal_queue`] did with a signal it was given.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Sent {
+    /// Pending now (queued, or merged with the pending instance of a standard signal), or
+    /// dropped as ignored.
+    Done,
+    /// A POSIX timer's signal whose previous instance from the same timer is still queued:
+    /// nothing sent (the timer counts an overrun).
+    TimerPending,
+    /// Not sent: this error.
+    Failed(Errno),
+}
+
+/// [`send_signal_locked`], telling a POSIX timer whether its previous signal is still queued
+/// (decided under the same lock as the queuing, so two expiries never queue two).
+fn send_signal_queue(task: &TaskStruct, info: KernelSigInfo, group: bool) -> Result<Sent, Errno> {
     let signo = info.signo;
     if !(1..=NSIG as i32).contains(&signo) || task.is_kthread() {
-        return;
+        return Ok(Sent::Done);
     }
     if !prepare_signal(task, signo) {
-        return;
+        return Ok(Sent::Done);
     }
+    let charge = if info.code == si::SI_TIMER {
+        Charge::None
+    } else {
+        let uid = crate::kernel::cred::task_cred(task).uid;
+        Charge::User {
+            uid,
+            limit: task.signal().rlimit_sigpending().0,
+            override_rlimit: signo < SIGRTMIN && info.code >= 0,
+        }
+    };
+    // Under the owner's lock: the bit, and the queue's entry if the signal has one.
+    let queue_it = |pending: &core::sync::atomic::AtomicU64, queue: &mut SigQueue| {
+        let before = pending.load(Ordering::Acquire);
+        if info.code == si::SI_TIMER
+            && before & bit(signo) != 0
+            && queue.any(signo, |q| {
+                q.code == si::SI_TIMER && q.timerid == info.timerid
+            })
+        {
+            return Err(Sent::TimerPending);
+        }
+        if signo < SIGRTMIN && before & bit(signo) != 0 && info.code != si::SI_TIMER {
+            return Ok(false); // merged with the pending one
+        }
+        if before & bit(signo) == 0 {
+            // Every clearing of a bit flushes its entries under this lock; this keeps an
+            // entry whose bit is clear from ever being taken for a new instance.
+            queue.flush_mask(bit(signo));
+        }
+        if signo != sig::SIGKILL
+            && !queue.push(info, charge)
+            && signo >= SIGRTMIN
+            && info.code != si::SI_USER
+        {
+            return Err(Sent::Failed(Errno::EAGAIN));
+        }
+        pending.fetch_or(bit(signo), Ordering::AcqRel);
+        Ok(true)
+    };
     if group {
         let signal = task.signal();
-        let mut inner = signal.inner.lock();
-        if signal.shared_pending.load(Ordering::Acquire) & bit(signo) == 0 {
-            inner.shared_info.set(signo, info);
+        let queued = {
+            let mut inner = signal.inner.lock();
+            queue_it(&signal.shared_pending, &mut inner.shared_queue)
+        };
+        match queued {
+            Ok(true) => {}
+            Ok(false) => return Ok(Sent::Done),
+            Err(Sent::Failed(e)) => return Err(e),
+            Err(other) => return Ok(other),
         }
-        signal.shared_pending.fetch_or(bit(signo), Ordering::AcqRel);
-        drop(inner);
         // Any thread may take it, now or once it unblocks the signal.
         signal.for_each_thread(|t| set_sigpending(t));
     } else {
-        let mut st = task.sigstate.lock();
-        if task.pending.load(Ordering::Acquire) & bit(signo) == 0 {
-            st.info.set(signo, info);
+        let queued = {
+            let mut st = task.sigstate.lock();
+            queue_it(&task.pending, &mut st.queue)
+        };
+        match queued {
+            Ok(true) => {}
+            Ok(false) => return Ok(Sent::Done),
+            Err(Sent::Failed(e)) => return Err(e),
+            Err(other) => return Ok(other),
         }
-        task.pending.fetch_or(bit(signo), Ordering::AcqRel);
-        drop(st);
         set_sigpending(task);
     }
     crate::fs::signalfd::signalfd_notify();
     complete_signal(task, signo, group);
+    Ok(Sent::Done)
 }
 
 /// Queue a POSIX timer's signal (Linux's `send_sigqueue`): false, sending nothing, if the
-/// same timer's signal is still pending there (the timer counts an overrun instead).
+/// same timer's signal is still queued there (the timer counts an overrun instead).
 pub fn send_sigqueue(task: &TaskStruct, info: KernelSigInfo, group: bool) -> bool {
-    let signo = info.signo;
-    if !(1..=NSIG as i32).contains(&signo) {
-        return true;
-    }
-    let same = |pending: u64, queued: &KernelSigInfo| {
-        pending & bit(signo) != 0 && queued.code == si::SI_TIMER && queued.timerid == info.timerid
-    };
-    let already = if group {
-        let signal = task.signal();
-        let inner = signal.inner.lock();
-        same(
-            signal.shared_pending.load(Ordering::Acquire),
-            &inner.shared_info.get(signo),
-        )
-    } else {
-        let st = task.sigstate.lock();
-        same(task.pending.load(Ordering::Acquire), &st.info.get(signo))
-    };
-    if already {
-        return false;
-    }
-    send_signal_locked(task, info, group);
-    true
+    send_signal_queue(task, info, group) != Ok(Sent::TimerPending)
 }
 
 /// Queue a process-directed signal with its `siginfo` for `task`'s process and wake a
 /// thread to take it (Linux's `group_send_sig_info` → `__send_signal_locked`).
 pub fn send_signal_info(task: &TaskStruct, info: KernelSigInfo) {
-    send_signal_locked(task, info, true);
+    let _ = send_signal_locked(task, info, true);
 }
 
 /// Queue a signal for the one thread `task` (Linux's `send_signal_locked` with
 /// PIDTYPE_PID: `tkill`, `tgkill`, faults).
 pub fn send_signal_info_thread(task: &TaskStruct, info: KernelSigInfo) {
-    send_signal_locked(task, info, false);
+    let _ = send_signal_locked(task, info, false);
 }
 
 /// Send `signo` from the current task, as `kill` does (si_code SI_USER); the kernel uses it
@@ -271,6 +322,7 @@ fn user_info(signo: i32, code: i32) -> KernelSigInfo {
         signo,
         code,
         pid: current().tgid.load(Ordering::Relaxed),
+        uid: crate::kernel::cred::with_current_cred(|c| c.uid),
         ..KernelSigInfo::default()
     }
 }
@@ -371,4 +423,104 @@ pub fn sys_tgkill(tgid: i32, tid: i32, signo: i32) -> Result<u64, Errno> {
         return Err(Errno::EINVAL);
     }
     do_tkill(Some(tgid), tid, signo)
+}
+
+/// Read the `siginfo_t` at `uinfo` for a signal `signo` (Linux's `__copy_siginfo_from_user`:
+/// `si_signo` becomes `signo`).
+fn copy_siginfo_from_user(signo: i32, uinfo: u64) -> Result<KernelSigInfo, Errno> {
+    let mut b = [0u8; 128];
+    crate::arch::uaccess::copy_from_user(&mut b, uinfo)?;
+    let mut info = KernelSigInfo::from_user_bytes(&b);
+    info.signo = signo;
+    Ok(info)
+}
+
+/// Not even root may pretend to be the kernel or `kill`/`tgkill` (which add the sender's
+/// identity) to anyone but itself: EPERM for si_code >= 0 or SI_TKILL unless `target` is the
+/// calling thread's ID (Linux's test in `do_rt_sigqueueinfo`).
+fn check_user_code(info: &KernelSigInfo, target: i32) -> Result<(), Errno> {
+    if (info.code >= 0 || info.code == si::SI_TKILL) && current().pid() != target {
+        return Err(Errno::EPERM);
+    }
+    Ok(())
+}
+
+/// Send `info` to `task`'s process from user space with the checks of Linux's
+/// `group_send_sig_info` (EINVAL for a bad signal number, then the kill permission); signal 0
+/// only checks.
+pub(crate) fn group_send_user_info(task: &TaskStruct, info: KernelSigInfo) -> Result<(), Errno> {
+    if !(0..=NSIG as i32).contains(&info.signo) {
+        return Err(Errno::EINVAL);
+    }
+    super::check_kill_permission(task, info.signo)?;
+    if info.signo != 0 && !task.is_kthread() {
+        send_signal_locked(task, info, true)?;
+    }
+    Ok(())
+}
+
+/// `rt_sigqueueinfo(2)`: a signal with the caller's `siginfo_t` to process `pid` (any of its
+/// threads' IDs names it; Linux's `kill_proc_info`). EFAULT, EPERM (a code that only the
+/// kernel or `kill` may use, to another thread), ESRCH, EINVAL (signal number), EPERM
+/// (permission), EAGAIN (a real-time signal over RLIMIT_SIGPENDING), in Linux's order.
+pub fn sys_rt_sigqueueinfo(pid: i32, signo: i32, uinfo: u64) -> Result<u64, Errno> {
+    let info = copy_siginfo_from_user(signo, uinfo)?;
+    check_user_code(&info, pid)?;
+    let task = if pid > 0 {
+        find_live(pid)?
+    } else {
+        return Err(Errno::ESRCH);
+    };
+    group_send_user_info(&task, info)?;
+    Ok(0)
+}
+
+/// `rt_tgsigqueueinfo(2)`: as `rt_sigqueueinfo`, to the one thread `tid` of process `tgid`
+/// (Linux's `do_rt_tgsigqueueinfo` → `do_send_specific`): EINVAL for an ID <= 0, ESRCH if
+/// the thread is not in that process.
+pub fn sys_rt_tgsigqueueinfo(tgid: i32, tid: i32, signo: i32, uinfo: u64) -> Result<u64, Errno> {
+    let info = copy_siginfo_from_user(signo, uinfo)?;
+    if tid <= 0 || tgid <= 0 {
+        return Err(Errno::EINVAL);
+    }
+    check_user_code(&info, tid)?;
+    let task = find_live(tid)?;
+    if task.tgid.load(Ordering::Relaxed) != tgid {
+        return Err(Errno::ESRCH);
+    }
+    if !(0..=NSIG as i32).contains(&signo) {
+        return Err(Errno::EINVAL);
+    }
+    super::check_kill_permission(&task, signo)?;
+    if signo != 0 && !task.is_kthread() && task.exit_state.load(Ordering::Acquire) == 0 {
+        send_signal_locked(&task, info, false)?;
+    }
+    Ok(0)
+}
+
+/// `pidfd_send_signal(2)`: a signal to the process a pidfd names (Linux's
+/// `kernel/signal.c`): EINVAL for flags; EBADF if `pidfd` is not a pidfd; with `uinfo`,
+/// EFAULT, EINVAL if its `si_signo` is not `signo`, EPERM for a kernel or `kill` code to
+/// another thread; else SI_USER from the caller; then as `kill`: ESRCH once the process
+/// has been reaped, EINVAL, EPERM.
+pub fn sys_pidfd_send_signal(pidfd: i32, signo: i32, uinfo: u64, flags: u32) -> Result<u64, Errno> {
+    if flags != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let target = crate::kernel::pid::pidfd_get_pid(pidfd)?;
+    let info = if uinfo != 0 {
+        let mut b = [0u8; 128];
+        crate::arch::uaccess::copy_from_user(&mut b, uinfo)?;
+        let info = KernelSigInfo::from_user_bytes(&b);
+        if info.signo != signo {
+            return Err(Errno::EINVAL);
+        }
+        check_user_code(&info, target.pid)?;
+        info
+    } else {
+        user_info(signo, si::SI_USER)
+    };
+    let task = target.task().ok_or(Errno::ESRCH)?;
+    group_send_user_info(&task, info)?;
+    Ok(0)
 }

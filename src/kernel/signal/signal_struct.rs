@@ -16,15 +16,15 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicBool, AtomicI32, AtomicPtr, AtomicU64, AtomicUsize, Ordering};
 
-use super::{SigAction, SigInfoTable, NSIG};
+use super::{SigAction, SigQueue, NSIG};
 use crate::kernel::locking::SpinLock;
 use crate::kernel::sched::wait::WaitQueueHead;
 use crate::kernel::task::{TaskRef, TaskStruct};
 
 /// The group's stop state and process-directed siginfo. Lock: `SignalStruct::inner`.
 pub struct SignalInner {
-    /// The siginfo of each process-directed pending signal.
-    pub shared_info: SigInfoTable,
+    /// The information of the process-directed pending signals.
+    pub shared_queue: SigQueue,
     /// Stopped by a signal, waiting for SIGCONT (Linux's SIGNAL_STOP_STOPPED).
     pub stopped: bool,
     /// The stop signal the parent's `wait4(WUNTRACED)` has yet to see (0: none).
@@ -67,8 +67,21 @@ pub struct SignalStruct {
     /// CPU time: the threads', the released threads', the reaped children's, and the CPU
     /// interval timers (`sched::cputime`).
     pub cputime: crate::kernel::sched::cputime::SignalCputime,
-    /// The resource limits but RLIMIT_CPU (Linux's `rlim`; `sys::Rlimits`).
+    /// The resource limits but RLIMIT_CPU and RLIMIT_SIGPENDING (Linux's `rlim`;
+    /// `sys::Rlimits`).
     pub rlim: crate::kernel::sys::Rlimits,
+    /// RLIMIT_SIGPENDING (soft, hard); None: the boot default, [`default_rlimit_sigpending`]
+    /// (Linux keeps it in `signal->rlim`, copied by `copy_signal`). Lock: its own.
+    pub rlim_sigpending: SpinLock<Option<(u64, u64)>>,
+}
+
+/// The RLIMIT_SIGPENDING init starts with: half of `max_threads` (Linux's `fork_init`
+/// sets it to RLIMIT_NPROC, `max_threads / 2`, and `set_max_threads` lets kernel stacks of
+/// Linux's 16 KiB take an eighth of memory).
+pub fn default_rlimit_sigpending() -> u64 {
+    const LINUX_THREAD_SIZE: u64 = 16384;
+    let bytes = crate::mm::pages::totalram_pages() * crate::arch::memory::PAGE_SIZE;
+    (bytes / (LINUX_THREAD_SIZE * 8)).clamp(20, 0x3fff_ffff) / 2
 }
 
 impl SignalStruct {
@@ -77,7 +90,7 @@ impl SignalStruct {
         Self {
             shared_pending: AtomicU64::new(0),
             inner: SpinLock::new(SignalInner {
-                shared_info: SigInfoTable::new(),
+                shared_queue: SigQueue::new(),
                 stopped: false,
                 stop_report: 0,
                 cont_report: false,
@@ -90,6 +103,7 @@ impl SignalStruct {
             exec_wait: WaitQueueHead::new(),
             cputime: crate::kernel::sched::cputime::SignalCputime::new(),
             rlim: crate::kernel::sys::Rlimits::new(),
+            rlim_sigpending: SpinLock::new(None),
         }
     }
 
@@ -155,6 +169,14 @@ impl SignalStruct {
             Ordering::Release,
         );
         true
+    }
+
+    /// RLIMIT_SIGPENDING as (soft, hard).
+    pub fn rlimit_sigpending(&self) -> (u64, u64) {
+        self.rlim_sigpending.lock().unwrap_or_else(|| {
+            let d = default_rlimit_sigpending();
+            (d, d)
+        })
     }
 
     /// True if the group is exiting (Linux's `signal_group_exit`).

@@ -31,9 +31,11 @@
 //!
 //! An absolute CLOCK_REALTIME timer follows the wall clock when it is set.
 //!
-//! A process's timers are deleted when it execs or exits (`exit_itimers`). At most
-//! [`MAX_TIMERS`] per process: more is EAGAIN (Linux's limit is RLIMIT_SIGPENDING, through
-//! each timer's preallocated `sigqueue`; Cradle does not keep rlimits yet).
+//! A process's timers are deleted when it execs or exits (`exit_itimers`). Each timer counts
+//! against its creator's RLIMIT_SIGPENDING while it exists, as the `sigqueue` Linux
+//! preallocates for it does (`SigQ` in /proc/<pid>/status shows it; over the limit
+//! `timer_create` is EAGAIN), and its queued signal is not counted again. At most
+//! [`MAX_TIMERS`] per process, too: more is EAGAIN.
 
 use alloc::collections::BTreeMap;
 use alloc::sync::{Arc, Weak};
@@ -84,6 +86,8 @@ struct KTimer {
     /// Lock: its own; taken by the tick.
     state: SpinLock<KTimerState>,
     me: Weak<KTimer>,
+    /// Its count against RLIMIT_SIGPENDING, given back when the timer goes.
+    _charge: crate::kernel::signal::sigqueue::PreallocCharge,
 }
 
 #[derive(Default)]
@@ -435,9 +439,20 @@ pub fn sys_timer_create(clockid: i32, sevp: u64, timerid: u64) -> SysResult {
     let me = current();
     let tgid = me.tgid.load(Ordering::Relaxed);
     let (mut notify, mut signo, mut value, mut tid) = (SIGEV_SIGNAL, sig::SIGALRM, None, tgid);
+    let mut event = None;
     if sevp != 0 {
         let mut ev = [0u8; 64];
         copy_from_user(&mut ev, sevp)?;
+        event = Some(ev);
+    }
+    // Linux's `alloc_posix_timer`: its `sigqueue`, within RLIMIT_SIGPENDING (before the
+    // event is judged).
+    let charge = crate::kernel::signal::sigqueue::PreallocCharge::new(
+        crate::kernel::cred::with_current_cred(|c| c.uid),
+        me.signal().rlimit_sigpending().0,
+    )
+    .ok_or(Errno::EAGAIN)?;
+    if let Some(ev) = event {
         value = Some(u64::from_le_bytes(ev[0..8].try_into().unwrap_or([0; 8])));
         signo = i32::from_le_bytes(ev[8..12].try_into().unwrap_or([0; 4]));
         notify = i32::from_le_bytes(ev[12..16].try_into().unwrap_or([0; 4]));
@@ -496,6 +511,7 @@ pub fn sys_timer_create(clockid: i32, sevp: u64, timerid: u64) -> SysResult {
                 }),
             state: SpinLock::new(KTimerState::default()),
             me: me.clone(),
+            _charge: charge,
         });
         timers.insert((tgid, id), timer.clone());
         timer

@@ -149,6 +149,7 @@ fn invoke_syscall(regs: &mut PtRegs, nr: u64) -> Result<u64, Errno> {
         __NR_utimensat => fs::utimes::sys_utimensat(i(a[0]), a[1], a[2], a[3] as u32),
         __NR_exit => exit::sys_exit(i(a[0])),
         __NR_exit_group => exit::sys_exit_group(i(a[0])),
+        __NR_waitid => exit::sys_waitid(i(a[0]), i(a[1]), a[2], a[3] as u32, a[4]),
         __NR_set_tid_address => sys::sys_set_tid_address(a[0]),
         __NR_futex => futex::sys_futex(a[0], a[1] as u32, a[2] as u32, a[3], a[4], a[5] as u32),
         __NR_set_robust_list => futex::sys_set_robust_list(a[0], a[1] as usize),
@@ -180,6 +181,7 @@ fn invoke_syscall(regs: &mut PtRegs, nr: u64) -> Result<u64, Errno> {
         __NR_rt_sigprocmask => signal::sys_rt_sigprocmask(i(a[0]), a[1], a[2], a[3] as usize),
         __NR_rt_sigpending => signal::sys_rt_sigpending(a[0], a[1] as usize),
         __NR_rt_sigtimedwait => signal::sys_rt_sigtimedwait(a[0], a[1], a[2], a[3] as usize),
+        __NR_rt_sigqueueinfo => signal::sys_rt_sigqueueinfo(i(a[0]), i(a[1]), a[2]),
         __NR_rt_sigreturn => crate::arch::signal::sys_rt_sigreturn(regs),
         __NR_setpriority => sys::sys_setpriority(i(a[0]), i(a[1]), i(a[2])),
         __NR_getpriority => sys::sys_getpriority(i(a[0]), i(a[1])),
@@ -243,6 +245,7 @@ fn invoke_syscall(regs: &mut PtRegs, nr: u64) -> Result<u64, Errno> {
         __NR_munlockall => crate::mm::mlock::sys_munlockall(),
         __NR_mincore => crate::mm::mlock::sys_mincore(a[0], a[1], a[2]),
         __NR_madvise => mmap::sys_madvise(a[0], a[1], a[2] as u32),
+        __NR_rt_tgsigqueueinfo => signal::sys_rt_tgsigqueueinfo(i(a[0]), i(a[1]), i(a[2]), a[3]),
         __NR_wait4 => exit::sys_wait4(i(a[0]), a[1], a[2] as u32, a[3]),
         __NR_sched_setattr => sched::sys_sched_setattr(i(a[0]), a[1], a[2] as u32),
         __NR_sched_getattr => sched::sys_sched_getattr(i(a[0]), a[1], a[2] as u32, a[3] as u32),
@@ -253,8 +256,13 @@ fn invoke_syscall(regs: &mut PtRegs, nr: u64) -> Result<u64, Errno> {
         }
         __NR_preadv2 => rw::sys_preadv2(i(a[0]), a[1], a[2] as usize, a[3] as i64, a[5] as u32),
         __NR_pwritev2 => rw::sys_pwritev2(i(a[0]), a[1], a[2] as usize, a[3] as i64, a[5] as u32),
+        __NR_pidfd_send_signal => {
+            signal::sys_pidfd_send_signal(i(a[0]), i(a[1]), a[2], a[3] as u32)
+        }
+        __NR_pidfd_open => crate::kernel::pid::sys_pidfd_open(i(a[0]), a[1] as u32),
         __NR_clone3 => fork::sys_clone3(a[0], a[1] as usize),
         __NR_close_range => fs::open::sys_close_range(a[0] as u32, a[1] as u32, a[2] as u32),
+        __NR_pidfd_getfd => crate::kernel::pid::sys_pidfd_getfd(i(a[0]), i(a[1]), a[2] as u32),
         __NR_getrandom => sys::sys_getrandom(a[0], a[1] as usize, a[2] as u32),
         __NR_memfd_create => crate::mm::memfd::sys_memfd_create(a[0], a[1] as u32),
         __NR_execveat => crate::fs::exec::sys_execveat(i(a[0]), a[1], a[2], a[3], a[4] as u32),
