@@ -253,6 +253,7 @@ static void fuzz_calls(uint64_t seed)
 			a[0] = rnd() % 8;
 			a[1] = cmds[rnd() % 6];
 			a[2] = (uint64_t)fl;
+		}
 		if (nr == 138 || nr == 240 || nr == 424) {
 			/* Queued signals: 0 or SIGURG (ignored by default) only, as for tkill. */
 			a[nr == 240 ? 2 : 1] = rnd() % 2 ? SIGURG : 0;
