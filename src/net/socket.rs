@@ -63,8 +63,8 @@ const SYSCTL_RMEM_MAX: usize = 212992;
 /// The smallest buffers (Linux's `SOCK_MIN_SNDBUF` and `SOCK_MIN_RCVBUF` on arm64).
 const SOCK_MIN_SNDBUF: usize = 4608;
 const SOCK_MIN_RCVBUF: usize = 2304;
-/// The most control data one sendmsg takes (Linux's `net.core.optmem_max`).
-const OPTMEM_MAX: usize = 131072;
+/// The most control data one sendmsg takes (Linux's `net.core.optmem_max` before 6.9).
+const OPTMEM_MAX: usize = 20480;
 /// The most descriptors one SCM_RIGHTS message carries (Linux's `SCM_MAX_FD`).
 const SCM_MAX_FD: usize = 253;
 /// The most messages one sendmmsg/recvmmsg handles.

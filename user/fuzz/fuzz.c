@@ -118,6 +118,11 @@ static const int calls[] = {
 	108 /* timer_gettime */, 109 /* timer_getoverrun */, 110 /* timer_settime */,
 	111 /* timer_delete */, 26 /* inotify_init1 */, 27 /* inotify_add_watch */,
 	28 /* inotify_rm_watch */,
+	198 /* socket */, 199 /* socketpair */, 200 /* bind */, 201 /* listen */,
+	202 /* accept */, 203 /* connect */, 204 /* getsockname */, 205 /* getpeername */,
+	206 /* sendto */, 207 /* recvfrom */, 208 /* setsockopt */, 209 /* getsockopt */,
+	210 /* shutdown */, 211 /* sendmsg */, 212 /* recvmsg */, 242 /* accept4 */,
+	243 /* recvmmsg */, 269 /* sendmmsg */,
 };
 
 /* What timer_create gets when not a random pointer: a timer that sends nothing, or SIGURG

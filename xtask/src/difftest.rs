@@ -353,7 +353,11 @@ fn runs_only_as_init(name: &str) -> bool {
 /// judges the kernel's vDSO, not qemu-aarch64's own; `aslrtest` checks the kernel's address
 /// space layout (qemu-aarch64 makes its own) and writes a sysctl; `xattrtest` judges the
 /// kernel's tmpfs (qemu-aarch64 would ask the host's file system). `smpsched` measures every
-/// CPU of the machine, which qemu-aarch64 shares with the host's other work.
+/// CPU of the machine, which qemu-aarch64 shares with the host's other work. `unixsock`
+/// judges socket calls, which qemu-aarch64 rewrites on their way to the host: it drops
+/// unknown `SOCK_*` type flags (EINVAL on Linux), reads a socket address before the
+/// descriptor is looked at (Linux: ENOTSOCK first), gives the host a larger control buffer
+/// (no MSG_CTRUNC) and crashes the guest on a bad `msghdr` (EFAULT on Linux).
 pub fn needs_a_linux_kernel(name: &str) -> bool {
     matches!(
         name,
@@ -365,6 +369,7 @@ pub fn needs_a_linux_kernel(name: &str) -> bool {
             | "aslrtest"
             | "xattrtest"
             | "smpsched"
+            | "unixsock"
     )
 }
 

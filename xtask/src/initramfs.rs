@@ -310,6 +310,7 @@ pub fn test_entries(user: &UserPrograms) -> Result<Vec<Entry>, String> {
         Entry::new("/bin/timerstest", file("timerstest")?, 0o755),
         Entry::new("/bin/clockset", file("clockset")?, 0o755),
         Entry::new("/bin/inotifytest", file("inotifytest")?, 0o755),
+        Entry::new("/bin/unixsock", file("unixsock")?, 0o755),
         Entry::new("/bin/vdsotest", file("vdsotest")?, 0o755),
         Entry::new("/bin/aslrtest", file("aslrtest")?, 0o755),
         Entry::new("/bin/xattrtest", file("xattrtest")?, 0o755),

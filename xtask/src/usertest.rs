@@ -20,7 +20,7 @@ use crate::qemu::{run_captured, QemuOptions};
 use crate::user::UserPrograms;
 
 /// The programs `/init` runs on Cradle, in order.
-const PROGRAMS: [&str; 28] = [
+const PROGRAMS: [&str; 29] = [
     "syscalls",
     "fork_seed",
     "segv",
@@ -49,6 +49,7 @@ const PROGRAMS: [&str; 28] = [
     "timerstest",
     "cputimers",
     "inotifytest",
+    "unixsock",
 ];
 
 /// The programs compared with Debian's arm64 Linux booted in the same QEMU rather than with

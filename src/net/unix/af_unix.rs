@@ -1211,8 +1211,11 @@ impl UnixSock {
                 if size == 0 {
                     break 'redo;
                 }
+                // The queue's length when nothing was found: a wait ends when it moves.
+                let seen;
                 let taken = {
                     let mut st = self.st.lock();
+                    seen = st.queue.len();
                     if st.dead {
                         err = Some(Errno::ECONNRESET);
                         None
@@ -1248,7 +1251,6 @@ impl UnixSock {
                         break 'redo;
                     }
                     drop(io);
-                    let seen = self.st.lock().queue.len();
                     let waited = sock_wait(&self.wait, &mut timeo, || {
                         let st = self.st.lock();
                         st.queue.len() != seen
