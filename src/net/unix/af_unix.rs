@@ -32,7 +32,7 @@ use alloc::collections::{BTreeMap, VecDeque};
 use alloc::sync::{Arc, Weak};
 use alloc::vec::Vec;
 use core::any::Any;
-use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
 use super::garbage;
 use crate::fs::file::File;
@@ -200,6 +200,9 @@ pub struct UnixSock {
     poll_head: PollHead,
     /// Bytes (with overhead) of this socket's messages not yet read by their receiver.
     wmem: AtomicUsize,
+    /// Set (for good) by `listen`: read without the lock by a connect that holds a
+    /// listener's lock (Linux's `READ_ONCE(sk->sk_state)` before the second lock).
+    listening: AtomicBool,
 }
 
 /// Abstract names: `sun_path` bytes (with the leading NUL) to the socket.
@@ -317,6 +320,7 @@ impl UnixSock {
             wait: WaitQueueHead::new(),
             poll_head: PollHead::new(),
             wmem: AtomicUsize::new(0),
+            listening: AtomicBool::new(false),
         })
     }
 
@@ -552,6 +556,7 @@ impl UnixSock {
         }
         st.max_backlog = backlog;
         st.state = State::Listen;
+        self.listening.store(true, Ordering::Release);
         st.peercred = Some(Ucred::current_peer());
         drop(st);
         self.wake();
@@ -587,8 +592,11 @@ impl UnixSock {
                 })?;
                 continue;
             }
-            // The listener's lock, then ours: a listening socket never connects, so no
-            // one takes them the other way round.
+            // The listener's lock, then ours. A listener never takes a connecting
+            // socket's lock while holding its own: it fails here first, without ours.
+            if self.listening.load(Ordering::Acquire) {
+                return Err(Errno::EINVAL);
+            }
             let mut st = self.st.lock();
             match st.state {
                 State::Close => {}
