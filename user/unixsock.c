@@ -8,7 +8,8 @@
  * their errnos, getsockname/getpeername lengths, connected datagram sockets; SCM_RIGHTS,
  * SCM_CREDENTIALS, SO_PEERCRED and the other socket options; a socket ring that only the
  * garbage collector can free; bad pointers and lengths; a ping-pong and a 1 MiB transfer
- * between processes (which the -smp 4 pass runs on different CPUs).
+ * between processes (which the -smp 4 pass runs on different CPUs). (busybox-diff.sh checks
+ * what `test -S`, `stat` and `ls -l` say of a socket, and syslogd with logger over /dev/log.)
  *
  * It works in `unixsock.work` under the current directory. Nothing here depends on timing:
  * timeouts that must expire are short, and waits that must end are ended by another
