@@ -88,7 +88,7 @@ pub fn sys_writev(fd: i32, iov: u64, iovcnt: usize) -> SysResult {
 
 /// The file behind `fd` for a positioned read or write at `offset` (Linux's
 /// `ksys_pread64`: a negative offset is EINVAL before the descriptor is looked at; a file
-/// without a position, a pipe or FIFO, is ESPIPE).
+/// without a position, a pipe, FIFO or socket, is ESPIPE).
 fn positioned(fd: i32, offset: i64) -> Result<alloc::sync::Arc<File>, Errno> {
     if offset < 0 {
         return Err(Errno::EINVAL);
