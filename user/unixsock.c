@@ -59,6 +59,7 @@ static const char *ename(int e)
 	case EDOM: return "EDOM";
 	case ENXIO: return "ENXIO";
 	case ENOBUFS: return "ENOBUFS";
+	case ETOOMANYREFS: return "ETOOMANYREFS";
 	default: return errno_name(e);
 	}
 }
@@ -1189,6 +1190,71 @@ static int test_mmsg(void)
 	return 1;
 }
 
+/* Send `n` copies of `fd` in one SCM_RIGHTS message. */
+static int send_many(int sock, int fd, int n)
+{
+	static char ctl[CMSG_SPACE(sizeof(int) * 253)];
+	memset(ctl, 0, sizeof(ctl));
+	struct iovec iov = { "m", 1 };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl,
+			    .msg_controllen = CMSG_SPACE(sizeof(int) * n) };
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int) * n);
+	for (int i = 0; i < n; i++)
+		memcpy(CMSG_DATA(cm) + i * sizeof(int), &fd, sizeof(int));
+	return sendmsg(sock, &m, MSG_DONTWAIT);
+}
+
+/* An unprivileged user may have RLIMIT_NOFILE (1024) descriptors in flight, and sends
+ * while it has no more than that: five messages of 253 (the fifth finds 1012 in flight),
+ * then ETOOMANYREFS; 254 in one
+ * message is EINVAL. Receiving them lowers the count again. */
+static int test_inflight_limit(void)
+{
+	pid_t pid = fork();
+	if (pid == 0) {
+		int sv[2], p[2];
+		if (socketpair(AF_UNIX, SOCK_DGRAM, 0, sv) || pipe(p))
+			_exit(10);
+		if (setgid(65534) || setuid(65534))
+			_exit(11);
+		int ok = 0;
+		while (send_many(sv[0], p[0], 253) == 1)
+			if (++ok > 20)
+				break;
+		if (ok != 5)
+			_exit(20 + ok);
+		if (errno != ETOOMANYREFS)
+			_exit(12);
+		char b;
+		if (recv(sv[1], &b, 1, 0) != 1)
+			_exit(13);
+		if (send_many(sv[0], p[0], 253) != 1)
+			_exit(14);
+		errno = 0;
+		if (send_many(sv[0], p[0], 254) != -1 || errno != EINVAL)
+			_exit(15);
+		_exit(0);
+	}
+	int status;
+	waitpid(pid, &status, 0);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return fail("child: status %#x", status);
+	/* Root is not limited. */
+	int sv[2], p[2];
+	CHECK_EQ(socketpair(AF_UNIX, SOCK_DGRAM, 0, sv), 0);
+	CHECK_EQ(pipe(p), 0);
+	for (int i = 0; i < 6; i++)
+		CHECK_EQ(send_many(sv[0], p[0], 253), 1);
+	close(sv[0]);
+	close(sv[1]);
+	close(p[0]);
+	close(p[1]);
+	return 1;
+}
+
 /* A socket ring only the collector can free: y (the peer of x) is in flight in b's queue,
  * and b in its own. When the collector runs (at the next release of a UNIX socket), y is
  * closed and x reads EOF. */
@@ -1314,6 +1380,7 @@ int main(void)
 		{ "socket options: SO_TYPE, SO_DOMAIN, SO_PEERCRED, errnos", test_sockopts },
 		{ "bad pointers: EFAULT, EMSGSIZE, ENOBUFS, nothing consumed", test_bad_pointers },
 		{ "sendmmsg and recvmmsg", test_mmsg },
+		{ "SCM_RIGHTS: ETOOMANYREFS past RLIMIT_NOFILE descriptors in flight, EINVAL past 253", test_inflight_limit },
 		{ "a socket ring in flight is collected", test_garbage_collector },
 		{ "ping-pong and 1 MiB between processes", test_ping_pong },
 	};

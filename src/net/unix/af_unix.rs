@@ -137,6 +137,8 @@ pub struct Skb {
     cred: Ucred,
     /// Descriptors passed with it (SCM_RIGHTS), in flight until received.
     fds: Vec<Arc<File>>,
+    /// Whose descriptors they are (the sender's real user ID), for the in-flight limit.
+    fd_user: u32,
     /// A connection request on a listener's queue: the server's end.
     embryo: Option<Arc<UnixSock>>,
 }
@@ -145,13 +147,20 @@ impl Skb {
     fn len(&self) -> usize {
         self.data.len() - self.consumed
     }
+
+    /// Take the descriptors out of flight: received, or thrown away.
+    fn take_fds(&mut self) -> Vec<Arc<File>> {
+        let fds = core::mem::take(&mut self.fds);
+        garbage::unix_notinflight(&fds, self.fd_user);
+        fds
+    }
 }
 
 impl Drop for Skb {
     fn drop(&mut self) {
         if !self.fds.is_empty() {
-            garbage::unix_notinflight(&self.fds);
-            garbage::defer_fput(core::mem::take(&mut self.fds));
+            let fds = self.take_fds();
+            garbage::defer_fput(fds);
         }
         if self.truesize > 0 {
             if let Some(sender) = self.sender.upgrade() {
@@ -623,6 +632,7 @@ impl UnixSock {
                 addr: None,
                 cred: mycred,
                 fds: Vec::new(),
+                fd_user: 0,
                 embryo: Some(newsk),
             });
             drop(ost);
@@ -850,11 +860,18 @@ impl UnixSock {
         }
     }
 
-    fn new_skb(&self, data: Vec<u8>, fds: Vec<Arc<File>>, cred: Ucred) -> Skb {
+    /// A message from this socket, its size counted against the send buffer and its
+    /// descriptors put in flight (ETOOMANYREFS past the sender's limit: Linux's
+    /// `unix_attach_fds`).
+    fn new_skb(&self, data: Vec<u8>, fds: Vec<Arc<File>>, cred: Ucred) -> Result<Skb, Errno> {
+        let fd_user = crate::kernel::cred::with_current_cred(|c| c.uid);
+        if !fds.is_empty() && garbage::too_many_unix_fds(fd_user) {
+            return Err(Errno::ETOOMANYREFS);
+        }
         let size = truesize(data.len());
         self.wmem.fetch_add(size, Ordering::AcqRel);
-        garbage::unix_inflight(&fds);
-        Skb {
+        garbage::unix_inflight(&fds, fd_user);
+        Ok(Skb {
             data,
             consumed: 0,
             truesize: size,
@@ -862,8 +879,9 @@ impl UnixSock {
             addr: self.st.lock().addr.clone(),
             cred,
             fds,
+            fd_user,
             embryo: None,
-        }
+        })
     }
 
     /// Send `from` (Linux's `unix_stream_sendmsg`, `unix_dgram_sendmsg`,
@@ -942,7 +960,10 @@ impl UnixSock {
                     Err(Errno::EFAULT)
                 };
             }
-            let skb = self.new_skb(data, core::mem::take(&mut scm.fds), cred);
+            let skb = match self.new_skb(data, core::mem::take(&mut scm.fds), cred) {
+                Ok(skb) => skb,
+                Err(e) => return if sent > 0 { Ok(sent) } else { Err(e) },
+            };
             let mut ost = other.st.lock();
             if ost.dead || ost.shutdown & RCV_SHUTDOWN != 0 {
                 drop(ost);
@@ -985,7 +1006,7 @@ impl UnixSock {
             return Err(Errno::EFAULT);
         }
         let cred = scm.cred.unwrap_or_else(Ucred::current_sender);
-        let mut skb = Some(self.new_skb(data, scm.fds, cred));
+        let mut skb = Some(self.new_skb(data, scm.fds, cred)?);
         let mut other = match addr {
             Some(a) => find_other(a, self.sock_type)?,
             None => self.st.lock().peer.clone().ok_or(Errno::ENOTCONN)?,
@@ -1165,8 +1186,7 @@ impl UnixSock {
         if result.is_ok() {
             match (skb, copy) {
                 (Some(mut s), _) => {
-                    meta.fds = core::mem::take(&mut s.fds);
-                    garbage::unix_notinflight(&meta.fds);
+                    meta.fds = s.take_fds();
                     drop(io);
                     drop(s);
                 }
@@ -1309,8 +1329,7 @@ impl UnixSock {
                         s.consumed += chunk;
                         let had_fds = !s.fds.is_empty();
                         if had_fds {
-                            let fds = core::mem::take(&mut s.fds);
-                            garbage::unix_notinflight(&fds);
+                            let fds = s.take_fds();
                             meta.fds.extend(fds);
                         }
                         if s.len() > 0 {

@@ -42,11 +42,28 @@ fn key(file: &Arc<File>) -> usize {
     Arc::as_ptr(file) as usize
 }
 
-/// `fds` were queued in a message (Linux's `unix_inflight`).
-pub fn unix_inflight(fds: &[Arc<File>]) {
+/// Descriptors in flight by the real user ID of their sender (Linux's
+/// `user->unix_inflight`).
+static USER_INFLIGHT: SpinLock<BTreeMap<u32, usize>> = SpinLock::new(BTreeMap::new());
+
+/// May `uid` put no more descriptors in flight (Linux's `too_many_unix_fds`)? True once
+/// it has more than RLIMIT_NOFILE (1024) in flight, unless it has CAP_SYS_RESOURCE or
+/// CAP_SYS_ADMIN.
+pub fn too_many_unix_fds(uid: u32) -> bool {
+    use crate::kernel::capability::{CAP_SYS_ADMIN, CAP_SYS_RESOURCE};
+    let n = USER_INFLIGHT.lock().get(&uid).copied().unwrap_or(0);
+    n > crate::fs::file::NR_OPEN_DEFAULT
+        && !crate::kernel::cred::with_current_cred(|c| {
+            c.has_cap(CAP_SYS_RESOURCE) || c.has_cap(CAP_SYS_ADMIN)
+        })
+}
+
+/// `fds`, sent by `uid`, were queued in a message (Linux's `unix_inflight`).
+pub fn unix_inflight(fds: &[Arc<File>], uid: u32) {
     if fds.is_empty() {
         return;
     }
+    *USER_INFLIGHT.lock().entry(uid).or_insert(0) += fds.len();
     let mut table = INFLIGHT.lock();
     for file in fds {
         if unix_sock_of(file).is_none() {
@@ -63,11 +80,20 @@ pub fn unix_inflight(fds: &[Arc<File>]) {
     }
 }
 
-/// `fds` left their message: received, or thrown away with it (Linux's
+/// `fds`, sent by `uid`, left their message: received, or thrown away with it (Linux's
 /// `unix_notinflight`).
-pub fn unix_notinflight(fds: &[Arc<File>]) {
+pub fn unix_notinflight(fds: &[Arc<File>], uid: u32) {
     if fds.is_empty() {
         return;
+    }
+    {
+        let mut users = USER_INFLIGHT.lock();
+        if let Some(n) = users.get_mut(&uid) {
+            *n = n.saturating_sub(fds.len());
+            if *n == 0 {
+                users.remove(&uid);
+            }
+        }
     }
     let mut table = INFLIGHT.lock();
     for file in fds {
