@@ -25,6 +25,7 @@
 //! | `src/drivers/`                  | `drivers/`                             | device drivers, bound by DT     |
 //! | `src/mm/`                       | `mm/`                                  | memory management               |
 //! | `src/block/`                    | `block/`                               | the block layer (I/O priorities)|
+//! | `src/net/`                      | `net/`                                 | sockets: AF_UNIX                |
 //! | `src/kunit/`                    | `lib/kunit/`                           | in-kernel tests (KTAP)          |
 //!
 //! # The boot flow
@@ -69,6 +70,8 @@ pub mod kernel;
 #[cfg(target_os = "none")]
 pub mod kunit;
 pub mod mm;
+#[cfg(target_os = "none")]
+pub mod net;
 pub mod of;
 
 /// Host builds (unit tests, `cargo clippy` without a target) have no kernel to run.

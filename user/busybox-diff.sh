@@ -776,6 +776,23 @@ kill $p
 wait_for dead $p
 wait
 
+echo "## unix sockets"
+# syslogd binds /dev/log, a datagram socket; logger's syslog(3) sends to it.
+syslogd -n -O /tmp/messages &
+job=$!
+wait_for test -S /dev/log
+[ -S /dev/log ] && echo "/dev/log is a socket (test -S)"
+[ -S /tmp ] || echo "/tmp is not"
+stat -c '%F %a %h %s' /dev/log
+ls -l /dev/log | cut -c1-10
+logger -t bbdiff "hello over /dev/log"
+wait_for grep -q "bbdiff: hello over /dev/log" /tmp/messages
+grep -o "bbdiff: hello over /dev/log" /tmp/messages
+kill $job
+wait $job
+echo "syslogd killed: $?"
+rm -f /tmp/messages /dev/log
+
 echo "## end"
 
 # Left out for now (known differences; see the commit log):

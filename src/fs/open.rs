@@ -77,6 +77,11 @@ pub fn sys_openat(dirfd: i32, pathname: u64, oflags: u32, mode_bits: u32) -> Sys
     }
     // vfs_open before handle_truncate, as Linux's do_open: a file whose open fails (a
     // read-only sysfs attribute, a busy executable) is left as it was.
+    // A socket's inode has no open (Linux's `no_open_fops`): ENXIO after the permission
+    // check; O_PATH does not open.
+    if ftype == FileType::Socket && oflags & flags::O_PATH == 0 {
+        return Err(Errno::ENXIO);
+    }
     let truncate = oflags & flags::O_TRUNC != 0
         && ftype == FileType::Regular
         && oflags & flags::O_ACCMODE != flags::O_RDONLY;

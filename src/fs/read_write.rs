@@ -50,6 +50,11 @@ fn do_write(file: &File, mut from: impl FnMut() -> Result<IovIter<'static>, Errn
     }
     let mut iter = from()?;
     super::inode::file_remove_privs(&file.inode);
+    if file.inode.file_type() == FileType::Socket {
+        // A socket sends its own SIGPIPE, and only for streams (Linux's
+        // `unix_stream_sendmsg`).
+        return file.write(&mut iter).map(|n| n as u64);
+    }
     sigpipe_on_epipe(file.write(&mut iter)).map(|n| n as u64)
 }
 
@@ -83,13 +88,13 @@ pub fn sys_writev(fd: i32, iov: u64, iovcnt: usize) -> SysResult {
 
 /// The file behind `fd` for a positioned read or write at `offset` (Linux's
 /// `ksys_pread64`: a negative offset is EINVAL before the descriptor is looked at; a file
-/// without a position, a pipe or FIFO, is ESPIPE).
+/// without a position, a pipe, FIFO or socket, is ESPIPE).
 fn positioned(fd: i32, offset: i64) -> Result<alloc::sync::Arc<File>, Errno> {
     if offset < 0 {
         return Err(Errno::EINVAL);
     }
     let file = fdget(fd)?;
-    if file.inode.file_type() == FileType::Fifo {
+    if matches!(file.inode.file_type(), FileType::Fifo | FileType::Socket) {
         return Err(Errno::ESPIPE);
     }
     Ok(file)
@@ -239,7 +244,7 @@ pub fn sys_pwritev2(fd: i32, iov: u64, iovcnt: usize, offset: i64, flags: u32) -
 /// `lseek(2)`.
 pub fn sys_lseek(fd: i32, offset: i64, whence: u32) -> SysResult {
     let file = fdget(fd)?;
-    if file.inode.file_type() == FileType::Fifo {
+    if matches!(file.inode.file_type(), FileType::Fifo | FileType::Socket) {
         return Err(Errno::ESPIPE);
     }
     // The size comes first: `stat` may sleep on the inode's mutex, which it must not do

@@ -133,6 +133,11 @@ static const int calls[] = {
 	95 /* waitid */, 138 /* rt_sigqueueinfo (0, SIGURG) */,
 	240 /* rt_tgsigqueueinfo (0, SIGURG) */, 424 /* pidfd_send_signal (0, SIGURG) */,
 	434 /* pidfd_open */, 438 /* pidfd_getfd */,
+	198 /* socket */, 199 /* socketpair */, 200 /* bind */, 201 /* listen */,
+	202 /* accept */, 203 /* connect */, 204 /* getsockname */, 205 /* getpeername */,
+	206 /* sendto */, 207 /* recvfrom */, 208 /* setsockopt */, 209 /* getsockopt */,
+	210 /* shutdown */, 211 /* sendmsg */, 212 /* recvmsg */, 242 /* accept4 */,
+	243 /* recvmmsg */, 269 /* sendmmsg */,
 };
 
 /* What timer_create gets when not a random pointer: a timer that sends nothing, or SIGURG

@@ -355,7 +355,11 @@ fn runs_only_as_init(name: &str) -> bool {
 /// kernel's tmpfs (qemu-aarch64 would ask the host's file system). `smpsched` measures every
 /// CPU of the machine, which qemu-aarch64 shares with the host's other work. `sysmisckern`
 /// execs itself with execveat, chroots (the host's root, under qemu-aarch64) and uses
-/// mlock2 and preadv2/pwritev2 flags, which qemu-aarch64 does not pass on.
+/// mlock2 and preadv2/pwritev2 flags, which qemu-aarch64 does not pass on. `unixsock`
+/// judges socket calls, which qemu-aarch64 rewrites on their way to the host: it drops
+/// unknown `SOCK_*` type flags (EINVAL on Linux), reads a socket address before the
+/// descriptor is looked at (Linux: ENOTSOCK first), gives the host a larger control buffer
+/// (no MSG_CTRUNC) and crashes the guest on a bad `msghdr` (EFAULT on Linux).
 pub fn needs_a_linux_kernel(name: &str) -> bool {
     matches!(
         name,
@@ -368,6 +372,7 @@ pub fn needs_a_linux_kernel(name: &str) -> bool {
             | "xattrtest"
             | "smpsched"
             | "sysmisckern"
+            | "unixsock"
     )
 }
 

@@ -317,6 +317,7 @@ pub fn test_entries(user: &UserPrograms) -> Result<Vec<Entry>, String> {
         Entry::new("/bin/filelock", file("filelock")?, 0o755),
         Entry::new("/bin/rtsigtest", file("rtsigtest")?, 0o755),
         Entry::new("/bin/waitidtest", file("waitidtest")?, 0o755),
+        Entry::new("/bin/unixsock", file("unixsock")?, 0o755),
         Entry::new("/bin/vdsotest", file("vdsotest")?, 0o755),
         Entry::new("/bin/aslrtest", file("aslrtest")?, 0o755),
         Entry::new("/bin/xattrtest", file("xattrtest")?, 0o755),

@@ -20,7 +20,7 @@ use crate::qemu::{run_captured, QemuOptions};
 use crate::user::UserPrograms;
 
 /// The programs `/init` runs on Cradle, in order.
-const PROGRAMS: [&str; 35] = [
+const PROGRAMS: [&str; 36] = [
     "syscalls",
     "fork_seed",
     "segv",
@@ -56,6 +56,7 @@ const PROGRAMS: [&str; 35] = [
     "filelock",
     "rtsigtest",
     "waitidtest",
+    "unixsock",
 ];
 
 /// The programs compared with Debian's arm64 Linux booted in the same QEMU rather than with

@@ -16,6 +16,7 @@ use crate::kernel::sched::syscalls as sched;
 use crate::kernel::time::posix_timers;
 use crate::kernel::{exit, fork, futex, session, signal, sys};
 use crate::mm::mmap;
+use crate::net::socket as net;
 
 /// Numbers already reported as unknown (one bit each, for the first 512).
 static REPORTED: [core::sync::atomic::AtomicU64; 8] =
@@ -191,12 +192,21 @@ fn invoke_syscall(regs: &mut PtRegs, nr: u64) -> Result<u64, Errno> {
         __NR_setitimer => crate::kernel::time::itimer::sys_setitimer(i(a[0]), a[1], a[2]),
         __NR_sethostname => sys::sys_sethostname(a[0], a[1] as usize),
         __NR_setdomainname => sys::sys_setdomainname(a[0], a[1] as usize),
-        // socket: Cradle has no network stack and no UNIX sockets yet; libc's syslog()
-        // then falls back to the console, as on a Linux without them.
-        __NR_socket => Err(Errno::EAFNOSUPPORT),
-        // There are no sockets, so no descriptor is one (bash asks whether its standard
-        // input is a socket).
-        __NR_getsockname | __NR_getpeername => fs::file::fdget(i(a[0])).and(Err(Errno::ENOTSOCK)),
+        __NR_socket => net::sys_socket(i(a[0]), i(a[1]), i(a[2])),
+        __NR_socketpair => net::sys_socketpair(i(a[0]), i(a[1]), i(a[2]), a[3]),
+        __NR_bind => net::sys_bind(i(a[0]), a[1], i(a[2])),
+        __NR_listen => net::sys_listen(i(a[0]), i(a[1])),
+        __NR_accept => net::sys_accept4(i(a[0]), a[1], a[2], 0),
+        __NR_connect => net::sys_connect(i(a[0]), a[1], i(a[2])),
+        __NR_getsockname => net::sys_getsockname(i(a[0]), a[1], a[2]),
+        __NR_getpeername => net::sys_getpeername(i(a[0]), a[1], a[2]),
+        __NR_sendto => net::sys_sendto(i(a[0]), a[1], a[2] as usize, a[3] as u32, a[4], i(a[5])),
+        __NR_recvfrom => net::sys_recvfrom(i(a[0]), a[1], a[2] as usize, a[3] as u32, a[4], a[5]),
+        __NR_setsockopt => net::sys_setsockopt(i(a[0]), i(a[1]), i(a[2]), a[3], i(a[4])),
+        __NR_getsockopt => net::sys_getsockopt(i(a[0]), i(a[1]), i(a[2]), a[3], a[4]),
+        __NR_shutdown => net::sys_shutdown(i(a[0]), i(a[1])),
+        __NR_sendmsg => net::sys_sendmsg(i(a[0]), a[1], a[2] as u32),
+        __NR_recvmsg => net::sys_recvmsg(i(a[0]), a[1], a[2] as u32),
         __NR_setpgid => session::sys_setpgid(i(a[0]), i(a[1])),
         __NR_getpgid => session::sys_getpgid(i(a[0])),
         __NR_getsid => session::sys_getsid(i(a[0])),
@@ -246,6 +256,8 @@ fn invoke_syscall(regs: &mut PtRegs, nr: u64) -> Result<u64, Errno> {
         __NR_mincore => crate::mm::mlock::sys_mincore(a[0], a[1], a[2]),
         __NR_madvise => mmap::sys_madvise(a[0], a[1], a[2] as u32),
         __NR_rt_tgsigqueueinfo => signal::sys_rt_tgsigqueueinfo(i(a[0]), i(a[1]), i(a[2]), a[3]),
+        __NR_accept4 => net::sys_accept4(i(a[0]), a[1], a[2], i(a[3])),
+        __NR_recvmmsg => net::sys_recvmmsg(i(a[0]), a[1], a[2] as u32, a[3] as u32, a[4]),
         __NR_wait4 => exit::sys_wait4(i(a[0]), a[1], a[2] as u32, a[3]),
         __NR_sched_setattr => sched::sys_sched_setattr(i(a[0]), a[1], a[2] as u32),
         __NR_sched_getattr => sched::sys_sched_getattr(i(a[0]), a[1], a[2] as u32, a[3] as u32),
@@ -254,6 +266,7 @@ fn invoke_syscall(regs: &mut PtRegs, nr: u64) -> Result<u64, Errno> {
         __NR_copy_file_range => {
             rw::sys_copy_file_range(i(a[0]), a[1], i(a[2]), a[3], a[4] as usize, a[5] as u32)
         }
+        __NR_sendmmsg => net::sys_sendmmsg(i(a[0]), a[1], a[2] as u32, a[3] as u32),
         __NR_preadv2 => rw::sys_preadv2(i(a[0]), a[1], a[2] as usize, a[3] as i64, a[5] as u32),
         __NR_pwritev2 => rw::sys_pwritev2(i(a[0]), a[1], a[2] as usize, a[3] as i64, a[5] as u32),
         __NR_pidfd_send_signal => {
