@@ -185,7 +185,10 @@ uptime >/dev/null && echo "uptime runs"
 # depends on their widths masked; the labels and their order are what is compared.
 top -bn1 >/tmp/top.out; echo "top -bn1: $?"
 head -n 5 /tmp/top.out | sed -E 's/up [^,]*,/up U,/; s/[0-9]+([.:][0-9]+)*/N/g; s/ +/ /g; s/: */: /g; s/, */, /g; s/ $//'
-cat /proc/$$/status | grep -E '^(Name|State|Tgid|Pid|PPid|Threads):' | m
+# The shell's own status while it waits for this pipeline: the reader first lets the shell
+# finish starting the pipeline's other commands and go to sleep in wait (with several CPUs
+# the reader could otherwise catch the shell still running: State R).
+(sleep 0.3; cat /proc/$$/status) | grep -E '^(Name|State|Tgid|Pid|PPid|Threads):' | m
 tr '\0' ' ' < /proc/$$/cmdline; echo
 readlink /proc/$$/exe
 readlink /proc/self/fd/0 /proc/self/fd/1 2>&1 | sed 's/[0-9]\{2,\}/N/g'
