@@ -16,8 +16,8 @@ use core::sync::atomic::Ordering;
 use crate::kernel::capability::{capable, CAP_SYS_ADMIN, CAP_SYS_NICE};
 use crate::kernel::cred::{current_cred, task_cred};
 use crate::kernel::errno::Errno;
-use crate::kernel::pid::{find_task_by_pid, for_each_task};
-use crate::kernel::task::{current, TaskRef, TaskStruct};
+use crate::kernel::sys::prio_targets;
+use crate::kernel::task::{TaskRef, TaskStruct};
 
 type SysResult = Result<u64, Errno>;
 
@@ -58,44 +58,15 @@ fn ioprio_check_cap(ioprio: i32) -> Result<(), Errno> {
     }
 }
 
-/// The tasks `which`/`who` name (as `setpriority`'s walk, with `which` from 1).
+/// The tasks `which`/`who` name: `setpriority`'s walk ([`prio_targets`]), whose `which`
+/// counts from 0 where ioprio's counts from 1.
 fn targets(which: i32, who: i32) -> Result<Vec<TaskRef>, Errno> {
-    let mut tasks = Vec::new();
     match which {
-        IOPRIO_WHO_PROCESS => {
-            if who == 0 {
-                tasks.push(current().get_ref());
-            } else if let Some(t) = find_task_by_pid(who) {
-                tasks.push(t);
-            }
+        IOPRIO_WHO_PROCESS | IOPRIO_WHO_PGRP | IOPRIO_WHO_USER => {
+            Ok(prio_targets(which - IOPRIO_WHO_PROCESS, who))
         }
-        IOPRIO_WHO_PGRP => {
-            let pgrp = if who == 0 {
-                crate::kernel::session::pgrp_of(current())
-            } else {
-                who
-            };
-            for_each_task(|t| {
-                if t.pid() != 0 && crate::kernel::session::pgrp_of(t) == pgrp {
-                    tasks.push(t.get_ref());
-                }
-            });
-        }
-        IOPRIO_WHO_USER => {
-            let uid = if who == 0 {
-                current_cred().uid
-            } else {
-                who as u32
-            };
-            for_each_task(|t| {
-                if t.pid() != 0 && task_cred(t).uid == uid {
-                    tasks.push(t.get_ref());
-                }
-            });
-        }
-        _ => return Err(Errno::EINVAL),
+        _ => Err(Errno::EINVAL),
     }
-    Ok(tasks)
 }
 
 /// Linux's `set_task_ioprio`: EPERM unless the caller's real or effective UID is the task's

@@ -574,7 +574,7 @@ const PRIO_USER: i32 = 2;
 /// The tasks `which`/`who` name (Linux's walks in `sys_setpriority`/`sys_getpriority`):
 /// one task by ID (a thread's too), every thread of a process group, every task whose real
 /// UID is `who` (0: the caller's) but the idle tasks.
-fn prio_targets(which: i32, who: i32) -> alloc::vec::Vec<crate::kernel::task::TaskRef> {
+pub(crate) fn prio_targets(which: i32, who: i32) -> alloc::vec::Vec<crate::kernel::task::TaskRef> {
     use crate::kernel::pid::{find_task_by_pid, for_each_task};
     let mut tasks = alloc::vec::Vec::new();
     match which {
