@@ -754,41 +754,30 @@ pub fn sys_flock(fd: i32, cmd: u32) -> SysResult {
 /// Drop every POSIX lock `owner` holds on `file`'s inode (Linux's `locks_remove_posix`,
 /// called by `filp_close` for every close of a descriptor).
 pub fn locks_remove_posix(file: &File, owner: usize) {
-    if LOCKED_INODES.load(Ordering::Acquire) == 0 {
-        return;
-    }
-    let key = inode_key(file);
-    let wake = {
-        let mut locks = lock_table();
-        let locks = &mut *locks;
-        let Some(ctx) = locks.inodes.get_mut(&key) else {
-            return;
-        };
-        let before = ctx.posix.len();
+    remove_locks(file, |ctx| {
         ctx.posix
             .retain(|l| !(l.kind == LockKind::Posix && l.owner == owner));
-        let gone = before - ctx.posix.len();
-        locks.count -= gone;
-        locks.tidy(key);
-        if gone > 0 {
-            locks.wait_queue(key)
-        } else {
-            None
-        }
-    };
-    if let Some(wake) = wake {
-        wake.wake_up_all();
-    }
+    });
 }
 
 /// Drop the OFD and flock locks of `file`, which is going (Linux's `locks_remove_file`,
 /// from `__fput`).
 pub fn locks_remove_file(file: &File) {
+    let owner = file_owner(file);
+    remove_locks(file, |ctx| {
+        ctx.posix
+            .retain(|l| !(l.kind == LockKind::Ofd && l.owner == owner));
+        ctx.flock.retain(|l| l.owner != owner);
+    });
+}
+
+/// Let `drop_some` take locks out of `file`'s inode's lists, keep the table's count, and
+/// wake the inode's waiters if any went. Nothing to do while no inode has locks.
+fn remove_locks(file: &File, drop_some: impl FnOnce(&mut FileLockContext)) {
     if LOCKED_INODES.load(Ordering::Acquire) == 0 {
         return;
     }
     let key = inode_key(file);
-    let owner = file_owner(file);
     let wake = {
         let mut locks = lock_table();
         let locks = &mut *locks;
@@ -796,9 +785,7 @@ pub fn locks_remove_file(file: &File) {
             return;
         };
         let before = ctx.posix.len() + ctx.flock.len();
-        ctx.posix
-            .retain(|l| !(l.kind == LockKind::Ofd && l.owner == owner));
-        ctx.flock.retain(|l| l.owner != owner);
+        drop_some(ctx);
         let gone = before - ctx.posix.len() - ctx.flock.len();
         locks.count -= gone;
         locks.tidy(key);
